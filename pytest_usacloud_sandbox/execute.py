@@ -1,0 +1,197 @@
+"""Run one script's commands in order: policy -> offline check -> token -> runner -> outcome.
+
+The script stops at its first failing command, like `set -e`; the commands after it are recorded
+as not run. A stop signal cancels the script before a command, while it waits for a token, while a
+command runs and during a retry's backoff.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import outcome as oc
+from . import records as rec
+from .check import check_command
+from .mask import Masker
+from .policy import Policy, sandbox_env
+from .ratelimit import Cancelled, LimiterUnavailable, TokenLimiter
+from .runner import run_command
+from .script import Command, ParsedScript
+from .settings import Settings
+from .stop import StopSignal
+
+MAX_BACKOFF = 30.0
+
+
+@dataclass
+class WorkerStats:
+    """What one process did; sent to the controller through workeroutput."""
+
+    commands: int = 0
+    attempts: int = 0
+    tokens: int = 0
+    token_wait: float = 0.0
+    retries: int = 0
+    refused: int = 0
+
+    def add(self, other: dict) -> None:
+        for key, value in other.items():
+            if hasattr(self, key):
+                setattr(self, key, getattr(self, key) + value)
+
+
+@dataclass
+class Engine:
+    """Per-process resources shared by every script this process runs."""
+
+    settings: Settings
+    usacloud_bin: str | None  # None in dry-run without a binary
+    stop: StopSignal
+    base_env: Mapping[str, str]
+    run_dir: Path
+    worker: str = "main"
+    limiter_factory: Callable[[], TokenLimiter] | None = None
+    stats: WorkerStats = field(default_factory=WorkerStats)
+    _limiter: TokenLimiter | None = None
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(self.settings.allow_dangerous, self.settings.allow_global_writes)
+
+    def limiter(self) -> TokenLimiter | None:
+        if self._limiter is None and self.limiter_factory is not None:
+            self._limiter = self.limiter_factory()
+        return self._limiter
+
+    def close(self) -> None:
+        if self._limiter is not None:
+            self._limiter.close()
+            self._limiter = None
+
+    def env_for(self, nodeid: str) -> dict[str, str]:
+        store = None
+        if self.settings.fake:
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nodeid)[-150:]
+            store = self.run_dir / "fake-stores" / f"{safe}.json"
+            store.parent.mkdir(parents=True, exist_ok=True)
+        return sandbox_env(self.base_env, store)
+
+    def run(self, script: ParsedScript, record: rec.ScriptRecord) -> rec.ScriptRecord:
+        """Fill ``record`` with the script's commands; the caller turns it into pass/fail/skip."""
+        masker = Masker.from_sources(self.base_env, (w for c in script.commands for w in c.words))
+        env = self.env_for(record.nodeid)
+        record.skipped_lines = len(script.skipped)
+        record.start = time.time()
+        try:
+            halted = failed = False
+            for command in script.commands:
+                cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
+                record.commands.append(cmd)
+                if halted or (failed and not self.settings.dry_run):
+                    continue  # not run: after the first failure, or after a cancel
+                if self.stop():
+                    cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+                else:
+                    self._one(command, cmd, masker, env)
+                if cmd.status == rec.CANCELLED:
+                    record.status, halted = "cancelled", True
+                elif cmd.failed and not failed:
+                    failed = True
+                    record.status, record.cls, record.line = "failed", cmd.cls, cmd.line
+                    record.message = cmd.message
+        finally:
+            record.end = time.time()
+        return record
+
+    def _one(self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:
+        if command.expansion is not None:
+            cmd.status = rec.SKIPPED
+            cmd.message = f"needs shell expansion: {masker.text(command.expansion)}"
+            cmd.words = list(masker.words(command.words))
+            return
+        planned = self.policy.apply(command.words)
+        cmd.words = list(masker.words(planned.words))
+        cmd.zone_rewritten = planned.zone_rewritten
+        if planned.refusal is not None:
+            cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
+            cmd.message = planned.refusal.describe()
+            self.stats.refused += 1
+            return
+        findings = check_command(planned.words)
+        cmd.findings = [
+            {"severity": f.severity, "code": f.code, "word": masker.text(f.word), "message": masker.text(f.message), "fix": f.fix}
+            for f in findings
+        ]
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            cmd.status, cmd.cls = rec.INVALID, oc.USAGE
+            cmd.message = "; ".join(masker.text(f.message) for f in errors)
+            cmd.hint = "found by the offline check against usacloud's command tree; nothing was sent"
+            return
+        if self.settings.dry_run:
+            cmd.status = rec.DRY_RUN
+            return
+        self._execute(planned.words, cmd, masker, env)
+
+    def _execute(self, words, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:
+        argv = [self.usacloud_bin or words[0], *words[1:]]
+        self.stats.commands += 1
+        attempt = 0
+        while True:
+            attempt += 1
+            waited = 0.0
+            limiter = self.limiter()
+            try:
+                if limiter is not None:
+                    waited = limiter.acquire(self.stop).waited
+                    self.stats.tokens += 1
+                    self.stats.token_wait += waited
+            except Cancelled:
+                cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+                cmd.message = "cancelled while waiting for a rate-limit token"
+                return
+            except LimiterUnavailable as exc:
+                cmd.status, cmd.cls = rec.FAILED, oc.LIMITER
+                cmd.message, cmd.hint = masker.text(str(exc)), oc.HINTS[oc.LIMITER]
+                return
+            cmd.token_wait += waited
+            self.stats.attempts += 1
+            result = run_command(argv, env, self.settings.timeout, self.stop)
+            outcome = oc.classify(result)
+            cmd.attempts.append(rec.Attempt(result.started, result.ended, result.exit_code, outcome.cls, waited))
+            if cmd.start is None:
+                cmd.start = result.started
+            cmd.end, cmd.exit_code = result.ended, result.exit_code
+            cmd.duration = cmd.end - cmd.start
+            cmd.stdout_tail = rec.tail(masker.text(result.stdout))
+            cmd.stderr_tail = rec.tail(masker.text(result.stderr))
+            cmd.cls, cmd.message, cmd.hint = outcome.cls, masker.text(outcome.message), outcome.hint
+            if outcome.cls == oc.RATE_LIMITED and attempt <= self.settings.retries:
+                self.stats.retries += 1
+                if self._backoff(attempt):
+                    continue
+                cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+                return
+            break
+        if outcome.cls == oc.CANCELLED:
+            cmd.status = rec.CANCELLED
+        elif outcome.ok:
+            cmd.status = rec.RAN
+        else:
+            cmd.status = rec.FAILED
+            if outcome.cls == oc.RATE_LIMITED:
+                cmd.message = f"still rate-limited (429) after {attempt} attempts: {cmd.message}"
+
+    def _backoff(self, attempt: int) -> bool:
+        """Sleep before a retry; False if the stop signal came meanwhile."""
+        delay = min(MAX_BACKOFF, self.settings.retry_backoff * 2 ** (attempt - 1))
+        deadline = time.monotonic() + delay * random.uniform(0.5, 1.5)
+        while time.monotonic() < deadline:
+            if self.stop():
+                return False
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        return not self.stop()

@@ -1,0 +1,145 @@
+"""Collection: one pytest item per usacloud script, with markers from its header comments."""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+import pytest
+
+from . import records as rec
+from .execute import Engine
+from .reprs import cancel_text, failure_text
+from .script import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
+
+ENGINE_KEY = pytest.StashKey[Engine]()
+HEADER_BYTES = 64 * 1024
+# pytest evaluates string conditions of skipif/xfail as Python: a script may only give literals.
+_CONDITION_MARKERS = ("skipif", "xfail")
+
+
+class ScriptInputError(Exception):
+    """The script could not be read or parsed: reported on its own item, never a session error."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class ScriptFailed(Exception):
+    def __init__(self, record: rec.ScriptRecord) -> None:
+        super().__init__(record.message)
+        self.record = record
+
+
+def is_script(path: Path, glob: str) -> bool:
+    return fnmatch.fnmatch(path.name, glob)
+
+
+class UsacloudFile(pytest.File):
+    def collect(self):
+        item = UsacloudItem.from_parent(self, name=self.path.stem)
+        try:
+            specs = parse_markers(_read_header(self.path))
+        except ScriptError as exc:
+            item.input_error = ScriptInputError(exc.line, exc.message)
+            specs = ()
+        except OSError as exc:
+            item.input_error = ScriptInputError(0, f"cannot read the script: {exc.strerror or exc}")
+            specs = ()
+        for spec in specs:
+            try:
+                item.add_marker(_marker(spec, self.config))
+            except (ValueError, TypeError, AttributeError, pytest.fail.Exception) as exc:
+                item.input_error = ScriptInputError(spec.line, f"bad marker {spec.name!r}: {_one_line(exc)}")
+        yield item
+
+
+class UsacloudItem(pytest.Item):
+    input_error: ScriptInputError | None = None
+    record: rec.ScriptRecord | None = None
+
+    def runtest(self) -> None:
+        engine = self.config.stash[ENGINE_KEY]
+        self.record = record = rec.ScriptRecord(
+            path=str(self.path), nodeid=self.nodeid, worker=engine.worker, mode=engine.settings.mode
+        )
+        try:
+            if self.input_error is not None:
+                raise self.input_error
+            if engine.stop():
+                record.status = "cancelled"
+                pytest.skip(cancel_text(record, _stop_reason(engine)))
+            try:
+                parsed = parse_script(read_script_text(self.path, engine.settings.max_script_bytes))
+            except ScriptError as exc:
+                raise ScriptInputError(exc.line, exc.message) from None
+            engine.run(parsed, record)
+        except ScriptInputError as exc:
+            record.status, record.cls, record.line, record.message = "failed", "invalid-script", exc.line, exc.message
+            raise
+        finally:
+            self._properties(record)
+        if record.status == "cancelled":
+            pytest.skip(cancel_text(record, _stop_reason(engine)))
+        if record.status == "failed":
+            raise ScriptFailed(record)
+
+    def _properties(self, record: rec.ScriptRecord) -> None:
+        self.user_properties.extend(
+            [
+                ("usacloud_commands", len(record.commands)),
+                ("usacloud_commands_run", record.commands_run),
+                ("usacloud_commands_failed", record.commands_failed),
+                ("usacloud_class", record.cls or ("ok" if record.status == "passed" else record.status)),
+            ]
+        )
+
+    def repr_failure(self, excinfo, style=None):
+        relpath = self.location[0]
+        if isinstance(excinfo.value, ScriptFailed):
+            return failure_text(excinfo.value.record, relpath)
+        if isinstance(excinfo.value, ScriptInputError):
+            err = excinfo.value
+            where = f"{relpath}:{err.line}" if err.line else relpath
+            return f"{where}: invalid script: {err.message}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        line = self.record.line if self.record is not None and self.record.line else None
+        if line is None and self.input_error is not None and self.input_error.line:
+            line = self.input_error.line
+        return self.path, (line - 1) if line else 0, f"usacloud script: {self.path.name}"
+
+    @property
+    def location(self):  # not cached: it points at the failing line once the script ran
+        path, lineno, name = self.reportinfo()
+        return self.session._node_location_to_relpath(Path(path)), lineno, name
+
+
+def _stop_reason(engine: Engine) -> str:
+    reason = engine.stop.reason()
+    return reason.describe() if reason is not None else "the run was stopped"
+
+
+def _read_header(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(HEADER_BYTES)
+    return head.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\x00", "\ufffd")
+
+
+def _marker(spec: MarkerSpec, config: pytest.Config) -> pytest.MarkDecorator:
+    kwargs = dict(spec.kwargs)
+    if spec.name in _CONDITION_MARKERS:
+        conditions = list(spec.args) + ([kwargs["condition"]] if "condition" in kwargs else [])
+        for condition in conditions:
+            if isinstance(condition, str):
+                raise ValueError(
+                    f"the condition must be a literal such as True, not a string (pytest would evaluate {condition!r})"
+                )
+    return getattr(pytest.mark, spec.name)(*spec.args, **kwargs)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

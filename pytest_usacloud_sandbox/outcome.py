@@ -1,0 +1,150 @@
+"""Classify one command's result from its exit code and usacloud's stderr forms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .runner import RunResult
+
+OK = "ok"
+AUTH = "auth"
+PERMISSION = "permission"
+NOT_FOUND = "not-found"
+CONFLICT = "conflict"
+RATE_LIMITED = "rate-limited"
+UNAVAILABLE = "unavailable"
+TIMEOUT = "timeout"
+USAGE = "usage"
+CONFIG = "config"
+MISSING_BINARY = "missing-binary"
+REFUSED = "refused"
+CRASHED = "crashed"
+API_ERROR = "api-error"
+ERROR = "error"
+CANCELLED = "cancelled"
+LIMITER = "limiter-unavailable"
+
+#: Failures that every other script would hit the same way: they stop a run under `critical`.
+CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG})
+
+ALL_CLASSES = (
+    OK, AUTH, PERMISSION, NOT_FOUND, CONFLICT, RATE_LIMITED, UNAVAILABLE, TIMEOUT, USAGE,
+    CONFIG, MISSING_BINARY, REFUSED, CRASHED, API_ERROR, ERROR, CANCELLED, LIMITER,
+)
+
+HINTS = {
+    AUTH: "check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET (or the usacloud profile)",
+    PERMISSION: "the API key is not allowed to do this: check its permissions in the control panel",
+    RATE_LIMITED: "the API refused for rate (429): lower --usacloud-rate or raise --usacloud-retries",
+    UNAVAILABLE: "the API stayed busy through usacloud's own retries (503/423); try again later",
+    TIMEOUT: "raise --usacloud-timeout if the command is expected to take longer",
+    MISSING_BINARY: "install usacloud or point --usacloud-bin at it",
+    CONFIG: "usacloud reported a configuration error but exited 0: check the profile and SAKURACLOUD_* settings",
+    NOT_FOUND: "no resource matched in zone tk1v; check the name or ID",
+    CRASHED: "usacloud crashed (signal or Go panic); a truncated --fake-store file is one known cause",
+    LIMITER: "the shared rate-limit state could not be reached (see --usacloud-rate-backend)",
+}
+CONFIRM_HINT = "add -y: usacloud cannot ask for confirmation without a terminal"
+
+_STATUS = re.compile(r'Status:"(\d{3})')
+_STATUS_CLASS = {
+    "401": AUTH, "403": PERMISSION, "404": NOT_FOUND, "409": CONFLICT, "423": CONFLICT,
+    "429": RATE_LIMITED, "503": UNAVAILABLE,
+}
+_USAGE_TEXTS = (
+    "unknown command",
+    "unknown flag",
+    "unknown shorthand flag",
+    "validation error",
+    "the confirm dialog cannot be used",
+    "arguments are required",
+    "only a single target is allowed",
+    "invalid argument",
+    "flag needs an argument",
+    "accepts ",
+)
+# Errors usacloud prints while still exiting 0 (profile, output type, --parameters, key file).
+_EXIT0_ERRORS = re.compile(
+    r"(?im)^\s*(?:error\b|\[error\]|.*\bprofile\b.*\bnot (?:found|exist)|.*\btoo open\b|"
+    r".*\binvalid (?:default )?output.?type|.*--parameters\b.*\b(?:invalid|failed|error))"
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    cls: str
+    message: str  # the line that says what went wrong ("" when ok)
+    hint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.cls == OK
+
+    @property
+    def critical(self) -> bool:
+        return self.cls in CRITICAL_CLASSES
+
+
+def classify(result: RunResult) -> Outcome:
+    if result.launch_error is not None:
+        return Outcome(MISSING_BINARY, result.launch_error, HINTS[MISSING_BINARY])
+    if result.cancelled:
+        return Outcome(CANCELLED, "cancelled by the stop signal")
+    if result.timed_out:
+        return Outcome(TIMEOUT, f"timed out after {result.duration:.1f}s; its process group was terminated", HINTS[TIMEOUT])
+    stderr = result.stderr
+    if result.signal is not None:
+        return Outcome(CRASHED, f"killed by signal {result.signal}", HINTS[CRASHED])
+    if "panic:" in stderr or "goroutine " in stderr:
+        return Outcome(CRASHED, _line_with(stderr, "panic:") or "Go panic", HINTS[CRASHED])
+    if result.exit_code == 0:
+        match = _EXIT0_ERRORS.search(stderr)
+        if match:
+            return Outcome(CONFIG, _line_at(stderr, match.start()), HINTS[CONFIG])
+        return Outcome(OK, "")
+    return _classify_error(stderr, result.exit_code)
+
+
+def _classify_error(stderr: str, code: int | None) -> Outcome:
+    message = first_error_line(stderr) or f"exit code {code}"
+    status = _STATUS.search(stderr)
+    if status and status.group(1) in _STATUS_CLASS:
+        cls = _STATUS_CLASS[status.group(1)]
+        return Outcome(cls, message, HINTS.get(cls))
+    if "giving up after" in stderr:
+        return Outcome(UNAVAILABLE, message, HINTS[UNAVAILABLE])
+    if "timed out" in stderr and "deadline exceeded" in stderr:
+        return Outcome(TIMEOUT, message, HINTS[TIMEOUT])
+    if "target resource not found" in stderr:
+        return Outcome(NOT_FOUND, message, HINTS[NOT_FOUND])
+    if "the confirm dialog cannot be used" in stderr:
+        return Outcome(USAGE, message, CONFIRM_HINT)
+    lowered = stderr.lower()
+    if any(text in lowered for text in _USAGE_TEXTS):
+        return Outcome(USAGE, message)
+    if status or "error in response" in lowered:
+        return Outcome(API_ERROR, message)
+    return Outcome(ERROR, message)
+
+
+def first_error_line(text: str) -> str:
+    """The most telling line of an error output: the first non-blank one, Error lines first."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if line.lower().startswith(("error", "validation error", "panic:")):
+            return line[:500]
+    return lines[0][:500] if lines else ""
+
+
+def _line_with(text: str, needle: str) -> str:
+    for line in text.splitlines():
+        if needle in line:
+            return line.strip()[:500]
+    return ""
+
+
+def _line_at(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start : end if end >= 0 else len(text)].strip()[:500]

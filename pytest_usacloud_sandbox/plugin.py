@@ -1,0 +1,243 @@
+"""pytest hooks: thin wiring between pytest, pytest-xdist and the plugin's modules."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from . import outcome, ratelimit, runner, settings
+from .execute import Engine, WorkerStats
+from .items import ENGINE_KEY, UsacloudFile, UsacloudItem, is_script
+from .ratelimit import TokenLimiter
+from .stop import StopReason, StopSignal
+
+SETTINGS_KEY = pytest.StashKey[settings.Settings]()
+RUN_KEY = pytest.StashKey["RunState"]()
+RUN_DIR_INPUT = "usacloud_run_dir"
+STATS_OUTPUT = "usacloud_stats"
+CRITICAL_MARKER = "usacloud_critical"
+
+
+class UsacloudWarning(UserWarning):
+    pass
+
+
+class RunState:
+    """The controller's (or a lone process's) view of the run."""
+
+    def __init__(self, run_dir: Path, owner: bool) -> None:
+        self.run_dir = run_dir
+        self.owner = owner  # this process created the run directory and cleans it up
+        self.stats = WorkerStats()
+        self.workers = 0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.add_options(parser)
+
+
+@pytest.hookimpl(trylast=True, optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    s = config.stash.get(SETTINGS_KEY, None)
+    if s is None:
+        try:
+            s = settings.load(config)
+        except pytest.UsageError:
+            return None
+    return settings.AUTO_WORKERS if s.active else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{CRITICAL_MARKER}: a failure of this usacloud script stops the run under the 'critical' error policy"
+    )
+    config.addinivalue_line("markers", "usacloud_shell: run this usacloud script under bash (shell mode)")
+    s = settings.load(config)
+    config.stash[SETTINGS_KEY] = s
+    if s.scripts and config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(p) for p in s.scripts]  # collect exactly those paths
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is None:
+        _check_controller(config, s)
+        run_dir = Path(tempfile.mkdtemp(prefix="pytest-usacloud-"))
+        state = RunState(run_dir, owner=True)
+        config.stash[RUN_KEY] = state
+        _install_sigterm()
+    else:
+        run_dir = Path(worker_input[RUN_DIR_INPUT])
+    runner.set_registry(run_dir / "children")
+    config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
+
+
+def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
+    """Bad options are a UsageError before anything runs."""
+    if s.active:
+        workers = config.getoption("numprocesses", None)
+        if isinstance(workers, int) and workers > s.max_workers:
+            raise pytest.UsageError(
+                f"-n {workers}: usacloud runs use at most {s.max_workers} workers (the API asks not to concentrate "
+                "access); raise the ini key usacloud_max_workers (or --usacloud-max-workers) to allow more"
+            )
+        if not s.dry_run:
+            settings.resolve_binary(s.usacloud_bin)
+    try:
+        backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--usacloud-rate-backend (ini usacloud_rate_backend): {exc}") from None
+    if s.active and not s.dry_run and s.rate != float("inf"):
+        try:
+            ratelimit.check_backend(backend, os.environ)
+        except ratelimit.LimiterUnavailable as exc:
+            raise pytest.UsageError(f"--usacloud-rate-backend: {exc}") from None
+
+
+def _engine(config: pytest.Config, s: settings.Settings, run_dir: Path, worker_input) -> Engine:
+    worker = worker_input.get("workerid", "main") if worker_input else "main"
+    binary = None
+    if not s.dry_run:
+        try:
+            binary = settings.resolve_binary(s.usacloud_bin)
+        except pytest.UsageError:
+            binary = s.usacloud_bin  # not found: each command fails as missing-binary (critical)
+    backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
+
+    def limiter() -> TokenLimiter:
+        store = None
+        if s.rate != float("inf"):
+            store = ratelimit.open_store(backend, os.environ, on_warning=_warn)
+        return TokenLimiter(s.rate, s.burst, store)
+
+    return Engine(
+        settings=s,
+        usacloud_bin=binary,
+        stop=StopSignal(run_dir / "stop"),
+        base_env=dict(os.environ),
+        run_dir=run_dir,
+        worker=worker,
+        limiter_factory=None if s.dry_run else limiter,
+    )
+
+
+def _warn(message: str) -> None:
+    warnings.warn(UsacloudWarning(message), stacklevel=2)
+
+
+def _install_sigterm() -> None:
+    """SIGTERM to pytest behaves like Ctrl-C: children are terminated, what finished is reported."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        try:
+            signal.signal(signal.SIGTERM, _raise_interrupt)
+        except ValueError:  # not the main thread
+            pass
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    state = node.config.stash[RUN_KEY]
+    node.workerinput[RUN_DIR_INPUT] = str(state.run_dir)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    s = parent.config.stash.get(SETTINGS_KEY, None)
+    glob = s.script_glob if s is not None else "*.usacloud"
+    if is_script(file_path, glob):
+        return UsacloudFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    result = yield
+    report = result.get_result()
+    if isinstance(item, UsacloudItem) and item.record is not None and report.when == "call":
+        report.usacloud = item.record.to_dict()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Decide, where the script ran, whether its failure stops the other scripts."""
+    if not report.failed or report.when != "call":
+        return
+    config = _config_of(report)
+    if config is None or config.pluginmanager.getplugin("dsession") is not None:
+        return  # the xdist controller only relays; the worker that ran it decided already
+    engine = config.stash[ENGINE_KEY]
+    s = engine.settings
+    data = getattr(report, "usacloud", None) or {}
+    cls = data.get("cls") or "failed"
+    message = (data.get("message") or "")[:300]
+    if s.error_policy == "stop":
+        if _count_failure(engine.run_dir, report.nodeid) >= max(1, s.maxfail):
+            engine.stop.trigger(StopReason(report.nodeid, cls, message or "failed"))
+    elif s.error_policy == "critical":
+        if cls in outcome.CRITICAL_CLASSES:
+            engine.stop.trigger(StopReason(report.nodeid, cls, message))
+        elif CRITICAL_MARKER in report.keywords:
+            engine.stop.trigger(StopReason(report.nodeid, f"{CRITICAL_MARKER}, {cls}", message))
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG[:] = [session.config]
+
+
+def _config_of(report) -> pytest.Config | None:
+    return _CONFIG[0] if _CONFIG else None
+
+
+def _count_failure(run_dir: Path, nodeid: str) -> int:
+    path = run_dir / "failures"
+    with open(path, "a") as fh:
+        fh.write(nodeid.replace("\n", " ") + "\n")
+    with open(path) as fh:
+        return sum(1 for _ in fh)
+
+
+def pytest_keyboard_interrupt(excinfo) -> None:
+    config = _CONFIG[0] if _CONFIG else None
+    if config is not None and ENGINE_KEY in config.stash:
+        config.stash[ENGINE_KEY].stop.trigger(StopReason("(interrupt)", "interrupted", "Ctrl-C or SIGTERM"))
+    runner.terminate_all()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    engine = config.stash.get(ENGINE_KEY, None)
+    if engine is None:
+        return
+    runner.terminate_all()
+    engine.close()
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[STATS_OUTPUT] = asdict(engine.stats)
+    elif RUN_KEY in config.stash and config.pluginmanager.getplugin("dsession") is None:
+        config.stash[RUN_KEY].stats.add(asdict(engine.stats))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    state = node.config.stash.get(RUN_KEY, None)
+    if state is not None:
+        state.stats.add(getattr(node, "workeroutput", {}).get(STATS_OUTPUT, {}))
+        state.workers += 1
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runner.terminate_all()
+    state = config.stash.get(RUN_KEY, None)
+    if state is not None and state.owner:
+        runner.sweep_registry(state.run_dir / "children")
+        shutil.rmtree(state.run_dir, ignore_errors=True)

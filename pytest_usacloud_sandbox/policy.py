@@ -1,0 +1,142 @@
+"""The sandbox policy: rewrite every zone to tk1v, refuse what the sandbox cannot contain.
+
+Applied to a command's words before anything runs; the rewritten words are what is shown,
+recorded and executed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import commands
+
+SANDBOX_ZONE = "tk1v"
+DANGEROUS_OPTION = "--usacloud-allow-dangerous"
+GLOBAL_WRITES_OPTION = "--usacloud-allow-global-writes"
+
+_ZONE_FLAGS = ("--zone", "--zones")
+# A zone inside a full API URL given to `usacloud rest`: .../cloud/zone/is1a/api/...
+_URL_ZONE = re.compile(r"(/zone/)([a-z0-9]+)(/)")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    rule: str  # "dangerous" | "global-write" | "self-update"
+    message: str
+    options: tuple[str, ...]  # what lifts it (all of them are needed)
+
+    def describe(self) -> str:
+        lift = " and ".join(self.options)
+        return f"refused by the sandbox policy ({self.rule}): {self.message}; {lift} (ini too) allows it"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A command after the policy: what would run, and whether it may."""
+
+    words: tuple[str, ...]
+    zone_rewritten: bool
+    refusal: Refusal | None
+    invocation: commands.Invocation
+
+
+@dataclass(frozen=True)
+class Policy:
+    allow_dangerous: bool = False
+    allow_global_writes: bool = False
+
+    def apply(self, words: Sequence[str]) -> Planned:
+        rewritten, changed = rewrite_zones(words)
+        invocation = commands.resolve(rewritten)
+        return Planned(rewritten, changed, self._refusal(invocation, rewritten), invocation)
+
+    def _refusal(self, inv: commands.Invocation, words: Sequence[str]) -> Refusal | None:
+        if inv.root == "update-self":
+            if self.allow_dangerous:
+                return None
+            return Refusal("self-update", "`usacloud update-self` replaces the usacloud binary on this machine", (DANGEROUS_OPTION,))
+        res, sub = inv.resource, inv.subcommand
+        if res is None or sub is None:
+            return None  # unknown commands are the offline check's business (it fails them)
+        needed = []
+        reasons = []
+        if res.is_global and not _global_read(res, sub, words):
+            if not self.allow_global_writes:
+                needed.append(GLOBAL_WRITES_OPTION)
+                reasons.append(
+                    f"`{res.name} {sub.name}` changes a global resource, which the sandbox zone does not isolate"
+                )
+        if sub.destructive and not self.allow_dangerous:
+            needed.append(DANGEROUS_OPTION)
+            what = "a destructive" if sub.kind == "delete" else "a power"
+            reasons.append(f"`{res.name} {sub.name}` is {what} subcommand")
+        if not needed:
+            return None
+        rule = "global-write" if GLOBAL_WRITES_OPTION in needed else "dangerous"
+        if len(needed) == 2:
+            rule = "global-write+dangerous"
+        return Refusal(rule, "; ".join(reasons), tuple(needed))
+
+
+def _global_read(res: commands.Resource, sub: commands.Subcommand, words: Sequence[str]) -> bool:
+    if sub.kind == "request":  # `usacloud rest`: only GET reads
+        return _rest_method(words) == "get"
+    return sub.read_only
+
+
+def _rest_method(words: Sequence[str]) -> str:
+    for index, word in enumerate(words):
+        for flag in ("-X", "--method"):
+            if word == flag and index + 1 < len(words):
+                return words[index + 1].lower()
+            if word.startswith(flag + "=") or (flag == "-X" and word.startswith("-X") and len(word) > 2):
+                return word.split("=", 1)[1].lower() if "=" in word else word[2:].lower()
+    return "get"
+
+
+def rewrite_zones(words: Sequence[str]) -> tuple[tuple[str, ...], bool]:
+    """Every `--zone X`, `--zone=X`, v0 `--zone = X` (and `--zones`) becomes tk1v; so do zones in rest URLs."""
+    out: list[str] = []
+    changed = False
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name, eq, value = word.partition("=")
+        if name in _ZONE_FLAGS and eq:
+            out.append(f"{name}={SANDBOX_ZONE}")
+            changed |= value != SANDBOX_ZONE
+            i += 1
+            continue
+        if word in _ZONE_FLAGS and i + 1 < len(words):
+            if words[i + 1] == "=" and i + 2 < len(words):  # v0: --zone = all
+                out.append(f"{word}={SANDBOX_ZONE}")
+                changed = True
+                i += 3
+                continue
+            out += [word, SANDBOX_ZONE]
+            changed |= words[i + 1] != SANDBOX_ZONE
+            i += 2
+            continue
+        if word.startswith("https://") and "/zone/" in word:
+            new = _URL_ZONE.sub(lambda m: m.group(1) + SANDBOX_ZONE + m.group(3), word)
+            changed |= new != word
+            word = new
+        out.append(word)
+        i += 1
+    return tuple(out), changed
+
+
+def sandbox_env(base: Mapping[str, str], fake_store: Path | None = None) -> dict[str, str]:
+    """The child's environment: pytest's, with the zone pinned to tk1v (and fake mode when asked)."""
+    env = dict(base)
+    for prefix in ("SAKURACLOUD_", "SAKURA_"):
+        env[prefix + "ZONE"] = SANDBOX_ZONE
+        env[prefix + "ZONES"] = SANDBOX_ZONE
+        if fake_store is not None:
+            env[prefix + "FAKE_MODE"] = "1"
+            env[prefix + "FAKE_STORE_PATH"] = str(fake_store)
+    env["USACLOUD_NO_VERSION_CHECK"] = "1"
+    return env

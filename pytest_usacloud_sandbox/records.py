@@ -1,0 +1,97 @@
+"""What happened to each command and script: plain data that crosses xdist and lands in the report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+OUTPUT_TAIL_CHARS = 4096  # per stream, in records and the JSON report
+
+# Command statuses
+RAN = "ok"
+FAILED = "failed"
+SKIPPED = "skipped"  # needs shell expansion: never run with literal text
+REFUSED = "refused"
+NOT_RUN = "not-run"  # after the script's first failure
+CANCELLED = "cancelled"
+DRY_RUN = "dry-run"
+INVALID = "invalid"  # failed the offline check
+
+
+@dataclass
+class Attempt:
+    start: float
+    end: float
+    exit_code: int | None
+    cls: str
+    token_wait: float
+
+
+@dataclass
+class CommandRecord:
+    line: int
+    text: str  # as written (masked)
+    words: list[str] = field(default_factory=list)  # after the policy (masked)
+    zone_rewritten: bool = False
+    status: str = NOT_RUN
+    cls: str | None = None
+    message: str = ""
+    hint: str | None = None
+    exit_code: int | None = None
+    start: float | None = None
+    end: float | None = None
+    duration: float | None = None
+    token_wait: float = 0.0
+    attempts: list[Attempt] = field(default_factory=list)
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    findings: list[dict] = field(default_factory=list)  # offline check: severity, code, word, message, fix
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (FAILED, REFUSED, INVALID)
+
+
+@dataclass
+class ScriptRecord:
+    path: str
+    nodeid: str
+    worker: str = "main"
+    mode: str = "commands"
+    status: str = "passed"  # passed | failed | skipped | cancelled | error
+    cls: str | None = None  # the failure class
+    message: str = ""
+    line: int | None = None  # the failing line
+    start: float | None = None
+    end: float | None = None
+    skipped_lines: int = 0
+    commands: list[CommandRecord] = field(default_factory=list)
+
+    @property
+    def commands_run(self) -> int:
+        return sum(1 for c in self.commands if c.attempts)
+
+    @property
+    def commands_failed(self) -> int:
+        return sum(1 for c in self.commands if c.failed)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["commands_run"] = self.commands_run
+        data["commands_failed"] = self.commands_failed
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ScriptRecord:
+        data = dict(data)
+        data.pop("commands_run", None)
+        data.pop("commands_failed", None)
+        cmds = []
+        for c in data.pop("commands", []):
+            c = dict(c)
+            c["attempts"] = [Attempt(**a) for a in c.get("attempts", [])]
+            cmds.append(CommandRecord(**c))
+        return cls(commands=cmds, **data)
+
+
+def tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:
+    return text if len(text) <= limit else text[-limit:]

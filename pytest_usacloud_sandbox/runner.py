@@ -1,0 +1,212 @@
+"""Run one command: no shell, its own process group, /dev/null stdin, a timeout, bounded output.
+
+Every child is registered while it runs so that a stop, a timeout, Ctrl-C or SIGTERM can
+terminate its whole process group (``terminate_all``): no usacloud process outlives the session.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+TAIL_BYTES = 64 * 1024
+TERM_GRACE = 2.0  # seconds between TERM and KILL
+POLL = 0.05  # how often a running command checks its timeout and the stop signal
+DRAIN_GRACE = 0.5  # how long to keep reading after the child exited (grandchildren may hold the pipes)
+
+_live: dict[int, subprocess.Popen] = {}
+_live_lock = threading.Lock()
+_registry: list[Path] = []  # a directory with one file per running child (its pid = its process group)
+
+
+def set_registry(directory: Path) -> None:
+    """Record running children's process groups as files, so the controller can sweep any a dead worker left."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _registry[:] = [directory]
+
+
+def sweep_registry(directory: Path) -> int:
+    """Kill the process groups still recorded in ``directory`` (left by a worker that died). Returns how many."""
+    killed = 0
+    for entry in directory.glob("*") if directory.is_dir() else ():
+        if entry.name.isdigit():
+            try:
+                os.killpg(int(entry.name), signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+        entry.unlink(missing_ok=True)
+    return killed
+
+
+@dataclass(frozen=True)
+class RunResult:
+    argv: tuple[str, ...]
+    exit_code: int | None  # None when the process could not be started
+    signal: int | None  # the signal that ended it, if any
+    stdout: str  # the last TAIL_BYTES of standard output
+    stderr: str  # the last TAIL_BYTES of standard error
+    truncated: bool  # some output was dropped from the front
+    started: float  # wall-clock start (time.time())
+    ended: float
+    duration: float  # seconds, monotonic
+    pid: int | None = None
+    timed_out: bool = False
+    cancelled: bool = False
+    launch_error: str | None = None  # why the process could not be started
+
+
+class _Tail:
+    """Keeps the last ``limit`` bytes written to it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.buf = bytearray()
+        self.dropped = False
+
+    def add(self, chunk: bytes) -> None:
+        self.buf += chunk
+        excess = len(self.buf) - self.limit
+        if excess > 0:
+            del self.buf[:excess]
+            self.dropped = True
+
+    def text(self) -> str:
+        return self.buf.decode("utf-8", errors="replace")
+
+
+def run_command(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    timeout: float,
+    should_stop: Callable[[], object] | None = None,
+    tail_bytes: int = TAIL_BYTES,
+    cwd: str | None = None,
+) -> RunResult:
+    started, t0 = time.time(), time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,  # own session and process group: we can kill the whole group
+        )
+    except OSError as exc:
+        return RunResult(
+            argv=tuple(argv), exit_code=None, signal=None, stdout="", stderr="", truncated=False,
+            started=started, ended=time.time(), duration=time.monotonic() - t0,
+            launch_error=f"{exc.strerror or exc}: {argv[0]}",
+        )
+    with _live_lock:
+        _live[proc.pid] = proc
+    marker = _registry[0] / str(proc.pid) if _registry else None
+    if marker is not None:
+        marker.touch()
+    tails = {proc.stdout: _Tail(tail_bytes), proc.stderr: _Tail(tail_bytes)}
+    timed_out = cancelled = False
+    try:
+        timed_out, cancelled = _pump(proc, tails, t0, timeout, should_stop)
+    finally:
+        _kill_group(proc, signal.SIGKILL)  # leftovers of the group (grandchildren) never outlive the command
+        with _live_lock:
+            _live.pop(proc.pid, None)
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+        for stream in tails:
+            stream.close()
+    code = proc.returncode
+    out, err = tails[proc.stdout], tails[proc.stderr]
+    return RunResult(
+        argv=tuple(argv),
+        exit_code=code,
+        signal=-code if code is not None and code < 0 else None,
+        stdout=out.text(),
+        stderr=err.text(),
+        truncated=out.dropped or err.dropped,
+        started=started,
+        ended=time.time(),
+        duration=time.monotonic() - t0,
+        pid=proc.pid,
+        timed_out=timed_out,
+        cancelled=cancelled,
+    )
+
+
+def _pump(proc, tails, t0, timeout, should_stop) -> tuple[bool, bool]:
+    """Read both pipes until EOF while watching the timeout and the stop signal."""
+    sel = selectors.DefaultSelector()
+    for stream in tails:
+        os.set_blocking(stream.fileno(), False)
+        sel.register(stream, selectors.EVENT_READ)
+    exited_at = None
+    try:
+        while sel.get_map():
+            for key, _ in sel.select(POLL):
+                chunk = os.read(key.fileobj.fileno(), 65536)
+                if chunk:
+                    tails[key.fileobj].add(chunk)
+                else:
+                    sel.unregister(key.fileobj)
+            if proc.poll() is not None:
+                exited_at = exited_at or time.monotonic()
+                if time.monotonic() - exited_at > DRAIN_GRACE:
+                    break  # a grandchild keeps the pipe open; the group is killed by the caller
+                continue
+            if time.monotonic() - t0 > timeout:
+                terminate(proc)
+                return True, False
+            if should_stop is not None and should_stop():
+                terminate(proc)
+                return False, True
+    finally:
+        sel.close()
+    proc.wait()
+    return False, False
+
+
+def terminate(proc: subprocess.Popen, grace: float = TERM_GRACE) -> None:
+    """TERM the process group, then KILL it if it is still there after ``grace`` seconds."""
+    _kill_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc, signal.SIGKILL)
+        proc.wait()
+
+
+def _kill_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def terminate_all(grace: float = TERM_GRACE) -> int:
+    """Terminate every running child's process group (Ctrl-C, SIGTERM, session end). Returns how many."""
+    with _live_lock:
+        procs = list(_live.values())
+    for proc in procs:
+        _kill_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        _kill_group(proc, signal.SIGKILL)
+    return len(procs)
+
+
+def live_count() -> int:
+    with _live_lock:
+        return len(_live)

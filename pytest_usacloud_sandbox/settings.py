@@ -1,0 +1,234 @@
+"""Options and ini keys, validated into one frozen Settings (bad values are a pytest.UsageError)."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ERROR_POLICIES = ("continue", "stop", "critical")
+PROGRESS_MODES = ("auto", "on", "off")
+MODES = ("commands", "shell")
+AUTO_WORKERS = 5
+DEFAULT_MAX_WORKERS = 10
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: a command-line option and the ini key of the same name."""
+
+    name: str  # ini key, e.g. "usacloud_rate"; the option is --usacloud-rate
+    help: str
+    default: object = None
+    kind: str = "string"  # string | bool | paths | flag-only
+    metavar: str | None = None
+    repeat: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+OPTIONS = (
+    Option("usacloud_scripts", "directory or file of *.usacloud scripts to collect (repeatable)", (), "paths", "PATH", True),
+    Option("usacloud_script_glob", "file name pattern of usacloud scripts pytest collects anywhere", "*.usacloud", metavar="GLOB"),
+    Option("usacloud_bin", "the usacloud executable (a path, or a name found on PATH)", "usacloud", metavar="PATH"),
+    Option("usacloud_timeout", "seconds one usacloud command may run before its process group is terminated", "300", metavar="SECONDS"),
+    Option("usacloud_script_timeout", "seconds a whole script may run (shell mode)", "1800", metavar="SECONDS"),
+    Option("usacloud_dry_run", "execute nothing: check every command offline and show what would run", False, "bool"),
+    Option("usacloud_fake", "run usacloud's own fake driver (SAKURACLOUD_FAKE_MODE=1), one fake store per script", False, "bool"),
+    Option("usacloud_allow_dangerous", "allow delete, boot, shutdown, reset and send-nmi subcommands", False, "bool"),
+    Option("usacloud_allow_global_writes", "allow changes to global resources (dns, note, icon, ...), which tk1v does not isolate", False, "bool"),
+    Option("usacloud_rate", "usacloud commands per second, shared by every worker and run with the same API key ('unlimited' for none)", "2.0", metavar="PER_SECOND"),
+    Option("usacloud_burst", "token bucket size: commands that may start at once", "1", metavar="N"),
+    Option("usacloud_retries", "retries of a command refused for rate (429), with exponential backoff", "3", metavar="N"),
+    Option("usacloud_retry_backoff", "seconds before the first retry of a 429; doubles each time, with jitter", "1.0", metavar="SECONDS"),
+    Option("usacloud_rate_backend", "where the token bucket lives: file:PATH or redis://[:password@]host:port/db (default: a file in the user cache)", "", metavar="SPEC"),
+    Option("usacloud_max_workers", "the most xdist workers a usacloud run may use", str(DEFAULT_MAX_WORKERS), metavar="N"),
+    Option("usacloud_error_policy", "what a failure does to the other scripts: continue, stop or critical", "critical", metavar="POLICY"),
+    Option("usacloud_progress", "live progress: auto, on or off", "auto", metavar="MODE"),
+    Option("usacloud_progress_interval", "seconds between plain progress lines when not on a terminal", "10", metavar="SECONDS"),
+    Option("usacloud_report", "write a JSON record of every script and command to this path", "", metavar="PATH"),
+    Option("usacloud_mode", "commands (run each usacloud command, no shell) or shell (run the script under bash)", "commands", metavar="MODE"),
+    Option("usacloud_max_script_bytes", "scripts larger than this fail without being parsed", str(1024 * 1024), metavar="BYTES"),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("usacloud", "usacloud sandbox scripts")
+    for opt in OPTIONS:
+        ini_type = {"bool": "bool", "paths": "args"}.get(opt.kind, "string")
+        parser.addini(opt.name, opt.help, type=ini_type, default=opt.default)
+        if opt.kind == "bool":
+            group.addoption(opt.flag, action="store_true", default=None, dest=opt.name, help=opt.help + " (ini too)")
+        elif opt.repeat:
+            group.addoption(opt.flag, action="append", default=None, dest=opt.name, metavar=opt.metavar, help=opt.help + " (ini too)")
+        else:
+            group.addoption(opt.flag, action="store", default=None, dest=opt.name, metavar=opt.metavar,
+                            help=f"{opt.help} (ini too; default: {opt.default or 'none'})")
+
+
+def raw(config: pytest.Config, name: str):
+    """Command line first, then the ini file, then the default."""
+    value = config.getoption(name)
+    if value is not None:
+        return value
+    return config.getini(name)
+
+
+@dataclass(frozen=True)
+class Settings:
+    scripts: tuple[Path, ...] = ()
+    script_glob: str = "*.usacloud"
+    usacloud_bin: str = "usacloud"
+    timeout: float = 300.0
+    script_timeout: float = 1800.0
+    dry_run: bool = False
+    fake: bool = False
+    allow_dangerous: bool = False
+    allow_global_writes: bool = False
+    rate: float = 2.0
+    burst: int = 1
+    retries: int = 3
+    retry_backoff: float = 1.0
+    rate_backend: str = ""
+    max_workers: int = DEFAULT_MAX_WORKERS
+    error_policy: str = "critical"
+    maxfail: int = 0
+    progress: str = "auto"
+    progress_interval: float = 10.0
+    report: Path | None = None
+    mode: str = "commands"
+    max_script_bytes: int = 1024 * 1024
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether this session was asked to run usacloud scripts (options or ini)."""
+        return bool(self.scripts)
+
+
+def load(config: pytest.Config) -> Settings:
+    """Read and validate every setting; raise pytest.UsageError naming the option at fault."""
+    root = Path(config.rootpath)
+    cli_scripts = config.getoption("usacloud_scripts")
+    if cli_scripts:
+        scripts = tuple(Path(os.path.expanduser(p)).absolute() for p in cli_scripts)
+    else:
+        scripts = tuple((root / os.path.expanduser(p)).absolute() for p in config.getini("usacloud_scripts"))
+    for path in scripts:
+        if not path.exists():
+            raise pytest.UsageError(f"--usacloud-scripts: {path} does not exist")
+    maxfail = int(config.getoption("maxfail", 0) or 0)
+    policy = _choice(config, "usacloud_error_policy", ERROR_POLICIES)
+    if maxfail:
+        policy = "stop"  # -x / --maxfail=N mean stop after N failures
+    return Settings(
+        scripts=scripts,
+        script_glob=str(raw(config, "usacloud_script_glob")) or "*.usacloud",
+        usacloud_bin=str(raw(config, "usacloud_bin")) or "usacloud",
+        timeout=_positive(config, "usacloud_timeout"),
+        script_timeout=_positive(config, "usacloud_script_timeout"),
+        dry_run=bool(raw(config, "usacloud_dry_run")),
+        fake=bool(raw(config, "usacloud_fake")),
+        allow_dangerous=bool(raw(config, "usacloud_allow_dangerous")),
+        allow_global_writes=bool(raw(config, "usacloud_allow_global_writes")),
+        rate=_rate(config),
+        burst=_integer(config, "usacloud_burst", minimum=1),
+        retries=_integer(config, "usacloud_retries", minimum=0),
+        retry_backoff=_positive(config, "usacloud_retry_backoff"),
+        rate_backend=str(raw(config, "usacloud_rate_backend") or ""),
+        max_workers=_integer(config, "usacloud_max_workers", minimum=1),
+        error_policy=policy,
+        maxfail=maxfail,
+        progress=_choice(config, "usacloud_progress", PROGRESS_MODES),
+        progress_interval=_positive(config, "usacloud_progress_interval"),
+        report=_report_path(config),
+        mode=_choice(config, "usacloud_mode", MODES),
+        max_script_bytes=_integer(config, "usacloud_max_script_bytes", minimum=1),
+    )
+
+
+def resolve_binary(name: str) -> str:
+    """The usacloud executable as an absolute path, or a UsageError before anything runs."""
+    if os.sep in name:
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise pytest.UsageError(f"--usacloud-bin: {path} does not exist")
+        if not os.access(path, os.X_OK):
+            raise pytest.UsageError(f"--usacloud-bin: {path} is not executable")
+        return str(path.absolute())
+    found = shutil.which(name)
+    if found is None:
+        raise pytest.UsageError(
+            f"--usacloud-bin: {name!r} was not found on PATH; install usacloud, point --usacloud-bin "
+            "(ini usacloud_bin) at it, or use --usacloud-dry-run to check scripts without it"
+        )
+    return found
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _number(config: pytest.Config, name: str) -> float:
+    value = raw(config, name)
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise pytest.UsageError(f"{_flag(name)} (ini {name}): {value!r} is not a number") from None
+    if math.isnan(number):
+        raise pytest.UsageError(f"{_flag(name)} (ini {name}): NaN is not a valid value")
+    return number
+
+
+def _positive(config: pytest.Config, name: str) -> float:
+    number = _number(config, name)
+    if not (number > 0 and math.isfinite(number)):
+        raise pytest.UsageError(f"{_flag(name)} (ini {name}): must be a positive number of seconds, not {raw(config, name)!r}")
+    return number
+
+
+def _rate(config: pytest.Config) -> float:
+    if str(raw(config, "usacloud_rate")).strip().lower() == "unlimited":
+        return math.inf
+    number = _number(config, "usacloud_rate")
+    if not number > 0:
+        raise pytest.UsageError(
+            f"--usacloud-rate (ini usacloud_rate): must be more than 0 commands per second "
+            f"(or 'unlimited'), not {raw(config, 'usacloud_rate')!r}"
+        )
+    return number
+
+
+def _integer(config: pytest.Config, name: str, minimum: int) -> int:
+    value = raw(config, name)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise pytest.UsageError(f"{_flag(name)} (ini {name}): {value!r} is not a whole number") from None
+    if number < minimum:
+        raise pytest.UsageError(f"{_flag(name)} (ini {name}): must be at least {minimum}, not {number}")
+    return number
+
+
+def _choice(config: pytest.Config, name: str, choices: tuple[str, ...]) -> str:
+    value = str(raw(config, name)).strip().lower()
+    if value not in choices:
+        raise pytest.UsageError(f"{_flag(name)} (ini {name}): {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _report_path(config: pytest.Config) -> Path | None:
+    value = raw(config, "usacloud_report")
+    if not value:
+        return None
+    path = Path(os.path.expanduser(str(value)))
+    if not path.is_absolute():
+        base = Path(config.invocation_params.dir) if config.getoption("usacloud_report") else Path(config.rootpath)
+        path = base / path
+    return path
