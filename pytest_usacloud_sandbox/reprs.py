@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import shlex
+
 from .records import CommandRecord, ScriptRecord
 
 OUTPUT_LINES = 30  # lines of output tail shown in a failure
 
 
+def shown(words) -> str:
+    """Words as one shell-quoted line (a word with a newline stays on one line)."""
+    return " ".join(shlex.quote(w) if w else "''" for w in words).replace("\n", "\\n")
+
+
 def command_line(cmd: CommandRecord) -> str:
-    words = " ".join(cmd.words) if cmd.words else cmd.text
+    words = shown(cmd.words) if cmd.words else cmd.text
     extra = ""
     if cmd.status == "skipped":
         extra = f"  ({cmd.message})"
@@ -28,10 +35,10 @@ def failure_text(record: ScriptRecord, relpath: str) -> str:
     if failing is None:
         return f"{relpath}: {record.message}"
     lines = [f"{relpath}:{failing.line}: {failing.cls}: {failing.message}"]
-    lines.append(f"  line {failing.line}: {failing.text}")
+    lines.append(f"  line {failing.line}: {failing.text}".replace("\n", "\n" + " " * 4))
     if failing.words:
-        label = "ran" if failing.attempts else "would run"
-        lines.append(f"  {label}:{' ' * (8 - len(label))}{' '.join(failing.words)}")
+        label = "ran:      " if failing.attempts else "would run:"
+        lines.append(f"  {label} {shown(failing.words)}")
     if failing.attempts:
         lines.append(f"  exit code {failing.exit_code}, class {failing.cls}, {len(failing.attempts)} attempt(s)")
     else:

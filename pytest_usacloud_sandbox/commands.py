@@ -1,0 +1,317 @@
+"""Typed API over the usacloud command tree (generated data in ``_command_data``).
+
+``resolve(argv)`` finds the resource, subcommand, flags and positional arguments of
+one usacloud command line the way cobra/pflag would, without running anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from . import _command_data as _data
+
+USACLOUD_VERSION: str = _data.USACLOUD_VERSION
+
+READ_ONLY_KINDS = frozenset({"read", "wait", "local-read"})
+DESTRUCTIVE_KINDS = frozenset({"delete", "power"})
+#: Plain cobra commands under the root that are not resources.
+ROOT_COMMANDS: tuple[str, ...] = tuple(c["name"] for c in _data.ROOT_COMMANDS)
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str  # canonical long name, e.g. "--zone"
+    aliases: tuple[str, ...] = ()  # short form first ("-y"), then long aliases ("--out")
+    takes_value: bool = True
+    required: bool = False  # the help text marks it "(*required)"; some have defaults
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    @property
+    def short(self) -> str | None:
+        return next((a for a in self.aliases if not a.startswith("--")), None)
+
+
+def _lookup(flags: Iterable[Flag], word: str) -> Flag | None:
+    name = word.partition("=")[0] if word.startswith("--") else word
+    return next((f for f in flags if name in f.names), None)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    aliases: tuple[str, ...]
+    confirm: bool
+    kind: str
+    selector: str  # "none" | "single" | "multi" | "other"
+    has_zone: bool  # the standard, validated --zone (rest request / config edit have their own)
+    has_output: bool
+    has_input: bool
+    flags: tuple[Flag, ...]  # specific + standard groups, not the global flags
+    is_default: bool = False
+
+    @property
+    def read_only(self) -> bool:
+        """Only reads (API or local files). ``connect`` starts an external client: not read-only."""
+        return self.kind in READ_ONLY_KINDS
+
+    @property
+    def destructive(self) -> bool:
+        return self.kind in DESTRUCTIVE_KINDS
+
+    def find_flag(self, word: str) -> Flag | None:
+        """The flag named by ``word`` ("--zone", "-y", an alias such as "--out", or "--x=v")."""
+        return _lookup(self.flags, word)
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    aliases: tuple[str, ...]
+    scope: str  # "zoned" | "global" | "zoneless"
+    location: str  # "iaas" | "root"
+    subcommands: tuple[Subcommand, ...]
+    default_subcommand: str | None = None
+    deprecated: str | None = None  # the deprecation warning usacloud prints, if any
+
+    @property
+    def is_global(self) -> bool:
+        return self.scope == "global"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def find_subcommand(self, word: str) -> Subcommand | None:
+        return next((s for s in self.subcommands if word == s.name or word in s.aliases), None)
+
+
+def _flag(row: tuple) -> Flag:
+    name, short, aliases, takes_value, required = row
+    return Flag(name, ((short,) if short else ()) + tuple(aliases), takes_value, required)
+
+
+def _group(code: str) -> tuple[Flag, ...]:
+    return tuple(_flag(r) for r in _data.STANDARD_FLAG_GROUPS[code])
+
+
+def _subcommand(d: dict) -> Subcommand:
+    std = d["std"]
+    flags = _group("Z") if "Z" in std else ()
+    flags += tuple(_flag(r) for r in d["flags"])
+    flags += _group("I") if "I" in std else ()
+    flags += _group("O") if "O" in std else _group("q") if "q" in std else ()
+    flags += _group("y") if d["confirm"] else ()
+    return Subcommand(
+        name=d["name"],
+        aliases=tuple(d["aliases"]),
+        confirm=d["confirm"],
+        kind=d["kind"],
+        selector=d["selector"],
+        has_zone="Z" in std,
+        has_output="O" in std,
+        has_input="I" in std,
+        flags=flags,
+        is_default=d["is_default"],
+    )
+
+
+def _resource(d: dict) -> Resource:
+    return Resource(
+        name=d["name"],
+        aliases=tuple(d["aliases"]),
+        scope=d["scope"],
+        location=d["location"],
+        subcommands=tuple(_subcommand(s) for s in d["subcommands"]),
+        default_subcommand=d["default"],
+        deprecated=d["deprecated"],
+    )
+
+
+_RESOURCES: tuple[Resource, ...] = tuple(_resource(d) for d in _data.RESOURCES)
+_BY_WORD: dict[str, Resource] = {w: r for r in _RESOURCES for w in r.names}
+GLOBAL_FLAGS: tuple[Flag, ...] = tuple(_flag(r) for r in _data.GLOBAL_FLAGS)
+
+
+def _union(flags: Iterable[Flag]) -> dict[str, Flag]:
+    """Flag word -> Flag; when a word means several flags, one that takes a value wins."""
+    table: dict[str, Flag] = {}
+    for flag in flags:
+        for word in flag.names:
+            if word not in table or (flag.takes_value and not table[word].takes_value):
+                table[word] = flag
+    return table
+
+
+_GLOBAL_TABLE = _union(GLOBAL_FLAGS)
+_RESOURCE_TABLES = {r.name: _union(f for s in r.subcommands for f in s.flags) for r in _RESOURCES}
+_ALL_TABLE = _union(f for r in _RESOURCES for s in r.subcommands for f in s.flags)
+
+
+def find_global_flag(word: str) -> Flag | None:
+    return _lookup(GLOBAL_FLAGS, word)
+
+
+def find_resource(word: str) -> Resource | None:
+    """The resource named ``word`` (name or alias, at either path)."""
+    return _BY_WORD.get(word)
+
+
+def all_resources() -> tuple[Resource, ...]:
+    return _RESOURCES
+
+
+@dataclass(frozen=True)
+class FlagUse:
+    """One flag as written on the command line."""
+
+    index: int  # argv index of the word holding the flag
+    word: str  # the whole word, e.g. "--out=tsv" or "-qy"
+    name: str  # the flag name as written, e.g. "--out" or "-y"
+    flag: Flag | None  # what it means for the resolved command (subcommand, then global); None if unknown
+    value: str | None = None  # from "=v", an attached short value ("-ojson") or the next word
+    value_index: int | None = None  # argv index of the value when it is a separate word
+
+
+@dataclass(frozen=True)
+class Invocation:
+    binary_index: int = 0
+    root: str | None = None  # "iaas" or a plain root command; None for `usacloud <resource>`
+    resource: Resource | None = None
+    resource_index: int | None = None
+    resource_word: str | None = None
+    subcommand: Subcommand | None = None
+    subcommand_index: int | None = None
+    subcommand_word: str | None = None
+    used_default: bool = False
+    positionals: tuple[str, ...] = ()
+    flags: tuple[FlagUse, ...] = ()  # every flag in argv order (global ones included)
+
+    def flag_uses(self, canonical: str) -> tuple[FlagUse, ...]:
+        """Uses of the flag whose canonical name is ``canonical`` (aliases included)."""
+        return tuple(u for u in self.flags if u.flag is not None and u.flag.name == canonical)
+
+
+_Raw = tuple[int, str, str, "str | None", "int | None"]
+
+
+def _looks_like_value(argv: Sequence[str], k: int) -> bool:
+    return k < len(argv) and not (argv[k].startswith("-") and len(argv[k]) > 1)
+
+
+def _scan_flag(argv: Sequence[str], i: int, lookup: Callable[[str], Flag | None]) -> tuple[list[_Raw], int]:
+    """Parse the flag word ``argv[i]`` like pflag; returns the uses and the next index.
+
+    An unknown flag takes the next word as its value when that word is not a flag
+    (cobra does the same while it looks for the command).
+    """
+    word = argv[i]
+    if word.startswith("--"):
+        name, eq, value = word.partition("=")
+        if eq:
+            return [(i, word, name, value, None)], i + 1
+        flag = lookup(name)
+        takes = flag.takes_value if flag else _looks_like_value(argv, i + 1)
+        if takes and i + 1 < len(argv):
+            return [(i, word, name, argv[i + 1], i + 1)], i + 2
+        return [(i, word, name, None, None)], i + 1
+    uses: list[_Raw] = []
+    body = word[1:]
+    for j, char in enumerate(body):
+        name, rest = "-" + char, body[j + 1 :]
+        if rest.startswith("="):
+            uses.append((i, word, name, rest[1:], None))
+            break
+        flag = lookup(name)
+        if flag is None and not rest and j == 0 and _looks_like_value(argv, i + 1):
+            uses.append((i, word, name, argv[i + 1], i + 1))
+            return uses, i + 2
+        if flag is None:  # pflag fails here; keep reading the bundle for better diagnostics
+            uses.append((i, word, name, None, None))
+            continue
+        if flag.takes_value:
+            if rest:
+                uses.append((i, word, name, rest, None))
+            elif i + 1 < len(argv):
+                uses.append((i, word, name, argv[i + 1], i + 1))
+                return uses, i + 2
+            else:
+                uses.append((i, word, name, None, None))
+            break
+        uses.append((i, word, name, None, None))
+    return uses, i + 1
+
+
+def _arity_lookup(resource: Resource | None, sub: Subcommand | None) -> Callable[[str], Flag | None]:
+    if sub is not None:
+        return lambda n: sub.find_flag(n) or _GLOBAL_TABLE.get(n)
+    if resource is not None:
+        table = _RESOURCE_TABLES[resource.name]
+        return lambda n: table.get(n) or _GLOBAL_TABLE.get(n)
+    return lambda n: _GLOBAL_TABLE.get(n) or _ALL_TABLE.get(n)
+
+
+def resolve(words: Sequence[str]) -> Invocation:
+    """Resolve a full argv (``words[0]`` is the usacloud binary). Never raises."""
+    try:
+        argv = tuple("" if w is None else str(w) for w in (words or ()))
+    except TypeError:
+        argv = ()
+    root: str | None = None
+    resource: Resource | None = None
+    sub: Subcommand | None = None
+    r_index = r_word = s_index = s_word = None
+    used_default = False
+    positionals: list[str] = []
+    raw: list[_Raw] = []
+    only_positionals = False
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        if not only_positionals and word == "--":
+            only_positionals = True
+        elif not only_positionals and word.startswith("-") and len(word) > 1:
+            uses, i = _scan_flag(argv, i, _arity_lookup(resource, sub))
+            raw.extend(uses)
+            continue
+        elif only_positionals or sub is not None or s_word is not None:
+            positionals.append(word)
+        elif (r_word is not None and resource is None) or root not in (None, "iaas"):
+            positionals.append(word)
+        elif resource is not None:
+            found = resource.find_subcommand(word)
+            if found is not None:
+                sub, s_index, s_word = found, i, word
+            elif resource.default_subcommand:
+                sub, used_default = resource.find_subcommand(resource.default_subcommand), True
+                positionals.append(word)
+            else:
+                s_index, s_word = i, word
+        elif root is None and word in ROOT_COMMANDS:
+            root = word
+        else:
+            found = find_resource(word)
+            if found is not None and (root != "iaas" or found.location == "iaas"):
+                resource = found
+            r_index, r_word = i, word
+        i += 1
+    if resource is not None and sub is None and s_word is None and resource.default_subcommand:
+        sub, used_default = resource.find_subcommand(resource.default_subcommand), True
+    final = _arity_lookup(None, sub) if sub is not None else _GLOBAL_TABLE.get
+    flags = tuple(FlagUse(ix, w, n, final(n), v, vi) for ix, w, n, v, vi in raw)
+    return Invocation(
+        binary_index=0,
+        root=root,
+        resource=resource,
+        resource_index=r_index,
+        resource_word=r_word,
+        subcommand=sub,
+        subcommand_index=s_index,
+        subcommand_word=s_word,
+        used_default=used_default,
+        positionals=tuple(positionals),
+        flags=flags,
+    )

@@ -1,0 +1,302 @@
+"""The offline command checker: exact findings for good and bad usacloud commands."""
+
+from __future__ import annotations
+
+import random
+import shlex
+
+import pytest
+
+from pytest_usacloud_sandbox.check import Finding, check_command, levenshtein, suggest
+from pytest_usacloud_sandbox.commands import all_resources
+
+SEVERITY = {
+    "unknown-resource": "error",
+    "unknown-subcommand": "error",
+    "missing-subcommand": "error",
+    "v0-removed": "error",
+    "v0-selector": "error",
+    "v0-output-type": "error",
+    "zone-on-global": "error",
+    "bad-output-type": "error",
+    "unknown-flag": "error",
+    "missing-value": "error",
+    "spaced-equals": "error",
+    "bad-zone": "error",
+    "bad-value": "error",
+    "missing-target": "error",
+    "too-many-targets": "error",
+    "bad-argument": "error",
+    "missing-assumeyes": "error",  # a warning when --parameters may hold AssumeYes
+    "deprecated-alias": "warning",
+    "deprecated-command": "warning",
+    "deprecated-flag": "warning",
+    "partial-name-match": "warning",
+    "zone-all": "warning",
+    "rest-write": "warning",
+    "self-update": "warning",
+    "global-not-sandboxed": "warning",
+    "ignored-argument": "warning",
+}
+
+ID = "123456789012"
+
+CASES = [
+    # fine
+    ("usacloud", []),
+    ("usacloud version", []),
+    ("usacloud -v", []),
+    ("usacloud completion bash", []),
+    ("usacloud help server", []),
+    ("usacloud iaas", []),
+    ("usacloud server list --zone tk1v", []),
+    ("usacloud iaas server list --zone=tk1v -o json", []),
+    ("usacloud server ls --out json --max 10 --offset 5 --names web", []),
+    (f"usacloud server delete -y --zone tk1v {ID}", []),
+    (f"usacloud server boot --assumeyes=true {ID}", []),
+    (f"usacloud server shutdown -fy {ID}", []),
+    ("usacloud server delete -y --argument-match-mode exact web", []),
+    ("usacloud router list --zone tk1v", []),
+    ("usacloud coupon", []),
+    ("usacloud coupon -o json", []),
+    ("usacloud config list", []),
+    ("usacloud rest /server", []),
+    ("usacloud rest -X get /server", []),
+    ("usacloud ipv6addr read --zone tk1v --i-pv6-addr 2001:db8::1", []),
+    ("usacloud interface list --packet-filer-ids 1", []),
+    ("usacloud server list --query-driver jq --query '.[]'", []),
+    ("usacloud server create --generate-skeleton", []),
+    ("usacloud server delete -y --parameters p.json", []),
+    ("usacloud server ssh -i ~/.ssh/id -l root web", []),
+    (f"usacloud server monitor-cpu --start 2024-01-01T00:00:00Z {ID}", []),
+    ("usacloud --zones tk1v server list --zone=all", []),
+    ("usacloud --profile ci --fake --fake-store /tmp/f.json server list", []),
+    # unknown words, with suggestions
+    ("usacloud serverr list", ["unknown-resource"]),
+    ("usacloud server foo", ["unknown-subcommand"]),
+    ("usacloud server delet -y 1", ["unknown-subcommand"]),
+    ("usacloud ssh-key generate", ["unknown-subcommand"]),
+    ("usacloud server", ["missing-subcommand"]),
+    ("usacloud iaas config list", ["unknown-resource"]),
+    # v0 forms
+    ("usacloud ipv4 list", ["v0-removed"]),
+    ("usacloud product-server list", ["v0-removed"]),
+    ("usacloud product-disk list", ["v0-removed"]),
+    ("usacloud summary", ["v0-removed"]),
+    ("usacloud object-storage list", ["v0-removed"]),
+    ("usacloud ojs bucket list", ["v0-removed"]),
+    ("usacloud server list --selector name=web", ["v0-selector"]),
+    ("usacloud server list --output-type csv", ["v0-output-type"]),
+    ("usacloud server list -o tsv", ["v0-output-type"]),
+    ("usacloud server list --out=csv", ["v0-output-type"]),
+    ("usacloud archive list --selector name=x --output-type csv", ["v0-selector", "v0-output-type"]),
+    ("usacloud ipv4 list --selector name=x", ["v0-removed", "v0-selector"]),
+    ("usacloud disk list --zone = all", ["spaced-equals", "ignored-argument"]),
+    # zones
+    ("usacloud dns list --zone tk1v", ["zone-on-global"]),
+    ("usacloud --zone is1a ssh-key list", ["zone-on-global"]),
+    ("usacloud proxy-lb list --zone=all", ["zone-on-global"]),
+    ("usacloud auth-status --zone tk1v", ["deprecated-command", "zone-on-global"]),
+    ("usacloud server list --zone=all", ["zone-all"]),
+    ("usacloud server list --zone tk1x", ["bad-zone"]),
+    ("usacloud rest --zone all /server", ["bad-zone"]),
+    ("usacloud server list --zone", ["missing-value"]),
+    # confirmation and targets
+    ("usacloud server delete web", ["missing-assumeyes", "partial-name-match"]),
+    ("usacloud server create --name x --cpu 1 --memory 1", ["missing-assumeyes"]),
+    ("usacloud config delete old", ["missing-assumeyes"]),
+    ("usacloud server list -y", ["unknown-flag"]),
+    ("usacloud server list -qy", ["unknown-flag"]),
+    ("usacloud server read", ["missing-target"]),
+    ("usacloud server read a b", ["too-many-targets"]),
+    ("usacloud server boot -y", ["missing-target"]),
+    ("usacloud server list foo", ["ignored-argument"]),
+    ("usacloud ipaddress read 192.0.2.1", ["ignored-argument"]),
+    ("usacloud rest", ["missing-target"]),
+    # flags and values
+    ("usacloud server list -o xml", ["bad-output-type"]),
+    ("usacloud server list --argument-match-mode fuzzy", ["bad-value"]),
+    ("usacloud ipv6addr read --ipv6addr 2001:db8::1", ["unknown-flag"]),
+    ("usacloud interface list --packet-filter-ids 1", ["unknown-flag"]),
+    ("usacloud version --zone tk1v", ["unknown-flag"]),
+    ("usacloud server update --force -y 1", ["unknown-flag"]),
+    # deprecated names and hazards (warnings)
+    ("usacloud iso-image list --zone tk1v", ["deprecated-alias"]),
+    ("usacloud iaas startup-script list", ["deprecated-alias"]),
+    ("usacloud auth-status", ["deprecated-command"]),
+    ("usacloud server delete -y web", ["partial-name-match"]),
+    ("usacloud iaas server boot --zone tk1v -y web", ["partial-name-match"]),
+    ("usacloud rest -X delete /zone/tk1v/api/cloud/1.1/server/1", ["rest-write"]),
+    ("usacloud rest request --method=POST -d '{}' /server", ["rest-write"]),
+    ("usacloud ssh-key create --name k --public-key 'ssh-ed25519 AAA' -y", ["global-not-sandboxed"]),
+    ("usacloud web-accelerator delete-cache --url https://example.com/ -y", ["global-not-sandboxed"]),
+    ("usacloud container-registry update --access-level readwrite -y 1", ["deprecated-flag", "global-not-sandboxed"]),
+    ("usacloud update-self", ["self-update"]),
+    ("usacloud completion", ["bad-argument"]),
+    ("usacloud completion tcsh", ["bad-argument"]),
+]
+
+
+@pytest.mark.parametrize("command, codes", CASES, ids=[c for c, _ in CASES])
+def test_check_command_codes(command, codes):
+    findings = check_command(shlex.split(command))
+    assert sorted(f.code for f in findings) == sorted(codes)
+    for f in findings:
+        assert f.severity == SEVERITY[f.code], f
+        assert f.message and "\n" not in f.message
+
+
+def test_enough_cases():
+    assert len(CASES) >= 40
+    assert {code for _, codes in CASES for code in codes} == set(SEVERITY)
+
+
+@pytest.mark.parametrize(
+    "command, code, word, fix",
+    [
+        ("usacloud ipv4 list", "v0-removed", "ipv4", "ipaddress"),
+        ("usacloud product-disk list", "v0-removed", "product-disk", "disk-plan"),
+        ("usacloud product-internet list", "v0-removed", "product-internet", "internet-plan"),
+        ("usacloud summary", "v0-removed", "summary", None),
+        ("usacloud serverr list", "unknown-resource", "serverr", "server"),
+        ("usacloud iaas servr list", "unknown-resource", "servr", "server"),
+        ("usacloud server delet -y 1", "unknown-subcommand", "delet", "delete"),
+        ("usacloud server list --selector name=web", "v0-selector", "--selector", "web"),
+        ("usacloud server list --out=csv", "v0-output-type", "--out=csv", "json"),
+        ("usacloud dns list --zone tk1v", "zone-on-global", "--zone", "remove --zone"),
+        ("usacloud server delete 1", "missing-assumeyes", "delete", "add -y"),
+        ("usacloud ipv6addr read --ipv6addr x", "unknown-flag", "--ipv6addr", "--i-pv6-addr"),
+        ("usacloud interface list --packet-filter-ids 1", "unknown-flag", "--packet-filter-ids", "--packet-filer-ids"),
+        ("usacloud server list --nmes web", "unknown-flag", "--nmes", "--names"),
+        ("usacloud server list -y", "unknown-flag", "-y", "remove -y"),
+        ("usacloud iso-image list", "deprecated-alias", "iso-image", "cdrom"),
+        ("usacloud startup-script list", "deprecated-alias", "startup-script", "note"),
+        ("usacloud server delete -y web", "partial-name-match", "web", "--argument-match-mode exact"),
+        ("usacloud server list --zone=all", "zone-all", "--zone=all", "--zone=tk1v"),
+        ("usacloud disk list --zone = all", "spaced-equals", "--zone", "--zone=all"),
+        ("usacloud server list --zone tk1x", "bad-zone", "--zone", "tk1v"),
+        ("usacloud server list -o JSON", "bad-output-type", "-o", "json"),
+    ],
+)
+def test_finding_word_and_fix(command, code, word, fix):
+    found = [f for f in check_command(shlex.split(command)) if f.code == code]
+    assert len(found) == 1
+    assert (found[0].word, found[0].fix) == (word, fix)
+
+
+def test_suggestions_are_in_the_message():
+    (f,) = check_command(["usacloud", "server", "lst"])
+    assert f.code == "unknown-subcommand" and "list" in f.message and f.fix == "list"
+    (f,) = check_command(["usacloud", "nfss", "list"])
+    assert "nfs" in f.message
+
+
+def test_assumeyes_false_does_not_confirm():
+    codes = [f.code for f in check_command(["usacloud", "server", "delete", "--assumeyes=false", "1"])]
+    assert codes == ["missing-assumeyes"]
+
+
+def test_missing_assumeyes_is_a_warning_with_parameters():
+    (f,) = check_command(["usacloud", "server", "delete", "--parameters", "p.json"])
+    assert (f.code, f.severity) == ("missing-assumeyes", "warning")
+
+
+def test_every_subcommand_passes_when_written_correctly():
+    for res in all_resources():
+        for sub in res.subcommands:
+            argv = ["usacloud", "iaas"] if res.location == "iaas" else ["usacloud"]
+            argv += [res.name, sub.name]
+            argv += ["--zone", "tk1v"] if sub.has_zone else []
+            argv += ["-y"] if sub.confirm else []
+            argv += [ID] if sub.selector in ("single", "multi") else []
+            argv += ["/server"] if res.name == "rest" else []
+            errors = [f for f in check_command(argv) if f.severity == "error"]
+            assert errors == [], argv
+
+
+def test_finding_is_frozen():
+    f = Finding("error", "x", "w", "m", None)
+    with pytest.raises(AttributeError):
+        f.code = "y"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "a, b, d",
+    [
+        ("", "", 0),
+        ("", "abc", 3),
+        ("abc", "abc", 0),
+        ("kitten", "sitting", 3),
+        ("--ipv6addr", "--i-pv6-addr", 2),
+        ("flaw", "lawn", 2),
+    ],
+)
+def test_levenshtein(a, b, d):
+    assert levenshtein(a, b) == d == levenshtein(b, a)
+
+
+def test_suggest():
+    assert suggest("lst", ["list", "ls", "delete"]) == ["list", "ls"]
+    assert suggest("serverr", ["server", "server-plan", "subnet"]) == ["server"]
+    assert suggest("xyzzy", ["server", "disk"]) == []
+    assert suggest("list", ["list"]) == []
+    assert len(suggest("ab", ["aa", "bb", "ac", "ad", "ae"], limit=2)) == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        [""],
+        ["usacloud", "-"],
+        ["usacloud", "--"],
+        ["usacloud", None],
+        None,
+        ["usacloud", "server", "delete", "-y", "--", "-x"],
+        ["usacloud", "-o"],
+    ],
+)
+def test_check_never_raises(argv):
+    assert isinstance(check_command(argv), list)
+
+
+def test_check_fuzz():
+    vocab = [
+        "usacloud",
+        "iaas",
+        "server",
+        "dns",
+        "rest",
+        "coupon",
+        "config",
+        "list",
+        "delete",
+        "read",
+        "-y",
+        "-o",
+        "csv",
+        "json",
+        "--zone",
+        "tk1v",
+        "all",
+        "=",
+        "--zone=all",
+        "-qy",
+        "--",
+        "-",
+        "--selector",
+        "-X",
+        "delete",
+        "web",
+        ID,
+        "completion",
+        "update-self",
+        "--zones",
+        "--parameters",
+        "--help",
+    ]
+    rng = random.Random(7)
+    for _ in range(2000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(0, 9))]
+        for f in check_command(words):
+            assert f.severity in ("error", "warning") and f.code in SEVERITY
