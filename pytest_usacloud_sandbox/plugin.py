@@ -16,6 +16,8 @@ from . import outcome, ratelimit, runner, settings
 from .execute import Engine, WorkerStats
 from .items import ENGINE_KEY, UsacloudFile, UsacloudItem, is_script
 from .ratelimit import TokenLimiter
+from .records import ScriptRecord
+from .reprs import command_list
 from .stop import StopReason, StopSignal
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
@@ -109,10 +111,7 @@ def _engine(config: pytest.Config, s: settings.Settings, run_dir: Path, worker_i
     backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
 
     def limiter() -> TokenLimiter:
-        store = None
-        if s.rate != float("inf"):
-            store = ratelimit.open_store(backend, os.environ, on_warning=_warn)
-        return TokenLimiter(s.rate, s.burst, store)
+        return TokenLimiter(s.rate, s.burst, ratelimit.open_store(backend, os.environ, on_warning=_warn))
 
     return Engine(
         settings=s,
@@ -121,7 +120,7 @@ def _engine(config: pytest.Config, s: settings.Settings, run_dir: Path, worker_i
         base_env=dict(os.environ),
         run_dir=run_dir,
         worker=worker,
-        limiter_factory=None if s.dry_run else limiter,
+        limiter_factory=None if s.dry_run or s.rate == float("inf") else limiter,
     )
 
 
@@ -164,12 +163,34 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         report.usacloud = item.record.to_dict()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Decide, where the script ran, whether its failure stops the other scripts."""
-    if not report.failed or report.when != "call":
-        return
     config = _config_of(report)
-    if config is None or config.pluginmanager.getplugin("dsession") is not None:
+    if config is None or report.when != "call":
+        return
+    if getattr(config, "workerinput", None) is None:
+        _show_commands(config, report)
+    if report.failed:
+        _decide_stop(config, report)
+
+
+def _show_commands(config: pytest.Config, report: pytest.TestReport) -> None:
+    """With -v, each command's status under its script (on the controller or a lone process)."""
+    data = getattr(report, "usacloud", None)
+    if not data or config.option.verbose < 1:
+        return
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is None:
+        return
+    record = ScriptRecord.from_dict(data)
+    tr.ensure_newline()
+    for line in command_list(record, indent="    "):
+        tr.write_line(line)
+
+
+def _decide_stop(config: pytest.Config, report: pytest.TestReport) -> None:
+    """Decide, where the script ran, whether its failure stops the other scripts."""
+    if config.pluginmanager.getplugin("dsession") is not None:
         return  # the xdist controller only relays; the worker that ran it decided already
     engine = config.stash[ENGINE_KEY]
     s = engine.settings

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import shlex
 
+from .mask import MASK
 from .records import CommandRecord, ScriptRecord
 
 OUTPUT_LINES = 30  # lines of output tail shown in a failure
 
 
+def _quote(word: str) -> str:
+    if word and (word.replace(MASK, "") == "" or "=" + MASK in word and shlex.quote(word.replace(MASK, "x")) == word.replace(MASK, "x")):
+        return word  # a masked value needs no quotes
+    return shlex.quote(word)
+
+
 def shown(words) -> str:
     """Words as one shell-quoted line (a word with a newline stays on one line)."""
-    return " ".join(shlex.quote(w) if w else "''" for w in words).replace("\n", "\\n")
+    return " ".join(_quote(w) for w in words).replace("\n", "\\n")
 
 
 def command_line(cmd: CommandRecord) -> str:
@@ -51,7 +58,7 @@ def failure_text(record: ScriptRecord, relpath: str) -> str:
             lines.append(f"  check: {finding['message']}{fix}")
     for name, text in (("stderr", failing.stderr_tail), ("stdout", failing.stdout_tail)):
         if text.strip():
-            tail = text.rstrip("\n").splitlines()[-OUTPUT_LINES:]
+            tail = text.strip("\n").splitlines()[-OUTPUT_LINES:]
             lines.append(f"  --- {name} (last {len(tail)} lines) ---")
             lines.extend("  " + line for line in tail)
     others = [c for c in record.commands if c.failed and c is not failing]

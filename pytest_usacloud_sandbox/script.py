@@ -1,0 +1,450 @@
+"""Parse a ``*.usacloud`` shell script into the usacloud commands it runs, without a shell.
+
+Choices (see also :mod:`pytest_usacloud_sandbox.shellwords`):
+
+* **Wrappers.**  The command word is looked up after ``VAR=value`` prefixes and after the
+  wrappers ``command``, ``exec``, ``nohup`` (only when the next word is not an option, so
+  ``command -v usacloud`` is *not* a usacloud command) and ``env`` (followed by any
+  ``NAME=value`` words; ``env -i ...`` is not unwrapped).  ``sudo``, ``timeout``, ``xargs`` ...
+  are not unwrapped: such lines are skipped with the reason "not a usacloud command: sudo".
+  Wrappers and prefixes are not part of ``Command.words``.
+* **``$'...'``** is resolved statically (``\\n``, ``\\t``, ``\\xHH``, ``\\uHHHH``, octal ...) and
+  treated as a literal, like any other quoted string.
+* **Expansions** stay verbatim in ``Command.words`` (``"$ID"`` -> ``$ID``); ``Command.expansion``
+  is the first such piece in the argv exactly as written: ``$ID``, ``${ZONE}``, the whole
+  ``$(...)`` / backtick / ``$((...))`` / ``<(...)`` text, ``*``, ``?``, ``[``, ``{a,b}`` or ``~``.
+  Expansions in dropped parts (``VAR=`` prefixes, redirection targets) do not count.
+* **Markers** are read only from the comment block at the top of the file; ``# pytest.mark.``
+  comments after the first command line are ordinary comments (ignored).
+  ``MarkerSpec.kwargs`` is a read-only ``types.MappingProxyType``: MarkerSpec is immutable but
+  not hashable (marker values may be lists or dicts anyway).
+* **Order.**  Commands are in source order of their usacloud word: in
+  ``usacloud server read $(usacloud server list -q)`` the outer command comes first.
+  ``Command.line`` is the line of the simple command's first token (a ``VAR=`` prefix
+  included, reserved words like ``if`` excluded); ``Command.text`` is the whole logical line(s)
+  the command is on.
+* **Not parsed:** here-document bodies, ``$((...))`` / ``((...))`` bodies, alias or function
+  bodies called later, ``eval`` strings.
+"""
+from __future__ import annotations
+
+import ast
+import gc
+import keyword
+import os
+import re
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from .shellwords import REDIRECTIONS, Lexer, Op, ShellSyntaxError, Word
+
+__all__ = ["MAX_SCRIPT_BYTES_DEFAULT", "ScriptError", "Command", "SkippedLine", "MarkerSpec",
+           "ParsedScript", "read_script_text", "parse_markers", "parse_script"]
+
+MAX_SCRIPT_BYTES_DEFAULT = 1024 * 1024
+
+
+class ScriptError(Exception):
+    """A script that cannot be used.  ``line`` is 1-based (0: the whole file); ``str()`` is the message."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(line, message)
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Command:
+    line: int
+    end_line: int
+    text: str
+    words: tuple[str, ...]
+    expansion: str | None
+    nested: bool
+
+
+@dataclass(frozen=True)
+class SkippedLine:
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MarkerSpec:
+    line: int
+    name: str
+    args: tuple
+    kwargs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ParsedScript:
+    commands: tuple[Command, ...]
+    skipped: tuple[SkippedLine, ...]
+    markers: tuple[MarkerSpec, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a byte offset; the column counts characters."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
+
+
+def read_script_text(path, max_bytes: int = MAX_SCRIPT_BYTES_DEFAULT) -> str:
+    """Read a script as UTF-8 text (BOM dropped, CRLF -> LF), refusing big or binary files."""
+    with open(path, "rb") as f:
+        data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = os.fstat(f.fileno()).st_size
+            what = f"{size} bytes" if size > max_bytes else f"more than {max_bytes} bytes"
+            raise ScriptError(0, f"script is {what} (over the limit of {max_bytes}; raise usacloud_max_script_bytes)")
+    nul = data.find(b"\0")
+    try:
+        text = data.decode("utf-8")
+        bad = -1
+    except UnicodeDecodeError as e:
+        bad = e.start
+    if nul >= 0 and (bad < 0 or nul < bad):
+        line, col = _position(data, nul)
+        raise ScriptError(line, f"NUL byte at line {line}, column {col}: not a text script")
+    if bad >= 0:
+        line, col = _position(data, bad)
+        raise ScriptError(line, f"not UTF-8: invalid byte 0x{data[bad]:02x} at line {line}, column {col}")
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+_MARKER = re.compile(r"pytest\.mark\.([^\s(#]*)(.*)", re.S)
+
+
+def parse_markers(text: str) -> tuple[MarkerSpec, ...]:
+    """``# pytest.mark.NAME`` / ``# pytest.mark.NAME(args)`` lines of the top comment block.
+
+    The arguments are parsed with :mod:`ast` and each value goes through
+    :func:`ast.literal_eval`; nothing is ever evaluated.
+    """
+    markers = []
+    for index, line in enumerate(_normalize(text).split("\n")):
+        stripped = line.strip()
+        if not stripped or (index == 0 and stripped.startswith("#!")):
+            continue
+        if not stripped.startswith("#"):
+            break
+        body = stripped[1:].strip()
+        if body.startswith("pytest.mark."):
+            markers.append(_parse_marker(index + 1, body))
+    return tuple(markers)
+
+
+def _parse_marker(line: int, body: str) -> MarkerSpec:
+    shown = body if len(body) <= 80 else body[:77] + "..."
+
+    def bad(why: str) -> ScriptError:
+        return ScriptError(line, f"bad marker {shown!r} on line {line}: {why}")
+
+    name, rest = _MARKER.fullmatch(body).groups()
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise bad(f"{name!r} is not a valid marker name")
+    if name.startswith("_"):
+        raise bad("marker names must not start with '_'")
+    rest = rest.strip()
+    if not rest or rest.startswith("#"):
+        return MarkerSpec(line, name, (), MappingProxyType({}))
+    if not rest.startswith("("):
+        raise bad(f"expected '(' or the end of the line after the name, got {rest[:20]!r}")
+    source = "f" + rest  # == f"f({args})" (a trailing Python comment is allowed)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+        raise bad(f"invalid syntax ({getattr(e, 'msg', None) or type(e).__name__})") from None
+    call = tree.body
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.col_offset == 0
+            and call.func.end_col_offset == 1):
+        raise bad("expected NAME(arguments) and nothing else")
+
+    def literal(node: ast.AST, what: str) -> Any:
+        try:
+            return ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            segment = ast.get_source_segment(source, node) or "?"
+            raise bad(f"{what} is not a literal: {segment[:40]}") from None
+
+    args = []
+    for i, node in enumerate(call.args, 1):
+        if isinstance(node, ast.Starred):
+            raise bad("*args is not allowed")
+        args.append(literal(node, f"argument {i}"))
+    kwargs: dict[str, Any] = {}
+    for kw in call.keywords:
+        if kw.arg is None:
+            raise bad("**kwargs is not allowed")
+        if kw.arg in kwargs:
+            raise bad(f"keyword argument {kw.arg!r} repeated")
+        kwargs[kw.arg] = literal(kw.value, f"keyword argument {kw.arg!r}")
+    return MarkerSpec(line, name, tuple(args), MappingProxyType(kwargs))
+
+
+# ---------------------------------------------------------------------------------------------
+_PREFIX_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "in", "coproc"})
+_PREFIX_KEYWORDS = _PREFIX_KEYWORDS | {"fi", "done", "esac", "}"}  # closers just end a command
+_OTHER_KEYWORDS = frozenset({"for", "select", "[[", "case", "function"})
+_CASE_SEPARATORS = frozenset({";;", ";&", ";;&"})
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=")
+_ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_WRAPPERS = frozenset({"command", "exec", "nohup"})
+
+
+def parse_script(text: str) -> ParsedScript:
+    """Find the usacloud commands of a script (see the module docstring for the rules)."""
+    text = _normalize(text)
+    markers = parse_markers(text)
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        column = nul - text.rfind("\n", 0, nul)
+        raise ScriptError(line, f"NUL byte at line {line}, column {column}: not a text script")
+    lexer = Lexer(text)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the token objects form no cycles; full collections would double the time
+    try:
+        tokens = lexer.tokens()
+        walker = _Walker(text, lexer.cont_lines)
+        walker.walk(lexer, tokens, nested=False, top=True)
+    except ShellSyntaxError as e:
+        raise ScriptError(e.line, e.message) from None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return ParsedScript(tuple(walker.commands), tuple(walker.skipped), markers)
+
+
+class _Walker:
+    """Turns token lists into Commands (recursing into substitutions) and SkippedLines."""
+
+    def __init__(self, text: str, cont_lines: set):
+        self.lines = text.split("\n")
+        count = len(self.lines)
+        # first and last physical line of the logical line (continuations) holding each line
+        self.first = list(range(count + 2))
+        for ln in range(2, count + 1):
+            if ln - 1 in cont_lines:
+                self.first[ln] = self.first[ln - 1]
+        self.last = list(range(count + 2))
+        for ln in range(count - 1, 0, -1):
+            if ln in cont_lines:
+                self.last[ln] = self.last[ln + 1]
+        self.cont = cont_lines
+        self.cache: dict[tuple[int, int], str] = {}
+        self.commands: list[Command] = []
+        self.skipped: list[SkippedLine] = []
+        self.reason: str | None = None
+
+    def text(self, first: int, last: int) -> str:
+        first, last = self.first[first], self.last[last]
+        key = (first, last)
+        if key not in self.cache:
+            parts = []
+            for ln in range(first, last + 1):
+                line = self.lines[ln - 1]
+                if ln == last:
+                    parts.append(line)
+                elif ln in self.cont:
+                    parts.append(line[:-1])
+                else:
+                    parts.append(line + "\n")
+            self.cache[key] = "".join(parts).strip()
+        return self.cache[key]
+
+    def note(self, top: bool, reason: str) -> None:
+        if top and self.reason is None:
+            self.reason = reason
+
+    def walk_subs(self, word: Word) -> None:
+        for lexer, tokens in word.subs:
+            self.walk(lexer, tokens, nested=True, top=False)
+
+    def end_unit(self, lexer: Lexer, tokens: list, begin: int, end: int, commands_before: int) -> None:
+        if begin >= end:
+            return
+        if len(self.commands) == commands_before:
+            first = lexer.line_of(tokens[begin].start)
+            last = lexer.line_of(tokens[end - 1].end - 1)
+            self.skipped.append(SkippedLine(first, self.text(first, last), self.reason or "shell syntax"))
+        self.reason = None
+
+    def walk(self, lexer: Lexer, toks: list, nested: bool, top: bool) -> None:
+        n = len(toks)
+        i = 0
+        cur: list = []  # tokens of the current simple command, in order
+        words: list = []  # its words that are not redirection targets
+        case_stack: list[bool] = []  # per open `case`: expecting a pattern?
+        unit_begin, unit_commands = 0, len(self.commands)
+        while i < n:
+            t = toks[i]
+            i += 1
+            if t.__class__ is Op:
+                op = t.op
+                if op in REDIRECTIONS:
+                    cur.append(t)
+                    if i < n and toks[i].__class__ is Word:
+                        cur.append(toks[i])
+                        i += 1
+                    continue
+                if op == "(" and len(words) == 1 and len(cur) == 1 and i < n and _is_op(toks[i], ")"):
+                    self.note(top, f"function definition: {words[0].value}")  # name() { ...
+                    cur, words = [], []
+                    i += 1
+                    continue
+                if cur:
+                    self.finish(lexer, cur, words, nested, top)
+                    cur, words = [], []
+                if op == "\n":
+                    if top:
+                        self.end_unit(lexer, toks, unit_begin, i - 1, unit_commands)
+                        unit_begin, unit_commands = i, len(self.commands)
+                    continue
+                if op in _CASE_SEPARATORS and case_stack:
+                    case_stack[-1] = True
+                elif op == "(" and case_stack and case_stack[-1]:
+                    continue  # optional "(" before a case pattern
+                self.note(top, f"shell syntax: {op}")
+                continue
+            if cur:
+                cur.append(t)
+                words.append(t)
+                continue
+            if case_stack and case_stack[-1]:
+                if t.plain and t.value == "esac":
+                    case_stack.pop()
+                    self.note(top, "shell keyword: esac")
+                    continue
+                self.note(top, f"case pattern: {t.value}")
+                i = self.skip(toks, i - 1, lambda x: x.__class__ is Op and x.op in (")", "\n"))
+                if i < n and toks[i].op == ")":
+                    i += 1
+                case_stack[-1] = False
+                continue
+            if t.arith:
+                self.note(top, "shell keyword: ((")
+                continue
+            v = t.value
+            if not t.plain or (v not in _PREFIX_KEYWORDS and v not in _OTHER_KEYWORDS):
+                cur.append(t)
+                words.append(t)
+            elif v in _PREFIX_KEYWORDS:
+                self.note(top, f"shell keyword: {v}")
+                if v == "esac" and case_stack:
+                    case_stack.pop()
+                elif v == "time" and i < n and toks[i].__class__ is Word and toks[i].value == "-p":
+                    i += 1
+            elif v in ("for", "select"):
+                self.note(top, f"shell keyword: {v}")
+                i = self.skip(toks, i, lambda x: x.__class__ is Op and x.op in (";", "\n", "&"))
+            elif v == "[[":
+                self.note(top, "shell keyword: [[")
+                i = self.skip(toks, i, lambda x: x.__class__ is Word and x.plain and x.value == "]]") + 1
+            elif v == "case":
+                self.note(top, "shell keyword: case")
+                i = self.skip(toks, i, lambda x: x.__class__ is Op or (x.plain and x.value == "in"))
+                if i < n and toks[i].__class__ is Word:
+                    i += 1
+                case_stack.append(True)
+            else:  # function NAME [()]
+                name = toks[i].value if i < n and toks[i].__class__ is Word else ""
+                self.note(top, f"function definition: {name}")
+                i += 1 if name else 0
+                if i + 1 < n and _is_op(toks[i], "(") and _is_op(toks[i + 1], ")"):
+                    i += 2
+        if cur:
+            self.finish(lexer, cur, words, nested, top)
+        if top:
+            self.end_unit(lexer, toks, unit_begin, n, unit_commands)
+
+    def skip(self, toks: list, i: int, stop) -> int:
+        """Skip tokens up to (not including) the first one matching ``stop``, walking their substitutions."""
+        n = len(toks)
+        while i < n and not stop(toks[i]):
+            if toks[i].__class__ is Word:
+                self.walk_subs(toks[i])
+            i += 1
+        return i
+
+    def finish(self, lexer: Lexer, cur: list, words: list, nested: bool, top: bool) -> None:
+        """Handle one simple command: ``cur`` all its tokens, ``words`` those not redirection targets."""
+        k = 0  # skip VAR=value prefixes
+        while k < len(words) and "=" in words[k].raw and _ASSIGNMENT.match(words[k].raw):
+            k += 1
+        first_assignment = words[0] if k else None
+        if k < len(words) - 1:
+            k += _strip_wrappers(words, k)
+        command = None
+        if k < len(words):
+            name = words[k].value
+            if name.rsplit("/", 1)[-1] == "usacloud":
+                argv = words[k:]
+                line = lexer.line_of(cur[0].start)
+                end_line = lexer.line_of(cur[-1].end - 1)
+                expansion = None
+                for w in argv:
+                    if w.expansion is not None:
+                        expansion = w.expansion
+                        break
+                command = Command(line, end_line, self.text(line, end_line), tuple([w.value for w in argv]),
+                                  expansion, nested)
+                self.commands.append(command)
+            elif words[k].expansion is not None:
+                self.note(top, f"command name needs shell expansion: {name}")
+            else:
+                self.note(top, f"not a usacloud command: {name}")
+        elif first_assignment is not None:
+            self.note(top, f"variable assignment: {_ASSIGNMENT.match(first_assignment.raw).group(1)}")
+        else:
+            self.note(top, f"redirection only: {cur[0].op}")
+        subs = [t for t in cur if t.__class__ is Word and t.subs]
+        if subs:
+            if command is not None:  # keep source order: substitutions before the command word first
+                self.commands.pop()
+            for t in cur:
+                if command is not None and t is words[k]:
+                    self.commands.append(command)
+                    command = None
+                if t.__class__ is Word and t.subs:
+                    self.walk_subs(t)
+
+
+def _strip_wrappers(words: list, k: int) -> int:
+    """How many ``command``/``exec``/``nohup``/``env ...`` wrapper words start at ``words[k]``."""
+    begin = k
+    while k < len(words) - 1 and words[k].expansion is None:
+        v = words[k].value
+        if v in _WRAPPERS:
+            j = k + 1
+        elif v == "env":
+            j = k + 1
+            while j < len(words) and _ENV_ASSIGNMENT.match(words[j].value):
+                j += 1
+        else:
+            break
+        if j < len(words) and words[j].value == "--":
+            j += 1
+        if j >= len(words) or words[j].value.startswith("-"):
+            break
+        k = j
+    return k - begin
+
+
+def _is_op(token, op: str) -> bool:
+    return isinstance(token, Op) and token.op == op

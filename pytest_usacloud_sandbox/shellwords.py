@@ -1,0 +1,604 @@
+"""A POSIX-shell (plus common bash syntax) tokenizer that never executes anything.
+
+Used by :mod:`pytest_usacloud_sandbox.script`.  :class:`Lexer` turns script text into a flat
+list of :class:`Word` and :class:`Op` tokens:
+
+* quotes and escapes are resolved into ``Word.value`` (single quotes, double quotes with
+  their four escapes, backslashes, ``$'...'`` ANSI-C strings, ``$"..."``);
+* pieces that need shell expansion (``$X``, ``${X}``, ``$(...)``, backticks, ``$((...))``,
+  ``<(...)``, unquoted globs ``* ? [...]``, ``{a,b}`` braces, a leading ``~``) stay in
+  ``Word.value`` exactly as written, and the first one is recorded in ``Word.expansion``;
+* ``$(...)``, ``<(...)``, ``>(...)`` and backtick bodies are tokenized recursively into
+  ``Word.subs`` (lists of tokens);
+* backslash-newline continuations are dropped (their line numbers are recorded in
+  ``cont_lines``), comments are dropped, here-document bodies are skipped.
+
+The scan is linear (regex fast paths for ordinary characters, no backtracking patterns).
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+MAX_NESTING = 100
+
+SEPARATORS = frozenset({";", "&", "&&", "||", "|", "|&", "\n", ";;", ";&", ";;&", "(", ")"})
+REDIRECTIONS = frozenset({"<", ">", ">>", ">|", "<>", "<&", ">&", "&>", "&>>", "<<", "<<-", "<<<"})
+_OPS3 = frozenset({"<<<", "<<-", ";;&", "&>>"})
+_OPS2 = frozenset({"&&", "||", "|&", ";;", ";&", "&>", ">>", ">|", ">&", "<>", "<&", "<<"})
+# words after which the next word is in command position (for `((` and `case` tracking)
+_KW_BEFORE_CMD = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "for"})
+
+_PLAIN = re.compile(r"[^ \t\n;&|()<>'\"\\$`*?\[\]{}~]+")
+_DQ_PLAIN = re.compile(r"[^\"\\$`]+")
+_BT_PLAIN = re.compile(r"[^`\\]+")
+_BR_PLAIN = re.compile(r"[^}\\'\"$`]+")
+_AR_PLAIN = re.compile(r"[^()'\"\\]+")
+_ANSI_PLAIN = re.compile(r"[^'\\]+")
+# A "simple" word: only ordinary characters and quotes without escapes or expansions, followed
+# by a blank or a separator.  _FAST matches blanks, then a newline or a run of simple words.
+_SIMPLE = (r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}~#]|'[^']*+'|\"[^\"\\$`]*+\")"
+           r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}]++|'[^']*+'|\"[^\"\\$`]*+\")*+(?=[ \t\n;&|)]|\Z)")
+_FAST = re.compile(rf"[ \t]*+(?:(\n)|({_SIMPLE}(?:[ \t]++{_SIMPLE})*+))?")
+_SIMPLE_WORD = re.compile(_SIMPLE)
+def _unquote(raw: str) -> str:
+    """Quote removal for a simple word (its quoted parts contain no escapes)."""
+    if '"' not in raw:
+        return raw.replace("'", "")  # a '...' part cannot contain "'"
+    if "'" not in raw:
+        return raw.replace('"', "")
+    return "".join(a or b or c for a, b, c in _PIECES.findall(raw))
+
+
+_PIECES = re.compile(r"'([^']*)'|\"([^\"]*)\"|([^'\"]+)")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGN_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+_OCT = re.compile(r"[0-7]{1,3}")
+_HEX = {"x": re.compile(r"[0-9A-Fa-f]{1,2}"), "u": re.compile(r"[0-9A-Fa-f]{1,4}"),
+        "U": re.compile(r"[0-9A-Fa-f]{1,8}")}
+_ANSI_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r",
+                "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
+class ShellSyntaxError(Exception):
+    """Raised by the lexer; ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(line, message)
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Word:
+    """One shell word.  ``value``: quotes removed, escapes resolved, expansions verbatim."""
+
+    __slots__ = ("value", "raw", "start", "end", "expansion", "quoted", "subs", "arith")
+
+    def __init__(self, value, raw, start, end, expansion, quoted, subs=(), arith=False):
+        self.value = value
+        self.raw = raw
+        self.start = start  # offsets in the lexer's text (see Lexer.line_of)
+        self.end = end
+        self.expansion = expansion  # first piece needing expansion, or None
+        self.quoted = quoted  # any quoting/escaping used (keywords must be unquoted)
+        self.subs = subs  # (lexer, tokens) of each $( ), <( ), `...` in the word, in order
+        self.arith = arith  # an arithmetic command ((...))
+
+    @property
+    def plain(self) -> bool:
+        """Unquoted and without expansions: may be a reserved word."""
+        return not self.quoted and self.expansion is None and not self.arith
+
+    def __repr__(self) -> str:
+        return f"Word({self.value!r}, start={self.start})"
+
+
+class Op:
+    """An operator: a separator (``;`` ``&&`` ``|`` newline ...), ``(``/``)`` or a redirection."""
+
+    __slots__ = ("op", "start", "end", "fd")
+
+    def __init__(self, op, start, fd=None):
+        self.op = op
+        self.start = start
+        self.end = start + len(op)
+        self.fd = fd  # IO number before a redirection ("2" in 2>&1)
+
+    def __repr__(self) -> str:
+        return f"Op({self.op!r}, start={self.start})"
+
+
+class _Builder:
+    __slots__ = ("parts", "exp", "exp_pos", "quoted", "subs")
+
+    def __init__(self, subs=None):
+        self.parts = []
+        self.exp = None
+        self.exp_pos = -1
+        self.quoted = False
+        self.subs = [] if subs is None else subs
+
+    def note(self, pos, piece):
+        if self.exp is None or pos < self.exp_pos:
+            self.exp, self.exp_pos = piece, pos
+
+    def verbatim(self, pos, piece):
+        self.note(pos, piece)
+        self.parts.append(piece)
+
+
+class Lexer:
+    """Tokenize ``text``; ``first_line`` is the line number of ``text[0]``."""
+
+    def __init__(self, text: str, first_line: int = 1, cont_lines: set | None = None, depth: int = 0):
+        self.text = text
+        self.n = len(text)
+        self.pos = 0
+        self.first_line = first_line
+        self.nl: list[int] | None = None
+        self.cont_lines = set() if cont_lines is None else cont_lines
+        self.heredocs: list[tuple[str, bool, int]] = []  # (delimiter, strip tabs, offset of <<)
+        self.depth = depth
+
+    # -- helpers ------------------------------------------------------------------------------
+    def line_of(self, pos: int) -> int:
+        """1-based line number (in the whole script) of offset ``pos`` of this lexer's text."""
+        if self.nl is None:
+            self.nl = [m.start() for m in re.finditer("\n", self.text)]
+        return self.first_line + bisect_left(self.nl, pos)
+
+    def _error(self, pos: int, what: str):
+        line = self.line_of(pos)
+        raise ShellSyntaxError(line, f"unterminated {what} starting at line {line}")
+
+    def _cont(self, pos: int) -> None:
+        self.cont_lines.add(self.line_of(pos))
+
+    def _nest(self, pos: int) -> None:
+        if self.depth >= MAX_NESTING:
+            line = self.line_of(pos)
+            raise ShellSyntaxError(line, f"substitutions nested more than {MAX_NESTING} deep at line {line}")
+
+    def _sub_tokens(self, pos: int, body: int, what: str) -> list:
+        """Tokenize from ``body`` up to the ``)`` closing the construct that starts at ``pos``."""
+        self._nest(pos)
+        self.depth += 1
+        self.pos = body
+        try:
+            return self, self.tokens(closer_at=pos, what=what)
+        finally:
+            self.depth -= 1
+
+    # -- tokens -------------------------------------------------------------------------------
+    def tokens(self, closer_at: int | None = None, what: str = "$(") -> list:
+        """Tokens up to EOF, or (``closer_at`` given) up to the matching ``)``, consumed."""
+        text, n = self.text, self.n
+        toks: list = []
+        paren = case_depth = 0
+        cmd_pos = True  # is the next token in command position?
+        heredoc_op = None
+        word_end = -1
+        fast = _FAST.match
+        while True:
+            m = fast(text, self.pos)
+            pos = m.end()
+            group = m.lastindex
+            if group == 2:  # the common case: a run of simple words
+                run = m.group(2)
+                self.pos = word_end = pos
+                quotes = "'" in run or '"' in run
+                parts = _SIMPLE_WORD.findall(run) if quotes else run.split()
+                if heredoc_op is not None or "\n" in run or not _KW_BEFORE_CMD.isdisjoint(parts) \
+                        or (cmd_pos and parts[0] in ("case", "esac")):
+                    for w in _SIMPLE_WORD.finditer(text, m.start(2), pos):
+                        raw = w.group()
+                        if "'" in raw or '"' in raw:
+                            tok = Word(_unquote(raw), raw, w.start(), w.end(), None, True)
+                        else:
+                            tok = Word(raw, raw, w.start(), w.end(), None, False)
+                        if heredoc_op is not None:
+                            self.heredocs.append((tok.value, heredoc_op[0] == "<<-", heredoc_op[1]))
+                            heredoc_op = None
+                        elif cmd_pos and not tok.quoted:
+                            if raw == "case":
+                                case_depth += 1
+                            elif raw == "esac" and case_depth:
+                                case_depth -= 1
+                        toks.append(tok)
+                        cmd_pos = raw in _KW_BEFORE_CMD
+                else:  # all on one line: the words share the run's offsets (only lines matter)
+                    start = m.start(2)
+                    if quotes:
+                        toks += [Word(_unquote(w), w, start, pos, None, True) if "'" in w or '"' in w
+                                 else Word(w, w, start, pos, None, False) for w in parts]
+                    else:
+                        toks += [Word(w, w, start, pos, None, False) for w in parts]
+                    cmd_pos = False
+                continue
+            elif group == 1:
+                tok = Op("\n", pos - 1)
+                self.pos = pos
+                if heredoc_op is not None:
+                    self._no_delimiter(*heredoc_op)
+                if self.heredocs:
+                    self._skip_heredocs()
+                toks.append(tok)
+                cmd_pos = True
+                continue
+            else:
+                self.pos = pos
+                if pos >= n:
+                    if closer_at is not None:
+                        self._error(closer_at, what)
+                    if heredoc_op is not None:
+                        self._no_delimiter(*heredoc_op)
+                    if self.heredocs:
+                        self._skip_heredocs()  # raises: the here-document has no body
+                    return toks
+                c = text[pos]
+                if c == "\\" and text.startswith("\n", pos + 1):
+                    self._cont(pos)
+                    self.pos = pos + 2
+                    continue
+                if c == "#":
+                    end = text.find("\n", pos)
+                    self.pos = n if end < 0 else end
+                    continue
+                if c in ";&|()<>" and not (c in "<>" and text.startswith("(", pos + 1)):
+                    if heredoc_op is not None:
+                        self._no_delimiter(*heredoc_op)
+                    if c == "(" and text.startswith("((", pos) and (cmd_pos or (toks and _is_word(toks[-1], "for"))):
+                        end = self._scan_arith(pos, pos + 2, "((")
+                        if end is not None:
+                            raw = text[pos:end]
+                            toks.append(Word(raw, raw, pos, end, None, False, (), True))
+                            self.pos = end
+                            cmd_pos = False
+                            continue
+                    op = text[pos:pos + 3]
+                    if op not in _OPS3:
+                        op = op[:2] if op[:2] in _OPS2 else c
+                    self.pos = pos + len(op)
+                    if op == ")":
+                        if closer_at is not None and paren == 0 and case_depth == 0:
+                            return toks
+                        paren = max(0, paren - 1)
+                    elif op == "(":
+                        paren += 1
+                    fd = None
+                    if op in REDIRECTIONS and word_end == pos and toks[-1].raw.isdigit() and toks[-1].raw.isascii():
+                        fd = toks.pop().raw  # IO number: "2" in 2>&1
+                    toks.append(Op(op, pos, fd))
+                    if op in ("<<", "<<-"):
+                        heredoc_op = (op, pos)
+                    cmd_pos = op in SEPARATORS
+                    continue
+                tok = self.read_word()
+                word_end = self.pos
+            if heredoc_op is not None:
+                self.heredocs.append((tok.value, heredoc_op[0] == "<<-", heredoc_op[1]))
+                heredoc_op = None
+            elif cmd_pos and tok.plain:
+                if tok.value == "case":
+                    case_depth += 1
+                elif tok.value == "esac" and case_depth:
+                    case_depth -= 1
+            toks.append(tok)
+            cmd_pos = tok.value in _KW_BEFORE_CMD and tok.plain
+
+    def _no_delimiter(self, op: str, pos: int):
+        line = self.line_of(pos)
+        raise ShellSyntaxError(line, f"here-document operator {op} without a delimiter word at line {line}")
+
+    def _skip_heredocs(self) -> None:
+        text, n = self.text, self.n
+        for delim, strip_tabs, op_pos in self.heredocs:
+            while True:
+                if self.pos >= n:  # bash only warns, but the rest of the script would silently vanish
+                    line = self.line_of(op_pos)
+                    raise ShellSyntaxError(line, f"unterminated here-document starting at line {line}: "
+                                                 f"no line {delim!r} closes it")
+                end = text.find("\n", self.pos)
+                if end < 0:
+                    end = n
+                line = text[self.pos:end]
+                self.pos = min(end + 1, n)
+                if (line.lstrip("\t") if strip_tabs else line) == delim:
+                    break
+        self.heredocs.clear()
+
+    # -- words --------------------------------------------------------------------------------
+    def read_word(self) -> Word:
+        text, n = self.text, self.n
+        start = pos = self.pos
+        b = _Builder()
+        bracket = brace = None
+        while pos < n:
+            m = _PLAIN.match(text, pos)
+            if m:
+                b.parts.append(m.group())
+                pos = m.end()
+                if pos >= n:
+                    break
+            c = text[pos]
+            if c in " \t\n;&|()<>":
+                if c in "<>" and pos == start and text.startswith("(", pos + 1):  # process substitution
+                    b.subs.append(self._sub_tokens(pos, pos + 2, c + "("))
+                    b.verbatim(pos, text[pos:self.pos])
+                    pos = self.pos
+                    continue
+                if c == "(" and _ASSIGN_PREFIX.fullmatch(text, start, pos):  # array assignment A=( ... )
+                    for tok in self._sub_tokens(pos, pos + 1, "(")[1]:
+                        if isinstance(tok, Word):
+                            b.subs.extend(tok.subs)
+                    b.verbatim(pos, text[pos:self.pos])
+                    pos = self.pos
+                    continue
+                break
+            if c == "\\":
+                nxt = text[pos + 1:pos + 2]
+                if nxt == "\n":
+                    self._cont(pos)
+                elif nxt:
+                    b.parts.append(nxt)
+                    b.quoted = True
+                else:
+                    b.parts.append("\\")
+                pos += 2
+            elif c == "'":
+                end = text.find("'", pos + 1)
+                if end < 0:
+                    self._error(pos, "single quote")
+                b.parts.append(text[pos + 1:end])
+                b.quoted = True
+                pos = end + 1
+            elif c in "\"$`":
+                self.pos = pos
+                if c == '"':
+                    self.read_dquote(b)
+                elif c == "$":
+                    self.read_dollar(b, False)
+                else:
+                    self.read_backtick(b, False)
+                pos = self.pos
+            else:
+                if c in "*?" or (c == "~" and pos == start):
+                    b.note(pos, c)
+                elif c == "[" and bracket is None:
+                    bracket = pos
+                elif c == "]" and bracket is not None:
+                    b.note(bracket, "[")
+                    bracket = None
+                elif c == "{" and brace is None:
+                    brace = pos
+                elif c == "}" and brace is not None:
+                    inner = text[brace + 1:pos]
+                    if "," in inner or ".." in inner:
+                        b.note(brace, text[brace:pos + 1])
+                    brace = None
+                b.parts.append(c)
+                pos += 1
+        self.pos = pos
+        return Word("".join(b.parts), text[start:pos], start, pos, b.exp, b.quoted, b.subs)
+
+    def read_dquote(self, b: _Builder) -> None:
+        text, n = self.text, self.n
+        start = self.pos
+        pos = start + 1
+        b.quoted = True
+        while True:
+            m = _DQ_PLAIN.match(text, pos)
+            if m:
+                b.parts.append(m.group())
+                pos = m.end()
+            if pos >= n:
+                self._error(start, "double quote")
+            c = text[pos]
+            if c == '"':
+                self.pos = pos + 1
+                return
+            if c == "\\":
+                nxt = text[pos + 1:pos + 2]
+                if nxt == "\n":
+                    self._cont(pos)
+                    pos += 2
+                elif nxt and nxt in '$`"\\':
+                    b.parts.append(nxt)
+                    pos += 2
+                else:
+                    b.parts.append("\\")
+                    pos += 1
+            else:
+                self.pos = pos
+                if c == "$":
+                    self.read_dollar(b, True)
+                else:
+                    self.read_backtick(b, True)
+                pos = self.pos
+
+    def read_dollar(self, b: _Builder, in_dq: bool) -> None:
+        text = self.text
+        pos = self.pos
+        nxt = text[pos + 1:pos + 2]
+        if nxt == "'" and not in_dq:
+            self.read_ansi_c(b)
+        elif nxt == '"' and not in_dq:  # $"..." locale translation: a double-quoted string
+            self.pos = pos + 1
+            self.read_dquote(b)
+        elif nxt == "(":
+            if text.startswith("((", pos + 1):
+                end = self._scan_arith(pos, pos + 3, "$((")
+                if end is not None:
+                    self.pos = end
+                    b.verbatim(pos, text[pos:end])
+                    return
+            b.subs.append(self._sub_tokens(pos, pos + 2, "$("))
+            b.verbatim(pos, text[pos:self.pos])
+        elif nxt == "{":
+            self.read_braced(b, in_dq)
+        else:
+            m = _NAME.match(text, pos + 1)
+            if m:
+                end = m.end()
+            elif nxt and nxt in "0123456789@*#?$!-":
+                end = pos + 2
+            else:  # a lone "$" is literal
+                b.parts.append("$")
+                self.pos = pos + 1
+                return
+            self.pos = end
+            b.verbatim(pos, text[pos:end])
+
+    def read_braced(self, b: _Builder, in_dq: bool) -> None:
+        """``${...}``: scanned for nested quotes and substitutions (kept in ``b.subs``)."""
+        text, n = self.text, self.n
+        start = self.pos
+        pos = start + 2
+        inner = _Builder(b.subs)
+        while True:
+            m = _BR_PLAIN.match(text, pos)
+            if m:
+                pos = m.end()
+            if pos >= n:
+                self._error(start, "${")
+            c = text[pos]
+            if c == "}":
+                pos += 1
+                break
+            if c == "\\":
+                pos += 2
+            elif c == "'":
+                if in_dq:
+                    pos += 1
+                    continue
+                end = text.find("'", pos + 1)
+                if end < 0:
+                    self._error(pos, "single quote")
+                pos = end + 1
+            else:
+                self.pos = pos
+                if c == '"':
+                    self.read_dquote(inner)
+                elif c == "$":
+                    self._nest(pos)
+                    self.depth += 1
+                    try:
+                        self.read_dollar(inner, in_dq)
+                    finally:
+                        self.depth -= 1
+                else:
+                    self.read_backtick(inner, in_dq)
+                pos = self.pos
+        self.pos = pos
+        b.verbatim(start, text[start:pos])
+
+    def read_backtick(self, b: _Builder, in_dq: bool) -> None:
+        text, n = self.text, self.n
+        start = self.pos
+        pos = start + 1
+        first_line = self.line_of(pos)
+        chunks = []
+        while True:
+            m = _BT_PLAIN.match(text, pos)
+            if m:
+                chunks.append(m.group())
+                pos = m.end()
+            if pos >= n:
+                self._error(start, "backtick")
+            if text[pos] == "`":
+                pos += 1
+                break
+            nxt = text[pos + 1:pos + 2]
+            if nxt and (nxt in "$`\\" or (in_dq and nxt == '"')):
+                chunks.append(nxt)
+                pos += 2
+            else:
+                chunks.append("\\")
+                pos += 1
+        self._nest(start)
+        sub = Lexer("".join(chunks), first_line, self.cont_lines, self.depth + 1)
+        b.subs.append((sub, sub.tokens()))
+        self.pos = pos
+        b.verbatim(start, text[start:pos])
+
+    def read_ansi_c(self, b: _Builder) -> None:
+        """``$'...'``: resolved statically (treated as a literal, like a quoted string)."""
+        text, n = self.text, self.n
+        start = self.pos
+        pos = start + 2
+        out = []
+        while True:
+            m = _ANSI_PLAIN.match(text, pos)
+            if m:
+                out.append(m.group())
+                pos = m.end()
+            if pos >= n:
+                self._error(start, "$'...' string")
+            if text[pos] == "'":
+                pos += 1
+                break
+            e = text[pos + 1:pos + 2]
+            pos += 2
+            if e in _ANSI_SIMPLE:
+                out.append(_ANSI_SIMPLE[e])
+            elif e == "\n":
+                self._cont(pos - 2)
+            elif e and e in "01234567":
+                m = _OCT.match(text, pos - 1)
+                out.append(chr(int(m.group(), 8)))
+                pos = m.end()
+            elif e in _HEX:
+                m = _HEX[e].match(text, pos)
+                code = int(m.group(), 16) if m else -1
+                if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                    out.append(chr(code))
+                    pos = m.end()
+                else:
+                    out.append("\\" + e)
+            elif e == "c" and pos < n and text[pos] != "'":
+                out.append(chr(ord(text[pos]) & 0x1F))
+                pos += 1
+            elif e:
+                out.append("\\" + e)
+            else:
+                self._error(start, "$'...' string")
+        value = "".join(out)
+        b.parts.append(value.split("\0", 1)[0])  # like bash, a NUL ends the string
+        b.quoted = True
+        self.pos = pos
+
+    def _scan_arith(self, start: int, pos: int, what: str) -> int | None:
+        """End of ``$((...))`` / ``((...))`` beginning at ``start`` (body at ``pos``), or None when
+        the first unmatched ``)`` is not followed by another one (then it is ``$( (...) )``)."""
+        text, n = self.text, self.n
+        depth = 0
+        while True:
+            m = _AR_PLAIN.match(text, pos)
+            if m:
+                pos = m.end()
+            if pos >= n:
+                self._error(start, what)
+            c = text[pos]
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    return pos + 2 if text.startswith("))", pos) else None
+                depth -= 1
+            elif c == "\\":
+                pos += 1
+            else:
+                end = text.find(c, pos + 1)
+                if end < 0:
+                    self._error(pos, "single quote" if c == "'" else "double quote")
+                pos = end
+            pos += 1
+
+
+def _is_word(token, value: str) -> bool:
+    return isinstance(token, Word) and token.plain and token.value == value
+
+

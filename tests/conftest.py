@@ -1,0 +1,72 @@
+"""Shared fixtures: end-to-end runs of pytest with the plugin against the stand-in usacloud."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from standin_tools import STANDIN_BIN, read_events, read_log, standin_env, write_rules
+
+#: Plugins the inner pytest loads (autoload is off so that unrelated plugins installed on the
+#: machine neither slow each run down nor change its output).
+INNER_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin")
+
+
+class E2E:
+    """One end-to-end scenario: scripts in a fresh directory, an inner pytest run, the stand-in's log."""
+
+    def __init__(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        self.pytester = pytester
+        self.dir = pytester.path / "scripts"
+        self.dir.mkdir()
+        self.tmp = tmp_path
+        self.log_path = tmp_path / "usacloud.jsonl"
+        env = standin_env(tmp_path)
+        env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # never the user's real token bucket
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        for name in [k for k in os.environ if k not in env]:
+            monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        self.monkeypatch = monkeypatch
+
+    def script(self, name: str, text: str) -> Path:
+        path = self.dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    def rules(self, rules: list[dict]) -> None:
+        write_rules(self.tmp / "rules.json", rules)
+        self.monkeypatch.setenv("STANDIN_RULES", str(self.tmp / "rules.json"))
+
+    def env(self, **values) -> None:
+        for name, value in values.items():
+            self.monkeypatch.setenv(name, str(value))
+
+    def run(self, *args: str, workers: int = 0, rate: str = "unlimited", scripts: bool = True, timeout: float = 300):
+        argv = list(INNER_PLUGINS)
+        if scripts:
+            argv.append(f"--usacloud-scripts={self.dir}")
+        argv += [f"--usacloud-bin={STANDIN_BIN}", f"--usacloud-rate={rate}"]
+        if workers:
+            argv += ["-n", str(workers)]
+        argv += list(args)
+        return self.pytester.runpytest_subprocess(*argv, timeout=timeout)
+
+    def calls(self) -> list[dict]:
+        """Finished stand-in calls, in log order."""
+        return read_log(self.log_path)
+
+    def events(self) -> list[dict]:
+        return read_events(self.log_path)
+
+    def argvs(self) -> list[list[str]]:
+        return [c["argv"] for c in self.calls()]
+
+
+@pytest.fixture
+def e2e(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> E2E:
+    return E2E(pytester, monkeypatch, tmp_path)
