@@ -70,7 +70,7 @@ class UsacloudItem(pytest.Item):
                 raise self.input_error
             if engine.stop():
                 record.status = "cancelled"
-                pytest.skip(cancel_text(record, _stop_reason(engine)))
+                _cancelled(cancel_text(record, _stop_reason(engine)))
             try:
                 parsed = parse_script(read_script_text(self.path, engine.settings.max_script_bytes))
             except ScriptError as exc:
@@ -82,7 +82,7 @@ class UsacloudItem(pytest.Item):
         finally:
             self._properties(record)
         if record.status == "cancelled":
-            pytest.skip(cancel_text(record, _stop_reason(engine)))
+            _cancelled(cancel_text(record, _stop_reason(engine)))
         if record.status == "failed":
             raise ScriptFailed(record)
 
@@ -116,6 +116,11 @@ class UsacloudItem(pytest.Item):
     def location(self):  # not cached: it points at the failing line once the script ran
         path, lineno, name = self.reportinfo()
         return self.session._node_location_to_relpath(Path(path)), lineno, name
+
+
+def _cancelled(reason: str) -> None:
+    """Report the script as skipped, located at the script (not at this module)."""
+    raise pytest.skip.Exception(reason, _use_item_location=True)
 
 
 def _stop_reason(engine: Engine) -> str:

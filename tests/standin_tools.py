@@ -1,0 +1,224 @@
+"""Helpers for tests that run the stand-in ``usacloud`` (tests/standin/usacloud).
+
+Import as ``from standin_tools import ...``.  Every path here is absolute, so tests generated
+with pytester (which run in another directory) can use them too, e.g. by putting
+``STANDIN_DIR`` first on PATH through ``standin_env()``; ``TESTS_DIR`` can be inserted into
+``sys.path`` of a pytester-made conftest to import this module there.
+
+The stand-in's behaviour and environment variables are documented in its own docstring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parent
+STANDIN_DIR = TESTS_DIR / "standin"
+STANDIN_BIN = STANDIN_DIR / "usacloud"
+#: Directory of the interpreter running the tests.  ``standin_env`` puts it right after
+#: STANDIN_DIR on PATH so that the stand-in's ``#!/usr/bin/env python3`` finds a real
+#: interpreter instead of a slow version-manager shim (pyenv's costs ~0.25 s a call).
+PYTHON_DIR = Path(os.path.realpath(sys.executable)).parent
+
+
+def _compiled_standin() -> str:
+    """The stand-in compiled once to bytecode in a per-user temp cache (keyed by its content).
+
+    A script is recompiled by Python on every start (~40 ms for this one); running the .pyc
+    skips that.  Falls back to the script itself if compiling is not possible."""
+    try:
+        import hashlib
+        import py_compile
+        import tempfile
+
+        digest = hashlib.sha256(STANDIN_BIN.read_bytes()).hexdigest()[:16]
+        cache_dir = Path(tempfile.gettempdir()) / ("standin-usacloud-%d" % os.getuid())
+        target = cache_dir / ("usacloud-%s.pyc" % digest)
+        if not target.exists():
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = cache_dir / ("usacloud-%s.%d.tmp" % (digest, os.getpid()))
+            py_compile.compile(str(STANDIN_BIN), cfile=str(tmp), doraise=True)
+            os.replace(tmp, target)
+        return str(target)
+    except Exception:  # noqa: BLE001 - any failure: run the source
+        return str(STANDIN_BIN)
+
+
+#: argv prefix that starts the stand-in fast (for subprocess.Popen): this interpreter with -S
+#: (no site-packages start-up, ~85 ms here; the stand-in is stdlib only) running the stand-in's
+#: precompiled bytecode.  Same program and behaviour as ``STANDIN_BIN``; only argv[0] (the
+#: "prog" of the log) differs.
+STANDIN_CMD = [sys.executable, "-S", _compiled_standin()]
+
+SANDBOX_API = "https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1"
+
+
+def api_error(status: str, code: str, message: str, serial: str = "standin0000") -> str:
+    """usacloud's text for an API error with a JSON body (no blank-line frame)."""
+    return (
+        'Error in response: &iaas.APIErrorResponse{IsFatal:true, Serial:"%s", Status:"%s", '
+        'ErrorCode:"%s", ErrorMessage:"%s"}' % (serial, status, code, message)
+    )
+
+
+# stderr texts in the real forms (see shared/usacloud-facts.md).  The ErrorCode strings for
+# 401/403/429 are not confirmed by the facts; the HTTP status is only inside Status:"...".
+AUTH_401 = api_error("401 Unauthorized", "unauthorized", "invalid access token")
+FORBIDDEN_403 = api_error("403 Forbidden", "forbidden", "permission denied")
+CONFLICT_409 = api_error("409 Conflict", "still_creating", "resource is still being created")
+LIMIT_409 = api_error("409 Conflict", "limit_count_in_zone", "resource count limit in zone")
+RATE_429 = api_error("429 Too Many Requests", "too_many_requests", "too many requests")
+UNAVAILABLE_503 = api_error("503 Service Unavailable", "busy", "service is busy")
+#: 503/423 after usacloud's own retries
+GIVING_UP_503 = "GET %s/server giving up after 11 attempt(s)" % SANDBOX_API
+NON_JSON_502 = "error in response: <html><body>502 Bad Gateway</body></html>"
+CONFIRM_NO_TTY = (
+    "the confirm dialog cannot be used without the terminal. "
+    "Please use --assumeyes(-y) option"
+)
+
+
+def timeout_error(resource: str = "server", command: str = "boot") -> str:
+    return "command[%s/%s] timed out: context deadline exceeded" % (resource, command)
+
+
+def framed(text: str) -> str:
+    """How usacloud prints its own errors on stderr: blank line, error, blank line."""
+    return "\n" + text + "\n\n"
+
+
+def read_events(path) -> list[dict]:
+    """All log lines (start, spawn and end events) of a STANDIN_LOG file, in file order.
+
+    A missing file gives []; a line cut short (a writer killed mid-write) is skipped."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    events = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events
+
+
+def read_log(path) -> list[dict]:
+    """The "end" events only: one per finished stand-in call."""
+    return [e for e in read_events(path) if e.get("event") == "end"]
+
+
+def unfinished_pids(path) -> list[int]:
+    """pids that logged "start" but no "end" (killed mid-way, or still running)."""
+    events = read_events(path)
+    ended = {e["pid"] for e in events if e.get("event") == "end"}
+    return [e["pid"] for e in events if e.get("event") == "start" and e["pid"] not in ended]
+
+
+def child_pids(path) -> list[int]:
+    """pids of the grandchild ``sleep`` processes (STANDIN_SPAWN_CHILD=1)."""
+    return [e["child_pid"] for e in read_events(path) if e.get("event") == "spawn"]
+
+
+def write_rules(path, rules: list[dict]) -> Path:
+    """Write a STANDIN_RULES file (and reset its ``times`` counters)."""
+    path = Path(path)
+    path.write_text(json.dumps(rules, ensure_ascii=False, indent=2), encoding="utf-8")
+    try:
+        os.unlink(str(path) + ".count")
+    except FileNotFoundError:
+        pass
+    return path
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    # the state follows the ")" that closes the command name
+    return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] in (b"Z", b"X")
+
+
+def pids_alive(pids) -> list[int]:
+    """The pids among ``pids`` that still run (zombies count as dead)."""
+    alive = []
+    for pid in pids:
+        if not pid:
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass
+        if not _is_zombie(pid):
+            alive.append(pid)
+    return alive
+
+
+_CLEARED_PREFIXES = ("SAKURACLOUD_", "SAKURA_", "USACLOUD_", "STANDIN_")
+
+
+def standin_env(tmp_path, **overrides) -> dict:
+    """An environment for running the stand-in.
+
+    Starts from os.environ without any SAKURACLOUD_* / SAKURA_* / USACLOUD_* / STANDIN_*
+    variable, then sets PATH = STANDIN_DIR : PYTHON_DIR : old PATH,
+    STANDIN_LOG = tmp_path/"usacloud.jsonl", STANDIN_STATE = tmp_path/"usacloud-state.json"
+    and USACLOUD_NO_VERSION_CHECK=1.  Keyword overrides are applied last; a value of None
+    removes the variable (e.g. ``STANDIN_STATE=None`` for a process-local store), other values
+    are turned into strings (``STANDIN_LATENCY=0.2``).
+    """
+    tmp_path = Path(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED_PREFIXES)}
+    env["PATH"] = os.pathsep.join([str(STANDIN_DIR), str(PYTHON_DIR), env.get("PATH", "")])
+    env["STANDIN_LOG"] = str(tmp_path / "usacloud.jsonl")
+    env["STANDIN_STATE"] = str(tmp_path / "usacloud-state.json")
+    env["USACLOUD_NO_VERSION_CHECK"] = "1"
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+    return env
+
+
+def run_standin(args, env, *, input=None, timeout=30, via_path=False,
+                **kwargs) -> subprocess.CompletedProcess:
+    """Run the stand-in once (text mode, captured output, stdin from ``input`` or /dev/null).
+
+    By default it is started with ``STANDIN_CMD`` (fast: no site start-up, precompiled).
+    ``via_path=True`` runs ``usacloud`` found on ``env["PATH"]`` through its shebang instead,
+    as the plugin does.
+    """
+    if isinstance(args, str):
+        args = args.split()
+    if via_path:
+        found = shutil.which("usacloud", path=env.get("PATH"))
+        if found is None:
+            raise FileNotFoundError("usacloud is not on env['PATH']")
+        cmd = [found]
+    else:
+        cmd = list(STANDIN_CMD)
+    return subprocess.run(
+        cmd + [str(a) for a in args],
+        env=env,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        **kwargs,
+    )

@@ -1,0 +1,82 @@
+"""Bad input never crashes or hangs the session: a clear result on the one item, the others go on."""
+
+import pytest
+from standin_tools import STANDIN_BIN
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_bad_scripts_fail_alone_with_file_and_line(e2e, workers):
+    e2e.script("good.usacloud", "usacloud zone list\n")
+    (e2e.dir / "latin1.usacloud").write_bytes(b"usacloud zone list\nusacloud server list --names caf\xe9\n")
+    (e2e.dir / "nul.usacloud").write_bytes(b"usacloud zone list\n\nusacloud re\x00gion list\n")
+    e2e.script("quote.usacloud", "usacloud zone list\nusacloud server list --names 'web\nusacloud region list\n")
+    e2e.script("empty.usacloud", "")
+    e2e.script("comments.usacloud", "#!/bin/bash\n# nothing to do here\n\n   # really\n")
+    with open(e2e.dir / "huge.usacloud", "wb") as fh:
+        line = b"usacloud zone list --max 1   # padding padding padding padding padding\n"
+        fh.write(line * (50 * 1024 * 1024 // len(line) + 1))
+    result = e2e.run("--usacloud-error-policy=continue", workers=workers, timeout=240)
+    result.assert_outcomes(passed=3, failed=4)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*latin1.usacloud:2: invalid script: not UTF-8*",
+            "*nul.usacloud:3: invalid script: NUL byte at line 3*",
+            "*quote.usacloud:2: invalid script: unterminated single quote*line 2*",
+            "*huge.usacloud: invalid script: script is * bytes (over the limit of 1048576; raise usacloud_max_script_bytes)*",
+        ]
+    )
+    # none of the bad scripts ran a command; the good one did
+    assert e2e.argvs() == [["zone", "list"]]
+
+
+def test_bad_options_are_usage_errors_before_anything_runs(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    cases = [
+        (["--usacloud-rate=0"], "--usacloud-rate (ini usacloud_rate): must be more than 0"),
+        (["--usacloud-rate=-1"], "must be more than 0"),
+        (["--usacloud-rate=nan"], "NaN is not a valid value"),
+        (["--usacloud-rate=fast"], "'fast' is not a number"),
+        (["--usacloud-burst=0"], "--usacloud-burst (ini usacloud_burst): must be at least 1"),
+        (["--usacloud-retries=x"], "is not a whole number"),
+        (["--usacloud-timeout=0"], "--usacloud-timeout (ini usacloud_timeout): must be a positive number"),
+        (["--usacloud-error-policy=sometimes"], "'sometimes' is not one of continue, stop, critical"),
+        (["--usacloud-progress=maybe"], "is not one of auto, on, off"),
+        (["--usacloud-rate-backend=ftp://x"], "--usacloud-rate-backend"),
+        (["-n", "11"], "usacloud_max_workers"),
+    ]
+    for args, message in cases:
+        result = e2e.run(*args)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, args
+        assert message in result.stderr.str(), (args, result.stderr.str())
+    assert e2e.calls() == []
+
+
+def test_max_workers_ini_raises_the_cap(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    e2e.pytester.makeini("[pytest]\nusacloud_max_workers = 12\n")
+    result = e2e.run("--collect-only", "-n", "11")
+    assert result.ret == 0
+
+
+@pytest.mark.parametrize("binary", ["/nonexistent/usacloud", "no-such-usacloud-binary", "NOT_EXECUTABLE"])
+def test_missing_binary_is_one_usage_error(e2e, binary):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    e2e.script("b.usacloud", "usacloud zone list\n")
+    if binary == "NOT_EXECUTABLE":
+        path = e2e.tmp / "usacloud"
+        path.write_text("#!/bin/sh\n")
+        binary = str(path)
+    result = e2e.pytester.runpytest_subprocess(
+        "-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", f"--usacloud-scripts={e2e.dir}",
+        f"--usacloud-bin={binary}",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--usacloud-bin" in result.stderr.str()
+    assert "passed" not in result.stdout.str() and "failed" not in result.stdout.str()
+
+
+def test_the_stand_in_is_what_runs(e2e):
+    """Guard for the suite itself: the inner runs use the stand-in, never a real usacloud."""
+    e2e.script("v.usacloud", "usacloud version\n")
+    e2e.run().assert_outcomes(passed=1)
+    assert e2e.calls()[0]["prog"] == str(STANDIN_BIN)

@@ -1,0 +1,145 @@
+"""Error policies: one failure controls the other scripts across every worker (issue: stop signal)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import INNER_PLUGINS
+from standin_tools import AUTH_401, STANDIN_BIN, framed, pids_alive
+
+LONG = 300  # seconds a long command sleeps if nobody stops it
+
+
+def long_scripts(e2e, names, sleep=LONG):
+    e2e.rules(
+        [
+            {"match": "server read", "exit": 1, "stderr": framed('target resource not found: query=["nope"]'), "sleep": 1.0},
+            {"match": "server list --names auth", "exit": 1, "stderr": framed(AUTH_401), "sleep": 1.0},
+            {"match": "region list", "sleep": sleep},
+        ]
+    )
+    for name in names:
+        e2e.script(f"{name}.usacloud", "usacloud zone list\nusacloud region list\nusacloud zone list\n")
+
+
+def stand_in_pids(e2e):
+    return [e["pid"] for e in e2e.events() if e.get("event") == "start"]
+
+
+def assert_stopped(result, e2e, started, cause, cls, unscheduled_ok=False):
+    elapsed = time.monotonic() - started
+    assert elapsed < 60, f"the session took {elapsed:.1f}s: the long scripts were not cancelled"
+    assert result.ret != 0
+    outcomes = result.parseoutcomes()
+    cancelled = outcomes.get("skipped", 0)
+    assert outcomes.get("failed") == 1 and outcomes.get("passed", 0) == 0
+    # with -x, xdist itself stops handing out scripts: one never sent to a worker has no report
+    assert cancelled == 4 or (unscheduled_ok and cancelled == 3), outcomes
+    reason = f"cancelled: run stopped by scripts/{cause}.usacloud::{cause} ({cls})"
+    lines = [line for line in result.stdout.lines if line.startswith("SKIPPED [")]
+    assert sum(int(line.split("[")[1].split("]")[0]) for line in lines if reason in line) == cancelled, result.stdout.str()
+    # the scripts cancelled midway list what had already run
+    assert "already ran: line 1 (ok), line 2 (cancelled)" in result.stdout.str()
+    assert pids_alive(stand_in_pids(e2e)) == []
+    # no command started after the stop: every long script ran at most its first two commands
+    assert sum(1 for c in e2e.events() if c.get("event") == "start" and c["argv"][:2] == ["zone", "list"]) <= 3
+
+
+@pytest.mark.parametrize("policy", ["stop", "-x"])
+def test_stop_cancels_running_and_pending_scripts(e2e, policy):
+    long_scripts(e2e, ["b_long", "c_long", "d_long", "e_long"])
+    e2e.script("a_fail.usacloud", "usacloud zone list\nusacloud server read nope\n")
+    args = ["--usacloud-error-policy=stop"] if policy == "stop" else ["-x"]
+    started = time.monotonic()
+    result = e2e.run("-rs", *args, workers=3)
+    assert_stopped(result, e2e, started, "a_fail", "not-found", unscheduled_ok=policy == "-x")
+
+
+def test_critical_stops_on_an_auth_failure(e2e):
+    long_scripts(e2e, ["b_long", "c_long", "d_long", "e_long"])
+    e2e.script("a_auth.usacloud", "usacloud zone list\nusacloud server list --names auth\n")
+    started = time.monotonic()
+    result = e2e.run("-rs", workers=3)  # critical is the default policy
+    assert_stopped(result, e2e, started, "a_auth", "auth")
+
+
+def test_critical_stops_on_a_marked_script(e2e):
+    long_scripts(e2e, ["b_long", "c_long", "d_long", "e_long"])
+    e2e.script("a_marked.usacloud", "# pytest.mark.usacloud_critical\nusacloud zone list\nusacloud server read nope\n")
+    started = time.monotonic()
+    result = e2e.run("-rs", "--usacloud-error-policy=critical", workers=3)
+    assert_stopped(result, e2e, started, "a_marked", "usacloud_critical, not-found")
+
+
+@pytest.mark.parametrize("policy", ["critical", "continue"])
+def test_ordinary_failures_let_the_others_run(e2e, policy):
+    long_scripts(e2e, ["b_long", "c_long", "d_long"], sleep=1.5)
+    e2e.script("a_fail.usacloud", "usacloud zone list\nusacloud server read nope\n")
+    result = e2e.run(f"--usacloud-error-policy={policy}", workers=3)
+    result.assert_outcomes(passed=3, failed=1)
+    assert sum(1 for c in e2e.calls() if c["argv"] == ["region", "list"]) == 3
+
+
+def test_continue_runs_everything_even_after_critical_failures(e2e):
+    long_scripts(e2e, ["b_long", "c_long"], sleep=1.5)
+    e2e.script("a_auth.usacloud", "# pytest.mark.usacloud_critical\nusacloud server list --names auth\n")
+    result = e2e.run("--usacloud-error-policy=continue", workers=2)
+    result.assert_outcomes(passed=2, failed=1)
+
+
+def test_x_without_xdist(e2e):
+    long_scripts(e2e, ["b_long", "c_long"])
+    e2e.script("a_fail.usacloud", "usacloud server read nope\n")
+    started = time.monotonic()
+    result = e2e.run("-x")
+    assert time.monotonic() - started < 60
+    result.assert_outcomes(failed=1)
+    assert [c["argv"] for c in e2e.calls()] == [["server", "read", "nope"]]
+
+
+def test_maxfail_counts_failures_across_workers(e2e):
+    long_scripts(e2e, ["c_long", "d_long"])
+    e2e.script("a_fail.usacloud", "usacloud server read nope\n")
+    e2e.script("b_fail.usacloud", "usacloud zone list\nusacloud zone list\nusacloud server read nope\n")
+    started = time.monotonic()
+    result = e2e.run("--maxfail=2", workers=2)
+    assert time.monotonic() - started < 60
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 2
+    assert pids_alive(stand_in_pids(e2e)) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("workers", [0, 2])
+def test_interrupt_leaves_no_process_behind(e2e, sig, workers):
+    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
+    long_scripts(e2e, ["a_long", "b_long", "c_long"])
+    argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}",
+            f"--usacloud-bin={STANDIN_BIN}", "--usacloud-rate=unlimited", "-p", "no:cacheprovider"]
+    if workers:
+        argv += ["-n", str(workers)]
+    proc = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            running = [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
+            if len(running) >= max(1, workers):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the long commands never started")
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = out.decode(errors="replace")
+    assert proc.returncode != 0, text
+    pids = stand_in_pids(e2e) + [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn"]
+    assert pids
+    time.sleep(0.5)
+    assert pids_alive(pids) == [], text

@@ -1,0 +1,555 @@
+"""Unit tests for the shared token bucket (pytest_usacloud_sandbox.ratelimit).
+
+Timing tests assert on counts per time window (with an explicit jitter
+allowance), on ordering and on generous upper bounds - never on raw speed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import filelock
+import pytest
+from pyrate_limiter import AbstractClock, InMemoryStateStore, StateStore
+
+from pytest_usacloud_sandbox.ratelimit import (
+    AcquireResult,
+    Backend,
+    Cancelled,
+    FileStateStore,
+    LimiterUnavailable,
+    RedisClock,
+    TokenLimiter,
+    check_backend,
+    default_state_path,
+    open_store,
+    parse_backend,
+    state_key,
+)
+
+REDIS_URL = os.environ.get("USACLOUD_TEST_REDIS_URL", "")
+needs_redis = pytest.mark.skipif(
+    not REDIS_URL,
+    reason="!!! REDIS BACKEND NOT TESTED: set USACLOUD_TEST_REDIS_URL=redis://host:port/db to run the redis store tests !!!",
+)
+FORK = mp.get_context("fork")
+JITTER = 0.020  # seconds of scheduling slack allowed per window
+
+
+class FakeTime:
+    """A clock and a sleep() sharing one fake timeline, in integer microseconds."""
+
+    def __init__(self, start_s: float = 1_700_000_000.0) -> None:
+        self.us = int(start_s * 1_000_000)
+        self.sleeps: list[float] = []
+        outer = self
+
+        class _Clock(AbstractClock):
+            def now(self) -> int:
+                return outer.us // 1000
+
+        self.clock = _Clock()
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.us += round(seconds * 1_000_000)
+
+    @property
+    def seconds(self) -> float:
+        return self.us / 1_000_000
+
+
+def worst_window(times: list[float], rate: float, burst: int, jitter: float = JITTER) -> tuple[float, int, float]:
+    """Largest (count - allowed) over every window [t_i, t_j]; returns (excess, count, span)."""
+    times = sorted(times)
+    worst = (-math.inf, 0, 0.0)
+    for i in range(len(times)):
+        for j in range(i, len(times)):
+            span = times[j] - times[i]
+            excess = (j - i + 1) - (burst + rate * (span + jitter))
+            if excess > worst[0]:
+                worst = (excess, j - i + 1, span)
+    return worst
+
+
+# -- rate/burst arithmetic on a fake timeline ----------------------------------------
+
+
+def _stores(tmp_path):
+    return {"memory": InMemoryStateStore(), "file": FileStateStore(tmp_path / "state.json")}
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+@pytest.mark.parametrize(("rate", "burst", "n"), [(10, 1, 25), (4, 3, 20), (0.5, 1, 6), (2.5, 1, 21), (2.5, 4, 24)])
+def test_n_acquires_take_n_minus_burst_over_rate(tmp_path, kind, rate, burst, n):
+    fake = FakeTime()
+    limiter = TokenLimiter(rate, burst, _stores(tmp_path)[kind], clock=fake.clock, sleep=fake.sleep)
+    start = fake.seconds
+    results = [limiter.acquire() for _ in range(n)]
+    elapsed = fake.seconds - start
+    assert elapsed == pytest.approx((n - burst) / rate, abs=0.001)
+    # The first `burst` tokens are free; waits add up to the elapsed fake time.
+    assert all(r == AcquireResult(waited=0.0, attempts=1) for r in results[:burst])
+    assert all(r.attempts >= 2 for r in results[burst:])
+    assert sum(r.waited for r in results) == pytest.approx(elapsed, abs=1e-6)
+    assert all(step <= 0.05 + 1e-9 for step in fake.sleeps)
+    limiter.close()
+
+
+def test_rate_never_rounds_up():
+    # 1/7 per second must not become 0.143/s: the emission interval errs long.
+    fake = FakeTime()
+    limiter = TokenLimiter(1 / 7, 1, InMemoryStateStore(), clock=fake.clock, sleep=fake.sleep)
+    for _ in range(4):
+        limiter.acquire()
+    assert fake.seconds - 1_700_000_000.0 >= 3 * 7
+
+
+def test_bucket_refills_after_idle_but_not_beyond_burst():
+    fake = FakeTime()
+    limiter = TokenLimiter(2, 3, InMemoryStateStore(), clock=fake.clock, sleep=fake.sleep)
+    for _ in range(3):
+        assert limiter.acquire().waited == 0
+    fake.sleep(100)  # long idle: the bucket is full again, but holds only `burst`
+    fake.sleeps.clear()
+    waits = [limiter.acquire().waited for _ in range(5)]
+    assert waits[:3] == [0, 0, 0]
+    assert sum(waits) == pytest.approx(2 / 2, abs=0.001)
+
+
+def test_unlimited_never_touches_the_store():
+    class Exploding(InMemoryStateStore):
+        def check(self, *args):
+            raise AssertionError("store used")
+
+    limiter = TokenLimiter(math.inf, 1, Exploding())
+    assert limiter.unlimited
+    assert limiter.acquire() == AcquireResult(waited=0.0, attempts=0)
+
+
+@pytest.mark.parametrize("bad", [{"rate": 0, "burst": 1}, {"rate": -1, "burst": 1}, {"rate": math.nan, "burst": 1},
+                                 {"rate": 1, "burst": 0}, {"rate": 1, "burst": 1.5}])
+def test_invalid_rate_or_burst(bad):
+    with pytest.raises(ValueError):
+        TokenLimiter(store=InMemoryStateStore(), **bad)
+
+
+def test_waiting_happens_outside_the_file_lock(tmp_path):
+    store = FileStateStore(tmp_path / "state.json")
+    probe = filelock.FileLock(str(store.lock_path))
+    free_during_sleep = []
+
+    def sleep(seconds):
+        try:
+            probe.acquire(timeout=0)
+        except filelock.Timeout:
+            free_during_sleep.append(False)
+        else:
+            probe.release()
+            free_during_sleep.append(True)
+        time.sleep(seconds)
+
+    limiter = TokenLimiter(20, 1, store, sleep=sleep)
+    for _ in range(3):
+        limiter.acquire()
+    assert free_during_sleep and all(free_during_sleep)
+
+
+# -- cancellation ------------------------------------------------------------------------
+
+
+def test_should_stop_checked_between_sleep_slices():
+    fake = FakeTime()
+    limiter = TokenLimiter(0.1, 1, InMemoryStateStore(), clock=fake.clock, sleep=fake.sleep)
+    limiter.acquire()
+    calls = []
+
+    def should_stop():
+        calls.append(len(fake.sleeps))
+        return len(fake.sleeps) >= 3
+
+    with pytest.raises(Cancelled):
+        limiter.acquire(should_stop=should_stop, poll=0.05)
+    assert len(fake.sleeps) == 3 and all(s == 0.05 for s in fake.sleeps)
+    # A stop requested before the first put never spends a token.
+    fake.sleeps.clear()
+    with pytest.raises(Cancelled):
+        limiter.acquire(should_stop=lambda: True)
+    assert fake.sleeps == []
+    fake.sleep(10)
+    assert limiter.acquire() == AcquireResult(waited=0.0, attempts=1)
+
+
+def test_should_stop_cancels_a_real_wait_promptly(tmp_path):
+    limiter = TokenLimiter(0.2, 1, FileStateStore(tmp_path / "state.json"))  # 5 s per token
+    limiter.acquire()
+    stop = threading.Event()
+    outcome: dict = {}
+
+    def waiter():
+        try:
+            limiter.acquire(should_stop=stop.is_set, poll=0.05)
+            outcome["result"] = "acquired"
+        except Cancelled:
+            outcome["result"] = "cancelled"
+        outcome["done"] = time.monotonic()
+
+    thread = threading.Thread(target=waiter)
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.3)
+    assert thread.is_alive()  # it really is waiting for the token
+    set_at = time.monotonic()
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert outcome["result"] == "cancelled"
+    # Ordering: cancelled long before the token could have been granted (t0+5s);
+    # promptness with an honest margin (expected ~poll = 0.05 s).
+    assert outcome["done"] - started < 4.0
+    assert outcome["done"] - set_at < 1.0
+    # Cancelling spent nothing: the next token is still due ~5 s after the first.
+    with pytest.raises(Cancelled):
+        limiter.acquire(should_stop=lambda: True)
+
+
+# -- the bound across processes ------------------------------------------------------------
+
+
+class RecordingStore(StateStore):
+    """Delegates to a real store and notes (before, after) around every admitting check().
+
+    The admission (the store's atomic step) happened inside that interval, so a
+    window count built from these intervals cannot be inflated by a process
+    being descheduled after it was admitted.
+    """
+
+    def __init__(self, inner: StateStore) -> None:
+        self.inner = inner
+        self.default_clock = inner.default_clock
+        self.admitted: list[tuple[float, float]] = []
+
+    def check(self, algorithm, rates, now, weight):
+        before = time.time()
+        decision = self.inner.check(algorithm, rates, now, weight)
+        if decision.allowed:
+            self.admitted.append((before, time.time()))
+        return decision
+
+    def read(self, algorithm, rates):
+        return self.inner.read(algorithm, rates)
+
+    def reset(self):
+        return self.inner.reset()
+
+    def close(self):
+        self.inner.close()
+
+
+def worst_window_intervals(intervals, rate: float, burst: int, jitter: float = JITTER) -> tuple[float, int, float]:
+    """Largest (count - allowed) over windows [start_i, end_j], counting admissions certainly inside."""
+    ordered = sorted(intervals)
+    worst = (-math.inf, 0, 0.0)
+    for i, (lo, _) in enumerate(ordered):
+        ends = sorted(end for _, end in ordered[i:])
+        for rank, hi in enumerate(ends):
+            excess = (rank + 1) - (burst + rate * (hi - lo + jitter))
+            if excess > worst[0]:
+                worst = (excess, rank + 1, hi - lo)
+    return worst
+
+
+def _worker(spec, token, rate, burst, count, go, out):
+    env = {"SAKURACLOUD_ACCESS_TOKEN": token}
+    store = RecordingStore(open_store(parse_backend(spec, env), env))
+    limiter = TokenLimiter(rate, burst, store)
+    go.wait()
+    for _ in range(count):
+        limiter.acquire()
+    limiter.close()
+    out.put(store.admitted)
+
+
+def run_workers(target, args, procs: int) -> list:
+    go, out = FORK.Event(), FORK.Queue()
+    workers = [FORK.Process(target=target, args=(*args, go, out)) for _ in range(procs)]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.2)  # let them all reach the start line
+    go.set()
+    results = [out.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=10)
+        assert worker.exitcode == 0
+    return results
+
+
+def assert_rate_bound(results, rate, burst, procs, per_proc):
+    assert [len(r) for r in results] == [per_proc] * procs  # every acquire admitted exactly once
+    intervals = [iv for r in results for iv in r]
+    excess, count, span = worst_window_intervals(intervals, rate, burst)
+    assert excess <= 0, f"{count} admissions within {span * 1000:.1f} ms > burst + rate*(T + {JITTER}s)"
+
+
+def test_file_store_bounds_rate_across_processes(tmp_path):
+    procs, per_proc, rate, burst = 6, 20, 50, 1
+    results = run_workers(_worker, (f"file:{tmp_path / 'state.json'}", "t", rate, burst, per_proc), procs)
+    assert_rate_bound(results, rate, burst, procs, per_proc)
+    data = json.loads((tmp_path / "state.json").read_text())
+    assert data["version"] == 1 and len(data["tat"]) == 1
+
+
+def test_window_checks_catch_a_burst():
+    # The checkers themselves: 3 admissions inside one 20 ms emission interval is a violation.
+    assert worst_window([0.0, 0.001, 0.002], 50, 1, jitter=0.0)[0] > 0
+    assert worst_window_intervals([(0.0, 0.001), (0.0005, 0.002), (0.001, 0.003)], 50, 1)[0] > 0
+    assert worst_window_intervals([(0.02 * k, 0.02 * k + 0.001) for k in range(50)], 50, 1, jitter=0.0)[0] <= 0
+
+
+# -- FileStateStore robustness ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00\xffgarbage\x13", b"", b"   \n", b'["tat"]', b'"tat"', b'{"version": 1}', b'{"version": 1, "tat": "x"}',
+     b'{"version": 1, "tat": [1, 2]}', b'{"version": 1, "tat": [true]}', b'{"version": 99, "tat": [1]}',
+     b'{"version": 1, "tat": [-5]}'],
+    ids=["garbage", "empty", "blank", "list", "string", "no-tat", "tat-str", "tat-len", "tat-bool", "version", "neg"],
+)
+def test_corrupt_state_file_warns_once_and_starts_fresh(tmp_path, content):
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+    warnings: list[str] = []
+    limiter = TokenLimiter(1000, 5, FileStateStore(path, on_warning=warnings.append))
+    for _ in range(3):
+        assert limiter.acquire().waited == 0
+    assert len(warnings) == 1
+    assert str(path) in warnings[0] and "fresh" in warnings[0]
+    assert json.loads(path.read_text())["version"] == 1  # rewritten in good shape
+
+
+def test_missing_state_file_is_not_a_warning(tmp_path):
+    warnings: list[str] = []
+    TokenLimiter(10, 1, FileStateStore(tmp_path / "sub" / "state.json", on_warning=warnings.append)).acquire()
+    assert warnings == []
+
+
+def test_state_far_in_the_future_is_clamped(tmp_path):
+    # e.g. the wall clock jumped back an hour since the state was written.
+    fake = FakeTime()
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"version": 1, "tat": [fake.us + 3600 * 1_000_000]}))
+    limiter = TokenLimiter(10, 2, FileStateStore(path), clock=fake.clock, sleep=fake.sleep)
+    waited = sum(limiter.acquire().waited for _ in range(2))
+    assert waited <= 2 * 0.1 + 0.001  # at most burst * emission, not an hour
+
+
+def _hold_lock_forever(lock_path, held):
+    lock = filelock.FileLock(lock_path)  # keep the reference: a collected FileLock releases itself
+    lock.acquire()
+    held.set()
+    time.sleep(120)
+    lock.release()
+
+
+def test_sigkilled_lock_holder_does_not_wedge_others(tmp_path):
+    store = FileStateStore(tmp_path / "state.json", lock_timeout=0.3)
+    held = FORK.Event()
+    child = FORK.Process(target=_hold_lock_forever, args=(str(store.lock_path), held))
+    child.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(LimiterUnavailable, match="not acquired within"):
+            TokenLimiter(100, 1, store).acquire()  # the lock really is held
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(10)
+    assert child.exitcode == -signal.SIGKILL
+    # A fresh process (not this one, which may cache state) gets in within a second.
+    code = (
+        "import sys, time; from pytest_usacloud_sandbox.ratelimit import FileStateStore, TokenLimiter\n"
+        "t = time.monotonic(); TokenLimiter(100, 1, FileStateStore(sys.argv[1], lock_timeout=1.0)).acquire()\n"
+        "print(time.monotonic() - t)\n"
+    )
+    proc = subprocess.run([os.sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, timeout=30,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout) < 1.0
+
+
+def test_unwritable_state_raises_limiter_unavailable(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with pytest.raises(LimiterUnavailable):
+        TokenLimiter(10, 1, FileStateStore(blocker / "state.json")).acquire()
+    with pytest.raises(LimiterUnavailable, match="cannot be used"):
+        check_backend(Backend("file", path=blocker / "state.json"), {})
+    check_backend(Backend("file", path=tmp_path / "a" / "b" / "state.json"), {})
+    assert (tmp_path / "a" / "b").is_dir()
+
+
+# -- backend specs and keys -------------------------------------------------------------------
+
+
+def test_state_key_hashes_token_or_profile():
+    a = state_key({"SAKURACLOUD_ACCESS_TOKEN": "tok-aaaa-1111"})
+    b = state_key({"SAKURA_ACCESS_TOKEN": "tok-bbbb-2222"})
+    assert a.startswith("token-") and b.startswith("token-") and a != b
+    assert "tok" not in a[len("token-"):] and "aaaa" not in a and "1111" not in a
+    assert state_key({"SAKURA_ACCESS_TOKEN": "tok-aaaa-1111"}) == a
+    assert state_key({"SAKURACLOUD_ACCESS_TOKEN": "x", "SAKURA_ACCESS_TOKEN": "y"}) == state_key({"SAKURA_ACCESS_TOKEN": "x"})
+    default = state_key({})
+    assert default.startswith("profile-") and default == state_key({"USACLOUD_PROFILE": "default"})
+    assert state_key({"SAKURACLOUD_PROFILE": "staging"}) != default
+    assert "staging" not in state_key({"SAKURACLOUD_PROFILE": "staging"})
+    assert state_key({"SAKURACLOUD_ACCESS_TOKEN": "", "SAKURA_PROFILE": "p"}) == state_key({"USACLOUD_PROFILE": "p"})
+
+
+def test_default_path_uses_xdg_cache_home(tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "SAKURACLOUD_ACCESS_TOKEN": "t1"}
+    path = default_state_path(env)
+    assert path == tmp_path / "cache" / "pytest-usacloud-sandbox" / f"ratelimit-{state_key(env)}.json"
+    assert default_state_path({"HOME": str(tmp_path)}).parent == tmp_path / ".cache" / "pytest-usacloud-sandbox"
+    backend = parse_backend(None, env)
+    assert backend == Backend("file", path=path) == parse_backend("", env)
+    assert backend.masked() == str(path)
+
+
+def test_parse_file_spec(tmp_path):
+    assert parse_backend(f"file:{tmp_path}/x.json", {}) == Backend("file", path=tmp_path / "x.json")
+    relative = parse_backend("file:rl/x.json", {})
+    assert relative.path.is_absolute() and relative.path.parts[-2:] == ("rl", "x.json")
+
+
+@pytest.mark.parametrize(
+    ("spec", "shown"),
+    [
+        ("redis://localhost:6379/0", "redis://localhost:6379/0"),
+        ("redis://:hunter2@cache.internal:6380/3", "redis://:***@cache.internal:6380/3"),
+        ("rediss://alice:hunter2@cache.internal:6380/0", "rediss://alice:***@cache.internal:6380/0"),
+        ("redis://hunter2@cache.internal", "redis://***@cache.internal"),
+        ("redis://cache.internal/0?password=hunter2&ssl_cert_reqs=none", "redis://cache.internal/0?password=***&ssl_cert_reqs=none"),
+    ],
+)
+def test_parse_redis_spec_and_mask(spec, shown):
+    backend = parse_backend(spec, {})
+    assert backend.kind == "redis" and backend.url == spec and backend.path is None
+    assert backend.masked() == shown
+    assert "hunter2" not in repr(backend) and "hunter2" not in str(backend)
+
+
+@pytest.mark.parametrize(
+    "spec", ["file:", "sqlite:///x.db", "/tmp/state.json", "redis://", "redis://:pw@host:notaport/0", "redis://host/zero",
+             "memcached://host", "pw@host:6379"],
+)
+def test_bad_specs_raise_value_error(spec):
+    with pytest.raises(ValueError) as excinfo:
+        parse_backend(spec, {})
+    assert "pw" not in str(excinfo.value).replace("password", "")
+
+
+# -- redis --------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_redis_raises_after_bounded_retry():
+    pytest.importorskip("redis")
+    backend = parse_backend(f"redis://:hunter2@127.0.0.1:{_free_port()}/0", {})
+    with pytest.raises(LimiterUnavailable) as excinfo:
+        check_backend(backend, {})
+    assert "hunter2" not in str(excinfo.value) and "***" in str(excinfo.value)
+    limiter = TokenLimiter(10, 1, open_store(backend, {}, retry_window=0.5, socket_timeout=0.2))
+    started = time.monotonic()
+    with pytest.raises(LimiterUnavailable) as excinfo:
+        limiter.acquire()
+    assert 0.4 <= time.monotonic() - started < 5
+    assert "hunter2" not in str(excinfo.value) and "unreachable" in str(excinfo.value)
+
+
+def test_redis_retry_recovers_within_window():
+    redis = pytest.importorskip("redis")
+    store = open_store(Backend("redis", url="redis://127.0.0.1:1/0"), {}, retry_window=5)
+    store._sleep = lambda s: None
+    failures = iter([redis.exceptions.ConnectionError("down"), redis.exceptions.TimeoutError("slow")])
+
+    def flaky():
+        for exc in failures:
+            raise exc
+        return "ok"
+
+    assert store._call(flaky) == "ok"
+
+
+def _redis_backend_and_env():
+    env = {"SAKURACLOUD_ACCESS_TOKEN": f"test-{uuid.uuid4()}"}
+    return parse_backend(REDIS_URL, env), env
+
+
+@needs_redis
+def test_redis_store_uses_server_clock_and_limits():
+    backend, env = _redis_backend_and_env()
+    check_backend(backend, env)
+    store = open_store(backend, env)
+    assert isinstance(store.default_clock, RedisClock)
+    assert abs(store.default_clock.now() / 1000 - time.time()) < 60  # same host in CI: sanity only
+    limiter = TokenLimiter(20, 2, store)
+    results, stamps = [], []
+    for _ in range(6):
+        results.append(limiter.acquire())
+        stamps.append(time.time())
+    assert [r.attempts for r in results[:2]] == [1, 1]
+    assert all(r.attempts >= 2 and r.waited > 0 for r in results[2:])
+    assert worst_window(stamps, 20, 2)[0] <= 0
+    store.reset()
+    limiter.close()
+
+
+@needs_redis
+def test_redis_store_bounds_rate_across_processes():
+    procs, per_proc, rate, burst = 6, 20, 50, 1
+    backend, env = _redis_backend_and_env()
+    results = run_workers(_worker, (backend.url, env["SAKURACLOUD_ACCESS_TOKEN"], rate, burst, per_proc), procs)
+    assert_rate_bound(results, rate, burst, procs, per_proc)
+    open_store(backend, env).reset()
+
+
+@pytest.mark.skipif(not REDIS_URL or not shutil.which("redis-server"), reason="needs USACLOUD_TEST_REDIS_URL and redis-server")
+def test_redis_server_stopping_mid_run_raises_limiter_unavailable(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        backend = parse_backend(f"redis://127.0.0.1:{port}/0", {})
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                check_backend(backend, {})
+                break
+            except LimiterUnavailable:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        limiter = TokenLimiter(1000, 1, open_store(backend, {}, retry_window=0.5, socket_timeout=0.2))
+        limiter.acquire()
+    finally:
+        server.kill()
+        server.wait(10)
+    started = time.monotonic()
+    with pytest.raises(LimiterUnavailable, match="unreachable"):
+        limiter.acquire()
+    assert time.monotonic() - started >= 0.4

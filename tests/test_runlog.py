@@ -1,0 +1,253 @@
+"""RunLog: counts, the status line, the summary and the JSON report (with its schema)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import pytest
+
+from pytest_usacloud_sandbox import progress as pg
+from pytest_usacloud_sandbox import records as rec
+from pytest_usacloud_sandbox import runlog as rl
+from pytest_usacloud_sandbox.report_schema import SCHEMA, validate
+from pytest_usacloud_sandbox.settings import Settings
+
+jsonschema = pytest.importorskip("jsonschema")
+
+T0 = 1_700_000_000.0
+OPTIONS = {"usacloud_rate": "2.0", "usacloud_rate_backend": "redis://:***@127.0.0.1:6379/0", "token": "***"}
+
+
+def command(line, duration=None, cls="ok", status="ok", attempts=1, wait=0.0, findings=()):
+    cmd = rec.CommandRecord(line=line, text=f"usacloud server list # line {line}", status=status, cls=cls,
+                            words=["usacloud", "server", "list", "--zone", "tk1v"], findings=list(findings))
+    if duration is not None:
+        cmd.start, cmd.end, cmd.duration = T0, T0 + duration, duration
+        cmd.exit_code = 0 if cls == "ok" else 1
+        cmd.token_wait = wait
+        cmd.attempts = [rec.Attempt(T0, T0 + duration, cmd.exit_code, cls, wait / attempts) for _ in range(attempts)]
+    return cmd
+
+
+def script(name, *commands, status="passed", cls=None, line=None, message=""):
+    record = rec.ScriptRecord(path=f"/abs/{name}.usacloud", nodeid=f"{name}.usacloud::{name}", worker="gw0",
+                              status=status, cls=cls, line=line, message=message, start=T0, end=T0 + 3)
+    record.commands = list(commands)
+    return record.nodeid, record.to_dict()
+
+
+def make(tmp_path, report=True, rate=2.0, **kw):
+    settings = Settings(report=tmp_path / "out" / "report.json" if report else None, rate=rate, **kw)
+    return rl.RunLog(settings, tmp_path / "run", T0, OPTIONS, "redis://:hunter22@127.0.0.1:6379/0", workers=2)
+
+
+@pytest.fixture
+def log(tmp_path):
+    log = make(tmp_path)
+    log.set_total(13)
+    for i in range(8):
+        log.script_started(f"s{i}.usacloud::s{i}")
+    log.first_start = T0  # as if the scripts started at T0
+    nodeid, data = script("s0", command(1, 1.0), command(2, 9.0, attempts=3, wait=4.5))
+    log.script_finished(nodeid, "passed", data, None)
+    nodeid, data = script("s1", command(1, 2.0), command(2, 5.0), command(3, 7.0))
+    log.script_finished(nodeid, "passed", data, None)
+    warn = {"severity": "warning", "code": "zone-all", "word": "--zone=all", "message": "--zone=all\nreaches every zone", "fix": None}
+    nodeid, data = script("s2", command(4, 3.0, findings=[warn]), command(5, 0.5, cls="not-found", status="failed"),
+                          command(6, status="not-run", cls=None), status="failed", cls="not-found", line=5,
+                          message="no server matched")
+    log.script_finished(nodeid, "failed", data, "longrepr text")
+    nodeid, data = script("s3", command(2, cls="refused", status="refused"), status="failed", cls="refused", line=2,
+                          message="delete is refused")
+    log.script_finished(nodeid, "failed", data, None)
+    log.script_finished("s4.usacloud::s4", "skipped", None, "skipped: known issue")
+    nodeid, data = script("s5", command(1, 0.2), status="cancelled")
+    log.script_finished(nodeid, "cancelled", data, None)
+    nodeid, data = script("s6", command(1, 0.1))
+    log.script_finished(nodeid, "passed", data, None)
+    return log
+
+
+def test_counts(log):
+    assert log.counts == {"passed": 3, "failed": 2, "skipped": 1, "cancelled": 1, "xfailed": 0, "xpassed": 0}
+    assert log.done == 7
+    assert log.running == {"s7.usacloud::s7"}
+    assert log.commands == 11 and log.commands_run == 9
+    assert log.attempts == 11 and log.retries == 2
+    assert log.refused == 1
+    assert log.token_wait == pytest.approx(4.5)
+    assert log.by_class == {"ok": 8, "not-found": 1, "refused": 1, "not-run": 1}
+
+
+def test_slowest_five_and_failed_lines(log):
+    lines = log.summary_lines(ended=T0 + 21)
+    at = lines.index("slowest 5 commands:")
+    slow = lines[at + 1: at + 6]
+    assert [float(s.split("s", 1)[0]) for s in slow] == [9.0, 7.0, 5.0, 3.0, 2.0]
+    assert "s0.usacloud:2" in slow[0]
+    assert "failed scripts (2):" in lines
+    assert "  s2.usacloud:5 not-found no server matched" in lines
+    assert "  s3.usacloud:2 refused delete is refused" in lines
+    assert "  s2.usacloud:4 zone-all --zone=all reaches every zone" in lines
+
+
+def test_summary_numbers(log):
+    lines = log.summary_lines(ended=T0 + 20, stop_reason="run stopped by x (auth): 401")
+    assert lines[0] == "scripts: 3 passed, 2 failed, 1 skipped, 1 cancelled (of 13; 6 not finished)"
+    assert lines[1].startswith("commands: 11 in finished scripts, 9 run; by class: ok 8, ")
+    assert lines[2] == "retries: 2 | refused: 1 | attempts: 11"
+    assert lines[3] == "rate: 0.55/s of 2.00/s | token wait 4.5s total | 00:20 elapsed"
+    assert "stopped: run stopped by x (auth): 401" in lines
+
+
+def test_status_line(log):
+    line = log.status_line(T0 + 21)
+    assert line.startswith("usacloud: 7/13 scripts (54%) | 3 passed 2 failed 1 cancelled | 1 running | 9 cmds | ")
+    assert "| 0.52/s of 2.00/s | token wait 4.5s | 00:21 elapsed | ETA 00:18" in line
+
+
+def test_status_line_takes_newer_live_counters(log):
+    log.live_stats({"gw0": {"commands": 30, "attempts": 33, "tokens": 33, "token_wait": 10.0}})
+    log.live_stats({"gw1": {"commands": 11, "attempts": 9, "tokens": 9, "token_wait": 2.3}})
+    log.live_stats({"gw0": {"commands": 30, "attempts": 33, "tokens": 33, "token_wait": 10.0}})
+    line = log.status_line(T0 + 21)
+    assert "| 41 cmds | 2.00/s of 2.00/s | token wait 12.3s |" in line
+
+
+def test_status_line_edges(tmp_path):
+    log = make(tmp_path, rate=math.inf)
+    assert log.status_line(T0 + 3725) == (
+        "usacloud: 0/0 scripts (0%) | 0 passed 0 failed 0 cancelled | 0 running | 0 cmds | "
+        "0.00/s of unlimited | token wait 0.0s | 1:02:05 elapsed | ETA --:--"
+    )
+    log.set_total(3)
+    for i in range(3):
+        log.script_finished(f"a{i}", "passed", None, None)
+    assert "3/3 scripts (100%)" in log.status_line(T0 + 1) and "ETA 00:00" in log.status_line(T0 + 1)
+    dry = make(tmp_path, dry_run=True)
+    dry.set_total(200)
+    dry.script_finished("a", "passed", None, None)
+    assert "1/200 scripts (0%)" in dry.status_line(T0) and "| dry-run |" in dry.status_line(T0)
+    dry.set_total(1000)
+    for i in range(998):
+        dry.script_finished(f"b{i}", "passed", None, None)
+    assert "999/1000 scripts (99%)" in dry.status_line(T0)  # never 100% before the end
+
+
+def load(path):
+    doc = json.loads(path.read_text())
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    assert validate(doc) is True
+    return doc
+
+
+def test_report_validates(log, tmp_path):
+    path = tmp_path / "out" / "report.json"
+    log.write_report(path, T0 + 21, interrupted=False, stop_reason=None, usacloud_version="1.22.8")
+    doc = load(path)
+    assert doc["schema"] == "pytest-usacloud-sandbox/report" and doc["schema_version"] == 1
+    run = doc["run"]
+    assert run["duration"] == 21 and run["workers"] == 2 and run["rate"] == 2.0 and run["burst"] == 1
+    assert run["usacloud_version"] == "1.22.8" and run["interrupted"] is False
+    assert run["outcomes"]["passed"] == 3 and run["scripts_total"] == 13 and run["retries"] == 2
+    assert run["backend"] == "redis://:***@127.0.0.1:6379/0"
+    assert [s["nodeid"].split("::")[0] for s in doc["scripts"]] == [f"s{i}.usacloud" for i in range(7)]
+    s0, s4 = doc["scripts"][0], doc["scripts"][4]
+    assert s0["outcome"] == "passed" and s0["duration"] == 3 and s0["token_wait"] == 4.5
+    assert len(s0["commands"][1]["attempts"]) == 3 and s0["commands"][1]["words"][-1] == "tk1v"
+    assert s4["outcome"] == "skipped" and s4["status"] == "skipped" and s4["commands"] == []
+    assert s4["message"] == "skipped: known issue"
+    assert not list(path.parent.glob(".*tmp"))
+
+
+def test_masked_options_used_verbatim(log, tmp_path):
+    path = tmp_path / "r.json"
+    log.write_report(path, T0 + 1, False, None, None)
+    assert load(path)["run"]["options"] == OPTIONS
+    assert "hunter22" not in path.read_text()
+
+
+def test_interrupted_report_with_no_scripts(tmp_path):
+    log = make(tmp_path)
+    log.set_total(4)
+    path = tmp_path / "deep" / "dir" / "report.json"
+    log.write_report(path, T0 + 2, interrupted=True, stop_reason="Ctrl-C or SIGTERM", usacloud_version=None)
+    doc = load(path)
+    assert doc["scripts"] == []
+    assert doc["run"]["interrupted"] is True and doc["run"]["stop_reason"] == "Ctrl-C or SIGTERM"
+    assert doc["run"]["scripts_finished"] == 0 and doc["run"]["usacloud_version"] is None
+
+
+def test_no_jsonl_without_report_option(tmp_path):
+    log = make(tmp_path, report=False)
+    log.script_finished("a.usacloud::a", "passed", script("a", command(1, 1.0))[1], None)
+    assert not (tmp_path / "run" / rl.SCRIPTS_FILE).exists()
+
+
+def test_report_is_streamed_and_keeps_finished_scripts(tmp_path):
+    log = make(tmp_path)
+    for i in range(60):
+        nodeid, data = script(f"n{i}", command(1, 0.1))
+        log.script_finished(nodeid, "xfailed" if i == 7 else "passed", data, None)
+    with open(tmp_path / "run" / rl.SCRIPTS_FILE, "a") as fh:
+        fh.write('\n{"path": "torn')  # an interrupt mid-write: the torn line is dropped
+    path = tmp_path / "r.json"
+    log.write_report(path, T0 + 60, True, None, None)
+    doc = load(path)
+    assert len(doc["scripts"]) == 60 and doc["scripts"][7]["outcome"] == "xfailed"
+    log.script_finished("late.usacloud::late", "passed", None, None)  # reopens after the report
+    log.write_report(path, T0 + 61, False, None, None)
+    assert len(load(path)["scripts"]) == 61
+
+
+def test_atomic_write_leaves_no_partial_file(log, tmp_path, monkeypatch):
+    path = tmp_path / "out" / "report.json"
+    log.write_report(path, T0 + 1, False, None, None)
+    before = path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    with pytest.raises(OSError):
+        log.write_report(path, T0 + 2, False, None, None)
+    assert path.read_bytes() == before  # the old report stays whole
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.json"]
+    fresh = tmp_path / "never" / "report.json"
+    with pytest.raises(OSError):
+        log.write_report(fresh, T0 + 2, False, None, None)
+    assert list(fresh.parent.iterdir()) == []
+
+
+def test_schema_rejects_drift(log, tmp_path):
+    path = tmp_path / "r.json"
+    log.write_report(path, T0 + 1, False, None, None)
+    doc = json.loads(path.read_text())
+    doc["scripts"][0]["commands"][0]["surprise"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        validate(doc)
+
+
+def test_worker_stats_files(tmp_path):
+    pg.write_worker_stats(tmp_path, "gw0", {"commands": 3, "attempts": 4, "tokens": 4, "token_wait": 1.5})
+    pg.write_worker_stats(tmp_path, "gw0", {"commands": 5, "attempts": 6, "tokens": 6, "token_wait": 2.0})
+    (tmp_path / "stats-gw1.json").write_text("{torn")
+    assert pg.read_worker_stats(tmp_path) == {"gw0": {"commands": 5, "attempts": 6, "tokens": 6, "token_wait": 2.0}}
+
+
+def test_mask_url_and_clock():
+    assert rl.mask_url("redis://:pw@h:1/0") == "redis://:***@h:1/0"
+    assert rl.mask_url("redis://user:pw@h/0") == "redis://user:***@h/0"
+    assert rl.mask_url("file:/tmp/x.json") == "file:/tmp/x.json"
+    assert rl.clock(59.9) == "00:59" and rl.clock(3600) == "1:00:00"
+
+
+def test_ask_usacloud_version(tmp_path):
+    fake = tmp_path / "usacloud"
+    fake.write_text("#!/bin/sh\necho 1.22.8\n")
+    fake.chmod(0o755)
+    assert rl.ask_usacloud_version(str(fake)) == "1.22.8"
+    assert rl.ask_usacloud_version(str(tmp_path / "missing")) is None
+    assert rl.ask_usacloud_version(None) is None
