@@ -55,6 +55,7 @@ class Engine:
     run_dir: Path
     worker: str = "main"
     limiter_factory: Callable[[], TokenLimiter] | None = None
+    publish: Callable[[WorkerStats, bool], None] | None = None  # live counters for the controller
     stats: WorkerStats = field(default_factory=WorkerStats)
     _limiter: TokenLimiter | None = None
 
@@ -103,8 +104,12 @@ class Engine:
                     failed = True
                     record.status, record.cls, record.line = "failed", cmd.cls, cmd.line
                     record.message = cmd.message
+                if self.publish is not None:
+                    self.publish(self.stats, False)
         finally:
             record.end = time.time()
+            if self.publish is not None:
+                self.publish(self.stats, True)
         return record
 
     def _one(self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:

@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -13,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from . import outcome, ratelimit, runner, settings
+from .controller import RunReporter
 from .execute import Engine, WorkerStats
+from .progress import write_worker_stats
 from .items import ENGINE_KEY, UsacloudFile, UsacloudItem, is_script
 from .ratelimit import TokenLimiter
-from .records import ScriptRecord
-from .reprs import command_list
 from .stop import StopReason, StopSignal
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
@@ -75,7 +76,10 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         run_dir = Path(worker_input[RUN_DIR_INPUT])
     runner.set_registry(run_dir / "children")
-    config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
+    engine = config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
+    if worker_input is None:
+        backend = ratelimit.parse_backend(s.rate_backend or None, os.environ).masked()
+        config.pluginmanager.register(RunReporter(config, s, engine, run_dir, backend), "usacloud-reporter")
 
 
 def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
@@ -113,7 +117,9 @@ def _engine(config: pytest.Config, s: settings.Settings, run_dir: Path, worker_i
     def limiter() -> TokenLimiter:
         return TokenLimiter(s.rate, s.burst, ratelimit.open_store(backend, os.environ, on_warning=_warn))
 
+    publish = _publisher(run_dir, worker) if worker_input else None
     return Engine(
+        publish=publish,
         settings=s,
         usacloud_bin=binary,
         stop=StopSignal(run_dir / "stop"),
@@ -122,6 +128,22 @@ def _engine(config: pytest.Config, s: settings.Settings, run_dir: Path, worker_i
         worker=worker,
         limiter_factory=None if s.dry_run or s.rate == float("inf") else limiter,
     )
+
+
+def _publisher(run_dir: Path, worker: str):
+    """Write a worker's counters for the controller's live progress, at most twice a second."""
+    last = [0.0]
+
+    def publish(stats: WorkerStats, force: bool) -> None:
+        now = time.monotonic()
+        if force or now - last[0] >= 0.5:
+            last[0] = now
+            try:
+                write_worker_stats(run_dir, worker, asdict(stats))
+            except OSError:
+                pass  # the display is best effort; the final counters go through workeroutput
+
+    return publish
 
 
 def _warn(message: str) -> None:
@@ -163,29 +185,10 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         report.usacloud = item.record.to_dict()
 
 
-@pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     config = _config_of(report)
-    if config is None or report.when != "call":
-        return
-    if getattr(config, "workerinput", None) is None:
-        _show_commands(config, report)
-    if report.failed:
+    if config is not None and report.when == "call" and report.failed:
         _decide_stop(config, report)
-
-
-def _show_commands(config: pytest.Config, report: pytest.TestReport) -> None:
-    """With -v, each command's status under its script (on the controller or a lone process)."""
-    data = getattr(report, "usacloud", None)
-    if not data or config.option.verbose < 1:
-        return
-    tr = config.pluginmanager.get_plugin("terminalreporter")
-    if tr is None:
-        return
-    record = ScriptRecord.from_dict(data)
-    tr.ensure_newline()
-    for line in command_list(record, indent="    "):
-        tr.write_line(line)
 
 
 def _decide_stop(config: pytest.Config, report: pytest.TestReport) -> None:

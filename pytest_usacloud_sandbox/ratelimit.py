@@ -14,13 +14,20 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pyrate_limiter import AbstractClock, Rate, RateItem, StateBucket, StateStore, TokenBucket
+from pyrate_limiter import (
+    AbstractClock,
+    Rate,
+    RateItem,
+    StateBucket,
+    StateStore,
+    TokenBucket,
+)
 
 from .ratestore import (
     Cancelled,

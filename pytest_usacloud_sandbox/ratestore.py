@@ -13,9 +13,10 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import filelock
 from pyrate_limiter import GCRA, AbstractClock, Decision, StateStore, WallClock
@@ -59,7 +60,7 @@ def clamp_state(algorithm: Any, rates: list, state: tuple, now_ms: int) -> tuple
         return state
     now_us = now_ms * 1000
     return tuple(
-        min(int(tat), now_us + rate.burst * algorithm._emission_us(rate))  # noqa: SLF001 - same formula the policy uses
+        min(int(tat), now_us + rate.burst * algorithm._emission_us(rate))
         for rate, tat in zip(rates, state, strict=True)
     )
 
@@ -116,6 +117,10 @@ class FileStateStore(StateStore):
             # filelock refuses an instance inherited across fork; a parent's
             # thread lock may have been copied while held.
             self._thread_lock = threading.Lock()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LimiterUnavailable(f"rate-limit state {self.path}: cannot create its directory: {exc}") from exc
             self._file_lock = _new_file_lock(self.lock_path, self.lock_timeout)
             self._pid = pid
         return self._thread_lock, self._file_lock
@@ -171,7 +176,7 @@ class FileStateStore(StateStore):
                 or not all(_is_timestamp(value) for value in tat)
             ):
                 raise ValueError("unexpected layout")
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+        except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
             what = "is empty" if not raw.strip() else f"is corrupt ({exc})"
             self._warn(f"rate-limit state file {self.path} {what}; starting with a fresh bucket")
             return fresh
@@ -216,9 +221,8 @@ class FileStateStore(StateStore):
         return self._load(algorithm, rates)
 
     def reset(self) -> None:
-        with self._locked():
-            with suppress(FileNotFoundError):
-                self.path.unlink()
+        with self._locked(), suppress(FileNotFoundError):
+            self.path.unlink()
 
     def close(self) -> None:
         self._file_lock = None
@@ -268,12 +272,15 @@ class RedisClock(AbstractClock):
         return int(seconds) * 1000 + int(micros) // 1000
 
 
-#: GCRA over one hash per key, fields tat1..tatN in integer microseconds.
-#: ARGV: now_ms, weight, ttl_ms, n, then (emission_us, burst) per rate.
+#: GCRA over one hash per key, fields tat1..tatN in integer microseconds (the
+#: layout of pyrate's own script, so ``RedisStateStore.read()`` still works).
+#: ARGV: now_ms (unused), weight, ttl_ms, n, then (emission_us, burst) per rate.
 #: Replies {-1, 0} when admitted, else {failing rate index, retry ms (-1: never)}.
 GCRA_SERVER_TIME_LUA = """
+-- The caller's stamp (ARGV[1]) is ignored: the decision is taken at the
+-- server's time now, so neither a stale stamp nor a skewed client matters.
 local t = redis.call('TIME')
-local now_us = math.max(tonumber(ARGV[1]) * 1000, tonumber(t[1]) * 1000000 + tonumber(t[2]))
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local weight, ttl, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local tats, clamped = {}, false
 for i = 1, n do
@@ -363,17 +370,20 @@ class RetryingRedisStateStore(StateStore):
                     ) from exc
                 self._sleep(min(delay, remaining))
                 delay = min(delay * 2, 1.0)
+            except redis.exceptions.RedisError as exc:  # NOAUTH, wrong db, READONLY...: retrying will not help
+                raise LimiterUnavailable(f"rate-limit redis {self.display_url} refused: {exc}") from exc
 
     def check(self, algorithm, rates, now, weight):
         if not isinstance(algorithm, GCRA):
             return self._call(self._inner.check, algorithm, rates, now, weight)
         # Same transition as pyrate's GCRA script, but decided at the server's
-        # TIME when the script runs (a stamp can go stale between TIME and
-        # EVALSHA) and with far-future TATs clamped, as the file store does.
-        emissions = [algorithm._emission_us(rate) for rate in rates]  # noqa: SLF001
-        ttl_ms = max(math.ceil(2 * rate.burst * emission / 1000) for rate, emission in zip(rates, emissions))
+        # TIME when the script runs (a stamp goes stale between TIME and
+        # EVALSHA if this process is descheduled) and with far-future TATs
+        # clamped, as the file store does.
+        emissions = [algorithm._emission_us(rate) for rate in rates]
+        ttl_ms = max(math.ceil(2 * rate.burst * emission / 1000) for rate, emission in zip(rates, emissions, strict=True))
         args: list = [int(now), int(weight), max(1, ttl_ms), len(rates)]
-        for rate, emission in zip(rates, emissions):
+        for rate, emission in zip(rates, emissions, strict=True):
             args += [emission, rate.burst]
         index, retry_ms = (int(value) for value in self._call(self._script, [self.key], args))
         if index < 0:

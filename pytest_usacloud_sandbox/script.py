@@ -1,30 +1,31 @@
 """Parse a ``*.usacloud`` shell script into the usacloud commands it runs, without a shell.
 
-Choices (see also :mod:`pytest_usacloud_sandbox.shellwords`):
+Choices (tokenizing: :mod:`pytest_usacloud_sandbox.shellwords`):
 
-* **Wrappers.**  The command word is looked up after ``VAR=value`` prefixes and after the
-  wrappers ``command``, ``exec``, ``nohup`` (only when the next word is not an option, so
-  ``command -v usacloud`` is *not* a usacloud command) and ``env`` (followed by any
-  ``NAME=value`` words; ``env -i ...`` is not unwrapped).  ``sudo``, ``timeout``, ``xargs`` ...
-  are not unwrapped: such lines are skipped with the reason "not a usacloud command: sudo".
-  Wrappers and prefixes are not part of ``Command.words``.
-* **``$'...'``** is resolved statically (``\\n``, ``\\t``, ``\\xHH``, ``\\uHHHH``, octal ...) and
-  treated as a literal, like any other quoted string.
+* **Wrappers**: the command word is looked up after ``VAR=value`` prefixes and the wrappers
+  ``command``, ``exec``, ``nohup`` (only if the next word is no option: ``command -v usacloud`` is
+  not a usacloud command) and ``env NAME=value...`` (``env -i`` is not unwrapped).  ``sudo``,
+  ``timeout``, ``xargs``... are not unwrapped ("not a usacloud command: sudo").  A command word
+  whose basename is ``usacloud`` counts (``/usr/local/bin/usacloud``, ``"usacloud"``, ``\\usacloud``).
+* ``$'...'`` is resolved statically (``\\n \\t \\xHH \\uHHHH`` octal...) and is a literal.
 * **Expansions** stay verbatim in ``Command.words`` (``"$ID"`` -> ``$ID``); ``Command.expansion``
-  is the first such piece in the argv exactly as written: ``$ID``, ``${ZONE}``, the whole
-  ``$(...)`` / backtick / ``$((...))`` / ``<(...)`` text, ``*``, ``?``, ``[``, ``{a,b}`` or ``~``.
-  Expansions in dropped parts (``VAR=`` prefixes, redirection targets) do not count.
-* **Markers** are read only from the comment block at the top of the file; ``# pytest.mark.``
-  comments after the first command line are ordinary comments (ignored).
-  ``MarkerSpec.kwargs`` is a read-only ``types.MappingProxyType``: MarkerSpec is immutable but
-  not hashable (marker values may be lists or dicts anyway).
-* **Order.**  Commands are in source order of their usacloud word: in
-  ``usacloud server read $(usacloud server list -q)`` the outer command comes first.
-  ``Command.line`` is the line of the simple command's first token (a ``VAR=`` prefix
-  included, reserved words like ``if`` excluded); ``Command.text`` is the whole logical line(s)
-  the command is on.
-* **Not parsed:** here-document bodies, ``$((...))`` / ``((...))`` bodies, alias or function
-  bodies called later, ``eval`` strings.
+  is the first one in the argv as written: ``$ID``, ``${ZONE}``, the whole ``$(...)``, backtick,
+  ``$((...))`` or ``<(...)`` text, ``*``, ``?``, ``[`` (with a ``]`` after it), ``{a,b}`` /
+  ``{1..3}``, or a leading ``~``.  Expansions in ``VAR=`` prefixes and redirections don't count.
+* **Order and lines**: commands come in source order of their usacloud word (in
+  ``usacloud a $(usacloud b)`` the outer one first); ``Command.line`` is the line of the simple
+  command's first token (``VAR=`` prefixes and redirections count, ``if``/``!``... don't);
+  ``Command.text`` / ``SkippedLine.text`` are the whole logical line(s), comments included.
+* **Skipped lines**: one per top-level line without any usacloud command; the reason names its
+  first word: "not a usacloud command: jq", "variable assignment: ID", "shell keyword: fi",
+  "function definition: f", "case pattern: a", "command name needs shell expansion: $CMD",
+  "redirection only: >", "shell syntax: )".
+* **Markers** come only from the comment block at the top; ``# pytest.mark.`` comments after
+  the first command line are ordinary comments.  ``MarkerSpec.kwargs`` is a read-only
+  ``types.MappingProxyType``, so a MarkerSpec is immutable but not hashable.
+* **Errors** (besides unterminated quotes and substitutions): an unterminated here-document
+  (bash only warns, but the rest of the script would vanish) and substitutions nested more
+  than 100 deep.  Not looked into: here-document bodies, ``$((...))``/``((...))``, ``eval``.
 """
 from __future__ import annotations
 
@@ -33,11 +34,12 @@ import gc
 import keyword
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
-from .shellwords import REDIRECTIONS, Lexer, Op, ShellSyntaxError, Word
+from .shellwords import REDIRECTIONS, Lexer, Op, ShellSyntaxError, SourceLines, Word, is_op
 
 __all__ = ["MAX_SCRIPT_BYTES_DEFAULT", "ScriptError", "Command", "SkippedLine", "MarkerSpec",
            "ParsedScript", "read_script_text", "parse_markers", "parse_script"]
@@ -121,13 +123,11 @@ def read_script_text(path, max_bytes: int = MAX_SCRIPT_BYTES_DEFAULT) -> str:
 
 
 def _normalize(text: str) -> str:
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
 
 # ---------------------------------------------------------------------------------------------
-_MARKER = re.compile(r"pytest\.mark\.([^\s(#]*)(.*)", re.S)
+_MARKER = re.compile(r"pytest\.mark\.([^\s(#]*)(.*)", re.DOTALL)
 
 
 def parse_markers(text: str) -> tuple[MarkerSpec, ...]:
@@ -198,8 +198,9 @@ def _parse_marker(line: int, body: str) -> MarkerSpec:
 
 
 # ---------------------------------------------------------------------------------------------
-_PREFIX_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "in", "coproc"})
-_PREFIX_KEYWORDS = _PREFIX_KEYWORDS | {"fi", "done", "esac", "}"}  # closers just end a command
+# reserved words skipped at the start of a command (the closers fi/done/esac/} just end one)
+_PREFIX_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "in",
+                              "coproc", "fi", "done", "esac", "}"})
 _OTHER_KEYWORDS = frozenset({"for", "select", "[[", "case", "function"})
 _CASE_SEPARATORS = frozenset({";;", ";&", ";;&"})
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=")
@@ -235,38 +236,10 @@ class _Walker:
     """Turns token lists into Commands (recursing into substitutions) and SkippedLines."""
 
     def __init__(self, text: str, cont_lines: set):
-        self.lines = text.split("\n")
-        count = len(self.lines)
-        # first and last physical line of the logical line (continuations) holding each line
-        self.first = list(range(count + 2))
-        for ln in range(2, count + 1):
-            if ln - 1 in cont_lines:
-                self.first[ln] = self.first[ln - 1]
-        self.last = list(range(count + 2))
-        for ln in range(count - 1, 0, -1):
-            if ln in cont_lines:
-                self.last[ln] = self.last[ln + 1]
-        self.cont = cont_lines
-        self.cache: dict[tuple[int, int], str] = {}
+        self.text = SourceLines(text, cont_lines).text
         self.commands: list[Command] = []
         self.skipped: list[SkippedLine] = []
-        self.reason: str | None = None
-
-    def text(self, first: int, last: int) -> str:
-        first, last = self.first[first], self.last[last]
-        key = (first, last)
-        if key not in self.cache:
-            parts = []
-            for ln in range(first, last + 1):
-                line = self.lines[ln - 1]
-                if ln == last:
-                    parts.append(line)
-                elif ln in self.cont:
-                    parts.append(line[:-1])
-                else:
-                    parts.append(line + "\n")
-            self.cache[key] = "".join(parts).strip()
-        return self.cache[key]
+        self.reason: str | None = None  # why the current top-level line is skipped, if it is
 
     def note(self, top: bool, reason: str) -> None:
         if top and self.reason is None:
@@ -303,7 +276,7 @@ class _Walker:
                         cur.append(toks[i])
                         i += 1
                     continue
-                if op == "(" and len(words) == 1 and len(cur) == 1 and i < n and _is_op(toks[i], ")"):
+                if op == "(" and len(words) == 1 and len(cur) == 1 and i < n and is_op(toks[i], ")"):
                     self.note(top, f"function definition: {words[0].value}")  # name() { ...
                     cur, words = [], []
                     i += 1
@@ -366,7 +339,7 @@ class _Walker:
                 name = toks[i].value if i < n and toks[i].__class__ is Word else ""
                 self.note(top, f"function definition: {name}")
                 i += 1 if name else 0
-                if i + 1 < n and _is_op(toks[i], "(") and _is_op(toks[i + 1], ")"):
+                if i + 1 < n and is_op(toks[i], "(") and is_op(toks[i + 1], ")"):
                     i += 2
         if cur:
             self.finish(lexer, cur, words, nested, top)
@@ -413,8 +386,7 @@ class _Walker:
             self.note(top, f"variable assignment: {_ASSIGNMENT.match(first_assignment.raw).group(1)}")
         else:
             self.note(top, f"redirection only: {cur[0].op}")
-        subs = [t for t in cur if t.__class__ is Word and t.subs]
-        if subs:
+        if any(t.__class__ is Word and t.subs for t in cur):
             if command is not None:  # keep source order: substitutions before the command word first
                 self.commands.pop()
             for t in cur:
@@ -444,7 +416,3 @@ def _strip_wrappers(words: list, k: int) -> int:
             break
         k = j
     return k - begin
-
-
-def _is_op(token, op: str) -> bool:
-    return isinstance(token, Op) and token.op == op

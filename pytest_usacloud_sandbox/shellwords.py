@@ -9,7 +9,7 @@ list of :class:`Word` and :class:`Op` tokens:
   ``<(...)``, unquoted globs ``* ? [...]``, ``{a,b}`` braces, a leading ``~``) stay in
   ``Word.value`` exactly as written, and the first one is recorded in ``Word.expansion``;
 * ``$(...)``, ``<(...)``, ``>(...)`` and backtick bodies are tokenized recursively into
-  ``Word.subs`` (lists of tokens);
+  ``Word.subs`` (``(lexer, tokens)`` pairs: a backtick body is a new text with its own lexer);
 * backslash-newline continuations are dropped (their line numbers are recorded in
   ``cont_lines``), comments are dropped, here-document bodies are skipped.
 
@@ -41,15 +41,6 @@ _SIMPLE = (r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}~#]|'[^']*+'|\"[^\"\\$`]*+\")"
            r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}]++|'[^']*+'|\"[^\"\\$`]*+\")*+(?=[ \t\n;&|)]|\Z)")
 _FAST = re.compile(rf"[ \t]*+(?:(\n)|({_SIMPLE}(?:[ \t]++{_SIMPLE})*+))?")
 _SIMPLE_WORD = re.compile(_SIMPLE)
-def _unquote(raw: str) -> str:
-    """Quote removal for a simple word (its quoted parts contain no escapes)."""
-    if '"' not in raw:
-        return raw.replace("'", "")  # a '...' part cannot contain "'"
-    if "'" not in raw:
-        return raw.replace('"', "")
-    return "".join(a or b or c for a, b, c in _PIECES.findall(raw))
-
-
 _PIECES = re.compile(r"'([^']*)'|\"([^\"]*)\"|([^'\"]+)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGN_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
@@ -80,7 +71,9 @@ class Word:
     def __init__(self, value, raw, start, end, expansion, quoted, subs=(), arith=False):
         self.value = value
         self.raw = raw
-        self.start = start  # offsets in the lexer's text (see Lexer.line_of)
+        # offsets in the lexer's text, for Lexer.line_of only: the words of a one-line run of
+        # simple words all get the run's offsets
+        self.start = start
         self.end = end
         self.expansion = expansion  # first piece needing expansion, or None
         self.quoted = quoted  # any quoting/escaping used (keywords must be unquoted)
@@ -162,7 +155,7 @@ class Lexer:
             line = self.line_of(pos)
             raise ShellSyntaxError(line, f"substitutions nested more than {MAX_NESTING} deep at line {line}")
 
-    def _sub_tokens(self, pos: int, body: int, what: str) -> list:
+    def _sub_tokens(self, pos: int, body: int, what: str) -> tuple[Lexer, list]:
         """Tokenize from ``body`` up to the ``)`` closing the construct that starts at ``pos``."""
         self._nest(pos)
         self.depth += 1
@@ -421,42 +414,45 @@ class Lexer:
 
     def read_dollar(self, b: _Builder, in_dq: bool) -> None:
         text = self.text
-        pos = self.pos
-        nxt = text[pos + 1:pos + 2]
+        pos = q = self.pos
+        while text.startswith("\\\n", q + 1):  # "$\<newline>X" is "$X"
+            self._cont(q + 1)
+            q += 2
+        nxt = text[q + 1:q + 2]
         if nxt == "'" and not in_dq:
-            self.read_ansi_c(b)
+            self.read_ansi_c(b, q + 2)
         elif nxt == '"' and not in_dq:  # $"..." locale translation: a double-quoted string
-            self.pos = pos + 1
+            self.pos = q + 1
             self.read_dquote(b)
         elif nxt == "(":
-            if text.startswith("((", pos + 1):
-                end = self._scan_arith(pos, pos + 3, "$((")
+            if text.startswith("((", q + 1):
+                end = self._scan_arith(pos, q + 3, "$((")
                 if end is not None:
                     self.pos = end
-                    b.verbatim(pos, text[pos:end])
+                    b.verbatim(pos, "$" + text[q + 1:end])
                     return
-            b.subs.append(self._sub_tokens(pos, pos + 2, "$("))
-            b.verbatim(pos, text[pos:self.pos])
+            b.subs.append(self._sub_tokens(pos, q + 2, "$("))
+            b.verbatim(pos, "$" + text[q + 1:self.pos])
         elif nxt == "{":
-            self.read_braced(b, in_dq)
+            self.read_braced(b, in_dq, q + 2)
         else:
-            m = _NAME.match(text, pos + 1)
+            m = _NAME.match(text, q + 1)
             if m:
                 end = m.end()
             elif nxt and nxt in "0123456789@*#?$!-":
-                end = pos + 2
+                end = q + 2
             else:  # a lone "$" is literal
                 b.parts.append("$")
                 self.pos = pos + 1
                 return
             self.pos = end
-            b.verbatim(pos, text[pos:end])
+            b.verbatim(pos, "$" + text[q + 1:end])
 
-    def read_braced(self, b: _Builder, in_dq: bool) -> None:
-        """``${...}``: scanned for nested quotes and substitutions (kept in ``b.subs``)."""
+    def read_braced(self, b: _Builder, in_dq: bool, body: int) -> None:
+        """``${...}`` (its body at ``body``): scanned for nested quotes and substitutions (kept in ``b.subs``)."""
         text, n = self.text, self.n
         start = self.pos
-        pos = start + 2
+        pos = body
         inner = _Builder(b.subs)
         while True:
             m = _BR_PLAIN.match(text, pos)
@@ -493,7 +489,7 @@ class Lexer:
                     self.read_backtick(inner, in_dq)
                 pos = self.pos
         self.pos = pos
-        b.verbatim(start, text[start:pos])
+        b.verbatim(start, "${" + text[body:pos])
 
     def read_backtick(self, b: _Builder, in_dq: bool) -> None:
         text, n = self.text, self.n
@@ -524,11 +520,10 @@ class Lexer:
         self.pos = pos
         b.verbatim(start, text[start:pos])
 
-    def read_ansi_c(self, b: _Builder) -> None:
-        """``$'...'``: resolved statically (treated as a literal, like a quoted string)."""
+    def read_ansi_c(self, b: _Builder, pos: int) -> None:
+        """``$'...'`` (its body at ``pos``): resolved statically, a literal like a quoted string."""
         text, n = self.text, self.n
         start = self.pos
-        pos = start + 2
         out = []
         while True:
             m = _ANSI_PLAIN.match(text, pos)
@@ -596,6 +591,49 @@ class Lexer:
                     self._error(pos, "single quote" if c == "'" else "double quote")
                 pos = end
             pos += 1
+
+
+class SourceLines:
+    """The script's physical lines, to show the logical line(s) a command or skipped line is on."""
+
+    def __init__(self, text: str, cont_lines: set):
+        self.lines = text.split("\n")
+        self.cont = cont_lines  # lines ending with a backslash-newline continuation
+        count = len(self.lines)
+        # first and last physical line of the logical line holding each line (1-based)
+        self.first = list(range(count + 2))
+        for ln in range(2, count + 1):
+            if ln - 1 in cont_lines:
+                self.first[ln] = self.first[ln - 1]
+        self.last = list(range(count + 2))
+        for ln in range(count - 1, 0, -1):
+            if ln in cont_lines:
+                self.last[ln] = self.last[ln + 1]
+        self.cache: dict[tuple[int, int], str] = {}
+
+    def text(self, first: int, last: int) -> str:
+        """Lines ``first``..``last`` widened to whole logical lines, continuations joined, stripped."""
+        key = (self.first[first], self.last[last])
+        if key not in self.cache:  # (many commands share one long logical line)
+            parts = []
+            for ln in range(key[0], key[1] + 1):
+                line = self.lines[ln - 1]
+                parts.append(line if ln == key[1] else line[:-1] if ln in self.cont else line + "\n")
+            self.cache[key] = "".join(parts).strip()
+        return self.cache[key]
+
+
+def is_op(token, op: str) -> bool:
+    return isinstance(token, Op) and token.op == op
+
+
+def _unquote(raw: str) -> str:
+    """Quote removal for a simple word (its quoted parts contain no escapes)."""
+    if '"' not in raw:
+        return raw.replace("'", "")  # a '...' part cannot contain "'"
+    if "'" not in raw:
+        return raw.replace('"', "")
+    return "".join(a or b or c for a, b, c in _PIECES.findall(raw))
 
 
 def _is_word(token, value: str) -> bool:

@@ -10,10 +10,12 @@ import json
 import math
 import multiprocessing as mp
 import os
+import pickle
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -310,6 +312,26 @@ def test_file_store_bounds_rate_across_processes(tmp_path):
     assert data["version"] == 1 and len(data["tat"]) == 1
 
 
+def test_threads_sharing_one_limiter(tmp_path):
+    store = RecordingStore(FileStateStore(tmp_path / "state.json"))
+    limiter = TokenLimiter(100, 2, store)
+    threads = [threading.Thread(target=lambda: [limiter.acquire() for _ in range(10)]) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(store.admitted) == 40
+    assert worst_window_intervals(store.admitted, 100, 2)[0] <= 0
+
+
+def test_file_store_pickles_for_spawned_workers(tmp_path):
+    store = FileStateStore(tmp_path / "state.json", lock_timeout=3)
+    TokenLimiter(1000, 1, store).acquire()
+    clone = pickle.loads(pickle.dumps(store))
+    assert clone.path == store.path and clone.lock_timeout == 3
+    TokenLimiter(1000, 1, clone).acquire()
+
+
 def test_window_checks_catch_a_burst():
     # The checkers themselves: 3 admissions inside one 20 ms emission interval is a violation.
     assert worst_window([0.0, 0.001, 0.002], 50, 1, jitter=0.0)[0] > 0
@@ -382,7 +404,7 @@ def test_sigkilled_lock_holder_does_not_wedge_others(tmp_path):
         "t = time.monotonic(); TokenLimiter(100, 1, FileStateStore(sys.argv[1], lock_timeout=1.0)).acquire()\n"
         "print(time.monotonic() - t)\n"
     )
-    proc = subprocess.run([os.sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, timeout=30,
+    proc = subprocess.run([sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, timeout=30, check=False,
                           cwd=Path(__file__).resolve().parents[1])
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout) < 1.0
@@ -553,3 +575,35 @@ def test_redis_server_stopping_mid_run_raises_limiter_unavailable(tmp_path):
     with pytest.raises(LimiterUnavailable, match="unreachable"):
         limiter.acquire()
     assert time.monotonic() - started >= 0.4
+
+
+@needs_redis
+def test_redis_far_future_state_is_clamped():
+    backend, env = _redis_backend_and_env()
+    store = open_store(backend, env)
+    server_now_us = store.default_clock.now() * 1000
+    store.client.hset(store.key, mapping={"tat1": str(server_now_us + 3600 * 1_000_000)})
+    limiter = TokenLimiter(10, 2, store)
+    started = time.monotonic()
+    results = [limiter.acquire() for _ in range(2)]
+    assert sum(r.waited for r in results) <= 2 * 0.1 + 0.05  # burst * emission, not an hour
+    assert time.monotonic() - started < 5
+    store.reset()
+    limiter.close()
+
+
+@needs_redis
+def test_redis_wrong_password_is_limiter_unavailable():
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    # An unknown ACL user fails AUTH whether or not the server has a password
+    # (a passwordless Redis >= 6 accepts any password for the default user).
+    bad = f"{parts.scheme}://no-such-user:definitely-wrong-pw@{parts.hostname}:{parts.port or 6379}/0"
+    backend = parse_backend(bad, {})
+    with pytest.raises(LimiterUnavailable) as excinfo:
+        check_backend(backend, {})
+    assert "definitely-wrong-pw" not in str(excinfo.value)
+    with pytest.raises(LimiterUnavailable) as excinfo:
+        TokenLimiter(10, 1, open_store(backend, {}, retry_window=0.5)).acquire()
+    assert "definitely-wrong-pw" not in str(excinfo.value)

@@ -133,6 +133,21 @@ def test_continuation_words(src, expected):
     assert only(src).words == expected
 
 
+@pytest.mark.parametrize(
+    "src, word, expansion",
+    [
+        ("usacloud $\\\nHOME", "$HOME", "$HOME"),
+        ("usacloud a$\\\n$", "a$$", "$$"),
+        ("usacloud $\\\n\\\n{X}", "${X}", "${X}"),
+        ("usacloud $\\\n'\\t'", "\t", None),
+        ('usacloud "$\\\nX"', "$X", "$X"),
+    ],
+)
+def test_continuation_after_dollar(src, word, expansion):
+    command = only(src)
+    assert (command.words[1], command.expansion) == (word, expansion)
+
+
 # --- splitting into simple commands ------------------------------------------------------------
 SPLITTING = [
     ("usacloud a; usacloud b", ["a", "b"]),

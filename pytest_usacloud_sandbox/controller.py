@@ -1,0 +1,174 @@
+"""The controller's (or a lone process's) view of the run: progress, -v listing, summary, JSON report.
+
+Registered as a plugin object by plugin.py on the process that owns the terminal; workers only
+send their reports (each carries the script's record as ``report.usacloud``) and their counters.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from . import progress as prog
+from .execute import Engine
+from .items import UsacloudItem, is_script
+from .mask import Masker
+from .records import ScriptRecord
+from .reprs import command_list
+from .runlog import RunLog, ask_usacloud_version
+from .settings import OPTIONS, Settings, raw
+
+SUMMARY_TITLE = "usacloud sandbox summary"
+
+
+class RunReporter:
+    def __init__(self, config: pytest.Config, settings: Settings, engine: Engine, run_dir: Path, backend: str) -> None:
+        self.config = config
+        self.settings = settings
+        self.engine = engine
+        self.run_dir = run_dir
+        self.xdist = bool(config.getoption("numprocesses", None)) and config.getoption("dist", "no") != "no"
+        workers = config.getoption("numprocesses", 0) or 0 if self.xdist else 0
+        self.runlog = RunLog(settings, run_dir, time.time(), masked_options(config), backend, workers)
+        self.progress: prog.Progress | None = None
+        self.interrupted = False
+        self.finished = False
+        self.seen = False  # any usacloud script in this run
+
+    # -- totals and starts --------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        if not self.runlog.total:
+            glob = self.settings.script_glob
+            self.runlog.set_total(sum(1 for nodeid in ids if is_script(Path(nodeid.split("::")[0]), glob)))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.xdist:
+            self.runlog.set_total(sum(1 for item in session.items if isinstance(item, UsacloudItem)))
+
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+        if is_script(Path(nodeid.split("::")[0]), self.settings.script_glob):
+            self.runlog.script_started(nodeid)
+            self._start_progress()  # scripts met by the glob in an ordinary run show progress too
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        if self.settings.active or self.runlog.total:
+            self._start_progress()
+
+    def _start_progress(self) -> None:
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or self.progress is not None or self.finished:
+            return
+        stream = getattr(tr._tw, "_file", None) or sys.__stdout__
+        isatty = bool(getattr(stream, "isatty", lambda: False)())
+        if self.xdist:
+            reader = lambda: prog.read_worker_stats(self.run_dir)  # noqa: E731
+        else:
+            reader = lambda: {"main": asdict(self.engine.stats)}  # noqa: E731
+        self.progress = prog.Progress(
+            self.runlog, stream, isatty, self.settings.progress, self.settings.progress_interval, reader,
+            line_start=lambda: tr._tw.width_of_current_line == 0,
+        )
+        self.progress.start()
+
+    # -- results ------------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not is_script(Path(report.nodeid.split("::")[0]), self.settings.script_glob):
+            return
+        data = getattr(report, "usacloud", None)
+        if report.when == "call":
+            self.seen = True
+            self.runlog.script_finished(report.nodeid, _outcome(report, data), data, _text(report))
+            self._show_commands(data)
+        elif report.when == "setup" and not report.passed:
+            self.seen = True
+            outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
+            self.runlog.script_finished(report.nodeid, outcome, None, _text(report))
+
+    def _show_commands(self, data: dict | None) -> None:
+        """With -v, each command's status under its script."""
+        if not data or self.config.option.verbose < 1:
+            return
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None:
+            return
+        tr.ensure_newline()
+        for line in command_list(ScriptRecord.from_dict(data), indent="    "):
+            tr.write_line(line)
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        self.interrupted = True
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.finish()
+
+    def finish(self) -> None:
+        self.finished = True
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        if self.settings.report is None:
+            self.runlog.close()
+            return
+        reason = self.engine.stop.reason()
+        version = None if self.settings.dry_run else ask_usacloud_version(self.engine.usacloud_bin)
+        try:
+            self.runlog.write_report(
+                self.settings.report, time.time(), self.interrupted or reason is not None,
+                reason.describe() if reason else None, version,
+            )
+        except OSError as exc:
+            warnings.warn(f"--usacloud-report: could not write {self.settings.report}: {exc}", stacklevel=1)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not (self.seen or self.runlog.total):
+            return
+        reason = self.engine.stop.reason()
+        terminalreporter.section(SUMMARY_TITLE)
+        for line in self.runlog.summary_lines(time.time(), reason.describe() if reason else None):
+            terminalreporter.line(line)
+        if self.settings.report is not None:
+            terminalreporter.line(f"report: {self.settings.report}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _outcome(report: pytest.TestReport, data: dict | None) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xpassed" if report.passed else "xfailed"
+    if report.skipped and data and data.get("status") == "cancelled":
+        return "cancelled"
+    return report.outcome
+
+
+def _text(report: pytest.TestReport) -> str | None:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return report.longreprtext or None
+
+
+def masked_options(config: pytest.Config) -> dict:
+    """Every usacloud setting as this run saw it, with secrets (tokens, Redis passwords) masked."""
+    masker = Masker.from_sources(os.environ)
+    options = {}
+    for opt in OPTIONS:
+        value = raw(config, opt.name)
+        if isinstance(value, (list, tuple)):
+            value = [masker.text(str(v)) for v in value]
+        elif isinstance(value, str):
+            value = masker.text(value)
+        options[opt.name] = value
+    return options
