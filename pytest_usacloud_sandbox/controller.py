@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from . import progress as prog
-from .execute import Engine
+from .execute import Engine, WorkerStats
 from .items import UsacloudItem, is_script
 from .mask import Masker
 from .records import ScriptRecord
@@ -28,7 +28,10 @@ SUMMARY_TITLE = "usacloud sandbox summary"
 
 
 class RunReporter:
-    def __init__(self, config: pytest.Config, settings: Settings, engine: Engine, run_dir: Path, backend: str) -> None:
+    def __init__(
+        self, config: pytest.Config, settings: Settings, engine: Engine, run_dir: Path, backend: str, totals: WorkerStats
+    ) -> None:
+        self.totals = totals  # every worker's counters, summed from workeroutput at the end
         self.config = config
         self.settings = settings
         self.engine = engine
@@ -137,6 +140,11 @@ class RunReporter:
         terminalreporter.section(SUMMARY_TITLE)
         for line in self.runlog.summary_lines(time.time(), reason.describe() if reason else None):
             terminalreporter.line(line)
+        t = self.totals
+        terminalreporter.line(
+            f"limiter: {self.runlog.backend or 'file (user cache)'} | tokens {t.tokens} | attempts {t.attempts} "
+            f"| 429 retries {t.retries} | token wait {t.token_wait:.1f}s (from every worker)"
+        )
         if self.settings.report is not None:
             terminalreporter.line(f"report: {self.settings.report}")
 

@@ -19,7 +19,7 @@ from .check import check_command
 from .mask import Masker
 from .policy import Policy, sandbox_env
 from .ratelimit import Cancelled, LimiterUnavailable, TokenLimiter
-from .runner import run_command
+from .runner import RunResult, run_command
 from .script import Command, ParsedScript
 from .settings import Settings
 from .stop import StopSignal
@@ -58,6 +58,8 @@ class Engine:
     publish: Callable[[WorkerStats, bool], None] | None = None  # live counters for the controller
     stats: WorkerStats = field(default_factory=WorkerStats)
     _limiter: TokenLimiter | None = None
+    # shell mode (shell.py/broker.py) swaps in a runner that runs the command inside the shim
+    command_runner: Callable[..., RunResult] = run_command
 
     @property
     def policy(self) -> Policy:
@@ -112,6 +114,15 @@ class Engine:
                 self.publish(self.stats, True)
         return record
 
+    def run_one(self, command: Command, masker: Masker, env: dict) -> rec.CommandRecord:
+        """One command through policy, check, token, runner and outcome (shell mode's broker)."""
+        cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
+        if self.stop():
+            cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+        else:
+            self._one(command, cmd, masker, env)
+        return cmd
+
     def _one(self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:
         if command.expansion is not None:
             cmd.status = rec.SKIPPED
@@ -148,11 +159,12 @@ class Engine:
         attempt = 0
         while True:
             attempt += 1
-            waited = 0.0
+            waited, granted = 0.0, None
             limiter = self.limiter()
             try:
                 if limiter is not None:
-                    waited = limiter.acquire(self.stop).waited
+                    token = limiter.acquire(self.stop)
+                    waited, granted = token.waited, token.granted_at
                     self.stats.tokens += 1
                     self.stats.token_wait += waited
             except Cancelled:
@@ -165,9 +177,9 @@ class Engine:
                 return
             cmd.token_wait += waited
             self.stats.attempts += 1
-            result = run_command(argv, env, self.settings.timeout, self.stop)
+            result = self.command_runner(argv, env, self.settings.timeout, self.stop)
             outcome = oc.classify(result)
-            cmd.attempts.append(rec.Attempt(result.started, result.ended, result.exit_code, outcome.cls, waited))
+            cmd.attempts.append(rec.Attempt(result.started, result.ended, result.exit_code, outcome.cls, waited, granted))
             if cmd.start is None:
                 cmd.start = result.started
             cmd.end, cmd.exit_code = result.ended, result.exit_code

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from . import records as rec
+from . import shell
 from .execute import Engine
 from .reprs import cancel_text, failure_text
 from .script import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
@@ -75,7 +76,8 @@ class UsacloudItem(pytest.Item):
                 parsed = parse_script(read_script_text(self.path, engine.settings.max_script_bytes))
             except ScriptError as exc:
                 raise ScriptInputError(exc.line, exc.message) from None
-            engine.run(parsed, record)
+            if not shell.run_if_shell(self, engine, parsed, record):  # shell mode (issue 7)
+                engine.run(parsed, record)
         except ScriptInputError as exc:
             record.status, record.cls, record.line, record.message = "failed", "invalid-script", exc.line, exc.message
             raise
@@ -99,6 +101,8 @@ class UsacloudItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         relpath = self.location[0]
         if isinstance(excinfo.value, ScriptFailed):
+            if excinfo.value.record.mode == "shell":  # shell mode (issue 7)
+                return shell.failure_text(excinfo.value.record, relpath)
             return failure_text(excinfo.value.record, relpath)
         if isinstance(excinfo.value, ScriptInputError):
             err = excinfo.value

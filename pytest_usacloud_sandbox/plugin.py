@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     settings.add_options(parser)
 
 
-@pytest.hookimpl(trylast=True, optionalhook=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     s = config.stash.get(SETTINGS_KEY, None)
     if s is None:
@@ -78,8 +78,10 @@ def pytest_configure(config: pytest.Config) -> None:
     runner.set_registry(run_dir / "children")
     engine = config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
     if worker_input is None:
-        backend = ratelimit.parse_backend(s.rate_backend or None, os.environ).masked()
-        config.pluginmanager.register(RunReporter(config, s, engine, run_dir, backend), "usacloud-reporter")
+        parsed = ratelimit.parse_backend(s.rate_backend or None, os.environ)
+        backend = parsed.masked() if parsed.kind == "redis" else f"file:{parsed.masked()}"
+        reporter = RunReporter(config, s, engine, run_dir, backend, config.stash[RUN_KEY].stats)
+        config.pluginmanager.register(reporter, "usacloud-reporter")
 
 
 def _check_controller(config: pytest.Config, s: settings.Settings) -> None:

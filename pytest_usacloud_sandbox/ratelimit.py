@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -63,6 +63,7 @@ CACHE_DIR_NAME = "pytest-usacloud-sandbox"
 class AcquireResult:
     waited: float  # seconds handed to sleep() while waiting for the token
     attempts: int  # number of put() tries (0 when unlimited)
+    granted_at: float | None = field(default=None, compare=False)  # clock reading the bucket admitted at
 
 
 def make_rate(rate: float, burst: int) -> Rate:
@@ -135,7 +136,8 @@ class TokenLimiter:
                 item = RateItem("usacloud", bucket.now(), 1)
                 attempts += 1
                 if bucket.put(item):
-                    return AcquireResult(waited=waited, attempts=attempts)
+                    granted = getattr(self.store, "admitted_at", None) or time.time()
+                    return AcquireResult(waited=waited, attempts=attempts, granted_at=granted)
                 wait_ms = bucket.waiting(item)
             if wait_ms < 0:  # weight 1 never exceeds burst >= 1
                 raise RuntimeError(f"token bucket {bucket.rates} can never admit a token")

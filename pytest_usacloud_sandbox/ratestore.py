@@ -78,6 +78,7 @@ class FileStateStore(StateStore):
     is_async = False
     #: The state outlives processes (and reboots), so it must be wall-clock time.
     default_clock: AbstractClock = WallClock()
+    admitted_at: float | None = None  # seconds: the clock reading of the last admission
 
     def __init__(
         self,
@@ -214,6 +215,8 @@ class FileStateStore(StateStore):
             # every retry would clamp the far-future value again and wait anew.
             if decision.allowed or state != loaded:
                 self._save(new_state)
+            if decision.allowed:
+                self.admitted_at = now / 1000  # the clock reading the decision was taken at
             return decision
 
     def read(self, algorithm, rates):
@@ -315,7 +318,7 @@ for i = 1, n do
     end
 end
 store(advanced)
-return {-1, 0}
+return {-1, now_us}
 """
 
 
@@ -331,6 +334,8 @@ class RetryingRedisStateStore(StateStore):
     the masked URL. A single attempt can overrun the window by at most the
     socket timeout.
     """
+
+    admitted_at: float | None = None  # seconds, server time, of the last admission
 
     is_async = False
 
@@ -387,6 +392,7 @@ class RetryingRedisStateStore(StateStore):
             args += [emission, rate.burst]
         index, retry_ms = (int(value) for value in self._call(self._script, [self.key], args))
         if index < 0:
+            self.admitted_at = retry_ms / 1e6  # on admission the script returns the server's TIME (us)
             return Decision()
         return Decision(failing_rate=rates[index], retry_after_ms=None if retry_ms < 0 else retry_ms)
 

@@ -24,6 +24,7 @@ class Attempt:
     exit_code: int | None
     cls: str
     token_wait: float
+    token_at: float | None = None  # when the token bucket admitted this attempt
 
 
 @dataclass

@@ -25,6 +25,7 @@ _ATTEMPT = {
         "exit_code": {"type": ["integer", "null"]},
         "cls": {"type": "string"},
         "token_wait": {"type": "number", "minimum": 0},
+        "token_at": {"type": ["number", "null"]},
     },
 }
 

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .shellwords import REDIRECTIONS, Lexer, Op, ShellSyntaxError, SourceLines, Word, is_op
+from .shellwords import REDIRECTIONS, Lexer, Op, ShellSyntaxError, SourceLines, Word, is_op, is_word
+
 
 __all__ = ["MAX_SCRIPT_BYTES_DEFAULT", "ScriptError", "Command", "SkippedLine", "MarkerSpec",
            "ParsedScript", "read_script_text", "parse_markers", "parse_script"]
@@ -328,7 +329,8 @@ class _Walker:
                 i = self.skip(toks, i, lambda x: x.__class__ is Op and x.op in (";", "\n", "&"))
             elif v == "[[":
                 self.note(top, "shell keyword: [[")
-                i = self.skip(toks, i, lambda x: x.__class__ is Word and x.plain and x.value == "]]") + 1
+                i = self.skip(toks, i, lambda x: is_op(x, "\n") or is_word(x, "]]"))
+                i += i < n and toks[i].__class__ is Word  # the "]]"
             elif v == "case":
                 self.note(top, "shell keyword: case")
                 i = self.skip(toks, i, lambda x: x.__class__ is Op or (x.plain and x.value == "in"))

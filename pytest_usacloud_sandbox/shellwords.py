@@ -243,7 +243,7 @@ class Lexer:
                 if c in ";&|()<>" and not (c in "<>" and text.startswith("(", pos + 1)):
                     if heredoc_op is not None:
                         self._no_delimiter(*heredoc_op)
-                    if c == "(" and text.startswith("((", pos) and (cmd_pos or (toks and _is_word(toks[-1], "for"))):
+                    if c == "(" and text.startswith("((", pos) and (cmd_pos or (toks and is_word(toks[-1], "for"))):
                         end = self._scan_arith(pos, pos + 2, "((")
                         if end is not None:
                             raw = text[pos:end]
@@ -636,7 +636,7 @@ def _unquote(raw: str) -> str:
     return "".join(a or b or c for a, b, c in _PIECES.findall(raw))
 
 
-def _is_word(token, value: str) -> bool:
+def is_word(token, value: str) -> bool:
     return isinstance(token, Word) and token.plain and token.value == value
 
 

@@ -458,6 +458,9 @@ def test_keywords_skipped():
         ("do usacloud x", [("usacloud", "x")]),
         ("for usacloud in a; do :; done", []),
         ("case usacloud in usacloud) usacloud x;; esac", [("usacloud", "x")]),
+        ("[[ -n x\nusacloud after_a_broken_test", [("usacloud", "after_a_broken_test")]),
+        ("[[ $a == usacloud ]] || usacloud x", [("usacloud", "x")]),
+        ("[[ -n a && ( -n b || -z c ) ]] && usacloud x", [("usacloud", "x")]),
     ],
 )
 def test_keyword_positions(src, expected):

@@ -1,0 +1,226 @@
+"""Shell mode: run a whole script under bash, every usacloud call it makes sandboxed, limited, recorded.
+
+The script runs as ``bash SCRIPT`` with pytest's working directory, stdin from /dev/null, in its own
+process group (runner.run_command: the whole-script timeout, the stop signal, Ctrl-C and the
+controller's sweep end bash and everything it started). Its environment is the sandbox's (zone
+pinned to tk1v, fake store) plus:
+
+* ``PATH`` starting with a run-private bin directory whose only file is a ``usacloud`` launcher of
+  the shim (:mod:`shim`), and ``BASH_ENV`` naming a prologue that bash reads before the script.
+  The prologue also defines a ``usacloud`` shell function (exported to child bash processes) that
+  calls the launcher by its absolute path, so a script that puts usacloud's own directory first on
+  PATH still reaches the shim; ``xargs``/``env``/``timeout usacloud`` go through PATH.
+* The line of each call: the prologue sets ``set -T`` and a DEBUG trap that stores ``$LINENO`` in
+  the exported ``USACLOUD_SANDBOX_LINE`` before every command of the script itself (also in its
+  functions, subshells and command substitutions, not in files it sources: their calls get the
+  line of the ``source`` command). A script that sets its own DEBUG trap loses the line numbers.
+  With ``set -x`` the trap's two commands show in the trace.
+
+The item fails when bash exits non-zero (class ``script-exit``, or the class of the failing call
+when the script stopped right there, as with ``set -e``), when a usacloud call failed and the script
+went on, or on the whole-script timeout (``--usacloud-script-timeout``, class ``timeout``).
+Dry-run never starts bash (it would run the script's other commands): scripts are checked in
+commands mode instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import outcome as oc
+from . import records as rec
+from . import runner
+from .broker import Broker
+from .execute import Engine
+from .mask import Masker
+from .policy import sandbox_env
+from .reprs import OUTPUT_LINES, command_list
+from .reprs import failure_text as command_failure_text
+from .script import ParsedScript
+from .shim import ENV_PREFIX, LINE_ENV, SOCKET_ENV
+
+SHELL_MARKER = "usacloud_shell"
+SCRIPT_EXIT = "script-exit"
+MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
+_KEPT = 200  # bash outputs kept for failure texts (per process)
+STDOUT_LINES = 10  # of bash's stdout in a failure (its stderr gets reprs.OUTPUT_LINES)
+
+PROLOGUE = """\
+# pytest-usacloud-sandbox shell mode: read through BASH_ENV before the script.
+unset BASH_ENV
+export {line}=0
+set -T
+trap '[[ ${{BASH_SOURCE[0]-}} != "$0" ]] || {line}=$LINENO' DEBUG
+usacloud() {{ command {launcher} "$@"; }}
+export -f usacloud
+"""
+
+
+@dataclass(frozen=True)
+class BashOutput:
+    exit_code: int | None
+    stdout: str  # masked tails
+    stderr: str
+
+
+_OUTPUTS: dict[str, BashOutput] = {}  # nodeid -> bash's output of its last run, for failure_text
+
+
+def run_if_shell(item, engine: Engine, parsed: ParsedScript, record: rec.ScriptRecord) -> bool:
+    """Run the item's script in shell mode if it asks for it; False: the caller runs commands mode."""
+    wanted = engine.settings.mode == "shell" or item.get_closest_marker(SHELL_MARKER) is not None
+    if not wanted or engine.settings.dry_run:
+        record.mode = "commands"
+        return False
+    run_shell_script(engine, Path(item.path), parsed, record)
+    return True
+
+
+def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: rec.ScriptRecord) -> rec.ScriptRecord:
+    record.mode, record.skipped_lines = "shell", 0
+    masker = Masker.from_sources(engine.base_env, (w for c in parsed.commands for w in c.words))
+    bash = shutil.which("bash", path=engine.base_env.get("PATH", os.defpath))
+    if bash is None:
+        record.status, record.cls = "failed", oc.MISSING_BINARY
+        record.message = "shell mode needs bash, and bash was not found on PATH"
+        return record
+    base = engine.run_dir / "shell"
+    base.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="s-", dir=base))
+    sock_dir = work if len(str(work / "broker.sock")) <= MAX_SOCKET_PATH else Path(tempfile.mkdtemp(prefix="usb-", dir="/tmp"))
+    env = engine.env_for(record.nodeid)
+    store = env.get("SAKURACLOUD_FAKE_STORE_PATH") if engine.settings.fake else None
+    pins = sandbox_env({}, Path(store) if store else None)
+    for name in [k for k in env if k.startswith(ENV_PREFIX)]:
+        del env[name]
+    env.update({
+        "PATH": f"{work / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}",
+        "BASH_ENV": str(_write_files(work)),
+        SOCKET_ENV: str(sock_dir / "broker.sock"),
+        LINE_ENV: "0",
+    })
+    broker = Broker(engine, masker, pins, env[SOCKET_ENV], lambda line: _text_at(parsed, line),
+                    engine.run_dir / "children").start()
+    record.start = time.time()
+    result = None
+    try:
+        result = runner.run_command([bash, str(path)], env, engine.settings.script_timeout, engine.stop)
+    finally:
+        record.commands = broker.close()
+        record.end = time.time()
+        shutil.rmtree(work, ignore_errors=True)
+        if sock_dir != work:
+            shutil.rmtree(sock_dir, ignore_errors=True)
+        if engine.publish is not None:
+            engine.publish(engine.stats, True)
+    judge(record, result, broker.exits, bool(engine.stop()), engine.settings.script_timeout, path)
+    if record.status == "failed":
+        if len(_OUTPUTS) >= _KEPT:
+            _OUTPUTS.pop(next(iter(_OUTPUTS)))
+        _OUTPUTS[record.nodeid] = BashOutput(result.exit_code, masker.text(result.stdout), masker.text(result.stderr))
+    return record
+
+
+def judge(record: rec.ScriptRecord, result: runner.RunResult, exits: list[int], stopped: bool,
+          script_timeout: float, path: Path) -> None:
+    """Turn bash's result and the calls' records into the script's status, class, line and message."""
+    calls = record.commands
+    failed = [i for i, c in enumerate(calls) if c.failed]
+    bash_line, bash_error = _bash_error(result.stderr, path)
+    if result.launch_error is not None:
+        record.status, record.cls = "failed", oc.MISSING_BINARY
+        record.message = f"bash could not be started: {result.launch_error}"
+    elif result.cancelled or (stopped and any(c.status == rec.CANCELLED for c in calls)):
+        record.status = "cancelled"
+    elif result.timed_out:
+        record.status, record.cls = "failed", oc.TIMEOUT
+        record.line = calls[-1].line if calls and calls[-1].status == rec.CANCELLED else bash_line
+        record.message = (f"the script ran longer than --usacloud-script-timeout ({script_timeout:g}s); "
+                          "bash and everything it started were terminated")
+    elif result.exit_code != 0:
+        record.status = "failed"
+        last = failed[-1] if failed else None
+        if last is not None and last == len(calls) - 1 and exits[last] == result.exit_code:
+            cmd = calls[last]  # the script stopped at this call (set -e, or `|| exit $?`)
+            record.cls, record.line = cmd.cls, cmd.line
+            record.message = f"{cmd.message or cmd.status} (the script stopped there: bash exited {result.exit_code})"
+        else:
+            record.cls, record.line = SCRIPT_EXIT, bash_line
+            record.message = _bash_exit(result) + (f": {bash_error}" if bash_error else "")
+            if last is not None:
+                cmd = calls[last]
+                record.line = record.line or cmd.line
+                record.message += f"; a usacloud call had failed before, on line {cmd.line} ({cmd.cls})"
+    elif failed:
+        cmd = calls[failed[0]]
+        record.status, record.cls, record.line = "failed", cmd.cls, cmd.line
+        record.message = f"a usacloud call failed and the script went on: {cmd.message or cmd.status}"
+
+
+def failure_text(record: rec.ScriptRecord, relpath: str) -> str:
+    where = f"{relpath}:{record.line}" if record.line else relpath
+    lines = [f"{where}: {record.cls}: {record.message}"]
+    if any(c.failed for c in record.commands):
+        lines += command_failure_text(record, relpath).splitlines()[1:]  # the failing call, then all calls
+    elif record.commands:
+        lines += ["  commands:", *command_list(record, indent="    ")]
+    else:
+        lines.append("  no usacloud call was made")
+    bash = _OUTPUTS.get(record.nodeid)
+    if bash is not None:
+        at = lines.index("  commands:") if "  commands:" in lines else len(lines)
+        extra = [f"  shell mode: {_bash_exit_code(bash.exit_code)}"]
+        for name, text, most in (("bash stderr", bash.stderr, OUTPUT_LINES), ("bash stdout", bash.stdout, STDOUT_LINES)):
+            if text.strip():
+                tail = text.strip("\n").splitlines()[-most:]
+                extra.append(f"  --- {name} (last {len(tail)} lines) ---")
+                extra.extend("  " + line for line in tail)
+        lines[at:at] = extra
+    return "\n".join(lines)
+
+
+def _write_files(work: Path) -> Path:
+    """The shim's launcher (work/bin/usacloud) and the prologue; returns the prologue's path."""
+    bindir = work / "bin"
+    bindir.mkdir()
+    launcher = bindir / "usacloud"
+    shim = Path(__file__).resolve().with_name("shim.py")
+    launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -I -S {shlex.quote(str(shim))} \"$@\"\n")
+    launcher.chmod(0o755)
+    prologue = work / "prologue.bash"
+    prologue.write_text(PROLOGUE.format(line=LINE_ENV, launcher=shlex.quote(str(launcher))))
+    return prologue
+
+
+def _text_at(parsed: ParsedScript, line: int) -> str | None:
+    for command in parsed.commands:
+        if command.line <= line <= command.end_line:
+            return command.text
+    return None
+
+
+def _bash_error(stderr: str, path: Path) -> tuple[int | None, str]:
+    """The line and text of bash's last own error message (`SCRIPT: line N: ...`)."""
+    found = re.findall(rf"(?m)^{re.escape(str(path))}: line (\d+): (.*)$", stderr)
+    if not found:
+        return None, ""
+    line, text = found[-1]
+    return int(line), text.strip()[:300]
+
+
+def _bash_exit(result: runner.RunResult) -> str:
+    return _bash_exit_code(result.exit_code)
+
+
+def _bash_exit_code(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"bash was killed by signal {-code}"
+    return f"bash exited with status {code}"

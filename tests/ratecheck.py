@@ -1,0 +1,58 @@
+"""Checking command start times against a token bucket's bound (shared by the rate tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+JITTER = 0.020  # seconds of scheduling jitter allowed (the issue's figure), for token grants
+#: Launching a process on a loaded 2-core machine adds its own delay between the token and the
+#: child's first instruction; starts seen by the plugin (before Popen) and by the stand-in (after
+#: interpreter start-up) are checked against the same bound with this larger allowance.
+LAUNCH_JITTER = 0.150
+
+
+def worst_window(starts: list[float], rate: float, burst: int, jitter: float = JITTER) -> tuple[float, int, float]:
+    """The window [t, t+T] that comes closest to (or beyond) burst + rate*(T + jitter).
+
+    Returns (excess, count, T): excess > 0 means the bound is broken.
+    """
+    starts = sorted(starts)
+    worst = (float("-inf"), 0, 0.0)
+    for i, first in enumerate(starts):
+        for j in range(i, len(starts)):
+            span = starts[j] - first
+            count = j - i + 1
+            excess = count - (burst + rate * (span + jitter))
+            if excess > worst[0]:
+                worst = (excess, count, span)
+    return worst
+
+
+def assert_rate_held(starts: list[float], rate: float, burst: int, jitter: float = JITTER) -> None:
+    excess, count, span = worst_window(starts, rate, burst, jitter)
+    assert excess <= 1e-9, (
+        f"{count} starts within {span * 1000:.1f} ms: more than burst {burst} + {rate}/s x (T + {jitter * 1000:.0f} ms)"
+    )
+    total = max(starts) - min(starts)
+    assert total >= (len(starts) - burst) / rate - jitter, f"{len(starts)} starts in {total:.3f}s at {rate}/s"
+
+
+def attempt_times(report_path: Path, key: str = "token_at") -> list[float]:
+    """Per attempt, from the plugin's JSON report: "token_at" (the bucket admitted it) or "start" (launch)."""
+    doc = json.loads(Path(report_path).read_text())
+    return [a[key] for s in doc["scripts"] for c in s["commands"] for a in c["attempts"]]
+
+
+def assert_run_held(report_path: Path, standin_starts: list[float], rate: float, burst: int) -> None:
+    """Token grants hold the bound to 20 ms; the plugin's launches to LAUNCH_JITTER.
+
+    The stand-in's own start times come after a Python interpreter's start-up, which under this
+    suite's CPU load varies by hundreds of milliseconds: for them only the count and the overall
+    span are checked (the run cannot finish sooner than the bucket allows).
+    """
+    assert_rate_held(attempt_times(report_path, "token_at"), rate, burst)
+    assert_rate_held(attempt_times(report_path, "start"), rate, burst, LAUNCH_JITTER)
+    assert len(standin_starts) == len(attempt_times(report_path))
+    span = max(standin_starts) - min(standin_starts)
+    assert span >= (len(standin_starts) - burst) / rate - LAUNCH_JITTER

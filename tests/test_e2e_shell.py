@@ -1,0 +1,323 @@
+"""Shell mode (issue 7): whole scripts under bash, every usacloud call sandboxed, limited and recorded."""
+
+import json
+import signal
+import textwrap
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import INNER_PLUGINS
+from ratecheck import assert_run_held, attempt_times
+from standin_tools import RATE_429, STANDIN_BIN, STANDIN_DIR, framed, pids_alive
+
+SHELL = "# pytest.mark.usacloud_shell\n"
+
+
+def shell_script(e2e, name, body):
+    """A script marked usacloud_shell: the marker is line 1, the body starts on line 2."""
+    return e2e.script(name, SHELL + textwrap.dedent(body).lstrip("\n"))
+
+
+def report_scripts(path):
+    return {s["nodeid"].split("::")[-1]: s for s in json.loads(path.read_text())["scripts"]}
+
+
+def stand_in_pids(e2e):
+    events = e2e.events()
+    return [e["pid"] for e in events if e.get("event") == "start"] + [
+        e["child_pid"] for e in events if e.get("event") == "spawn"
+    ]
+
+
+def pidfile_pids(path):
+    return [int(word) for word in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_capture_an_id_loop_and_pipe_into_jq(e2e, workers):
+    out = e2e.tmp / "names.txt"
+    shell_script(
+        e2e,
+        "capture.usacloud",
+        f"""
+        set -euo pipefail
+        ID=$(usacloud switch create -y --name sw-main -q)
+        test -n "$ID"
+        usacloud switch read "$ID" -o json | jq -r '.[0].Name' > {out}
+        for name in web-1 web-2 web-3; do
+          usacloud switch create -y --name "$name" --zone is1a -q > /dev/null
+        done
+        usacloud switch list -o json | jq -r '.[].Name' | sort >> {out}
+        """,
+    )
+    report = e2e.tmp / "report.json"
+    result = e2e.run("-v", f"--usacloud-report={report}", workers=workers)
+    result.assert_outcomes(passed=1)
+    assert out.read_text().split() == ["sw-main", "sw-main", "web-1", "web-2", "web-3"]
+    argvs = e2e.argvs()
+    created_id = next(c for c in e2e.calls() if c["argv"][:2] == ["switch", "create"])
+    assert ["switch", "read", "113000000001", "-o", "json"] in argvs
+    assert [a for a in argvs if "web-2" in a] == [["switch", "create", "-y", "--name", "web-2", "--zone", "tk1v", "-q"]]
+    assert created_id["exit"] == 0 and len(argvs) == 6
+    # every call was recorded with its line and the script's text
+    result.stdout.fnmatch_lines(
+        [
+            "*ok * line 3 * usacloud switch create -y --name sw-main -q",
+            "*ok * line 5 * usacloud switch read 113000000001 -o json",
+            "*ok * line 7 * usacloud switch create -y --name web-1 --zone tk1v -q",
+            "*ok * line 9 * usacloud switch list -o json",
+        ]
+    )
+    script = report_scripts(report)["capture"]
+    assert script["mode"] == "shell" and script["skipped_lines"] == 0
+    assert [c["line"] for c in script["commands"]] == [3, 5, 7, 7, 7, 9]
+    assert script["commands"][1]["text"].startswith("usacloud switch read \"$ID\" -o json | jq")
+
+
+def test_zones_and_environment_stay_pinned_whatever_the_script_does(e2e):
+    shell_script(
+        e2e,
+        "zones.usacloud",
+        f"""
+        export SAKURACLOUD_ZONE=is1a SAKURACLOUD_ZONES=is1a,tk1a
+        usacloud server list --zone=all
+        export PATH="{STANDIN_DIR}:$PATH"   # usacloud's own directory first: still the shim
+        usacloud disk list --zone is1b
+        echo is1a | xargs usacloud archive list --zone
+        SAKURA_ZONE=tk1a usacloud zone list
+        """,
+    )
+    result = e2e.run()
+    result.assert_outcomes(passed=1)
+    assert e2e.argvs() == [
+        ["server", "list", "--zone=tk1v"],
+        ["disk", "list", "--zone", "tk1v"],
+        ["archive", "list", "--zone", "tk1v"],
+        ["zone", "list"],
+    ]
+    for call in e2e.calls():
+        assert (call["zone_env"], call["zones_env"], call["sakura_zone_env"]) == ("tk1v", "tk1v", "tk1v"), call
+
+
+def test_a_failing_call_the_script_goes_past_fails_the_item(e2e):
+    after = e2e.tmp / "after"
+    e2e.script(
+        "goes_on.usacloud",
+        SHELL + f"usacloud zone list -q > /dev/null\nusacloud server read nope\nusacloud region list > /dev/null\ntouch {after}\n",
+    )
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    assert after.exists()
+    assert [a[0] for a in e2e.argvs()] == ["zone", "server", "region"]
+    result.stdout.fnmatch_lines(
+        [
+            "*goes_on.usacloud:3: not-found: a usacloud call failed and the script went on: target resource not found*",
+            "*line 3: usacloud server read nope",
+            "*exit code 1, class not-found*",
+            "*shell mode: bash exited with status 0*",
+            "*commands:*",
+            "*ok * line 2 * usacloud zone list -q",
+            "*failed * line 3 * usacloud server read nope  (not-found)",
+            "*ok * line 4 * usacloud region list",
+        ]
+    )
+
+
+def test_set_e_stops_at_the_failing_call_inside_a_function(e2e):
+    shell_script(
+        e2e,
+        "set_e.usacloud",
+        """
+        set -e
+        show() {
+          usacloud server read "$1"
+        }
+        usacloud zone list -q > /dev/null
+        show nope
+        usacloud region list
+        """,
+    )
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    assert [a[0] for a in e2e.argvs()] == ["zone", "server"]
+    result.stdout.fnmatch_lines(
+        [
+            "*set_e.usacloud:4: not-found: target resource not found*(the script stopped there: bash exited 1)",
+            '*line 4: usacloud server read "$1"',
+            "*ran: * usacloud server read nope",
+        ]
+    )
+
+
+def test_bash_failing_on_its_own_is_a_script_exit(e2e):
+    e2e.script("exit.usacloud", SHELL + "usacloud zone list -q\nno-such-command-xyz\nexit 3\n")
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*exit.usacloud:3: script-exit: bash exited with status 3: no-such-command-xyz: command not found",
+            "*shell mode: bash exited with status 3",
+            "*--- bash stderr*",
+            "*ok * line 2 * usacloud zone list -q",
+        ]
+    )
+
+
+def test_refused_and_invalid_calls_never_run(e2e):
+    shell_script(
+        e2e,
+        "refused.usacloud",
+        """
+        usacloud server create -y --name web > /dev/null
+        usacloud server delete -y --argument-match-mode exact web || echo "delete refused: $?"
+        usacloud note create -y --name n --class shell --content x || true
+        usacloud server lsit || true
+        usacloud region list > /dev/null
+        """,
+    )
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    assert e2e.argvs() == [["server", "create", "-y", "--name", "web"], ["region", "list"]]
+    result.stdout.fnmatch_lines(
+        [
+            "*refused.usacloud:3: refused: a usacloud call failed and the script went on: refused by the sandbox "
+            "policy (dangerous)*--usacloud-allow-dangerous*",
+            "*delete refused: 1*",
+            "*refused * line 4 * usacloud note create*",
+            "*invalid * line 5 * usacloud server lsit  (usage)",
+        ]
+    )
+    # what the script saw on stderr: the shim's own explanation
+    assert "usacloud (pytest-usacloud-sandbox): refused by the sandbox policy (global-write)" in result.stdout.str()
+
+
+def test_credentials_are_masked_in_bash_output_too(e2e):
+    secret = "tok-0b5e1c2d9f33"
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN=secret)
+    e2e.script("leak.usacloud", SHELL + 'echo "token is $SAKURACLOUD_ACCESS_TOKEN" >&2\nusacloud zone list -q\nexit 1\n')
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    assert secret not in result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(["*token is [*][*][*]"])
+
+
+def test_thirty_calls_from_two_workers_hold_the_rate(e2e):
+    rate = 10.0
+    for name in ("a", "b"):  # 15 calls started at once by each script: the bucket alone spaces them
+        e2e.script(f"{name}.usacloud", SHELL + "for i in $(seq 15); do usacloud zone list -q > /dev/null & done\nwait\n")
+    report = e2e.tmp / "report.json"
+    started = time.monotonic()
+    result = e2e.run(f"--usacloud-report={report}", "--usacloud-burst=1", workers=2, rate=str(rate))
+    elapsed = time.monotonic() - started
+    result.assert_outcomes(passed=2)
+    assert len(attempt_times(report)) == 30 and len(e2e.calls()) == 30
+    # every window of tokens: <= burst + R x (T + 20 ms); of launches (in the shims): + 150 ms
+    assert_run_held(report, [c["start"] for c in e2e.calls()], rate, 1)
+    assert elapsed >= (30 - 1) / rate
+    assert {s["worker"] for s in report_scripts(report).values()} == {"gw0", "gw1"}
+    result.stdout.fnmatch_lines(["*limiter: file:*tokens 30 | attempts 30 | 429 retries 0*"])
+
+
+def test_rate_limited_calls_are_retried_inside_the_script(e2e):
+    e2e.rules([{"match": "zone list", "exit": 1, "stderr": framed(RATE_429), "times": 2}])
+    e2e.script("retry.usacloud", SHELL + "set -e\nN=$(usacloud zone list -q | wc -l)\ntest \"$N\" = 6\n")
+    result = e2e.run("-v", "--usacloud-retry-backoff=0.05")
+    result.assert_outcomes(passed=1)
+    assert len(e2e.calls()) == 3
+    result.stdout.fnmatch_lines(["*ok * line 3 * usacloud zone list -q*[[]3 attempts[]]"])
+
+
+def test_stop_cancels_bash_and_everything_it_started(e2e):
+    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
+    e2e.rules([{"match": "region list", "sleep": 300}])
+    ready, pids_b, pids_c = e2e.tmp / "ready", e2e.tmp / "pids-b", e2e.tmp / "pids-c"
+    e2e.script(
+        "b_sleeps.usacloud",
+        SHELL + f"usacloud zone list -q > /dev/null\necho $$ > {pids_b}; sleep 300 & echo $! >> {pids_b}; touch {ready}; wait\n"
+        "usacloud zone list\n",
+    )
+    e2e.script("c_long_call.usacloud", SHELL + f"echo $$ > {pids_c}\nusacloud region list\nusacloud zone list\n")
+    shell_script(
+        e2e,
+        "a_fail.usacloud",
+        f"""
+        for i in $(seq 600); do
+          [ -e {ready} ] && grep -q '"region", "list"' {e2e.log_path} && break
+          sleep 0.1
+        done
+        usacloud server read nope
+        """,
+    )
+    started = time.monotonic()
+    result = e2e.run("-rs", "--usacloud-error-policy=stop", workers=3)
+    assert time.monotonic() - started < 60, result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 1 and outcomes.get("skipped") == 2, outcomes
+    result.stdout.fnmatch_lines(["*cancelled: run stopped by scripts/a_fail.usacloud::a_fail (not-found)*"])
+    pids = pidfile_pids(pids_b) + pidfile_pids(pids_c) + stand_in_pids(e2e)
+    assert len(pidfile_pids(pids_b)) == 2 and len(pidfile_pids(pids_c)) == 1 and len(pids) >= 8
+    time.sleep(0.5)
+    assert pids_alive(pids) == []
+    # nothing ran after the stop: b never reached its last line, c never its second call
+    assert ["zone", "list"] not in [e["argv"] for e in e2e.events()]
+
+
+def test_whole_script_timeout(e2e):
+    pids = e2e.tmp / "pids"
+    e2e.script("slow.usacloud", SHELL + f"usacloud zone list -q\necho $$ > {pids}; sleep 60 & echo $! >> {pids}; wait\n")
+    started = time.monotonic()
+    result = e2e.run("--usacloud-script-timeout=2")
+    assert time.monotonic() - started < 40
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*slow.usacloud: timeout: the script ran longer than --usacloud-script-timeout (2s); bash and everything*"]
+    )
+    assert len(pidfile_pids(pids)) == 2
+    assert pids_alive(pidfile_pids(pids)) == []
+
+
+def test_marker_ini_and_dry_run(e2e):
+    capture = 'ID=$(usacloud switch create -y --name sw -q)\nusacloud switch read "$ID"\n'
+    e2e.script("marked.usacloud", SHELL + capture)
+    e2e.script("plain.usacloud", capture)
+    result = e2e.run("-v")  # commands mode: only the marked script runs under bash
+    result.assert_outcomes(passed=2)
+    assert sum(1 for a in e2e.argvs() if a[:2] == ["switch", "read"]) == 1
+    result.stdout.fnmatch_lines(["*skipped * line 2 * usacloud switch read *(needs shell expansion: $ID)"])
+    e2e.pytester.makeini("[pytest]\nusacloud_mode = shell\n")
+    result = e2e.run("-v")
+    result.assert_outcomes(passed=2)
+    assert sum(1 for a in e2e.argvs() if a[:2] == ["switch", "read"]) == 3
+    # dry-run never starts bash: the script is checked in commands mode
+    calls = len(e2e.calls())
+    result = e2e.run("-v", "--usacloud-dry-run")
+    result.assert_outcomes(passed=2)
+    assert len(e2e.calls()) == calls
+    result.stdout.fnmatch_lines(["*dry-run * line 2 * usacloud switch create -y --name sw -q*"])
+
+
+def test_sigterm_during_a_shell_script_leaves_no_process(e2e):
+    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
+    e2e.rules([{"match": "region list", "sleep": 300}])
+    pids = e2e.tmp / "pids"
+    e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}; sleep 300 & echo $! >> {pids}\nusacloud region list\n")
+    argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}",
+            f"--usacloud-bin={STANDIN_BIN}", "--usacloud-rate=unlimited", "-p", "no:cacheprovider", "-n", "2"]
+    proc = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(e.get("event") == "spawn" for e in e2e.events()):
+            assert time.monotonic() < deadline, "the long call never started"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    found = pidfile_pids(pids) + stand_in_pids(e2e)
+    assert len(found) == 4
+    time.sleep(0.5)
+    assert pids_alive(found) == [], out.decode(errors="replace")
