@@ -81,6 +81,7 @@ class Broker:
             thread.join(max(0.0, deadline - time.monotonic()))
         if self._server is not None:
             self._server.close()
+            Path(self.socket_path).unlink(missing_ok=True)
         self.sweep()
         with self._lock:
             for index, cmd in enumerate(self.calls):

@@ -21,7 +21,7 @@ from .items import UsacloudItem, is_script
 from .mask import Masker
 from .records import ScriptRecord
 from .reprs import command_list
-from .runlog import RunLog, ask_usacloud_version
+from .runlog import RunLog, ask_usacloud_version, mask_url
 from .settings import OPTIONS, Settings, raw
 
 SUMMARY_TITLE = "usacloud sandbox summary"
@@ -177,6 +177,6 @@ def masked_options(config: pytest.Config) -> dict:
         if isinstance(value, (list, tuple)):
             value = [masker.text(str(v)) for v in value]
         elif isinstance(value, str):
-            value = masker.text(value)
+            value = masker.text(mask_url(value) if opt.name == "usacloud_rate_backend" else value)
         options[opt.name] = value
     return options

@@ -26,7 +26,7 @@ CANCELLED = "cancelled"
 LIMITER = "limiter-unavailable"
 
 #: Failures that every other script would hit the same way: they stop a run under `critical`.
-CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG})
+CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG, LIMITER})
 
 ALL_CLASSES = (
     OK, AUTH, PERMISSION, NOT_FOUND, CONFLICT, RATE_LIMITED, UNAVAILABLE, TIMEOUT, USAGE,

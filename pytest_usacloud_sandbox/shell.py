@@ -7,9 +7,14 @@ pinned to tk1v, fake store) plus:
 
 * ``PATH`` starting with a run-private bin directory whose only file is a ``usacloud`` launcher of
   the shim (:mod:`shim`), and ``BASH_ENV`` naming a prologue that bash reads before the script.
-  The prologue also defines a ``usacloud`` shell function (exported to child bash processes) that
-  calls the launcher by its absolute path, so a script that puts usacloud's own directory first on
-  PATH still reaches the shim; ``xargs``/``env``/``timeout usacloud`` go through PATH.
+  The prologue defines a ``usacloud`` shell function (exported to child bash processes) that calls
+  the launcher by its absolute path, and its DEBUG trap puts the bin directory back in front of
+  PATH before each command of the script, so ``xargs``/``env``/``timeout usacloud`` find the shim
+  even after the script put usacloud's own directory first.
+* No API key variables (``SAKURACLOUD_ACCESS_TOKEN``, ``..._SECRET``, the ``SAKURA_`` names): the
+  broker hands them to each call that goes through the shim, so a call that escapes it (an
+  absolute path to usacloud, ``PATH=/x xargs usacloud``, a child script changing PATH) gets no key
+  from the environment. A usacloud profile file on the machine cannot be hidden this way.
 * The line of each call: the prologue sets ``set -T`` and a DEBUG trap that stores ``$LINENO`` in
   the exported ``USACLOUD_SANDBOX_LINE`` before every command of the script itself (also in its
   functions, subshells and command substitutions, not in files it sources: their calls get the
@@ -40,7 +45,7 @@ from . import records as rec
 from . import runner
 from .broker import Broker
 from .execute import Engine
-from .mask import Masker
+from .mask import SECRET_ENV, Masker
 from .policy import sandbox_env
 from .reprs import OUTPUT_LINES, command_list
 from .reprs import failure_text as command_failure_text
@@ -58,7 +63,8 @@ PROLOGUE = """\
 unset BASH_ENV
 export {line}=0
 set -T
-trap '[[ ${{BASH_SOURCE[0]-}} != "$0" ]] || {line}=$LINENO' DEBUG
+declare -r USACLOUD_SANDBOX_BIN={bindir}
+trap '[[ ${{BASH_SOURCE[0]-}} != "$0" ]] || {{ {line}=$LINENO; [[ $PATH == "$USACLOUD_SANDBOX_BIN":* ]] || PATH=$USACLOUD_SANDBOX_BIN:$PATH; }}' DEBUG
 usacloud() {{ command {launcher} "$@"; }}
 export -f usacloud
 """
@@ -99,7 +105,10 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
     env = engine.env_for(record.nodeid)
     store = env.get("SAKURACLOUD_FAKE_STORE_PATH") if engine.settings.fake else None
     pins = sandbox_env({}, Path(store) if store else None)
-    for name in [k for k in env if k.startswith(ENV_PREFIX)]:
+    for name in SECRET_ENV:  # the API key reaches usacloud only through the shim
+        if engine.base_env.get(name):
+            pins[name] = engine.base_env[name]
+    for name in [k for k in env if k.startswith(ENV_PREFIX) or k in SECRET_ENV]:
         del env[name]
     env.update({
         "PATH": f"{work / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}",
@@ -196,7 +205,7 @@ def _write_files(work: Path) -> Path:
     launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -I -S {shlex.quote(str(shim))} \"$@\"\n")
     launcher.chmod(0o755)
     prologue = work / "prologue.bash"
-    prologue.write_text(PROLOGUE.format(line=LINE_ENV, launcher=shlex.quote(str(launcher))))
+    prologue.write_text(PROLOGUE.format(line=LINE_ENV, launcher=shlex.quote(str(launcher)), bindir=shlex.quote(str(bindir))))
     return prologue
 
 

@@ -141,11 +141,16 @@ def run_tee(order: dict, channel: Channel | None = None) -> dict:
     try:
         if marker is not None:
             marker.touch()
-        if channel is not None:
-            channel.send({"started": proc.pid})
-        outs = {proc.stdout: 1, proc.stderr: 2}
-        watch = channel.sock if channel is not None else None
-        timed_out, cancelled = _pump(proc, tails, outs, watch, t0, float(order["timeout"]), order.get("stop"))
+        timed_out = cancelled = False
+        try:
+            if channel is not None:
+                channel.send({"started": proc.pid})
+        except OSError:
+            cancelled = True  # the broker is gone: never run unobserved
+        if not cancelled:
+            outs = {proc.stdout: 1, proc.stderr: 2}
+            watch = channel.sock if channel is not None else None
+            timed_out, cancelled = _pump(proc, tails, outs, watch, t0, float(order["timeout"]), order.get("stop"))
     finally:
         runner._kill_group(proc, signal.SIGKILL)  # nothing of usacloud's group outlives the call
         proc.wait()

@@ -77,6 +77,9 @@ def test_capture_an_id_loop_and_pipe_into_jq(e2e, workers):
 
 
 def test_zones_and_environment_stay_pinned_whatever_the_script_does(e2e):
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN="tok-5d1e0c4b", SAKURACLOUD_ACCESS_TOKEN_SECRET="sec-77aa01ff",
+            STANDIN_REQUIRE_TOKEN="tok-5d1e0c4b")
+    escaped = e2e.tmp / "escaped"
     shell_script(
         e2e,
         "zones.usacloud",
@@ -87,6 +90,8 @@ def test_zones_and_environment_stay_pinned_whatever_the_script_does(e2e):
         usacloud disk list --zone is1b
         echo is1a | xargs usacloud archive list --zone
         SAKURA_ZONE=tk1a usacloud zone list
+        test -z "${{SAKURACLOUD_ACCESS_TOKEN:-}}"   # the script itself never sees the API key
+        {STANDIN_BIN} server list --zone is1a 2> {escaped} || echo "escaped call failed"
         """,
     )
     result = e2e.run()
@@ -96,9 +101,13 @@ def test_zones_and_environment_stay_pinned_whatever_the_script_does(e2e):
         ["disk", "list", "--zone", "tk1v"],
         ["archive", "list", "--zone", "tk1v"],
         ["zone", "list"],
+        ["server", "list", "--zone", "is1a"],
     ]
-    for call in e2e.calls():
+    for call in e2e.calls()[:4]:
         assert (call["zone_env"], call["zones_env"], call["sakura_zone_env"]) == ("tk1v", "tk1v", "tk1v"), call
+        assert call["exit"] == 0
+    # a call by absolute path escapes the shim, but it has no API key from the environment
+    assert e2e.calls()[4]["exit"] == 1 and "401 Unauthorized" in escaped.read_text()
 
 
 def test_a_failing_call_the_script_goes_past_fails_the_item(e2e):
@@ -261,7 +270,7 @@ def test_stop_cancels_bash_and_everything_it_started(e2e):
     time.sleep(0.5)
     assert pids_alive(pids) == []
     # nothing ran after the stop: b never reached its last line, c never its second call
-    assert ["zone", "list"] not in [e["argv"] for e in e2e.events()]
+    assert ["zone", "list"] not in [e.get("argv") for e in e2e.events()]
 
 
 def test_whole_script_timeout(e2e):

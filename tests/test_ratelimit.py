@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import functools
 import multiprocessing as mp
 import os
 import pickle
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import filelock
 import pytest
+import redis_tools
+from redis_tools import private_redis
 from pyrate_limiter import AbstractClock, InMemoryStateStore, StateStore
 
 from pytest_usacloud_sandbox.ratelimit import (
@@ -40,11 +43,18 @@ from pytest_usacloud_sandbox.ratelimit import (
     state_key,
 )
 
-REDIS_URL = os.environ.get("USACLOUD_TEST_REDIS_URL", "")
-needs_redis = pytest.mark.skipif(
-    not REDIS_URL,
-    reason="!!! REDIS BACKEND NOT TESTED: set USACLOUD_TEST_REDIS_URL=redis://host:port/db to run the redis store tests !!!",
-)
+REDIS_URL = redis_tools.SHARED_URL
+
+
+def needs_redis(test):
+    """Run with the shared Redis; skip loudly without it (fail in CI, see redis_tools)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        redis_tools.shared_url()
+        return test(*args, **kwargs)
+
+    return wrapper
 FORK = mp.get_context("fork")
 JITTER = 0.020  # seconds of scheduling slack allowed per window
 
@@ -484,15 +494,9 @@ def test_bad_specs_raise_value_error(spec):
 # -- redis --------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_unreachable_redis_raises_after_bounded_retry():
     pytest.importorskip("redis")
-    backend = parse_backend(f"redis://:hunter2@127.0.0.1:{_free_port()}/0", {})
+    backend = parse_backend(f"redis://:hunter2@127.0.0.1:{redis_tools.free_port()}/0", {})
     with pytest.raises(LimiterUnavailable) as excinfo:
         check_backend(backend, {})
     assert "hunter2" not in str(excinfo.value) and "***" in str(excinfo.value)
@@ -551,26 +555,12 @@ def test_redis_store_bounds_rate_across_processes():
     open_store(backend, env).reset()
 
 
-@pytest.mark.skipif(not REDIS_URL or not shutil.which("redis-server"), reason="needs USACLOUD_TEST_REDIS_URL and redis-server")
 def test_redis_server_stopping_mid_run_raises_limiter_unavailable(tmp_path):
-    port = _free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    try:
-        backend = parse_backend(f"redis://127.0.0.1:{port}/0", {})
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                check_backend(backend, {})
-                break
-            except LimiterUnavailable:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
+    with private_redis(tmp_path) as server:
+        backend = parse_backend(server.url, {})
+        check_backend(backend, {})
         limiter = TokenLimiter(1000, 1, open_store(backend, {}, retry_window=0.5, socket_timeout=0.2))
         limiter.acquire()
-    finally:
-        server.kill()
-        server.wait(10)
     started = time.monotonic()
     with pytest.raises(LimiterUnavailable, match="unreachable"):
         limiter.acquire()

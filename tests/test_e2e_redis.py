@@ -1,0 +1,76 @@
+"""The token bucket in Redis, shared across machines (here: across concurrent runs on loopback)."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import INNER_PLUGINS
+from ratecheck import assert_rate_held, attempt_times
+from redis_tools import free_port, private_redis
+from standin_tools import STANDIN_BIN, pids_alive
+
+PASSWORD = "redis-pw-5b3c9a"
+RATE = 10.0
+
+
+def test_two_runs_with_two_workers_share_one_redis_bucket(e2e):
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN="team-key-0001", SAKURACLOUD_ACCESS_TOKEN_SECRET="team-secret-0001")
+    with private_redis(e2e.tmp, PASSWORD) as server:
+        procs, reports = [], []
+        for run in ("a", "b"):
+            directory = e2e.pytester.path / f"shard-{run}"
+            directory.mkdir()
+            for n in range(3):
+                (directory / f"{run}{n}.usacloud").write_text("usacloud zone list\n" * 10)
+            report = e2e.tmp / f"report-{run}.json"
+            reports.append(report)
+            argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={directory}",
+                    f"--usacloud-bin={STANDIN_BIN}", f"--usacloud-rate={RATE}", "-n", "2",
+                    f"--usacloud-rate-backend={server.url}", f"--usacloud-report={report}",
+                    "-p", "no:cacheprovider", f"--rootdir={directory}"]
+            procs.append(subprocess.Popen(argv, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+        outputs = [p.communicate(timeout=240)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    grants = attempt_times(reports[0]) + attempt_times(reports[1])  # the Redis server's clock
+    assert len(grants) == 60
+    assert_rate_held(grants, RATE, 1)
+    for output, report in zip(outputs, reports):
+        assert PASSWORD not in output and PASSWORD not in report.read_text()
+        assert f"limiter: redis://:***@127.0.0.1:{server.port}/0" in output
+        assert json.loads(report.read_text())["run"]["backend"] == f"redis://:***@127.0.0.1:{server.port}/0"
+
+
+def test_unreachable_redis_is_a_usage_error_with_the_url_masked(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    url = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
+    result = e2e.run(f"--usacloud-rate-backend={url}", rate="5")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "--usacloud-rate-backend" in err and "redis://:***@127.0.0.1" in err
+    assert PASSWORD not in err + result.stdout.str()
+    assert e2e.calls() == []
+
+
+def test_redis_lost_mid_run_fails_scripts_with_the_limiter_class(e2e):
+    for n in range(2):
+        e2e.script(f"s{n}.usacloud", "usacloud zone list\n" * 40)
+    with private_redis(e2e.tmp) as server:
+        argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}",
+                f"--usacloud-bin={STANDIN_BIN}", "--usacloud-rate=4", "-n", "2", "--usacloud-error-policy=continue",
+                f"--usacloud-rate-backend={server.url}", "-p", "no:cacheprovider", "-rA"]
+        proc = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while len(e2e.calls()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(e2e.calls()) >= 4, "no command ran through the Redis bucket"
+    # the server is gone: waiting commands retry the connection for a bounded time, then fail
+    started = time.monotonic()
+    out = proc.communicate(timeout=120)[0].decode()
+    assert time.monotonic() - started < 60, out
+    assert proc.returncode == 1, out
+    assert out.count("limiter-unavailable") >= 2, out
+    assert "2 failed" in out
+    assert len(e2e.calls()) < 80  # never ran unlimited
+    assert pids_alive([e["pid"] for e in e2e.events() if e.get("event") == "start"]) == []
