@@ -200,10 +200,10 @@ class RunLog:
                 lines.extend("  " + item[2] for item in sorted(self._slowest, reverse=True))
             if self.failed_lines:
                 lines.append(f"failed scripts ({len(self.failed_lines)}):")
-                lines.extend("  " + line for line in self.failed_lines)
+                lines.extend("  " + line for line in sorted(self.failed_lines))  # by path: stable across runs
             if self.warnings:
                 lines.append(f"warnings from the offline check ({len(self.warnings) + self.more_warnings}):")
-                lines.extend("  " + line for line in self.warnings)
+                lines.extend("  " + line for line in sorted(self.warnings))
                 if self.more_warnings:
                     lines.append(f"  ... and {self.more_warnings} more (see --usacloud-report)")
             return lines

@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import INNER_PLUGINS
 from ratecheck import assert_run_held, attempt_times
-from standin_tools import RATE_429, STANDIN_BIN, STANDIN_DIR, framed, pids_alive
+from standin_tools import AUTH_401, RATE_429, STANDIN_BIN, STANDIN_DIR, framed, pids_alive
 
 SHELL = "# pytest.mark.usacloud_shell\n"
 
@@ -203,13 +203,23 @@ def test_refused_and_invalid_calls_never_run(e2e):
 
 
 def test_credentials_are_masked_in_bash_output_too(e2e):
-    secret = "tok-0b5e1c2d9f33"
+    secret, flag_secret = "tok-0b5e1c2d9f33", "sec-41aa7e0c"
     e2e.env(SAKURACLOUD_ACCESS_TOKEN=secret)
-    e2e.script("leak.usacloud", SHELL + 'echo "token is $SAKURACLOUD_ACCESS_TOKEN" >&2\nusacloud zone list -q\nexit 1\n')
-    result = e2e.run()
+    e2e.rules([{"match": "server list", "exit": 1, "stderr": framed(AUTH_401 + " token=" + secret)}])
+    e2e.script(
+        "leak.usacloud",
+        SHELL + f'echo "seen: ${{SAKURACLOUD_ACCESS_TOKEN:-nothing}}"\nusacloud server list --secret {flag_secret}\n'
+        f'echo "flag {flag_secret}" >&2\n',
+    )
+    junit = e2e.tmp / "junit.xml"
+    result = e2e.run(f"--junitxml={junit}", "--usacloud-error-policy=continue")
     result.assert_outcomes(failed=1)
-    assert secret not in result.stdout.str() + result.stderr.str()
-    result.stdout.fnmatch_lines(["*token is [*][*][*]"])
+    text = result.stdout.str() + result.stderr.str() + junit.read_text()
+    assert secret not in text and flag_secret not in text
+    result.stdout.fnmatch_lines(["*leak.usacloud:3: auth: a usacloud call failed and the script went on*",
+                                 "*--- bash stderr*", "*401 Unauthorized*token=[*][*][*]*", "*flag [*][*][*]",
+                                 "*--- bash stdout*", "*seen: nothing"])
+    assert [c["argv"] for c in e2e.calls()] == [["server", "list", "--secret", flag_secret]]
 
 
 def test_thirty_calls_from_two_workers_hold_the_rate(e2e):

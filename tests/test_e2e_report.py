@@ -1,0 +1,163 @@
+"""Live progress, the run summary, the JSON report and JUnit properties, end to end."""
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import INNER_PLUGINS
+from standin_tools import AUTH_401, STANDIN_BIN, framed
+
+from pytest_usacloud_sandbox.report_schema import validate
+
+TOKEN = "tok-report-7a1c0e99"
+SECRET = "sec-report-4b2f1d77"
+
+
+def inner_argv(e2e, *args):
+    return [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}",
+            f"--usacloud-bin={STANDIN_BIN}", "-p", "no:cacheprovider", *args]
+
+
+def test_summary_and_report_content(e2e):
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN=TOKEN, SAKURACLOUD_ACCESS_TOKEN_SECRET=SECRET, STANDIN_LATENCY=0.05)
+    e2e.rules([{"match": "server read", "exit": 1, "stderr": framed('target resource not found: query=["x"]')}])
+    e2e.script("ok.usacloud", "usacloud server list --zone is1a\nusacloud region list\n")
+    e2e.script("fail.usacloud", f"usacloud zone list --token {TOKEN}\nusacloud server read x\nusacloud zone list\n")
+    e2e.script("refused.usacloud", "usacloud server delete -y x\n")
+    e2e.script("warn.usacloud", "usacloud iso-image list\n")
+    report = e2e.tmp / "out" / "report.json"
+    junit = e2e.tmp / "junit.xml"
+    result = e2e.run(f"--usacloud-report={report}", f"--junitxml={junit}", "--usacloud-error-policy=continue",
+                     workers=2)
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*usacloud sandbox summary*",
+            "scripts: 2 passed, 2 failed (of 4)",
+            "commands: *",
+            "retries: 0 | refused: 1 | attempts: 5",
+            "rate: */s of unlimited | token wait *",
+            "slowest 5 commands:",
+            "failed scripts (2):",
+            "*scripts/fail.usacloud:2 not-found*",
+            "*scripts/refused.usacloud:1 refused*",
+            "warnings from the offline check (1):",
+            "*scripts/warn.usacloud:1 deprecated-alias*",
+        ]
+    )
+    doc = json.loads(report.read_text())
+    assert validate(doc) is True
+    assert doc["schema_version"] == 1 and doc["run"]["workers"] == 2
+    assert doc["run"]["usacloud_version"] == "1.22.8"
+    scripts = {s["nodeid"].split("::")[-1]: s for s in doc["scripts"]}
+    ok = scripts["ok"]["commands"][0]
+    assert ok["words"] == ["usacloud", "server", "list", "--zone", "tk1v"] and ok["zone_rewritten"] is True
+    assert ok["line"] == 1 and ok["text"] == "usacloud server list --zone is1a" and ok["exit_code"] == 0
+    assert ok["cls"] == "ok" and len(ok["attempts"]) == 1 and ok["duration"] > 0
+    assert scripts["ok"]["worker"].startswith("gw")
+    failed = scripts["fail"]
+    assert [c["status"] for c in failed["commands"]] == ["ok", "failed", "not-run"]
+    assert failed["commands"][1]["stderr_tail"].strip().startswith("target resource not found")
+    text = report.read_text() + junit.read_text() + result.stdout.str() + result.stderr.str()
+    assert TOKEN not in text and SECRET not in text
+    assert failed["commands"][0]["words"][-1] == "***"
+    xml = junit.read_text()
+    assert 'name="usacloud_commands_failed" value="1"' in xml and 'name="usacloud_class" value="not-found"' in xml
+
+
+def test_report_is_written_after_a_stop(e2e):
+    e2e.rules([{"match": "region list", "sleep": 300},
+               {"match": "server read", "exit": 1, "stderr": framed(AUTH_401), "sleep": 0.5}])
+    e2e.script("a_auth.usacloud", "usacloud server read x\n")
+    e2e.script("b_long.usacloud", "usacloud zone list\nusacloud region list\n")
+    report = e2e.tmp / "report.json"
+    result = e2e.run(f"--usacloud-report={report}", workers=2)
+    result.assert_outcomes(failed=1, skipped=1)
+    doc = json.loads(report.read_text())
+    assert validate(doc) is True
+    assert doc["run"]["interrupted"] is True
+    assert "a_auth" in doc["run"]["stop_reason"] and "(auth)" in doc["run"]["stop_reason"]
+    outcomes = sorted(s["outcome"] for s in doc["scripts"])
+    assert outcomes == ["cancelled", "failed"]
+    result.stdout.fnmatch_lines(["scripts: 0 passed, 1 failed, 1 cancelled (of 2)", "stopped: run stopped by*"])
+
+
+def test_report_is_written_after_ctrl_c(e2e):
+    e2e.rules([{"match": "region list", "sleep": 300}])
+    e2e.script("a_quick.usacloud", "usacloud zone list\n")
+    e2e.script("b_long.usacloud", "usacloud zone list\nusacloud region list\n")
+    report = e2e.tmp / "report.json"
+    proc = subprocess.Popen(inner_argv(e2e, f"--usacloud-report={report}", "--usacloud-rate=unlimited"),
+                            cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(e.get("argv") == ["region", "list"] for e in e2e.events()):
+        time.sleep(0.1)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out = proc.communicate(timeout=60)[0].decode()
+    doc = json.loads(report.read_text())
+    assert validate(doc) is True
+    assert doc["run"]["interrupted"] is True
+    # what had finished is kept
+    assert [s["nodeid"].split("::")[-1] for s in doc["scripts"] if s["outcome"] == "passed"] == ["a_quick"], out
+
+
+def read_pty(fd, seconds):
+    data, end = b"", time.monotonic() + seconds
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def test_status_line_on_a_terminal_updates_before_the_end(e2e):
+    e2e.rules([{"match": "region list", "sleep": 4}])
+    e2e.script("slow.usacloud", "usacloud zone list\nusacloud region list\n")
+    master, slave = pty.openpty()
+    env = dict(os.environ, COLUMNS="200", LINES="40", TERM="xterm")
+    proc = subprocess.Popen(inner_argv(e2e, "--usacloud-rate=unlimited"), cwd=e2e.pytester.path,
+                            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    try:
+        early = read_pty(master, 3.5)  # the run takes 4+ s: read what was drawn before it ended
+        rest = read_pty(master, 30)
+        proc.wait(30)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, (early + rest).decode(errors="replace")
+    text = early.decode(errors="replace")
+    assert "\x1b[1;39r" in text  # a scroll region keeps the status line off pytest's own lines
+    draws = text.count("usacloud: 0/1 scripts")
+    assert draws >= 2, text
+    assert "1 running" in text
+    assert "\x1b[r" in rest.decode(errors="replace")  # restored at the end
+
+
+def test_plain_progress_lines_without_a_terminal_respect_the_interval(e2e):
+    e2e.rules([{"match": "region list", "sleep": 3.2}])
+    e2e.script("slow.usacloud", "usacloud region list\n")
+    result = e2e.run("--usacloud-progress-interval=1")
+    result.assert_outcomes(passed=1)
+    lines = [line for line in result.stdout.lines if line.startswith("usacloud: ")]
+    assert 2 <= len(lines) <= 4, result.stdout.str()
+    # --usacloud-progress=off: none
+    result = e2e.run("--usacloud-progress-interval=1", "--usacloud-progress=off")
+    assert not [line for line in result.stdout.lines if line.startswith("usacloud: ")]
+    # default interval 10 s: a 3 s run prints no progress line
+    result = e2e.run()
+    assert not [line for line in result.stdout.lines if line.startswith("usacloud: ")]
