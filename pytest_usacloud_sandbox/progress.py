@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .atomicfile import atomic_write
 from .runlog import RunLog
 
 ESC = "\x1b"
@@ -174,18 +174,8 @@ class Progress:
 
 def write_worker_stats(run_dir: Path, worker: str, stats: dict) -> None:
     """A worker's counters, replaced atomically, for the controller's live display."""
-    run_dir = Path(run_dir)
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".stats-")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(stats, fh)
-        os.replace(tmp, run_dir / f"{STATS_PREFIX}{worker}.json")
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(Path(run_dir) / f"{STATS_PREFIX}{worker}.json") as fh:
+        json.dump(stats, fh)
 
 
 def read_worker_stats(run_dir: Path) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,8 @@ from typing import Any, TypeVar
 
 import filelock
 from pyrate_limiter import GCRA, AbstractClock, Decision, StateStore, WallClock
+
+from .atomicfile import atomic_write
 
 T = TypeVar("T")
 
@@ -185,19 +186,11 @@ class FileStateStore(StateStore):
 
     def _save(self, state: tuple) -> None:
         payload = json.dumps({"version": STATE_VERSION, "tat": [int(value) for value in state]})
-        tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="ascii") as handle:
+            with atomic_write(self.path, encoding="ascii") as handle:
                 handle.write(payload)
-            os.replace(tmp, self.path)
-            tmp = None
         except OSError as exc:
             raise LimiterUnavailable(f"rate-limit state file {self.path} cannot be written: {exc}") from exc
-        finally:
-            if tmp is not None:
-                with suppress(OSError):
-                    os.unlink(tmp)
 
     # -- StateStore ---------------------------------------------------------------
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import re
 import subprocess
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .atomicfile import atomic_write
 from . import __version__
 from .records import ScriptRecord
 
@@ -235,25 +234,14 @@ class RunLog:
                     "run": self.run_section(ended, interrupted, stop_reason, usacloud_version)}
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                prefix = json.dumps(head, indent=1, default=str)
-                out.write(prefix[: prefix.rindex("}")].rstrip() + ',\n "scripts": [')
-                first = True
-                for line in _lines(self.run_dir / SCRIPTS_FILE):
-                    out.write(("\n  " if first else ",\n  ") + line)
-                    first = False
-                out.write("\n ]\n}\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with atomic_write(path, fsync=True) as out:
+            prefix = json.dumps(head, indent=1, default=str)
+            out.write(prefix[: prefix.rindex("}")].rstrip() + ',\n "scripts": [')
+            first = True
+            for line in _lines(self.run_dir / SCRIPTS_FILE):
+                out.write(("\n  " if first else ",\n  ") + line)
+                first = False
+            out.write("\n ]\n}\n")
 
 
 def _lines(path: Path):

@@ -48,16 +48,8 @@ __all__ = ["MAX_SCRIPT_BYTES_DEFAULT", "ScriptError", "Command", "SkippedLine", 
 MAX_SCRIPT_BYTES_DEFAULT = 1024 * 1024
 
 
-class ScriptError(Exception):
+class ScriptError(ShellSyntaxError):
     """A script that cannot be used.  ``line`` is 1-based (0: the whole file); ``str()`` is the message."""
-
-    def __init__(self, line: int, message: str):
-        super().__init__(line, message)
-        self.line = line
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)

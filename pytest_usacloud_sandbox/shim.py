@@ -38,8 +38,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file by the launcher (python -I -S .../shim.py)
     sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
-from pytest_usacloud_sandbox import runner  # noqa: E402  (stdlib only)
-from pytest_usacloud_sandbox.mask import SECRET_ENV  # noqa: E402  (stdlib only)
+from pytest_usacloud_sandbox import runner  # stdlib only, like mask
+from pytest_usacloud_sandbox.mask import SECRET_ENV
 
 SOCKET_ENV = "USACLOUD_SANDBOX_SOCKET"
 LINE_ENV = "USACLOUD_SANDBOX_LINE"
@@ -66,8 +66,8 @@ class Channel:
             self.sock.settimeout(timeout)
             try:
                 chunk = self.sock.recv(65536)
-            except socket.timeout:
-                raise TimeoutError from None
+            except TimeoutError:
+                raise  # (an OSError too: not an EOF)
             except OSError:
                 return None
             if not chunk:

@@ -1,6 +1,5 @@
 """One token bucket for every worker and every concurrent run with the same API key."""
 
-import os
 import subprocess
 import sys
 import time

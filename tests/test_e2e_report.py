@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from conftest import INNER_PLUGINS
 from standin_tools import AUTH_401, STANDIN_BIN, framed
 

@@ -1,6 +1,5 @@
 """End to end: scripts collected as items, commands run in the sandbox zone against the stand-in."""
 
-import json
 
 import pytest
 from standin_tools import AUTH_401, framed, pids_alive

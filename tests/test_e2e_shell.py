@@ -2,15 +2,24 @@
 
 import json
 import signal
-import textwrap
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
-from conftest import INNER_PLUGINS
 from ratecheck import assert_run_held, attempt_times
-from standin_tools import AUTH_401, RATE_429, STANDIN_BIN, STANDIN_DIR, framed, pids_alive
+from standin_tools import (
+    AUTH_401,
+    RATE_429,
+    STANDIN_BIN,
+    STANDIN_DIR,
+    framed,
+    pids_alive,
+)
+
+from conftest import INNER_PLUGINS
+from pytest_usacloud_sandbox.report_schema import validate
 
 SHELL = "# pytest.mark.usacloud_shell\n"
 
@@ -70,6 +79,7 @@ def test_capture_an_id_loop_and_pipe_into_jq(e2e, workers):
             "*ok * line 9 * usacloud switch list -o json",
         ]
     )
+    validate(json.loads(report.read_text()))  # the report schema is closed: shell records fit it as they are
     script = report_scripts(report)["capture"]
     assert script["mode"] == "shell" and script["skipped_lines"] == 0
     assert [c["line"] for c in script["commands"]] == [3, 5, 7, 7, 7, 9]
@@ -191,8 +201,10 @@ def test_refused_and_invalid_calls_never_run(e2e):
     assert e2e.argvs() == [["server", "create", "-y", "--name", "web"], ["region", "list"]]
     result.stdout.fnmatch_lines(
         [
-            "*refused.usacloud:3: refused: a usacloud call failed and the script went on: refused by the sandbox "
-            "policy (dangerous)*--usacloud-allow-dangerous*",
+            (
+                "*refused.usacloud:3: refused: a usacloud call failed and the script went on: refused by the sandbox "
+                "policy (dangerous)*--usacloud-allow-dangerous*"
+            ),
             "*delete refused: 1*",
             "*refused * line 4 * usacloud note create*",
             "*invalid * line 5 * usacloud server lsit  (usage)",

@@ -1,6 +1,5 @@
 """Error policies: one failure controls the other scripts across every worker (issue: stop signal)."""
 
-import os
 import signal
 import subprocess
 import sys

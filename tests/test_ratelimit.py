@@ -12,9 +12,7 @@ import functools
 import multiprocessing as mp
 import os
 import pickle
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading

@@ -95,7 +95,7 @@ def test_the_shim_refuses_without_a_broker(tmp_path):
     marker = tmp_path / "ran"
     env = {k: v for k, v in os.environ.items() if not k.startswith("USACLOUD_SANDBOX_")}
     proc = subprocess.run([sys.executable, "-I", "-S", str(SHIM), "zone", "list"], env=env, capture_output=True,
-                          text=True, timeout=30)
+                          text=True, timeout=30, check=False)
     assert proc.returncode == 1
     assert "no sandbox broker" in proc.stderr and not marker.exists()
 
@@ -128,7 +128,7 @@ def broker_call(tmp_path, fake, *args, stop=None):
     env = dict(os.environ, USACLOUD_SANDBOX_SOCKET=sock, USACLOUD_SANDBOX_LINE="12", SAKURACLOUD_ZONE="is1a")
     try:
         proc = subprocess.run([sys.executable, "-I", "-S", str(SHIM), *args], env=env, capture_output=True,
-                              text=True, timeout=60)
+                              text=True, timeout=60, check=False)
     finally:
         broker.close()
     return proc.returncode, proc.stdout, proc.stderr, broker
@@ -136,7 +136,7 @@ def broker_call(tmp_path, fake, *args, stop=None):
 
 def test_a_call_through_the_broker(tmp_path, fake_usacloud):
     fake, log = fake_usacloud
-    code, out, err, broker = broker_call(tmp_path, fake, "switch", "create", "-y", "--name", "x", "--zone", "is1a", "-q")
+    code, out, _, broker = broker_call(tmp_path, fake, "switch", "create", "-y", "--name", "x", "--zone", "is1a", "-q")
     assert (code, out) == (0, "113000000001\n")
     assert log.read_text() == "switch create -y --name x --zone tk1v -q zone=tk1v\n"
     [call] = broker.calls
