@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -55,6 +57,27 @@ class E2E:
             argv += ["-n", str(workers)]
         argv += list(args)
         return self.pytester.runpytest_subprocess(*argv, timeout=timeout)
+
+    def concurrent_runs(self, names, scripts_per_run: int, commands: int, *args: str, timeout: float = 240):
+        """Start one inner pytest per name at the same moment, each on its own scripts; wait for all.
+
+        Returns (outputs, reports): each run's combined output and the path of its JSON report.
+        """
+        procs, reports = [], []
+        for name in names:
+            directory = self.pytester.path / f"run-{name}"
+            directory.mkdir()
+            for n in range(scripts_per_run):
+                (directory / f"{name}{n}.usacloud").write_text("usacloud zone list\n" * commands)
+            report = self.tmp / f"report-{name}.json"
+            reports.append(report)
+            argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={directory}",
+                    f"--usacloud-bin={STANDIN_BIN}", f"--usacloud-report={report}", "-p", "no:cacheprovider",
+                    f"--rootdir={directory}", *args]
+            procs.append(subprocess.Popen(argv, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+        outputs = [p.communicate(timeout=timeout)[0].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0] * len(procs), outputs
+        return outputs, reports
 
     def calls(self) -> list[dict]:
         """Finished stand-in calls made by scripts, in log order (not the report's `usacloud version`)."""

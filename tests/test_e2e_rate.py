@@ -1,12 +1,9 @@
 """One token bucket for every worker and every concurrent run with the same API key."""
 
-import subprocess
-import sys
 import time
 
-from conftest import INNER_PLUGINS
 from ratecheck import assert_rate_held, assert_run_held, attempt_times
-from standin_tools import RATE_429, STANDIN_BIN, framed
+from standin_tools import RATE_429, framed
 
 RATE = 10.0
 
@@ -43,20 +40,7 @@ def test_burst_admits_that_many_at_once(e2e):
 
 def test_two_runs_with_one_key_share_the_budget(e2e):
     e2e.env(SAKURACLOUD_ACCESS_TOKEN="shared-key-1234", SAKURACLOUD_ACCESS_TOKEN_SECRET="s3cr3t-value")
-    procs, reports = [], []
-    for run in ("a", "b"):
-        directory = e2e.pytester.path / f"run-{run}"
-        directory.mkdir()
-        for n in range(3):
-            (directory / f"{run}{n}.usacloud").write_text("usacloud zone list\n" * 10)
-        report = e2e.tmp / f"report-{run}.json"
-        reports.append(report)
-        argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={directory}",
-                f"--usacloud-bin={STANDIN_BIN}", f"--usacloud-rate={RATE}", "-n", "2",
-                f"--usacloud-report={report}", "-p", "no:cacheprovider", f"--rootdir={directory}"]
-        procs.append(subprocess.Popen(argv, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-    outputs = [p.communicate(timeout=240)[0].decode() for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
+    _, reports = e2e.concurrent_runs("ab", 3, 10, f"--usacloud-rate={RATE}", "-n", "2")
     grants = attempt_times(reports[0]) + attempt_times(reports[1])
     assert len(grants) == 60
     assert_rate_held(grants, RATE, 1)

@@ -18,21 +18,9 @@ RATE = 10.0
 def test_two_runs_with_two_workers_share_one_redis_bucket(e2e):
     e2e.env(SAKURACLOUD_ACCESS_TOKEN="team-key-0001", SAKURACLOUD_ACCESS_TOKEN_SECRET="team-secret-0001")
     with private_redis(e2e.tmp, PASSWORD) as server:
-        procs, reports = [], []
-        for run in ("a", "b"):
-            directory = e2e.pytester.path / f"shard-{run}"
-            directory.mkdir()
-            for n in range(3):
-                (directory / f"{run}{n}.usacloud").write_text("usacloud zone list\n" * 10)
-            report = e2e.tmp / f"report-{run}.json"
-            reports.append(report)
-            argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={directory}",
-                    f"--usacloud-bin={STANDIN_BIN}", f"--usacloud-rate={RATE}", "-n", "2",
-                    f"--usacloud-rate-backend={server.url}", f"--usacloud-report={report}",
-                    "-p", "no:cacheprovider", f"--rootdir={directory}"]
-            procs.append(subprocess.Popen(argv, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-        outputs = [p.communicate(timeout=240)[0].decode() for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
+        outputs, reports = e2e.concurrent_runs(
+            "ab", 3, 10, f"--usacloud-rate={RATE}", "-n", "2", f"--usacloud-rate-backend={server.url}"
+        )
     grants = attempt_times(reports[0]) + attempt_times(reports[1])  # the Redis server's clock
     assert len(grants) == 60
     assert_rate_held(grants, RATE, 1)
