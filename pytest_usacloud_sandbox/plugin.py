@@ -195,8 +195,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def _decide_stop(config: pytest.Config, report: pytest.TestReport) -> None:
     """Decide, where the script ran, whether its failure stops the other scripts."""
-    if config.pluginmanager.getplugin("dsession") is not None:
-        return  # the xdist controller only relays; the worker that ran it decided already
+    if config.pluginmanager.getplugin("dsession") is not None and "crashed while running" not in report.longreprtext:
+        return  # the xdist controller only relays; the worker that ran it decided already (unless it died)
     engine = config.stash[ENGINE_KEY]
     s = engine.settings
     data = getattr(report, "usacloud", None) or {}

@@ -1,5 +1,6 @@
 """Error policies: one failure controls the other scripts across every worker (issue: stop signal)."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -142,3 +143,29 @@ def test_interrupt_leaves_no_process_behind(e2e, sig, workers):
     assert pids
     time.sleep(0.5)
     assert pids_alive(pids) == [], text
+
+
+def test_a_dead_worker_leaves_no_process_behind(e2e):
+    """A worker killed outright cannot clean up: the controller sweeps its children's process groups."""
+    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
+    long_scripts(e2e, ["a_long"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}", f"--usacloud-bin={STANDIN_BIN}",
+         "--usacloud-rate=unlimited", "-p", "no:cacheprovider", "-n", "1"],
+        cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        running = [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
+        if running:
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("the long command never started")
+    os.kill(running[0]["ppid"], signal.SIGKILL)  # the xdist worker that launched it
+    out = proc.communicate(timeout=120)[0].decode()
+    assert "crashed while running" in out, out
+    pids = stand_in_pids(e2e) + [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn"]
+    time.sleep(0.5)
+    assert pids_alive(pids) == [], out
