@@ -140,13 +140,20 @@ class RunReporter:
         terminalreporter.section(SUMMARY_TITLE)
         for line in self.runlog.summary_lines(time.time(), reason.describe() if reason else None):
             terminalreporter.line(line)
-        t = self.totals
-        terminalreporter.line(
-            f"limiter: {self.runlog.backend or 'file (user cache)'} | tokens {t.tokens} | attempts {t.attempts} "
-            f"| 429 retries {t.retries} | token wait {t.token_wait:.1f}s (from every worker)"
-        )
+        terminalreporter.line(self._limiter_line())
         if self.settings.report is not None:
             terminalreporter.line(f"report: {self.settings.report}")
+
+    def _limiter_line(self) -> str:
+        if self.settings.dry_run:
+            return "limiter: not used (dry-run)"
+        if self.settings.rate == float("inf"):
+            return "limiter: off (--usacloud-rate=unlimited)"
+        t = self.totals
+        return (
+            f"limiter: {self.runlog.backend} at {self.settings.rate:g}/s, burst {self.settings.burst} | tokens {t.tokens} "
+            f"| attempts {t.attempts} | 429 retries {t.retries} | token wait {t.token_wait:.1f}s (from every worker)"
+        )
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.progress is not None:

@@ -34,6 +34,7 @@ def test_examples_dry_run(pytester, monkeypatch):
     # the deprecated v0 alias is a warning in the summary, not a failure
     result.stdout.fnmatch_lines(["warnings from the offline check (*", "*06-converted-from-v0.usacloud:7 deprecated-alias*"])
     assert "rate: dry-run" in out
+    assert "limiter: not used (dry-run)" in out
 
 
 def test_examples_run_against_the_stand_in(e2e):
