@@ -13,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from . import outcome, ratelimit, runner, settings
+from . import ratelimit, runner, settings
 from .controller import RunReporter
+from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
 from .execute import Engine, WorkerStats
 from .progress import write_worker_stats
 from .items import ENGINE_KEY, UsacloudFile, UsacloudItem, is_script
 from .ratelimit import TokenLimiter
-from .stop import StopReason, StopSignal
+from .stop import StopSignal
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
 RUN_KEY = pytest.StashKey["RunState"]()
 RUN_DIR_INPUT = "usacloud_run_dir"
 STATS_OUTPUT = "usacloud_stats"
-CRITICAL_MARKER = "usacloud_critical"
 
 
 class UsacloudWarning(UserWarning):
@@ -77,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
         run_dir = Path(worker_input[RUN_DIR_INPUT])
     runner.set_registry(run_dir / "children")
     engine = config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
+    config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, engine.stop, run_dir), "usacloud-policy")
     if worker_input is None:
         parsed = ratelimit.parse_backend(s.rate_backend or None, os.environ)
         backend = parsed.masked() if parsed.kind == "redis" else f"file:{parsed.masked()}"
@@ -185,58 +186,6 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     report = result.get_result()
     if isinstance(item, UsacloudItem) and item.record is not None and report.when == "call":
         report.usacloud = item.record.to_dict()
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    config = _config_of(report)
-    if config is not None and report.when == "call" and report.failed:
-        _decide_stop(config, report)
-
-
-def _decide_stop(config: pytest.Config, report: pytest.TestReport) -> None:
-    """Decide, where the script ran, whether its failure stops the other scripts."""
-    if config.pluginmanager.getplugin("dsession") is not None and "crashed while running" not in report.longreprtext:
-        return  # the xdist controller only relays; the worker that ran it decided already (unless it died)
-    engine = config.stash[ENGINE_KEY]
-    s = engine.settings
-    data = getattr(report, "usacloud", None) or {}
-    cls = data.get("cls") or "failed"
-    message = (data.get("message") or "")[:300]
-    if s.error_policy == "stop":
-        if _count_failure(engine.run_dir, report.nodeid) >= max(1, s.maxfail):
-            engine.stop.trigger(StopReason(report.nodeid, cls, message or "failed"))
-    elif s.error_policy == "critical":
-        if cls in outcome.CRITICAL_CLASSES:
-            engine.stop.trigger(StopReason(report.nodeid, cls, message))
-        elif CRITICAL_MARKER in report.keywords:
-            engine.stop.trigger(StopReason(report.nodeid, f"{CRITICAL_MARKER}, {cls}", message))
-
-
-_CONFIG: list[pytest.Config] = []
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG[:] = [session.config]
-
-
-def _config_of(report) -> pytest.Config | None:
-    return _CONFIG[0] if _CONFIG else None
-
-
-def _count_failure(run_dir: Path, nodeid: str) -> int:
-    path = run_dir / "failures"
-    with open(path, "a") as fh:
-        fh.write(nodeid.replace("\n", " ") + "\n")
-    with open(path) as fh:
-        return sum(1 for _ in fh)
-
-
-def pytest_keyboard_interrupt(excinfo) -> None:
-    config = _CONFIG[0] if _CONFIG else None
-    if config is not None and ENGINE_KEY in config.stash:
-        config.stash[ENGINE_KEY].stop.trigger(StopReason("(interrupt)", "interrupted", "Ctrl-C or SIGTERM"))
-    runner.terminate_all()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
