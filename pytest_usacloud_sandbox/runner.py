@@ -117,13 +117,23 @@ def run_command(
     try:
         timed_out, cancelled = _pump(proc, tails, t0, timeout, should_stop)
     finally:
-        _kill_group(proc, signal.SIGKILL)  # leftovers of the group (grandchildren) never outlive the command
-        with _live_lock:
-            _live.pop(proc.pid, None)
-        if marker is not None:
-            marker.unlink(missing_ok=True)
-        for stream in tails:
-            stream.close()
+        release(proc, tails, marker)
+    return finished(argv, started, t0, proc, tails, timed_out=timed_out, cancelled=cancelled)
+
+
+def release(proc: subprocess.Popen, tails: dict, marker: Path | None) -> None:
+    """After a child: kill what is left of its group, forget it, close its pipes."""
+    _kill_group(proc, signal.SIGKILL)  # leftovers of the group (grandchildren) never outlive the command
+    proc.wait()
+    with _live_lock:
+        _live.pop(proc.pid, None)
+    if marker is not None:
+        marker.unlink(missing_ok=True)
+    for stream in tails:
+        stream.close()
+
+
+def finished(argv, started: float, t0: float, proc: subprocess.Popen, tails: dict, **flags) -> RunResult:
     code = proc.returncode
     out, err = tails[proc.stdout], tails[proc.stderr]
     return RunResult(
@@ -137,8 +147,7 @@ def run_command(
         ended=time.time(),
         duration=time.monotonic() - t0,
         pid=proc.pid,
-        timed_out=timed_out,
-        cancelled=cancelled,
+        **flags,
     )
 
 

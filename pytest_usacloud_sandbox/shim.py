@@ -152,17 +152,8 @@ def run_tee(order: dict, channel: Channel | None = None) -> dict:
             watch = channel.sock if channel is not None else None
             timed_out, cancelled = _pump(proc, tails, outs, watch, t0, float(order["timeout"]), order.get("stop"))
     finally:
-        runner._kill_group(proc, signal.SIGKILL)  # nothing of usacloud's group outlives the call
-        proc.wait()
-        if marker is not None:
-            marker.unlink(missing_ok=True)
-        for stream in tails:
-            stream.close()
-    code = proc.returncode
-    out, err = tails[proc.stdout], tails[proc.stderr]
-    return _result(argv, started, t0, exit_code=code, signal=-code if code is not None and code < 0 else None,
-                   stdout=out.text(), stderr=err.text(), truncated=out.dropped or err.dropped, pid=proc.pid,
-                   timed_out=timed_out, cancelled=cancelled)
+        runner.release(proc, tails, marker)  # nothing of usacloud's group outlives the call
+    return asdict(runner.finished(argv, started, t0, proc, tails, timed_out=timed_out, cancelled=cancelled))
 
 
 def _pump(proc, tails, outs, watch, t0, timeout, stop_path) -> tuple[bool, bool]:
