@@ -7,6 +7,7 @@ import shlex
 
 import pytest
 
+from pytest_usacloud_sandbox.commands import resolve
 from pytest_usacloud_sandbox.check import Finding, check_command, levenshtein, suggest
 from pytest_usacloud_sandbox.commands import all_resources
 
@@ -260,7 +261,8 @@ def test_check_never_raises(argv):
     assert isinstance(check_command(argv), list)
 
 
-def test_check_fuzz():
+def test_resolve_and_check_fuzz():
+    """Random words from usacloud's vocabulary: resolve() and check_command() never raise, and stay sane."""
     vocab = [
         "usacloud",
         "iaas",
@@ -294,9 +296,16 @@ def test_check_fuzz():
         "--zones",
         "--parameters",
         "--help",
+        "=",
+        "help",
+        "x",
+        "-ojson",
     ]
     rng = random.Random(7)
-    for _ in range(2000):
+    for _ in range(3000):
         words = [rng.choice(vocab) for _ in range(rng.randint(0, 9))]
+        inv = resolve(words)
+        assert all(isinstance(p, str) for p in inv.positionals)
+        assert len(inv.positionals) <= max(0, len(words) - 1)
         for f in check_command(words):
             assert f.severity in ("error", "warning") and f.code in SEVERITY

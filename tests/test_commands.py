@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import shlex
 from collections import Counter
 
@@ -419,41 +418,6 @@ def test_flag_uses_by_canonical_name():
 def test_resolve_never_raises(argv):
     inv = resolve(argv)
     assert inv.binary_index == 0
-
-
-def test_resolve_fuzz():
-    vocab = [
-        "usacloud",
-        "iaas",
-        "server",
-        "dns",
-        "rest",
-        "list",
-        "delete",
-        "-y",
-        "-o",
-        "json",
-        "--zone",
-        "tk1v",
-        "--zone=all",
-        "-qy",
-        "--",
-        "-",
-        "=",
-        "coupon",
-        "help",
-        "completion",
-        "-X",
-        "--selector",
-        "x",
-        "-ojson",
-    ]
-    rng = random.Random(1)
-    for _ in range(2000):
-        words = [rng.choice(vocab) for _ in range(rng.randint(0, 8))]
-        inv = resolve(words)
-        assert all(isinstance(p, str) for p in inv.positionals)
-        assert len(inv.positionals) <= max(0, len(words) - 1)
 
 
 def test_all_subcommands_resolve_at_both_paths():
