@@ -12,7 +12,8 @@ plus STANDIN_LATENCY_JITTER=0.45, uniform), R = 5/s, burst 1, ``-n 5``. From the
 * makespan / bound for both.
 
     python bench/makespan.py                        # R=5/s, -n 5, 20 scripts, 3 runs
-    python bench/makespan.py --rate 50 --runs 1     # latency-bound instead of rate-bound
+    python bench/makespan.py --rate 50 --runs 2     # latency-bound instead of rate-bound
+    python bench/makespan.py --rate 50 --runs 2 --dist worksteal   # xdist's work stealing for the tail
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def one_run(tmp: Path, k: int, args) -> dict:
                     SAKURACLOUD_ACCESS_TOKEN=f"bench-{uuid.uuid4()}")
     argv = pytest_argv(scripts, standin_binary(run_dir, args.slow_standin), f"--usacloud-rate={args.rate:g}",
                        f"--usacloud-burst={args.burst}", f"--usacloud-rate-backend=file:{run_dir / 'bucket.json'}",
-                       f"--usacloud-report={report}", "--usacloud-progress=off", workers=args.workers)
+                       f"--usacloud-report={report}", "--usacloud-progress=off", *(["--dist", args.dist] if args.dist else []),
+                       workers=args.workers)
     load_before = load_now()
     t0 = time.time()
     proc = start_pytest(argv, env, run_dir, run_dir / "pytest.out")
@@ -131,12 +133,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dist", default="", help="xdist distribution mode to pass (default: xdist's, load)")
     parser.add_argument("--slow-standin", action="store_true", help="run tests/standin/usacloud via its shebang")
     args = parser.parse_args()
     print(machine_info())
     print(f"{args.scripts} scripts x {args.min_commands}-{args.max_commands} commands, latency "
           f"{args.latency_min * 1000:.0f}-{args.latency_max * 1000:.0f} ms, R={args.rate:g}/s burst {args.burst}, "
-          f"-n {args.workers}, {'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in")
+          f"-n {args.workers}{' --dist ' + args.dist if args.dist else ''}, {'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in")
     tmp = Path(tempfile.mkdtemp(prefix="bench-makespan-"))
     results = [one_run(tmp, k, args) for k in range(args.runs)]
     print()

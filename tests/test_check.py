@@ -7,9 +7,8 @@ import shlex
 
 import pytest
 
-from pytest_usacloud_sandbox.commands import resolve
 from pytest_usacloud_sandbox.check import Finding, check_command, levenshtein, suggest
-from pytest_usacloud_sandbox.commands import all_resources
+from pytest_usacloud_sandbox.commands import all_resources, resolve
 
 SEVERITY = {
     "unknown-resource": "error",
