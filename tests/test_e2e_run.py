@@ -268,3 +268,15 @@ def test_last_failed_reruns_only_failures(e2e):
     result = e2e.run("-p", "cacheprovider", "--lf", "-q")
     result.assert_outcomes(failed=1)
     assert [c["argv"] for c in e2e.calls()[2:]] == [["server", "read", "nope"]]
+
+
+def test_scripts_option_is_repeatable_and_takes_files(e2e):
+    e2e.script("one/a.usacloud", "usacloud zone list\n")
+    e2e.script("one/b.usacloud", "usacloud region list\n")
+    other = e2e.script("two/c.usacloud", "usacloud server list\n")
+    e2e.pytester.makepyfile(test_unrelated="def test_x():\n    pass\n")  # not collected: only the given paths
+    result = e2e.run(f"--usacloud-scripts={e2e.dir / 'one'}", f"--usacloud-scripts={other}", scripts=False)
+    result.assert_outcomes(passed=3)
+    assert sorted(a[0] for a in e2e.argvs()) == ["region", "server", "zone"]
+    result = e2e.run("--usacloud-scripts=does/not/exist", scripts=False)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and "does not exist" in result.stderr.str()
