@@ -6,7 +6,9 @@ measures what is still referenced: pytest's TerminalReporter keeps every TestRep
 ``terminalreporter.stats`` (setup, call and teardown reports, for the final "N passed" line and
 the short summary), and each call report carries the plugin's ``report.usacloud`` (the script's
 record, attached in plugin.pytest_runtest_makereport). Prints the deep size per script of each
-kind of report and of ``report.usacloud``, and tracemalloc's top allocation sites.
+kind of report and of ``report.usacloud``, and tracemalloc's top allocation sites. Also times the
+controller's wind-down: last script report -> session finish -> terminal summary -> unconfigure
+-> pytest.main returns.
 
     python bench/report_retention.py [--scripts 600]
 """
@@ -17,6 +19,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 import tracemalloc
 from collections import Counter
 from pathlib import Path
@@ -24,6 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _e2e import bench_env, machine_info, standin_binary  # noqa: E402
+
+import pytest  # noqa: E402
 
 
 def deep_size(obj, seen: set | None = None) -> int:
@@ -45,8 +50,29 @@ def deep_size(obj, seen: set | None = None) -> int:
 class Probe:
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.times: dict[str, float] = {}
 
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "teardown":
+            self.times["last script report"] = time.time()
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session) -> None:
+        self.times["sessionfinish"] = time.time()
+        self.session = session
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_terminal_summary(self) -> None:
+        self.times["terminal summary"] = time.time()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_unconfigure(self) -> None:
+        self.times["unconfigure"] = time.time()
+        started = time.time()
+        self.measure(self.session)  # last, so that the times above do not include it
+        self.measuring = time.time() - started
+
+    def measure(self, session) -> None:
         tr = session.config.pluginmanager.get_plugin("terminalreporter")
         reports = [r for kept in tr.stats.values() for r in kept if hasattr(r, "when")]
         calls = [r for r in reports if r.when == "call"]
@@ -66,9 +92,10 @@ class Probe:
             f"{sizes['report.usacloud'] / max(1, total):.0%}"
         )
         snap = tracemalloc.take_snapshot()
-        self.lines.append("tracemalloc, top allocation sites of what is still alive:")
+        self.lines.append("tracemalloc, top allocation sites of what is still alive (totals; imports and the "
+                          "command tree are fixed costs, execnet's unserializer builds the reports received from workers):")
         for stat in snap.statistics("filename")[:6]:
-            self.lines.append(f"  {stat.size / n / 1024:6.2f} kB/script  {stat.count / n:6.1f} blocks/script  "
+            self.lines.append(f"  {stat.size / 2**20:6.2f} MB = {stat.size / n / 1024:5.2f} kB/script  "
                               f"{stat.traceback[0].filename}")
 
 
@@ -86,17 +113,19 @@ def main() -> None:
     env = bench_env(tmp, STANDIN_STATE=None, STANDIN_LOG=None)
     os.environ.clear()
     os.environ.update(env)
-    import pytest
-
     probe = Probe()
     tracemalloc.start()
     code = pytest.main(["-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", f"--usacloud-scripts={scripts}",
                         f"--usacloud-bin={standin_binary(tmp)}", "-p", "no:cacheprovider", f"--rootdir={scripts}",
                         "-q", "-n", str(args.workers), "--usacloud-rate=unlimited", "--usacloud-progress=off"],
                        plugins=[probe])
+    ended = time.time() - probe.measuring
     print(f"\n{args.scripts} scripts, -n {args.workers}, exit {int(code)}")
     for line in probe.lines:
         print(line)
+    steps = sorted(probe.times.items(), key=lambda kv: kv[1]) + [("pytest.main returned", ended)]
+    print("controller wind-down: " + " | ".join(
+        f"{name} +{(t - steps[0][1]):.2f}s" for name, t in steps))
 
 
 if __name__ == "__main__":

@@ -42,11 +42,20 @@ from _e2e import (  # noqa: E402
 )
 
 
+PROGRESS_LINE = re.compile(rb"^[.sFEx]+ *(\[ *\d+%\])?$")  # "....... [ 42%]"
+PROGRESS_PARTIAL = re.compile(rb"^[.sFEx]+$")
+
+
 class MemoryPoller(threading.Thread):
     """Polls the controller and its xdist worker children every ``interval`` s; keeps the maxima."""
 
-    def __init__(self, pid: int, interval: float) -> None:
+    def __init__(self, pid: int, interval: float, out_path: Path | None = None) -> None:
         super().__init__(daemon=True)
+        # pytest -q prints one "." per passed script as the controller handles its report (the
+        # inner pytest runs with PYTHONUNBUFFERED=1, so each reaches the file at once):
+        # (time, dots so far) shows how far the controller lags behind the workers.
+        self.out_path, self.out_offset, self.out_buf, self.done_dots, self.dots = out_path, 0, b"", 0, 0
+        self.dot_trace: list[tuple[float, int]] = []
         self.pid, self.interval = pid, interval
         self.controller_hwm = self.controller_rss = 0
         self.workers: dict[int, list[int]] = {}  # pid -> [max VmHWM, max VmRSS]
@@ -72,6 +81,7 @@ class MemoryPoller(threading.Thread):
         self.controller_hwm = max(self.controller_hwm, mem[0])
         self.controller_rss = max(self.controller_rss, mem[1])
         self.trace.append((time.time(), mem[1]))
+        self._count_dots()
         for child in children_of(self.pid):
             if child not in self.workers:
                 if "sys.stdin.readline" not in cmdline(child):  # xdist (execnet) workers only
@@ -82,9 +92,28 @@ class MemoryPoller(threading.Thread):
                 self.workers[child][0] = max(self.workers[child][0], m[0])
                 self.workers[child][1] = max(self.workers[child][1], m[1])
 
+    def _count_dots(self) -> None:
+        if self.out_path is None:
+            return
+        try:
+            with open(self.out_path, "rb") as fh:
+                fh.seek(self.out_offset)
+                data = fh.read()
+        except OSError:
+            return
+        self.out_offset += len(data)
+        self.out_buf += data
+        *lines, self.out_buf = self.out_buf.split(b"\n")
+        self.done_dots += sum(
+            line.count(b".") for line in lines if PROGRESS_LINE.match(line))
+        partial = self.out_buf.count(b".") if PROGRESS_PARTIAL.match(self.out_buf) else 0
+        self.dots = self.done_dots + partial
+        self.dot_trace.append((time.time(), self.dots))
+
     def stop(self) -> None:
         self._halt.set()
         self.join()
+        self._count_dots()
 
 
 def make_scripts(directory: Path, n: int) -> None:
@@ -140,7 +169,7 @@ def run_size(tmp: Path, n: int, args, report: bool) -> dict:
     run_dir.mkdir()
     scripts = run_dir / "scripts"
     make_scripts(scripts, n)
-    env = bench_env(run_dir, STANDIN_STATE=None)
+    env = bench_env(run_dir, STANDIN_STATE=None, PYTHONUNBUFFERED=1)
     extra = ["--usacloud-rate=unlimited", "--usacloud-progress=off"]
     report_path = run_dir / "report.json"
     if report:
@@ -149,7 +178,7 @@ def run_size(tmp: Path, n: int, args, report: bool) -> dict:
     load_before = load_now()
     t0 = time.time()
     proc = start_pytest(argv, env, run_dir, run_dir / "pytest.out")
-    poller = MemoryPoller(proc.pid, args.poll)
+    poller = MemoryPoller(proc.pid, args.poll, run_dir / "pytest.out")
     poller.start()
     code = finish(proc, args.timeout)
     t1 = time.time()
@@ -173,6 +202,12 @@ def run_size(tmp: Path, n: int, args, report: bool) -> dict:
         "n_workers": len(workers), "polls": poller.polls, "max_gap": poller.max_gap,
         "trace": poller.trace, "load_before": load_before, "load_after": load_now(),
     }
+    if ends and poller.dot_trace:
+        last_end = max(ends)
+        shown = max((d for t, d in poller.dot_trace if t <= last_end), default=0)
+        caught = next((t for t, d in poller.dot_trace if d >= len(ends)), None)
+        result["backlog"] = len(ends) - shown  # reports not yet shown when the last command ended
+        result["catch_up"] = (caught - last_end) if caught is not None else float("nan")
     if report and report_path.exists():
         import json
 
@@ -196,6 +231,9 @@ def show(r: dict) -> None:
           f"(load {r['load_before']} -> {r['load_after']})")
     print(f"  start-up+collection {r['startup']:.1f}s | running {r['running']:.1f}s "
           f"({r['running'] / max(1, r['commands']) * 1000:.1f} ms/script) | wind-down {r['winddown']:.1f}s")
+    if "backlog" in r:
+        print(f"  controller lag: {r['backlog']} scripts not yet reported by the controller when the last command "
+              f"ended; all reported {r['catch_up']:.1f}s later")
     f, m, last = r["thirds"]
     print(f"  per script (stand-in starts), first/middle/last third: {f * 1000:.1f} / {m * 1000:.1f} / {last * 1000:.1f} ms"
           f"  -> last/first {last / f:.2f}")

@@ -147,8 +147,6 @@ def _union(flags: Iterable[Flag]) -> dict[str, Flag]:
 
 
 _GLOBAL_TABLE = _union(GLOBAL_FLAGS)
-_RESOURCE_TABLES = {r.name: _union(f for s in r.subcommands for f in s.flags) for r in _RESOURCES}
-_ALL_TABLE = _union(f for r in _RESOURCES for s in r.subcommands for f in s.flags)
 
 
 def find_global_flag(word: str) -> Flag | None:
@@ -248,10 +246,9 @@ def _scan_flag(argv: Sequence[str], i: int, lookup: Callable[[str], Flag | None]
 def _arity_lookup(resource: Resource | None, sub: Subcommand | None) -> Callable[[str], Flag | None]:
     if sub is not None:
         return lambda n: sub.find_flag(n) or _GLOBAL_TABLE.get(n)
-    if resource is not None:
-        table = _RESOURCE_TABLES[resource.name]
-        return lambda n: table.get(n) or _GLOBAL_TABLE.get(n)
-    return lambda n: _GLOBAL_TABLE.get(n) or _ALL_TABLE.get(n)
+    # Before the subcommand is found, cobra knows only the root's persistent flags: any other flag
+    # takes the next word as its value (`usacloud -q coupon note create` runs `note create`).
+    return _GLOBAL_TABLE.get
 
 
 def resolve(words: Sequence[str]) -> Invocation:

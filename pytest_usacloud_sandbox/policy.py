@@ -24,11 +24,13 @@ _URL_ZONE = re.compile(r"(/zone/)([a-z0-9]+)(/)")
 
 @dataclass(frozen=True)
 class Refusal:
-    rule: str  # "dangerous" | "global-write" | "self-update"
+    rule: str  # "dangerous" | "global-write" | "global-write+dangerous" | "self-update" | "zone-escape"
     message: str
     options: tuple[str, ...]  # what lifts it (all of them are needed)
 
     def describe(self) -> str:
+        if not self.options:
+            return f"refused by the sandbox policy ({self.rule}): {self.message}; no option allows it"
         lift = " and ".join(self.options)
         return f"refused by the sandbox policy ({self.rule}): {self.message}; {lift} (ini too) allows it"
 
@@ -51,9 +53,9 @@ class Policy:
     def apply(self, words: Sequence[str]) -> Planned:
         rewritten, changed = rewrite_zones(words)
         invocation = commands.resolve(rewritten)
-        return Planned(rewritten, changed, self._refusal(invocation, rewritten), invocation)
+        return Planned(rewritten, changed, self._refusal(invocation), invocation)
 
-    def _refusal(self, inv: commands.Invocation, words: Sequence[str]) -> Refusal | None:
+    def _refusal(self, inv: commands.Invocation) -> Refusal | None:
         if inv.root == "update-self":
             if self.allow_dangerous:
                 return None
@@ -61,9 +63,12 @@ class Policy:
         res, sub = inv.resource, inv.subcommand
         if res is None or sub is None:
             return None  # unknown commands are the offline check's business (it fails them)
+        escape = _path_escape(inv)
+        if escape is not None:
+            return Refusal("zone-escape", f"the rest URL {escape!r} could leave the sandbox zone's path", ())
         needed = []
         reasons = []
-        if res.is_global and not _global_read(res, sub, words):
+        if res.is_global and not _global_read(res, sub, inv):
             if not self.allow_global_writes:
                 needed.append(GLOBAL_WRITES_OPTION)
                 reasons.append(
@@ -81,20 +86,22 @@ class Policy:
         return Refusal(rule, "; ".join(reasons), tuple(needed))
 
 
-def _global_read(res: commands.Resource, sub: commands.Subcommand, words: Sequence[str]) -> bool:
-    if sub.kind == "request":  # `usacloud rest`: only GET reads
-        return _rest_method(words) == "get"
+def _global_read(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invocation) -> bool:
+    if sub.kind == "request":  # `usacloud rest`: only GET reads; with -X given twice pflag keeps the last
+        methods = [(use.value or "").lower() for use in inv.flag_uses("--method")]
+        return all(method == "get" for method in methods)
     return sub.read_only
 
 
-def _rest_method(words: Sequence[str]) -> str:
-    for index, word in enumerate(words):
-        for flag in ("-X", "--method"):
-            if word == flag and index + 1 < len(words):
-                return words[index + 1].lower()
-            if word.startswith(flag + "=") or (flag == "-X" and word.startswith("-X") and len(word) > 2):
-                return word.split("=", 1)[1].lower() if "=" in word else word[2:].lower()
-    return "get"
+def _path_escape(inv: commands.Invocation) -> str | None:
+    """A `rest` URL that could climb out of /zone/tk1v/ (`..`, or dots and slashes percent-encoded)."""
+    if inv.subcommand is None or inv.subcommand.kind != "request":
+        return None
+    for word in inv.positionals:
+        lowered = word.lower()
+        if ".." in word or "%2e" in lowered or "%2f" in lowered or "%5c" in lowered or "\\" in word:
+            return word
+    return None
 
 
 def rewrite_zones(words: Sequence[str]) -> tuple[tuple[str, ...], bool]:

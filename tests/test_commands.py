@@ -332,8 +332,19 @@ R = "root resource resource_index resource_word subcommand subcommand_index subc
             (None, "ipv6addr", 1, "ipv6addr", "read", 2, "read", False, ()),
         ),
         (
+            # before the subcommand only root flags are known: --version is the root's bool flag,
+            # so cobra takes "2" as the subcommand word (and finds none)
             "usacloud vpc-router --version 2 create",
-            (None, "vpc-router", 1, "vpc-router", "create", 4, "create", False, ()),
+            (None, "vpc-router", 1, "vpc-router", None, 3, "2", False, ("create",)),
+        ),
+        (
+            # an unknown flag before the command swallows the next word, as in cobra: note create runs
+            "usacloud -q coupon note create -y --name x",
+            (None, "note", 3, "note", "create", 4, "create", False, ()),
+        ),
+        (
+            "usacloud server -o json delete -y web",
+            (None, "server", 1, "server", "delete", 4, "delete", False, ("web",)),
         ),
     ],
 )

@@ -47,6 +47,16 @@ def test_rewrite_zones(words, expected, changed):
         ("usacloud rest request --method=POST /server", "global-write", (GLOBAL_WRITES_OPTION,)),
         ("usacloud web-accelerator delete-cache -y --url https://x", "global-write+dangerous", (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION)),
         ("usacloud update-self", "self-update", (DANGEROUS_OPTION,)),
+        # pflag keeps the last -X; a bundle still names the method
+        ("usacloud rest -X get -X delete /server/1", "global-write", (GLOBAL_WRITES_OPTION,)),
+        ("usacloud rest -vXpost /server", "global-write", (GLOBAL_WRITES_OPTION,)),
+        # an unknown flag before the command swallows the next word in cobra: this is `note create`
+        ("usacloud -q coupon note create -y --name x --class shell --content y", "global-write", (GLOBAL_WRITES_OPTION,)),
+        ("usacloud server -o json delete -y web", "dangerous", (DANGEROUS_OPTION,)),
+        # a rest URL must not climb out of /zone/tk1v/
+        ("usacloud rest https://secure.sakura.ad.jp/cloud/zone/tk1v/../is1a/api/cloud/1.1/server", "zone-escape", ()),
+        ("usacloud rest /../../is1a/api/cloud/1.1/server", "zone-escape", ()),
+        ("usacloud rest /zone/tk1v/%2e%2e/is1a/server", "zone-escape", ()),
     ],
 )
 def test_refusals(words, rule, options):
