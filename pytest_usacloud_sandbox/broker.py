@@ -43,6 +43,7 @@ class Broker:
                  text_at: Callable[[int], str | None], registry: Path) -> None:
         self.engine = engine
         self.masker = masker
+        self.seen = masker  # grows with every call's expanded secrets
         self.pins = pins  # the sandbox's environment variables, laid over the script's at each call
         self.socket_path = socket_path
         self.text_at = text_at  # the script's text for a line (None if no usacloud command starts there)
@@ -136,6 +137,7 @@ class Broker:
             self.calls.append(None)
             self.exits.append(EXIT_REFUSED)
         masker = _with_secrets(self.masker, request.get("secrets") or ()).with_words(words)
+        self.seen = self.seen.with_values(masker.secrets)  # bash's own output is masked with all of them
         text = self.text_at(line) or shown(words)
         command = Command(line=line, end_line=line, text=text, words=tuple(words), expansion=None, nested=False)
         state: dict = {}

@@ -21,7 +21,8 @@ from .items import UsacloudItem, is_script
 from .mask import Masker
 from .records import ScriptRecord
 from .reprs import command_list
-from .runlog import RunLog, ask_usacloud_version, mask_url
+from .mask import mask_url
+from .runlog import RunLog, ask_usacloud_version
 from .settings import OPTIONS, Settings, raw
 
 SUMMARY_TITLE = "usacloud sandbox summary"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pyrate_limiter import (
     AbstractClock,
@@ -29,6 +29,7 @@ from pyrate_limiter import (
     TokenBucket,
 )
 
+from .mask import mask_url
 from .ratestore import (
     Cancelled,
     FileStateStore,
@@ -187,24 +188,6 @@ def default_state_path(env: Mapping[str, str]) -> Path:
     return Path(cache) / CACHE_DIR_NAME / f"ratelimit-{state_key(env)}.json"
 
 
-def _mask_url(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable redis URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, hostport = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0] if ":" in userinfo else ""
-        # "redis://secret@host" is a common slip for a password: mask it too.
-        netloc = f"{user}:***@{hostport}" if ":" in userinfo else f"***@{hostport}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
 @dataclass(frozen=True, repr=False)
 class Backend:
     kind: str  # "file" | "redis"
@@ -214,7 +197,7 @@ class Backend:
     def masked(self) -> str:
         """For output: the path, or the redis URL with any password replaced by ***."""
         if self.kind == "redis":
-            return _mask_url(self.url or "")
+            return mask_url(self.url or "")
         return str(self.path)
 
     def __repr__(self) -> str:  # never let a password reach a traceback or log
@@ -233,12 +216,12 @@ def parse_backend(spec: str | None, env: Mapping[str, str]) -> Backend:
             raise ValueError("rate-limit backend 'file:' needs a path, e.g. file:/tmp/usacloud-ratelimit.json")
         return Backend("file", path=Path(os.path.expanduser(raw)).absolute())
     if lowered.startswith(("redis://", "rediss://")):
-        shown = _mask_url(spec)
+        shown = mask_url(spec)
         try:
             parts = urlsplit(spec)
             parts.port  # noqa: B018 - validates the port
-        except ValueError as exc:
-            raise ValueError(f"rate-limit backend {shown!r}: invalid redis URL ({exc})") from None
+        except ValueError:
+            raise ValueError(f"rate-limit backend {shown!r}: invalid redis URL (host, port or password)") from None
         if not parts.hostname:
             raise ValueError(f"rate-limit backend {shown!r}: the redis URL has no host")
         db = parts.path.lstrip("/")

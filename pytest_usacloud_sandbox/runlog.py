@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .mask import mask_url
 from .atomicfile import atomic_write
 from . import __version__
 from .records import ScriptRecord
@@ -299,11 +300,6 @@ def clock(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
-def mask_url(spec: str) -> str:
-    """A backend spec with any password in it replaced (redis://:secret@host -> redis://:***@host)."""
-    return _URL_PASSWORD.sub(r"\1***@", spec)
 
 
 def ask_usacloud_version(binary: str | None, timeout: float = 5.0) -> str | None:

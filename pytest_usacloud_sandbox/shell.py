@@ -134,7 +134,8 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
     if record.status == "failed":
         if len(_OUTPUTS) >= _KEPT:
             _OUTPUTS.pop(next(iter(_OUTPUTS)))
-        _OUTPUTS[record.nodeid] = BashOutput(result.exit_code, masker.text(result.stdout), masker.text(result.stderr))
+        seen = broker.seen
+        _OUTPUTS[record.nodeid] = BashOutput(result.exit_code, seen.text(result.stdout), seen.text(result.stderr))
     return record
 
 

@@ -160,3 +160,28 @@ def test_plain_progress_lines_without_a_terminal_respect_the_interval(e2e):
     # default interval 10 s: a 3 s run prints no progress line
     result = e2e.run()
     assert not [line for line in result.stdout.lines if line.startswith("usacloud: ")]
+
+
+def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):
+    pw_json, pw_short, pw_shell, redis_pw = "Sup3rSecretPw", "abc", "hunter2222secret", "QueryPw123"
+    e2e.script(
+        "params.usacloud",
+        f"""usacloud disk edit -y 123456789012 --parameters '{{"Password":"{pw_json}"}}'\n"""
+        f"usacloud disk edit -y 123456789012 --password={pw_short}\n",
+    )
+    e2e.script(
+        "shell.usacloud",
+        f"# pytest.mark.usacloud_shell\nset -x\nPW={pw_shell}\nusacloud disk edit -y 123456789012 --password \"$PW\"\nfalse\n",
+    )
+    report, junit = e2e.tmp / "r.json", e2e.tmp / "j.xml"
+    result = e2e.run("-v", f"--usacloud-report={report}", f"--junitxml={junit}", "--usacloud-error-policy=continue",
+                     f"--usacloud-rate-backend=redis://127.0.0.1:1/0?password={redis_pw}", "--usacloud-dry-run")
+    text = result.stdout.str() + result.stderr.str() + report.read_text() + junit.read_text()
+    for secret in (pw_json, f"--password={pw_short}", redis_pw):
+        assert secret not in text, secret
+    # shell mode runs for real (dry-run checks commands only): run it to see bash's own output masked
+    result = e2e.run(f"--junitxml={junit}", "-k", "shell")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str() + result.stderr.str() + junit.read_text()
+    assert pw_shell not in text
+    assert "PW=***" in text  # bash's xtrace line, masked with the value the call expanded

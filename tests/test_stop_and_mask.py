@@ -45,3 +45,30 @@ def test_masker_from_env_and_flags():
 def test_masker_ignores_tiny_values_and_masks_longest_first():
     masker = Masker.from_sources({"SAKURACLOUD_ACCESS_TOKEN": "ab"}, ["--token", "abcdef", "--secret", "abcdefgh"])
     assert masker.text("ab abcdefgh abcdef") == f"ab {MASK} {MASK}"
+
+
+def test_short_flag_values_parameters_json_and_auth_headers(tmp_path):
+    masker = Masker.from_sources({"HOME": str(tmp_path)}, ["--password=abc", "--parameters", '{"Disk": {"Password": "Sup3r"}}'])
+    text = masker.text("usacloud disk edit --password=abc --edit-disk-password 'p w' --parameters '{\"Password\":\"x\"}'")
+    assert text == "usacloud disk edit --password=*** --edit-disk-password *** --parameters '{\"Password\":\"***\"}'"
+    assert masker.text("output Sup3r here") == "output *** here"
+    assert masker.text("GET /x\nAuthorization: Basic dG9rZW46c2VjcmV0\nok") == "GET /x\nAuthorization: ***\nok"
+    assert masker.text("--key-id 12345 --health-check-basic-auth-password pw") == "--key-id 12345 --health-check-basic-auth-password ***"
+
+
+def test_profile_credentials_are_masked(tmp_path):
+    profile = tmp_path / ".usacloud" / "default"
+    profile.mkdir(parents=True)
+    (profile / "config.json").write_text('{"AccessToken": "prof-token-1", "AccessTokenSecret": "prof-secret-2", "Zone": "is1a"}')
+    masker = Masker.from_sources({"HOME": str(tmp_path)})
+    assert masker.text("token prof-token-1 secret prof-secret-2 zone is1a") == "token *** secret *** zone is1a"
+
+
+def test_redis_urls_are_masked_without_parsing():
+    from pytest_usacloud_sandbox.mask import mask_url
+
+    assert mask_url("redis://:pa/ss#w?rd@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert mask_url("redis://alice:pw@h:1/0") == "redis://alice:***@h:1/0"
+    assert mask_url("redis://slip@h/0") == "redis://***@h/0"
+    assert mask_url("redis://h/0?password=QueryPw123&x=1") == "redis://h/0?password=***&x=1"
+    assert mask_url("redis://h:6379/0") == "redis://h:6379/0"
