@@ -94,7 +94,7 @@ class RunReporter:
             self.seen = True
             self.runlog.script_finished(report.nodeid, _outcome(report, data), data, _text(report))
             self._show_commands(data)
-        elif report.when == "setup" and not report.passed:
+        elif report.when in ("setup", "???") and not report.passed:  # "???": a worker crashed while running it
             self.seen = True
             outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
             self.runlog.script_finished(report.nodeid, outcome, None, _text(report))

@@ -26,7 +26,7 @@ class ErrorPolicy:
         self.run_dir = run_dir
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call" or not report.failed:
+        if report.when not in ("call", "???") or not report.failed:  # "???": xdist's report of a crashed worker
             return
         relayed = self.config.pluginmanager.getplugin("dsession") is not None
         if relayed and "crashed while running" not in report.longreprtext:

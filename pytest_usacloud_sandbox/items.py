@@ -49,11 +49,16 @@ class UsacloudFile(pytest.File):
         except OSError as exc:
             item.input_error = ScriptInputError(0, f"cannot read the script: {exc.strerror or exc}")
             specs = ()
+        marks = []
         for spec in specs:
             try:
-                item.add_marker(_marker(spec, self.config))
+                marks.append(_marker(spec, self.config))
             except (ValueError, TypeError, AttributeError, pytest.fail.Exception) as exc:
                 item.input_error = ScriptInputError(spec.line, f"bad marker {spec.name!r}: {_one_line(exc)}")
+                marks = []  # one bad marker: none apply (an xfail must not hide the error)
+                break
+        for mark in marks:
+            item.add_marker(mark)
         yield item
 
 

@@ -66,6 +66,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_KEY] = s
     if s.scripts and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in s.scripts]  # collect exactly those paths
+    elif s.scripts:
+        config.args += [str(p) for p in s.scripts if str(p) not in config.args]  # and the paths given too
     worker_input = getattr(config, "workerinput", None)
     if worker_input is None:
         _check_controller(config, s)
@@ -75,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _install_sigterm()
     else:
         run_dir = Path(worker_input[RUN_DIR_INPUT])
-    runner.set_registry(run_dir / "children")
+    runner.set_registry(run_dir / "children" / (worker_input or {}).get("workerid", "main"))
     engine = config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
     config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, engine.stop, run_dir), "usacloud-policy")
     if worker_input is None:
@@ -200,6 +202,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput[STATS_OUTPUT] = asdict(engine.stats)
     elif RUN_KEY in config.stash and config.pluginmanager.getplugin("dsession") is None:
         config.stash[RUN_KEY].stats.add(asdict(engine.stats))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem, report, sched) -> None:
+    """A worker died: kill what it had running now, not only at the end of the session."""
+    state = report.node.config.stash.get(RUN_KEY, None) if hasattr(report, "node") else None
+    if state is not None:
+        runner.sweep_registry(state.run_dir / "children" / report.node.gateway.id)
 
 
 @pytest.hookimpl(optionalhook=True)

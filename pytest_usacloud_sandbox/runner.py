@@ -35,7 +35,7 @@ def set_registry(directory: Path) -> None:
 def sweep_registry(directory: Path) -> int:
     """Kill the process groups still recorded in ``directory`` (left by a worker that died). Returns how many."""
     killed = 0
-    for entry in directory.glob("*") if directory.is_dir() else ():
+    for entry in sorted(directory.rglob("*")) if directory.is_dir() else ():
         if entry.name.isdigit():
             try:
                 os.killpg(int(entry.name), signal.SIGKILL)
@@ -110,11 +110,11 @@ def run_command(
     with _live_lock:
         _live[proc.pid] = proc
     marker = _registry[0] / str(proc.pid) if _registry else None
-    if marker is not None:
-        marker.touch()
     tails = {proc.stdout: _Tail(tail_bytes), proc.stderr: _Tail(tail_bytes)}
     timed_out = cancelled = False
     try:
+        if marker is not None:
+            marker.touch()
         timed_out, cancelled = _pump(proc, tails, t0, timeout, should_stop)
     finally:
         release(proc, tails, marker)

@@ -117,7 +117,7 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
         LINE_ENV: "0",
     })
     broker = Broker(engine, masker, pins, env[SOCKET_ENV], lambda line: _text_at(parsed, line),
-                    engine.run_dir / "children").start()
+                    engine.run_dir / "children" / engine.worker).start()
     record.start = time.time()
     result = None
     try:

@@ -146,26 +146,37 @@ def test_interrupt_leaves_no_process_behind(e2e, sig, workers):
 
 
 def test_a_dead_worker_leaves_no_process_behind(e2e):
-    """A worker killed outright cannot clean up: the controller sweeps its children's process groups."""
+    """A worker killed outright cannot clean up: the controller sweeps its children's process groups
+    when xdist reports the crash (and again at the end of the session)."""
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
-    long_scripts(e2e, ["a_long"])
+    e2e.rules([{"match": "region list", "sleep": LONG}, {"match": "disk-plan list", "sleep": 12}])
+    e2e.script("a_long.usacloud", "usacloud region list\n")
+    e2e.script("b_other.usacloud", "usacloud disk-plan list --zone tk1v\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}", f"--usacloud-bin={STANDIN_BIN}",
-         "--usacloud-rate=unlimited", "-p", "no:cacheprovider", "-n", "1"],
+         "--usacloud-rate=unlimited", "-p", "no:cacheprovider", "-n", "2", "--usacloud-error-policy=continue", "-rA"],
         cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        running = [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
-        if running:
+        started = {e["argv"][0]: e for e in e2e.events() if e.get("event") == "start"}
+        if {"region", "disk-plan"} <= set(started):
             break
         time.sleep(0.1)
     else:
         proc.kill()
-        pytest.fail("the long command never started")
-    os.kill(running[0]["ppid"], signal.SIGKILL)  # the xdist worker that launched it
+        pytest.fail("the commands never started")
+    time.sleep(0.3)
+    victim = started["region"]
+    os.kill(victim["ppid"], signal.SIGKILL)  # the xdist worker that launched it
+    orphans = [victim["pid"]] + [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn" and e["pid"] == victim["pid"]]
+    deadline = time.monotonic() + 8
+    while pids_alive(orphans) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pids_alive(orphans) == [], "the dead worker's usacloud outlived the crash report"
+    assert proc.poll() is None, "the session should still be running the other script"
     out = proc.communicate(timeout=120)[0].decode()
     assert "crashed while running" in out, out
-    pids = stand_in_pids(e2e) + [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn"]
+    assert "scripts: 1 passed, 1 failed" in out, out
     time.sleep(0.5)
-    assert pids_alive(pids) == [], out
+    assert pids_alive(stand_in_pids(e2e) + [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn"]) == []
