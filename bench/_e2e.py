@@ -15,9 +15,11 @@ Not part of the test suite: nothing here is collected by pytest (bench/ is outsi
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
+import shlex
 import shutil
 import signal
 import socket
@@ -31,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from ratecheck import worst_window  # noqa: E402  (tests/ratecheck.py: the suite's own window check)
-from standin_tools import STANDIN_BIN, STANDIN_CMD, pids_alive, read_events, standin_env  # noqa: E402
+from ratecheck import worst_window
+from standin_tools import STANDIN_BIN, STANDIN_CMD, pids_alive, read_events, standin_env
 
 INNER_PLUGINS = ["-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin"]
 
@@ -73,7 +75,7 @@ def standin_binary(tmp: Path, slow: bool = False) -> str:
     if slow or STANDIN_CMD[-1] == str(STANDIN_BIN):
         return str(STANDIN_BIN)
     wrapper = Path(tmp) / "usacloud"
-    wrapper.write_text('#!/bin/sh\nexec %s -S %s "$@"\n' % (STANDIN_CMD[0], STANDIN_CMD[2]))
+    wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(STANDIN_CMD[0])} -S {shlex.quote(STANDIN_CMD[2])} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
 
@@ -139,7 +141,7 @@ def window_check(times: list[float], rate: float, burst: int) -> dict:
     excess, count, span = worst_window(times, rate, burst, jitter=0.0)
     spread = times[-1] - times[0] if len(times) > 1 else 0.0
     achieved = (len(times) - 1) / spread if spread > 0 else float("inf")
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     return {
         "n": len(times), "excess": excess, "count": count, "span": span, "bound": burst + rate * span,
         # token_at has millisecond resolution (the file store's clock), so grants exactly k/R apart
@@ -302,7 +304,26 @@ class PrivateRedis:
 
 
 __all__ = [
-    "INNER_PLUGINS", "PrivateRedis", "STANDIN_BIN", "attempts", "bench_env", "children_of", "cmdline",
-    "describe_window", "finish", "load_now", "load_report", "machine_info", "median", "mem_kb", "pct",
-    "pids_alive", "pytest_argv", "read_events", "standin_binary", "start_pytest", "tail", "window_check",
+    "INNER_PLUGINS",
+    "STANDIN_BIN",
+    "PrivateRedis",
+    "attempts",
+    "bench_env",
+    "children_of",
+    "cmdline",
+    "describe_window",
+    "finish",
+    "load_now",
+    "load_report",
+    "machine_info",
+    "median",
+    "mem_kb",
+    "pct",
+    "pids_alive",
+    "pytest_argv",
+    "read_events",
+    "standin_binary",
+    "start_pytest",
+    "tail",
+    "window_check",
 ]

@@ -29,11 +29,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _e2e import (  # noqa: E402
-    bench_env, finish, load_now, machine_info, median, pct, pids_alive, pytest_argv, standin_binary,
-    start_pytest, tail,
+from _e2e import (
+    bench_env,
+    finish,
+    load_now,
+    machine_info,
+    median,
+    pct,
+    pids_alive,
+    pytest_argv,
+    standin_binary,
+    start_pytest,
+    tail,
 )
-from standin_tools import framed, write_rules  # noqa: E402
+from standin_tools import framed, write_rules
 
 POLL = 0.005
 LONG = 300

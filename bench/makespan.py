@@ -29,9 +29,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _e2e import (  # noqa: E402
-    attempts, bench_env, finish, load_now, load_report, machine_info, median, pytest_argv, standin_binary,
-    start_pytest, tail,
+from _e2e import (
+    attempts,
+    bench_env,
+    finish,
+    load_now,
+    load_report,
+    machine_info,
+    median,
+    pytest_argv,
+    standin_binary,
+    start_pytest,
+    tail,
 )
 
 COMMANDS = [

@@ -11,6 +11,7 @@ controller's wind-down: last script report -> session finish -> terminal summary
 -> pytest.main returns.
 
     python bench/report_retention.py [--scripts 600]
+    python bench/report_retention.py --workers 0   # no xdist: also what each item keeps (as on a worker)
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _e2e import bench_env, machine_info, standin_binary  # noqa: E402
-
-import pytest  # noqa: E402
+import pytest
+from _e2e import bench_env, machine_info, standin_binary
 
 
 def deep_size(obj, seen: set | None = None) -> int:
@@ -84,6 +84,10 @@ class Probe:
             if r.when == "call":
                 sizes["report.usacloud"] += deep_size(getattr(r, "usacloud", None))
         kept = {k or "(setup/teardown)": len(v) for k, v in tr.stats.items()}
+        records = [item.record for item in session.items if getattr(item, "record", None) is not None]
+        if records:  # a lone process (--workers 0): the items are here, as they are on each xdist worker
+            self.lines.append(f"UsacloudItem.record still held by {len(records)} items after they ran: "
+                              f"{sum(deep_size(r) for r in records) / len(records) / 1024:.2f} kB/script (deep)")
         self.lines.append(f"terminalreporter.stats holds: {kept}")
         total = sizes["setup"] + sizes["call"] + sizes["teardown"]
         self.lines.append(
@@ -113,14 +117,18 @@ def main() -> None:
     env = bench_env(tmp, STANDIN_STATE=None, STANDIN_LOG=None)
     os.environ.clear()
     os.environ.update(env)
+    tempfile.tempdir = env["TMPDIR"]  # the plugin's run directory goes there, not to /tmp
     probe = Probe()
     tracemalloc.start()
-    code = pytest.main(["-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", f"--usacloud-scripts={scripts}",
-                        f"--usacloud-bin={standin_binary(tmp)}", "-p", "no:cacheprovider", f"--rootdir={scripts}",
-                        "-q", "-n", str(args.workers), "--usacloud-rate=unlimited", "--usacloud-progress=off"],
-                       plugins=[probe])
-    ended = time.time() - probe.measuring
-    print(f"\n{args.scripts} scripts, -n {args.workers}, exit {int(code)}")
+    try:
+        code = pytest.main(["-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", f"--usacloud-scripts={scripts}",
+                            f"--usacloud-bin={standin_binary(tmp)}", "-p", "no:cacheprovider", f"--rootdir={scripts}",
+                            "-q", "-n", str(args.workers), "--usacloud-rate=unlimited", "--usacloud-progress=off"],
+                           plugins=[probe])
+    except Exception as exc:  # noqa: BLE001 - a crash in the plugin's own teardown: still show what was measured
+        code = f"crashed after the run: {type(exc).__name__}: {exc}"
+    ended = time.time() - getattr(probe, "measuring", 0.0)
+    print(f"\n{args.scripts} scripts, -n {args.workers}, exit {code}")
     for line in probe.lines:
         print(line)
     steps = sorted(probe.times.items(), key=lambda kv: kv[1]) + [("pytest.main returned", ended)]

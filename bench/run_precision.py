@@ -32,10 +32,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _e2e import (  # noqa: E402
-    PrivateRedis, attempts, bench_env, describe_window, finish, load_now, load_report, lost_time, machine_info, median,
+from _e2e import (
+    PrivateRedis,
+    attempts,
+    bench_env,
+    describe_window,
+    finish,
+    load_now,
+    load_report,
+    lost_time,
+    machine_info,
+    median,
     pct,
-    pytest_argv, read_events, standin_binary, start_pytest, tail, window_check,
+    pytest_argv,
+    read_events,
+    standin_binary,
+    start_pytest,
+    tail,
+    window_check,
 )
 
 
@@ -157,8 +171,8 @@ def main() -> None:
     print(f"{'run':<48} {'grant viol.':>11} {'grant excess':>12} {'start viol.':>11} {'start excess':>12} "
           f"{'rate/R':>7} {'launch p50':>10} {'launch max':>10} {'starved':>8} {'late':>6}")
     for r in results:
-        print(f"{r['label']:<48} {str(r['grant']['violation']):>11} {r['grant']['excess']:>+12.3f} "
-              f"{str(r['start']['violation']):>11} {r['start']['excess']:>+12.3f} {r['grant']['ratio']:>7.4f} "
+        print(f"{r['label']:<48} {r['grant']['violation']!s:>11} {r['grant']['excess']:>+12.3f} "
+              f"{r['start']['violation']!s:>11} {r['start']['excess']:>+12.3f} {r['grant']['ratio']:>7.4f} "
               f"{r['launch_p50'] * 1000:>8.2f}ms {r['launch_max'] * 1000:>8.2f}ms "
               f"{r['lost']['starved']:>7.2f}s {r['lost']['late']:>5.2f}s")
     print(f"targets: zero violations on token_at, rate/R >= 0.98   (temp dir {tmp})")

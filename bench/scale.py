@@ -28,6 +28,7 @@ The stand-in's Python start-up dominates: ~45 ms of CPU a command with the fast 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import threading
@@ -36,11 +37,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _e2e import (  # noqa: E402
-    bench_env, children_of, cmdline, finish, load_now, machine_info, mem_kb, median, pytest_argv, read_events,
-    standin_binary, start_pytest, tail,
+from _e2e import (
+    bench_env,
+    children_of,
+    cmdline,
+    finish,
+    load_now,
+    machine_info,
+    median,
+    mem_kb,
+    pytest_argv,
+    read_events,
+    standin_binary,
+    start_pytest,
+    tail,
 )
-
 
 PROGRESS_LINE = re.compile(rb"^[.sFEx]+ *(\[ *\d+%\])?$")  # "....... [ 42%]"
 PROGRESS_PARTIAL = re.compile(rb"^[.sFEx]+$")

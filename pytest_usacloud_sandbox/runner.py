@@ -36,6 +36,8 @@ def sweep_registry(directory: Path) -> int:
     """Kill the process groups still recorded in ``directory`` (left by a worker that died). Returns how many."""
     killed = 0
     for entry in sorted(directory.rglob("*")) if directory.is_dir() else ():
+        if entry.is_dir():
+            continue
         if entry.name.isdigit():
             try:
                 os.killpg(int(entry.name), signal.SIGKILL)

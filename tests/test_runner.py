@@ -100,7 +100,7 @@ def test_grandchild_holding_the_pipe_does_not_hang(tmp_path):
 
 
 def test_registry_files_and_sweep(tmp_path):
-    registry = tmp_path / "children"
+    registry = tmp_path / "children" / "gw0"  # one directory per worker, swept from the top
     runner.set_registry(registry)
     try:
         res = runner.run_command([PY, "-c", "print(1)"], ENV, 30)
@@ -111,7 +111,7 @@ def test_registry_files_and_sweep(tmp_path):
 
         orphan = subprocess.Popen(["sleep", "300"], start_new_session=True)
         (registry / str(orphan.pid)).touch()
-        assert runner.sweep_registry(registry) == 1
+        assert runner.sweep_registry(tmp_path / "children") == 1
         orphan.wait(5)
         assert orphan.returncode == -9
     finally:
