@@ -94,6 +94,8 @@ class RunReporter:
             self.seen = True
             self.runlog.script_finished(report.nodeid, _outcome(report, data), data, _text(report))
             self._show_commands(data)
+            if data is not None:
+                report.usacloud = None  # recorded (and in the JSONL file): pytest keeps every report
         elif report.when in ("setup", "???") and not report.passed:  # "???": a worker crashed while running it
             self.seen = True
             outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome

@@ -65,6 +65,13 @@ class UsacloudFile(pytest.File):
 class UsacloudItem(pytest.Item):
     input_error: ScriptInputError | None = None
     record: rec.ScriptRecord | None = None
+    failing_line: int | None = None  # kept once the record has gone into the report
+
+    def release_record(self) -> None:
+        """The record now travels in the report: keep only what reportinfo needs (10,000 scripts add up)."""
+        if self.record is not None:
+            self.failing_line = self.record.line
+            self.record = None
 
     def runtest(self) -> None:
         engine = self.config.stash[ENGINE_KEY]
@@ -116,7 +123,7 @@ class UsacloudItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
-        line = self.record.line if self.record is not None and self.record.line else None
+        line = self.record.line if self.record is not None else self.failing_line
         if line is None and self.input_error is not None and self.input_error.line:
             line = self.input_error.line
         return self.path, (line - 1) if line else 0, f"usacloud script: {self.path.name}"

@@ -188,6 +188,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     report = result.get_result()
     if isinstance(item, UsacloudItem) and item.record is not None and report.when == "call":
         report.usacloud = item.record.to_dict()
+        item.release_record()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
