@@ -134,7 +134,8 @@ class TokenLimiter:
             if should_stop is not None and should_stop():
                 raise Cancelled(f"stopped while waiting for a rate-limit token (after {waited:.2f}s)")
             with self._lock:
-                item = RateItem("usacloud", bucket.now(), 1)
+                stamp = int(time.time() * 1000) if getattr(self.store, "stamps_ignored", False) else bucket.now()
+                item = RateItem("usacloud", stamp, 1)
                 attempts += 1
                 if bucket.put(item):
                     granted = getattr(self.store, "admitted_at", None) or time.time()

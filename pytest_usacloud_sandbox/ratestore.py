@@ -329,6 +329,9 @@ class RetryingRedisStateStore(StateStore):
     """
 
     admitted_at: float | None = None  # seconds, server time, of the last admission
+    #: The Lua script decides at the server's TIME and ignores the caller's stamp: stamping an item
+    #: through RedisClock would cost a round trip per attempt for nothing.
+    stamps_ignored = True
 
     is_async = False
 
