@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _limiter import backend_specs, header
 from pytest_usacloud_sandbox.ratelimit import TokenLimiter, open_store, parse_backend
 
 RATE, BURST = 1e6, 1_000_000
@@ -76,13 +75,8 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=8)
     parser.add_argument("--per-proc", type=int, default=300)
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    specs = [f"file:{Path(tempfile.mkdtemp(prefix='limiter-bench-')) / 'state.json'}"]
-    if os.environ.get("USACLOUD_TEST_REDIS_URL"):
-        specs.append(os.environ["USACLOUD_TEST_REDIS_URL"])
-    else:
-        print("(redis skipped: set USACLOUD_TEST_REDIS_URL to include it)")
-    for spec in specs:
+    header()
+    for spec in backend_specs():
         run(spec, 1, args.per_proc)
         run(spec, args.procs, args.per_proc)
 

@@ -18,44 +18,21 @@ from __future__ import annotations
 import argparse
 import math
 import multiprocessing as mp
-import os
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pyrate_limiter import StateStore
 
+from _limiter import RecordingStore, backend_specs, header
 from pytest_usacloud_sandbox.ratelimit import TokenLimiter, open_store, parse_backend
-
-
-class Recording(StateStore):
-    def __init__(self, inner: StateStore) -> None:
-        self.inner, self.default_clock, self.admitted = inner, inner.default_clock, []
-
-    def check(self, algorithm, rates, now, weight):
-        before = time.time()
-        decision = self.inner.check(algorithm, rates, now, weight)
-        if decision.allowed:
-            self.admitted.append((before, time.time()))
-        return decision
-
-    def read(self, algorithm, rates):
-        return self.inner.read(algorithm, rates)
-
-    def reset(self):
-        return self.inner.reset()
-
-    def close(self):
-        self.inner.close()
 
 
 def worker(spec, token, rate, burst, count, go, out) -> None:
     env = {"SAKURACLOUD_ACCESS_TOKEN": token}
-    store = Recording(open_store(parse_backend(spec, env), env))
+    store = RecordingStore(open_store(parse_backend(spec, env), env))
     limiter = TokenLimiter(rate, burst, store)
     go.wait()
     returned = []
@@ -119,13 +96,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--burst", type=int, default=1)
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    specs = [f"file:{Path(tempfile.mkdtemp(prefix='limiter-bench-')) / 'state.json'}"]
-    if os.environ.get("USACLOUD_TEST_REDIS_URL"):
-        specs.append(os.environ["USACLOUD_TEST_REDIS_URL"])
-    else:
-        print("(redis skipped: set USACLOUD_TEST_REDIS_URL to include it)")
-    for spec in specs:
+    header()
+    for spec in backend_specs():
         run(spec, args.procs, args.total, args.rate, args.burst)
 
 

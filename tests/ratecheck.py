@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+from pyrate_limiter import StateStore
 
 JITTER = 0.020  # seconds of scheduling jitter allowed (the issue's figure), for token grants
 #: Launching a process on a loaded 2-core machine adds its own delay between the token and the
@@ -56,3 +59,33 @@ def assert_run_held(report_path: Path, standin_starts: list[float], rate: float,
     assert len(standin_starts) == len(attempt_times(report_path))
     span = max(standin_starts) - min(standin_starts)
     assert span >= (len(standin_starts) - burst) / rate - LAUNCH_JITTER
+
+
+class RecordingStore(StateStore):
+    """Delegates to a real store and notes (before, after) around every admitting check().
+
+    The admission (the store's atomic step) happened inside that interval, so a
+    window count built from these intervals cannot be inflated by a process
+    being descheduled after it was admitted.
+    """
+
+    def __init__(self, inner: StateStore) -> None:
+        self.inner = inner
+        self.default_clock = inner.default_clock
+        self.admitted: list[tuple[float, float]] = []
+
+    def check(self, algorithm, rates, now, weight):
+        before = time.time()
+        decision = self.inner.check(algorithm, rates, now, weight)
+        if decision.allowed:
+            self.admitted.append((before, time.time()))
+        return decision
+
+    def read(self, algorithm, rates):
+        return self.inner.read(algorithm, rates)
+
+    def reset(self):
+        return self.inner.reset()
+
+    def close(self):
+        self.inner.close()

@@ -23,8 +23,9 @@ from pathlib import Path
 import filelock
 import pytest
 import redis_tools
+from ratecheck import RecordingStore
 from redis_tools import private_redis
-from pyrate_limiter import AbstractClock, InMemoryStateStore, StateStore
+from pyrate_limiter import AbstractClock, InMemoryStateStore
 
 from pytest_usacloud_sandbox.ratelimit import (
     AcquireResult,
@@ -235,36 +236,6 @@ def test_should_stop_cancels_a_real_wait_promptly(tmp_path):
 
 
 # -- the bound across processes ------------------------------------------------------------
-
-
-class RecordingStore(StateStore):
-    """Delegates to a real store and notes (before, after) around every admitting check().
-
-    The admission (the store's atomic step) happened inside that interval, so a
-    window count built from these intervals cannot be inflated by a process
-    being descheduled after it was admitted.
-    """
-
-    def __init__(self, inner: StateStore) -> None:
-        self.inner = inner
-        self.default_clock = inner.default_clock
-        self.admitted: list[tuple[float, float]] = []
-
-    def check(self, algorithm, rates, now, weight):
-        before = time.time()
-        decision = self.inner.check(algorithm, rates, now, weight)
-        if decision.allowed:
-            self.admitted.append((before, time.time()))
-        return decision
-
-    def read(self, algorithm, rates):
-        return self.inner.read(algorithm, rates)
-
-    def reset(self):
-        return self.inner.reset()
-
-    def close(self):
-        self.inner.close()
 
 
 def worst_window_intervals(intervals, rate: float, burst: int, jitter: float = JITTER) -> tuple[float, int, float]:
