@@ -86,9 +86,10 @@ def test_run_tee_stops_when_the_broker_goes_away(tmp_path, when):
     started = time.monotonic()
     result = shim.run_tee({"argv": ["sh", "-c", f"echo $$ > {pidfile}; sleep 30"], "timeout": 60}, shim.Channel(a))
     assert result["cancelled"] and time.monotonic() - started < 10
-    if pidfile.exists():
-        assert pids_alive([int(pidfile.read_text())]) == []
-    assert when == "before" or pidfile.exists()
+    written = pidfile.read_text().strip() if pidfile.exists() else ""  # sh may be killed mid-echo
+    if written:
+        assert pids_alive([int(written)]) == []
+    assert when == "before" or written
 
 
 def test_the_shim_refuses_without_a_broker(tmp_path):
