@@ -41,6 +41,22 @@ def assert_rate_held(starts: list[float], rate: float, burst: int, jitter: float
     assert total >= (len(starts) - burst) / rate - jitter, f"{len(starts)} starts in {total:.3f}s at {rate}/s"
 
 
+def run_held_to_rate(e2e, calls: int, rate: float, workers: int, *args: str):
+    """Run the scripts at ``rate`` (burst 1) with a report; check the bound and the run's length.
+
+    Returns (result, report path) for the caller's own further checks.
+    """
+    report = e2e.tmp / "report.json"
+    started = time.monotonic()
+    result = e2e.run(f"--usacloud-report={report}", "--usacloud-burst=1", *args, workers=workers, rate=str(rate))
+    elapsed = time.monotonic() - started
+    assert len(attempt_times(report)) == calls and len(e2e.calls()) == calls
+    # every window of tokens: <= burst + R x (T + 20 ms); of launches: + LAUNCH_JITTER
+    assert_run_held(report, [c["start"] for c in e2e.calls()], rate, 1)
+    assert elapsed >= (calls - 1) / rate
+    return result, report
+
+
 def attempt_times(report_path: Path, key: str = "token_at") -> list[float]:
     """Per attempt, from the plugin's JSON report: "token_at" (the bucket admitted it) or "start" (launch)."""
     doc = json.loads(Path(report_path).read_text())
