@@ -57,10 +57,7 @@ def machine_info() -> str:
     except (OSError, IndexError):
         mem_text = "mem ?"
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"nproc {os.cpu_count()} | {cpu} | {mem_text} | python {platform.python_version()} | "
-        f"load average {load}"
-    )
+    return f"nproc {os.cpu_count()} | {cpu} | {mem_text} | python {platform.python_version()} | load average {load}"
 
 
 def load_now() -> str:
@@ -94,8 +91,18 @@ def bench_env(tmp: Path, **overrides) -> dict:
 
 
 def pytest_argv(scripts_dir: Path, usacloud_bin: str, *args: str, workers: int = 0) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={scripts_dir}",
-            f"--usacloud-bin={usacloud_bin}", "-p", "no:cacheprovider", f"--rootdir={scripts_dir}", "-q"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *INNER_PLUGINS,
+        f"--usacloud-scripts={scripts_dir}",
+        f"--usacloud-bin={usacloud_bin}",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={scripts_dir}",
+        "-q",
+    ]
     if workers:
         argv += ["-n", str(workers)]
     return argv + list(args)
@@ -143,12 +150,19 @@ def window_check(times: list[float], rate: float, burst: int) -> dict:
     achieved = (len(times) - 1) / spread if spread > 0 else float("inf")
     gaps = [b - a for a, b in itertools.pairwise(times)]
     return {
-        "n": len(times), "excess": excess, "count": count, "span": span, "bound": burst + rate * span,
+        "n": len(times),
+        "excess": excess,
+        "count": count,
+        "span": span,
+        "bound": burst + rate * span,
         # token_at has millisecond resolution (the file store's clock), so grants exactly k/R apart
         # land on the bound, and epoch floats (~2.4e-7 s apart near 1.7e9) round either way:
         # 1e-3 token (50 us at 20/s; a real violation is at least 1 ms) absorbs that.
-        "violation": excess > 1e-3, "achieved": achieved, "ratio": achieved / rate,
-        "min_gap": min(gaps) if gaps else None, "jitter_needed": max(0.0, excess) / rate,
+        "violation": excess > 1e-3,
+        "achieved": achieved,
+        "ratio": achieved / rate,
+        "min_gap": min(gaps) if gaps else None,
+        "jitter_needed": max(0.0, excess) / rate,
     }
 
 
@@ -199,9 +213,14 @@ def lost_time(doc_list: list[dict], rate: float) -> dict:
         late += extra - s
         late_gaps.append(extra - s)
     span = entries[-1][0] - entries[0][0] if len(entries) > 1 else 0.0
-    return {"span": span, "ideal": (len(entries) - 1) * interval, "starved": starved, "late": late,
-            "late_per_grant_ms": late / max(1, len(entries) - 1) * 1000,
-            "late_p99_ms": pct(late_gaps, 99) * 1000 if late_gaps else 0.0}
+    return {
+        "span": span,
+        "ideal": (len(entries) - 1) * interval,
+        "starved": starved,
+        "late": late,
+        "late_per_grant_ms": late / max(1, len(entries) - 1) * 1000,
+        "late_p99_ms": pct(late_gaps, 99) * 1000 if late_gaps else 0.0,
+    }
 
 
 def pct(values: list[float], p: float) -> float:
@@ -232,7 +251,7 @@ def children_of(pid: int) -> list[int]:
                 stat = fh.read()
         except OSError:
             continue
-        rest = stat[stat.rindex(b")") + 2:].split()
+        rest = stat[stat.rindex(b")") + 2 :].split()
         if int(rest[1]) == pid:
             found.append(int(entry))
     return found
@@ -282,9 +301,21 @@ class PrivateRedis:
             raise RuntimeError("no USACLOUD_TEST_REDIS_URL and no redis-server on PATH")
         port = _free_port()
         self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-             "--dir", str(directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.url, self.origin = f"redis://127.0.0.1:{port}/0", f"private redis-server pid {self.proc.pid}"
         deadline = time.monotonic() + 10

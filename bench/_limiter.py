@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from ratecheck import RecordingStore  # noqa: E402  (the test suite's recording store, shared)
+from ratecheck import RecordingStore
 
 __all__ = ["RecordingStore", "backend_specs", "header"]
 

@@ -81,14 +81,28 @@ def one_run(tmp: Path, k: int, args) -> dict:
     (scripts / "a_fail.usacloud").write_text("usacloud zone list\nusacloud server read nope\n")
     for i in range(args.long):
         (scripts / f"long{i}.usacloud").write_text("usacloud zone list\nusacloud region list\nusacloud zone list\n")
-    rules = write_rules(run_dir / "rules.json", [
-        {"match": "server read", "exit": 1, "stderr": framed('target resource not found: query=["nope"]'),
-         "sleep": args.fail_after},
-        {"match": "region list", "sleep": LONG},
-    ])
+    rules = write_rules(
+        run_dir / "rules.json",
+        [
+            {
+                "match": "server read",
+                "exit": 1,
+                "stderr": framed('target resource not found: query=["nope"]'),
+                "sleep": args.fail_after,
+            },
+            {"match": "region list", "sleep": LONG},
+        ],
+    )
     env = bench_env(run_dir, STANDIN_STATE=None, STANDIN_RULES=rules)
-    argv = pytest_argv(scripts, standin_binary(run_dir, args.slow_standin), "--usacloud-rate=unlimited",
-                       "--usacloud-error-policy=stop", "--usacloud-progress=off", "-rs", workers=args.workers)
+    argv = pytest_argv(
+        scripts,
+        standin_binary(run_dir, args.slow_standin),
+        "--usacloud-rate=unlimited",
+        "--usacloud-error-policy=stop",
+        "--usacloud-progress=off",
+        "-rs",
+        workers=args.workers,
+    )
     follower = LogFollower(run_dir / "usacloud.jsonl")
     tmpdir = run_dir / "tmp"  # the plugin's run directory (pytest-usacloud-*) is made here
     load_before = load_now()
@@ -138,11 +152,20 @@ def one_run(tmp: Path, k: int, args) -> dict:
     code = finish(proc, 60)
     victims = [p for p, s in long_start.items() if fail_end is not None and s <= fail_end]
     late = [p for p, s in long_start.items() if fail_end is not None and s > fail_end]
-    r = {"k": k, "code": code, "victims": len(victims), "late_starts": len(late), "max_gap": max_gap,
-         "load": f"{load_before} -> {load_now()}", "fail_end": fail_end}
+    r = {
+        "k": k,
+        "code": code,
+        "victims": len(victims),
+        "late_starts": len(late),
+        "max_gap": max_gap,
+        "load": f"{load_before} -> {load_now()}",
+        "fail_end": fail_end,
+    }
     if fail_end is None or not victims:
-        print(f"run {k:2d}: no measurement (failing call end {fail_end}, {len(victims)} long commands running);"
-              f" exit {code}\n{tail(run_dir / 'pytest.out', 8)}")
+        print(
+            f"run {k:2d}: no measurement (failing call end {fail_end}, {len(victims)} long commands running);"
+            f" exit {code}\n{tail(run_dir / 'pytest.out', 8)}"
+        )
         return r
     last_death = max(death.get(p, float("inf")) for p in victims)
     r.update(
@@ -154,10 +177,12 @@ def one_run(tmp: Path, k: int, args) -> dict:
         exit_after=(exited_at - fail_end) if exited_at is not None else float("nan"),
         startup=min(long_start.values()) - t0,
     )
-    print(f"run {k:2d}: cancel latency {r['latency'] * 1000:7.1f} ms (first death {r['first_death'] * 1000:6.1f} ms) = "
-          f"failure -> stop signal {r['trigger'] * 1000:6.1f} ms + stop signal -> last death {r['kill'] * 1000:6.1f} ms; "
-          f"{len(victims)} running, {len(late)} started after the failure; pytest exited {r['exit_after']:.2f}s after "
-          f"the failure (exit {code}); poll gap max {max_gap * 1000:.0f} ms; load {r['load']}")
+    print(
+        f"run {k:2d}: cancel latency {r['latency'] * 1000:7.1f} ms (first death {r['first_death'] * 1000:6.1f} ms) = "
+        f"failure -> stop signal {r['trigger'] * 1000:6.1f} ms + stop signal -> last death {r['kill'] * 1000:6.1f} ms; "
+        f"{len(victims)} running, {len(late)} started after the failure; pytest exited {r['exit_after']:.2f}s after "
+        f"the failure (exit {code}); poll gap max {max_gap * 1000:.0f} ms; load {r['load']}"
+    )
     sys.stdout.flush()
     return r
 
@@ -172,8 +197,10 @@ def main() -> None:
     parser.add_argument("--slow-standin", action="store_true", help="run tests/standin/usacloud via its shebang")
     args = parser.parse_args()
     print(machine_info())
-    print(f"-n {args.workers}, {args.long} long scripts (300 s command), 1 failing after {args.fail_after:g}s, "
-          f"--usacloud-error-policy=stop, {'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in")
+    print(
+        f"-n {args.workers}, {args.long} long scripts (300 s command), 1 failing after {args.fail_after:g}s, "
+        f"--usacloud-error-policy=stop, {'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench-cancel-"))
     results = [one_run(tmp, k, args) for k in range(args.runs)]
     ok = [r for r in results if "latency" in r]
@@ -182,17 +209,27 @@ def main() -> None:
         return
     lat = [r["latency"] for r in ok]
     print()
-    print(f"{len(ok)} runs measured of {len(results)}; long commands running at the failure: "
-          f"min {min(r['victims'] for r in ok)} of {args.long}; started after the failure: "
-          f"{sum(r['late_starts'] for r in results)} in all runs")
-    for key, label in (("latency", "cancel latency (failure -> last death)"), ("trigger", "failure -> stop signal"),
-                       ("kill", "stop signal -> last death"), ("first_death", "failure -> first death"),
-                       ("exit_after", "failure -> pytest exit")):
+    print(
+        f"{len(ok)} runs measured of {len(results)}; long commands running at the failure: "
+        f"min {min(r['victims'] for r in ok)} of {args.long}; started after the failure: "
+        f"{sum(r['late_starts'] for r in results)} in all runs"
+    )
+    for key, label in (
+        ("latency", "cancel latency (failure -> last death)"),
+        ("trigger", "failure -> stop signal"),
+        ("kill", "stop signal -> last death"),
+        ("first_death", "failure -> first death"),
+        ("exit_after", "failure -> pytest exit"),
+    ):
         vals = [r[key] for r in ok if r[key] == r[key]]
-        print(f"  {label:<40} p50 {median(vals) * 1000:8.1f} ms   p90 {pct(vals, 90) * 1000:8.1f} ms   "
-              f"max {max(vals) * 1000:8.1f} ms")
-    print(f"targets: p50 < 500 ms, max < 1000 ms -> {'met' if median(lat) < 0.5 and max(lat) < 1.0 else 'MISSED'}"
-          f"   (bench poll gap max {max(r['max_gap'] for r in results) * 1000:.0f} ms; temp dir {tmp})")
+        print(
+            f"  {label:<40} p50 {median(vals) * 1000:8.1f} ms   p90 {pct(vals, 90) * 1000:8.1f} ms   "
+            f"max {max(vals) * 1000:8.1f} ms"
+        )
+    print(
+        f"targets: p50 < 500 ms, max < 1000 ms -> {'met' if median(lat) < 0.5 and max(lat) < 1.0 else 'MISSED'}"
+        f"   (bench poll gap max {max(r['max_gap'] for r in results) * 1000:.0f} ms; temp dir {tmp})"
+    )
 
 
 if __name__ == "__main__":

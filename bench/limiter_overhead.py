@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _limiter import backend_specs, header
-from pytest_usacloud_sandbox.ratelimit import TokenLimiter, open_store, parse_backend
+
+from pytest_usacloud_sandbox.limit.bucket import TokenLimiter, open_store, parse_backend
 
 RATE, BURST = 1e6, 1_000_000
 

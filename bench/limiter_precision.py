@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from _limiter import RecordingStore, backend_specs, header
-from pytest_usacloud_sandbox.ratelimit import TokenLimiter, open_store, parse_backend
+
+from pytest_usacloud_sandbox.limit.bucket import TokenLimiter, open_store, parse_backend
 
 
 def worker(spec, token, rate, burst, count, go, out) -> None:
@@ -86,7 +87,9 @@ def run(spec: str, procs: int, total: int, rate: float, burst: int) -> None:
     print(f"{parse_backend(spec, {}).masked()}: {procs} procs, {total} acquisitions, R={rate:g}/s, burst={burst}")
     report("proven      ", min_spans(intervals), rate, burst)
     report("after-return", min_spans([(t, t) for t in returned]), rate, burst)
-    print(f"  achieved rate {achieved:.3f}/s = {achieved / rate:.4f} x R   (widest admission interval {widest * 1000:.1f} ms)")
+    print(
+        f"  achieved rate {achieved:.3f}/s = {achieved / rate:.4f} x R   (widest admission interval {widest * 1000:.1f} ms)"
+    )
 
 
 def main() -> None:

@@ -80,13 +80,24 @@ def one_run(tmp: Path, k: int, args) -> dict:
     scripts = run_dir / "scripts"
     sizes = make_scripts(scripts, args.scripts, args.min_commands, args.max_commands, args.seed + k)
     report = run_dir / "report.json"
-    env = bench_env(run_dir, STANDIN_STATE=None, STANDIN_LATENCY=args.latency_min,
-                    STANDIN_LATENCY_JITTER=args.latency_max - args.latency_min,
-                    SAKURACLOUD_ACCESS_TOKEN=f"bench-{uuid.uuid4()}")
-    argv = pytest_argv(scripts, standin_binary(run_dir, args.slow_standin), f"--usacloud-rate={args.rate:g}",
-                       f"--usacloud-burst={args.burst}", f"--usacloud-rate-backend=file:{run_dir / 'bucket.json'}",
-                       f"--usacloud-report={report}", "--usacloud-progress=off", *(["--dist", args.dist] if args.dist else []),
-                       workers=args.workers)
+    env = bench_env(
+        run_dir,
+        STANDIN_STATE=None,
+        STANDIN_LATENCY=args.latency_min,
+        STANDIN_LATENCY_JITTER=args.latency_max - args.latency_min,
+        SAKURACLOUD_ACCESS_TOKEN=f"bench-{uuid.uuid4()}",
+    )
+    argv = pytest_argv(
+        scripts,
+        standin_binary(run_dir, args.slow_standin),
+        f"--usacloud-rate={args.rate:g}",
+        f"--usacloud-burst={args.burst}",
+        f"--usacloud-rate-backend=file:{run_dir / 'bucket.json'}",
+        f"--usacloud-report={report}",
+        "--usacloud-progress=off",
+        *(["--dist", args.dist] if args.dist else []),
+        workers=args.workers,
+    )
     load_before = load_now()
     t0 = time.time()
     proc = start_pytest(argv, env, run_dir, run_dir / "pytest.out")
@@ -112,18 +123,34 @@ def one_run(tmp: Path, k: int, args) -> dict:
         finished[s["worker"]] = max(finished[s["worker"]], s["end"])
     token_wait = sum(a["token_wait"] for a in atts)
     r = {
-        "k": k, "code": code, "commands": n, "expected": sum(sizes), "work": work, "critical": critical,
-        "rate_bound": rate_bound, "work_bound": work_bound, "bound": bound, "span": span, "wall": wall,
-        "startup": first - t0, "winddown": t0 + wall - last, "token_wait": token_wait,
+        "k": k,
+        "code": code,
+        "commands": n,
+        "expected": sum(sizes),
+        "work": work,
+        "critical": critical,
+        "rate_bound": rate_bound,
+        "work_bound": work_bound,
+        "bound": bound,
+        "span": span,
+        "wall": wall,
+        "startup": first - t0,
+        "winddown": t0 + wall - last,
+        "token_wait": token_wait,
         "cmd_median": median([a["end"] - a["start"] for a in atts]),
-        "idle_tail": {w: last - f for w, f in finished.items()}, "busy": dict(busy),
+        "idle_tail": {w: last - f for w, f in finished.items()},
+        "busy": dict(busy),
         "load": f"{load_before} -> {load_now()}",
     }
     print(f"run {k}: exit {code}, {n} commands in {len(doc['scripts'])} scripts (load {r['load']})")
-    print(f"  bound max(commands/R = {rate_bound:.2f}s, work/workers = {work:.1f}/{args.workers} = {work_bound:.2f}s) = "
-          f"{bound:.2f}s; critical path (longest script) {critical:.2f}s; median command {r['cmd_median'] * 1000:.0f} ms")
-    print(f"  makespan first start -> last end {span:.2f}s = {span / bound:.3f} x bound; "
-          f"process wall {wall:.2f}s = {wall / bound:.3f} x bound (start-up {r['startup']:.2f}s, wind-down {r['winddown']:.2f}s)")
+    print(
+        f"  bound max(commands/R = {rate_bound:.2f}s, work/workers = {work:.1f}/{args.workers} = {work_bound:.2f}s) = "
+        f"{bound:.2f}s; critical path (longest script) {critical:.2f}s; median command {r['cmd_median'] * 1000:.0f} ms"
+    )
+    print(
+        f"  makespan first start -> last end {span:.2f}s = {span / bound:.3f} x bound; "
+        f"process wall {wall:.2f}s = {wall / bound:.3f} x bound (start-up {r['startup']:.2f}s, wind-down {r['winddown']:.2f}s)"
+    )
     tails = ", ".join(f"{w} {v:.1f}s" for w, v in sorted(r["idle_tail"].items()))
     print(f"  token wait {token_wait:.1f}s over all commands; workers idle at the end: {tails}")
     sys.stdout.flush()
@@ -146,17 +173,23 @@ def main() -> None:
     parser.add_argument("--slow-standin", action="store_true", help="run tests/standin/usacloud via its shebang")
     args = parser.parse_args()
     print(machine_info())
-    print(f"{args.scripts} scripts x {args.min_commands}-{args.max_commands} commands, latency "
-          f"{args.latency_min * 1000:.0f}-{args.latency_max * 1000:.0f} ms, R={args.rate:g}/s burst {args.burst}, "
-          f"-n {args.workers}{' --dist ' + args.dist if args.dist else ''}, {'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in")
+    print(
+        f"{args.scripts} scripts x {args.min_commands}-{args.max_commands} commands, latency "
+        f"{args.latency_min * 1000:.0f}-{args.latency_max * 1000:.0f} ms, R={args.rate:g}/s burst {args.burst}, "
+        f"-n {args.workers}{' --dist ' + args.dist if args.dist else ''}, {'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench-makespan-"))
     results = [one_run(tmp, k, args) for k in range(args.runs)]
     print()
-    print(f"{'run':>3} {'cmds':>5} {'bound s':>8} {'which':>6} {'span s':>7} {'span/bound':>10} {'wall s':>7} {'wall/bound':>10}")
+    print(
+        f"{'run':>3} {'cmds':>5} {'bound s':>8} {'which':>6} {'span s':>7} {'span/bound':>10} {'wall s':>7} {'wall/bound':>10}"
+    )
     for r in results:
         which = "rate" if r["rate_bound"] >= r["work_bound"] else "work"
-        print(f"{r['k']:>3} {r['commands']:>5} {r['bound']:>8.2f} {which:>6} {r['span']:>7.2f} {r['span'] / r['bound']:>10.3f} "
-              f"{r['wall']:>7.2f} {r['wall'] / r['bound']:>10.3f}")
+        print(
+            f"{r['k']:>3} {r['commands']:>5} {r['bound']:>8.2f} {which:>6} {r['span']:>7.2f} {r['span'] / r['bound']:>10.3f} "
+            f"{r['wall']:>7.2f} {r['wall'] / r['bound']:>10.3f}"
+        )
     print(f"(temp dir {tmp})")
 
 

@@ -86,21 +86,27 @@ class Probe:
         kept = {k or "(setup/teardown)": len(v) for k, v in tr.stats.items()}
         records = [item.record for item in session.items if getattr(item, "record", None) is not None]
         if records:  # a lone process (--workers 0): the items are here, as they are on each xdist worker
-            self.lines.append(f"UsacloudItem.record still held by {len(records)} items after they ran: "
-                              f"{sum(deep_size(r) for r in records) / len(records) / 1024:.2f} kB/script (deep)")
+            self.lines.append(
+                f"UsacloudItem.record still held by {len(records)} items after they ran: "
+                f"{sum(deep_size(r) for r in records) / len(records) / 1024:.2f} kB/script (deep)"
+            )
         self.lines.append(f"terminalreporter.stats holds: {kept}")
         total = sizes["setup"] + sizes["call"] + sizes["teardown"]
         self.lines.append(
-            "deep size per script: " + ", ".join(f"{k} {v / n / 1024:.2f} kB" for k, v in sizes.items())
+            "deep size per script: "
+            + ", ".join(f"{k} {v / n / 1024:.2f} kB" for k, v in sizes.items())
             + f"; all three reports {total / n / 1024:.2f} kB, of which report.usacloud "
             f"{sizes['report.usacloud'] / max(1, total):.0%}"
         )
         snap = tracemalloc.take_snapshot()
-        self.lines.append("tracemalloc, top allocation sites of what is still alive (totals; imports and the "
-                          "command tree are fixed costs, execnet's unserializer builds the reports received from workers):")
+        self.lines.append(
+            "tracemalloc, top allocation sites of what is still alive (totals; imports and the "
+            "command tree are fixed costs, execnet's unserializer builds the reports received from workers):"
+        )
         for stat in snap.statistics("filename")[:6]:
-            self.lines.append(f"  {stat.size / 2**20:6.2f} MB = {stat.size / n / 1024:5.2f} kB/script  "
-                              f"{stat.traceback[0].filename}")
+            self.lines.append(
+                f"  {stat.size / 2**20:6.2f} MB = {stat.size / n / 1024:5.2f} kB/script  {stat.traceback[0].filename}"
+            )
 
 
 def main() -> None:
@@ -121,19 +127,33 @@ def main() -> None:
     probe = Probe()
     tracemalloc.start()
     try:
-        code = pytest.main(["-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", f"--usacloud-scripts={scripts}",
-                            f"--usacloud-bin={standin_binary(tmp)}", "-p", "no:cacheprovider", f"--rootdir={scripts}",
-                            "-q", "-n", str(args.workers), "--usacloud-rate=unlimited", "--usacloud-progress=off"],
-                           plugins=[probe])
-    except Exception as exc:  # noqa: BLE001 - a crash in the plugin's own teardown: still show what was measured
+        code = pytest.main(
+            [
+                "-p",
+                "xdist.plugin",
+                "-p",
+                "pytest_usacloud_sandbox.plugin",
+                f"--usacloud-scripts={scripts}",
+                f"--usacloud-bin={standin_binary(tmp)}",
+                "-p",
+                "no:cacheprovider",
+                f"--rootdir={scripts}",
+                "-q",
+                "-n",
+                str(args.workers),
+                "--usacloud-rate=unlimited",
+                "--usacloud-progress=off",
+            ],
+            plugins=[probe],
+        )
+    except Exception as exc:
         code = f"crashed after the run: {type(exc).__name__}: {exc}"
     ended = time.time() - getattr(probe, "measuring", 0.0)
     print(f"\n{args.scripts} scripts, -n {args.workers}, exit {code}")
     for line in probe.lines:
         print(line)
-    steps = sorted(probe.times.items(), key=lambda kv: kv[1]) + [("pytest.main returned", ended)]
-    print("controller wind-down: " + " | ".join(
-        f"{name} +{(t - steps[0][1]):.2f}s" for name, t in steps))
+    steps = [*sorted(probe.times.items(), key=lambda kv: kv[1]), ("pytest.main returned", ended)]
+    print("controller wind-down: " + " | ".join(f"{name} +{(t - steps[0][1]):.2f}s" for name, t in steps))
 
 
 if __name__ == "__main__":

@@ -68,9 +68,14 @@ def launch(tmp: Path, name: str, spec: str, token: str, args, commands: int, wor
     report = run_dir / "report.json"
     env = bench_env(run_dir, STANDIN_STATE=None, SAKURACLOUD_ACCESS_TOKEN=token)
     argv = pytest_argv(
-        scripts_dir, standin_binary(run_dir, args.slow_standin),
-        f"--usacloud-rate={args.rate:g}", f"--usacloud-burst={args.burst}", f"--usacloud-rate-backend={spec}",
-        f"--usacloud-report={report}", "--usacloud-progress=off", workers=workers,
+        scripts_dir,
+        standin_binary(run_dir, args.slow_standin),
+        f"--usacloud-rate={args.rate:g}",
+        f"--usacloud-burst={args.burst}",
+        f"--usacloud-rate-backend={spec}",
+        f"--usacloud-report={report}",
+        "--usacloud-progress=off",
+        workers=workers,
     )
     proc = start_pytest(argv, env, run_dir, run_dir / "pytest.out")
     return proc, report, run_dir
@@ -90,29 +95,49 @@ def analyse(label: str, docs: list[dict], run_dirs: list[Path], rate: float, bur
     atts = [a for doc in docs for a in attempts(doc)]
     grants = [a["token_at"] for a in atts]
     starts = [a["start"] for a in atts]
-    standin = [e["start"] for d in run_dirs for e in read_events(d / "usacloud.jsonl")
-               if e.get("event") == "start" and e.get("argv") != ["version"]]
+    standin = [
+        e["start"]
+        for d in run_dirs
+        for e in read_events(d / "usacloud.jsonl")
+        if e.get("event") == "start" and e.get("argv") != ["version"]
+    ]
     launch_delay = [a["start"] - a["token_at"] for a in atts]
     g, s = window_check(grants, rate, burst), window_check(starts, rate, burst)
     i = window_check(standin, rate, burst)
     ideal = (len(grants) - burst) / rate
-    print(f"{label}: {len(atts)} attempts, {sum(len(d['scripts']) for d in docs)} scripts, wall {wall:.1f}s "
-          f"(ideal span of grants {(len(grants) - 1) / rate:.2f}s), load {load_now()}")
+    print(
+        f"{label}: {len(atts)} attempts, {sum(len(d['scripts']) for d in docs)} scripts, wall {wall:.1f}s "
+        f"(ideal span of grants {(len(grants) - 1) / rate:.2f}s), load {load_now()}"
+    )
     print(describe_window("token_at (grant)      ", g))
     print(describe_window("start (before Popen)  ", s))
     print(describe_window("stand-in start (info) ", i))
-    print(f"  grant -> launch: p50 {median(launch_delay) * 1000:.2f} ms  p99 {pct(launch_delay, 99) * 1000:.2f} ms  "
-          f"max {max(launch_delay) * 1000:.2f} ms;  token wait total {sum(a['token_wait'] for a in atts):.1f}s")
+    print(
+        f"  grant -> launch: p50 {median(launch_delay) * 1000:.2f} ms  p99 {pct(launch_delay, 99) * 1000:.2f} ms  "
+        f"max {max(launch_delay) * 1000:.2f} ms;  token wait total {sum(a['token_wait'] for a in atts):.1f}s"
+    )
     lost = lost_time(docs, rate)
-    print(f"  span of grants {lost['span']:.2f}s vs ideal {lost['ideal']:.2f}s: behind by "
-          f"{lost['span'] - lost['ideal']:.2f}s = {lost['starved']:.2f}s no command ready (demand) + "
-          f"{lost['late']:.2f}s limiter lateness ({lost['late_per_grant_ms']:.2f} ms/grant, p99 gap "
-          f"{lost['late_p99_ms']:.1f} ms)")
+    print(
+        f"  span of grants {lost['span']:.2f}s vs ideal {lost['ideal']:.2f}s: behind by "
+        f"{lost['span'] - lost['ideal']:.2f}s = {lost['starved']:.2f}s no command ready (demand) + "
+        f"{lost['late']:.2f}s limiter lateness ({lost['late_per_grant_ms']:.2f} ms/grant, p99 gap "
+        f"{lost['late_p99_ms']:.1f} ms)"
+    )
     first = min(grants) - min(d["run"]["start"] for d in docs)
-    print(f"  session start -> first grant {first:.2f}s (pytest + {max(d['run']['workers'] for d in docs)} xdist workers starting)")
+    print(
+        f"  session start -> first grant {first:.2f}s (pytest + {max(d['run']['workers'] for d in docs)} xdist workers starting)"
+    )
     assert ideal > 0
-    return {"label": label, "grant": g, "start": s, "standin": i, "wall": wall,
-            "launch_p50": median(launch_delay), "launch_max": max(launch_delay), "lost": lost}
+    return {
+        "label": label,
+        "grant": g,
+        "start": s,
+        "standin": i,
+        "wall": wall,
+        "launch_p50": median(launch_delay),
+        "launch_max": max(launch_delay),
+        "lost": lost,
+    }
 
 
 def single(tmp: Path, kind: str, spec: str, args) -> dict:
@@ -127,11 +152,19 @@ def pair(tmp: Path, kind: str, spec: str, args) -> dict:
     token = f"bench-{uuid.uuid4()}"  # one API key: with Redis the bucket's key comes from it
     t0 = time.monotonic()
     half = args.commands // 2
-    runs = [launch(tmp, f"pair-{kind}-{n}", spec, token, args, half, args.pair_workers, args.scripts // 2)
-            for n in ("a", "b")]
+    runs = [
+        launch(tmp, f"pair-{kind}-{n}", spec, token, args, half, args.pair_workers, args.scripts // 2)
+        for n in ("a", "b")
+    ]
     docs = check_run(runs)
-    return analyse(f"{kind}: 2 runs x -n {args.pair_workers} sharing one bucket", docs, [r[2] for r in runs],
-                   args.rate, args.burst, time.monotonic() - t0)
+    return analyse(
+        f"{kind}: 2 runs x -n {args.pair_workers} sharing one bucket",
+        docs,
+        [r[2] for r in runs],
+        args.rate,
+        args.burst,
+        time.monotonic() - t0,
+    )
 
 
 def main() -> None:
@@ -147,8 +180,10 @@ def main() -> None:
     parser.add_argument("--slow-standin", action="store_true", help="run tests/standin/usacloud via its shebang")
     args = parser.parse_args()
     print(machine_info())
-    print(f"R={args.rate:g}/s burst={args.burst}, {args.commands} commands in {args.scripts} scripts, "
-          f"{'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in, no latency")
+    print(
+        f"R={args.rate:g}/s burst={args.burst}, {args.commands} commands in {args.scripts} scripts, "
+        f"{'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in, no latency"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench-run-precision-"))
     singles = {"file": ["file"], "redis": ["redis"], "both": ["file", "redis"]}[args.backend]
     pairs = [] if args.no_pair else (["file"] if args.backend == "file" else ["file", "redis"])
@@ -168,13 +203,17 @@ def main() -> None:
         if redis is not None:
             redis.stop()
     print()
-    print(f"{'run':<48} {'grant viol.':>11} {'grant excess':>12} {'start viol.':>11} {'start excess':>12} "
-          f"{'rate/R':>7} {'launch p50':>10} {'launch max':>10} {'starved':>8} {'late':>6}")
+    print(
+        f"{'run':<48} {'grant viol.':>11} {'grant excess':>12} {'start viol.':>11} {'start excess':>12} "
+        f"{'rate/R':>7} {'launch p50':>10} {'launch max':>10} {'starved':>8} {'late':>6}"
+    )
     for r in results:
-        print(f"{r['label']:<48} {r['grant']['violation']!s:>11} {r['grant']['excess']:>+12.3f} "
-              f"{r['start']['violation']!s:>11} {r['start']['excess']:>+12.3f} {r['grant']['ratio']:>7.4f} "
-              f"{r['launch_p50'] * 1000:>8.2f}ms {r['launch_max'] * 1000:>8.2f}ms "
-              f"{r['lost']['starved']:>7.2f}s {r['lost']['late']:>5.2f}s")
+        print(
+            f"{r['label']:<48} {r['grant']['violation']!s:>11} {r['grant']['excess']:>+12.3f} "
+            f"{r['start']['violation']!s:>11} {r['start']['excess']:>+12.3f} {r['grant']['ratio']:>7.4f} "
+            f"{r['launch_p50'] * 1000:>8.2f}ms {r['launch_max'] * 1000:>8.2f}ms "
+            f"{r['lost']['starved']:>7.2f}s {r['lost']['late']:>5.2f}s"
+        )
     print(f"targets: zero violations on token_at, rate/R >= 0.98   (temp dir {tmp})")
 
 

@@ -115,8 +115,7 @@ class MemoryPoller(threading.Thread):
         self.out_offset += len(data)
         self.out_buf += data
         *lines, self.out_buf = self.out_buf.split(b"\n")
-        self.done_dots += sum(
-            line.count(b".") for line in lines if PROGRESS_LINE.match(line))
+        self.done_dots += sum(line.count(b".") for line in lines if PROGRESS_LINE.match(line))
         partial = self.out_buf.count(b".") if PROGRESS_PARTIAL.match(self.out_buf) else 0
         self.dots = self.done_dots + partial
         self.dot_trace.append((time.time(), self.dots))
@@ -148,8 +147,22 @@ def run_plain(tmp: Path, n: int, args) -> dict:
     tests = run_dir / "tests"
     make_plain_tests(tests, n)
     env = bench_env(run_dir, STANDIN_STATE=None)
-    argv = [sys.executable, "-m", "pytest", "-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin",
-            "-p", "no:cacheprovider", f"--rootdir={tests}", "-q", "-n", str(args.workers), str(tests)]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "xdist.plugin",
+        "-p",
+        "pytest_usacloud_sandbox.plugin",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={tests}",
+        "-q",
+        "-n",
+        str(args.workers),
+        str(tests),
+    ]
     t0 = time.time()
     proc = start_pytest(argv, env, run_dir, run_dir / "pytest.out")
     poller = MemoryPoller(proc.pid, args.poll)
@@ -158,10 +171,17 @@ def run_plain(tmp: Path, n: int, args) -> dict:
     wall = time.time() - t0
     poller.stop()
     workers = sorted(poller.workers.values(), reverse=True)
-    r = {"n": n, "code": code, "wall": wall, "ctl_hwm": poller.controller_hwm / 1024,
-         "wrk_hwm": workers[0][0] / 1024 if workers else float("nan")}
-    print(f"baseline, plain pytest + xdist, {n} trivial tests: exit {code}, wall {wall:.1f}s, "
-          f"controller VmHWM {r['ctl_hwm']:.1f} MB, worker VmHWM max {r['wrk_hwm']:.1f} MB")
+    r = {
+        "n": n,
+        "code": code,
+        "wall": wall,
+        "ctl_hwm": poller.controller_hwm / 1024,
+        "wrk_hwm": workers[0][0] / 1024 if workers else float("nan"),
+    }
+    print(
+        f"baseline, plain pytest + xdist, {n} trivial tests: exit {code}, wall {wall:.1f}s, "
+        f"controller VmHWM {r['ctl_hwm']:.1f} MB, worker VmHWM max {r['wrk_hwm']:.1f} MB"
+    )
     sys.stdout.flush()
     return r
 
@@ -202,16 +222,26 @@ def run_size(tmp: Path, n: int, args, report: bool) -> dict:
     wall = t1 - t0
     workers = sorted(poller.workers.values(), reverse=True)
     result = {
-        "n": n, "report": report, "code": code, "wall": wall, "per_script": wall / n, "commands": len(starts),
+        "n": n,
+        "report": report,
+        "code": code,
+        "wall": wall,
+        "per_script": wall / n,
+        "commands": len(starts),
         "startup": min(starts) - t0 if starts else float("nan"),
         "running": max(ends) - min(starts) if starts else float("nan"),
         "winddown": t1 - max(ends) if ends else float("nan"),
         "thirds": thirds(starts) if len(starts) >= 6 else (float("nan"),) * 3,
-        "ctl_hwm": poller.controller_hwm / 1024, "ctl_rss": poller.controller_rss / 1024,
+        "ctl_hwm": poller.controller_hwm / 1024,
+        "ctl_rss": poller.controller_rss / 1024,
         "wrk_hwm": workers[0][0] / 1024 if workers else float("nan"),
         "wrk_hwm_min": workers[-1][0] / 1024 if workers else float("nan"),
-        "n_workers": len(workers), "polls": poller.polls, "max_gap": poller.max_gap,
-        "trace": poller.trace, "load_before": load_before, "load_after": load_now(),
+        "n_workers": len(workers),
+        "polls": poller.polls,
+        "max_gap": poller.max_gap,
+        "trace": poller.trace,
+        "load_before": load_before,
+        "load_after": load_now(),
     }
     if ends and poller.dot_trace:
         last_end = max(ends)
@@ -229,7 +259,8 @@ def run_size(tmp: Path, n: int, args, report: bool) -> dict:
         scr = sorted((s for s in doc["scripts"] if s.get("start") is not None), key=lambda s: s["start"])
         k = len(scr) // 3
         result["report_dur_thirds"] = tuple(
-            median([s["end"] - s["start"] for s in part]) for part in (scr[:k], scr[k:2 * k], scr[2 * k:]))
+            median([s["end"] - s["start"] for s in part]) for part in (scr[:k], scr[k : 2 * k], scr[2 * k :])
+        )
         result["report_start_thirds"] = thirds([s["start"] for s in scr])
         result["report_written"] = doc["run"]["end"] - max(s["end"] for s in scr)
     show(result)
@@ -238,36 +269,59 @@ def run_size(tmp: Path, n: int, args, report: bool) -> dict:
 
 def show(r: dict) -> None:
     label = f"{r['n']} scripts{' + report' if r['report'] else ''}"
-    print(f"{label}: exit {r['code']}, {r['commands']} commands, wall {r['wall']:.1f}s = {r['per_script'] * 1000:.1f} ms/script "
-          f"(load {r['load_before']} -> {r['load_after']})")
-    print(f"  start-up+collection {r['startup']:.1f}s | running {r['running']:.1f}s "
-          f"({r['running'] / max(1, r['commands']) * 1000:.1f} ms/script) | wind-down {r['winddown']:.1f}s")
+    print(
+        f"{label}: exit {r['code']}, {r['commands']} commands, wall {r['wall']:.1f}s = {r['per_script'] * 1000:.1f} ms/script "
+        f"(load {r['load_before']} -> {r['load_after']})"
+    )
+    print(
+        f"  start-up+collection {r['startup']:.1f}s | running {r['running']:.1f}s "
+        f"({r['running'] / max(1, r['commands']) * 1000:.1f} ms/script) | wind-down {r['winddown']:.1f}s"
+    )
     if "backlog" in r:
-        print(f"  controller lag: {r['backlog']} scripts not yet reported by the controller when the last command "
-              f"ended; all reported {r['catch_up']:.1f}s later")
+        print(
+            f"  controller lag: {r['backlog']} scripts not yet reported by the controller when the last command "
+            f"ended; all reported {r['catch_up']:.1f}s later"
+        )
     f, m, last = r["thirds"]
-    print(f"  per script (stand-in starts), first/middle/last third: {f * 1000:.1f} / {m * 1000:.1f} / {last * 1000:.1f} ms"
-          f"  -> last/first {last / f:.2f}")
-    print(f"  peak RSS: controller VmHWM {r['ctl_hwm']:.1f} MB (max VmRSS seen {r['ctl_rss']:.1f} MB); "
-          f"workers ({r['n_workers']}) VmHWM max {r['wrk_hwm']:.1f} MB, min {r['wrk_hwm_min']:.1f} MB "
-          f"[{r['polls']} polls, longest gap {r['max_gap']:.2f}s]")
+    print(
+        f"  per script (stand-in starts), first/middle/last third: {f * 1000:.1f} / {m * 1000:.1f} / {last * 1000:.1f} ms"
+        f"  -> last/first {last / f:.2f}"
+    )
+    print(
+        f"  peak RSS: controller VmHWM {r['ctl_hwm']:.1f} MB (max VmRSS seen {r['ctl_rss']:.1f} MB); "
+        f"workers ({r['n_workers']}) VmHWM max {r['wrk_hwm']:.1f} MB, min {r['wrk_hwm_min']:.1f} MB "
+        f"[{r['polls']} polls, longest gap {r['max_gap']:.2f}s]"
+    )
     trace = r["trace"]
     if len(trace) >= 8:
         picks = [trace[int(q * (len(trace) - 1))] for q in (0.1, 0.25, 0.5, 0.75, 1.0)]
-        print("  controller VmRSS over the run (10/25/50/75/100%): " + " / ".join(f"{kb / 1024:.1f}" for _, kb in picks) + " MB")
+        print(
+            "  controller VmRSS over the run (10/25/50/75/100%): "
+            + " / ".join(f"{kb / 1024:.1f}" for _, kb in picks)
+            + " MB"
+        )
     if "report_mb" in r:
         d, s = r["report_dur_thirds"], r["report_start_thirds"]
-        print(f"  report: {r['report_mb']:.1f} MB, parsed in {r['report_parse']:.2f}s; last script end -> report written "
-              f"{r['report_written']:.2f}s")
-        print(f"  report, per script by thirds: median duration {d[0] * 1000:.1f} / {d[1] * 1000:.1f} / {d[2] * 1000:.1f} ms; "
-              f"start to start {s[0] * 1000:.1f} / {s[1] * 1000:.1f} / {s[2] * 1000:.1f} ms")
+        print(
+            f"  report: {r['report_mb']:.1f} MB, parsed in {r['report_parse']:.2f}s; last script end -> report written "
+            f"{r['report_written']:.2f}s"
+        )
+        print(
+            f"  report, per script by thirds: median duration {d[0] * 1000:.1f} / {d[1] * 1000:.1f} / {d[2] * 1000:.1f} ms; "
+            f"start to start {s[0] * 1000:.1f} / {s[1] * 1000:.1f} / {s[2] * 1000:.1f} ms"
+        )
     sys.stdout.flush()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--report-size", type=int, default=None, help="size of the run with --usacloud-report (0: none; default the largest)")
+    parser.add_argument(
+        "--report-size",
+        type=int,
+        default=None,
+        help="size of the run with --usacloud-report (0: none; default the largest)",
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--poll", type=float, default=0.2)
     parser.add_argument("--timeout", type=float, default=1800)
@@ -277,8 +331,10 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     report_size = max(sizes) if args.report_size is None else args.report_size
     print(machine_info())
-    print(f"-n {args.workers}, unlimited rate, progress off, "
-          f"{'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in, no latency")
+    print(
+        f"-n {args.workers}, unlimited rate, progress off, "
+        f"{'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in, no latency"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     started = time.monotonic()
     results = [run_size(tmp, n, args, report=False) for n in sizes]
@@ -286,29 +342,39 @@ def main() -> None:
         results.append(run_size(tmp, report_size, args, report=True))
     plain = [] if args.no_baseline else [run_plain(tmp, n, args) for n in sizes]
     print()
-    print(f"{'run':<22} {'wall s':>8} {'ms/script':>9} {'run ms/scr':>10} {'1st/last third ms':>18} {'ctl MB':>7} {'worker MB':>9}")
+    print(
+        f"{'run':<22} {'wall s':>8} {'ms/script':>9} {'run ms/scr':>10} {'1st/last third ms':>18} {'ctl MB':>7} {'worker MB':>9}"
+    )
     for r in results:
         label = f"{r['n']}{' + report' if r['report'] else ''}"
         f, _, last = r["thirds"]
-        print(f"{label:<22} {r['wall']:>8.1f} {r['per_script'] * 1000:>9.1f} {r['running'] / max(1, r['commands']) * 1000:>10.1f} "
-              f"{f * 1000:>8.1f}/{last * 1000:<9.1f} {r['ctl_hwm']:>7.1f} {r['wrk_hwm']:>9.1f}")
+        print(
+            f"{label:<22} {r['wall']:>8.1f} {r['per_script'] * 1000:>9.1f} {r['running'] / max(1, r['commands']) * 1000:>10.1f} "
+            f"{f * 1000:>8.1f}/{last * 1000:<9.1f} {r['ctl_hwm']:>7.1f} {r['wrk_hwm']:>9.1f}"
+        )
     runs = [r for r in results if not r["report"]]
     if len(runs) >= 2:
         a, b = runs[0], runs[-1]
         per = (b["ctl_hwm"] - a["ctl_hwm"]) * 1024 / max(1, b["n"] - a["n"])
-        print(f"growth {a['n']} -> {b['n']} scripts: controller {b['ctl_hwm'] - a['ctl_hwm']:+.1f} MB ({per:.1f} kB/script), "
-              f"worker {b['wrk_hwm'] - a['wrk_hwm']:+.1f} MB (target < 20 MB)")
+        print(
+            f"growth {a['n']} -> {b['n']} scripts: controller {b['ctl_hwm'] - a['ctl_hwm']:+.1f} MB ({per:.1f} kB/script), "
+            f"worker {b['wrk_hwm'] - a['wrk_hwm']:+.1f} MB (target < 20 MB)"
+        )
     if len(plain) >= 2:
         a, b = plain[0], plain[-1]
         per = (b["ctl_hwm"] - a["ctl_hwm"]) * 1024 / max(1, b["n"] - a["n"])
-        print(f"baseline growth {a['n']} -> {b['n']} plain tests: controller {b['ctl_hwm'] - a['ctl_hwm']:+.1f} MB "
-              f"({per:.1f} kB/test), worker {b['wrk_hwm'] - a['wrk_hwm']:+.1f} MB")
+        print(
+            f"baseline growth {a['n']} -> {b['n']} plain tests: controller {b['ctl_hwm'] - a['ctl_hwm']:+.1f} MB "
+            f"({per:.1f} kB/test), worker {b['wrk_hwm'] - a['wrk_hwm']:+.1f} MB"
+        )
     with_report = [r for r in results if r["report"]]
     same = [r for r in runs if with_report and r["n"] == with_report[0]["n"]]
     if with_report and same:
         w, p = with_report[0], same[0]
-        print(f"report cost at {w['n']} scripts: wall {w['wall'] - p['wall']:+.1f}s, controller {w['ctl_hwm'] - p['ctl_hwm']:+.1f} MB, "
-              f"wind-down {w['winddown'] - p['winddown']:+.2f}s")
+        print(
+            f"report cost at {w['n']} scripts: wall {w['wall'] - p['wall']:+.1f}s, controller {w['ctl_hwm'] - p['ctl_hwm']:+.1f} MB, "
+            f"wind-down {w['winddown'] - p['winddown']:+.2f}s"
+        )
     print(f"total bench time {time.monotonic() - started:.0f}s   (temp dir {tmp})")
 
 

@@ -15,22 +15,27 @@ from pathlib import Path
 
 import pytest
 
-from . import progress as prog
-from .execute import Engine, WorkerStats
 from .items import UsacloudItem, is_script
-from .mask import Masker
-from .records import ScriptRecord
-from .reprs import command_list
-from .mask import mask_url
-from .runlog import RunLog, ask_usacloud_version
+from .report import progress as prog
+from .report.reprs import command_list
+from .report.runlog import RunLog, ask_usacloud_version
+from .run.execute import Engine, WorkerStats
 from .settings import OPTIONS, Settings, raw
+from .state.records import ScriptRecord
+from .usacloud.mask import Masker, mask_url
 
 SUMMARY_TITLE = "usacloud sandbox summary"
 
 
 class RunReporter:
     def __init__(
-        self, config: pytest.Config, settings: Settings, engine: Engine, run_dir: Path, backend: str, totals: WorkerStats
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        engine: Engine,
+        run_dir: Path,
+        backend: str,
+        totals: WorkerStats,
     ) -> None:
         self.totals = totals  # every worker's counters, summed from workeroutput at the end
         self.config = config
@@ -78,7 +83,12 @@ class RunReporter:
         else:
             reader = lambda: {"main": asdict(self.engine.stats)}  # noqa: E731
         self.progress = prog.Progress(
-            self.runlog, stream, isatty, self.settings.progress, self.settings.progress_interval, reader,
+            self.runlog,
+            stream,
+            isatty,
+            self.settings.progress,
+            self.settings.progress_interval,
+            reader,
             line_start=lambda: tr._tw.width_of_current_line == 0,
         )
         self.progress.start()
@@ -130,8 +140,11 @@ class RunReporter:
         version = None if self.settings.dry_run else ask_usacloud_version(self.engine.usacloud_bin)
         try:
             self.runlog.write_report(
-                self.settings.report, time.time(), self.interrupted or reason is not None,
-                reason.describe() if reason else None, version,
+                self.settings.report,
+                time.time(),
+                self.interrupted or reason is not None,
+                reason.describe() if reason else None,
+                version,
             )
         except OSError as exc:
             warnings.warn(f"--usacloud-report: could not write {self.settings.report}: {exc}", stacklevel=1)

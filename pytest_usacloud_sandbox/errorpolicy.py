@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from . import outcome, runner
-from .stop import StopReason, StopSignal
+from .run import runner
+from .state.stop import StopReason, StopSignal
+from .usacloud import outcome
 
 CRITICAL_MARKER = "usacloud_critical"
 

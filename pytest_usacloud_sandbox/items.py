@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from . import records as rec
-from . import shell
-from .execute import Engine
-from .reprs import cancel_text, failure_text
-from .script import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
+from .report.reprs import cancel_text, failure_text
+from .run import shell
+from .run.execute import Engine
+from .script.parse import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
+from .state import records as rec
 
 ENGINE_KEY = pytest.StashKey[Engine]()
 HEADER_BYTES = 64 * 1024

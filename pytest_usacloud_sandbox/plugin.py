@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from . import ratelimit, runner, settings
+from . import settings
 from .controller import RunReporter
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
-from .execute import Engine, WorkerStats
-from .progress import write_worker_stats
 from .items import ENGINE_KEY, UsacloudFile, UsacloudItem, is_script
-from .ratelimit import TokenLimiter
-from .stop import StopSignal
+from .limit import bucket as ratelimit
+from .limit.bucket import TokenLimiter
+from .report.progress import write_worker_stats
+from .run import runner
+from .run.execute import Engine, WorkerStats
+from .state.stop import StopSignal
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
 RUN_KEY = pytest.StashKey["RunState"]()
@@ -59,7 +61,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", f"{CRITICAL_MARKER}: a failure of this usacloud script stops the run under the 'critical' error policy"
+        "markers",
+        f"{CRITICAL_MARKER}: a failure of this usacloud script stops the run under the 'critical' error policy",
     )
     config.addinivalue_line("markers", "usacloud_shell: run this usacloud script under bash (shell mode)")
     s = settings.load(config)
@@ -79,7 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
         run_dir = Path(worker_input[RUN_DIR_INPUT])
     runner.set_registry(run_dir / "children" / (worker_input or {}).get("workerid", "main"))
     engine = config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
-    config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, engine.stop, run_dir), "usacloud-policy")
+    config.pluginmanager.register(
+        ErrorPolicy(config, s.error_policy, s.maxfail, engine.stop, run_dir), "usacloud-policy"
+    )
     if worker_input is None:
         parsed = ratelimit.parse_backend(s.rate_backend or None, os.environ)
         backend = parsed.masked() if parsed.kind == "redis" else f"file:{parsed.masked()}"

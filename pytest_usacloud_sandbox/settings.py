@@ -34,27 +34,88 @@ class Option:
 
 
 OPTIONS = (
-    Option("usacloud_scripts", "directory or file of *.usacloud scripts to collect (repeatable)", (), "paths", "PATH", True),
-    Option("usacloud_script_glob", "file name pattern of usacloud scripts pytest collects anywhere", "*.usacloud", metavar="GLOB"),
+    Option(
+        "usacloud_scripts", "directory or file of *.usacloud scripts to collect (repeatable)", (), "paths", "PATH", True
+    ),
+    Option(
+        "usacloud_script_glob",
+        "file name pattern of usacloud scripts pytest collects anywhere",
+        "*.usacloud",
+        metavar="GLOB",
+    ),
     Option("usacloud_bin", "the usacloud executable (a path, or a name found on PATH)", "usacloud", metavar="PATH"),
-    Option("usacloud_timeout", "seconds one usacloud command may run before its process group is terminated", "300", metavar="SECONDS"),
+    Option(
+        "usacloud_timeout",
+        "seconds one usacloud command may run before its process group is terminated",
+        "300",
+        metavar="SECONDS",
+    ),
     Option("usacloud_script_timeout", "seconds a whole script may run (shell mode)", "1800", metavar="SECONDS"),
     Option("usacloud_dry_run", "execute nothing: check every command offline and show what would run", False, "bool"),
-    Option("usacloud_fake", "run usacloud's own fake driver (SAKURACLOUD_FAKE_MODE=1), one fake store per script", False, "bool"),
+    Option(
+        "usacloud_fake",
+        "run usacloud's own fake driver (SAKURACLOUD_FAKE_MODE=1), one fake store per script",
+        False,
+        "bool",
+    ),
     Option("usacloud_allow_dangerous", "allow delete, boot, shutdown, reset and send-nmi subcommands", False, "bool"),
-    Option("usacloud_allow_global_writes", "allow changes to global resources (dns, note, icon, ...), which tk1v does not isolate", False, "bool"),
-    Option("usacloud_rate", "usacloud commands per second, shared by every worker and run with the same API key ('unlimited' for none)", "2.0", metavar="PER_SECOND"),
+    Option(
+        "usacloud_allow_global_writes",
+        "allow changes to global resources (dns, note, icon, ...), which tk1v does not isolate",
+        False,
+        "bool",
+    ),
+    Option(
+        "usacloud_rate",
+        "usacloud commands per second, shared by every worker and run with the same API key ('unlimited' for none)",
+        "2.0",
+        metavar="PER_SECOND",
+    ),
     Option("usacloud_burst", "token bucket size: commands that may start at once", "1", metavar="N"),
-    Option("usacloud_retries", "retries of a command refused for rate (429), with exponential backoff", "3", metavar="N"),
-    Option("usacloud_retry_backoff", "seconds before the first retry of a 429; doubles each time, with jitter", "1.0", metavar="SECONDS"),
-    Option("usacloud_rate_backend", "where the token bucket lives: file:PATH or redis://[:password@]host:port/db (default: a file in the user cache)", "", metavar="SPEC"),
-    Option("usacloud_max_workers", "the most xdist workers a usacloud run may use", str(DEFAULT_MAX_WORKERS), metavar="N"),
-    Option("usacloud_error_policy", "what a failure does to the other scripts: continue, stop or critical", "critical", metavar="POLICY"),
+    Option(
+        "usacloud_retries", "retries of a command refused for rate (429), with exponential backoff", "3", metavar="N"
+    ),
+    Option(
+        "usacloud_retry_backoff",
+        "seconds before the first retry of a 429; doubles each time, with jitter",
+        "1.0",
+        metavar="SECONDS",
+    ),
+    Option(
+        "usacloud_rate_backend",
+        "where the token bucket lives: file:PATH or redis://[:password@]host:port/db (default: a file in the user cache)",
+        "",
+        metavar="SPEC",
+    ),
+    Option(
+        "usacloud_max_workers", "the most xdist workers a usacloud run may use", str(DEFAULT_MAX_WORKERS), metavar="N"
+    ),
+    Option(
+        "usacloud_error_policy",
+        "what a failure does to the other scripts: continue, stop or critical",
+        "critical",
+        metavar="POLICY",
+    ),
     Option("usacloud_progress", "live progress: auto, on or off", "auto", metavar="MODE"),
-    Option("usacloud_progress_interval", "seconds between plain progress lines when not on a terminal", "10", metavar="SECONDS"),
+    Option(
+        "usacloud_progress_interval",
+        "seconds between plain progress lines when not on a terminal",
+        "10",
+        metavar="SECONDS",
+    ),
     Option("usacloud_report", "write a JSON record of every script and command to this path", "", metavar="PATH"),
-    Option("usacloud_mode", "commands (run each usacloud command, no shell) or shell (run the script under bash)", "commands", metavar="MODE"),
-    Option("usacloud_max_script_bytes", "scripts larger than this fail without being parsed", str(1024 * 1024), metavar="BYTES"),
+    Option(
+        "usacloud_mode",
+        "commands (run each usacloud command, no shell) or shell (run the script under bash)",
+        "commands",
+        metavar="MODE",
+    ),
+    Option(
+        "usacloud_max_script_bytes",
+        "scripts larger than this fail without being parsed",
+        str(1024 * 1024),
+        metavar="BYTES",
+    ),
 )
 
 
@@ -66,10 +127,23 @@ def add_options(parser: pytest.Parser) -> None:
         if opt.kind == "bool":
             group.addoption(opt.flag, action="store_true", default=None, dest=opt.name, help=opt.help + " (ini too)")
         elif opt.repeat:
-            group.addoption(opt.flag, action="append", default=None, dest=opt.name, metavar=opt.metavar, help=opt.help + " (ini too)")
+            group.addoption(
+                opt.flag,
+                action="append",
+                default=None,
+                dest=opt.name,
+                metavar=opt.metavar,
+                help=opt.help + " (ini too)",
+            )
         else:
-            group.addoption(opt.flag, action="store", default=None, dest=opt.name, metavar=opt.metavar,
-                            help=f"{opt.help} (ini too; default: {opt.default or 'none'})")
+            group.addoption(
+                opt.flag,
+                action="store",
+                default=None,
+                dest=opt.name,
+                metavar=opt.metavar,
+                help=f"{opt.help} (ini too; default: {opt.default or 'none'})",
+            )
 
 
 def raw(config: pytest.Config, name: str):
@@ -189,7 +263,9 @@ def _number(config: pytest.Config, name: str) -> float:
 def _positive(config: pytest.Config, name: str) -> float:
     number = _number(config, name)
     if not (number > 0 and math.isfinite(number)):
-        raise pytest.UsageError(f"{_flag(name)} (ini {name}): must be a positive number of seconds, not {raw(config, name)!r}")
+        raise pytest.UsageError(
+            f"{_flag(name)} (ini {name}): must be a positive number of seconds, not {raw(config, name)!r}"
+        )
     return number
 
 

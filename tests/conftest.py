@@ -71,9 +71,19 @@ class E2E:
                 (directory / f"{name}{n}.usacloud").write_text("usacloud zone list\n" * commands)
             report = self.tmp / f"report-{name}.json"
             reports.append(report)
-            argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={directory}",
-                    f"--usacloud-bin={STANDIN_BIN}", f"--usacloud-report={report}", "-p", "no:cacheprovider",
-                    f"--rootdir={directory}", *args]
+            argv = [
+                sys.executable,
+                "-m",
+                "pytest",
+                *INNER_PLUGINS,
+                f"--usacloud-scripts={directory}",
+                f"--usacloud-bin={STANDIN_BIN}",
+                f"--usacloud-report={report}",
+                "-p",
+                "no:cacheprovider",
+                f"--rootdir={directory}",
+                *args,
+            ]
             procs.append(subprocess.Popen(argv, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
         outputs = [p.communicate(timeout=timeout)[0].decode() for p in procs]
         assert [p.returncode for p in procs] == [0] * len(procs), outputs

@@ -38,14 +38,14 @@ def _compiled_standin() -> str:
 
         digest = hashlib.sha256(STANDIN_BIN.read_bytes()).hexdigest()[:16]
         cache_dir = Path(tempfile.gettempdir()) / ("standin-usacloud-%d" % os.getuid())
-        target = cache_dir / ("usacloud-%s.pyc" % digest)
+        target = cache_dir / (f"usacloud-{digest}.pyc")
         if not target.exists():
             cache_dir.mkdir(parents=True, exist_ok=True)
             tmp = cache_dir / ("usacloud-%s.%d.tmp" % (digest, os.getpid()))
             py_compile.compile(str(STANDIN_BIN), cfile=str(tmp), doraise=True)
             os.replace(tmp, target)
         return str(target)
-    except Exception:  # noqa: BLE001 - any failure: run the source
+    except Exception:
         return str(STANDIN_BIN)
 
 
@@ -61,8 +61,8 @@ SANDBOX_API = "https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1"
 def api_error(status: str, code: str, message: str, serial: str = "standin0000") -> str:
     """usacloud's text for an API error with a JSON body (no blank-line frame)."""
     return (
-        'Error in response: &iaas.APIErrorResponse{IsFatal:true, Serial:"%s", Status:"%s", '
-        'ErrorCode:"%s", ErrorMessage:"%s"}' % (serial, status, code, message)
+        f'Error in response: &iaas.APIErrorResponse{{IsFatal:true, Serial:"{serial}", Status:"{status}", '
+        f'ErrorCode:"{code}", ErrorMessage:"{message}"}}'
     )
 
 
@@ -75,16 +75,13 @@ LIMIT_409 = api_error("409 Conflict", "limit_count_in_zone", "resource count lim
 RATE_429 = api_error("429 Too Many Requests", "too_many_requests", "too many requests")
 UNAVAILABLE_503 = api_error("503 Service Unavailable", "busy", "service is busy")
 #: 503/423 after usacloud's own retries
-GIVING_UP_503 = "GET %s/server giving up after 11 attempt(s)" % SANDBOX_API
+GIVING_UP_503 = f"GET {SANDBOX_API}/server giving up after 11 attempt(s)"
 NON_JSON_502 = "error in response: <html><body>502 Bad Gateway</body></html>"
-CONFIRM_NO_TTY = (
-    "the confirm dialog cannot be used without the terminal. "
-    "Please use --assumeyes(-y) option"
-)
+CONFIRM_NO_TTY = "the confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option"
 
 
 def timeout_error(resource: str = "server", command: str = "boot") -> str:
-    return "command[%s/%s] timed out: context deadline exceeded" % (resource, command)
+    return f"command[{resource}/{command}] timed out: context deadline exceeded"
 
 
 def framed(text: str) -> str:
@@ -147,7 +144,7 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return False
     # the state follows the ")" that closes the command name
-    return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] in (b"Z", b"X")
+    return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] in (b"Z", b"X")
 
 
 def pids_alive(pids) -> list[int]:
@@ -194,8 +191,7 @@ def standin_env(tmp_path, **overrides) -> dict:
     return env
 
 
-def run_standin(args, env, *, input=None, timeout=30, via_path=False,
-                **kwargs) -> subprocess.CompletedProcess:
+def run_standin(args, env, *, input=None, timeout=30, via_path=False, **kwargs) -> subprocess.CompletedProcess:
     """Run the stand-in once (text mode, captured output, stdin from ``input`` or /dev/null).
 
     By default it is started with ``STANDIN_CMD`` (fast: no site start-up, precompiled).

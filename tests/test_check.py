@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
-from pytest_usacloud_sandbox.check import Finding, check_command, levenshtein, suggest
-from pytest_usacloud_sandbox.commands import all_resources, resolve
+from pytest_usacloud_sandbox.usacloud.check import Finding, check_command, levenshtein, suggest
+from pytest_usacloud_sandbox.usacloud.commands import all_resources, resolve
 
 SEVERITY = {
     "unknown-resource": "error",
@@ -137,7 +137,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("command, codes", CASES, ids=[c for c, _ in CASES])
+@pytest.mark.parametrize(("command", "codes"), CASES, ids=[c for c, _ in CASES])
 def test_check_command_codes(command, codes):
     findings = check_command(shlex.split(command))
     assert sorted(f.code for f in findings) == sorted(codes)
@@ -152,7 +152,7 @@ def test_enough_cases():
 
 
 @pytest.mark.parametrize(
-    "command, code, word, fix",
+    ("command", "code", "word", "fix"),
     [
         ("usacloud ipv4 list", "v0-removed", "ipv4", "ipaddress"),
         ("usacloud product-disk list", "v0-removed", "product-disk", "disk-plan"),
@@ -221,7 +221,7 @@ def test_finding_is_frozen():
 
 
 @pytest.mark.parametrize(
-    "a, b, d",
+    ("a", "b", "d"),
     [
         ("", "", 0),
         ("", "abc", 3),

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from pytest_usacloud_sandbox import commands as c
-from pytest_usacloud_sandbox.commands import (
+from pytest_usacloud_sandbox.usacloud import commands as c
+from pytest_usacloud_sandbox.usacloud.commands import (
     GLOBAL_FLAGS,
     USACLOUD_VERSION,
     Flag,
@@ -104,7 +104,7 @@ def test_global_flags():
 
 
 @pytest.mark.parametrize(
-    "word, name",
+    ("word", "name"),
     [
         ("iso-image", "cdrom"),
         ("startup-script", "note"),
@@ -129,7 +129,7 @@ def test_find_resource_unknown(word):
 
 
 @pytest.mark.parametrize(
-    "name, scope, location, default",
+    ("name", "scope", "location", "default"),
     [
         ("server", "zoned", "iaas", None),
         ("dns", "global", "iaas", None),
@@ -158,7 +158,7 @@ def test_deprecated_resource():
 
 
 @pytest.mark.parametrize(
-    "resource, word, name",
+    ("resource", "word", "name"),
     [
         ("server", "ls", "list"),
         ("server", "build", "create"),
@@ -180,7 +180,7 @@ def test_find_subcommand_unknown():
 
 
 @pytest.mark.parametrize(
-    "resource, subcommand, word, name, takes_value",
+    ("resource", "subcommand", "word", "name", "takes_value"),
     [
         ("server", "list", "--max", "--count", True),
         ("server", "list", "--limit", "--count", True),
@@ -212,7 +212,7 @@ def test_find_flag(resource, subcommand, word, name, takes_value):
 
 
 @pytest.mark.parametrize(
-    "resource, subcommand, word",
+    ("resource", "subcommand", "word"),
     [
         ("server", "list", "-y"),
         ("dns", "list", "--zone"),
@@ -236,7 +236,7 @@ def test_sic_flag_names_and_required_marks():
 
 
 @pytest.mark.parametrize(
-    "resource, subcommand, confirm, kind, selector, zone, output, input_, read_only, destructive",
+    ("resource", "subcommand", "confirm", "kind", "selector", "zone", "output", "input_", "read_only", "destructive"),
     [
         ("server", "list", False, "read", "none", True, True, True, True, False),
         ("server", "delete", True, "delete", "multi", True, False, True, False, True),
@@ -274,7 +274,7 @@ R = "root resource resource_index resource_word subcommand subcommand_index subc
 
 
 @pytest.mark.parametrize(
-    "argv, expected",
+    ("argv", "expected"),
     [
         ("usacloud", (None, None, None, None, None, None, None, False, ())),
         ("usacloud server list", (None, "server", 1, "server", "list", 2, "list", False, ())),
@@ -366,7 +366,7 @@ def test_resolve(argv, expected):
 
 
 @pytest.mark.parametrize(
-    "argv, expected",
+    ("argv", "expected"),
     [
         ("usacloud server list -ojson", [("-o", "--output-type", "json", None)]),
         ("usacloud server list -o=yaml", [("-o", "--output-type", "yaml", None)]),

@@ -13,8 +13,9 @@ def test_examples_dry_run(pytester, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no usacloud anywhere
     pytester.makeini("[pytest]\nmarkers =\n    network: example scripts that build networks\n")
     examples = shutil.copytree(EXAMPLES, pytester.path / "examples")  # outside this repo's own conftest
-    result = pytester.runpytest_subprocess(*INNER_PLUGINS, f"--usacloud-scripts={examples}", "--usacloud-dry-run",
-                                           "-v", "--strict-markers", "-rxs")
+    result = pytester.runpytest_subprocess(
+        *INNER_PLUGINS, f"--usacloud-scripts={examples}", "--usacloud-dry-run", "-v", "--strict-markers", "-rxs"
+    )
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=9, skipped=1, xfailed=3)
     out = result.stdout.str()
@@ -32,7 +33,9 @@ def test_examples_dry_run(pytester, monkeypatch):
         ]
     )
     # the deprecated v0 alias is a warning in the summary, not a failure
-    result.stdout.fnmatch_lines(["warnings from the offline check (*", "*06-converted-from-v0.usacloud:7 deprecated-alias*"])
+    result.stdout.fnmatch_lines(
+        ["warnings from the offline check (*", "*06-converted-from-v0.usacloud:7 deprecated-alias*"]
+    )
     assert "rate: dry-run" in out
     assert "limiter: not used (dry-run)" in out
 

@@ -67,7 +67,11 @@ def test_missing_binary_is_one_usage_error(e2e, binary):
         path.write_text("#!/bin/sh\n")
         binary = str(path)
     result = e2e.pytester.runpytest_subprocess(
-        "-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", f"--usacloud-scripts={e2e.dir}",
+        "-p",
+        "xdist.plugin",
+        "-p",
+        "pytest_usacloud_sandbox.plugin",
+        f"--usacloud-scripts={e2e.dir}",
         f"--usacloud-bin={binary}",
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -1,6 +1,5 @@
 """One token bucket for every worker and every concurrent run with the same API key."""
 
-
 from ratecheck import assert_rate_held, assert_run_held, attempt_times, run_held_to_rate
 from standin_tools import RATE_429, framed
 
@@ -62,7 +61,7 @@ def test_429_is_retried_with_backoff_and_a_new_token(e2e):
 
     cmd = json.loads(report.read_text())["scripts"][0]["commands"][0]
     assert [a["cls"] for a in cmd["attempts"]] == ["rate-limited", "rate-limited", "ok"]
-    gaps = [b["start"] - a["end"] for a, b in zip(cmd["attempts"], cmd["attempts"][1:])]
+    gaps = [b["start"] - a["end"] for a, b in zip(cmd["attempts"], cmd["attempts"][1:], strict=False)]
     # backoff 0.2 s then 0.4 s, each with jitter in [0.5, 1.5)
     assert 0.1 <= gaps[0] < 0.3 + 0.1 and 0.2 <= gaps[1] < 0.6 + 0.1, gaps
     assert len(e2e.calls()) == 3
@@ -72,7 +71,11 @@ def test_429_is_retried_with_backoff_and_a_new_token(e2e):
 def test_429_gives_up_after_the_retries(e2e):
     e2e.rules([{"match": "server list", "exit": 1, "stderr": framed(RATE_429)}])
     e2e.script("retry.usacloud", "usacloud server list\nusacloud zone list\n")
-    result = e2e.run("--usacloud-retries=2", "--usacloud-retry-backoff=0.05", rate="50", )
+    result = e2e.run(
+        "--usacloud-retries=2",
+        "--usacloud-retry-backoff=0.05",
+        rate="50",
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*retry.usacloud:1: rate-limited: still rate-limited (429) after 3 attempts*"])
     assert len(e2e.calls()) == 3

@@ -6,10 +6,11 @@ import sys
 import time
 
 import pytest
-from conftest import INNER_PLUGINS
 from ratecheck import assert_rate_held, attempt_times
 from redis_tools import free_port, private_redis
 from standin_tools import STANDIN_BIN, pids_alive
+
+from conftest import INNER_PLUGINS
 
 PASSWORD = "redis-pw-5b3c9a"
 RATE = 10.0
@@ -24,7 +25,7 @@ def test_two_runs_with_two_workers_share_one_redis_bucket(e2e):
     grants = attempt_times(reports[0]) + attempt_times(reports[1])  # the Redis server's clock
     assert len(grants) == 60
     assert_rate_held(grants, RATE, 1)
-    for output, report in zip(outputs, reports):
+    for output, report in zip(outputs, reports, strict=False):
         assert PASSWORD not in output and PASSWORD not in report.read_text()
         assert f"limiter: redis://:***@127.0.0.1:{server.port}/0" in output
         assert json.loads(report.read_text())["run"]["backend"] == f"redis://:***@127.0.0.1:{server.port}/0"
@@ -45,9 +46,22 @@ def test_redis_lost_mid_run_fails_scripts_with_the_limiter_class(e2e):
     for n in range(2):
         e2e.script(f"s{n}.usacloud", "usacloud zone list\n" * 40)
     with private_redis(e2e.tmp) as server:
-        argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}",
-                f"--usacloud-bin={STANDIN_BIN}", "--usacloud-rate=4", "-n", "2", "--usacloud-error-policy=continue",
-                f"--usacloud-rate-backend={server.url}", "-p", "no:cacheprovider", "-rA"]
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            *INNER_PLUGINS,
+            f"--usacloud-scripts={e2e.dir}",
+            f"--usacloud-bin={STANDIN_BIN}",
+            "--usacloud-rate=4",
+            "-n",
+            "2",
+            "--usacloud-error-policy=continue",
+            f"--usacloud-rate-backend={server.url}",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+        ]
         proc = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while len(e2e.calls()) < 4 and time.monotonic() < deadline:

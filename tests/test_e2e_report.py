@@ -9,18 +9,27 @@ import subprocess
 import sys
 import time
 
-from conftest import INNER_PLUGINS
 from standin_tools import AUTH_401, STANDIN_BIN, framed
 
-from pytest_usacloud_sandbox.report_schema import validate
+from conftest import INNER_PLUGINS
+from pytest_usacloud_sandbox.report.schema import validate
 
 TOKEN = "tok-report-7a1c0e99"
 SECRET = "sec-report-4b2f1d77"
 
 
 def inner_argv(e2e, *args):
-    return [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}",
-            f"--usacloud-bin={STANDIN_BIN}", "-p", "no:cacheprovider", *args]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        *INNER_PLUGINS,
+        f"--usacloud-scripts={e2e.dir}",
+        f"--usacloud-bin={STANDIN_BIN}",
+        "-p",
+        "no:cacheprovider",
+        *args,
+    ]
 
 
 def test_summary_and_report_content(e2e):
@@ -32,8 +41,9 @@ def test_summary_and_report_content(e2e):
     e2e.script("warn.usacloud", "usacloud iso-image list\n")
     report = e2e.tmp / "out" / "report.json"
     junit = e2e.tmp / "junit.xml"
-    result = e2e.run(f"--usacloud-report={report}", f"--junitxml={junit}", "--usacloud-error-policy=continue",
-                     workers=2)
+    result = e2e.run(
+        f"--usacloud-report={report}", f"--junitxml={junit}", "--usacloud-error-policy=continue", workers=2
+    )
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -71,8 +81,12 @@ def test_summary_and_report_content(e2e):
 
 
 def test_report_is_written_after_a_stop(e2e):
-    e2e.rules([{"match": "region list", "sleep": 300},
-               {"match": "server read", "exit": 1, "stderr": framed(AUTH_401), "sleep": 0.5}])
+    e2e.rules(
+        [
+            {"match": "region list", "sleep": 300},
+            {"match": "server read", "exit": 1, "stderr": framed(AUTH_401), "sleep": 0.5},
+        ]
+    )
     e2e.script("a_auth.usacloud", "usacloud server read x\n")
     e2e.script("b_long.usacloud", "usacloud zone list\nusacloud region list\n")
     report = e2e.tmp / "report.json"
@@ -92,8 +106,12 @@ def test_report_is_written_after_ctrl_c(e2e):
     e2e.script("a_quick.usacloud", "usacloud zone list\n")
     e2e.script("b_long.usacloud", "usacloud zone list\nusacloud region list\n")
     report = e2e.tmp / "report.json"
-    proc = subprocess.Popen(inner_argv(e2e, f"--usacloud-report={report}", "--usacloud-rate=unlimited"),
-                            cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        inner_argv(e2e, f"--usacloud-report={report}", "--usacloud-rate=unlimited"),
+        cwd=e2e.pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(e.get("argv") == ["region", "list"] for e in e2e.events()):
         time.sleep(0.1)
@@ -127,8 +145,15 @@ def test_status_line_on_a_terminal_updates_before_the_end(e2e):
     e2e.script("slow.usacloud", "usacloud zone list\nusacloud region list\n")
     master, slave = pty.openpty()
     env = dict(os.environ, COLUMNS="200", LINES="40", TERM="xterm")
-    proc = subprocess.Popen(inner_argv(e2e, "--usacloud-rate=unlimited"), cwd=e2e.pytester.path,
-                            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        inner_argv(e2e, "--usacloud-rate=unlimited"),
+        cwd=e2e.pytester.path,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
     os.close(slave)
     try:
         early = read_pty(master, 3.5)  # the run takes 4+ s: read what was drawn before it ended
@@ -171,11 +196,17 @@ def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):
     )
     e2e.script(
         "shell.usacloud",
-        f"# pytest.mark.usacloud_shell\nset -x\nPW={pw_shell}\nusacloud disk edit -y 123456789012 --password \"$PW\"\nfalse\n",
+        f'# pytest.mark.usacloud_shell\nset -x\nPW={pw_shell}\nusacloud disk edit -y 123456789012 --password "$PW"\nfalse\n',
     )
     report, junit = e2e.tmp / "r.json", e2e.tmp / "j.xml"
-    result = e2e.run("-v", f"--usacloud-report={report}", f"--junitxml={junit}", "--usacloud-error-policy=continue",
-                     f"--usacloud-rate-backend=redis://127.0.0.1:1/0?password={redis_pw}", "--usacloud-dry-run")
+    result = e2e.run(
+        "-v",
+        f"--usacloud-report={report}",
+        f"--junitxml={junit}",
+        "--usacloud-error-policy=continue",
+        f"--usacloud-rate-backend=redis://127.0.0.1:1/0?password={redis_pw}",
+        "--usacloud-dry-run",
+    )
     text = result.stdout.str() + result.stderr.str() + report.read_text() + junit.read_text()
     for secret in (pw_json, f"--password={pw_short}", redis_pw):
         assert secret not in text, secret

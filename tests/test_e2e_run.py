@@ -1,6 +1,5 @@
 """End to end: scripts collected as items, commands run in the sandbox zone against the stand-in."""
 
-
 import pytest
 from standin_tools import AUTH_401, framed, pids_alive
 
@@ -41,7 +40,11 @@ def test_order_is_deterministic_and_k_selects(e2e):
     for name in ("gamma.usacloud", "alpha.usacloud", "sub/beta.usacloud", "delta.txt"):
         e2e.script(name, "usacloud zone list\n")
     first = [line for line in e2e.run("--collect-only", "-q").stdout.lines if "::" in line]
-    assert first == ["scripts/alpha.usacloud::alpha", "scripts/gamma.usacloud::gamma", "scripts/sub/beta.usacloud::beta"]
+    assert first == [
+        "scripts/alpha.usacloud::alpha",
+        "scripts/gamma.usacloud::gamma",
+        "scripts/sub/beta.usacloud::beta",
+    ]
     again = [line for line in e2e.run("--collect-only", "-q").stdout.lines if "::" in line]
     assert again == first
     result = e2e.run("-k", "gamma or beta", "-q")
@@ -68,7 +71,9 @@ def test_markers_from_the_header(e2e):
 
 def test_unregistered_marker_and_unsafe_condition_fail_the_item_only(e2e):
     e2e.script("unknown.usacloud", "# pytest.mark.nosuchmarker\nusacloud zone list\n")
-    e2e.script("evil.usacloud", "# pytest.mark.skipif(\"__import__('os').system('touch PWNED')\")\nusacloud zone list\n")
+    e2e.script(
+        "evil.usacloud", "# pytest.mark.skipif(\"__import__('os').system('touch PWNED')\")\nusacloud zone list\n"
+    )
     e2e.script("call.usacloud", "# pytest.mark.skipif(__import__('os').getpid())\nusacloud zone list\n")
     e2e.script("hidden.usacloud", "# pytest.mark.xfail\n# pytest.mark.nosuchmarker\nusacloud zone list\n")
     e2e.script("good.usacloud", "usacloud zone list\n")
@@ -173,7 +178,10 @@ def test_policy_refusals_are_never_executed(e2e):
             "*note.usacloud:1: refused: *(global-write)*--usacloud-allow-global-writes*",
         ]
     )
-    e2e.script("delete.usacloud", "usacloud server create -y --name web\nusacloud server delete -y --argument-match-mode exact web\n")
+    e2e.script(
+        "delete.usacloud",
+        "usacloud server create -y --name web\nusacloud server delete -y --argument-match-mode exact web\n",
+    )
     result = e2e.run("--usacloud-allow-dangerous", "--usacloud-allow-global-writes", "--usacloud-error-policy=continue")
     result.assert_outcomes(passed=2)
     assert ["server", "delete", "-y", "--argument-match-mode", "exact", "web"] in e2e.argvs()
@@ -199,8 +207,14 @@ def test_dry_run_executes_nothing_and_needs_no_binary(e2e):
     e2e.script("ok.usacloud", "usacloud server list --zone is1a\n")
     e2e.script("refused.usacloud", "usacloud server reset -y web\n")
     result = e2e.pytester.runpytest_subprocess(
-        "-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin",
-        f"--usacloud-scripts={e2e.dir}", "--usacloud-bin=/nonexistent/usacloud", "--usacloud-dry-run", "-v",
+        "-p",
+        "xdist.plugin",
+        "-p",
+        "pytest_usacloud_sandbox.plugin",
+        f"--usacloud-scripts={e2e.dir}",
+        "--usacloud-bin=/nonexistent/usacloud",
+        "--usacloud-dry-run",
+        "-v",
     )
     result.assert_outcomes(passed=1, failed=1)
     assert e2e.calls() == []
@@ -214,7 +228,9 @@ def test_timeout_terminates_the_process_group(e2e):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*slow.usacloud:1: timeout: timed out after*", "*not-run * line 2*"])
     events = e2e.events()
-    pids = [e["pid"] for e in events if e.get("event") == "start"] + [e["child_pid"] for e in events if e.get("event") == "spawn"]
+    pids = [e["pid"] for e in events if e.get("event") == "start"] + [
+        e["child_pid"] for e in events if e.get("event") == "spawn"
+    ]
     assert len(pids) == 2
     assert pids_alive(pids) == []
 
@@ -228,8 +244,12 @@ def test_exit_zero_errors_are_failures(e2e):
 
 
 def test_fake_mode_gets_one_store_per_script(e2e):
-    e2e.script("one.usacloud", "usacloud switch create -y --name s1\nusacloud switch read --argument-match-mode exact s1\n")
-    e2e.script("two.usacloud", "usacloud switch create -y --name s2\nusacloud switch read --argument-match-mode exact s2\n")
+    e2e.script(
+        "one.usacloud", "usacloud switch create -y --name s1\nusacloud switch read --argument-match-mode exact s1\n"
+    )
+    e2e.script(
+        "two.usacloud", "usacloud switch create -y --name s2\nusacloud switch read --argument-match-mode exact s2\n"
+    )
     e2e.env(STANDIN_STATE="")
     result = e2e.run("--usacloud-fake", workers=2)
     result.assert_outcomes(passed=2)
@@ -237,7 +257,9 @@ def test_fake_mode_gets_one_store_per_script(e2e):
     assert {c["fake_mode"] for c in calls} == {"1"}
     stores = {}
     for call in calls:
-        stores.setdefault(call["argv"][3].split()[-1] if False else call["argv"][-1][-2:], set()).add(call["fake_store"])
+        stores.setdefault(call["argv"][3].split()[-1] if False else call["argv"][-1][-2:], set()).add(
+            call["fake_store"]
+        )
     assert len({c["fake_store"] for c in calls}) == 2
     assert all(len(v) == 1 for v in stores.values())
 
@@ -255,7 +277,10 @@ def test_collects_usacloud_files_met_anywhere_with_a_custom_glob(e2e):
 
 
 def test_ini_settings(e2e):
-    e2e.script("delete.usacloud", "usacloud server create -y --name x\nusacloud server delete -y --argument-match-mode exact x\n")
+    e2e.script(
+        "delete.usacloud",
+        "usacloud server create -y --name x\nusacloud server delete -y --argument-match-mode exact x\n",
+    )
     e2e.pytester.makeini(f"[pytest]\nusacloud_scripts = {e2e.dir}\nusacloud_allow_dangerous = true\n")
     result = e2e.run(scripts=False)
     result.assert_outcomes(passed=1)

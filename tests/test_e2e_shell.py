@@ -19,7 +19,7 @@ from standin_tools import (
 )
 
 from conftest import INNER_PLUGINS
-from pytest_usacloud_sandbox.report_schema import validate
+from pytest_usacloud_sandbox.report.schema import validate
 
 SHELL = "# pytest.mark.usacloud_shell\n"
 
@@ -83,12 +83,15 @@ def test_capture_an_id_loop_and_pipe_into_jq(e2e, workers):
     script = report_scripts(report)["capture"]
     assert script["mode"] == "shell" and script["skipped_lines"] == 0
     assert [c["line"] for c in script["commands"]] == [3, 5, 7, 7, 7, 9]
-    assert script["commands"][1]["text"].startswith("usacloud switch read \"$ID\" -o json | jq")
+    assert script["commands"][1]["text"].startswith('usacloud switch read "$ID" -o json | jq')
 
 
 def test_zones_and_environment_stay_pinned_whatever_the_script_does(e2e):
-    e2e.env(SAKURACLOUD_ACCESS_TOKEN="tok-5d1e0c4b", SAKURACLOUD_ACCESS_TOKEN_SECRET="sec-77aa01ff",
-            STANDIN_REQUIRE_TOKEN="tok-5d1e0c4b")
+    e2e.env(
+        SAKURACLOUD_ACCESS_TOKEN="tok-5d1e0c4b",
+        SAKURACLOUD_ACCESS_TOKEN_SECRET="sec-77aa01ff",
+        STANDIN_REQUIRE_TOKEN="tok-5d1e0c4b",
+    )
     escaped = e2e.tmp / "escaped"
     shell_script(
         e2e,
@@ -124,7 +127,8 @@ def test_a_failing_call_the_script_goes_past_fails_the_item(e2e):
     after = e2e.tmp / "after"
     e2e.script(
         "goes_on.usacloud",
-        SHELL + f"usacloud zone list -q > /dev/null\nusacloud server read nope\nusacloud region list > /dev/null\ntouch {after}\n",
+        SHELL
+        + f"usacloud zone list -q > /dev/null\nusacloud server read nope\nusacloud region list > /dev/null\ntouch {after}\n",
     )
     result = e2e.run()
     result.assert_outcomes(failed=1)
@@ -228,16 +232,25 @@ def test_credentials_are_masked_in_bash_output_too(e2e):
     result.assert_outcomes(failed=1)
     text = result.stdout.str() + result.stderr.str() + junit.read_text()
     assert secret not in text and flag_secret not in text
-    result.stdout.fnmatch_lines(["*leak.usacloud:3: auth: a usacloud call failed and the script went on*",
-                                 "*--- bash stderr*", "*401 Unauthorized*token=[*][*][*]*", "*flag [*][*][*]",
-                                 "*--- bash stdout*", "*seen: nothing"])
+    result.stdout.fnmatch_lines(
+        [
+            "*leak.usacloud:3: auth: a usacloud call failed and the script went on*",
+            "*--- bash stderr*",
+            "*401 Unauthorized*token=[*][*][*]*",
+            "*flag [*][*][*]",
+            "*--- bash stdout*",
+            "*seen: nothing",
+        ]
+    )
     assert [c["argv"] for c in e2e.calls()] == [["server", "list", "--secret", flag_secret]]
 
 
 def test_thirty_calls_from_two_workers_hold_the_rate(e2e):
     rate = 10.0
     for name in ("a", "b"):  # 15 calls started at once by each script: the bucket alone spaces them
-        e2e.script(f"{name}.usacloud", SHELL + "for i in $(seq 15); do usacloud zone list -q > /dev/null & done\nwait\n")
+        e2e.script(
+            f"{name}.usacloud", SHELL + "for i in $(seq 15); do usacloud zone list -q > /dev/null & done\nwait\n"
+        )
     result, report = run_held_to_rate(e2e, 30, rate, workers=2)
     result.assert_outcomes(passed=2)
     assert {s["worker"] for s in report_scripts(report).values()} == {"gw0", "gw1"}
@@ -246,7 +259,7 @@ def test_thirty_calls_from_two_workers_hold_the_rate(e2e):
 
 def test_rate_limited_calls_are_retried_inside_the_script(e2e):
     e2e.rules([{"match": "zone list", "exit": 1, "stderr": framed(RATE_429), "times": 2}])
-    e2e.script("retry.usacloud", SHELL + "set -e\nN=$(usacloud zone list -q | wc -l)\ntest \"$N\" = 6\n")
+    e2e.script("retry.usacloud", SHELL + 'set -e\nN=$(usacloud zone list -q | wc -l)\ntest "$N" = 6\n')
     result = e2e.run("-v", "--usacloud-retry-backoff=0.05")
     result.assert_outcomes(passed=1)
     assert len(e2e.calls()) == 3
@@ -259,7 +272,8 @@ def test_stop_cancels_bash_and_everything_it_started(e2e):
     ready, pids_b, pids_c = e2e.tmp / "ready", e2e.tmp / "pids-b", e2e.tmp / "pids-c"
     e2e.script(
         "b_sleeps.usacloud",
-        SHELL + f"usacloud zone list -q > /dev/null\necho $$ > {pids_b}; sleep 300 & echo $! >> {pids_b}; touch {ready}; wait\n"
+        SHELL
+        + f"usacloud zone list -q > /dev/null\necho $$ > {pids_b}; sleep 300 & echo $! >> {pids_b}; touch {ready}; wait\n"
         "usacloud zone list\n",
     )
     e2e.script("c_long_call.usacloud", SHELL + f"echo $$ > {pids_c}\nusacloud region list\nusacloud zone list\n")
@@ -290,7 +304,9 @@ def test_stop_cancels_bash_and_everything_it_started(e2e):
 
 def test_whole_script_timeout(e2e):
     pids = e2e.tmp / "pids"
-    e2e.script("slow.usacloud", SHELL + f"usacloud zone list -q\necho $$ > {pids}; sleep 60 & echo $! >> {pids}; wait\n")
+    e2e.script(
+        "slow.usacloud", SHELL + f"usacloud zone list -q\necho $$ > {pids}; sleep 60 & echo $! >> {pids}; wait\n"
+    )
     started = time.monotonic()
     result = e2e.run("--usacloud-script-timeout=2")
     assert time.monotonic() - started < 40
@@ -327,8 +343,19 @@ def test_sigterm_during_a_shell_script_leaves_no_process(e2e):
     e2e.rules([{"match": "region list", "sleep": 300}])
     pids = e2e.tmp / "pids"
     e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}; sleep 300 & echo $! >> {pids}\nusacloud region list\n")
-    argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}",
-            f"--usacloud-bin={STANDIN_BIN}", "--usacloud-rate=unlimited", "-p", "no:cacheprovider", "-n", "2"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *INNER_PLUGINS,
+        f"--usacloud-scripts={e2e.dir}",
+        f"--usacloud-bin={STANDIN_BIN}",
+        "--usacloud-rate=unlimited",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+    ]
     proc = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

@@ -7,8 +7,9 @@ import sys
 import time
 
 import pytest
-from conftest import INNER_PLUGINS
 from standin_tools import AUTH_401, STANDIN_BIN, framed, pids_alive
+
+from conftest import INNER_PLUGINS
 
 LONG = 300  # seconds a long command sleeps if nobody stops it
 
@@ -16,7 +17,12 @@ LONG = 300  # seconds a long command sleeps if nobody stops it
 def long_scripts(e2e, names, sleep=LONG):
     e2e.rules(
         [
-            {"match": "server read", "exit": 1, "stderr": framed('target resource not found: query=["nope"]'), "sleep": 1.0},
+            {
+                "match": "server read",
+                "exit": 1,
+                "stderr": framed('target resource not found: query=["nope"]'),
+                "sleep": 1.0,
+            },
             {"match": "server list --names auth", "exit": 1, "stderr": framed(AUTH_401), "sleep": 1.0},
             {"match": "region list", "sleep": sleep},
         ]
@@ -40,7 +46,9 @@ def assert_stopped(result, e2e, started, cause, cls, unscheduled_ok=False):
     assert cancelled == 4 or (unscheduled_ok and cancelled == 3), outcomes
     reason = f"cancelled: run stopped by scripts/{cause}.usacloud::{cause} ({cls})"
     lines = [line for line in result.stdout.lines if line.startswith("SKIPPED [")]
-    assert sum(int(line.split("[")[1].split("]")[0]) for line in lines if reason in line) == cancelled, result.stdout.str()
+    assert sum(int(line.split("[")[1].split("]")[0]) for line in lines if reason in line) == cancelled, (
+        result.stdout.str()
+    )
     # the scripts cancelled midway list what had already run
     assert "already ran: line 1 (ok), line 2 (cancelled)" in result.stdout.str()
     assert pids_alive(stand_in_pids(e2e)) == []
@@ -117,8 +125,17 @@ def test_maxfail_counts_failures_across_workers(e2e):
 def test_interrupt_leaves_no_process_behind(e2e, sig, workers):
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
     long_scripts(e2e, ["a_long", "b_long", "c_long"])
-    argv = [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}",
-            f"--usacloud-bin={STANDIN_BIN}", "--usacloud-rate=unlimited", "-p", "no:cacheprovider"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *INNER_PLUGINS,
+        f"--usacloud-scripts={e2e.dir}",
+        f"--usacloud-bin={STANDIN_BIN}",
+        "--usacloud-rate=unlimited",
+        "-p",
+        "no:cacheprovider",
+    ]
     if workers:
         argv += ["-n", str(workers)]
     proc = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -153,9 +170,24 @@ def test_a_dead_worker_leaves_no_process_behind(e2e):
     e2e.script("a_long.usacloud", "usacloud region list\n")
     e2e.script("b_other.usacloud", "usacloud disk-plan list --zone tk1v\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *INNER_PLUGINS, f"--usacloud-scripts={e2e.dir}", f"--usacloud-bin={STANDIN_BIN}",
-         "--usacloud-rate=unlimited", "-p", "no:cacheprovider", "-n", "2", "--usacloud-error-policy=continue", "-rA"],
-        cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *INNER_PLUGINS,
+            f"--usacloud-scripts={e2e.dir}",
+            f"--usacloud-bin={STANDIN_BIN}",
+            "--usacloud-rate=unlimited",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "2",
+            "--usacloud-error-policy=continue",
+            "-rA",
+        ],
+        cwd=e2e.pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -169,7 +201,9 @@ def test_a_dead_worker_leaves_no_process_behind(e2e):
     time.sleep(0.3)
     victim = started["region"]
     os.kill(victim["ppid"], signal.SIGKILL)  # the xdist worker that launched it
-    orphans = [victim["pid"]] + [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn" and e["pid"] == victim["pid"]]
+    orphans = [victim["pid"]] + [
+        e["child_pid"] for e in e2e.events() if e.get("event") == "spawn" and e["pid"] == victim["pid"]
+    ]
     deadline = time.monotonic() + 8
     while pids_alive(orphans) and time.monotonic() < deadline:
         time.sleep(0.1)

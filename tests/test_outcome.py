@@ -2,13 +2,22 @@
 
 import pytest
 
-from pytest_usacloud_sandbox import outcome as oc
-from pytest_usacloud_sandbox.runner import RunResult
+from pytest_usacloud_sandbox.usacloud import outcome as oc
+from pytest_usacloud_sandbox.usacloud.result import RunResult
 
 
 def result(code=1, stderr="", stdout="", **kw):
-    base = dict(argv=("usacloud",), exit_code=code, signal=None, stdout=stdout, stderr=stderr, truncated=False,
-                started=0.0, ended=1.0, duration=1.0)
+    base = dict(
+        argv=("usacloud",),
+        exit_code=code,
+        signal=None,
+        stdout=stdout,
+        stderr=stderr,
+        truncated=False,
+        started=0.0,
+        ended=1.0,
+        duration=1.0,
+    )
     base.update(kw)
     return RunResult(**base)
 
@@ -36,16 +45,25 @@ def api(status, code="x"):
         (result(1, api("503 Service Unavailable", "busy")), oc.UNAVAILABLE),
         (result(1, api("500 Internal Server Error")), oc.API_ERROR),
         (result(1, "\nerror in response: <html>bad gateway</html>\n"), oc.API_ERROR),
-        (result(1, "\nGET https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1/server giving up after 11 attempt(s)\n"), oc.UNAVAILABLE),
+        (
+            result(
+                1,
+                "\nGET https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1/server giving up after 11 attempt(s)\n",
+            ),
+            oc.UNAVAILABLE,
+        ),
         (result(1, '\ntarget resource not found: query=["web"]\n'), oc.NOT_FOUND),
-        (result(1, "\nthe confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option\n"), oc.USAGE),
+        (
+            result(1, "\nthe confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option\n"),
+            oc.USAGE,
+        ),
         (result(1, "\nvalidation error:\n\t--zone: required\n"), oc.USAGE),
         (result(1, '\nError: unknown command "foo" for "usacloud"\nRun \'usacloud --help\' for usage.\n'), oc.USAGE),
         (result(1, "\nError: unknown flag: --zone\n"), oc.USAGE),
         (result(1, "\nID or Name or Tags arguments are required\n"), oc.USAGE),
         (result(1, "\nin this operation, only a single target is allowed\n"), oc.USAGE),
         (result(1, "\ncommand[server/boot] timed out: context deadline exceeded\n"), oc.TIMEOUT),
-        (result(0, "\nError: profile \"ci\" is not exist\n"), oc.CONFIG),
+        (result(0, '\nError: profile "ci" is not exist\n'), oc.CONFIG),
         (result(0, "\nprofile ci not found\n"), oc.CONFIG),
         (result(0, "\nprivate key file /k is too open\n"), oc.CONFIG),
         (result(2, "panic: runtime error: index out of range\n\ngoroutine 1 [running]:\n"), oc.CRASHED),
@@ -61,7 +79,9 @@ def test_classify(res, cls):
 
 
 def test_hints_and_messages():
-    confirm = oc.classify(result(1, "\nthe confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option\n"))
+    confirm = oc.classify(
+        result(1, "\nthe confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option\n")
+    )
     assert confirm.hint == oc.CONFIRM_HINT
     auth = oc.classify(result(1, api("401 Unauthorized")))
     assert "SAKURACLOUD_ACCESS_TOKEN" in auth.hint

@@ -2,7 +2,13 @@
 
 import pytest
 
-from pytest_usacloud_sandbox.policy import DANGEROUS_OPTION, GLOBAL_WRITES_OPTION, Policy, rewrite_zones, sandbox_env
+from pytest_usacloud_sandbox.usacloud.policy import (
+    DANGEROUS_OPTION,
+    GLOBAL_WRITES_OPTION,
+    Policy,
+    rewrite_zones,
+    sandbox_env,
+)
 
 
 @pytest.mark.parametrize(
@@ -45,13 +51,21 @@ def test_rewrite_zones(words, expected, changed):
         ("usacloud dns delete -y example.com", "global-write+dangerous", (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION)),
         ("usacloud rest -X delete /server/1", "global-write", (GLOBAL_WRITES_OPTION,)),
         ("usacloud rest request --method=POST /server", "global-write", (GLOBAL_WRITES_OPTION,)),
-        ("usacloud web-accelerator delete-cache -y --url https://x", "global-write+dangerous", (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION)),
+        (
+            "usacloud web-accelerator delete-cache -y --url https://x",
+            "global-write+dangerous",
+            (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION),
+        ),
         ("usacloud update-self", "self-update", (DANGEROUS_OPTION,)),
         # pflag keeps the last -X; a bundle still names the method
         ("usacloud rest -X get -X delete /server/1", "global-write", (GLOBAL_WRITES_OPTION,)),
         ("usacloud rest -vXpost /server", "global-write", (GLOBAL_WRITES_OPTION,)),
         # an unknown flag before the command swallows the next word in cobra: this is `note create`
-        ("usacloud -q coupon note create -y --name x --class shell --content y", "global-write", (GLOBAL_WRITES_OPTION,)),
+        (
+            "usacloud -q coupon note create -y --name x --class shell --content y",
+            "global-write",
+            (GLOBAL_WRITES_OPTION,),
+        ),
         ("usacloud server -o json delete -y web", "dangerous", (DANGEROUS_OPTION,)),
         # a rest URL must not climb out of /zone/tk1v/
         ("usacloud rest https://secure.sakura.ad.jp/cloud/zone/tk1v/../is1a/api/cloud/1.1/server", "zone-escape", ()),
@@ -89,16 +103,18 @@ def test_allowed(words):
 
 
 def test_options_lift_refusals():
-    assert Policy(allow_dangerous=True).apply("usacloud server delete -y 1".split()).refusal is None
-    assert Policy(allow_global_writes=True).apply("usacloud dns create -y --name a".split()).refusal is None
+    assert Policy(allow_dangerous=True).apply(["usacloud", "server", "delete", "-y", "1"]).refusal is None
+    assert Policy(allow_global_writes=True).apply(["usacloud", "dns", "create", "-y", "--name", "a"]).refusal is None
     both = Policy(allow_dangerous=True, allow_global_writes=True)
-    assert both.apply("usacloud dns delete -y a".split()).refusal is None
+    assert both.apply(["usacloud", "dns", "delete", "-y", "a"]).refusal is None
     # one option alone does not lift a refusal that needs both
-    assert Policy(allow_dangerous=True).apply("usacloud dns delete -y a".split()).refusal.options == (GLOBAL_WRITES_OPTION,)
+    assert Policy(allow_dangerous=True).apply(["usacloud", "dns", "delete", "-y", "a"]).refusal.options == (
+        GLOBAL_WRITES_OPTION,
+    )
 
 
 def test_planned_words_are_rewritten():
-    planned = Policy().apply("usacloud server delete -y web --zone=is1a".split())
+    planned = Policy().apply(["usacloud", "server", "delete", "-y", "web", "--zone=is1a"])
     assert planned.words[-1] == "--zone=tk1v"
     assert planned.zone_rewritten
 

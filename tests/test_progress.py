@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from pytest_usacloud_sandbox import progress as pg
-from pytest_usacloud_sandbox.runlog import RunLog
+from pytest_usacloud_sandbox.report import progress as pg
+from pytest_usacloud_sandbox.report.runlog import RunLog
 from pytest_usacloud_sandbox.settings import Settings
 
 
@@ -144,8 +144,9 @@ def test_stream_without_descriptor_and_unfinished_line(tmp_path):
     def stats():
         raise next(broken, OSError("gone"))
 
-    progress = pg.Progress(runlog(tmp_path), out, isatty=True, mode="auto", interval=0.1,
-                           read_worker_stats=stats, line_start=lambda: False)
+    progress = pg.Progress(
+        runlog(tmp_path), out, isatty=True, mode="auto", interval=0.1, read_worker_stats=stats, line_start=lambda: False
+    )
     progress.start()
     time.sleep(0.35)
     progress.stop()
@@ -164,8 +165,14 @@ def test_status_bar_on_a_pty(tmp_path):
     drain = Drain(master)
     try:
         log = runlog(tmp_path, total=13)
-        progress = pg.Progress(log, stream, isatty=True, mode="on", interval=1.0,
-                               read_worker_stats=lambda: {"gw0": {"commands": 41, "attempts": 41}})
+        progress = pg.Progress(
+            log,
+            stream,
+            isatty=True,
+            mode="on",
+            interval=1.0,
+            read_worker_stats=lambda: {"gw0": {"commands": 41, "attempts": 41}},
+        )
         progress.start()
         time.sleep(0.3)
         stream.write("pytest output\n")  # pytest's own output goes on above the bar

@@ -1,4 +1,4 @@
-"""Unit tests for the shared token bucket (pytest_usacloud_sandbox.ratelimit).
+"""Unit tests for the shared token bucket (pytest_usacloud_sandbox.limit.bucket).
 
 Timing tests assert on counts per time window (with an explicit jitter
 allowance), on ordering and on generous upper bounds - never on raw speed.
@@ -6,9 +6,9 @@ allowance), on ordering and on generous upper bounds - never on raw speed.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-import functools
 import multiprocessing as mp
 import os
 import pickle
@@ -23,11 +23,11 @@ from pathlib import Path
 import filelock
 import pytest
 import redis_tools
+from pyrate_limiter import AbstractClock, InMemoryStateStore
 from ratecheck import RecordingStore
 from redis_tools import private_redis
-from pyrate_limiter import AbstractClock, InMemoryStateStore
 
-from pytest_usacloud_sandbox.ratelimit import (
+from pytest_usacloud_sandbox.limit.bucket import (
     AcquireResult,
     Backend,
     Cancelled,
@@ -54,6 +54,8 @@ def needs_redis(test):
         return test(*args, **kwargs)
 
     return wrapper
+
+
 FORK = mp.get_context("fork")
 JITTER = 0.020  # seconds of scheduling slack allowed per window
 
@@ -149,8 +151,16 @@ def test_unlimited_never_touches_the_store():
     assert limiter.acquire() == AcquireResult(waited=0.0, attempts=0)
 
 
-@pytest.mark.parametrize("bad", [{"rate": 0, "burst": 1}, {"rate": -1, "burst": 1}, {"rate": math.nan, "burst": 1},
-                                 {"rate": 1, "burst": 0}, {"rate": 1, "burst": 1.5}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"rate": 0, "burst": 1},
+        {"rate": -1, "burst": 1},
+        {"rate": math.nan, "burst": 1},
+        {"rate": 1, "burst": 0},
+        {"rate": 1, "burst": 1.5},
+    ],
+)
 def test_invalid_rate_or_burst(bad):
     with pytest.raises(ValueError):
         TokenLimiter(store=InMemoryStateStore(), **bad)
@@ -323,9 +333,19 @@ def test_window_checks_catch_a_burst():
 
 @pytest.mark.parametrize(
     "content",
-    [b"\x00\xffgarbage\x13", b"", b"   \n", b'["tat"]', b'"tat"', b'{"version": 1}', b'{"version": 1, "tat": "x"}',
-     b'{"version": 1, "tat": [1, 2]}', b'{"version": 1, "tat": [true]}', b'{"version": 99, "tat": [1]}',
-     b'{"version": 1, "tat": [-5]}'],
+    [
+        b"\x00\xffgarbage\x13",
+        b"",
+        b"   \n",
+        b'["tat"]',
+        b'"tat"',
+        b'{"version": 1}',
+        b'{"version": 1, "tat": "x"}',
+        b'{"version": 1, "tat": [1, 2]}',
+        b'{"version": 1, "tat": [true]}',
+        b'{"version": 99, "tat": [1]}',
+        b'{"version": 1, "tat": [-5]}',
+    ],
     ids=["garbage", "empty", "blank", "list", "string", "no-tat", "tat-str", "tat-len", "tat-bool", "version", "neg"],
 )
 def test_corrupt_state_file_warns_once_and_starts_fresh(tmp_path, content):
@@ -379,12 +399,18 @@ def test_sigkilled_lock_holder_does_not_wedge_others(tmp_path):
     assert child.exitcode == -signal.SIGKILL
     # A fresh process (not this one, which may cache state) gets in within a second.
     code = (
-        "import sys, time; from pytest_usacloud_sandbox.ratelimit import FileStateStore, TokenLimiter\n"
+        "import sys, time; from pytest_usacloud_sandbox.limit.bucket import FileStateStore, TokenLimiter\n"
         "t = time.monotonic(); TokenLimiter(100, 1, FileStateStore(sys.argv[1], lock_timeout=1.0)).acquire()\n"
         "print(time.monotonic() - t)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, timeout=30, check=False,
-                          cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(store.path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout) < 1.0
 
@@ -407,9 +433,11 @@ def test_state_key_hashes_token_or_profile():
     a = state_key({"SAKURACLOUD_ACCESS_TOKEN": "tok-aaaa-1111"})
     b = state_key({"SAKURA_ACCESS_TOKEN": "tok-bbbb-2222"})
     assert a.startswith("token-") and b.startswith("token-") and a != b
-    assert "tok" not in a[len("token-"):] and "aaaa" not in a and "1111" not in a
+    assert "tok" not in a[len("token-") :] and "aaaa" not in a and "1111" not in a
     assert state_key({"SAKURA_ACCESS_TOKEN": "tok-aaaa-1111"}) == a
-    assert state_key({"SAKURACLOUD_ACCESS_TOKEN": "x", "SAKURA_ACCESS_TOKEN": "y"}) == state_key({"SAKURA_ACCESS_TOKEN": "x"})
+    assert state_key({"SAKURACLOUD_ACCESS_TOKEN": "x", "SAKURA_ACCESS_TOKEN": "y"}) == state_key(
+        {"SAKURA_ACCESS_TOKEN": "x"}
+    )
     default = state_key({})
     assert default.startswith("profile-") and default == state_key({"USACLOUD_PROFILE": "default"})
     assert state_key({"SAKURACLOUD_PROFILE": "staging"}) != default
@@ -440,7 +468,10 @@ def test_parse_file_spec(tmp_path):
         ("redis://:hunter2@cache.internal:6380/3", "redis://:***@cache.internal:6380/3"),
         ("rediss://alice:hunter2@cache.internal:6380/0", "rediss://alice:***@cache.internal:6380/0"),
         ("redis://hunter2@cache.internal", "redis://***@cache.internal"),
-        ("redis://cache.internal/0?password=hunter2&ssl_cert_reqs=none", "redis://cache.internal/0?password=***&ssl_cert_reqs=none"),
+        (
+            "redis://cache.internal/0?password=hunter2&ssl_cert_reqs=none",
+            "redis://cache.internal/0?password=***&ssl_cert_reqs=none",
+        ),
     ],
 )
 def test_parse_redis_spec_and_mask(spec, shown):
@@ -451,8 +482,17 @@ def test_parse_redis_spec_and_mask(spec, shown):
 
 
 @pytest.mark.parametrize(
-    "spec", ["file:", "sqlite:///x.db", "/tmp/state.json", "redis://", "redis://:pw@host:notaport/0", "redis://host/zero",
-             "memcached://host", "pw@host:6379"],
+    "spec",
+    [
+        "file:",
+        "sqlite:///x.db",
+        "/tmp/state.json",
+        "redis://",
+        "redis://:pw@host:notaport/0",
+        "redis://host/zero",
+        "memcached://host",
+        "pw@host:6379",
+    ],
 )
 def test_bad_specs_raise_value_error(spec):
     with pytest.raises(ValueError) as excinfo:

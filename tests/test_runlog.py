@@ -8,11 +8,11 @@ import os
 
 import pytest
 
-from pytest_usacloud_sandbox import progress as pg
-from pytest_usacloud_sandbox import records as rec
-from pytest_usacloud_sandbox import runlog as rl
-from pytest_usacloud_sandbox.report_schema import SCHEMA, validate
+from pytest_usacloud_sandbox.report import progress as pg
+from pytest_usacloud_sandbox.report import runlog as rl
+from pytest_usacloud_sandbox.report.schema import SCHEMA, validate
 from pytest_usacloud_sandbox.settings import Settings
+from pytest_usacloud_sandbox.state import records as rec
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -21,8 +21,14 @@ OPTIONS = {"usacloud_rate": "2.0", "usacloud_rate_backend": "redis://:***@127.0.
 
 
 def command(line, duration=None, cls="ok", status="ok", attempts=1, wait=0.0, findings=()):
-    cmd = rec.CommandRecord(line=line, text=f"usacloud server list # line {line}", status=status, cls=cls,
-                            words=["usacloud", "server", "list", "--zone", "tk1v"], findings=list(findings))
+    cmd = rec.CommandRecord(
+        line=line,
+        text=f"usacloud server list # line {line}",
+        status=status,
+        cls=cls,
+        words=["usacloud", "server", "list", "--zone", "tk1v"],
+        findings=list(findings),
+    )
     if duration is not None:
         cmd.start, cmd.end, cmd.duration = T0, T0 + duration, duration
         cmd.exit_code = 0 if cls == "ok" else 1
@@ -32,8 +38,17 @@ def command(line, duration=None, cls="ok", status="ok", attempts=1, wait=0.0, fi
 
 
 def script(name, *commands, status="passed", cls=None, line=None, message=""):
-    record = rec.ScriptRecord(path=f"/abs/{name}.usacloud", nodeid=f"{name}.usacloud::{name}", worker="gw0",
-                              status=status, cls=cls, line=line, message=message, start=T0, end=T0 + 3)
+    record = rec.ScriptRecord(
+        path=f"/abs/{name}.usacloud",
+        nodeid=f"{name}.usacloud::{name}",
+        worker="gw0",
+        status=status,
+        cls=cls,
+        line=line,
+        message=message,
+        start=T0,
+        end=T0 + 3,
+    )
     record.commands = list(commands)
     return record.nodeid, record.to_dict()
 
@@ -54,13 +69,32 @@ def log(tmp_path):
     log.script_finished(nodeid, "passed", data, None)
     nodeid, data = script("s1", command(1, 2.0), command(2, 5.0), command(3, 7.0))
     log.script_finished(nodeid, "passed", data, None)
-    warn = {"severity": "warning", "code": "zone-all", "word": "--zone=all", "message": "--zone=all\nreaches every zone", "fix": None}
-    nodeid, data = script("s2", command(4, 3.0, findings=[warn]), command(5, 0.5, cls="not-found", status="failed"),
-                          command(6, status="not-run", cls=None), status="failed", cls="not-found", line=5,
-                          message="no server matched")
+    warn = {
+        "severity": "warning",
+        "code": "zone-all",
+        "word": "--zone=all",
+        "message": "--zone=all\nreaches every zone",
+        "fix": None,
+    }
+    nodeid, data = script(
+        "s2",
+        command(4, 3.0, findings=[warn]),
+        command(5, 0.5, cls="not-found", status="failed"),
+        command(6, status="not-run", cls=None),
+        status="failed",
+        cls="not-found",
+        line=5,
+        message="no server matched",
+    )
     log.script_finished(nodeid, "failed", data, "longrepr text")
-    nodeid, data = script("s3", command(2, cls="refused", status="refused"), status="failed", cls="refused", line=2,
-                          message="delete is refused")
+    nodeid, data = script(
+        "s3",
+        command(2, cls="refused", status="refused"),
+        status="failed",
+        cls="refused",
+        line=2,
+        message="delete is refused",
+    )
     log.script_finished(nodeid, "failed", data, None)
     log.script_finished("s4.usacloud::s4", "skipped", None, "skipped: known issue")
     nodeid, data = script("s5", command(1, 0.2), status="cancelled")
@@ -84,7 +118,7 @@ def test_counts(log):
 def test_slowest_five_and_failed_lines(log):
     lines = log.summary_lines(ended=T0 + 21)
     at = lines.index("slowest 5 commands:")
-    slow = lines[at + 1: at + 6]
+    slow = lines[at + 1 : at + 6]
     assert [float(s.split("s", 1)[0]) for s in slow] == [9.0, 7.0, 5.0, 3.0, 2.0]
     assert "s0.usacloud:2" in slow[0]
     assert "failed scripts (2):" in lines

@@ -4,7 +4,7 @@ import os
 import sys
 import time
 
-from pytest_usacloud_sandbox import runner
+from pytest_usacloud_sandbox.run import runner
 
 PY = sys.executable
 ENV = dict(os.environ)
@@ -23,7 +23,9 @@ def alive(pid):
 
 
 def test_captures_output_and_exit_code():
-    res = runner.run_command([PY, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"], ENV, 30)
+    res = runner.run_command(
+        [PY, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"], ENV, 30
+    )
     assert (res.exit_code, res.stdout, res.stderr) == (3, "out\n", "err\n")
     assert res.signal is None and not res.timed_out and not res.truncated
 
@@ -79,7 +81,7 @@ def test_term_then_kill(tmp_path):
 
 def test_cancel_through_should_stop(tmp_path):
     flag = tmp_path / "stop"
-    argv, pidfile = _sleeper_with_grandchild(tmp_path)
+    argv, _pidfile = _sleeper_with_grandchild(tmp_path)
     calls = []
 
     def should_stop():

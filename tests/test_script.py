@@ -1,4 +1,5 @@
-"""Tests for pytest_usacloud_sandbox.script: from script text to usacloud commands, no shell."""
+"""Tests for pytest_usacloud_sandbox.script.parse: from script text to usacloud commands, no shell."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +8,7 @@ import textwrap
 
 import pytest
 
-from pytest_usacloud_sandbox.script import (
+from pytest_usacloud_sandbox.script.parse import (
     MAX_SCRIPT_BYTES_DEFAULT,
     Command,
     MarkerSpec,
@@ -45,7 +46,7 @@ def script_error(src: str) -> ScriptError:
 QUOTING = [
     (r"usacloud server list", ("server", "list")),
     (r"usacloud a\ b 'c d' \"e\"", ("a b", "c d", '"e"')),
-    (r'''usacloud g"h"i 'j'"k" x''""y''', ("ghi", "jk", "xy")),
+    (r"""usacloud g"h"i 'j'"k" x''""y""", ("ghi", "jk", "xy")),
     (r"""usacloud '' "" ''""''""" + "", ("", "", "")),
     (r'usacloud "a\"b" "a\\b" "a\$b" "a\`b"', ('a"b', "a\\b", "a$b", "a`b")),
     (r'usacloud "a\nb" "\q" ' + r"'a\nb' \q a\\b a\'b", ("a\\nb", "\\q", "a\\nb", "q", "a\\b", "a'b")),
@@ -63,10 +64,10 @@ QUOTING = [
 ]
 
 
-@pytest.mark.parametrize("src, expected", QUOTING, ids=[row[0][:40] for row in QUOTING])
+@pytest.mark.parametrize(("src", "expected"), QUOTING, ids=[row[0][:40] for row in QUOTING])
 def test_quoting(src, expected):
     command = only(src)
-    assert command.words == ("usacloud",) + expected
+    assert command.words == ("usacloud", *expected)
     assert command.expansion is None
     assert command.nested is False
 
@@ -78,12 +79,12 @@ COMMENTS = [
     ("# usacloud server list\n  # indented usacloud x", []),
     ("usacloud a;# usacloud b", [("usacloud", "a")]),
     ("usacloud a 'b # c' \"# d\" e\\ #f", [("usacloud", "a", "b # c", "# d", "e #f")]),
-    ("usacloud x # it's a note with \"quotes\" and $(parens", [("usacloud", "x")]),
+    ('usacloud x # it\'s a note with "quotes" and $(parens', [("usacloud", "x")]),
     ("echo $(usacloud a # comment inside\n)", [("usacloud", "a")]),
 ]
 
 
-@pytest.mark.parametrize("src, expected", COMMENTS)
+@pytest.mark.parametrize(("src", "expected"), COMMENTS)
 def test_comments(src, expected):
     assert words(src) == expected
 
@@ -106,14 +107,17 @@ LINES = [
         "usacloud a --desc 'x\ny' \\\n  --z 1\nusacloud b",
         [(1, 3, "usacloud a --desc 'x\ny'   --z 1"), (4, 4, "usacloud b")],
     ),
-    ("usacloud a \\\n| jq . && \\\nusacloud b", [(1, 1, "usacloud a | jq . && usacloud b"), (3, 3, "usacloud a | jq . && usacloud b")]),
+    (
+        "usacloud a \\\n| jq . && \\\nusacloud b",
+        [(1, 1, "usacloud a | jq . && usacloud b"), (3, 3, "usacloud a | jq . && usacloud b")],
+    ),
     ("usacloud 'a\\\nb'\nusacloud c", [(1, 2, "usacloud 'a\\\nb'"), (3, 3, "usacloud c")]),
     ("if true; then\n  usacloud inner\nfi", [(2, 2, "usacloud inner")]),
     ("usacloud a\r\nusacloud b\r\n", [(1, 1, "usacloud a"), (2, 2, "usacloud b")]),
 ]
 
 
-@pytest.mark.parametrize("src, expected", LINES)
+@pytest.mark.parametrize(("src", "expected"), LINES)
 def test_lines_and_text(src, expected):
     assert [(c.line, c.end_line, c.text) for c in parse_script(src).commands] == expected
 
@@ -128,13 +132,13 @@ CONTINUATION_WORDS = [
 ]
 
 
-@pytest.mark.parametrize("src, expected", CONTINUATION_WORDS)
+@pytest.mark.parametrize(("src", "expected"), CONTINUATION_WORDS)
 def test_continuation_words(src, expected):
     assert only(src).words == expected
 
 
 @pytest.mark.parametrize(
-    "src, word, expansion",
+    ("src", "word", "expansion"),
     [
         ("usacloud $\\\nHOME", "$HOME", "$HOME"),
         ("usacloud a$\\\n$", "a$$", "$$"),
@@ -161,7 +165,7 @@ SPLITTING = [
 ]
 
 
-@pytest.mark.parametrize("src, expected", SPLITTING)
+@pytest.mark.parametrize(("src", "expected"), SPLITTING)
 def test_splitting(src, expected):
     assert [w[1] for w in words(src)] == expected
 
@@ -178,7 +182,7 @@ PIPES = [
 ]
 
 
-@pytest.mark.parametrize("src, expected", PIPES)
+@pytest.mark.parametrize(("src", "expected"), PIPES)
 def test_pipes(src, expected):
     assert words(src) == expected
 
@@ -192,7 +196,10 @@ NESTED = [
     ("X=`usacloud a \\`usacloud b\\``", [(("usacloud", "a", "`usacloud b`"), True), (("usacloud", "b"), True)]),
     (
         "usacloud server read $(usacloud server list -q)",
-        [(("usacloud", "server", "read", "$(usacloud server list -q)"), False), (("usacloud", "server", "list", "-q"), True)],
+        [
+            (("usacloud", "server", "read", "$(usacloud server list -q)"), False),
+            (("usacloud", "server", "list", "-q"), True),
+        ],
     ),
     (
         "A=$(usacloud a) usacloud b $(usacloud c)",
@@ -205,10 +212,12 @@ NESTED = [
     ("X=$(case $1 in a) usacloud in_case;; esac)", [(("usacloud", "in_case"), True)]),
     ('ARR=(one "$(usacloud arr)")', [(("usacloud", "arr"), True)]),
     ("CMD=(usacloud server list)", []),
-    ('while read -r id; do usacloud server delete -y "$id"; done < <(usacloud server list -q)',
-     [(("usacloud", "server", "delete", "-y", "$id"), False), (("usacloud", "server", "list", "-q"), True)]),
+    (
+        'while read -r id; do usacloud server delete -y "$id"; done < <(usacloud server list -q)',
+        [(("usacloud", "server", "delete", "-y", "$id"), False), (("usacloud", "server", "list", "-q"), True)],
+    ),
     ('if [ "$(usacloud server list -q | wc -l)" -gt 0 ]; then', [(("usacloud", "server", "list", "-q"), True)]),
-    ("usacloud server list | while read -r x; do echo \"$x\"; done", [(("usacloud", "server", "list"), False)]),
+    ('usacloud server list | while read -r x; do echo "$x"; done', [(("usacloud", "server", "list"), False)]),
     ("trap 'usacloud server delete -y \"$ID\"' EXIT", []),
     ("bash -c 'usacloud zone list'", []),
     ("echo $((1 + 2)) $(( (3) ))", []),
@@ -216,13 +225,13 @@ NESTED = [
 ]
 
 
-@pytest.mark.parametrize("src, expected", NESTED)
+@pytest.mark.parametrize(("src", "expected"), NESTED)
 def test_nested(src, expected):
     assert [(c.words, c.nested) for c in parse_script(src).commands] == expected
 
 
 def test_nested_multiline_substitution_lines():
-    src = "echo start\nID=$(\n  usacloud server create \\\n    --name x -q\n)\nusacloud server read \"$ID\"\n"
+    src = 'echo start\nID=$(\n  usacloud server create \\\n    --name x -q\n)\nusacloud server read "$ID"\n'
     commands = parse_script(src).commands
     assert [(c.line, c.end_line, c.nested) for c in commands] == [(3, 4, True), (6, 6, False)]
     assert commands[0].text == "usacloud server create     --name x -q"
@@ -250,7 +259,7 @@ PREFIXES = [
 ]
 
 
-@pytest.mark.parametrize("src, expected", PREFIXES)
+@pytest.mark.parametrize(("src", "expected"), PREFIXES)
 def test_prefixes_and_wrappers(src, expected):
     command = only(src)
     assert command.words == expected
@@ -269,12 +278,12 @@ NOT_USACLOUD = [
     ("exec 3>&1", "not a usacloud command: exec"),
     ("exec > log 2>&1", "not a usacloud command: exec"),
     ("trap 'usacloud server delete -y' EXIT", "not a usacloud command: trap"),
-    ("eval \"usacloud $ARGS\"", "not a usacloud command: eval"),
+    ('eval "usacloud $ARGS"', "not a usacloud command: eval"),
     ("command", "not a usacloud command: command"),
 ]
 
 
-@pytest.mark.parametrize("src, reason", NOT_USACLOUD)
+@pytest.mark.parametrize(("src", "reason"), NOT_USACLOUD)
 def test_not_usacloud(src, reason):
     result = parse_script(src)
     assert result.commands == ()
@@ -295,14 +304,14 @@ REDIRECTIONS = [
     ("usacloud a <>rw", ("usacloud", "a")),
     (">x usacloud a", ("usacloud", "a")),
     ("2>/dev/null usacloud a b", ("usacloud", "a", "b")),
-    ("usacloud a >\"$OUT\"", ("usacloud", "a")),
+    ('usacloud a >"$OUT"', ("usacloud", "a")),
     ("usacloud a 2 >x", ("usacloud", "a", "2")),
     ("usacloud a x2>y", ("usacloud", "a", "x2")),
     ("usacloud a -o json 2>&1 >out.json | jq .", ("usacloud", "a", "-o", "json")),
 ]
 
 
-@pytest.mark.parametrize("src, expected", REDIRECTIONS)
+@pytest.mark.parametrize(("src", "expected"), REDIRECTIONS)
 def test_redirections_dropped(src, expected):
     command = only(src)
     assert command.words == expected
@@ -344,11 +353,11 @@ EXPANSIONS = [
 ]
 
 
-@pytest.mark.parametrize("src, expansion, argv", EXPANSIONS)
+@pytest.mark.parametrize(("src", "expansion", "argv"), EXPANSIONS)
 def test_expansion(src, expansion, argv):
     command = only(src)
     assert command.expansion == expansion
-    assert command.words == ("usacloud",) + argv
+    assert command.words == ("usacloud", *argv)
 
 
 def test_expansion_is_the_first_one_in_the_argv():
@@ -449,7 +458,7 @@ def test_keywords_skipped():
 
 
 @pytest.mark.parametrize(
-    "src, expected",
+    ("src", "expected"),
     [
         ("echo if then fi", []),
         ("usacloud if then fi done", [("usacloud", "if", "then", "fi", "done")]),
@@ -512,7 +521,7 @@ def test_heredocs():
 
 
 @pytest.mark.parametrize(
-    "src, line, message",
+    ("src", "line", "message"),
     [
         ("cat <<EOF\nusacloud x\n", 1, "unterminated here-document starting at line 1: no line 'EOF' closes it"),
         ("echo\ncat <<EOF", 2, "unterminated here-document starting at line 2: no line 'EOF' closes it"),
@@ -544,7 +553,7 @@ SKIPPED = [
 ]
 
 
-@pytest.mark.parametrize("src, expected", SKIPPED)
+@pytest.mark.parametrize(("src", "expected"), SKIPPED)
 def test_skipped(src, expected):
     assert skipped(src) == expected
 
@@ -563,8 +572,12 @@ GOOD_MARKERS = [
     ("# pytest.mark.slow()", "slow", (), {}),
     ("# pytest.mark.timeout(30)", "timeout", (30,), {}),
     ('# pytest.mark.skip(reason="not yet")', "skip", (), {"reason": "not yet"}),
-    ("# pytest.mark.usacloud_zone('tk1v', retries=2, opts={'a': [1, 2.5, None]})", "usacloud_zone",
-     ("tk1v",), {"retries": 2, "opts": {"a": [1, 2.5, None]}}),
+    (
+        "# pytest.mark.usacloud_zone('tk1v', retries=2, opts={'a': [1, 2.5, None]})",
+        "usacloud_zone",
+        ("tk1v",),
+        {"retries": 2, "opts": {"a": [1, 2.5, None]}},
+    ),
     ("# pytest.mark.xfail(True, reason='x', strict=False)", "xfail", (True,), {"reason": "x", "strict": False}),
     ("# pytest.mark.m(-1, (1, 2), b'x', {1, 2}, 1+2j)", "m", (-1, (1, 2), b"x", {1, 2}, 1 + 2j), {}),
     ("# pytest.mark.slow  # trailing note", "slow", (), {}),
@@ -573,7 +586,7 @@ GOOD_MARKERS = [
 ]
 
 
-@pytest.mark.parametrize("line, name, args, kwargs", GOOD_MARKERS)
+@pytest.mark.parametrize(("line", "name", "args", "kwargs"), GOOD_MARKERS)
 def test_good_marker(line, name, args, kwargs):
     (spec,) = parse_markers(line + "\nusacloud x\n")
     assert (spec.line, spec.name, spec.args, spec.kwargs) == (1, name, args, kwargs)
@@ -586,7 +599,10 @@ BAD_MARKERS = [
     ("# pytest.mark.timeout(30", "invalid syntax"),
     ("# pytest.mark.timeout(30))", "invalid syntax"),
     ("# pytest.mark.timeout(x)", "argument 1 is not a literal: x"),
-    ("# pytest.mark.skip(reason=__import__('os').getcwd())", "keyword argument 'reason' is not a literal: __import__('os')"),
+    (
+        "# pytest.mark.skip(reason=__import__('os').getcwd())",
+        "keyword argument 'reason' is not a literal: __import__('os')",
+    ),
     ("# pytest.mark.m(1, *a)", "*args is not allowed"),
     ("# pytest.mark.m(**{'a': 1})", "**kwargs is not allowed"),
     ("# pytest.mark.m(a=1, a=2)", "repeated"),
@@ -606,7 +622,7 @@ BAD_MARKERS = [
 ]
 
 
-@pytest.mark.parametrize("line, why", BAD_MARKERS)
+@pytest.mark.parametrize(("line", "why"), BAD_MARKERS)
 def test_bad_marker(line, why):
     src = "#!/bin/bash\n# pytest.mark.ok\n" + line + "\nusacloud x\n"
     with pytest.raises(ScriptError) as info:
@@ -654,7 +670,7 @@ def test_marker_block():
 
 
 @pytest.mark.parametrize(
-    "src, names",
+    ("src", "names"),
     [
         ("", []),
         ("#!/bin/sh\n", []),
@@ -679,23 +695,23 @@ def test_marker_line_numbers_with_shebang_and_blank_lines():
 # --- syntax errors -----------------------------------------------------------------------------
 ERRORS = [
     ("echo 'unterminated\nx", 1, "unterminated single quote starting at line 1"),
-    ("usacloud a\nusacloud b\n\necho \"x\n\ny", 4, "unterminated double quote starting at line 4"),
+    ('usacloud a\nusacloud b\n\necho "x\n\ny', 4, "unterminated double quote starting at line 4"),
     ("usacloud 'ok\nstill ok'\necho \"x", 3, "unterminated double quote starting at line 3"),
     ("echo $(usacloud a", 1, "unterminated $( starting at line 1"),
     ("a\nb=$(\nusacloud a\n", 2, "unterminated $( starting at line 2"),
     ("echo `usacloud a", 1, "unterminated backtick starting at line 1"),
-    ("x\n\necho \"`usacloud a\"", 3, "unterminated backtick starting at line 3"),
+    ('x\n\necho "`usacloud a"', 3, "unterminated backtick starting at line 3"),
     ("echo ${X", 1, "unterminated ${ starting at line 1"),
     ("echo $'abc", 1, "unterminated $'...' string starting at line 1"),
     ("echo $((1 + 2", 1, "unterminated $(( starting at line 1"),
     ("echo <(usacloud a", 1, "unterminated <( starting at line 1"),
-    ("echo \"$(echo 'x)\"", 1, "unterminated single quote starting at line 1"),
-    ("echo x\\\n\"abc", 2, "unterminated double quote starting at line 2"),
-    ("echo `echo \"a`", 1, "unterminated double quote starting at line 1"),
+    ('echo "$(echo \'x)"', 1, "unterminated single quote starting at line 1"),
+    ('echo x\\\n"abc', 2, "unterminated double quote starting at line 2"),
+    ('echo `echo "a`', 1, "unterminated double quote starting at line 1"),
 ]
 
 
-@pytest.mark.parametrize("src, line, message", ERRORS)
+@pytest.mark.parametrize(("src", "line", "message"), ERRORS)
 def test_syntax_errors(src, line, message):
     error = script_error(src)
     assert (error.line, error.message, str(error)) == (line, message, message)
@@ -717,12 +733,17 @@ def test_script_error_pickles():
     import pickle
 
     error = pickle.loads(pickle.dumps(ScriptError(7, "unterminated double quote starting at line 7")))
-    assert (error.line, error.message, str(error)) == (7, "unterminated double quote starting at line 7",
-                                                        "unterminated double quote starting at line 7")
+    assert (error.line, error.message, str(error)) == (
+        7,
+        "unterminated double quote starting at line 7",
+        "unterminated double quote starting at line 7",
+    )
 
 
 # --- empty input -------------------------------------------------------------------------------
-@pytest.mark.parametrize("src", ["", "\n", "   \n\t\n", "# comment\n# another\n", "#!/bin/bash\n", "\ufeff", "\r\n\r\n"])
+@pytest.mark.parametrize(
+    "src", ["", "\n", "   \n\t\n", "# comment\n# another\n", "#!/bin/bash\n", "\ufeff", "\r\n\r\n"]
+)
 def test_empty_scripts(src):
     assert parse_script(src) == ParsedScript((), (), ())
 
@@ -751,7 +772,7 @@ def test_parse_script_accepts_bom_and_crlf_directly():
 
 
 @pytest.mark.parametrize(
-    "data, line, message",
+    ("data", "line", "message"),
     [
         (b"usacloud a\nusacloud \x00b\n", 2, "NUL byte at line 2, column 10: not a text script"),
         (b"\x00", 1, "NUL byte at line 1, column 1: not a text script"),
@@ -830,13 +851,15 @@ def test_large_script():
     for i in range(20_000):
         kind = i % 5
         if kind == 0:
-            lines.append(f"usacloud server list --zone=tk1v --name 'srv-{i}' -o json | jq -r '.[].ID' # usacloud-update: ok")
+            lines.append(
+                f"usacloud server list --zone=tk1v --name 'srv-{i}' -o json | jq -r '.[].ID' # usacloud-update: ok"
+            )
         elif kind == 1:
             lines.append(f'ID_{i}=$(usacloud server create --name "n{i}" --zone tk1v -q) && echo "$ID_{i}" >> ids')
         elif kind == 2:
             lines.append(f'echo "step {i}: waiting for the server to boot ............................"')
         elif kind == 3:
-            lines.append(f"usacloud disk read --zone=tk1v \"$ID_{i - 2}\" 2>/dev/null > out-{i}.json")
+            lines.append(f'usacloud disk read --zone=tk1v "$ID_{i - 2}" 2>/dev/null > out-{i}.json')
         else:
             lines.append(f"# comment line {i} ...............................................")
     text = "\n".join(lines) + "\n"

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from standin_tools import pids_alive
 
-from pytest_usacloud_sandbox import records as rec
-from pytest_usacloud_sandbox import shim
-from pytest_usacloud_sandbox.broker import Broker, exit_of
-from pytest_usacloud_sandbox.execute import Engine
-from pytest_usacloud_sandbox.mask import Masker
-from pytest_usacloud_sandbox.policy import sandbox_env
-from pytest_usacloud_sandbox.runner import RunResult
+from pytest_usacloud_sandbox.run import shim
+from pytest_usacloud_sandbox.run.broker import Broker, exit_of
+from pytest_usacloud_sandbox.run.execute import Engine
+from pytest_usacloud_sandbox.run.shell import SCRIPT_EXIT, judge
 from pytest_usacloud_sandbox.settings import Settings
-from pytest_usacloud_sandbox.shell import SCRIPT_EXIT, judge
-from pytest_usacloud_sandbox.stop import StopReason, StopSignal
+from pytest_usacloud_sandbox.state import records as rec
+from pytest_usacloud_sandbox.state.stop import StopReason, StopSignal
+from pytest_usacloud_sandbox.usacloud.mask import Masker
+from pytest_usacloud_sandbox.usacloud.policy import sandbox_env
+from pytest_usacloud_sandbox.usacloud.result import RunResult
 
 SHIM = Path(shim.__file__)
 
@@ -48,8 +48,11 @@ def test_run_tee_forwards_output_and_keeps_tails(capfd):
 def test_run_tee_lays_the_pins_over_its_environment(capfd, monkeypatch):
     monkeypatch.setenv("SAKURACLOUD_ZONE", "is1a")
     monkeypatch.setenv("USACLOUD_SANDBOX_LINE", "7")
-    order = {"argv": ["sh", "-c", 'echo "$SAKURACLOUD_ZONE ${USACLOUD_SANDBOX_LINE-unset}"'], "timeout": 10,
-             "env": sandbox_env({})}
+    order = {
+        "argv": ["sh", "-c", 'echo "$SAKURACLOUD_ZONE ${USACLOUD_SANDBOX_LINE-unset}"'],
+        "timeout": 10,
+        "env": sandbox_env({}),
+    }
     assert shim.run_tee(order)["stdout"] == "tk1v unset\n"
 
 
@@ -64,7 +67,12 @@ def test_run_tee_timeout_ends_the_whole_group(tmp_path):
 def test_run_tee_honours_the_stop_signal_and_registers_the_group(tmp_path):
     stop, registry = tmp_path / "stop", tmp_path / "children"
     registry.mkdir()
-    order = {"argv": ["sh", "-c", f"touch {stop}; sleep 30"], "timeout": 60, "stop": str(stop), "registry": str(registry)}
+    order = {
+        "argv": ["sh", "-c", f"touch {stop}; sleep 30"],
+        "timeout": 60,
+        "stop": str(stop),
+        "registry": str(registry),
+    }
     result = shim.run_tee(order)
     assert result["cancelled"] and result["exit_code"] == -15
     assert list(registry.iterdir()) == []  # unregistered once the group is gone
@@ -95,8 +103,14 @@ def test_run_tee_stops_when_the_broker_goes_away(tmp_path, when):
 def test_the_shim_refuses_without_a_broker(tmp_path):
     marker = tmp_path / "ran"
     env = {k: v for k, v in os.environ.items() if not k.startswith("USACLOUD_SANDBOX_")}
-    proc = subprocess.run([sys.executable, "-I", "-S", str(SHIM), "zone", "list"], env=env, capture_output=True,
-                          text=True, timeout=30, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", str(SHIM), "zone", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "no sandbox broker" in proc.stderr and not marker.exists()
 
@@ -122,14 +136,21 @@ def broker_call(tmp_path, fake, *args, stop=None):
     stop_signal = StopSignal(tmp_path / "stop")
     if stop:
         stop_signal.trigger(StopReason("x::y", "not-found", "boom"))
-    engine = Engine(settings=settings, usacloud_bin=str(fake), stop=stop_signal, base_env=dict(os.environ),
-                    run_dir=tmp_path)
+    engine = Engine(
+        settings=settings, usacloud_bin=str(fake), stop=stop_signal, base_env=dict(os.environ), run_dir=tmp_path
+    )
     sock = str(tmp_path / "b.sock")
     broker = Broker(engine, Masker(), sandbox_env({}), sock, lambda line: None, tmp_path / "children").start()
     env = dict(os.environ, USACLOUD_SANDBOX_SOCKET=sock, USACLOUD_SANDBOX_LINE="12", SAKURACLOUD_ZONE="is1a")
     try:
-        proc = subprocess.run([sys.executable, "-I", "-S", str(SHIM), *args], env=env, capture_output=True,
-                              text=True, timeout=60, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", str(SHIM), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     finally:
         broker.close()
     return proc.returncode, proc.stdout, proc.stderr, broker
@@ -159,15 +180,28 @@ def test_failures_refusals_and_cancels_through_the_broker(tmp_path, fake_usaclou
     assert code == shim.EXIT_REFUSED and "refused by the sandbox policy (dangerous)" in err
     assert broker.calls[0].status == rec.REFUSED
     code, _, err, broker = broker_call(tmp_path, fake, "server", "lsit")
-    assert code == shim.EXIT_REFUSED and "is not a subcommand of `server`" in err and broker.calls[0].status == rec.INVALID
+    assert (
+        code == shim.EXIT_REFUSED and "is not a subcommand of `server`" in err and broker.calls[0].status == rec.INVALID
+    )
     code, _, err, broker = broker_call(tmp_path, fake, "zone", "list", stop=True)
     assert code == shim.EXIT_CANCELLED and broker.calls[0].status == rec.CANCELLED
-    assert "server read nope" in log.read_text() and "delete" not in log.read_text() and "zone list" not in log.read_text()
+    assert (
+        "server read nope" in log.read_text() and "delete" not in log.read_text() and "zone list" not in log.read_text()
+    )
 
 
 def result(**fields):
-    base = {"argv": ("usacloud",), "exit_code": 0, "signal": None, "stdout": "", "stderr": "", "truncated": False,
-            "started": 0.0, "ended": 1.0, "duration": 1.0}
+    base = {
+        "argv": ("usacloud",),
+        "exit_code": 0,
+        "signal": None,
+        "stdout": "",
+        "stderr": "",
+        "truncated": False,
+        "started": 0.0,
+        "ended": 1.0,
+        "duration": 1.0,
+    }
     base.update(fields)
     return RunResult(**base)
 
@@ -176,13 +210,26 @@ def test_exit_codes_of_the_shim():
     ok = rec.CommandRecord(line=1, text="", status=rec.RAN, cls="ok")
     assert exit_of(ok, result(exit_code=0)) == (0, None)
     assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="not-found"), result(exit_code=2)) == (2, None)
-    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="crashed"), result(exit_code=-11, signal=11))[0] == 139
-    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="timeout", message="t"), result(timed_out=True)) == (124, "t")
-    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="missing-binary", message="m"),
-                   result(exit_code=None, launch_error="m"))[0] == 127
+    assert (
+        exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="crashed"), result(exit_code=-11, signal=11))[0] == 139
+    )
+    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="timeout", message="t"), result(timed_out=True)) == (
+        124,
+        "t",
+    )
+    assert (
+        exit_of(
+            rec.CommandRecord(1, "", status=rec.FAILED, cls="missing-binary", message="m"),
+            result(exit_code=None, launch_error="m"),
+        )[0]
+        == 127
+    )
     assert exit_of(rec.CommandRecord(1, "", status=rec.REFUSED, message="no"), None) == (1, "no")
     assert exit_of(rec.CommandRecord(1, "", status=rec.CANCELLED), None)[0] == 143
-    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="limiter-unavailable", message="l"), None) == (1, "l")
+    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="limiter-unavailable", message="l"), None) == (
+        1,
+        "l",
+    )
 
 
 def script(*calls):
@@ -220,8 +267,9 @@ def test_judge_bash_failing_on_its_own():
     record = script(call(2, rec.FAILED, "not-found", "gone"), call(3))
     judge(record, result(exit_code=127, stderr=stderr), [1, 0], False, 1800, Path("/s/x.usacloud"))
     assert (record.cls, record.line) == (SCRIPT_EXIT, 7)
-    assert record.message == ("bash exited with status 127: jq: command not found; "
-                              "a usacloud call had failed before, on line 2 (not-found)")
+    assert record.message == (
+        "bash exited with status 127: jq: command not found; a usacloud call had failed before, on line 2 (not-found)"
+    )
 
 
 def test_judge_timeout_and_cancel():

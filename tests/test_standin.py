@@ -46,7 +46,7 @@ def wait_for(predicate, timeout=5.0):
 def test_executable_and_version(env):
     assert os.access(STANDIN_BIN, os.X_OK)
     assert STANDIN_BIN.read_text().startswith("#!/usr/bin/env python3\n")
-    r = run_standin("version", env, via_path=True)       # shebang + PATH, as the plugin runs it
+    r = run_standin("version", env, via_path=True)  # shebang + PATH, as the plugin runs it
     assert (r.returncode, r.stdout, r.stderr) == (0, "1.22.8\n", "")
 
 
@@ -70,7 +70,7 @@ def test_create_read_json_shape(env):
     r = run_standin(["server", "list", "--query", "[].Name"], env)
     assert json.loads(r.stdout) == ["web1"]
     r = run_standin("iaas server list -o yaml", env)
-    assert "- Availability: available\n" in r.stdout and 'ID: "%s"' % rec["ID"] in r.stdout
+    assert "- Availability: available\n" in r.stdout and 'ID: "{}"'.format(rec["ID"]) in r.stdout
 
 
 def test_empty_results_and_silent_commands(env):
@@ -104,11 +104,11 @@ def test_zone_validation(tmp_path):
     assert (r.returncode, r.stderr) == (1, "\nvalidation error:\n\t--zone: oneof=all tk1v\n\n")
     r = run_standin("server list", env)
     assert (r.returncode, r.stderr) == (1, "\nvalidation error:\n\t--zone: required\n\n")
-    env["SAKURACLOUD_ZONE"] = "is1b"              # env zone is validated too
+    env["SAKURACLOUD_ZONE"] = "is1b"  # env zone is validated too
     assert "oneof=all tk1v" in run_standin("server list", env).stderr
     env["SAKURACLOUD_ZONE"] = "tk1v"
     assert run_standin("server list --zone=all", env).returncode == 0
-    r = run_standin("server list --zone = all", env)   # v0 spelling: the zone is "="
+    r = run_standin("server list --zone = all", env)  # v0 spelling: the zone is "="
     assert r.returncode == 1 and "--zone: oneof=all tk1v" in r.stderr
     r = run_standin("server list --zone tk1v -o csv", env)
     assert r.stderr == "\nvalidation error:\n\t--output-type: oneof=table json yaml\n\n"
@@ -125,8 +125,7 @@ def test_zone_all_uses_every_permitted_zone(tmp_path):
 def test_unknown_command_and_subcommand(env):
     r = run_standin("foo list", env)
     assert r.returncode == 1
-    assert r.stderr == ('Error: unknown command "foo" for "usacloud"\n'
-                        "Run 'usacloud --help' for usage.\n")
+    assert r.stderr == ('Error: unknown command "foo" for "usacloud"\nRun \'usacloud --help\' for usage.\n')
     r = run_standin("server foo", env)
     assert r.returncode == 0 and r.stdout.startswith("Usage:\n  usacloud server") and not r.stderr
     r = run_standin("server list --no-such-flag", env)
@@ -137,15 +136,14 @@ def test_targets_partial_exact_single(env):
     for name in ("web1", "web2", "db"):
         assert run_standin(["switch", "create", "-y", "-q", "--name", name], env).returncode == 0
     r = run_standin("switch read web", env)
-    assert (r.returncode, r.stderr.strip()) == (
-        1, "in this operation, only a single target is allowed")
+    assert (r.returncode, r.stderr.strip()) == (1, "in this operation, only a single target is allowed")
     r = run_standin("switch read nothing", env)
     assert r.stderr == framed('target resource not found: query=["nothing"]')
     r = run_standin("switch read", env)
     assert r.stderr == framed("ID or Name or Tags arguments are required")
     r = run_standin("switch read --argument-match-mode exact web", env)
     assert r.returncode == 1 and "target resource not found" in r.stderr
-    assert run_standin("switch delete -y web", env).returncode == 0   # substring: both webs
+    assert run_standin("switch delete -y web", env).returncode == 0  # substring: both webs
     r = run_standin("switch list -o json", env)
     assert [x["Name"] for x in json.loads(r.stdout)] == ["db"]
 
@@ -157,24 +155,28 @@ def test_token_check(tmp_path):
     assert re.fullmatch(
         r'\nError in response: &iaas\.APIErrorResponse\{IsFatal:true, Serial:"[0-9a-f]+", '
         r'Status:"401 Unauthorized", ErrorCode:"unauthorized", ErrorMessage:"[^"]*"\}\n\n',
-        r.stderr)
+        r.stderr,
+    )
     assert run_standin("server list --token tok", env).returncode == 0
     assert run_standin("server list", dict(env, SAKURA_ACCESS_TOKEN="tok")).returncode == 0
-    assert run_standin("version", env).returncode == 0           # no API call
+    assert run_standin("version", env).returncode == 0  # no API call
     assert AUTH_401.startswith("Error in response:") and "401 Unauthorized" in AUTH_401
 
 
 def test_rules(tmp_path, env):
-    rules = write_rules(tmp_path / "rules.json", [
-        {"match": "server list", "stderr": RATE_429, "times": 1},
-        {"match": ["switch", "read"], "stdout": "canned\n"},
-        {"match": "disk list", "panic": True},
-        {"match": "cdrom list", "signal": "SEGV"},
-    ])
+    rules = write_rules(
+        tmp_path / "rules.json",
+        [
+            {"match": "server list", "stderr": RATE_429, "times": 1},
+            {"match": ["switch", "read"], "stdout": "canned\n"},
+            {"match": "disk list", "panic": True},
+            {"match": "cdrom list", "signal": "SEGV"},
+        ],
+    )
     env["STANDIN_RULES"] = str(rules)
     r = run_standin("server list", env)
     assert (r.returncode, r.stderr) == (1, framed(RATE_429))
-    assert run_standin("server list", env).returncode == 0          # times: 1 used up
+    assert run_standin("server list", env).returncode == 0  # times: 1 used up
     r = run_standin("switch read anything", env)
     assert (r.returncode, r.stdout) == (0, "canned\n")
     r = run_standin("disk list", env)
@@ -182,7 +184,7 @@ def test_rules(tmp_path, env):
     r = run_standin("cdrom list", env)
     assert r.returncode == -signal.SIGSEGV
     ends = read_log(env["STANDIN_LOG"])
-    assert [e["rule"] for e in ends] == [0, None, 1, 2]        # the SEGV call has no end line
+    assert [e["rule"] for e in ends] == [0, None, 1, 2]  # the SEGV call has no end line
     assert len(unfinished_pids(env["STANDIN_LOG"])) == 1
 
 
@@ -212,20 +214,26 @@ def test_fake_store_per_path(tmp_path, env):
     assert new_id and a.exists()
     assert run_standin("server list -q", env_a).stdout.strip() == new_id
     assert run_standin("server list -q", env_b).stdout == ""
-    assert run_standin("server list -q", env).stdout == ""       # STANDIN_STATE untouched
+    assert run_standin("server list -q", env).stdout == ""  # STANDIN_STATE untouched
     fake_no_store = dict(env, SAKURACLOUD_FAKE_MODE="1")
     fake_no_store.pop("STANDIN_STATE")
     run_standin("server create -y -q --name tmp", fake_no_store)
     assert run_standin("server list -q", fake_no_store).stdout == ""  # nothing persisted
-    a.write_text(a.read_text()[:40])                                   # truncated store
+    a.write_text(a.read_text()[:40])  # truncated store
     r = run_standin("server list", env_a)
     assert r.returncode == 2 and r.stderr.startswith("panic: unexpected end of JSON input")
 
 
 def test_state_is_locked_across_parallel_processes(env):
-    procs = [subprocess.Popen(STANDIN_CMD + ["switch", "create", "-y", "-q", "--name",
-                                             "p%d" % i], env=env, stdout=subprocess.PIPE, text=True)
-             for i in range(8)]
+    procs = [
+        subprocess.Popen(
+            [*STANDIN_CMD, "switch", "create", "-y", "-q", "--name", "p%d" % i],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
     ids = [p.communicate(timeout=20)[0].strip() for p in procs]
     assert len(set(ids)) == 8
     assert len(run_standin("switch list -q", env).stdout.split()) == 8
@@ -241,9 +249,13 @@ def test_latency_and_process_timeout(env):
 def _start_sleeping(tmp_path, env, **extra):
     rules = write_rules(tmp_path / "sleep-rules.json", [{"match": "list", "sleep": 30}])
     env = dict(env, STANDIN_RULES=str(rules), **extra)
-    proc = subprocess.Popen(STANDIN_CMD + ["server", "list"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [*STANDIN_CMD, "server", "list"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     assert wait_for(lambda: read_events(env["STANDIN_LOG"]))
     return proc
 
@@ -262,7 +274,7 @@ def test_ignore_term_then_kill_group_with_grandchild(tmp_path, env):
     os.killpg(proc.pid, signal.SIGTERM)
     with pytest.raises(subprocess.TimeoutExpired):
         proc.wait(timeout=0.3)
-    assert wait_for(lambda: not pids_alive([child]))              # the grandchild took TERM
+    assert wait_for(lambda: not pids_alive([child]))  # the grandchild took TERM
     os.killpg(proc.pid, signal.SIGKILL)
     assert proc.wait(timeout=5) == -signal.SIGKILL
 

@@ -2,8 +2,8 @@
 
 import multiprocessing as mp
 
-from pytest_usacloud_sandbox.mask import MASK, Masker, flag_secrets
-from pytest_usacloud_sandbox.stop import StopReason, StopSignal
+from pytest_usacloud_sandbox.state.stop import StopReason, StopSignal
+from pytest_usacloud_sandbox.usacloud.mask import MASK, Masker, flag_secrets
 
 
 def _trigger(path, n, results):
@@ -39,7 +39,16 @@ def test_masker_from_env_and_flags():
     assert set(flag_secrets(words)) == {"flagtok-999", "flagsec-888", "pw-7777"}
     text = "a token-abcdef b secret-123456 c flagtok-999 d flagsec-888 e pw-7777"
     assert masker.text(text) == f"a {MASK} b {MASK} c {MASK} d {MASK} e {MASK}"
-    assert masker.words(words) == ("usacloud", "server", "list", "--token", MASK, f"--secret={MASK}", "--password", MASK)
+    assert masker.words(words) == (
+        "usacloud",
+        "server",
+        "list",
+        "--token",
+        MASK,
+        f"--secret={MASK}",
+        "--password",
+        MASK,
+    )
 
 
 def test_masker_ignores_tiny_values_and_masks_longest_first():
@@ -48,24 +57,33 @@ def test_masker_ignores_tiny_values_and_masks_longest_first():
 
 
 def test_short_flag_values_parameters_json_and_auth_headers(tmp_path):
-    masker = Masker.from_sources({"HOME": str(tmp_path)}, ["--password=abc", "--parameters", '{"Disk": {"Password": "Sup3r"}}'])
-    text = masker.text("usacloud disk edit --password=abc --edit-disk-password 'p w' --parameters '{\"Password\":\"x\"}'")
-    assert text == "usacloud disk edit --password=*** --edit-disk-password *** --parameters '{\"Password\":\"***\"}'"
+    masker = Masker.from_sources(
+        {"HOME": str(tmp_path)}, ["--password=abc", "--parameters", '{"Disk": {"Password": "Sup3r"}}']
+    )
+    text = masker.text(
+        "usacloud disk edit --password=abc --edit-disk-password 'p w' --parameters '{\"Password\":\"x\"}'"
+    )
+    assert text == 'usacloud disk edit --password=*** --edit-disk-password *** --parameters \'{"Password":"***"}\''
     assert masker.text("output Sup3r here") == "output *** here"
     assert masker.text("GET /x\nAuthorization: Basic dG9rZW46c2VjcmV0\nok") == "GET /x\nAuthorization: ***\nok"
-    assert masker.text("--key-id 12345 --health-check-basic-auth-password pw") == "--key-id 12345 --health-check-basic-auth-password ***"
+    assert (
+        masker.text("--key-id 12345 --health-check-basic-auth-password pw")
+        == "--key-id 12345 --health-check-basic-auth-password ***"
+    )
 
 
 def test_profile_credentials_are_masked(tmp_path):
     profile = tmp_path / ".usacloud" / "default"
     profile.mkdir(parents=True)
-    (profile / "config.json").write_text('{"AccessToken": "prof-token-1", "AccessTokenSecret": "prof-secret-2", "Zone": "is1a"}')
+    (profile / "config.json").write_text(
+        '{"AccessToken": "prof-token-1", "AccessTokenSecret": "prof-secret-2", "Zone": "is1a"}'
+    )
     masker = Masker.from_sources({"HOME": str(tmp_path)})
     assert masker.text("token prof-token-1 secret prof-secret-2 zone is1a") == "token *** secret *** zone is1a"
 
 
 def test_redis_urls_are_masked_without_parsing():
-    from pytest_usacloud_sandbox.mask import mask_url
+    from pytest_usacloud_sandbox.usacloud.mask import mask_url
 
     assert mask_url("redis://:pa/ss#w?rd@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
     assert mask_url("redis://alice:pw@h:1/0") == "redis://alice:***@h:1/0"

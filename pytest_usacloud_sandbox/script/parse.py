@@ -27,6 +27,7 @@ Choices (tokenizing: :mod:`pytest_usacloud_sandbox.shellwords`):
   (bash only warns, but the rest of the script would vanish) and substitutions nested more
   than 100 deep.  Not looked into: here-document bodies, ``$((...))``/``((...))``, ``eval``.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,9 +42,17 @@ from typing import Any
 
 from .shellwords import REDIRECTIONS, Lexer, Op, ShellSyntaxError, SourceLines, Word, is_op, is_word
 
-
-__all__ = ["MAX_SCRIPT_BYTES_DEFAULT", "ScriptError", "Command", "SkippedLine", "MarkerSpec",
-           "ParsedScript", "read_script_text", "parse_markers", "parse_script"]
+__all__ = [
+    "MAX_SCRIPT_BYTES_DEFAULT",
+    "Command",
+    "MarkerSpec",
+    "ParsedScript",
+    "ScriptError",
+    "SkippedLine",
+    "parse_markers",
+    "parse_script",
+    "read_script_text",
+]
 
 MAX_SCRIPT_BYTES_DEFAULT = 1024 * 1024
 
@@ -164,8 +173,12 @@ def _parse_marker(line: int, body: str) -> MarkerSpec:
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         raise bad(f"invalid syntax ({getattr(e, 'msg', None) or type(e).__name__})") from None
     call = tree.body
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.col_offset == 0
-            and call.func.end_col_offset == 1):
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.col_offset == 0
+        and call.func.end_col_offset == 1
+    ):
         raise bad("expected NAME(arguments) and nothing else")
 
     def literal(node: ast.AST, what: str) -> Any:
@@ -192,8 +205,9 @@ def _parse_marker(line: int, body: str) -> MarkerSpec:
 
 # ---------------------------------------------------------------------------------------------
 # reserved words skipped at the start of a command (the closers fi/done/esac/} just end one)
-_PREFIX_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "in",
-                              "coproc", "fi", "done", "esac", "}"})
+_PREFIX_KEYWORDS = frozenset(
+    {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "in", "coproc", "fi", "done", "esac", "}"}
+)
 _OTHER_KEYWORDS = frozenset({"for", "select", "[[", "case", "function"})
 _CASE_SEPARATORS = frozenset({";;", ";&", ";;&"})
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=")
@@ -369,8 +383,9 @@ class _Walker:
                     if w.expansion is not None:
                         expansion = w.expansion
                         break
-                command = Command(line, end_line, self.text(line, end_line), tuple([w.value for w in argv]),
-                                  expansion, nested)
+                command = Command(
+                    line, end_line, self.text(line, end_line), tuple([w.value for w in argv]), expansion, nested
+                )
                 self.commands.append(command)
             elif words[k].expansion is not None:
                 self.note(top, f"command name needs shell expansion: {name}")

@@ -15,6 +15,7 @@ list of :class:`Word` and :class:`Op` tokens:
 
 The scan is linear (regex fast paths for ordinary characters, no backtracking patterns).
 """
+
 from __future__ import annotations
 
 import re
@@ -37,18 +38,36 @@ _AR_PLAIN = re.compile(r"[^()'\"\\]+")
 _ANSI_PLAIN = re.compile(r"[^'\\]+")
 # A "simple" word: only ordinary characters and quotes without escapes or expansions, followed
 # by a blank or a separator.  _FAST matches blanks, then a newline or a run of simple words.
-_SIMPLE = (r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}~#]|'[^']*+'|\"[^\"\\$`]*+\")"
-           r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}]++|'[^']*+'|\"[^\"\\$`]*+\")*+(?=[ \t\n;&|)]|\Z)")
+_SIMPLE = (
+    r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}~#]|'[^']*+'|\"[^\"\\$`]*+\")"
+    r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}]++|'[^']*+'|\"[^\"\\$`]*+\")*+(?=[ \t\n;&|)]|\Z)"
+)
 _FAST = re.compile(rf"[ \t]*+(?:(\n)|({_SIMPLE}(?:[ \t]++{_SIMPLE})*+))?")
 _SIMPLE_WORD = re.compile(_SIMPLE)
 _PIECES = re.compile(r"'([^']*)'|\"([^\"]*)\"|([^'\"]+)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGN_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 _OCT = re.compile(r"[0-7]{1,3}")
-_HEX = {"x": re.compile(r"[0-9A-Fa-f]{1,2}"), "u": re.compile(r"[0-9A-Fa-f]{1,4}"),
-        "U": re.compile(r"[0-9A-Fa-f]{1,8}")}
-_ANSI_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r",
-                "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+_HEX = {
+    "x": re.compile(r"[0-9A-Fa-f]{1,2}"),
+    "u": re.compile(r"[0-9A-Fa-f]{1,4}"),
+    "U": re.compile(r"[0-9A-Fa-f]{1,8}"),
+}
+_ANSI_SIMPLE = {
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
 
 
 class ShellSyntaxError(Exception):
@@ -66,7 +85,7 @@ class ShellSyntaxError(Exception):
 class Word:
     """One shell word.  ``value``: quotes removed, escapes resolved, expansions verbatim."""
 
-    __slots__ = ("value", "raw", "start", "end", "expansion", "quoted", "subs", "arith")
+    __slots__ = ("arith", "end", "expansion", "quoted", "raw", "start", "subs", "value")
 
     def __init__(self, value, raw, start, end, expansion, quoted, subs=(), arith=False):
         self.value = value
@@ -92,7 +111,7 @@ class Word:
 class Op:
     """An operator: a separator (``;`` ``&&`` ``|`` newline ...), ``(``/``)`` or a redirection."""
 
-    __slots__ = ("op", "start", "end", "fd")
+    __slots__ = ("end", "fd", "op", "start")
 
     def __init__(self, op, start, fd=None):
         self.op = op
@@ -105,7 +124,7 @@ class Op:
 
 
 class _Builder:
-    __slots__ = ("parts", "exp", "exp_pos", "quoted", "subs")
+    __slots__ = ("exp", "exp_pos", "parts", "quoted", "subs")
 
     def __init__(self, subs=None):
         self.parts = []
@@ -184,8 +203,12 @@ class Lexer:
                 self.pos = word_end = pos
                 quotes = "'" in run or '"' in run
                 parts = _SIMPLE_WORD.findall(run) if quotes else run.split()
-                if heredoc_op is not None or "\n" in run or not _KW_BEFORE_CMD.isdisjoint(parts) \
-                        or (cmd_pos and parts[0] in ("case", "esac")):
+                if (
+                    heredoc_op is not None
+                    or "\n" in run
+                    or not _KW_BEFORE_CMD.isdisjoint(parts)
+                    or (cmd_pos and parts[0] in ("case", "esac"))
+                ):
                     for w in _SIMPLE_WORD.finditer(text, m.start(2), pos):
                         raw = w.group()
                         if "'" in raw or '"' in raw:
@@ -205,8 +228,12 @@ class Lexer:
                 else:  # all on one line: the words share the run's offsets (only lines matter)
                     start = m.start(2)
                     if quotes:
-                        toks += [Word(_unquote(w), w, start, pos, None, True) if "'" in w or '"' in w
-                                 else Word(w, w, start, pos, None, False) for w in parts]
+                        toks += [
+                            Word(_unquote(w), w, start, pos, None, True)
+                            if "'" in w or '"' in w
+                            else Word(w, w, start, pos, None, False)
+                            for w in parts
+                        ]
                     else:
                         toks += [Word(w, w, start, pos, None, False) for w in parts]
                     cmd_pos = False
@@ -251,7 +278,7 @@ class Lexer:
                             self.pos = end
                             cmd_pos = False
                             continue
-                    op = text[pos:pos + 3]
+                    op = text[pos : pos + 3]
                     if op not in _OPS3:
                         op = op[:2] if op[:2] in _OPS2 else c
                     self.pos = pos + len(op)
@@ -292,12 +319,13 @@ class Lexer:
             while True:
                 if self.pos >= n:  # bash only warns, but the rest of the script would silently vanish
                     line = self.line_of(op_pos)
-                    raise ShellSyntaxError(line, f"unterminated here-document starting at line {line}: "
-                                                 f"no line {delim!r} closes it")
+                    raise ShellSyntaxError(
+                        line, f"unterminated here-document starting at line {line}: no line {delim!r} closes it"
+                    )
                 end = text.find("\n", self.pos)
                 if end < 0:
                     end = n
-                line = text[self.pos:end]
+                line = text[self.pos : end]
                 self.pos = min(end + 1, n)
                 if (line.lstrip("\t") if strip_tabs else line) == delim:
                     break
@@ -320,19 +348,19 @@ class Lexer:
             if c in " \t\n;&|()<>":
                 if c in "<>" and pos == start and text.startswith("(", pos + 1):  # process substitution
                     b.subs.append(self._sub_tokens(pos, pos + 2, c + "("))
-                    b.verbatim(pos, text[pos:self.pos])
+                    b.verbatim(pos, text[pos : self.pos])
                     pos = self.pos
                     continue
                 if c == "(" and _ASSIGN_PREFIX.fullmatch(text, start, pos):  # array assignment A=( ... )
                     for tok in self._sub_tokens(pos, pos + 1, "(")[1]:
                         if isinstance(tok, Word):
                             b.subs.extend(tok.subs)
-                    b.verbatim(pos, text[pos:self.pos])
+                    b.verbatim(pos, text[pos : self.pos])
                     pos = self.pos
                     continue
                 break
             if c == "\\":
-                nxt = text[pos + 1:pos + 2]
+                nxt = text[pos + 1 : pos + 2]
                 if nxt == "\n":
                     self._cont(pos)
                 elif nxt:
@@ -345,10 +373,10 @@ class Lexer:
                 end = text.find("'", pos + 1)
                 if end < 0:
                     self._error(pos, "single quote")
-                b.parts.append(text[pos + 1:end])
+                b.parts.append(text[pos + 1 : end])
                 b.quoted = True
                 pos = end + 1
-            elif c in "\"$`":
+            elif c in '"$`':
                 self.pos = pos
                 if c == '"':
                     self.read_dquote(b)
@@ -368,9 +396,9 @@ class Lexer:
                 elif c == "{" and brace is None:
                     brace = pos
                 elif c == "}" and brace is not None:
-                    inner = text[brace + 1:pos]
+                    inner = text[brace + 1 : pos]
                     if "," in inner or ".." in inner:
-                        b.note(brace, text[brace:pos + 1])
+                        b.note(brace, text[brace : pos + 1])
                     brace = None
                 b.parts.append(c)
                 pos += 1
@@ -394,7 +422,7 @@ class Lexer:
                 self.pos = pos + 1
                 return
             if c == "\\":
-                nxt = text[pos + 1:pos + 2]
+                nxt = text[pos + 1 : pos + 2]
                 if nxt == "\n":
                     self._cont(pos)
                     pos += 2
@@ -418,7 +446,7 @@ class Lexer:
         while text.startswith("\\\n", q + 1):  # "$\<newline>X" is "$X"
             self._cont(q + 1)
             q += 2
-        nxt = text[q + 1:q + 2]
+        nxt = text[q + 1 : q + 2]
         if nxt == "'" and not in_dq:
             self.read_ansi_c(b, q + 2)
         elif nxt == '"' and not in_dq:  # $"..." locale translation: a double-quoted string
@@ -429,10 +457,10 @@ class Lexer:
                 end = self._scan_arith(pos, q + 3, "$((")
                 if end is not None:
                     self.pos = end
-                    b.verbatim(pos, "$" + text[q + 1:end])
+                    b.verbatim(pos, "$" + text[q + 1 : end])
                     return
             b.subs.append(self._sub_tokens(pos, q + 2, "$("))
-            b.verbatim(pos, "$" + text[q + 1:self.pos])
+            b.verbatim(pos, "$" + text[q + 1 : self.pos])
         elif nxt == "{":
             self.read_braced(b, in_dq, q + 2)
         else:
@@ -446,7 +474,7 @@ class Lexer:
                 self.pos = pos + 1
                 return
             self.pos = end
-            b.verbatim(pos, "$" + text[q + 1:end])
+            b.verbatim(pos, "$" + text[q + 1 : end])
 
     def read_braced(self, b: _Builder, in_dq: bool, body: int) -> None:
         """``${...}`` (its body at ``body``): scanned for nested quotes and substitutions (kept in ``b.subs``)."""
@@ -507,7 +535,7 @@ class Lexer:
             if text[pos] == "`":
                 pos += 1
                 break
-            nxt = text[pos + 1:pos + 2]
+            nxt = text[pos + 1 : pos + 2]
             if nxt and (nxt in "$`\\" or (in_dq and nxt == '"')):
                 chunks.append(nxt)
                 pos += 2
@@ -535,7 +563,7 @@ class Lexer:
             if text[pos] == "'":
                 pos += 1
                 break
-            e = text[pos + 1:pos + 2]
+            e = text[pos + 1 : pos + 2]
             pos += 2
             if e in _ANSI_SIMPLE:
                 out.append(_ANSI_SIMPLE[e])
@@ -638,5 +666,3 @@ def _unquote(raw: str) -> str:
 
 def is_word(token, value: str) -> bool:
     return isinstance(token, Word) and token.plain and token.value == value
-
-

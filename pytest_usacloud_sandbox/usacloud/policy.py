@@ -59,7 +59,11 @@ class Policy:
         if inv.root == "update-self":
             if self.allow_dangerous:
                 return None
-            return Refusal("self-update", "`usacloud update-self` replaces the usacloud binary on this machine", (DANGEROUS_OPTION,))
+            return Refusal(
+                "self-update",
+                "`usacloud update-self` replaces the usacloud binary on this machine",
+                (DANGEROUS_OPTION,),
+            )
         res, sub = inv.resource, inv.subcommand
         if res is None or sub is None:
             return None  # unknown commands are the offline check's business (it fails them)
@@ -68,12 +72,11 @@ class Policy:
             return Refusal("zone-escape", f"the rest URL {escape!r} could leave the sandbox zone's path", ())
         needed = []
         reasons = []
-        if res.is_global and not _global_read(res, sub, inv):
-            if not self.allow_global_writes:
-                needed.append(GLOBAL_WRITES_OPTION)
-                reasons.append(
-                    f"`{res.name} {sub.name}` changes a global resource, which the sandbox zone does not isolate"
-                )
+        if res.is_global and not _global_read(res, sub, inv) and not self.allow_global_writes:
+            needed.append(GLOBAL_WRITES_OPTION)
+            reasons.append(
+                f"`{res.name} {sub.name}` changes a global resource, which the sandbox zone does not isolate"
+            )
         if sub.destructive and not self.allow_dangerous:
             needed.append(DANGEROUS_OPTION)
             what = "a destructive" if sub.kind == "delete" else "a power"

@@ -13,8 +13,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from ..usacloud.result import RunResult
 
 TAIL_BYTES = 64 * 1024
 TERM_GRACE = 2.0  # seconds between TERM and KILL
@@ -46,23 +47,6 @@ def sweep_registry(directory: Path) -> int:
                 pass
         entry.unlink(missing_ok=True)
     return killed
-
-
-@dataclass(frozen=True)
-class RunResult:
-    argv: tuple[str, ...]
-    exit_code: int | None  # None when the process could not be started
-    signal: int | None  # the signal that ended it, if any
-    stdout: str  # the last TAIL_BYTES of standard output
-    stderr: str  # the last TAIL_BYTES of standard error
-    truncated: bool  # some output was dropped from the front
-    started: float  # wall-clock start (time.time())
-    ended: float
-    duration: float  # seconds, monotonic
-    pid: int | None = None
-    timed_out: bool = False
-    cancelled: bool = False
-    launch_error: str | None = None  # why the process could not be started
 
 
 class _Tail:
@@ -105,8 +89,15 @@ def run_command(
         )
     except OSError as exc:
         return RunResult(
-            argv=tuple(argv), exit_code=None, signal=None, stdout="", stderr="", truncated=False,
-            started=started, ended=time.time(), duration=time.monotonic() - t0,
+            argv=tuple(argv),
+            exit_code=None,
+            signal=None,
+            stdout="",
+            stderr="",
+            truncated=False,
+            started=started,
+            ended=time.time(),
+            duration=time.monotonic() - t0,
             launch_error=f"{exc.strerror or exc}: {argv[0]}",
         )
     with _live_lock:

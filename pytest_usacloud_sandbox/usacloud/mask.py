@@ -43,7 +43,8 @@ SECRET_FLAGS = frozenset(
 _MIN_SECRET_LEN = 4
 _SECRET_KEY = re.compile(r"(?i)(password|secret|token|passcode|pass_?phrase|private_?key)")
 _FLAG_VALUE = re.compile(
-    r"(?<![\w-])(" + "|".join(re.escape(f) for f in sorted(SECRET_FLAGS, key=len, reverse=True))
+    r"(?<![\w-])("
+    + "|".join(re.escape(f) for f in sorted(SECRET_FLAGS, key=len, reverse=True))
     + r")(=|[ \t]+)('[^']*'|\"[^\"]*\"|[^\s'\"]+)"
 )
 _JSON_SECRET = re.compile(r'(?i)("[A-Za-z_]*(?:password|secret|token|passcode|privatekey)[A-Za-z_]*"\s*:\s*)"[^"]*"')
@@ -60,7 +61,7 @@ def mask_url(url: str) -> str:
     if match:
         userinfo = match.group(2)
         user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
-        url = f"{match.group(1)}{user}{MASK}@{url[match.end():]}"
+        url = f"{match.group(1)}{user}{MASK}@{url[match.end() :]}"
     return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK, url)
 
 
@@ -155,7 +156,7 @@ class Masker:
                 out.append(MASK)
                 hide_next = False
                 continue
-            name, eq, value = word.partition("=")
+            name, eq, _value = word.partition("=")
             if name in SECRET_FLAGS:
                 out.append(f"{name}={MASK}" if eq else word)
                 hide_next = not eq

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .runner import RunResult
+from .result import RunResult
 
 OK = "ok"
 AUTH = "auth"
@@ -29,8 +29,23 @@ LIMITER = "limiter-unavailable"
 CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG, LIMITER})
 
 ALL_CLASSES = (
-    OK, AUTH, PERMISSION, NOT_FOUND, CONFLICT, RATE_LIMITED, UNAVAILABLE, TIMEOUT, USAGE,
-    CONFIG, MISSING_BINARY, REFUSED, CRASHED, API_ERROR, ERROR, CANCELLED, LIMITER,
+    OK,
+    AUTH,
+    PERMISSION,
+    NOT_FOUND,
+    CONFLICT,
+    RATE_LIMITED,
+    UNAVAILABLE,
+    TIMEOUT,
+    USAGE,
+    CONFIG,
+    MISSING_BINARY,
+    REFUSED,
+    CRASHED,
+    API_ERROR,
+    ERROR,
+    CANCELLED,
+    LIMITER,
 )
 
 HINTS = {
@@ -49,8 +64,13 @@ CONFIRM_HINT = "add -y: usacloud cannot ask for confirmation without a terminal"
 
 _STATUS = re.compile(r'Status:"(\d{3})')
 _STATUS_CLASS = {
-    "401": AUTH, "403": PERMISSION, "404": NOT_FOUND, "409": CONFLICT, "423": CONFLICT,
-    "429": RATE_LIMITED, "503": UNAVAILABLE,
+    "401": AUTH,
+    "403": PERMISSION,
+    "404": NOT_FOUND,
+    "409": CONFLICT,
+    "423": CONFLICT,
+    "429": RATE_LIMITED,
+    "503": UNAVAILABLE,
 }
 _USAGE_TEXTS = (
     "unknown command",
@@ -92,7 +112,9 @@ def classify(result: RunResult) -> Outcome:
     if result.cancelled:
         return Outcome(CANCELLED, "cancelled by the stop signal")
     if result.timed_out:
-        return Outcome(TIMEOUT, f"timed out after {result.duration:.1f}s; its process group was terminated", HINTS[TIMEOUT])
+        return Outcome(
+            TIMEOUT, f"timed out after {result.duration:.1f}s; its process group was terminated", HINTS[TIMEOUT]
+        )
     stderr = result.stderr
     if result.signal is not None:
         return Outcome(CRASHED, f"killed by signal {result.signal}", HINTS[CRASHED])

@@ -17,10 +17,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .mask import mask_url
-from .atomicfile import atomic_write
-from . import __version__
-from .records import ScriptRecord
+from .. import __version__
+from ..state.atomicfile import atomic_write
+from ..state.records import ScriptRecord
+from ..usacloud.mask import mask_url
 
 SCHEMA_NAME = "pytest-usacloud-sandbox/report"
 SCHEMA_VERSION = 1
@@ -186,13 +186,19 @@ class RunLog:
         with self._lock:
             outcomes = ", ".join(f"{n} {o}" for o, n in self.counts.items() if n or o in ("passed", "failed"))
             unfinished = self.total - self.done
-            lines = [f"scripts: {outcomes} (of {self.total}" + (f"; {unfinished} not finished)" if unfinished > 0 else ")")]
+            lines = [
+                f"scripts: {outcomes} (of {self.total}" + (f"; {unfinished} not finished)" if unfinished > 0 else ")")
+            ]
             classes = ", ".join(f"{k} {v}" for k, v in sorted(self.by_class.items(), key=lambda kv: (-kv[1], kv[0])))
-            lines.append(f"commands: {self.commands} in finished scripts, {self.commands_run} run"
-                         + (f"; by class: {classes}" if classes else ""))
+            lines.append(
+                f"commands: {self.commands} in finished scripts, {self.commands_run} run"
+                + (f"; by class: {classes}" if classes else "")
+            )
             lines.append(f"retries: {self.retries} | refused: {self.refused} | attempts: {self.attempts}")
-            lines.append(f"rate: {self._rate_text(ended, self.attempts)} | token wait {self.token_wait:.1f}s total"
-                         f" | {clock(ended - self.started)} elapsed")
+            lines.append(
+                f"rate: {self._rate_text(ended, self.attempts)} | token wait {self.token_wait:.1f}s total"
+                f" | {clock(ended - self.started)} elapsed"
+            )
             if stop_reason:
                 lines.append(f"stopped: {stop_reason}")
             if self._slowest:
@@ -210,29 +216,51 @@ class RunLog:
 
     # -- the report ---------------------------------------------------------------------------
 
-    def run_section(self, ended: float, interrupted: bool, stop_reason: str | None, usacloud_version: str | None) -> dict:
+    def run_section(
+        self, ended: float, interrupted: bool, stop_reason: str | None, usacloud_version: str | None
+    ) -> dict:
         s = self.settings
         rate = float(getattr(s, "rate", 0.0) or 0.0)
         return {
-            "start": self.started, "end": ended, "start_utc": _utc(self.started), "end_utc": _utc(ended),
-            "duration": max(0.0, ended - self.started), "options": self.options,
-            "plugin_version": __version__, "usacloud_version": usacloud_version, "workers": self.workers,
-            "rate": None if rate == float("inf") else rate, "burst": int(getattr(s, "burst", 1) or 1),
-            "backend": self.backend, "dry_run": bool(getattr(s, "dry_run", False)),
-            "interrupted": bool(interrupted), "stop_reason": stop_reason,
-            "scripts_total": self.total, "scripts_finished": self.done, "outcomes": dict(self.counts),
-            "commands": self.commands, "commands_run": self.commands_run, "commands_by_class": dict(self.by_class),
-            "attempts": self.attempts, "retries": self.retries, "refused": self.refused,
-            "token_wait": self.token_wait, "achieved_rate": self.achieved_rate(ended) if self.attempts else 0.0,
+            "start": self.started,
+            "end": ended,
+            "start_utc": _utc(self.started),
+            "end_utc": _utc(ended),
+            "duration": max(0.0, ended - self.started),
+            "options": self.options,
+            "plugin_version": __version__,
+            "usacloud_version": usacloud_version,
+            "workers": self.workers,
+            "rate": None if rate == float("inf") else rate,
+            "burst": int(getattr(s, "burst", 1) or 1),
+            "backend": self.backend,
+            "dry_run": bool(getattr(s, "dry_run", False)),
+            "interrupted": bool(interrupted),
+            "stop_reason": stop_reason,
+            "scripts_total": self.total,
+            "scripts_finished": self.done,
+            "outcomes": dict(self.counts),
+            "commands": self.commands,
+            "commands_run": self.commands_run,
+            "commands_by_class": dict(self.by_class),
+            "attempts": self.attempts,
+            "retries": self.retries,
+            "refused": self.refused,
+            "token_wait": self.token_wait,
+            "achieved_rate": self.achieved_rate(ended) if self.attempts else 0.0,
         }
 
-    def write_report(self, path: Path, ended: float, interrupted: bool, stop_reason: str | None,
-                     usacloud_version: str | None) -> None:
+    def write_report(
+        self, path: Path, ended: float, interrupted: bool, stop_reason: str | None, usacloud_version: str | None
+    ) -> None:
         """One JSON document, streamed from the JSON-lines file; replaced atomically."""
         self.close()
         with self._lock:
-            head = {"schema": SCHEMA_NAME, "schema_version": SCHEMA_VERSION,
-                    "run": self.run_section(ended, interrupted, stop_reason, usacloud_version)}
+            head = {
+                "schema": SCHEMA_NAME,
+                "schema_version": SCHEMA_VERSION,
+                "run": self.run_section(ended, interrupted, stop_reason, usacloud_version),
+            }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path, fsync=True) as out:
@@ -279,7 +307,11 @@ def _failed_line(where: str, record: dict | None, longrepr: str | None) -> str:
     line = record.get("line")
     cls = record.get("cls") or "error"
     message = record.get("message") or _first_line(longrepr or "")
-    return f"{where}:{line} {cls} {_one_line(message, MESSAGE_CHARS)}" if line else f"{where} {cls} {_one_line(message, MESSAGE_CHARS)}"
+    return (
+        f"{where}:{line} {cls} {_one_line(message, MESSAGE_CHARS)}"
+        if line
+        else f"{where} {cls} {_one_line(message, MESSAGE_CHARS)}"
+    )
 
 
 def _first_line(text: str) -> str:
@@ -307,8 +339,9 @@ def ask_usacloud_version(binary: str | None, timeout: float = 5.0) -> str | None
     if not binary:
         return None
     try:
-        done = subprocess.run([binary, "version"], stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [binary, "version"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     text = _first_line(done.stdout)

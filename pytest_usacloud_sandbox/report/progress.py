@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .atomicfile import atomic_write
+from ..state.atomicfile import atomic_write
 from .runlog import RunLog
 
 ESC = "\x1b"
@@ -39,8 +39,16 @@ def _mode(mode: str, isatty: bool) -> str:
 
 
 class Progress:
-    def __init__(self, runlog: RunLog, stream, isatty: bool, mode: str, interval: float,
-                 read_worker_stats: Callable[[], dict], line_start: Callable[[], bool] | None = None):
+    def __init__(
+        self,
+        runlog: RunLog,
+        stream,
+        isatty: bool,
+        mode: str,
+        interval: float,
+        read_worker_stats: Callable[[], dict],
+        line_start: Callable[[], bool] | None = None,
+    ):
         self.runlog = runlog
         self.stream = stream
         self.kind = _mode(mode, isatty)
@@ -120,7 +128,7 @@ class Progress:
     def _text(self) -> str:
         try:
             self.runlog.live_stats(self.read_worker_stats() or {})
-        except Exception:  # noqa: BLE001, S110 (a torn stats file must never break the display)
+        except Exception:
             pass
         return self.runlog.status_line(time.time())
 
@@ -130,7 +138,7 @@ class Progress:
             try:
                 if not self.line_start():
                     text = "\n" + text
-            except Exception:  # noqa: BLE001, S110 (the caller's callback must not stop the display)
+            except Exception:
                 pass
         self._write(text)
 
@@ -172,6 +180,7 @@ class Progress:
 
 # -- live counters shared through the run directory ----------------------------------------------
 
+
 def write_worker_stats(run_dir: Path, worker: str, stats: dict) -> None:
     """A worker's counters, replaced atomically, for the controller's live display."""
     with atomic_write(Path(run_dir) / f"{STATS_PREFIX}{worker}.json") as fh:
@@ -187,5 +196,5 @@ def read_worker_stats(run_dir: Path) -> dict:
         except (OSError, ValueError):
             continue
         if isinstance(data, dict):
-            found[path.stem[len(STATS_PREFIX):]] = data
+            found[path.stem[len(STATS_PREFIX) :]] = data
     return found

@@ -36,10 +36,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file by the launcher (python -I -S .../shim.py)
-    sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
+    sys.path[:0] = [str(Path(__file__).resolve().parents[2])]
 
-from pytest_usacloud_sandbox import runner  # stdlib only, like mask
-from pytest_usacloud_sandbox.mask import SECRET_ENV
+from pytest_usacloud_sandbox.run import runner  # stdlib only, like mask
+from pytest_usacloud_sandbox.usacloud.mask import SECRET_ENV
 
 SOCKET_ENV = "USACLOUD_SANDBOX_SOCKET"
 LINE_ENV = "USACLOUD_SANDBOX_LINE"
@@ -200,7 +200,7 @@ def _forward(outs: dict, stream, chunk: bytes) -> None:
         return
     try:
         while chunk:
-            chunk = chunk[os.write(fd, chunk):]
+            chunk = chunk[os.write(fd, chunk) :]
     except BlockingIOError:
         pass  # a reader that never reads (our fds are blocking; kept for safety)
     except OSError:
@@ -209,9 +209,16 @@ def _forward(outs: dict, stream, chunk: bytes) -> None:
 
 def _result(argv, started, t0, **fields) -> dict:
     result = runner.RunResult(
-        argv=tuple(argv), exit_code=fields.pop("exit_code", None), signal=fields.pop("signal", None),
-        stdout=fields.pop("stdout", ""), stderr=fields.pop("stderr", ""), truncated=fields.pop("truncated", False),
-        started=started, ended=time.time(), duration=time.monotonic() - t0, **fields,
+        argv=tuple(argv),
+        exit_code=fields.pop("exit_code", None),
+        signal=fields.pop("signal", None),
+        stdout=fields.pop("stdout", ""),
+        stderr=fields.pop("stderr", ""),
+        truncated=fields.pop("truncated", False),
+        started=started,
+        ended=time.time(),
+        duration=time.monotonic() - t0,
+        **fields,
     )
     return asdict(result)
 

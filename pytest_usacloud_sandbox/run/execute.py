@@ -13,16 +13,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import outcome as oc
-from . import records as rec
-from .check import check_command
-from .mask import Masker
-from .policy import Policy, sandbox_env
-from .ratelimit import Cancelled, LimiterUnavailable, TokenLimiter
+from ..limit.bucket import Cancelled, LimiterUnavailable, TokenLimiter
+from ..script.parse import Command, ParsedScript
+from ..settings import Settings
+from ..state import records as rec
+from ..state.stop import StopSignal
+from ..usacloud import outcome as oc
+from ..usacloud.check import check_command
+from ..usacloud.mask import Masker
+from ..usacloud.policy import Policy, sandbox_env
 from .runner import RunResult, run_command
-from .script import Command, ParsedScript
-from .settings import Settings
-from .stop import StopSignal
 
 MAX_BACKOFF = 30.0
 
@@ -139,7 +139,13 @@ class Engine:
             return
         findings = check_command(planned.words)
         cmd.findings = [
-            {"severity": f.severity, "code": f.code, "word": masker.text(f.word), "message": masker.text(f.message), "fix": f.fix}
+            {
+                "severity": f.severity,
+                "code": f.code,
+                "word": masker.text(f.word),
+                "message": masker.text(f.message),
+                "fix": f.fix,
+            }
             for f in findings
         ]
         errors = [f for f in findings if f.severity == "error"]
@@ -179,7 +185,9 @@ class Engine:
             self.stats.attempts += 1
             result = self.command_runner(argv, env, self.settings.timeout, self.stop)
             outcome = oc.classify(result)
-            cmd.attempts.append(rec.Attempt(result.started, result.ended, result.exit_code, outcome.cls, waited, granted))
+            cmd.attempts.append(
+                rec.Attempt(result.started, result.ended, result.exit_code, outcome.cls, waited, granted)
+            )
             if cmd.start is None:
                 cmd.start = result.started
             cmd.end, cmd.exit_code = result.ended, result.exit_code

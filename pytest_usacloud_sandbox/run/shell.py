@@ -40,16 +40,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import outcome as oc
-from . import records as rec
+from ..report.reprs import OUTPUT_LINES, command_list
+from ..report.reprs import failure_text as command_failure_text
+from ..script.parse import ParsedScript
+from ..state import records as rec
+from ..usacloud import outcome as oc
+from ..usacloud.mask import SECRET_ENV, Masker
+from ..usacloud.policy import sandbox_env
 from . import runner
 from .broker import Broker
 from .execute import Engine
-from .mask import SECRET_ENV, Masker
-from .policy import sandbox_env
-from .reprs import OUTPUT_LINES, command_list
-from .reprs import failure_text as command_failure_text
-from .script import ParsedScript
 from .shim import ENV_PREFIX, LINE_ENV, SOCKET_ENV
 
 SHELL_MARKER = "usacloud_shell"
@@ -101,7 +101,9 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
     base = engine.run_dir / "shell"
     base.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="s-", dir=base))
-    sock_dir = work if len(str(work / "broker.sock")) <= MAX_SOCKET_PATH else Path(tempfile.mkdtemp(prefix="usb-", dir="/tmp"))
+    sock_dir = (
+        work if len(str(work / "broker.sock")) <= MAX_SOCKET_PATH else Path(tempfile.mkdtemp(prefix="usb-", dir="/tmp"))
+    )
     env = engine.env_for(record.nodeid)
     store = env.get("SAKURACLOUD_FAKE_STORE_PATH") if engine.settings.fake else None
     pins = sandbox_env({}, Path(store) if store else None)
@@ -110,14 +112,22 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
             pins[name] = engine.base_env[name]
     for name in [k for k in env if k.startswith(ENV_PREFIX) or k in SECRET_ENV]:
         del env[name]
-    env.update({
-        "PATH": f"{work / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}",
-        "BASH_ENV": str(_write_files(work)),
-        SOCKET_ENV: str(sock_dir / "broker.sock"),
-        LINE_ENV: "0",
-    })
-    broker = Broker(engine, masker, pins, env[SOCKET_ENV], lambda line: _text_at(parsed, line),
-                    engine.run_dir / "children" / engine.worker).start()
+    env.update(
+        {
+            "PATH": f"{work / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}",
+            "BASH_ENV": str(_write_files(work)),
+            SOCKET_ENV: str(sock_dir / "broker.sock"),
+            LINE_ENV: "0",
+        }
+    )
+    broker = Broker(
+        engine,
+        masker,
+        pins,
+        env[SOCKET_ENV],
+        lambda line: _text_at(parsed, line),
+        engine.run_dir / "children" / engine.worker,
+    ).start()
     record.start = time.time()
     result = None
     try:
@@ -139,8 +149,14 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
     return record
 
 
-def judge(record: rec.ScriptRecord, result: runner.RunResult, exits: list[int], stopped: bool,
-          script_timeout: float, path: Path) -> None:
+def judge(
+    record: rec.ScriptRecord,
+    result: runner.RunResult,
+    exits: list[int],
+    stopped: bool,
+    script_timeout: float,
+    path: Path,
+) -> None:
     """Turn bash's result and the calls' records into the script's status, class, line and message."""
     calls = record.commands
     failed = [i for i, c in enumerate(calls) if c.failed]
@@ -153,8 +169,10 @@ def judge(record: rec.ScriptRecord, result: runner.RunResult, exits: list[int], 
     elif result.timed_out:
         record.status, record.cls = "failed", oc.TIMEOUT
         record.line = calls[-1].line if calls and calls[-1].status == rec.CANCELLED else bash_line
-        record.message = (f"the script ran longer than --usacloud-script-timeout ({script_timeout:g}s); "
-                          "bash and everything it started were terminated")
+        record.message = (
+            f"the script ran longer than --usacloud-script-timeout ({script_timeout:g}s); "
+            "bash and everything it started were terminated"
+        )
     elif result.exit_code != 0:
         record.status = "failed"
         last = failed[-1] if failed else None
@@ -188,7 +206,10 @@ def failure_text(record: rec.ScriptRecord, relpath: str) -> str:
     if bash is not None:
         at = lines.index("  commands:") if "  commands:" in lines else len(lines)
         extra = [f"  shell mode: {_bash_exit_code(bash.exit_code)}"]
-        for name, text, most in (("bash stderr", bash.stderr, OUTPUT_LINES), ("bash stdout", bash.stdout, STDOUT_LINES)):
+        for name, text, most in (
+            ("bash stderr", bash.stderr, OUTPUT_LINES),
+            ("bash stdout", bash.stdout, STDOUT_LINES),
+        ):
             if text.strip():
                 tail = text.strip("\n").splitlines()[-most:]
                 extra.append(f"  --- {name} (last {len(tail)} lines) ---")
@@ -203,10 +224,12 @@ def _write_files(work: Path) -> Path:
     bindir.mkdir()
     launcher = bindir / "usacloud"
     shim = Path(__file__).resolve().with_name("shim.py")
-    launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -I -S {shlex.quote(str(shim))} \"$@\"\n")
+    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -I -S {shlex.quote(str(shim))} "$@"\n')
     launcher.chmod(0o755)
     prologue = work / "prologue.bash"
-    prologue.write_text(PROLOGUE.format(line=LINE_ENV, launcher=shlex.quote(str(launcher)), bindir=shlex.quote(str(bindir))))
+    prologue.write_text(
+        PROLOGUE.format(line=LINE_ENV, launcher=shlex.quote(str(launcher)), bindir=shlex.quote(str(bindir)))
+    )
     return prologue
 
 

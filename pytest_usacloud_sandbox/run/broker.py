@@ -23,13 +23,13 @@ from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
-from . import outcome as oc
-from . import records as rec
+from ..report.reprs import shown
+from ..script.parse import Command
+from ..state import records as rec
+from ..usacloud import outcome as oc
+from ..usacloud.mask import Masker
 from .execute import Engine, WorkerStats
-from .mask import Masker
-from .reprs import shown
 from .runner import RunResult
-from .script import Command
 from .shim import EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, Channel
 
 ACCEPT_POLL = 0.2
@@ -39,8 +39,15 @@ _MIN_SECRET = 4
 
 
 class Broker:
-    def __init__(self, engine: Engine, masker: Masker, pins: dict[str, str], socket_path: str,
-                 text_at: Callable[[int], str | None], registry: Path) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        masker: Masker,
+        pins: dict[str, str],
+        socket_path: str,
+        text_at: Callable[[int], str | None],
+        registry: Path,
+    ) -> None:
         self.engine = engine
         self.masker = masker
         self.seen = masker  # grows with every call's expanded secrets
@@ -87,8 +94,9 @@ class Broker:
         with self._lock:
             for index, cmd in enumerate(self.calls):
                 if cmd is None:  # still being served: its shim is gone with bash
-                    self.calls[index] = rec.CommandRecord(line=0, text="usacloud", status=rec.CANCELLED,
-                                                          cls=oc.CANCELLED, message=VANISHED)
+                    self.calls[index] = rec.CommandRecord(
+                        line=0, text="usacloud", status=rec.CANCELLED, cls=oc.CANCELLED, message=VANISHED
+                    )
         return [c for c in self.calls if c is not None]
 
     def sweep(self) -> int:
@@ -141,13 +149,24 @@ class Broker:
         text = self.text_at(line) or shown(words)
         command = Command(line=line, end_line=line, text=text, words=tuple(words), expansion=None, nested=False)
         state: dict = {}
-        call_engine = replace(self.engine, stop=partial(self._stopped, channel), stats=WorkerStats(), publish=None,
-                              command_runner=partial(self._remote, channel, state))
+        call_engine = replace(
+            self.engine,
+            stop=partial(self._stopped, channel),
+            stats=WorkerStats(),
+            publish=None,
+            command_runner=partial(self._remote, channel, state),
+        )
         try:
             cmd = call_engine.run_one(command, masker, dict(self.pins))
-        except Exception as exc:  # noqa: BLE001 - the call fails, the worker goes on
-            cmd = rec.CommandRecord(line=line, text=masker.text(text), words=list(masker.words(words)),
-                                    status=rec.FAILED, cls=oc.ERROR, message=f"internal error in the sandbox broker: {exc!r}")
+        except Exception as exc:
+            cmd = rec.CommandRecord(
+                line=line,
+                text=masker.text(text),
+                words=list(masker.words(words)),
+                status=rec.FAILED,
+                cls=oc.ERROR,
+                message=f"internal error in the sandbox broker: {exc!r}",
+            )
         if state.get("vanished") and cmd.status == rec.CANCELLED:
             cmd.message = VANISHED
         code, message = exit_of(cmd, state.get("last"))
@@ -171,8 +190,14 @@ class Broker:
         """The command_runner of a call: the shim runs the command; the result comes back here."""
         sent, t0 = time.time(), time.monotonic()
         stop_path = getattr(self.engine.stop, "path", None)
-        order = {"action": "run", "argv": list(argv), "env": env, "timeout": timeout,
-                 "stop": str(stop_path) if stop_path else None, "registry": str(self.registry)}
+        order = {
+            "action": "run",
+            "argv": list(argv),
+            "env": env,
+            "timeout": timeout,
+            "stop": str(stop_path) if stop_path else None,
+            "registry": str(self.registry),
+        }
         try:
             channel.send(order)
             while True:
@@ -196,8 +221,16 @@ class Broker:
             pass
         state["vanished"] = True
         state["last"] = result = RunResult(
-            argv=tuple(argv), exit_code=None, signal=None, stdout="", stderr="", truncated=False,
-            started=sent, ended=time.time(), duration=time.monotonic() - t0, cancelled=True,
+            argv=tuple(argv),
+            exit_code=None,
+            signal=None,
+            stdout="",
+            stderr="",
+            truncated=False,
+            started=sent,
+            ended=time.time(),
+            duration=time.monotonic() - t0,
+            cancelled=True,
         )
         return result
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import shlex
 
-from .mask import MASK
-from .records import CommandRecord, ScriptRecord
+from ..state.records import CommandRecord, ScriptRecord
+from ..usacloud.mask import MASK
 
 OUTPUT_LINES = 30  # lines of output tail shown in a failure
 
 
 def _quote(word: str) -> str:
-    if word and (word.replace(MASK, "") == "" or "=" + MASK in word and shlex.quote(word.replace(MASK, "x")) == word.replace(MASK, "x")):
+    if word and (
+        word.replace(MASK, "") == ""
+        or ("=" + MASK in word
+        and shlex.quote(word.replace(MASK, "x")) == word.replace(MASK, "x"))
+    ):
         return word  # a masked value needs no quotes
     return shlex.quote(word)
 

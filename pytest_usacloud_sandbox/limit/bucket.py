@@ -29,8 +29,8 @@ from pyrate_limiter import (
     TokenBucket,
 )
 
-from .mask import mask_url
-from .ratestore import (
+from ..usacloud.mask import mask_url
+from .store import (
     Cancelled,
     FileStateStore,
     LimiterUnavailable,
@@ -212,7 +212,7 @@ def parse_backend(spec: str | None, env: Mapping[str, str]) -> Backend:
         return Backend("file", path=default_state_path(env))
     lowered = spec.lower()
     if lowered.startswith("file:"):
-        raw = spec[len("file:"):]
+        raw = spec[len("file:") :]
         if not raw:
             raise ValueError("rate-limit backend 'file:' needs a path, e.g. file:/tmp/usacloud-ratelimit.json")
         return Backend("file", path=Path(os.path.expanduser(raw)).absolute())

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import filelock
 from pyrate_limiter import GCRA, AbstractClock, Decision, StateStore, WallClock
 
-from .atomicfile import atomic_write
+from ..state.atomicfile import atomic_write
 
 T = TypeVar("T")
 
@@ -132,7 +132,9 @@ class FileStateStore(StateStore):
         thread_lock, file_lock = self._locks()
         start = time.monotonic()
         if not thread_lock.acquire(timeout=self.lock_timeout):
-            raise LimiterUnavailable(f"rate-limit state {self.path}: in-process lock not acquired within {self.lock_timeout:g}s")
+            raise LimiterUnavailable(
+                f"rate-limit state {self.path}: in-process lock not acquired within {self.lock_timeout:g}s"
+            )
         try:
             try:
                 file_lock.acquire(timeout=max(0.0, self.lock_timeout - (time.monotonic() - start)))
@@ -382,7 +384,9 @@ class RetryingRedisStateStore(StateStore):
         # EVALSHA if this process is descheduled) and with far-future TATs
         # clamped, as the file store does.
         emissions = [algorithm._emission_us(rate) for rate in rates]
-        ttl_ms = max(math.ceil(2 * rate.burst * emission / 1000) for rate, emission in zip(rates, emissions, strict=True))
+        ttl_ms = max(
+            math.ceil(2 * rate.burst * emission / 1000) for rate, emission in zip(rates, emissions, strict=True)
+        )
         args: list = [int(now), int(weight), max(1, ttl_ms), len(rates)]
         for rate, emission in zip(rates, emissions, strict=True):
             args += [emission, rate.burst]

@@ -1,0 +1,1 @@
+"""A script's text: POSIX shell words (shellwords) and the usacloud commands in it (parse)."""

@@ -1,0 +1,1 @@
+"""State that outlives one command: the stop signal, per-script records, atomic files."""
