@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from ratecheck import worst_window
-from standin_tools import STANDIN_BIN, STANDIN_CMD, pids_alive, read_events, standin_env
+from ratecheck import worst_window  # noqa: E402 -- needs the sys.path setup above
+from standin_tools import STANDIN_BIN, STANDIN_CMD, pids_alive, read_events, standin_env  # noqa: E402 -- same
 
 INNER_PLUGINS = ["-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin"]
 

@@ -88,7 +88,8 @@ def run(spec: str, procs: int, total: int, rate: float, burst: int) -> None:
     report("proven      ", min_spans(intervals), rate, burst)
     report("after-return", min_spans([(t, t) for t in returned]), rate, burst)
     print(
-        f"  achieved rate {achieved:.3f}/s = {achieved / rate:.4f} x R   (widest admission interval {widest * 1000:.1f} ms)"
+        f"  achieved rate {achieved:.3f}/s = {achieved / rate:.4f} x R   "
+        f"(widest admission interval {widest * 1000:.1f} ms)"
     )
 
 

@@ -149,7 +149,8 @@ def one_run(tmp: Path, k: int, args) -> dict:
     )
     print(
         f"  makespan first start -> last end {span:.2f}s = {span / bound:.3f} x bound; "
-        f"process wall {wall:.2f}s = {wall / bound:.3f} x bound (start-up {r['startup']:.2f}s, wind-down {r['winddown']:.2f}s)"
+        f"process wall {wall:.2f}s = {wall / bound:.3f} x bound "
+        f"(start-up {r['startup']:.2f}s, wind-down {r['winddown']:.2f}s)"
     )
     tails = ", ".join(f"{w} {v:.1f}s" for w, v in sorted(r["idle_tail"].items()))
     print(f"  token wait {token_wait:.1f}s over all commands; workers idle at the end: {tails}")
@@ -176,18 +177,21 @@ def main() -> None:
     print(
         f"{args.scripts} scripts x {args.min_commands}-{args.max_commands} commands, latency "
         f"{args.latency_min * 1000:.0f}-{args.latency_max * 1000:.0f} ms, R={args.rate:g}/s burst {args.burst}, "
-        f"-n {args.workers}{' --dist ' + args.dist if args.dist else ''}, {'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in"
+        f"-n {args.workers}{' --dist ' + args.dist if args.dist else ''}, "
+        f"{'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in"
     )
     tmp = Path(tempfile.mkdtemp(prefix="bench-makespan-"))
     results = [one_run(tmp, k, args) for k in range(args.runs)]
     print()
     print(
-        f"{'run':>3} {'cmds':>5} {'bound s':>8} {'which':>6} {'span s':>7} {'span/bound':>10} {'wall s':>7} {'wall/bound':>10}"
+        f"{'run':>3} {'cmds':>5} {'bound s':>8} {'which':>6} "
+        f"{'span s':>7} {'span/bound':>10} {'wall s':>7} {'wall/bound':>10}"
     )
     for r in results:
         which = "rate" if r["rate_bound"] >= r["work_bound"] else "work"
         print(
-            f"{r['k']:>3} {r['commands']:>5} {r['bound']:>8.2f} {which:>6} {r['span']:>7.2f} {r['span'] / r['bound']:>10.3f} "
+            f"{r['k']:>3} {r['commands']:>5} {r['bound']:>8.2f} {which:>6} "
+            f"{r['span']:>7.2f} {r['span'] / r['bound']:>10.3f} "
             f"{r['wall']:>7.2f} {r['wall'] / r['bound']:>10.3f}"
         )
     print(f"(temp dir {tmp})")

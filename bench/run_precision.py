@@ -125,7 +125,8 @@ def analyse(label: str, docs: list[dict], run_dirs: list[Path], rate: float, bur
     )
     first = min(grants) - min(d["run"]["start"] for d in docs)
     print(
-        f"  session start -> first grant {first:.2f}s (pytest + {max(d['run']['workers'] for d in docs)} xdist workers starting)"
+        f"  session start -> first grant {first:.2f}s "
+        f"(pytest + {max(d['run']['workers'] for d in docs)} xdist workers starting)"
     )
     assert ideal > 0
     return {

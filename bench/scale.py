@@ -270,7 +270,8 @@ def run_size(tmp: Path, n: int, args, report: bool) -> dict:
 def show(r: dict) -> None:
     label = f"{r['n']} scripts{' + report' if r['report'] else ''}"
     print(
-        f"{label}: exit {r['code']}, {r['commands']} commands, wall {r['wall']:.1f}s = {r['per_script'] * 1000:.1f} ms/script "
+        f"{label}: exit {r['code']}, {r['commands']} commands, "
+        f"wall {r['wall']:.1f}s = {r['per_script'] * 1000:.1f} ms/script "
         f"(load {r['load_before']} -> {r['load_after']})"
     )
     print(
@@ -284,7 +285,8 @@ def show(r: dict) -> None:
         )
     f, m, last = r["thirds"]
     print(
-        f"  per script (stand-in starts), first/middle/last third: {f * 1000:.1f} / {m * 1000:.1f} / {last * 1000:.1f} ms"
+        f"  per script (stand-in starts), first/middle/last third: "
+        f"{f * 1000:.1f} / {m * 1000:.1f} / {last * 1000:.1f} ms"
         f"  -> last/first {last / f:.2f}"
     )
     print(
@@ -307,7 +309,8 @@ def show(r: dict) -> None:
             f"{r['report_written']:.2f}s"
         )
         print(
-            f"  report, per script by thirds: median duration {d[0] * 1000:.1f} / {d[1] * 1000:.1f} / {d[2] * 1000:.1f} ms; "
+            f"  report, per script by thirds: "
+            f"median duration {d[0] * 1000:.1f} / {d[1] * 1000:.1f} / {d[2] * 1000:.1f} ms; "
             f"start to start {s[0] * 1000:.1f} / {s[1] * 1000:.1f} / {s[2] * 1000:.1f} ms"
         )
     sys.stdout.flush()
@@ -343,13 +346,15 @@ def main() -> None:
     plain = [] if args.no_baseline else [run_plain(tmp, n, args) for n in sizes]
     print()
     print(
-        f"{'run':<22} {'wall s':>8} {'ms/script':>9} {'run ms/scr':>10} {'1st/last third ms':>18} {'ctl MB':>7} {'worker MB':>9}"
+        f"{'run':<22} {'wall s':>8} {'ms/script':>9} {'run ms/scr':>10} "
+        f"{'1st/last third ms':>18} {'ctl MB':>7} {'worker MB':>9}"
     )
     for r in results:
         label = f"{r['n']}{' + report' if r['report'] else ''}"
         f, _, last = r["thirds"]
         print(
-            f"{label:<22} {r['wall']:>8.1f} {r['per_script'] * 1000:>9.1f} {r['running'] / max(1, r['commands']) * 1000:>10.1f} "
+            f"{label:<22} {r['wall']:>8.1f} {r['per_script'] * 1000:>9.1f} "
+            f"{r['running'] / max(1, r['commands']) * 1000:>10.1f} "
             f"{f * 1000:>8.1f}/{last * 1000:<9.1f} {r['ctl_hwm']:>7.1f} {r['wrk_hwm']:>9.1f}"
         )
     runs = [r for r in results if not r["report"]]
@@ -357,7 +362,8 @@ def main() -> None:
         a, b = runs[0], runs[-1]
         per = (b["ctl_hwm"] - a["ctl_hwm"]) * 1024 / max(1, b["n"] - a["n"])
         print(
-            f"growth {a['n']} -> {b['n']} scripts: controller {b['ctl_hwm'] - a['ctl_hwm']:+.1f} MB ({per:.1f} kB/script), "
+            f"growth {a['n']} -> {b['n']} scripts: "
+            f"controller {b['ctl_hwm'] - a['ctl_hwm']:+.1f} MB ({per:.1f} kB/script), "
             f"worker {b['wrk_hwm'] - a['wrk_hwm']:+.1f} MB (target < 20 MB)"
         )
     if len(plain) >= 2:
@@ -372,7 +378,8 @@ def main() -> None:
     if with_report and same:
         w, p = with_report[0], same[0]
         print(
-            f"report cost at {w['n']} scripts: wall {w['wall'] - p['wall']:+.1f}s, controller {w['ctl_hwm'] - p['ctl_hwm']:+.1f} MB, "
+            f"report cost at {w['n']} scripts: wall {w['wall'] - p['wall']:+.1f}s, "
+            f"controller {w['ctl_hwm'] - p['ctl_hwm']:+.1f} MB, "
             f"wind-down {w['winddown'] - p['winddown']:+.2f}s"
         )
     print(f"total bench time {time.monotonic() - started:.0f}s   (temp dir {tmp})")

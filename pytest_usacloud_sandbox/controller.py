@@ -167,7 +167,8 @@ class RunReporter:
             return "limiter: off (--usacloud-rate=unlimited)"
         t = self.totals
         return (
-            f"limiter: {self.runlog.backend} at {self.settings.rate:g}/s, burst {self.settings.burst} | tokens {t.tokens} "
+            f"limiter: {self.runlog.backend} at {self.settings.rate:g}/s, burst {self.settings.burst} "
+            f"| tokens {t.tokens} "
             f"| attempts {t.attempts} | 429 retries {t.retries} | token wait {t.token_wait:.1f}s (from every worker)"
         )
 

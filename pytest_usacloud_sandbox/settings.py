@@ -83,7 +83,8 @@ OPTIONS = (
     ),
     Option(
         "usacloud_rate_backend",
-        "where the token bucket lives: file:PATH or redis://[:password@]host:port/db (default: a file in the user cache)",
+        "where the token bucket lives: file:PATH or redis://[:password@]host:port/db "
+        "(default: a file in the user cache)",
         "",
         metavar="SPEC",
     ),

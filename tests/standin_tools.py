@@ -37,11 +37,11 @@ def _compiled_standin() -> str:
         import tempfile
 
         digest = hashlib.sha256(STANDIN_BIN.read_bytes()).hexdigest()[:16]
-        cache_dir = Path(tempfile.gettempdir()) / ("standin-usacloud-%d" % os.getuid())
+        cache_dir = Path(tempfile.gettempdir()) / f"standin-usacloud-{os.getuid()}"
         target = cache_dir / (f"usacloud-{digest}.pyc")
         if not target.exists():
             cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = cache_dir / ("usacloud-%s.%d.tmp" % (digest, os.getpid()))
+            tmp = cache_dir / f"usacloud-{digest}.{os.getpid()}.tmp"
             py_compile.compile(str(STANDIN_BIN), cfile=str(tmp), doraise=True)
             os.replace(tmp, target)
         return str(target)
@@ -139,7 +139,7 @@ def write_rules(path, rules: list[dict]) -> Path:
 
 def _is_zombie(pid: int) -> bool:
     try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
+        with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
     except OSError:
         return False

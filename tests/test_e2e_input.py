@@ -22,7 +22,8 @@ def test_bad_scripts_fail_alone_with_file_and_line(e2e, workers):
             "*latin1.usacloud:2: invalid script: not UTF-8*",
             "*nul.usacloud:3: invalid script: NUL byte at line 3*",
             "*quote.usacloud:2: invalid script: unterminated single quote*line 2*",
-            "*huge.usacloud: invalid script: script is * bytes (over the limit of 1048576; raise usacloud_max_script_bytes)*",
+            "*huge.usacloud: invalid script: script is * bytes "
+            "(over the limit of 1048576; raise usacloud_max_script_bytes)*",
         ]
     )
     # none of the bad scripts ran a command; the good one did

@@ -196,7 +196,8 @@ def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):
     )
     e2e.script(
         "shell.usacloud",
-        f'# pytest.mark.usacloud_shell\nset -x\nPW={pw_shell}\nusacloud disk edit -y 123456789012 --password "$PW"\nfalse\n',
+        f"# pytest.mark.usacloud_shell\nset -x\nPW={pw_shell}\n"
+        'usacloud disk edit -y 123456789012 --password "$PW"\nfalse\n',
     )
     report, junit = e2e.tmp / "r.json", e2e.tmp / "j.xml"
     result = e2e.run(

@@ -127,8 +127,8 @@ def test_a_failing_call_the_script_goes_past_fails_the_item(e2e):
     after = e2e.tmp / "after"
     e2e.script(
         "goes_on.usacloud",
-        SHELL
-        + f"usacloud zone list -q > /dev/null\nusacloud server read nope\nusacloud region list > /dev/null\ntouch {after}\n",
+        SHELL + "usacloud zone list -q > /dev/null\nusacloud server read nope\n"
+        f"usacloud region list > /dev/null\ntouch {after}\n",
     )
     result = e2e.run()
     result.assert_outcomes(failed=1)
@@ -272,8 +272,8 @@ def test_stop_cancels_bash_and_everything_it_started(e2e):
     ready, pids_b, pids_c = e2e.tmp / "ready", e2e.tmp / "pids-b", e2e.tmp / "pids-c"
     e2e.script(
         "b_sleeps.usacloud",
-        SHELL
-        + f"usacloud zone list -q > /dev/null\necho $$ > {pids_b}; sleep 300 & echo $! >> {pids_b}; touch {ready}; wait\n"
+        SHELL + "usacloud zone list -q > /dev/null\n"
+        f"echo $$ > {pids_b}; sleep 300 & echo $! >> {pids_b}; touch {ready}; wait\n"
         "usacloud zone list\n",
     )
     e2e.script("c_long_call.usacloud", SHELL + f"echo $$ > {pids_c}\nusacloud region list\nusacloud zone list\n")

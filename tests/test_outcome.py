@@ -48,7 +48,8 @@ def api(status, code="x"):
         (
             result(
                 1,
-                "\nGET https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1/server giving up after 11 attempt(s)\n",
+                "\nGET https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1/server "
+                "giving up after 11 attempt(s)\n",
             ),
             oc.UNAVAILABLE,
         ),

@@ -227,7 +227,7 @@ def test_fake_store_per_path(tmp_path, env):
 def test_state_is_locked_across_parallel_processes(env):
     procs = [
         subprocess.Popen(
-            [*STANDIN_CMD, "switch", "create", "-y", "-q", "--name", "p%d" % i],
+            [*STANDIN_CMD, "switch", "create", "-y", "-q", "--name", f"p{i}"],
             env=env,
             stdout=subprocess.PIPE,
             text=True,

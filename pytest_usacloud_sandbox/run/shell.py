@@ -58,13 +58,15 @@ MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 _KEPT = 200  # bash outputs kept for failure texts (per process)
 STDOUT_LINES = 10  # of bash's stdout in a failure (its stderr gets reprs.OUTPUT_LINES)
 
+# The trap line ends in a backslash-newline: a continuation inside the Python literal (bash sees one line).
 PROLOGUE = """\
 # pytest-usacloud-sandbox shell mode: read through BASH_ENV before the script.
 unset BASH_ENV
 export {line}=0
 set -T
 declare -r USACLOUD_SANDBOX_BIN={bindir}
-trap '[[ ${{BASH_SOURCE[0]-}} != "$0" ]] || {{ {line}=$LINENO; [[ $PATH == "$USACLOUD_SANDBOX_BIN":* ]] || PATH=$USACLOUD_SANDBOX_BIN:$PATH; }}' DEBUG
+trap '[[ ${{BASH_SOURCE[0]-}} != "$0" ]] || {{ {line}=$LINENO; \
+[[ $PATH == "$USACLOUD_SANDBOX_BIN":* ]] || PATH=$USACLOUD_SANDBOX_BIN:$PATH; }}' DEBUG
 usacloud() {{ command {launcher} "$@"; }}
 export -f usacloud
 """

@@ -274,7 +274,13 @@ def resolve(words: Sequence[str]) -> Invocation:
             uses, i = _scan_flag(argv, i, _arity_lookup(resource, sub))
             raw.extend(uses)
             continue
-        elif only_positionals or sub is not None or s_word is not None or (r_word is not None and resource is None) or root not in (None, "iaas"):
+        elif (
+            only_positionals
+            or sub is not None
+            or s_word is not None
+            or (r_word is not None and resource is None)
+            or root not in (None, "iaas")
+        ):
             positionals.append(word)
         elif resource is not None:
             found = resource.find_subcommand(word)
