@@ -13,8 +13,7 @@ OUTPUT_LINES = 30  # lines of output tail shown in a failure
 def _quote(word: str) -> str:
     if word and (
         word.replace(MASK, "") == ""
-        or ("=" + MASK in word
-        and shlex.quote(word.replace(MASK, "x")) == word.replace(MASK, "x"))
+        or ("=" + MASK in word and shlex.quote(word.replace(MASK, "x")) == word.replace(MASK, "x"))
     ):
         return word  # a masked value needs no quotes
     return shlex.quote(word)
