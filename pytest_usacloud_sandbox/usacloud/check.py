@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from .commands import (
     GLOBAL_FLAGS,
     ROOT_COMMANDS,
+    SANDBOX_ZONE,
+    ZONES,
     FlagUse,
     Invocation,
     all_resources,
@@ -40,8 +42,7 @@ DEPRECATED_FLAGS = {("container-registry", "--access-level"): "deprecated since 
 REMOVED_SUBCOMMANDS = {
     ("ssh-key", "generate"): "removed in 2025-06; create the key locally and use `ssh-key create --public-key`"
 }
-DEFAULT_ZONES = ("tk1a", "tk1b", "is1a", "is1b", "is1c", "tk1v")
-SANDBOX_ZONE = "tk1v"
+DEFAULT_ZONES = ZONES
 OUTPUT_TYPES = ("table", "json", "yaml")
 ENUM_VALUES = {  # canonical flag name -> accepted values (compared in lower case)
     "--query-driver": ("jmespath", "jq"),

@@ -13,6 +13,11 @@ from . import _command_data as _data
 
 USACLOUD_VERSION: str = _data.USACLOUD_VERSION
 
+#: The sandbox zone: resources there do not really run and nothing is billed. Every command runs there.
+SANDBOX_ZONE = "tk1v"
+#: Every zone usacloud knows (is1c is not in `zone list`, but usacloud accepts it).
+ZONES = ("tk1a", "tk1b", "is1a", "is1b", "is1c", "tk1v")
+
 READ_ONLY_KINDS = frozenset({"read", "wait", "local-read"})
 DESTRUCTIVE_KINDS = frozenset({"delete", "power"})
 #: Plain cobra commands under the root that are not resources.

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import commands
+from .commands import SANDBOX_ZONE
 
-SANDBOX_ZONE = "tk1v"
 DANGEROUS_OPTION = "--usacloud-allow-dangerous"
 GLOBAL_WRITES_OPTION = "--usacloud-allow-global-writes"
 
