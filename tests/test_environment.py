@@ -53,14 +53,14 @@ def test_harmless_settings_are_applied(name):
 
 def test_zone_pins_may_only_name_the_sandbox():
     assert envrules.from_prefixes([("SAKURACLOUD_ZONE", "tk1v")]) == ({}, None)
-    applied, refusal = envrules.from_prefixes([("SAKURACLOUD_ZONE", "is1a")])
+    _applied, refusal = envrules.from_prefixes([("SAKURACLOUD_ZONE", "is1a")])
     assert refusal is not None and "is1a" in refusal.reason
-    applied, refusal = envrules.from_shell({"SAKURA_ZONES": "is1a,tk1v"}, {"SAKURA_ZONES": "tk1v"})
+    _applied, refusal = envrules.from_shell({"SAKURA_ZONES": "is1a,tk1v"}, {"SAKURA_ZONES": "tk1v"})
     assert refusal is not None and refusal.name == "SAKURA_ZONES"
 
 
 def test_other_variables_refuse_a_prefix_but_are_ignored_in_shell_mode():
-    applied, refusal = envrules.from_prefixes([("HOME", "/tmp/elsewhere")])
+    _applied, refusal = envrules.from_prefixes([("HOME", "/tmp/elsewhere")])
     assert refusal is not None and refusal.name == "HOME"
     assert envrules.from_shell({"HOME": "/tmp/elsewhere", "FOO": "1"}, {"HOME": "/root"}) == ({}, None)
 
@@ -69,5 +69,5 @@ def test_shell_mode_ignores_what_the_run_itself_gave_bash():
     given = {"HTTPS_PROXY": "http://corp-proxy:3128", "SAKURACLOUD_ZONE": "tk1v"}
     assert envrules.from_shell(dict(given), given) == ({}, None)
     changed = {**given, "HTTPS_PROXY": "http://attacker.example:8080"}
-    applied, refusal = envrules.from_shell(changed, given)
+    _applied, refusal = envrules.from_shell(changed, given)
     assert refusal is not None and refusal.name == "HTTPS_PROXY"
