@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .run import runner
+from .state.children import Children
 from .state.stop import StopReason, StopSignal
 from .usacloud import outcome
 
@@ -19,12 +19,15 @@ CRITICAL_MARKER = "usacloud_critical"
 
 
 class ErrorPolicy:
-    def __init__(self, config: pytest.Config, policy: str, maxfail: int, stop: StopSignal, run_dir: Path) -> None:
+    def __init__(
+        self, config: pytest.Config, policy: str, maxfail: int, stop: StopSignal, run_dir: Path, children: Children
+    ) -> None:
         self.config = config
         self.policy = policy
         self.maxfail = maxfail
         self.stop = stop
         self.run_dir = run_dir
+        self.children = children
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when not in ("call", "???") or not report.failed:  # "???": xdist's report of a crashed worker
@@ -60,4 +63,4 @@ class ErrorPolicy:
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         self.stop.trigger(StopReason("(interrupt)", "interrupted", "Ctrl-C or SIGTERM"))
-        runner.terminate_all()
+        self.children.terminate_all()

@@ -20,8 +20,9 @@ from .items import ENGINE_KEY, UsacloudFile, UsacloudItem, is_script
 from .limit import bucket as ratelimit
 from .limit.bucket import TokenLimiter
 from .report.progress import write_worker_stats
-from .run import runner
 from .run.execute import Engine, WorkerStats
+from .state import children as children_registry
+from .state.children import Children
 from .state.stop import StopSignal
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
@@ -80,10 +81,9 @@ def pytest_configure(config: pytest.Config) -> None:
         _install_sigterm()
     else:
         run_dir = Path(worker_input[RUN_DIR_INPUT])
-    runner.set_registry(run_dir / "children" / (worker_input or {}).get("workerid", "main"))
     engine = config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
     config.pluginmanager.register(
-        ErrorPolicy(config, s.error_policy, s.maxfail, engine.stop, run_dir), "usacloud-policy"
+        ErrorPolicy(config, s.error_policy, s.maxfail, engine.stop, run_dir, engine.children), "usacloud-policy"
     )
     if worker_input is None:
         parsed = ratelimit.parse_backend(s.rate_backend or None, os.environ)
@@ -129,6 +129,7 @@ def _engine(config: pytest.Config, s: settings.Settings, run_dir: Path, worker_i
 
     publish = _publisher(run_dir, worker) if worker_input else None
     return Engine(
+        children=Children(run_dir / "children" / worker),
         publish=publish,
         settings=s,
         usacloud_bin=binary,
@@ -201,7 +202,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     engine = config.stash.get(ENGINE_KEY, None)
     if engine is None:
         return
-    runner.terminate_all()
+    engine.children.terminate_all()
     engine.close()
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
@@ -215,7 +216,7 @@ def pytest_handlecrashitem(crashitem, report, sched) -> None:
     """A worker died: kill what it had running now, not only at the end of the session."""
     state = report.node.config.stash.get(RUN_KEY, None) if hasattr(report, "node") else None
     if state is not None:
-        runner.sweep_registry(state.run_dir / "children" / report.node.gateway.id)
+        children_registry.sweep(state.run_dir / "children" / report.node.gateway.id)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -227,8 +228,10 @@ def pytest_testnodedown(node, error) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    runner.terminate_all()
+    engine = config.stash.get(ENGINE_KEY, None)
+    if engine is not None:
+        engine.children.terminate_all()
     state = config.stash.get(RUN_KEY, None)
     if state is not None and state.owner:
-        runner.sweep_registry(state.run_dir / "children")
+        children_registry.sweep(state.run_dir / "children")
         shutil.rmtree(state.run_dir, ignore_errors=True)

@@ -1,10 +1,13 @@
 """Running one command: process group, timeout, cancel, bounded output, the registry of children."""
 
 import os
+import subprocess
 import sys
+import threading
 import time
 
 from pytest_usacloud_sandbox.run import runner
+from pytest_usacloud_sandbox.state.children import Children, sweep
 
 PY = sys.executable
 ENV = dict(os.environ)
@@ -103,36 +106,48 @@ def test_grandchild_holding_the_pipe_does_not_hang(tmp_path):
 
 def test_registry_files_and_sweep(tmp_path):
     registry = tmp_path / "children" / "gw0"  # one directory per worker, swept from the top
-    runner.set_registry(registry)
-    try:
-        res = runner.run_command([PY, "-c", "print(1)"], ENV, 30)
-        assert res.exit_code == 0
-        assert list(registry.iterdir()) == []  # removed when the child finished
-        # a file left by a worker that died is swept: its process group is killed
-        import subprocess
-
-        orphan = subprocess.Popen(["sleep", "300"], start_new_session=True)
-        (registry / str(orphan.pid)).touch()
-        assert runner.sweep_registry(tmp_path / "children") == 1
-        orphan.wait(5)
-        assert orphan.returncode == -9
-    finally:
-        runner._registry.clear()
+    children = Children(registry)
+    res = runner.run_command([PY, "-c", "print(1)"], ENV, 30, children=children)
+    assert res.exit_code == 0
+    assert list(registry.iterdir()) == []  # removed when the child finished
+    # a file left by a worker that died is swept: its process group is killed
+    orphan = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    (registry / str(orphan.pid)).touch()
+    assert sweep(tmp_path / "children") == 1
+    orphan.wait(5)
+    assert orphan.returncode == -9
 
 
 def test_terminate_all_stops_running_children(tmp_path):
-    import threading
-
     argv, pidfile = _sleeper_with_grandchild(tmp_path)
+    children = Children()
     results = []
-    thread = threading.Thread(target=lambda: results.append(runner.run_command(argv, ENV, timeout=120)))
+    thread = threading.Thread(
+        target=lambda: results.append(runner.run_command(argv, ENV, timeout=120, children=children))
+    )
     thread.start()
     for _ in range(100):
         if pidfile.exists() and pidfile.read_text():
             break
         time.sleep(0.05)
-    assert runner.live_count() == 1
-    assert runner.terminate_all() == 1
+    assert len(children) == 1
+    assert children.terminate_all() == 1
     thread.join(10)
     assert results and results[0].signal == 15
-    assert runner.live_count() == 0
+    assert len(children) == 0
+
+
+def test_two_owners_do_not_share_children(tmp_path):
+    """No module-level registry: each process (or test) owns its children."""
+    argv, pidfile = _sleeper_with_grandchild(tmp_path)
+    mine, other = Children(), Children()
+    thread = threading.Thread(target=lambda: runner.run_command(argv, ENV, timeout=120, children=mine))
+    thread.start()
+    for _ in range(100):
+        if pidfile.exists() and pidfile.read_text():
+            break
+        time.sleep(0.05)
+    assert (len(mine), len(other)) == (1, 0)
+    assert other.terminate_all() == 0
+    assert mine.terminate_all() == 1
+    thread.join(10)

@@ -17,6 +17,7 @@ from ..limit.bucket import Cancelled, LimiterUnavailable, TokenLimiter
 from ..script.parse import Command, ParsedScript
 from ..settings import Settings
 from ..state import records as rec
+from ..state.children import Children
 from ..state.stop import StopSignal
 from ..usacloud import outcome as oc
 from ..usacloud.check import check_command
@@ -54,6 +55,7 @@ class Engine:
     base_env: Mapping[str, str]
     run_dir: Path
     worker: str = "main"
+    children: Children = field(default_factory=Children)  # this process's running process groups
     limiter_factory: Callable[[], TokenLimiter] | None = None
     publish: Callable[[WorkerStats, bool], None] | None = None  # live counters for the controller
     stats: WorkerStats = field(default_factory=WorkerStats)
@@ -183,7 +185,7 @@ class Engine:
                 return
             cmd.token_wait += waited
             self.stats.attempts += 1
-            result = self.command_runner(argv, env, self.settings.timeout, self.stop)
+            result = self.command_runner(argv, env, self.settings.timeout, self.stop, children=self.children)
             outcome = oc.classify(result)
             cmd.attempts.append(
                 rec.Attempt(result.started, result.ended, result.exit_code, outcome.cls, waited, granted)

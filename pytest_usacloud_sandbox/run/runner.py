@@ -1,7 +1,8 @@
 """Run one command: no shell, its own process group, /dev/null stdin, a timeout, bounded output.
 
-Every child is registered while it runs so that a stop, a timeout, Ctrl-C or SIGTERM can
-terminate its whole process group (``terminate_all``): no usacloud process outlives the session.
+Every child is registered with its process's :class:`~..state.children.Children` while it runs,
+so that a stop, a timeout, Ctrl-C or SIGTERM can terminate its whole process group: no usacloud
+process outlives the session.
 """
 
 from __future__ import annotations
@@ -10,43 +11,15 @@ import os
 import selectors
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
+from ..state.children import TERM_GRACE, Children, kill_group
 from ..usacloud.result import RunResult
 
 TAIL_BYTES = 64 * 1024
-TERM_GRACE = 2.0  # seconds between TERM and KILL
 POLL = 0.05  # how often a running command checks its timeout and the stop signal
 DRAIN_GRACE = 0.5  # how long to keep reading after the child exited (grandchildren may hold the pipes)
-
-_live: dict[int, subprocess.Popen] = {}
-_live_lock = threading.Lock()
-_registry: list[Path] = []  # a directory with one file per running child (its pid = its process group)
-
-
-def set_registry(directory: Path) -> None:
-    """Record running children's process groups as files, so the controller can sweep any a dead worker left."""
-    directory.mkdir(parents=True, exist_ok=True)
-    _registry[:] = [directory]
-
-
-def sweep_registry(directory: Path) -> int:
-    """Kill the process groups still recorded in ``directory`` (left by a worker that died). Returns how many."""
-    killed = 0
-    for entry in sorted(directory.rglob("*")) if directory.is_dir() else ():
-        if entry.is_dir():
-            continue
-        if entry.name.isdigit():
-            try:
-                os.killpg(int(entry.name), signal.SIGKILL)
-                killed += 1
-            except (ProcessLookupError, PermissionError):
-                pass
-        entry.unlink(missing_ok=True)
-    return killed
 
 
 class _Tail:
@@ -75,7 +48,9 @@ def run_command(
     should_stop: Callable[[], object] | None = None,
     tail_bytes: int = TAIL_BYTES,
     cwd: str | None = None,
+    children: Children | None = None,
 ) -> RunResult:
+    """Run ``argv`` to its end, its timeout or the stop signal; ``children`` tracks it meanwhile."""
     started, t0 = time.time(), time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -100,28 +75,23 @@ def run_command(
             duration=time.monotonic() - t0,
             launch_error=f"{exc.strerror or exc}: {argv[0]}",
         )
-    with _live_lock:
-        _live[proc.pid] = proc
-    marker = _registry[0] / str(proc.pid) if _registry else None
     tails = {proc.stdout: _Tail(tail_bytes), proc.stderr: _Tail(tail_bytes)}
     timed_out = cancelled = False
     try:
-        if marker is not None:
-            marker.touch()
+        if children is not None:
+            children.add(proc)
         timed_out, cancelled = _pump(proc, tails, t0, timeout, should_stop)
     finally:
-        release(proc, tails, marker)
+        release(proc, tails, children)
     return finished(argv, started, t0, proc, tails, timed_out=timed_out, cancelled=cancelled)
 
 
-def release(proc: subprocess.Popen, tails: dict, marker: Path | None) -> None:
+def release(proc: subprocess.Popen, tails: dict, children: Children | None) -> None:
     """After a child: kill what is left of its group, forget it, close its pipes."""
-    _kill_group(proc, signal.SIGKILL)  # leftovers of the group (grandchildren) never outlive the command
+    kill_group(proc.pid, signal.SIGKILL)  # leftovers of the group (grandchildren) never outlive the command
     proc.wait()
-    with _live_lock:
-        _live.pop(proc.pid, None)
-    if marker is not None:
-        marker.unlink(missing_ok=True)
+    if children is not None:
+        children.discard(proc)
     for stream in tails:
         stream.close()
 
@@ -178,37 +148,9 @@ def _pump(proc, tails, t0, timeout, should_stop) -> tuple[bool, bool]:
 
 def terminate(proc: subprocess.Popen, grace: float = TERM_GRACE) -> None:
     """TERM the process group, then KILL it if it is still there after ``grace`` seconds."""
-    _kill_group(proc, signal.SIGTERM)
+    kill_group(proc.pid, signal.SIGTERM)
     try:
         proc.wait(grace)
     except subprocess.TimeoutExpired:
-        _kill_group(proc, signal.SIGKILL)
+        kill_group(proc.pid, signal.SIGKILL)
         proc.wait()
-
-
-def _kill_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def terminate_all(grace: float = TERM_GRACE) -> int:
-    """Terminate every running child's process group (Ctrl-C, SIGTERM, session end). Returns how many."""
-    with _live_lock:
-        procs = list(_live.values())
-    for proc in procs:
-        _kill_group(proc, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for proc in procs:
-        try:
-            proc.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        _kill_group(proc, signal.SIGKILL)
-    return len(procs)
-
-
-def live_count() -> int:
-    with _live_lock:
-        return len(_live)

@@ -128,12 +128,14 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
         pins,
         env[SOCKET_ENV],
         lambda line: _text_at(parsed, line),
-        engine.run_dir / "children" / engine.worker,
+        engine.children.directory or engine.run_dir / "children" / engine.worker,
     ).start()
     record.start = time.time()
     result = None
     try:
-        result = runner.run_command([bash, str(path)], env, engine.settings.script_timeout, engine.stop)
+        result = runner.run_command(
+            [bash, str(path)], env, engine.settings.script_timeout, engine.stop, children=engine.children
+        )
     finally:
         record.commands = broker.close()
         record.end = time.time()

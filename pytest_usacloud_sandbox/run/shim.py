@@ -39,6 +39,7 @@ if __package__ in (None, ""):  # run as a file by the launcher (python -I -S ...
     sys.path[:0] = [str(Path(__file__).resolve().parents[2])]
 
 from pytest_usacloud_sandbox.run import runner  # stdlib only, like mask
+from pytest_usacloud_sandbox.state.children import TERM_GRACE, Children
 from pytest_usacloud_sandbox.usacloud.mask import SECRET_ENV
 
 SOCKET_ENV = "USACLOUD_SANDBOX_SOCKET"
@@ -136,11 +137,11 @@ def run_tee(order: dict, channel: Channel | None = None) -> dict:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
     except OSError as exc:
         return _result(argv, started, t0, launch_error=f"{exc.strerror or exc}: {argv[0]}")
-    marker = Path(order["registry"]) / str(proc.pid) if order.get("registry") else None
+    children = Children(Path(order["registry"])) if order.get("registry") else None
     tails = {proc.stdout: runner._Tail(runner.TAIL_BYTES), proc.stderr: runner._Tail(runner.TAIL_BYTES)}
     try:
-        if marker is not None:
-            marker.touch()
+        if children is not None:
+            children.add(proc)
         timed_out = cancelled = False
         try:
             if channel is not None:
@@ -152,7 +153,7 @@ def run_tee(order: dict, channel: Channel | None = None) -> dict:
             watch = channel.sock if channel is not None else None
             timed_out, cancelled = _pump(proc, tails, outs, watch, t0, float(order["timeout"]), order.get("stop"))
     finally:
-        runner.release(proc, tails, marker)  # nothing of usacloud's group outlives the call
+        runner.release(proc, tails, children)  # nothing of usacloud's group outlives the call
     return asdict(runner.finished(argv, started, t0, proc, tails, timed_out=timed_out, cancelled=cancelled))
 
 
@@ -186,7 +187,7 @@ def _pump(proc, tails, outs, watch, t0, timeout, stop_path) -> tuple[bool, bool]
                 runner.terminate(proc)
                 return True, False
             if _terminated or (stop_path and os.path.exists(stop_path)):
-                runner.terminate(proc, grace=1.0 if _terminated else runner.TERM_GRACE)
+                runner.terminate(proc, grace=1.0 if _terminated else TERM_GRACE)
                 return False, True
     finally:
         sel.close()

@@ -1,0 +1,93 @@
+"""The process groups one process has running: so that nothing it started outlives the session.
+
+Every child (a usacloud command, or bash in shell mode) runs in its own process group, whose id is
+the child's pid. A :class:`Children` object is owned by one pytest process (a worker, or a lone
+run); the runner adds each child while it runs. Stop, timeout, Ctrl-C, SIGTERM and the session's
+end call :meth:`Children.terminate_all`.
+
+When ``directory`` is given, each running group is also recorded there as an empty file named
+after its id, so that another process on the same host can kill what a worker that died left
+(:func:`sweep`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+TERM_GRACE = 2.0  # seconds between TERM and KILL
+
+
+def kill_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to the process group; False if it is gone (or not ours)."""
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+class Children:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+        self._live: dict[int, subprocess.Popen] = {}
+        self._lock = threading.Lock()
+
+    def add(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._live[proc.pid] = proc
+        self.record(proc.pid)
+
+    def discard(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._live.pop(proc.pid, None)
+        self.forget(proc.pid)
+
+    def record(self, pgid: int) -> None:
+        """Note a running group in the directory (also for groups started by another process of ours)."""
+        if self.directory is not None:
+            (self.directory / str(pgid)).touch()
+
+    def forget(self, pgid: int) -> None:
+        if self.directory is not None:
+            (self.directory / str(pgid)).unlink(missing_ok=True)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._live)
+
+    def terminate_all(self, grace: float = TERM_GRACE) -> int:
+        """TERM every running child's group, KILL what is left after ``grace`` seconds. Returns how many."""
+        with self._lock:
+            procs = list(self._live.values())
+        for proc in procs:
+            kill_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            kill_group(proc.pid, signal.SIGKILL)
+        return len(procs)
+
+
+def sweep(directory: Path) -> int:
+    """Kill the process groups still recorded under ``directory`` (left by a process that died).
+
+    Walks sub-directories (one per worker) and removes the entries. Returns how many groups were killed.
+    """
+    killed = 0
+    for entry in sorted(directory.rglob("*")) if directory.is_dir() else ():
+        if entry.is_dir():
+            continue
+        if entry.name.isdigit() and kill_group(int(entry.name), signal.SIGKILL):
+            killed += 1
+        entry.unlink(missing_ok=True)
+    return killed
