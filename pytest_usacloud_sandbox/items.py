@@ -38,6 +38,56 @@ def is_script(path: Path, glob: str) -> bool:
     return fnmatch.fnmatch(path.name, glob)
 
 
+class Scope:
+    """Which files are usacloud scripts to collect (no surprise collection, issue 14).
+
+    A file whose name matches the glob is collected when it lies under a configured script path
+    (``--usacloud-scripts`` / ini ``usacloud_scripts``), when it is named on the command line
+    (``pytest a.usacloud`` or ``a.usacloud::a``), or anywhere with ``usacloud_collect = anywhere``.
+    """
+
+    def __init__(self, glob: str, anywhere: bool, roots, named) -> None:
+        self.glob = glob
+        self.anywhere = anywhere
+        self.roots = tuple(f for p in roots for f in _forms(Path(p)))
+        self.named = frozenset(f for p in named for f in _forms(Path(p)))
+
+    @classmethod
+    def from_config(cls, config: pytest.Config, settings) -> Scope:
+        base = Path(config.invocation_params.dir)
+        named = []
+        for arg in config.args:
+            path = base / str(arg).split("::", 1)[0]
+            if is_script(path, settings.script_glob):
+                named.append(path)
+        return cls(settings.script_glob, settings.collect == "anywhere", settings.scripts, named)
+
+    @property
+    def asked(self) -> bool:
+        """Scripts were asked for: a configured script path, or a script named on the command line."""
+        return bool(self.roots or self.named)
+
+    def wants(self, path: Path) -> bool:
+        if not is_script(path, self.glob):
+            return False
+        if self.anywhere:
+            return True
+        forms = _forms(path)
+        if self.named.intersection(forms):
+            return True
+        return any(form == root or root in form.parents for form in forms for root in self.roots)
+
+
+def _forms(path: Path) -> tuple[Path, ...]:
+    """The path as given (made absolute) and with symbolic links resolved."""
+    path = path.absolute()
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return (path,)
+    return (path,) if resolved == path else (path, resolved)
+
+
 class UsacloudFile(pytest.File):
     def collect(self):
         item = UsacloudItem.from_parent(self, name=self.path.stem)

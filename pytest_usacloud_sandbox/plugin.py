@@ -16,7 +16,7 @@ import pytest
 from . import settings
 from .controller import RunReporter
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
-from .items import ENGINE_KEY, UsacloudFile, UsacloudItem, is_script
+from .items import ENGINE_KEY, Scope, UsacloudFile, UsacloudItem
 from .limit import bucket as ratelimit
 from .limit.bucket import TokenLimiter
 from .report.progress import write_worker_stats
@@ -27,6 +27,7 @@ from .state.stop import StopSignal
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
 RUN_KEY = pytest.StashKey["RunState"]()
+SCOPE_KEY = pytest.StashKey[Scope]()
 RUN_DIR_INPUT = "usacloud_run_dir"
 STATS_OUTPUT = "usacloud_stats"
 
@@ -72,6 +73,32 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args = [str(p) for p in s.scripts]  # collect exactly those paths
     elif s.scripts:
         config.args += [str(p) for p in s.scripts if str(p) not in config.args]  # and the paths given too
+    try:
+        ratelimit.parse_backend(s.rate_backend or None, os.environ)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--usacloud-rate-backend (ini usacloud_rate_backend): {exc}") from None
+    scope = config.stash[SCOPE_KEY] = Scope.from_config(config, s)
+    # Inert unless asked (issue 14): without scripts to run, no signal handler, no run directory,
+    # no thread and no plugin object; the run looks as if the plugin were not installed.
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is not None:
+        if RUN_DIR_INPUT in worker_input:  # the controller was asked
+            _activate(config)
+    elif scope.asked or (scope.anywhere and config.getoption("dist", "no") != "no"):
+        _activate(config)  # under xdist the controller cannot wait for collection: workers need the run
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items) -> None:
+    """usacloud_collect = anywhere in one process: the plugin wakes up once a script is collected."""
+    waiting = RUN_KEY not in config.stash and not hasattr(config, "workerinput")
+    if waiting and any(isinstance(item, UsacloudItem) for item in items):
+        _activate(config)
+
+
+def _activate(config: pytest.Config) -> None:
+    """Set up a run of usacloud scripts in this process: run directory, engine, error policy, reporter."""
+    s = config.stash[SETTINGS_KEY]
     worker_input = getattr(config, "workerinput", None)
     if worker_input is None:
         _check_controller(config, s)
@@ -103,10 +130,7 @@ def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
             )
         if not s.dry_run:
             settings.resolve_binary(s.usacloud_bin)
-    try:
-        backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
-    except ValueError as exc:
-        raise pytest.UsageError(f"--usacloud-rate-backend (ini usacloud_rate_backend): {exc}") from None
+    backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
     if s.active and not s.dry_run and s.rate != float("inf"):
         try:
             ratelimit.check_backend(backend, os.environ)
@@ -176,14 +200,14 @@ def _raise_interrupt(signum, frame):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
-    state = node.config.stash[RUN_KEY]
-    node.workerinput[RUN_DIR_INPUT] = str(state.run_dir)
+    state = node.config.stash.get(RUN_KEY, None)
+    if state is not None:
+        node.workerinput[RUN_DIR_INPUT] = str(state.run_dir)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    s = parent.config.stash.get(SETTINGS_KEY, None)
-    glob = s.script_glob if s is not None else "*.usacloud"
-    if is_script(file_path, glob):
+    scope = parent.config.stash.get(SCOPE_KEY, None)
+    if scope is not None and scope.wants(file_path):
         return UsacloudFile.from_parent(parent, path=file_path)
     return None
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ERROR_POLICIES = ("continue", "stop", "critical")
 PROGRESS_MODES = ("auto", "on", "off")
+COLLECT_MODES = ("paths", "anywhere")
 MODES = ("commands", "shell")
 AUTO_WORKERS = 5
 DEFAULT_MAX_WORKERS = 10
@@ -39,9 +40,16 @@ OPTIONS = (
     ),
     Option(
         "usacloud_script_glob",
-        "file name pattern of usacloud scripts pytest collects anywhere",
+        "file name pattern of usacloud scripts",
         "*.usacloud",
         metavar="GLOB",
+    ),
+    Option(
+        "usacloud_collect",
+        "where scripts are collected: paths (under --usacloud-scripts, or named on the command line) "
+        "or anywhere pytest looks",
+        "paths",
+        metavar="WHERE",
     ),
     Option("usacloud_bin", "the usacloud executable (a path, or a name found on PATH)", "usacloud", metavar="PATH"),
     Option(
@@ -159,6 +167,7 @@ def raw(config: pytest.Config, name: str):
 class Settings:
     scripts: tuple[Path, ...] = ()
     script_glob: str = "*.usacloud"
+    collect: str = "paths"
     usacloud_bin: str = "usacloud"
     timeout: float = 300.0
     script_timeout: float = 1800.0
@@ -179,7 +188,6 @@ class Settings:
     report: Path | None = None
     mode: str = "commands"
     max_script_bytes: int = 1024 * 1024
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def active(self) -> bool:
@@ -205,6 +213,7 @@ def load(config: pytest.Config) -> Settings:
     return Settings(
         scripts=scripts,
         script_glob=str(raw(config, "usacloud_script_glob")) or "*.usacloud",
+        collect=_choice(config, "usacloud_collect", COLLECT_MODES),
         usacloud_bin=str(raw(config, "usacloud_bin")) or "usacloud",
         timeout=_positive(config, "usacloud_timeout"),
         script_timeout=_positive(config, "usacloud_script_timeout"),

@@ -264,18 +264,6 @@ def test_fake_mode_gets_one_store_per_script(e2e):
     assert all(len(v) == 1 for v in stores.values())
 
 
-def test_collects_usacloud_files_met_anywhere_with_a_custom_glob(e2e):
-    e2e.pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
-    e2e.pytester.makefile(".usacloud", found="usacloud zone list\n")
-    e2e.pytester.makefile(".sh", other="usacloud region list\n")
-    result = e2e.run(str(e2e.pytester.path), scripts=False)
-    result.assert_outcomes(passed=2)
-    e2e.pytester.makeini("[pytest]\nusacloud_script_glob = *.sh\n")
-    result = e2e.run(str(e2e.pytester.path), "-q", scripts=False)
-    result.assert_outcomes(passed=2)
-    assert sorted(a[0] for a in e2e.argvs()) == ["region", "zone"]
-
-
 def test_ini_settings(e2e):
     e2e.script(
         "delete.usacloud",
