@@ -19,10 +19,12 @@ from .items import UsacloudItem, is_script
 from .report import progress as prog
 from .report.reprs import command_list
 from .report.runlog import RunLog, ask_usacloud_version
+from .run import fakestore
 from .run.execute import Engine, WorkerStats
 from .settings import OPTIONS, Settings, raw
 from .state.records import ScriptRecord
 from .usacloud.mask import Masker, mask_url
+from .usacloud.outcome import FAKE_HANG
 
 SUMMARY_TITLE = "usacloud sandbox summary"
 
@@ -137,7 +139,9 @@ class RunReporter:
             self.runlog.close()
             return
         reason = self.engine.stop.reason()
-        version = None if self.settings.dry_run else ask_usacloud_version(self.engine.usacloud_bin)
+        version = None
+        if not self.settings.dry_run:  # with the same environment as every usacloud child (dummy keys in fake mode)
+            version = ask_usacloud_version(self.engine.usacloud_bin, env=self.engine.env_for(None))
         try:
             self.runlog.write_report(
                 self.settings.report,
@@ -157,6 +161,8 @@ class RunReporter:
         for line in self.runlog.summary_lines(time.time(), reason.describe() if reason else None):
             terminalreporter.line(line)
         terminalreporter.line(self._limiter_line())
+        if self.settings.fake:
+            terminalreporter.line(self._fake_line())
         if self.settings.report is not None:
             terminalreporter.line(f"report: {self.settings.report}")
 
@@ -171,6 +177,22 @@ class RunReporter:
             f"| tokens {t.tokens} "
             f"| attempts {t.attempts} | 429 retries {t.retries} | token wait {t.token_wait:.1f}s (from every worker)"
         )
+
+    def _fake_line(self) -> str:
+        """Fake mode: the credentials, the store seeding, the timeout, the hangs counted as done."""
+        if self.settings.dry_run:
+            return "fake mode: dummy credentials (every usacloud command would get dummy keys and no profile)"
+        parts = ["fake mode: dummy credentials"]
+        seeded = fakestore.read_info(self.run_dir)
+        if seeded is not None:
+            parts.append(seeded.describe())
+        hangs = self.runlog.by_class.get(FAKE_HANG, 0)
+        parts.append(f"timeout {self.settings.fake_timeout:g}s per command")
+        parts.append(
+            f"fake-mode hangs: {hangs}"
+            + (" (timed out after their effect was visible; counted as done)" if hangs else "")
+        )
+        return " | ".join(parts)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.progress is not None:

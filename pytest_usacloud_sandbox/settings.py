@@ -62,9 +62,15 @@ OPTIONS = (
     Option("usacloud_dry_run", "execute nothing: check every command offline and show what would run", False, "bool"),
     Option(
         "usacloud_fake",
-        "run usacloud's own fake driver (SAKURACLOUD_FAKE_MODE=1), one fake store per script",
+        "run usacloud's own fake driver (SAKURACLOUD_FAKE_MODE=1) with dummy credentials, one fake store per script",
         False,
         "bool",
+    ),
+    Option(
+        "usacloud_fake_timeout",
+        "seconds one usacloud command may run in fake mode (usacloud's fake driver can hang after a change)",
+        "30",
+        metavar="SECONDS",
     ),
     Option("usacloud_allow_dangerous", "allow delete, boot, shutdown, reset and send-nmi subcommands", False, "bool"),
     Option(
@@ -173,6 +179,7 @@ class Settings:
     script_timeout: float = 1800.0
     dry_run: bool = False
     fake: bool = False
+    fake_timeout: float = 30.0
     allow_dangerous: bool = False
     allow_global_writes: bool = False
     rate: float = 2.0
@@ -188,6 +195,11 @@ class Settings:
     report: Path | None = None
     mode: str = "commands"
     max_script_bytes: int = 1024 * 1024
+
+    @property
+    def command_timeout(self) -> float:
+        """Seconds one usacloud command may run: ``--usacloud-fake-timeout`` in fake mode."""
+        return self.fake_timeout if self.fake else self.timeout
 
     @property
     def active(self) -> bool:
@@ -219,6 +231,7 @@ def load(config: pytest.Config) -> Settings:
         script_timeout=_positive(config, "usacloud_script_timeout"),
         dry_run=bool(raw(config, "usacloud_dry_run")),
         fake=bool(raw(config, "usacloud_fake")),
+        fake_timeout=_positive(config, "usacloud_fake_timeout"),
         allow_dangerous=bool(raw(config, "usacloud_allow_dangerous")),
         allow_global_writes=bool(raw(config, "usacloud_allow_global_writes")),
         rate=_rate(config),

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from standin_tools import STANDIN_BIN, read_events, read_log, standin_env, write_rules
 
+from pytest_usacloud_sandbox.run.fakestore import SEED_FILE
+
 #: Plugins the inner pytest loads (autoload is off so that unrelated plugins installed on the
 #: machine neither slow each run down nor change its output).
 INNER_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin")
@@ -90,14 +92,23 @@ class E2E:
         return outputs, reports
 
     def calls(self) -> list[dict]:
-        """Finished stand-in calls made by scripts, in log order (not the report's `usacloud version`)."""
-        return [c for c in read_log(self.log_path) if c["argv"] != ["version"]]
+        """Finished stand-in calls made by scripts, in log order (not the report's `usacloud version`,
+        nor the seeding of the fake store in fake mode: see :meth:`seed_calls`)."""
+        return [c for c in read_log(self.log_path) if c["argv"] != ["version"] and not _seeding(c)]
+
+    def seed_calls(self) -> list[dict]:
+        """Finished stand-in calls that seeded a fake mode run's store (run/fakestore.py)."""
+        return [c for c in read_log(self.log_path) if _seeding(c)]
 
     def events(self) -> list[dict]:
         return [e for e in read_events(self.log_path) if e.get("argv") != ["version"]]
 
     def argvs(self) -> list[list[str]]:
         return [c["argv"] for c in self.calls()]
+
+
+def _seeding(call: dict) -> bool:
+    return SEED_FILE in Path(call.get("fake_store") or "").name
 
 
 @pytest.fixture

@@ -334,13 +334,19 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
-def ask_usacloud_version(binary: str | None, timeout: float = 5.0) -> str | None:
+def ask_usacloud_version(binary: str | None, timeout: float = 5.0, env: dict | None = None) -> str | None:
     """`usacloud version` (offline, no API call), or None if it cannot be asked cheaply."""
     if not binary:
         return None
     try:
         done = subprocess.run(
-            [binary, "version"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False
+            [binary, "version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=env,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -246,6 +246,8 @@ def exit_of(cmd: rec.CommandRecord, last: RunResult | None) -> tuple[int, str | 
         return EXIT_REFUSED, (cmd.message or cmd.status) + hint
     if last.launch_error is not None:
         return EXIT_NOT_STARTED, cmd.message
+    if cmd.cls == oc.FAKE_HANG:  # fake mode: it hung after doing its work, and counts as done
+        return 0, cmd.message
     if last.timed_out:
         return EXIT_TIMEOUT, cmd.message
     if last.signal is not None:

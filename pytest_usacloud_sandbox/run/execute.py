@@ -19,10 +19,12 @@ from ..settings import Settings
 from ..state import records as rec
 from ..state.children import Children
 from ..state.stop import StopSignal
+from ..usacloud import fake
 from ..usacloud import outcome as oc
 from ..usacloud.check import check_command
-from ..usacloud.mask import Masker
+from ..usacloud.mask import SECRET_ENV, Masker
 from ..usacloud.policy import Policy, sandbox_env
+from .fakestore import SEED_ARGV, FakeStores
 from .runner import RunResult, run_command
 
 MAX_BACKOFF = 30.0
@@ -38,6 +40,7 @@ class WorkerStats:
     token_wait: float = 0.0
     retries: int = 0
     refused: int = 0
+    fake_hangs: int = 0  # fake mode: changing commands that hung after their effect was visible
 
     def add(self, other: dict) -> None:
         for key, value in other.items():
@@ -60,6 +63,7 @@ class Engine:
     publish: Callable[[WorkerStats, bool], None] | None = None  # live counters for the controller
     stats: WorkerStats = field(default_factory=WorkerStats)
     _limiter: TokenLimiter | None = None
+    _fake_stores: FakeStores | None = None
     # shell mode (shell.py/broker.py) swaps in a runner that runs the command inside the shim
     command_runner: Callable[..., RunResult] = run_command
 
@@ -77,13 +81,43 @@ class Engine:
             self._limiter.close()
             self._limiter = None
 
-    def env_for(self, nodeid: str) -> dict[str, str]:
-        store = None
+    def fake_stores(self) -> FakeStores:
+        """Fake mode's per-script stores, seeded once per run (shared by copies of this engine)."""
+        if self._fake_stores is None:
+            seed = None if self.settings.dry_run or not self.usacloud_bin else self._seed_command
+            self._fake_stores = FakeStores(self.run_dir, seed, self.stop, self.worker)
+        return self._fake_stores
+
+    def _seed_command(self, store: Path) -> RunResult:
+        env = self._child_env(store)
+        return run_command(
+            [self.usacloud_bin or "usacloud", *SEED_ARGV], env, self.settings.timeout, self.stop, children=self.children
+        )
+
+    def _child_env(self, store: Path | None) -> dict[str, str]:
+        env = sandbox_env(self.base_env, store)
         if self.settings.fake:
-            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nodeid)[-150:]
-            store = self.run_dir / "fake-stores" / f"{safe}.json"
-            store.parent.mkdir(parents=True, exist_ok=True)
-        return sandbox_env(self.base_env, store)
+            env = fake.apply_env(env, self.fake_stores().profile_dir)
+        return env
+
+    def env_for(self, nodeid: str | None) -> dict[str, str]:
+        """A usacloud child's environment for the script ``nodeid`` (None: a call outside any script).
+
+        The sandbox's pins over pytest's environment; in fake mode also the script's own fake store
+        (a copy of the run's seeded store) and dummy credentials instead of the user's.
+        """
+        store = None
+        if self.settings.fake and nodeid is not None:
+            store = self.fake_stores().store_for(nodeid)
+        return self._child_env(store)
+
+    def pins(self, env: dict[str, str]) -> dict[str, str]:
+        """The variables of ``env`` (from :meth:`env_for`) that are laid over every call of a shell-mode
+        script: the zone, fake mode and its store, the credentials (dummies in fake mode)."""
+        names = set(sandbox_env({}, Path("store"))) | set(SECRET_ENV)
+        if self.settings.fake:
+            names |= set(fake.dummy_env(Path("profiles")))
+        return {name: env[name] for name in sorted(names) if name in env}
 
     def run(self, script: ParsedScript, record: rec.ScriptRecord) -> rec.ScriptRecord:
         """Fill ``record`` with the script's commands; the caller turns it into pass/fail/skip."""
@@ -159,11 +193,14 @@ class Engine:
         if self.settings.dry_run:
             cmd.status = rec.DRY_RUN
             return
-        self._execute(planned.words, cmd, masker, env)
+        words = fake.dummy_words(planned.words) if self.settings.fake else planned.words
+        self._execute(words, cmd, masker, env)
 
     def _execute(self, words, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:
         argv = [self.usacloud_bin or words[0], *words[1:]]
         self.stats.commands += 1
+        changing = self.settings.fake and fake.changing(words)
+        store = fake.store_path(words, env) if changing else None
         attempt = 0
         while True:
             attempt += 1
@@ -185,8 +222,13 @@ class Engine:
                 return
             cmd.token_wait += waited
             self.stats.attempts += 1
-            result = self.command_runner(argv, env, self.settings.timeout, self.stop, children=self.children)
-            outcome = oc.classify(result)
+            before = fake.fingerprint(store)
+            result = self.command_runner(argv, env, self.settings.command_timeout, self.stop, children=self.children)
+            if self.settings.fake:  # a timeout after a visible change counts as done (never retried)
+                changed = result.timed_out and store is not None and fake.fingerprint(store) != before
+                outcome = oc.classify_fake(result, changing, changed)
+            else:
+                outcome = oc.classify(result)
             cmd.attempts.append(
                 rec.Attempt(result.started, result.ended, result.exit_code, outcome.cls, waited, granted)
             )
@@ -208,6 +250,8 @@ class Engine:
             cmd.status = rec.CANCELLED
         elif outcome.ok:
             cmd.status = rec.RAN
+            if outcome.cls == oc.FAKE_HANG:
+                self.stats.fake_hangs += 1
         else:
             cmd.status = rec.FAILED
             if outcome.cls == oc.RATE_LIMITED:

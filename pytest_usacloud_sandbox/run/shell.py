@@ -46,7 +46,6 @@ from ..script.parse import ParsedScript
 from ..state import records as rec
 from ..usacloud import outcome as oc
 from ..usacloud.mask import SECRET_ENV, Masker
-from ..usacloud.policy import sandbox_env
 from . import runner
 from .broker import Broker
 from .execute import Engine
@@ -107,11 +106,7 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
         work if len(str(work / "broker.sock")) <= MAX_SOCKET_PATH else Path(tempfile.mkdtemp(prefix="usb-", dir="/tmp"))
     )
     env = engine.env_for(record.nodeid)
-    store = env.get("SAKURACLOUD_FAKE_STORE_PATH") if engine.settings.fake else None
-    pins = sandbox_env({}, Path(store) if store else None)
-    for name in SECRET_ENV:  # the API key reaches usacloud only through the shim
-        if engine.base_env.get(name):
-            pins[name] = engine.base_env[name]
+    pins = engine.pins(env)  # the API key (a dummy one in fake mode) reaches usacloud only through the shim
     for name in [k for k in env if k.startswith(ENV_PREFIX) or k in SECRET_ENV]:
         del env[name]
     env.update(

@@ -24,6 +24,9 @@ API_ERROR = "api-error"
 ERROR = "error"
 CANCELLED = "cancelled"
 LIMITER = "limiter-unavailable"
+#: Fake mode: a changing command still running at --usacloud-fake-timeout after its effect was
+#: visible (usacloud's fake driver can hang after doing its work). It counts as done.
+FAKE_HANG = "fake-hang"
 
 #: Failures that every other script would hit the same way: they stop a run under `critical`.
 CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG, LIMITER})
@@ -46,6 +49,7 @@ ALL_CLASSES = (
     ERROR,
     CANCELLED,
     LIMITER,
+    FAKE_HANG,
 )
 
 HINTS = {
@@ -54,6 +58,7 @@ HINTS = {
     RATE_LIMITED: "the API refused for rate (429): lower --usacloud-rate or raise --usacloud-retries",
     UNAVAILABLE: "the API stayed busy through usacloud's own retries (503/423); try again later",
     TIMEOUT: "raise --usacloud-timeout if the command is expected to take longer",
+    FAKE_HANG: "usacloud's fake driver can hang after a change; the command was not retried",
     MISSING_BINARY: "install usacloud or point --usacloud-bin at it",
     CONFIG: "usacloud reported a configuration error but exited 0: check the profile and SAKURACLOUD_* settings",
     NOT_FOUND: "no resource matched in zone tk1v; check the name or ID",
@@ -61,6 +66,15 @@ HINTS = {
     LIMITER: "the shared rate-limit state could not be reached (see --usacloud-rate-backend)",
 }
 CONFIRM_HINT = "add -y: usacloud cannot ask for confirmation without a terminal"
+FAKE_TIMEOUT_HINT = (
+    "in fake mode list and read never hang, and a wait command waits for ever for a state that never comes "
+    "(e.g. wait-until-ready on a server never booted); raise --usacloud-fake-timeout if it needs longer"
+)
+FAKE_CHANGE_TIMEOUT_HINT = (
+    "usacloud's fake driver can hang after a change, but this one left no visible effect (no output, the fake "
+    "store unchanged), so it counts as failed and was not retried; raise --usacloud-fake-timeout if it needs longer"
+)
+_ERROR_TEXT = re.compile(r"(?i)\berror\b|panic:|\bfailed\b")
 
 _STATUS = re.compile(r'Status:"(\d{3})')
 _STATUS_CLASS = {
@@ -99,7 +113,8 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.cls == OK
+        """The command did its work (a fake-mode hang after a visible effect included)."""
+        return self.cls in (OK, FAKE_HANG)
 
     @property
     def critical(self) -> bool:
@@ -126,6 +141,42 @@ def classify(result: RunResult) -> Outcome:
             return Outcome(CONFIG, _line_at(stderr, match.start()), HINTS[CONFIG])
         return Outcome(OK, "")
     return _classify_error(stderr, result.exit_code)
+
+
+def classify_fake(result: RunResult, changing: bool, store_changed: bool) -> Outcome:
+    """Fake mode: like :func:`classify`, except for a timeout (``--usacloud-fake-timeout``).
+
+    A changing command that timed out counts as done (class ``fake-hang``) when its effect is
+    visible: it printed its output (create and update print the resource) or the fake store
+    changed while it ran (delete and the power commands print nothing), and it printed no error.
+    Any other timeout fails as ``timeout``. Nothing here retries.
+    """
+    if not result.timed_out or result.launch_error is not None or result.cancelled:
+        return classify(result)
+    seconds = f"{result.duration:.1f}s"
+    evidence = []
+    if changing and not _ERROR_TEXT.search(result.stderr):
+        if result.stdout.strip():
+            evidence.append("it had printed its output")
+        if store_changed:
+            evidence.append("the fake store had changed")
+    if evidence:
+        return Outcome(
+            FAKE_HANG,
+            f"fake-mode hang: still running after {seconds} (--usacloud-fake-timeout) although its effect was "
+            f"visible ({' and '.join(evidence)}); counted as done, not retried",
+            HINTS[FAKE_HANG],
+        )
+    if changing:
+        return Outcome(
+            TIMEOUT,
+            f"timed out after {seconds} in fake mode with no visible effect (no output, the fake store unchanged); "
+            "its process group was terminated",
+            FAKE_CHANGE_TIMEOUT_HINT,
+        )
+    return Outcome(
+        TIMEOUT, f"timed out after {seconds} in fake mode; its process group was terminated", FAKE_TIMEOUT_HINT
+    )
 
 
 def _classify_error(stderr: str, code: int | None) -> Outcome:

@@ -1,0 +1,171 @@
+"""Fake mode's stores: one per script, each a copy of a store seeded once per run.
+
+usacloud's fake store is unsafe for several processes (no lock, the whole file rewritten on each
+change), so every script gets its own file. The first usacloud command on a new store path seeds it
+with the fake driver's catalogue (archives, plans, zones: ~196 KB) and that costs about 7 s of CPU;
+later commands on it take ~0.1 s. So the run seeds one store once, with a cheap read command
+(``usacloud zone list -q``) that needs no state, and each script starts from a copy of it: a
+script's first command costs what its others do.
+
+Seeding happens in whichever process needs a store first, under a file lock in the run directory,
+so one xdist worker seeds and the others wait for it and copy. The outcome is kept beside the seed
+(``fake-seed-info.json``) for the summary. When seeding fails (usacloud missing, an error, a
+timeout, no store written), every script falls back to a fresh store path of its own, as before,
+and the summary says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import filelock
+
+from ..usacloud.outcome import first_error_line
+from ..usacloud.result import RunResult
+
+STORES_DIR = "fake-stores"
+SEED_FILE = "fake-seed.json"
+SEED_INFO = "fake-seed-info.json"
+SEED_LOCK = "fake-seed.lock"
+PROFILE_DIR = "fake-profile"  # empty: profile lookups in fake mode find nothing
+#: The seeding command: a read of built-in data that every usacloud has; it never hangs.
+SEED_ARGV = ("zone", "list", "-q")
+LOCK_POLL = 0.2
+
+
+@dataclass(frozen=True)
+class SeedInfo:
+    ok: bool
+    seconds: float
+    message: str  # what went wrong ("" when ok)
+    worker: str = ""
+
+    def describe(self) -> str:
+        command = "usacloud " + " ".join(SEED_ARGV)
+        if self.ok:
+            return f"store seeded once for the run ({command}, {self.seconds:.1f}s), one copy per script"
+        return f"store seeding failed ({self.message}): every script seeds its own store on its first command"
+
+
+def read_info(run_dir: Path) -> SeedInfo | None:
+    """The run's seeding outcome, or None when no store was seeded (dry-run, not fake, not yet)."""
+    try:
+        data = json.loads((Path(run_dir) / SEED_INFO).read_text(encoding="utf-8"))
+        return SeedInfo(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def store_name(nodeid: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nodeid)[-150:]
+    return f"{safe}.json"
+
+
+class FakeStores:
+    """One process's access to the run's fake stores.
+
+    ``seed_command(path)`` runs the seeding command on a fake store at ``path`` and returns its
+    result; None means no seeding (dry-run). ``stop()`` ends a wait for another process's seeding.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        seed_command: Callable[[Path], RunResult] | None,
+        stop: Callable[[], object] = lambda: False,
+        worker: str = "main",
+    ) -> None:
+        self.run_dir = Path(run_dir)
+        self.seed_command = seed_command
+        self.stop = stop
+        self.worker = worker
+        self._seed: Path | None = None
+        self._known = False  # the seed's outcome is known to this process
+
+    @property
+    def profile_dir(self) -> Path:
+        path = self.run_dir / PROFILE_DIR
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def store_for(self, nodeid: str) -> Path:
+        """The script's own store: a fresh copy of the seed (or a new path when there is no seed)."""
+        store = self.run_dir / STORES_DIR / store_name(nodeid)
+        store.parent.mkdir(parents=True, exist_ok=True)
+        seed = self.seed()
+        if seed is not None:
+            tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
+            shutil.copyfile(seed, tmp)
+            os.replace(tmp, store)
+        return store
+
+    def seed(self) -> Path | None:
+        """The run's seeded store, seeding it now if no process has (None: no seeding)."""
+        if self._known or self.seed_command is None:
+            return self._seed
+        lock = filelock.FileLock(str(self.run_dir / SEED_LOCK))
+        while True:
+            try:
+                lock.acquire(timeout=LOCK_POLL)
+                break
+            except filelock.Timeout:
+                if self.stop():
+                    return None  # cancelled while another process seeds: this script will not run
+        try:
+            info = read_info(self.run_dir)
+            if info is None:
+                info = self._run_seed()
+                _write_json(self.run_dir / SEED_INFO, asdict(info))
+        finally:
+            lock.release()
+        self._known = True
+        self._seed = self.run_dir / SEED_FILE if info.ok else None
+        return self._seed
+
+    def _run_seed(self) -> SeedInfo:
+        assert self.seed_command is not None
+        target = self.run_dir / SEED_FILE
+        tmp = self.run_dir / f".{SEED_FILE}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        t0 = time.monotonic()
+        result = self.seed_command(tmp)
+        seconds = time.monotonic() - t0
+        problem = _seed_problem(result, tmp)
+        if problem is not None:
+            tmp.unlink(missing_ok=True)
+            return SeedInfo(False, seconds, problem, self.worker)
+        os.replace(tmp, target)
+        return SeedInfo(True, seconds, "", self.worker)
+
+
+def _seed_problem(result: RunResult, store: Path) -> str | None:
+    """Why the seeding run is no good, or None."""
+    if result.launch_error is not None:
+        return result.launch_error
+    if result.cancelled:
+        return "cancelled"
+    if result.timed_out:
+        return f"timed out after {result.duration:.1f}s"
+    if result.exit_code != 0:
+        return f"exit code {result.exit_code}: {first_error_line(result.stderr)}".rstrip(": ")
+    try:
+        raw = store.read_bytes()
+    except OSError:
+        return "usacloud wrote no store file"
+    try:
+        json.loads(raw)
+    except ValueError:
+        return "the store file it wrote is not JSON"
+    return None
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)

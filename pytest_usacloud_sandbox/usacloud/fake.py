@@ -1,0 +1,127 @@
+"""Fake mode (``--usacloud-fake``): dummy credentials, and what a timed-out command left behind.
+
+usacloud's fake driver does not fake everything (``../shared/usacloud-facts.md``, transcript
+findings 33-36):
+
+* ``usacloud rest`` ignores fake mode and sends its request to the real API with whatever keys it
+  finds. The policy refuses it under ``--usacloud-fake``; the credentials below make sure that
+  anything else that escaped the fake driver could not authenticate either.
+* Changing commands can hang for ever *after* doing their work (a race in usacloud's progress
+  display). list and read never hang.
+
+So under ``--usacloud-fake`` every usacloud child gets fixed dummy credentials instead of the user's:
+the key variables get dummy values, the other ways to authenticate (service principal, private key)
+are removed, the profile is ``default`` and profile lookups point at an empty private directory, and
+the ``--token`` / ``--secret`` words of a command get the dummy values too (``--profile X`` becomes
+``--profile default``; the service-principal flags are dropped).
+
+After a timeout, a changing command counts as done when its effect is visible: it printed its
+output (create and update print the resource: ``-q`` prints the new ID, ``-o json`` the array), or
+the fake store file changed while it ran (delete, boot, shutdown, reset print nothing on success,
+but usacloud rewrites the whole store on each change). A wait command changes nothing, so a wait
+that times out has no visible effect and fails as ``timeout``: a ``wait-until-ready`` on a server
+that was never booted really does wait for ever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from . import commands
+
+DUMMY_TOKEN = "usacloud-sandbox-fake-token"
+DUMMY_SECRET = "usacloud-sandbox-fake-secret"
+DUMMY_PROFILE = "default"  # a missing `default` profile is no error; any other name is
+
+_PREFIXES = ("SAKURACLOUD_", "SAKURA_")
+TOKEN_ENV = tuple(prefix + "ACCESS_TOKEN" for prefix in _PREFIXES)
+SECRET_ENV = tuple(prefix + "ACCESS_TOKEN_SECRET" for prefix in _PREFIXES)
+PROFILE_ENV = ("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE")
+#: Where usacloud (and its saclient) looks for profiles; without them, ~/.usacloud or XDG_CONFIG_HOME.
+PROFILE_DIR_ENV = ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
+#: Other ways to authenticate: never passed in fake mode.
+REMOVED_ENV = tuple(
+    prefix + name
+    for prefix in _PREFIXES
+    for name in ("SERVICE_PRINCIPAL_ID", "SERVICE_PRINCIPAL_KEY_ID", "PRIVATE_KEY_PATH")
+)
+STORE_ENV = tuple(prefix + "FAKE_STORE_PATH" for prefix in _PREFIXES)
+
+#: Credential flags (canonical names) and their dummy value.
+_DUMMY_FLAG_VALUES = {
+    "--token": DUMMY_TOKEN,
+    "--access-token": DUMMY_TOKEN,  # `config create/edit --token` (an alias)
+    "--secret": DUMMY_SECRET,
+    "--access-token-secret": DUMMY_SECRET,
+    "--profile": DUMMY_PROFILE,
+}
+_DROPPED_FLAGS = frozenset({"--private-key-path", "--service-principal-id", "--service-principal-key-id"})
+
+#: Subcommand kinds that change something (and may hang in fake mode after doing it).
+CHANGING_KINDS = frozenset({"create", "update", "delete", "power", "op", "disruptive"})
+
+
+def dummy_env(profile_dir: Path) -> dict[str, str]:
+    """The variables laid over every usacloud child's environment in fake mode."""
+    env = dict.fromkeys(TOKEN_ENV, DUMMY_TOKEN)
+    env.update(dict.fromkeys(SECRET_ENV, DUMMY_SECRET))
+    env.update(dict.fromkeys(PROFILE_ENV, DUMMY_PROFILE))
+    env.update(dict.fromkeys(PROFILE_DIR_ENV, str(profile_dir)))
+    return env
+
+
+def apply_env(env: Mapping[str, str], profile_dir: Path) -> dict[str, str]:
+    """``env`` with the user's credentials replaced by dummies (and the other ways to sign in removed)."""
+    out = {k: v for k, v in env.items() if k not in REMOVED_ENV}
+    out.update(dummy_env(profile_dir))
+    return out
+
+
+def dummy_words(words: Sequence[str]) -> tuple[str, ...]:
+    """A command's words with every credential flag's value replaced by its dummy.
+
+    ``--token X`` / ``--token=X`` (and ``--secret``, ``config create --access-token``) get the dummy
+    value, ``--profile X`` becomes ``--profile default``, ``--private-key-path`` and the
+    service-principal flags are dropped with their values. Words after ``--`` are arguments, left alone.
+    """
+    out: list[str | None] = list(words)
+    for use in commands.resolve(words).flags:
+        name = use.flag.name if use.flag is not None else use.name
+        if name in _DUMMY_FLAG_VALUES and use.value is not None:
+            dummy = _DUMMY_FLAG_VALUES[name]
+            if use.value_index is not None:
+                out[use.value_index] = dummy
+            else:
+                out[use.index] = f"{use.name}={dummy}"
+        elif name in _DROPPED_FLAGS:
+            out[use.index] = None
+            if use.value_index is not None:
+                out[use.value_index] = None
+    return tuple(w for w in out if w is not None)
+
+
+def changing(words: Sequence[str]) -> bool:
+    """Whether the command changes something (create, update, delete, power, ...): it may hang in fake mode."""
+    sub = commands.resolve(words).subcommand
+    return sub is not None and sub.kind in CHANGING_KINDS
+
+
+def store_path(words: Sequence[str], env: Mapping[str, str]) -> Path | None:
+    """The fake store the command uses: its last ``--fake-store``, else the environment's."""
+    given = [u.value for u in commands.resolve(words).flags if u.name == "--fake-store" and u.value]
+    if given:
+        return Path(given[-1])
+    value = next((env[name] for name in STORE_ENV if env.get(name)), None)
+    return Path(value) if value else None
+
+
+def fingerprint(path: Path | None) -> str | None:
+    """The store file's content digest (None when there is none): what a change leaves behind."""
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -1,0 +1,238 @@
+"""Fake mode's rules: dummy credentials, the verdict on a timed-out command, the store seeded once."""
+
+import json
+import threading
+
+import pytest
+
+from pytest_usacloud_sandbox.run import fakestore
+from pytest_usacloud_sandbox.run.fakestore import FakeStores
+from pytest_usacloud_sandbox.usacloud import fake
+from pytest_usacloud_sandbox.usacloud import outcome as oc
+from pytest_usacloud_sandbox.usacloud.result import RunResult
+
+D_TOKEN, D_SECRET = fake.DUMMY_TOKEN, fake.DUMMY_SECRET
+
+
+def words(text):
+    return ["usacloud", *text.split()]
+
+
+# -- dummy credentials --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("server list --token REAL --secret SEC", f"server list --token {D_TOKEN} --secret {D_SECRET}"),
+        ("--token=REAL server list --secret=SEC", f"--token={D_TOKEN} server list --secret={D_SECRET}"),
+        ("server list --profile prod", "server list --profile default"),
+        ("--profile=prod server list", "--profile=default server list"),
+        (
+            "config create --token REAL --access-token-secret SEC x",
+            f"config create --token {D_TOKEN} --access-token-secret {D_SECRET} x",
+        ),
+        ("server list --private-key-path /k.pem --service-principal-id 12 -q", "server list -q"),
+        ("server list --service-principal-key-id=kid", "server list"),
+        ("note create -y --name n --content x -- --token REAL", "note create -y --name n --content x -- --token REAL"),
+        ("server list", "server list"),
+    ],
+)
+def test_credential_words_get_dummies(given, expected):
+    assert fake.dummy_words(words(given)) == tuple(words(expected))
+
+
+def test_environment_gets_dummies_and_an_empty_profile_place(tmp_path):
+    env = {
+        "SAKURACLOUD_ACCESS_TOKEN": "real-token",
+        "SAKURACLOUD_ACCESS_TOKEN_SECRET": "real-secret",
+        "SAKURA_ACCESS_TOKEN": "real-token-2",
+        "SAKURA_ACCESS_TOKEN_SECRET": "real-secret-2",
+        "SAKURACLOUD_SERVICE_PRINCIPAL_ID": "sp",
+        "SAKURA_SERVICE_PRINCIPAL_KEY_ID": "kid",
+        "SAKURACLOUD_PRIVATE_KEY_PATH": "/home/me/key.pem",
+        "SAKURACLOUD_PROFILE": "prod",
+        "USACLOUD_PROFILE_DIR": "/home/me",
+        "PATH": "/bin",
+    }
+    out = fake.apply_env(env, tmp_path)
+    assert not {v for v in out.values()} & {"real-token", "real-secret", "real-token-2", "real-secret-2", "sp", "kid"}
+    assert out["SAKURACLOUD_ACCESS_TOKEN"] == out["SAKURA_ACCESS_TOKEN"] == D_TOKEN
+    assert out["SAKURACLOUD_ACCESS_TOKEN_SECRET"] == out["SAKURA_ACCESS_TOKEN_SECRET"] == D_SECRET
+    assert not any("PRIVATE_KEY" in k or "SERVICE_PRINCIPAL" in k for k in out)
+    for name in fake.PROFILE_ENV:
+        assert out[name] == "default"
+    for name in fake.PROFILE_DIR_ENV:
+        assert out[name] == str(tmp_path)
+    assert out["PATH"] == "/bin"
+
+
+@pytest.mark.parametrize(
+    ("text", "changing"),
+    [
+        ("switch create -y --name a", True),
+        ("iaas switch update -y a --name b", True),
+        ("server rm -y a", True),
+        ("server boot -y a", True),
+        ("disk connect-to-server -y d --server-id 1", True),
+        ("server list", False),
+        ("server read a", False),
+        ("server wait-until-ready a", False),
+        ("config create x", False),
+        ("servr list", False),
+    ],
+)
+def test_which_commands_change_something(text, changing):
+    assert fake.changing(words(text)) is changing
+
+
+def test_the_store_a_command_uses(tmp_path):
+    env = {"SAKURACLOUD_FAKE_STORE_PATH": str(tmp_path / "env.json")}
+    assert fake.store_path(words("switch list"), env) == tmp_path / "env.json"
+    assert fake.store_path(words(f"--fake-store {tmp_path}/w.json switch list"), env) == tmp_path / "w.json"
+    assert fake.store_path(words("switch list"), {}) is None
+    store = tmp_path / "s.json"
+    assert fake.fingerprint(store) is None
+    store.write_text("{}")
+    first = fake.fingerprint(store)
+    store.write_text('{"a": 1}')
+    assert fake.fingerprint(store) not in (None, first)
+
+
+# -- a timeout in fake mode ---------------------------------------------------------------------
+
+
+def result(stdout="", stderr="", timed_out=True, code=-15):
+    return RunResult(
+        argv=("usacloud",),
+        exit_code=code,
+        signal=-code if code and code < 0 else None,
+        stdout=stdout,
+        stderr=stderr,
+        truncated=False,
+        started=0.0,
+        ended=30.0,
+        duration=30.0,
+        timed_out=timed_out,
+    )
+
+
+def test_a_change_that_printed_its_output_counts_as_done():
+    out = oc.classify_fake(result(stdout="100000000010\n"), changing=True, store_changed=False)
+    assert out.cls == oc.FAKE_HANG and out.ok and not out.critical
+    assert "printed its output" in out.message and "not retried" in out.message
+
+
+def test_a_change_seen_in_the_store_counts_as_done():
+    out = oc.classify_fake(result(), changing=True, store_changed=True)
+    assert out.cls == oc.FAKE_HANG and "fake store had changed" in out.message
+
+
+@pytest.mark.parametrize(
+    ("res", "changing", "changed", "hint"),
+    [
+        (result(), True, False, oc.FAKE_CHANGE_TIMEOUT_HINT),  # nothing visible
+        (result(stdout="x\n", stderr="\nError: something\n"), True, True, oc.FAKE_CHANGE_TIMEOUT_HINT),
+        (result(stdout="[]\n"), False, False, oc.FAKE_TIMEOUT_HINT),  # a list or a wait: never done by a timeout
+        (result(), False, True, oc.FAKE_TIMEOUT_HINT),
+    ],
+)
+def test_a_timeout_without_a_visible_effect_fails(res, changing, changed, hint):
+    out = oc.classify_fake(res, changing=changing, store_changed=changed)
+    assert out.cls == oc.TIMEOUT and not out.ok
+    assert out.hint == hint and "--usacloud-fake-timeout" in out.hint
+
+
+def test_without_a_timeout_fake_mode_classifies_as_usual():
+    done = result(stdout="1\n", timed_out=False, code=0)
+    assert oc.classify_fake(done, True, True) == oc.classify(done)
+    failed = result(stderr='\ntarget resource not found: query=["x"]\n', timed_out=False, code=1)
+    assert oc.classify_fake(failed, True, True).cls == oc.NOT_FOUND
+
+
+# -- the store seeded once per run ---------------------------------------------------------------
+
+
+class Seeder:
+    """A seeding command: writes a store (or fails) and counts its runs."""
+
+    def __init__(self, code=0, writes=True, delay=0.0):
+        self.runs = 0
+        self.code, self.writes, self.delay = code, writes, delay
+
+    def __call__(self, path):
+        import time
+
+        self.runs += 1
+        time.sleep(self.delay)
+        if self.writes:
+            path.write_text(json.dumps({"catalogue": "x" * 1000}))
+        return RunResult(
+            argv=("usacloud", "zone", "list", "-q"),
+            exit_code=self.code,
+            signal=None,
+            stdout="21001\n",
+            stderr="" if self.code == 0 else "\nError: boom\n",
+            truncated=False,
+            started=0.0,
+            ended=0.0,
+            duration=0.0,
+        )
+
+
+def test_seeded_once_per_run_and_copied_per_script(tmp_path):
+    seeder = Seeder(delay=0.3)
+    workers = [FakeStores(tmp_path, seeder, worker=f"gw{i}") for i in range(3)]
+    stores = {}
+
+    def work(i, stores_):
+        stores[i] = stores_.store_for(f"scripts/s{i}.usacloud::s{i}")
+
+    threads = [threading.Thread(target=work, args=(i, w)) for i, w in enumerate(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seeder.runs == 1  # one seeding for the run, the others waited for it
+    assert len(set(stores.values())) == 3  # still one store per script
+    seed = (tmp_path / fakestore.SEED_FILE).read_bytes()
+    assert all(path.read_bytes() == seed for path in stores.values())
+    stores[0].write_text("{}")  # a script's changes stay in its own copy
+    assert stores[1].read_bytes() == seed
+    info = fakestore.read_info(tmp_path)
+    assert info.ok and "seeded once for the run" in info.describe()
+    # a script that runs again starts from a fresh copy
+    assert workers[0].store_for("scripts/s0.usacloud::s0").read_bytes() == seed
+
+
+@pytest.mark.parametrize(
+    ("seeder", "reason"),
+    [(Seeder(code=1), "exit code 1: Error: boom"), (Seeder(writes=False), "wrote no store file")],
+)
+def test_failed_seeding_falls_back_to_a_fresh_store_per_script(tmp_path, seeder, reason):
+    first = FakeStores(tmp_path, seeder)
+    path = first.store_for("a.usacloud::a")
+    assert not path.exists()  # usacloud seeds it on the script's first command, as without seeding
+    assert FakeStores(tmp_path, seeder).store_for("b.usacloud::b") != path
+    assert seeder.runs == 1  # tried once per run, not by every worker
+    info = fakestore.read_info(tmp_path)
+    assert not info.ok and reason in info.message and "every script seeds its own store" in info.describe()
+
+
+def test_no_seeding_without_a_seed_command(tmp_path):
+    stores = FakeStores(tmp_path, None)  # dry-run
+    assert not stores.store_for("a.usacloud::a").exists()
+    assert fakestore.read_info(tmp_path) is None
+
+
+def test_a_stop_ends_the_wait_for_another_seeder(tmp_path):
+    import filelock
+
+    lock = filelock.FileLock(str(tmp_path / fakestore.SEED_LOCK))
+    lock.acquire()
+    try:
+        seeder = Seeder()
+        assert FakeStores(tmp_path, seeder, stop=lambda: True).seed() is None
+        assert seeder.runs == 0
+    finally:
+        lock.release()
