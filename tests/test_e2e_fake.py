@@ -4,7 +4,7 @@ import json
 import textwrap
 
 import pytest
-from standin_tools import pids_alive, read_events
+from standin_tools import STANDIN_BIN, pids_alive, read_events
 
 from pytest_usacloud_sandbox.usacloud.fake import DUMMY_SECRET, DUMMY_TOKEN
 
@@ -227,3 +227,16 @@ def test_failed_seeding_falls_back_to_a_store_per_script(e2e):
     assert len(e2e.seed_calls()) == 1  # tried once for the run
     assert [c["seeded"] for c in e2e.calls()] == [True, True]  # each script seeded its own store
     result.stdout.fnmatch_lines(["*store seeding failed (exit code 1: boom): every script seeds its own store*"])
+
+
+def test_a_shell_mode_call_that_escapes_the_shim_finds_no_key(e2e):
+    """An absolute path to usacloud bypasses the sandbox; in fake mode it finds no credentials at all."""
+    secrets = real_credentials(e2e)
+    e2e.script("escape.usacloud", SHELL + f"usacloud zone list -q\n{STANDIN_BIN} switch list -q\n")
+    result = e2e.run("--usacloud-fake")
+    result.assert_outcomes(passed=1)
+    shimmed, escaped = e2e.calls()
+    assert shimmed["auth"]["token"] == DUMMY_TOKEN
+    assert escaped["auth"] == {"token": "", "secret": "", "profile": "default", "profile_file": None}
+    assert escaped["fake_mode"] == "1"  # and it still ran in fake mode, on the script's store
+    assert not [s for s in secrets if s in json.dumps(escaped)]
