@@ -68,22 +68,22 @@ def test_environment_gets_dummies_and_an_empty_profile_place(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("text", "changing"),
+    ("text", "effect"),
     [
-        ("switch create -y --name a", True),
-        ("iaas switch update -y a --name b", True),
-        ("server rm -y a", True),
-        ("server boot -y a", True),
-        ("disk connect-to-server -y d --server-id 1", True),
-        ("server list", False),
-        ("server read a", False),
-        ("server wait-until-ready a", False),
-        ("config create x", False),
-        ("servr list", False),
+        ("switch create -y --name a", "output"),
+        ("iaas switch update -y a --name b", "output"),
+        ("server rm -y a", "store"),
+        ("server boot -y a", "store"),
+        ("disk connect-to-server -y d --server-id 1", "store"),
+        ("server list", None),
+        ("server read a", None),
+        ("server wait-until-ready a", None),
+        ("config create x", None),
+        ("servr list", None),
     ],
 )
-def test_which_commands_change_something(text, changing):
-    assert fake.changing(words(text)) is changing
+def test_what_shows_that_a_command_did_its_work(text, effect):
+    assert fake.effect(words(text)) == effect
 
 
 def test_the_store_a_command_uses(tmp_path):
@@ -117,37 +117,44 @@ def result(stdout="", stderr="", timed_out=True, code=-15):
     )
 
 
-def test_a_change_that_printed_its_output_counts_as_done():
-    out = oc.classify_fake(result(stdout="100000000010\n"), changing=True, store_changed=False)
+@pytest.mark.parametrize("effect", ["output", "store"])
+def test_a_change_that_printed_its_output_counts_as_done(effect):
+    out = oc.classify_fake(result(stdout="100000000010\n"), effect, store_changed=False)
     assert out.cls == oc.FAKE_HANG and out.ok and not out.critical
     assert "printed its output" in out.message and "not retried" in out.message
 
 
-def test_a_change_seen_in_the_store_counts_as_done():
-    out = oc.classify_fake(result(), changing=True, store_changed=True)
+def test_a_silent_change_seen_in_the_store_counts_as_done():
+    out = oc.classify_fake(result(), "store", store_changed=True)
     assert out.cls == oc.FAKE_HANG and "fake store had changed" in out.message
 
 
+def test_a_create_that_printed_nothing_fails_even_if_the_store_changed():
+    out = oc.classify_fake(result(), "output", store_changed=True)
+    assert out.cls == oc.TIMEOUT and "printed nothing, and a script may need its output" in out.message
+
+
 @pytest.mark.parametrize(
-    ("res", "changing", "changed", "hint"),
+    ("res", "effect", "changed", "hint"),
     [
-        (result(), True, False, oc.FAKE_CHANGE_TIMEOUT_HINT),  # nothing visible
-        (result(stdout="x\n", stderr="\nError: something\n"), True, True, oc.FAKE_CHANGE_TIMEOUT_HINT),
-        (result(stdout="[]\n"), False, False, oc.FAKE_TIMEOUT_HINT),  # a list or a wait: never done by a timeout
-        (result(), False, True, oc.FAKE_TIMEOUT_HINT),
+        (result(), "store", False, oc.FAKE_CHANGE_TIMEOUT_HINT),  # nothing visible
+        (result(), "output", False, oc.FAKE_CHANGE_TIMEOUT_HINT),
+        (result(stdout="x\n", stderr="\nError: something\n"), "output", True, oc.FAKE_CHANGE_TIMEOUT_HINT),
+        (result(stdout="[]\n"), None, False, oc.FAKE_TIMEOUT_HINT),  # a list or a wait: never done by a timeout
+        (result(), None, True, oc.FAKE_TIMEOUT_HINT),
     ],
 )
-def test_a_timeout_without_a_visible_effect_fails(res, changing, changed, hint):
-    out = oc.classify_fake(res, changing=changing, store_changed=changed)
+def test_a_timeout_without_a_visible_effect_fails(res, effect, changed, hint):
+    out = oc.classify_fake(res, effect, store_changed=changed)
     assert out.cls == oc.TIMEOUT and not out.ok
     assert out.hint == hint and "--usacloud-fake-timeout" in out.hint
 
 
 def test_without_a_timeout_fake_mode_classifies_as_usual():
     done = result(stdout="1\n", timed_out=False, code=0)
-    assert oc.classify_fake(done, True, True) == oc.classify(done)
+    assert oc.classify_fake(done, "output", True) == oc.classify(done)
     failed = result(stderr='\ntarget resource not found: query=["x"]\n', timed_out=False, code=1)
-    assert oc.classify_fake(failed, True, True).cls == oc.NOT_FOUND
+    assert oc.classify_fake(failed, "store", True).cls == oc.NOT_FOUND
 
 
 # -- the store seeded once per run ---------------------------------------------------------------

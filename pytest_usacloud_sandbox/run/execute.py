@@ -198,8 +198,8 @@ class Engine:
     def _execute(self, words, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:
         argv = [self.usacloud_bin or words[0], *words[1:]]
         self.stats.commands += 1
-        changing = self.settings.fake and fake.changing(words)
-        store = fake.store_path(words, env) if changing else None
+        effect = fake.effect(words) if self.settings.fake else None
+        store = fake.store_path(words, env) if effect is not None else None
         attempt = 0
         while True:
             attempt += 1
@@ -225,7 +225,7 @@ class Engine:
             result = self.command_runner(argv, env, self.settings.command_timeout, self.stop, children=self.children)
             if self.settings.fake:  # a timeout after a visible change counts as done (never retried)
                 changed = result.timed_out and store is not None and fake.fingerprint(store) != before
-                outcome = oc.classify_fake(result, changing, changed)
+                outcome = oc.classify_fake(result, effect, changed)
             else:
                 outcome = oc.classify(result)
             cmd.attempts.append(

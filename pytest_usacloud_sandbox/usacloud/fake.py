@@ -15,12 +15,13 @@ are removed, the profile is ``default`` and profile lookups point at an empty pr
 the ``--token`` / ``--secret`` words of a command get the dummy values too (``--profile X`` becomes
 ``--profile default``; the service-principal flags are dropped).
 
-After a timeout, a changing command counts as done when its effect is visible: it printed its
-output (create and update print the resource: ``-q`` prints the new ID, ``-o json`` the array), or
-the fake store file changed while it ran (delete, boot, shutdown, reset print nothing on success,
-but usacloud rewrites the whole store on each change). A wait command changes nothing, so a wait
-that times out has no visible effect and fails as ``timeout``: a ``wait-until-ready`` on a server
-that was never booted really does wait for ever.
+After a timeout, a changing command counts as done when its effect is visible: create and update
+print the resource (``-q`` prints the new ID, ``-o json`` the array), and a script may need it, so
+for them the printed output is the evidence; delete, boot, shutdown, reset print nothing on success,
+but usacloud rewrites the whole store on each change, so for them a store file that changed while
+they ran is (or output). A wait command changes nothing, so a wait that times out has no visible
+effect and fails as ``timeout``: a ``wait-until-ready`` on a server that was never booted really
+does wait for ever.
 """
 
 from __future__ import annotations
@@ -59,8 +60,17 @@ _DUMMY_FLAG_VALUES = {
 }
 _DROPPED_FLAGS = frozenset({"--private-key-path", "--service-principal-id", "--service-principal-key-id"})
 
-#: Subcommand kinds that change something (and may hang in fake mode after doing it).
-CHANGING_KINDS = frozenset({"create", "update", "delete", "power", "op", "disruptive"})
+#: Subcommand kinds that change something (and may hang in fake mode after doing it), and what
+#: shows that they did: create and update print the resource; the others print nothing on success
+#: but usacloud rewrites the fake store on every change.
+EFFECTS = {
+    "create": "output",
+    "update": "output",
+    "delete": "store",
+    "power": "store",
+    "op": "store",
+    "disruptive": "store",
+}
 
 
 def dummy_env(profile_dir: Path) -> dict[str, str]:
@@ -102,10 +112,11 @@ def dummy_words(words: Sequence[str]) -> tuple[str, ...]:
     return tuple(w for w in out if w is not None)
 
 
-def changing(words: Sequence[str]) -> bool:
-    """Whether the command changes something (create, update, delete, power, ...): it may hang in fake mode."""
+def effect(words: Sequence[str]) -> str | None:
+    """What shows that a changing command did its work: ``"output"`` (create, update) or ``"store"``
+    (delete, power and the other changes); None for a command that changes nothing (list, read, wait)."""
     sub = commands.resolve(words).subcommand
-    return sub is not None and sub.kind in CHANGING_KINDS
+    return EFFECTS.get(sub.kind) if sub is not None else None
 
 
 def store_path(words: Sequence[str], env: Mapping[str, str]) -> Path | None:

@@ -71,8 +71,8 @@ FAKE_TIMEOUT_HINT = (
     "(e.g. wait-until-ready on a server never booted); raise --usacloud-fake-timeout if it needs longer"
 )
 FAKE_CHANGE_TIMEOUT_HINT = (
-    "usacloud's fake driver can hang after a change, but this one left no visible effect (no output, the fake "
-    "store unchanged), so it counts as failed and was not retried; raise --usacloud-fake-timeout if it needs longer"
+    "usacloud's fake driver can hang after a change, but this one left no visible effect, so it counts as failed "
+    "and was not retried; raise --usacloud-fake-timeout if it needs longer"
 )
 _ERROR_TEXT = re.compile(r"(?i)\berror\b|panic:|\bfailed\b")
 
@@ -143,22 +143,24 @@ def classify(result: RunResult) -> Outcome:
     return _classify_error(stderr, result.exit_code)
 
 
-def classify_fake(result: RunResult, changing: bool, store_changed: bool) -> Outcome:
+def classify_fake(result: RunResult, effect: str | None, store_changed: bool) -> Outcome:
     """Fake mode: like :func:`classify`, except for a timeout (``--usacloud-fake-timeout``).
 
-    A changing command that timed out counts as done (class ``fake-hang``) when its effect is
-    visible: it printed its output (create and update print the resource) or the fake store
-    changed while it ran (delete and the power commands print nothing), and it printed no error.
-    Any other timeout fails as ``timeout``. Nothing here retries.
+    ``effect`` is what shows that a changing command did its work (:func:`..fake.effect`):
+    ``"output"`` for create and update, which print the resource (a script may need it, e.g. the
+    new ID of ``-q``), ``"store"`` for delete, the power commands and other changes, which print
+    nothing: a changed fake store (or output) shows it. None: the command changes nothing.
+    A command that timed out counts as done (class ``fake-hang``) when that evidence is there and it
+    printed no error; any other timeout fails as ``timeout``. Nothing here retries.
     """
     if not result.timed_out or result.launch_error is not None or result.cancelled:
         return classify(result)
     seconds = f"{result.duration:.1f}s"
     evidence = []
-    if changing and not _ERROR_TEXT.search(result.stderr):
+    if effect is not None and not _ERROR_TEXT.search(result.stderr):
         if result.stdout.strip():
             evidence.append("it had printed its output")
-        if store_changed:
+        if store_changed and effect == "store":
             evidence.append("the fake store had changed")
     if evidence:
         return Outcome(
@@ -167,11 +169,13 @@ def classify_fake(result: RunResult, changing: bool, store_changed: bool) -> Out
             f"visible ({' and '.join(evidence)}); counted as done, not retried",
             HINTS[FAKE_HANG],
         )
-    if changing:
+    if effect is not None:
+        seen = "no output" if effect == "output" else "no output, the fake store unchanged"
+        if effect == "output" and store_changed:
+            seen = "the fake store changed, but it printed nothing, and a script may need its output"
         return Outcome(
             TIMEOUT,
-            f"timed out after {seconds} in fake mode with no visible effect (no output, the fake store unchanged); "
-            "its process group was terminated",
+            f"timed out after {seconds} in fake mode with no visible effect ({seen}); its process group was terminated",
             FAKE_CHANGE_TIMEOUT_HINT,
         )
     return Outcome(
