@@ -10,7 +10,6 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,9 @@ from .report.reprs import command_list
 from .report.runlog import RunLog, ask_usacloud_version
 from .run import fakestore
 from .run.execute import Engine, WorkerStats
-from .settings import OPTIONS, Settings, raw
+from .settings import OPTIONS, Settings, raw, xdist_workers
 from .state.records import ScriptRecord
+from .state.shared import SharedState
 from .usacloud.mask import Masker, mask_url
 from .usacloud.outcome import FAKE_HANG
 
@@ -35,7 +35,7 @@ class RunReporter:
         config: pytest.Config,
         settings: Settings,
         engine: Engine,
-        run_dir: Path,
+        state: SharedState,
         backend: str,
         totals: WorkerStats,
     ) -> None:
@@ -43,10 +43,10 @@ class RunReporter:
         self.config = config
         self.settings = settings
         self.engine = engine
-        self.run_dir = run_dir
-        self.xdist = bool(config.getoption("numprocesses", None)) and config.getoption("dist", "no") != "no"
-        workers = config.getoption("numprocesses", 0) or 0 if self.xdist else 0
-        self.runlog = RunLog(settings, run_dir, time.time(), masked_options(config), backend, workers)
+        self.state = state
+        workers = xdist_workers(config)
+        self.xdist = workers > 0
+        self.runlog = RunLog(settings, state.home, time.time(), masked_options(config), backend, workers)
         self.progress: prog.Progress | None = None
         self.interrupted = False
         self.finished = False
@@ -80,17 +80,13 @@ class RunReporter:
             return
         stream = getattr(tr._tw, "_file", None) or sys.__stdout__
         isatty = bool(getattr(stream, "isatty", lambda: False)())
-        if self.xdist:
-            reader = lambda: prog.read_worker_stats(self.run_dir)  # noqa: E731
-        else:
-            reader = lambda: {"main": asdict(self.engine.stats)}  # noqa: E731
         self.progress = prog.Progress(
             self.runlog,
             stream,
             isatty,
             self.settings.progress,
             self.settings.progress_interval,
-            reader,
+            self.state.counters,
             line_start=lambda: tr._tw.width_of_current_line == 0,
         )
         self.progress.start()
@@ -153,8 +149,8 @@ class RunReporter:
         except OSError as exc:
             warnings.warn(f"--usacloud-report: could not write {self.settings.report}: {exc}", stacklevel=1)
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not (self.seen or self.runlog.total):
+    def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
+        if not (self.seen or self.runlog.total) or exitstatus == pytest.ExitCode.USAGE_ERROR:
             return
         reason = self.engine.stop.reason()
         terminalreporter.section(SUMMARY_TITLE)

@@ -1,66 +1,65 @@
 """Error policies: whether one script's failure stops the others (continue, stop, critical).
 
-A plugin object registered per process. It decides where the script ran (the worker, or a lone
-process), so the stop signal is written within milliseconds of the failure; the xdist controller
-only relays reports, except a worker crash, which only the controller sees.
+A plugin object registered per process. The process that ran the script decides (a worker, or a
+lone process), so the stop is requested within milliseconds of the failure; the xdist controller
+only relays reports, except a worker crash, which only the controller sees
+(``pytest_handlecrashitem``). Where the stop and the failure count live, and how they reach every
+worker on every host, is :class:`~.state.shared.SharedState`'s business.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from .state.children import Children
-from .state.stop import StopReason, StopSignal
+from .state.shared import INTERRUPTED, SharedState
+from .state.stop import StopReason
 from .usacloud import outcome
 
 CRITICAL_MARKER = "usacloud_critical"
 
 
 class ErrorPolicy:
-    def __init__(
-        self, config: pytest.Config, policy: str, maxfail: int, stop: StopSignal, run_dir: Path, children: Children
-    ) -> None:
+    def __init__(self, config: pytest.Config, policy: str, maxfail: int, state: SharedState) -> None:
         self.config = config
         self.policy = policy
         self.maxfail = maxfail
-        self.stop = stop
-        self.run_dir = run_dir
-        self.children = children
+        self.state = state
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when not in ("call", "???") or not report.failed:  # "???": xdist's report of a crashed worker
+        if report.when != "call" or not report.failed:
             return
-        relayed = self.config.pluginmanager.getplugin("dsession") is not None
-        if relayed and "crashed while running" not in report.longreprtext:
-            return  # the worker that ran it decided already
+        if self.config.pluginmanager.getplugin("dsession") is not None:
+            return  # the xdist controller relays a worker's report: that worker decided already
+        self._decide(report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched) -> None:
+        """A worker died while running ``crashitem``: the controller decides for it."""
+        self._decide(report)
+
+    def _decide(self, report: pytest.TestReport) -> None:
         reason = self.decide(report)
-        if reason is not None:
-            self.stop.trigger(reason)
+        if reason is None:
+            return
+        if self.policy == "stop":
+            self.state.note_failure(reason, self.maxfail)
+        else:
+            self.state.request_stop(reason)
 
     def decide(self, report: pytest.TestReport) -> StopReason | None:
+        """The reason this failure would stop the run under the policy (None: it does not)."""
         data = getattr(report, "usacloud", None) or {}
         cls = data.get("cls") or "failed"
         message = (data.get("message") or "")[:300]
         if self.policy == "stop":
-            if self._count_failure(report.nodeid) >= max(1, self.maxfail):
-                return StopReason(report.nodeid, cls, message or "failed")
-        elif self.policy == "critical":
+            return StopReason(report.nodeid, cls, message or "failed")
+        if self.policy == "critical":
             if cls in outcome.CRITICAL_CLASSES:
                 return StopReason(report.nodeid, cls, message)
             if CRITICAL_MARKER in report.keywords:
                 return StopReason(report.nodeid, f"{CRITICAL_MARKER}, {cls}", message)
         return None
 
-    def _count_failure(self, nodeid: str) -> int:
-        """Failures of the whole run so far (every worker appends to one file)."""
-        path = self.run_dir / "failures"
-        with open(path, "a") as fh:
-            fh.write(nodeid.replace("\n", " ") + "\n")
-        with open(path) as fh:
-            return sum(1 for _ in fh)
-
     def pytest_keyboard_interrupt(self, excinfo) -> None:
-        self.stop.trigger(StopReason("(interrupt)", "interrupted", "Ctrl-C or SIGTERM"))
-        self.children.terminate_all()
+        self.state.request_stop(INTERRUPTED)
+        self.state.children.terminate_all()

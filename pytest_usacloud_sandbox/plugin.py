@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import tempfile
-import time
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -19,31 +16,18 @@ from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
 from .items import ENGINE_KEY, Scope, UsacloudFile, UsacloudItem
 from .limit import bucket as ratelimit
 from .limit.bucket import TokenLimiter
-from .report.progress import write_worker_stats
 from .run.execute import Engine, WorkerStats
-from .state import children as children_registry
-from .state.children import Children
-from .state.stop import StopSignal
+from .state.shared import RUN_INPUT, SharedState, remote_file_bucket, shard_name
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
-RUN_KEY = pytest.StashKey["RunState"]()
 SCOPE_KEY = pytest.StashKey[Scope]()
-RUN_DIR_INPUT = "usacloud_run_dir"
+STATE_KEY = pytest.StashKey[SharedState]()
+TOTALS_KEY = pytest.StashKey[WorkerStats]()  # the controller's sum of every worker's counters
 STATS_OUTPUT = "usacloud_stats"
 
 
 class UsacloudWarning(UserWarning):
     pass
-
-
-class RunState:
-    """The controller's (or a lone process's) view of the run."""
-
-    def __init__(self, run_dir: Path, owner: bool) -> None:
-        self.run_dir = run_dir
-        self.owner = owner  # this process created the run directory and cleans it up
-        self.stats = WorkerStats()
-        self.workers = 0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # no thread and no plugin object; the run looks as if the plugin were not installed.
     worker_input = getattr(config, "workerinput", None)
     if worker_input is not None:
-        if RUN_DIR_INPUT in worker_input:  # the controller was asked
+        if RUN_INPUT in worker_input:  # the controller was asked
             _activate(config)
     elif scope.asked or (scope.anywhere and config.getoption("dist", "no") != "no"):
         _activate(config)  # under xdist the controller cannot wait for collection: workers need the run
@@ -91,7 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items) -> None:
     """usacloud_collect = anywhere in one process: the plugin wakes up once a script is collected."""
-    waiting = RUN_KEY not in config.stash and not hasattr(config, "workerinput")
+    waiting = STATE_KEY not in config.stash and not hasattr(config, "workerinput")
     if waiting and any(isinstance(item, UsacloudItem) for item in items):
         _activate(config)
 
@@ -100,33 +84,34 @@ def _activate(config: pytest.Config) -> None:
     """Set up a run of usacloud scripts in this process: run directory, engine, error policy, reporter."""
     s = config.stash[SETTINGS_KEY]
     worker_input = getattr(config, "workerinput", None)
+    backend = ratelimit.parse_backend(s.rate_backend or None, os.environ) if worker_input else None
     if worker_input is None:
-        _check_controller(config, s)
-        run_dir = Path(tempfile.mkdtemp(prefix="pytest-usacloud-"))
-        state = RunState(run_dir, owner=True)
-        config.stash[RUN_KEY] = state
+        backend = _check_controller(config, s)
+        state = SharedState.open_run()
+        config.stash[TOTALS_KEY] = WorkerStats()
         _install_sigterm()
     else:
-        run_dir = Path(worker_input[RUN_DIR_INPUT])
-    engine = config.stash[ENGINE_KEY] = _engine(config, s, run_dir, worker_input)
-    config.pluginmanager.register(
-        ErrorPolicy(config, s.error_policy, s.maxfail, engine.stop, run_dir, engine.children), "usacloud-policy"
-    )
+        state = SharedState.open_worker(worker_input)
+    config.stash[STATE_KEY] = state
+    engine = config.stash[ENGINE_KEY] = _engine(s, state, backend)
+    config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, state), "usacloud-policy")
     if worker_input is None:
-        parsed = ratelimit.parse_backend(s.rate_backend or None, os.environ)
-        backend = parsed.masked() if parsed.kind == "redis" else f"file:{parsed.masked()}"
-        reporter = RunReporter(config, s, engine, run_dir, backend, config.stash[RUN_KEY].stats)
+        shown = backend.masked() if backend.kind == "redis" else f"file:{backend.masked()}"
+        reporter = RunReporter(config, s, engine, state, shown, config.stash[TOTALS_KEY])
         config.pluginmanager.register(reporter, "usacloud-reporter")
+        if s.run_group:
+            state.join_group(backend.url or "", s.run_group, shard_name(s.shard))
 
 
-def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
+def _check_controller(config: pytest.Config, s: settings.Settings) -> ratelimit.Backend:
     """Bad options are a UsageError before anything runs."""
     if s.active:
-        workers = config.getoption("numprocesses", None)
-        if isinstance(workers, int) and workers > s.max_workers:
+        workers = settings.xdist_workers(config)
+        if workers > s.max_workers:
             raise pytest.UsageError(
-                f"-n {workers}: usacloud runs use at most {s.max_workers} workers (the API asks not to concentrate "
-                "access); raise the ini key usacloud_max_workers (or --usacloud-max-workers) to allow more"
+                f"{workers} xdist workers (-n / --tx): usacloud runs use at most {s.max_workers} workers (the API asks "
+                "not to concentrate access); raise the ini key usacloud_max_workers (or --usacloud-max-workers) "
+                "to allow more"
             )
         if not s.dry_run:
             settings.resolve_binary(s.usacloud_bin)
@@ -136,49 +121,41 @@ def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
             ratelimit.check_backend(backend, os.environ)
         except ratelimit.LimiterUnavailable as exc:
             raise pytest.UsageError(f"--usacloud-rate-backend: {exc}") from None
+    if s.run_group:
+        if backend.kind != "redis":
+            raise pytest.UsageError(
+                "--usacloud-run-group: the runs of a group share their stop signal through Redis; "
+                "give them all the same --usacloud-rate-backend=redis://host:port/db"
+            )
+        try:
+            ratelimit.check_backend(backend, os.environ)
+        except ratelimit.LimiterUnavailable as exc:
+            raise pytest.UsageError(f"--usacloud-run-group: {exc}") from None
+    return backend
 
 
-def _engine(config: pytest.Config, s: settings.Settings, run_dir: Path, worker_input) -> Engine:
-    worker = worker_input.get("workerid", "main") if worker_input else "main"
+def _engine(s: settings.Settings, state: SharedState, backend: ratelimit.Backend) -> Engine:
     binary = None
     if not s.dry_run:
         try:
             binary = settings.resolve_binary(s.usacloud_bin)
         except pytest.UsageError:
             binary = s.usacloud_bin  # not found: each command fails as missing-binary (critical)
-    backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
 
     def limiter() -> TokenLimiter:
         return TokenLimiter(s.rate, s.burst, ratelimit.open_store(backend, os.environ, on_warning=_warn))
 
-    publish = _publisher(run_dir, worker) if worker_input else None
     return Engine(
-        children=Children(run_dir / "children" / worker),
-        publish=publish,
+        children=state.children,
+        publish=lambda stats, force: state.publish(asdict(stats), force),
         settings=s,
         usacloud_bin=binary,
-        stop=StopSignal(run_dir / "stop"),
+        stop=state.stop,
         base_env=dict(os.environ),
-        run_dir=run_dir,
-        worker=worker,
+        run_dir=state.home,
+        worker=state.worker,
         limiter_factory=None if s.dry_run or s.rate == float("inf") else limiter,
     )
-
-
-def _publisher(run_dir: Path, worker: str):
-    """Write a worker's counters for the controller's live progress, at most twice a second."""
-    last = [0.0]
-
-    def publish(stats: WorkerStats, force: bool) -> None:
-        now = time.monotonic()
-        if force or now - last[0] >= 0.5:
-            last[0] = now
-            try:
-                write_worker_stats(run_dir, worker, asdict(stats))
-            except OSError:
-                pass  # the display is best effort; the final counters go through workeroutput
-
-    return publish
 
 
 def _warn(message: str) -> None:
@@ -200,9 +177,22 @@ def _raise_interrupt(signum, frame):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
-    state = node.config.stash.get(RUN_KEY, None)
+    state = node.config.stash.get(STATE_KEY, None)
     if state is not None:
-        node.workerinput[RUN_DIR_INPUT] = str(state.run_dir)
+        state.configure_node(node.gateway.id, node.gateway, node.workerinput)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodeready(node) -> None:
+    """Each worker said whether it sees the run directory before it collects: decide before anything runs."""
+    state = node.config.stash.get(STATE_KEY, None)
+    s = node.config.stash.get(SETTINGS_KEY, None)
+    if state is None or s is None or state.sees_run_dir(node.gateway.id) is not False:
+        return
+    uses_bucket = not s.dry_run and s.rate != float("inf")
+    backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
+    if uses_bucket and backend.kind == "file":
+        raise pytest.UsageError(remote_file_bucket(node.gateway.id, backend.masked()))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -228,34 +218,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     engine.children.terminate_all()
     engine.close()
+    config.stash[STATE_KEY].finish()
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput[STATS_OUTPUT] = asdict(engine.stats)
-    elif RUN_KEY in config.stash and config.pluginmanager.getplugin("dsession") is None:
-        config.stash[RUN_KEY].stats.add(asdict(engine.stats))
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_handlecrashitem(crashitem, report, sched) -> None:
-    """A worker died: kill what it had running now, not only at the end of the session."""
-    state = report.node.config.stash.get(RUN_KEY, None) if hasattr(report, "node") else None
-    if state is not None:
-        children_registry.sweep(state.run_dir / "children" / report.node.gateway.id)
+    elif TOTALS_KEY in config.stash and config.pluginmanager.getplugin("dsession") is None:
+        config.stash[TOTALS_KEY].add(asdict(engine.stats))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
-    state = node.config.stash.get(RUN_KEY, None)
+    """A worker ended; one that died is swept at once (on this host), not only at the end of the session."""
+    state = node.config.stash.get(STATE_KEY, None)
     if state is not None:
-        state.stats.add(getattr(node, "workeroutput", {}).get(STATS_OUTPUT, {}))
-        state.workers += 1
+        state.node_down(node.gateway.id, crashed=error is not None)
+        config_totals = node.config.stash.get(TOTALS_KEY, None)
+        if config_totals is not None:
+            config_totals.add(getattr(node, "workeroutput", {}).get(STATS_OUTPUT, {}))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    engine = config.stash.get(ENGINE_KEY, None)
-    if engine is not None:
-        engine.children.terminate_all()
-    state = config.stash.get(RUN_KEY, None)
-    if state is not None and state.owner:
-        children_registry.sweep(state.run_dir / "children")
-        shutil.rmtree(state.run_dir, ignore_errors=True)
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.close()

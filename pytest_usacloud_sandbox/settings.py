@@ -103,6 +103,19 @@ OPTIONS = (
         metavar="SPEC",
     ),
     Option(
+        "usacloud_run_group",
+        "share the stop signal with every run that names this group on the same Redis (CI shards): "
+        "a stop in one cancels the others; unique per pipeline run; needs a redis:// rate backend",
+        "",
+        metavar="NAME",
+    ),
+    Option(
+        "usacloud_shard",
+        "this run's name in its run group, shown in the other shards' skip reasons (default: host:pid)",
+        "",
+        metavar="NAME",
+    ),
+    Option(
         "usacloud_max_workers", "the most xdist workers a usacloud run may use", str(DEFAULT_MAX_WORKERS), metavar="N"
     ),
     Option(
@@ -187,6 +200,8 @@ class Settings:
     retries: int = 3
     retry_backoff: float = 1.0
     rate_backend: str = ""
+    run_group: str = ""
+    shard: str = ""
     max_workers: int = DEFAULT_MAX_WORKERS
     error_policy: str = "critical"
     maxfail: int = 0
@@ -239,6 +254,8 @@ def load(config: pytest.Config) -> Settings:
         retries=_integer(config, "usacloud_retries", minimum=0),
         retry_backoff=_positive(config, "usacloud_retry_backoff"),
         rate_backend=str(raw(config, "usacloud_rate_backend") or ""),
+        run_group=_name(config, "usacloud_run_group"),
+        shard=_name(config, "usacloud_shard"),
         max_workers=_integer(config, "usacloud_max_workers", minimum=1),
         error_policy=policy,
         maxfail=maxfail,
@@ -248,6 +265,17 @@ def load(config: pytest.Config) -> Settings:
         mode=_choice(config, "usacloud_mode", MODES),
         max_script_bytes=_integer(config, "usacloud_max_script_bytes", minimum=1),
     )
+
+
+def xdist_workers(config: pytest.Config) -> int:
+    """How many xdist workers this run starts (``-n N`` or the ``--tx`` specs, ``2*ssh=...`` counting 2); 0 without."""
+    if config.getoption("dist", "no") == "no":
+        return 0
+    count = 0
+    for spec in config.getoption("tx", None) or ():
+        head, star, _ = str(spec).partition("*")
+        count += int(head) if star and head.isdigit() else 1
+    return count
 
 
 def resolve_binary(name: str) -> str:
@@ -319,6 +347,13 @@ def _choice(config: pytest.Config, name: str, choices: tuple[str, ...]) -> str:
     value = str(raw(config, name)).strip().lower()
     if value not in choices:
         raise pytest.UsageError(f"{_flag(name)} (ini {name}): {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _name(config: pytest.Config, name: str) -> str:
+    value = str(raw(config, name) or "").strip()
+    if len(value) > 200 or not value.isprintable():
+        raise pytest.UsageError(f"{_flag(name)} (ini {name}): at most 200 printable characters")
     return value
 
 

@@ -8,7 +8,6 @@ import os
 
 import pytest
 
-from pytest_usacloud_sandbox.report import progress as pg
 from pytest_usacloud_sandbox.report import runlog as rl
 from pytest_usacloud_sandbox.report.schema import SCHEMA, validate
 from pytest_usacloud_sandbox.settings import Settings
@@ -262,13 +261,6 @@ def test_schema_rejects_drift(log, tmp_path):
     doc["scripts"][0]["commands"][0]["surprise"] = 1
     with pytest.raises(jsonschema.ValidationError):
         validate(doc)
-
-
-def test_worker_stats_files(tmp_path):
-    pg.write_worker_stats(tmp_path, "gw0", {"commands": 3, "attempts": 4, "tokens": 4, "token_wait": 1.5})
-    pg.write_worker_stats(tmp_path, "gw0", {"commands": 5, "attempts": 6, "tokens": 6, "token_wait": 2.0})
-    (tmp_path / "stats-gw1.json").write_text("{torn")
-    assert pg.read_worker_stats(tmp_path) == {"gw0": {"commands": 5, "attempts": 6, "tokens": 6, "token_wait": 2.0}}
 
 
 def test_mask_url_and_clock():

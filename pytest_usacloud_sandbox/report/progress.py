@@ -11,22 +11,18 @@ the terminal while pytest captures fd 1 around a test in a lone process.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from ..state.atomicfile import atomic_write
 from .runlog import RunLog
 
 ESC = "\x1b"
 SAVE, RESTORE = ESC + "7", ESC + "8"
 TTY_REFRESH = 0.5  # seconds between redraws of the status bar (at least once a second)
 MIN_ROWS = 3  # smaller terminals get no bar
-STATS_PREFIX = "stats-"
 
 
 def _mode(mode: str, isatty: bool) -> str:
@@ -176,25 +172,3 @@ class Progress:
                 self.stream.flush()
         except (OSError, ValueError):
             self._broken = True  # the terminal went away: stop drawing, never fail the run
-
-
-# -- live counters shared through the run directory ----------------------------------------------
-
-
-def write_worker_stats(run_dir: Path, worker: str, stats: dict) -> None:
-    """A worker's counters, replaced atomically, for the controller's live display."""
-    with atomic_write(Path(run_dir) / f"{STATS_PREFIX}{worker}.json") as fh:
-        json.dump(stats, fh)
-
-
-def read_worker_stats(run_dir: Path) -> dict:
-    """{worker id: counters} from every stats file; unreadable files are skipped."""
-    found = {}
-    for path in Path(run_dir).glob(f"{STATS_PREFIX}*.json"):
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict):
-            found[path.stem[len(STATS_PREFIX) :]] = data
-    return found
