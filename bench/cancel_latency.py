@@ -14,7 +14,11 @@ Cancel latency = the last long command's death - the failing call's end, over th
 that were running when it failed. Split into failure -> stop signal written and stop signal ->
 last death. 20 runs; p50 and max. Targets: p50 < 0.5 s, max < 1 s.
 
-    python bench/cancel_latency.py [--runs 20] [--fail-after 1.0]
+``--remote N`` puts N of the workers on a simulated other host (tests/hosts.py: a mount
+namespace with a private /tmp and cache, ``--tx popen//python=WRAPPER``), so the stop crosses
+xdist's channel; the latency is then also split by where the cancelled command ran.
+
+    python bench/cancel_latency.py [--runs 20] [--fail-after 1.0] [--remote 4]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -42,7 +47,8 @@ from _e2e import (
     start_pytest,
     tail,
 )
-from standin_tools import framed, write_rules
+from hosts import host_python, unshare_missing
+from standin_tools import STANDIN_BIN, STANDIN_CMD, framed, write_rules
 
 POLL = 0.005
 LONG = 300
@@ -73,6 +79,14 @@ class LogFollower:
         return events
 
 
+def elsewhere(pid: int) -> bool:
+    """Whether process ``pid`` lives in another mount namespace than this one (a simulated host)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+    except OSError:
+        return False
+
+
 def one_run(tmp: Path, k: int, args) -> dict:
     run_dir = tmp / f"run{k:02d}"
     run_dir.mkdir()
@@ -94,14 +108,26 @@ def one_run(tmp: Path, k: int, args) -> dict:
         ],
     )
     env = bench_env(run_dir, STANDIN_STATE=None, STANDIN_RULES=rules)
+    hosts = []
+    if args.remote:
+        wrapper = host_python(run_dir / "host", run_dir, [run_dir / "cache", run_dir / "tmp"], run_dir)
+        local = args.workers - args.remote
+        hosts = ["--dist=load", "--tx", f"{args.remote}*popen//python={wrapper}"]
+        hosts = (["--tx", f"{local}*popen"] if local else []) + hosts
+    binary = standin_binary(run_dir, args.slow_standin)
+    if args.remote and binary != str(STANDIN_BIN):  # its bytecode lives in /tmp, which the other host does not see
+        pyc = Path(STANDIN_CMD[2])
+        shutil.copy(pyc, run_dir / pyc.name)
+        Path(binary).write_text(Path(binary).read_text().replace(str(pyc), str(run_dir / pyc.name)))
     argv = pytest_argv(
         scripts,
-        standin_binary(run_dir, args.slow_standin),
+        binary,
         "--usacloud-rate=unlimited",
         "--usacloud-error-policy=stop",
         "--usacloud-progress=off",
         "-rs",
-        workers=args.workers,
+        *hosts,
+        workers=0 if args.remote else args.workers,
     )
     follower = LogFollower(run_dir / "usacloud.jsonl")
     tmpdir = run_dir / "tmp"  # the plugin's run directory (pytest-usacloud-*) is made here
@@ -109,6 +135,8 @@ def one_run(tmp: Path, k: int, args) -> dict:
     t0 = time.time()
     proc = start_pytest(argv, env, run_dir, run_dir / "pytest.out")
     long_start: dict[int, float] = {}  # pid -> its start time
+    remote: dict[int, bool] = {}  # pid -> it runs on the simulated other host
+    fail_remote = None
     death: dict[int, float] = {}
     fail_end = stop_at = stop_seen = None
     stop_path = None
@@ -121,6 +149,9 @@ def one_run(tmp: Path, k: int, args) -> dict:
             argv_ = e.get("argv") or []
             if e.get("event") == "start" and argv_[:2] == ["region", "list"]:
                 long_start[e["pid"]] = e["start"]
+                remote[e["pid"]] = elsewhere(e["ppid"])
+            elif e.get("event") == "start" and argv_[:2] == ["server", "read"]:
+                fail_remote = elsewhere(e["ppid"])
             elif e.get("event") == "end" and argv_[:2] == ["server", "read"]:
                 fail_end = e["end"]
         pending = [p for p in long_start if p not in death]
@@ -168,6 +199,10 @@ def one_run(tmp: Path, k: int, args) -> dict:
         )
         return r
     last_death = max(death.get(p, float("inf")) for p in victims)
+    for key, side in (("remote_latency", True), ("local_latency", False)):
+        there = [death.get(p, float("inf")) for p in victims if remote.get(p) == side]
+        r[key] = max(there) - fail_end if there else float("nan")
+    r["fail_remote"] = fail_remote
     r.update(
         latency=last_death - fail_end,
         first_death=min(death[p] for p in victims) - fail_end,
@@ -182,6 +217,12 @@ def one_run(tmp: Path, k: int, args) -> dict:
         f"failure -> stop signal {r['trigger'] * 1000:6.1f} ms + stop signal -> last death {r['kill'] * 1000:6.1f} ms; "
         f"{len(victims)} running, {len(late)} started after the failure; pytest exited {r['exit_after']:.2f}s after "
         f"the failure (exit {code}); poll gap max {max_gap * 1000:.0f} ms; load {r['load']}"
+        + (
+            f"; failure on the {'other' if fail_remote else 'local'} host, last death there "
+            f"{r['remote_latency'] * 1000:.1f} ms (other host) / {r['local_latency'] * 1000:.1f} ms (local)"
+            if args.remote
+            else ""
+        )
     )
     sys.stdout.flush()
     return r
@@ -195,10 +236,14 @@ def main() -> None:
     parser.add_argument("--fail-after", type=float, default=1.0)
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--slow-standin", action="store_true", help="run tests/standin/usacloud via its shebang")
+    parser.add_argument("--remote", type=int, default=0, help="workers on a simulated other host (unshare -m)")
     args = parser.parse_args()
+    if args.remote and unshare_missing():
+        parser.error(f"--remote: {unshare_missing()}")
     print(machine_info())
     print(
-        f"-n {args.workers}, {args.long} long scripts (300 s command), 1 failing after {args.fail_after:g}s, "
+        f"-n {args.workers} ({args.remote} on a simulated other host), {args.long} long scripts (300 s command), "
+        f"1 failing after {args.fail_after:g}s, "
         f"--usacloud-error-policy=stop, {'slow (shebang)' if args.slow_standin else 'fast (python -S .pyc)'} stand-in"
     )
     tmp = Path(tempfile.mkdtemp(prefix="bench-cancel-"))
@@ -219,9 +264,13 @@ def main() -> None:
         ("trigger", "failure -> stop signal"),
         ("kill", "stop signal -> last death"),
         ("first_death", "failure -> first death"),
+        ("remote_latency", "failure -> last death on the other host"),
+        ("local_latency", "failure -> last death on the local host"),
         ("exit_after", "failure -> pytest exit"),
     ):
-        vals = [r[key] for r in ok if r[key] == r[key]]
+        vals = [r[key] for r in ok if r.get(key) == r.get(key)]
+        if not vals:
+            continue
         print(
             f"  {label:<40} p50 {median(vals) * 1000:8.1f} ms   p90 {pct(vals, 90) * 1000:8.1f} ms   "
             f"max {max(vals) * 1000:8.1f} ms"
