@@ -179,7 +179,7 @@ class RunReporter:
         if self.settings.dry_run:
             return "fake mode: dummy credentials (every usacloud command would get dummy keys and no profile)"
         parts = ["fake mode: dummy credentials"]
-        seeded = fakestore.read_info(self.run_dir)
+        seeded = fakestore.read_info(self.state.home)
         if seeded is not None:
             parts.append(seeded.describe())
         hangs = self.runlog.by_class.get(FAKE_HANG, 0)
