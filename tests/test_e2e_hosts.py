@@ -145,33 +145,12 @@ def test_a_worker_that_loses_its_controller_kills_its_children_on_every_host(e2e
     wrapper = e2e_host(e2e, remote_rules=[LONG], local_rules=[LONG])
     for n in range(4):
         e2e.script(f"s{n}.usacloud", SCRIPT)
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        *INNER_PLUGINS,
-        f"--usacloud-scripts={e2e.dir}",
-        f"--usacloud-bin={STANDIN_BIN}",
-        "--usacloud-rate=unlimited",
-        "-p",
-        "no:cacheprovider",
-        *tx(1, 1, wrapper),
-    ]
-    controller = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    controller = start_controller(e2e, *tx(1, 1, wrapper))
     workers: list[int] = []
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            running = [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
-            spawned = {e["pid"] for e in e2e.events() if e.get("event") == "spawn"}
-            if len({e["ppid"] for e in running}) == 2 and {e["pid"] for e in running} <= spawned:
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the long commands never started on both hosts")
-        workers = sorted({e["ppid"] for e in running})
+        workers = sorted({e["ppid"] for e in wait_running(e2e, 2)})
         controller.kill()  # the controller crashes: each worker's channel ends
-        controller.wait(30)
+        controller.communicate(timeout=30)
         killed_at = time.monotonic()
         left = wait_dead(processes(e2e), CANCEL_MARGIN)
         took = time.monotonic() - killed_at
@@ -183,3 +162,60 @@ def test_a_worker_that_loses_its_controller_kills_its_children_on_every_host(e2e
         for pid in pids_alive(processes(e2e) + workers):  # only if the test failed: leave nothing behind
             os.kill(pid, signal.SIGKILL)
     print(f"children gone {took:.2f}s after the controller died")
+
+
+def start_controller(e2e, *args: str) -> subprocess.Popen:
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *INNER_PLUGINS,
+        f"--usacloud-scripts={e2e.dir}",
+        f"--usacloud-bin={STANDIN_BIN}",
+        "--usacloud-rate=unlimited",
+        "-p",
+        "no:cacheprovider",
+        *args,
+    ]
+    return subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def wait_running(e2e, hosts: int) -> list[dict]:
+    """The long commands' start events once one runs (with its grandchild) under ``hosts`` workers."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        running = [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
+        spawned = {e["pid"] for e in e2e.events() if e.get("event") == "spawn"}
+        if len({e["ppid"] for e in running}) == hosts and {e["pid"] for e in running} <= spawned:
+            return running
+        time.sleep(0.1)
+    pytest.fail("the long commands never started on every host")
+
+
+def test_ctrl_c_on_the_controller_leaves_nothing_running_on_any_host(e2e):
+    """SIGINT to the controller alone (an ssh worker gets no signal from the controller's terminal)."""
+    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
+    wrapper = e2e_host(e2e, remote_rules=[LONG], local_rules=[LONG])
+    for n in range(4):
+        e2e.script(f"s{n}.usacloud", SCRIPT)
+    controller = start_controller(e2e, "-rs", *tx(1, 1, wrapper))
+    try:
+        wait_running(e2e, 2)
+        controller.send_signal(signal.SIGINT)
+        out = controller.communicate(timeout=90)[0].decode(errors="replace")
+    finally:
+        if controller.poll() is None:
+            controller.kill()
+    assert controller.returncode != 0, out
+    assert wait_dead(processes(e2e), 5) == [], out
+    assert "run stopped by (interrupt) (interrupted)" in out, out
+
+
+def test_a_timeout_on_another_host_ends_the_whole_process_group(e2e):
+    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
+    wrapper = e2e_host(e2e, remote_rules=[LONG], local_rules=[])
+    e2e.script("s0.usacloud", SCRIPT)
+    result = e2e.run(*tx(0, 1, wrapper), "--usacloud-timeout=1", "--usacloud-error-policy=continue")
+    result.assert_outcomes(failed=1)
+    assert "timeout" in result.stdout.str()
+    assert len(processes(e2e)) >= 3 and wait_dead(processes(e2e), 5) == []
