@@ -56,6 +56,19 @@ def _compiled_standin() -> str:
 STANDIN_CMD = [sys.executable, "-S", _compiled_standin()]
 
 SANDBOX_API = "https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1"
+#: The project's facts about the real usacloud (transcripts, command tree, corpus): ``../shared``
+#: beside the repository. Absent in a user's clone, where the tests that need it skip.
+SHARED_DIR = TESTS_DIR.parent.parent / "shared"
+
+
+def shared_file(name: str) -> Path:
+    """A file of ``../shared``, or a skip saying that the directory is absent."""
+    import pytest
+
+    path = SHARED_DIR / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the project's usacloud facts live beside the repository, not in it)")
+    return path
 
 
 def api_error(status: str, code: str, message: str, serial: str = "standin0000") -> str:

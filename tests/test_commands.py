@@ -79,22 +79,22 @@ def test_resource_words_are_unique():
 
 
 def test_global_flags():
-    assert [f.name for f in GLOBAL_FLAGS] == [
-        "--profile",
-        "--token",
-        "--secret",
-        "--zones",
-        "--no-color",
-        "--trace",
+    assert sorted(f.name for f in GLOBAL_FLAGS) == [
+        "--argument-match-mode",
         "--fake",
         "--fake-store",
-        "--process-timeout-sec",
-        "--argument-match-mode",
+        "--help",
+        "--no-color",
         "--private-key-path",
+        "--process-timeout-sec",
+        "--profile",
+        "--secret",
         "--service-principal-id",
         "--service-principal-key-id",
+        "--token",
+        "--trace",
         "--version",
-        "--help",
+        "--zones",
     ]
     by_name = {f.name: f for f in GLOBAL_FLAGS}
     assert by_name["--version"].aliases == ("-v",) and not by_name["--version"].takes_value
@@ -229,10 +229,38 @@ def test_find_flag_absent(resource, subcommand, word):
 
 
 def test_sic_flag_names_and_required_marks():
-    assert sub("ipv6addr", "create").find_flag("--i-pv6-addr") == Flag("--i-pv6-addr", (), True, True)
+    assert sub("ipv6addr", "create").find_flag("--i-pv6-addr") == Flag(
+        "--i-pv6-addr", (), True, True, "string", "IPv6Addr", None
+    )
     assert sub("interface", "list").find_flag("--packet-filer-ids").required is False
     assert sub("server", "create").find_flag("--name").required
     assert sub("server", "list").find_flag("--zone").required
+
+
+def test_required_flags_with_a_default_in_code_are_not_required():
+    create = sub("server", "create")
+    assert [f.name for f in create.flags if f.required] == ["--name", "--zone"]
+    # marked required in usacloud, but newCreateParameter() fills them in
+    assert not create.find_flag("--cpu").required and not create.find_flag("--commitment").required
+    # a default on the enclosing struct (HealthCheck) covers its fields
+    assert [f.name for f in sub("proxy-lb", "create").flags if f.required] == ["--name"]
+    assert [f.name for f in sub("switch", "create").flags if f.required] == ["--name", "--zone"]
+
+
+def test_flag_values_and_allowed_values():
+    create = sub("server", "create")
+    assert create.find_flag("--cpu").value == "int"
+    assert create.find_flag("--tags").value == "strings"
+    assert create.find_flag("--disk-source-archive-id").value == "id"
+    assert create.find_flag("--disk-size").field == "Disk.SizeGB"
+    assert create.find_flag("--commitment").options == ("standard", "dedicatedcpu")
+    # the tree prints the OS types cut short ("..."): the table has them in full
+    os_types = sub("disk", "create").find_flag("--os-type").options
+    assert os_types[:3] == ("almalinux", "almalinux10", "almalinux9") and "kusanagi" in os_types
+    assert "centos" not in os_types
+    # an open set ("shared", "disconnected" or a switch ID) is not a closed list
+    assert create.find_flag("--network-interface-upstream").options is None
+    assert sub("server", "list").find_flag("--output-type").options == ("table", "json", "yaml")
 
 
 @pytest.mark.parametrize(

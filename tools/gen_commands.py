@@ -1,367 +1,263 @@
 #!/usr/bin/env python3
-"""Generate ``pytest_usacloud_sandbox/usacloud/_command_data.py`` from the usacloud facts.
+"""Generate ``pytest_usacloud_sandbox/usacloud/_command_data.py`` from usacloud's command tree.
 
 Usage (from the repository root)::
 
-    python tools/gen_commands.py [path/to/usacloud-commands.md]
+    python tools/gen_commands.py PATH/TO/usacloud-tree.json [OUTPUT]
 
-The default input is ``../shared/usacloud-commands.md`` relative to the repository
-root. The input is the markdown description of the usacloud 1.22.8 command tree
-(resource index, one table per resource, root flags, plain root commands). The
-output is a plain Python data literal; ``pytest_usacloud_sandbox/usacloud/commands.py``
-turns it into typed objects. Run it again only when the facts change.
+The input is usacloud's command tree as data, read from usacloud's Go source (the project keeps
+it as ``../shared/usacloud-tree.json``): per resource its aliases, whether it is global, its
+default subcommand and deprecation warning; per subcommand its aliases, whether it confirms, how
+it selects targets, which parameter fields get a default in code, and every flag (short form,
+aliases, boolean or not, required, allowed values). The output is a plain Python data literal
+that records the usacloud version it describes; ``usacloud/commands.py`` turns it into typed
+objects, and the test suite's stand-in usacloud reads the same table. Run it again when usacloud's
+tree changes; ``tests/test_gen_commands.py`` fails while the checked-in file is stale.
+
+The tree has no notion of what a subcommand *does* (read, delete, power...), which the sandbox
+policy needs. That classification is kept here, by subcommand name, and every subcommand of the
+tree must get one: a new name stops the generator until someone classifies it.
 """
 
 from __future__ import annotations
 
-import re
+import json
 import sys
+import textwrap
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INPUT = REPO_ROOT / ".." / "shared" / "usacloud-commands.md"
 OUTPUT = REPO_ROOT / "pytest_usacloud_sandbox" / "usacloud" / "_command_data.py"
 
-# The facts give flag names but not their types. These flags are booleans (no
-# value); every other flag takes a value. Checked against usacloud's generated
-# flag definitions (BoolVarP) for the resources where the name is ambiguous.
-BOOL_FLAGS = frozenset(
-    [
-        "--boot-after-create",
-        "--change-partition-uuid",
-        "--change-password",
-        "--disable-pw-auth",
-        "--disabled",
-        "--disk-edit-change-partition-uuid",
-        "--disk-edit-disable-pw-auth",
-        "--disk-edit-enable-dhcp",
-        "--disk-edit-make-notes-ephemeral",
-        "--disk-edit-make-ssh-keys-ephemeral",
-        "--disk-no-wait",
-        "--edit-disk-change-partition-uuid",
-        "--edit-disk-disable-pw-auth",
-        "--edit-disk-enable-dhcp",
-        "--edit-disk-make-notes-ephemeral",
-        "--edit-disk-make-ssh-keys-ephemeral",
-        "--enable-backup",
-        "--enable-dhcp",
-        "--enable-ipv6",
-        "--enable-replication",
-        "--enable-web-ui",
-        "--enabled",
-        "--fail-if-not-found",
-        "--force",
-        "--force-shutdown",
-        "--gzip-enabled",
-        "--health-check-http2",
-        "--health-check-sni",
-        "--health-check-verify-sni",
-        "--inter-device-communication-enabled",
-        "--internet-connection-enabled",
-        "--lets-encrypt-accept-tos",
-        "--lets-encrypt-enabled",
-        "--make-notes-ephemeral",
-        "--make-ssh-keys-ephemeral",
-        "--no-color",
-        "--no-new-line",
-        "--no-wait",
-        "--notify-email-enabled",
-        "--notify-email-html",
-        "--notify-slack-enabled",
-        "--proxy-protocol-enabled",
-        "--sticky-session-enabled",
-        "--traffic-config-auto-traffic-shaping",
-        "--traffic-config-email-notify-enabled",
-        "--traffic-config-slack-notify-enabled",
-        "--use",
-        "--vip-fail-over",
-        "--wait-for-release",
-        "--wait-until-ready",
-        "--weighted",
-        "--with-disks",
-    ]
+# What a subcommand does, by its name (the sandbox policy refuses "delete" and "power" kinds and
+# lets global resources run only "read", "wait" and "local-read").
+KIND_BY_NAME = {
+    "read": (
+        *("list", "read", "read-certificate", "list-parameters", "list-subnet", "logs", "health", "health-status"),
+        *("csv", "ping", "monitor-connection", "monitor-cpu", "monitor-database", "monitor-disk"),
+        *("monitor-free-disk-size", "monitor-interface", "monitor-local-router", "monitor-response-time"),
+        *("monitor-router", "monitor-sim"),
+    ),
+    "wait": ("wait-until-ready", "wait-until-shutdown"),
+    "create": ("create", "create-certificate", "create-standard", "add-subnet"),
+    "update": ("update", "update-certificate", "update-host-name", "update-standard", "edit"),
+    "delete": ("delete", "delete-cache", "delete-cache-all", "delete-subnet"),
+    "power": ("boot", "shutdown", "reset", "send-nmi"),
+    "op": (
+        *("activate", "connect-switch", "connect-to-server", "download", "upload", "enable-ipv6", "ftp-open"),
+        *("ftp-close", "renew-lets-encrypt-cert", "resize-partition", "send-message"),
+    ),
+    "disruptive": ("deactivate", "disable-ipv6", "disconnect-from-server", "disconnect-switch"),
+    "connect": ("ssh", "vnc", "rdp"),
+    "request": ("request",),
+}
+# Subcommands whose kind is not the one their name suggests: local profile files, not the API.
+KIND_OVERRIDES = {
+    ("config", "list"): "local-read",
+    ("config", "current"): "local-read",
+    ("config", "show"): "local-read",
+    ("config", "path"): "local-read",
+    ("config", "create"): "local-write",
+    ("config", "edit"): "local-write",
+    ("config", "use"): "local-write",
+    ("self", "id"): "local-read",
+}
+# Subcommands whose positional arguments are not ID|NAME|TAG targets (a profile name, a URL).
+SELECTOR_OVERRIDES = {("config", name): "other" for name in ("show", "use", "path", "edit", "create", "delete")}
+SELECTOR_OVERRIDES[("rest", "request")] = "other"
+
+# Plain cobra commands under the root that are not resources (cobra built-ins and usacloud's own).
+ROOT_COMMANDS = (
+    {"name": "iaas", "confirm": False, "kind": "group", "args": "-"},
+    {"name": "completion", "confirm": False, "kind": "local-read", "args": "exactly 1 of bash|zsh|fish|powershell"},
+    {"name": "version", "confirm": False, "kind": "local-read", "args": "none declared (extra args ignored)"},
+    {"name": "update-self", "confirm": False, "kind": "self-update", "args": "none"},
+    {"name": "help", "confirm": False, "kind": "local-read", "args": "[command...]"},
 )
 
-# Standard flag groups (section 3 of the facts). Row: (name, short, aliases, takes_value, required).
-STANDARD_GROUPS = {
-    "Z": (("--zone", None, (), True, True),),
-    "O": (
-        ("--output-type", "-o", ("--out",), True, False),
-        ("--quiet", "-q", (), False, False),
-        ("--format", None, ("--fmt",), True, False),
-        ("--query", None, (), True, False),
-        ("--query-driver", None, (), True, False),
-    ),
-    "q": (
-        ("--query", None, (), True, False),
-        ("--query-driver", None, (), True, False),
-    ),
-    "I": (
-        ("--parameters", None, (), True, False),
-        ("--generate-skeleton", None, ("--skeleton",), False, False),
-        ("--example", None, (), False, False),
-    ),
-    "y": (("--assumeyes", "-y", (), False, False),),
-}
-
-# Facts that the tables state only in prose.
-SELECTOR_OVERRIDES = {
-    # "usage says ipv4_address, but value is read from --ipaddress; positional not consumed"
-    ("ipaddress", "read"): "none",
-}
-
-KIND_PATTERNS = (  # first match wins; matched against the start of the kind cell
-    ("read (wait/poll)", "wait"),
-    ("read", "read"),
-    ("create", "create"),
-    ("update", "update"),
-    ("op (disruptive)", "disruptive"),
-    ("op", "op"),
-    ("**DELETE**", "delete"),
-    ("**POWER**", "power"),
-    ("connect", "connect"),
-    ("local read", "local-read"),
-    ("local write", "local-write"),
-    ("any HTTP method", "request"),
-    ("self-update", "self-update"),
-    ("group only", "group"),
-    ("cobra built-in", "local-read"),
+# The tree prints some allowed-value lists cut short ("almalinux rockylinux ... ..."): the OS types
+# in full, as usacloud 1.22.8's validator lists them (`--os-type: oneof=...`, seen on the real binary).
+OS_TYPES = (
+    *("almalinux", "almalinux10", "almalinux9", "almalinux8", "rockylinux", "rockylinux10", "rockylinux9"),
+    *("rockylinux8", "miracle", "miraclelinux", "miracle9", "miraclelinux9", "miracle8", "miraclelinux8"),
+    *("ubuntu", "ubuntu2404", "ubuntu2204", "debian", "debian12", "debian11", "kusanagi"),
 )
+FULL_LISTS = (OS_TYPES,)
 
-HEADING = re.compile(r"^### (?P<name>[a-z0-9-]+) \(aliases: (?P<aliases>[^)]*)\) — (?P<scope>.*)$")
-DEFAULT_SUB = re.compile(r"bare `[a-z-]+` runs default subcommand \*\*(?P<sub>[a-z-]+)\*\*")
-DEPRECATION = re.compile(r'^Every subcommand prints warning: "(?P<msg>.*)"$')
-FLAG_TOKEN = re.compile(r"^(?:(?P<short>-[A-Za-z])/)?(?P<name>--[a-z0-9-]+)(?P<req>\*)?(?:\((?P<aliases>[^)]*)\))?$")
-VERSION = re.compile(r"says \*\*(?P<version>\d+\.\d+\.\d+)\*\*")
+VALUE_TYPES = {
+    "BoolVarP": "bool",
+    "Bool": "bool",
+    "cobra": "bool",
+    "IntVarP": "int",
+    "Int": "int",
+    "StringVarP": "string",
+    "String": "string",
+    "saclient-go flag.Var": "string",
+    "StringSliceVarP": "strings",
+    "StringSlice": "strings",
+    "VarP": "id",
+}
+EXPECTED = {"resources": 50, "subcommands": 286, "flags": 3324}
 
 
-def split_row(line: str) -> list[str]:
-    cells = line.replace("\\|", "\x00").strip().strip("|").split("|")
-    return [c.strip().replace("\x00", "|") for c in cells]
+class TreeError(ValueError):
+    pass
 
 
-def parse_kind(text: str) -> str:
-    for prefix, kind in KIND_PATTERNS:
-        if text.startswith(prefix):
+def kind_of(resource: str, name: str) -> str:
+    if (resource, name) in KIND_OVERRIDES:
+        return KIND_OVERRIDES[resource, name]
+    for kind, names in KIND_BY_NAME.items():
+        if name in names:
             return kind
-    raise ValueError(f"unknown kind: {text!r}")
+    raise TreeError(f"`{resource} {name}` is a subcommand this generator has not classified: add it to KIND_BY_NAME")
 
 
-def parse_selector(text: str) -> str:
-    if text == "-":
-        return "none"
-    if "(multi)" in text:
-        return "multi"
-    if "(single" in text:
-        return "single"
-    return "other"
+def options_of(where: str, raw: list | None) -> tuple[str, ...] | None:
+    """The closed set of allowed values, or None (no fixed set, or one with a placeholder)."""
+    if not raw:
+        return None
+    if any(v.startswith("(") for v in raw):
+        return None  # "(switch-id)": any ID also goes, so the set is open
+    if raw[-1] == "...":
+        shown = raw[:-1]
+        full = next((c for c in FULL_LISTS if set(shown) <= set(c)), None)
+        if full is None:
+            raise TreeError(f"{where}: allowed values cut short and not known in full: {raw}")
+        return tuple(full)
+    return tuple(str(v) for v in raw)
 
 
-def parse_aliases(text: str) -> tuple[str, ...]:
-    return () if text.strip() in ("-", "") else tuple(a.strip() for a in text.split(","))
+def flag_row(where: str, name: str, spec: dict, defaults: list[str]) -> tuple:
+    value = VALUE_TYPES.get(spec["type"])
+    if value is None:
+        raise TreeError(f"{where} --{name}: unknown flag type {spec['type']!r}")
+    if (value == "bool") != bool(spec["bool"]):
+        raise TreeError(f"{where} --{name}: type {spec['type']} disagrees with bool={spec['bool']}")
+    field = spec.get("field") or ""
+    parts = field.split(".")
+    # A field (or the struct holding it) that gets a default in code satisfies `required`.
+    defaulted = any(".".join(parts[:i]) in defaults for i in range(1, len(parts) + 1))
+    required = bool(spec.get("required")) and not defaulted
+    short = f"-{spec['short']}" if spec.get("short") else None
+    aliases = tuple(f"--{a}" for a in spec.get("aliases") or ())
+    return (f"--{name}", short, aliases, value, required, field, options_of(f"{where} --{name}", spec.get("options")))
 
 
-def parse_flags(text: str) -> tuple[tuple, ...]:
-    if text == "-":
-        return ()
-    rows = []
-    for token in text.split():
-        m = FLAG_TOKEN.match(token)
-        if not m:
-            raise ValueError(f"cannot parse flag {token!r}")
-        name = m["name"]
-        aliases = tuple(a.strip() for a in m["aliases"].split(",")) if m["aliases"] else ()
-        rows.append((name, m["short"], aliases, name not in BOOL_FLAGS, bool(m["req"])))
-    return tuple(rows)
-
-
-def parse_scope(text: str) -> str:
-    if text.startswith("zoned"):
-        return "zoned"
-    if text.startswith("global"):
-        return "global"
-    if text.startswith("zone-less"):
-        return "zoneless"
-    raise ValueError(f"unknown scope: {text!r}")
-
-
-def parse_resources(lines: list[str]) -> list[dict]:
-    resources: list[dict] = []
-    location = None
-    current = None
-    for line in lines:
-        if line.startswith("## "):
-            location = "iaas" if line.startswith("## 6.") else "root" if line.startswith("## 7.") else None
-            current = None
-            continue
-        if location is None:
-            continue
-        m = HEADING.match(line)
-        if m:
-            current = {
-                "name": m["name"],
-                "aliases": parse_aliases(m["aliases"]),
-                "scope": parse_scope(m["scope"]),
-                "location": location,
-                "default": None,
-                "deprecated": None,
-                "subcommands": [],
-            }
-            resources.append(current)
-            continue
-        if current is None:
-            continue
-        if d := DEFAULT_SUB.search(line):
-            current["default"] = d["sub"]
-        if d := DEPRECATION.match(line):
-            current["deprecated"] = d["msg"]
-        if not line.startswith("| ") or line.startswith("| subcommand"):
-            continue
-        cells = split_row(line)
-        if len(cells) != 7:
-            raise ValueError(f"bad row in {current['name']}: {line!r}")
-        name, aliases, confirm, kind, args, std, flags = cells
-        is_default = name.endswith(" (default)")
-        name = name.removesuffix(" (default)")
-        selector = SELECTOR_OVERRIDES.get((current["name"], name), parse_selector(args))
-        current["subcommands"].append(
+def build(tree: dict) -> dict:
+    resources = []
+    nflags = 0
+    for rname, res in tree["resources"].items():
+        if rname != res["name"]:
+            raise TreeError(f"resource key {rname!r} names {res['name']!r}")
+        subs = []
+        for sname, sub in res["subcommands"].items():
+            where = f"{rname} {sname}"
+            flags = tuple(flag_row(where, f, spec, sub.get("defaults") or []) for f, spec in sub["flags"].items())
+            nflags += len(flags)
+            selector = SELECTOR_OVERRIDES.get((rname, sname), sub["selector"])
+            if selector not in ("none", "single", "multi", "other"):
+                raise TreeError(f"{where}: unknown selector {selector!r}")
+            subs.append(
+                {
+                    "name": sname,
+                    "aliases": tuple(sub["aliases"]),
+                    "confirm": bool(sub["confirm"]),
+                    "kind": kind_of(rname, sname),
+                    "selector": selector,
+                    "is_default": sname == res["default"],
+                    "flags": flags,
+                }
+            )
+        zoned = any(f[0] == "--zone" for s in subs for f in s["flags"])
+        resources.append(
             {
-                "name": name,
-                "aliases": parse_aliases(aliases),
-                "confirm": confirm == "yes",
-                "kind": parse_kind(kind),
-                "selector": selector,
-                "std": "" if std == "-" else std,
-                "flags": parse_flags(flags),
-                "is_default": is_default,
+                "name": rname,
+                "aliases": tuple(res["aliases"]),
+                "scope": "global" if res["global"] else "zoned" if zoned else "zoneless",
+                "location": res["location"],
+                "default": res["default"],
+                "deprecated": res["warning"] or None,
+                "subcommands": tuple(subs),
             }
         )
-    return resources
+    globals_ = tuple(flag_row("global", name, spec, []) for name, spec in tree["global_flags"].items())
+    counts = {"resources": len(resources), "subcommands": sum(len(r["subcommands"]) for r in resources)}
+    counts["flags"] = nflags
+    if counts != EXPECTED:
+        print(f"note: the tree has {counts}, the usacloud 1.22.8 tree had {EXPECTED}", file=sys.stderr)
+    return {
+        "version": tree["usacloud_version"],
+        "source": tree.get("source", ""),
+        "globals": globals_,
+        "resources": resources,
+        "counts": counts,
+    }
 
 
-def parse_section_table(lines: list[str], heading_prefix: str) -> list[list[str]]:
-    rows, inside = [], False
-    for line in lines:
-        if line.startswith("## "):
-            inside = line.startswith(heading_prefix)
-            continue
-        if inside and line.startswith("| ") and not line.startswith("|---"):
-            rows.append(split_row(line))
-    return rows[1:]  # drop the header row
-
-
-def parse_global_flags(lines: list[str]) -> list[tuple]:
-    flags = []
-    for cells in parse_section_table(lines, "## 2."):
-        names = re.findall(r"`(-[-a-z]+)`", cells[0])
-        long = next(n for n in names if n.startswith("--"))
-        short = next((n for n in names if not n.startswith("--")), None)
-        flags.append((long, short, (), cells[1] != "bool", False))
-    return flags
-
-
-def parse_root_commands(lines: list[str]) -> list[dict]:
-    commands = []
-    for cells in parse_section_table(lines, "## 8."):
-        name, _aliases, confirm, kind, args, _flags = cells
-        commands.append(
-            {
-                "name": name,
-                "confirm": confirm == "yes",
-                "kind": parse_kind(kind.replace("**no confirm**", "").strip()),
-                "args": args,
-            }
-        )
-    return commands
-
-
-def validate(resources: list[dict], text: str) -> None:
-    """Cross-check the parsed tree against the counts in the resource index and summary."""
-    index = {c[0]: c for c in parse_section_table(text.splitlines(), "## 5.")}
-    assert len(resources) == len(index) == 50, (len(resources), len(index))
-    for res in resources:
-        row = index[res["name"]]
-        assert int(row[4]) == len(res["subcommands"]), res["name"]
-        assert int(row[5]) == sum(s["confirm"] for s in res["subcommands"]), res["name"]
-        assert (row[6] if row[6] != "-" else None) == res["default"], res["name"]
-        assert parse_aliases(row[1]) == res["aliases"], res["name"]
-    subs = [s for r in resources for s in r["subcommands"]]
-    assert len(subs) == 286, len(subs)
-    assert sum(s["confirm"] for s in subs) == 142
-    assert sum("Z" in s["std"] for s in subs) == 171
-
-
-def fmt_flag(row: tuple) -> str:
-    name, short, aliases, takes_value, required = row
-    return f"({name!r}, {short!r}, {aliases!r}, {takes_value!r}, {required!r})"
-
-
-def render(version: str, source: str, globals_: list, roots: list, resources: list) -> str:
+def render(data: dict, input_name: str) -> str:
+    version = data["version"]
     out = [
         f'"""usacloud {version} command tree as plain data. GENERATED FILE, do not edit.',
         "",
-        f"Generated by tools/gen_commands.py from the project's usacloud facts ({source}),",
-        f"which describe usacloud {version} as read from its source. Regenerate instead of",
-        "editing. The typed API over this data is pytest_usacloud_sandbox/usacloud/commands.py.",
+        f"Generated by tools/gen_commands.py from {input_name}:",
+        *textwrap.wrap(f"{data['source']}.", 100),
+        "The typed API over this data is pytest_usacloud_sandbox/usacloud/commands.py; the test suite's",
+        "stand-in usacloud (tests/standin/usacloud) reads it too.",
         "",
-        "Flag rows are (name, short, aliases, takes_value, required).",
-        "Subcommand std codes: Z = --zone, O = output group, q = --query/--query-driver only,",
-        "I = input group; confirming subcommands also get the 'y' group (-y/--assumeyes).",
+        "Flag rows are (name, short, aliases, value, required, field, options):",
+        "  value     'bool' | 'int' | 'string' | 'strings' (comma-separated list) | 'id' (resource ID)",
+        "  required  usacloud validates the field as required and the code gives it no default",
+        "  field     the parameter field (JSON key path in --parameters), '' for root flags",
+        "  options   the closed set of values usacloud accepts, or None",
         '"""',
         "",
         f"USACLOUD_VERSION = {version!r}",
+        f"COUNTS = {data['counts']!r}",
         "",
-        "STANDARD_FLAG_GROUPS = {",
+        "# Plain root commands (cobra commands that are not resources).",
+        "ROOT_COMMANDS = (",
     ]
-    for code, rows in STANDARD_GROUPS.items():
-        out.append(f"    {code!r}: (")
-        out += [f"        {fmt_flag(r)}," for r in rows]
-        out.append("    ),")
-    out += ["}", "", "GLOBAL_FLAGS = ("]
-    out += [f"    {fmt_flag(r)}," for r in globals_]
-    out += [")", "", "# Plain root commands (cobra commands that are not resources).", "ROOT_COMMANDS = ("]
-    for c in roots:
-        out.append(
-            f"    {{'name': {c['name']!r}, 'confirm': {c['confirm']!r}, 'kind': {c['kind']!r}, 'args': {c['args']!r}}},"
-        )
+    out += [f"    {c!r}," for c in ROOT_COMMANDS]
+    out += [")", "", "GLOBAL_FLAGS = ("]
+    out += [f"    {row!r}," for row in data["globals"]]
     out += [")", "", "RESOURCES = ("]
-    for r in resources:
-        out += [
-            "    {",
-            f"        'name': {r['name']!r},",
-            f"        'aliases': {r['aliases']!r},",
-            f"        'scope': {r['scope']!r},",
-            f"        'location': {r['location']!r},",
-            f"        'default': {r['default']!r},",
-            f"        'deprecated': {r['deprecated']!r},",
-            "        'subcommands': (",
-        ]
+    for r in data["resources"]:
+        out += ["    {"]
+        out += [f"        {k!r}: {r[k]!r}," for k in ("name", "aliases", "scope", "location", "default", "deprecated")]
+        out += ["        'subcommands': ("]
         for s in r["subcommands"]:
             head = ", ".join(
-                f"{k!r}: {s[k]!r}" for k in ("name", "aliases", "confirm", "kind", "selector", "std", "is_default")
+                f"{k!r}: {s[k]!r}" for k in ("name", "aliases", "confirm", "kind", "selector", "is_default")
             )
-            if not s["flags"]:
-                out.append(f"            {{{head}, 'flags': ()}},")
-                continue
             out.append(f"            {{{head}, 'flags': (")
-            out += [f"                {fmt_flag(f)}," for f in s["flags"]]
+            out += [f"                {row!r}," for row in s["flags"]]
             out.append("            )},")
         out += ["        ),", "    },"]
     out += [")", ""]
     return "\n".join(out)
 
 
+def generate(tree_path: Path) -> tuple[str, dict]:
+    """The module text for the tree file at ``tree_path``, and what it describes."""
+    tree = json.loads(Path(tree_path).read_text(encoding="utf-8"))
+    data = build(tree)
+    return render(data, Path(tree_path).name), data
+
+
 def main(argv: list[str]) -> int:
-    source = Path(argv[1]) if len(argv) > 1 else DEFAULT_INPUT
-    text = source.read_text(encoding="utf-8")
-    lines = text.splitlines()
-    version = VERSION.search(text)["version"]
-    resources = parse_resources(lines)
-    validate(resources, text)
-    data = render(version, source.name, parse_global_flags(lines), parse_root_commands(lines), resources)
-    compile(data, str(OUTPUT), "exec")
-    OUTPUT.write_text(data, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(REPO_ROOT)}: {len(resources)} resources, usacloud {version}")
+    if len(argv) not in (2, 3):
+        print("usage: python tools/gen_commands.py TREE.json [OUTPUT]", file=sys.stderr)
+        return 2
+    output = Path(argv[2]) if len(argv) == 3 else OUTPUT
+    try:
+        text, data = generate(Path(argv[1]))
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"gen_commands: {exc}", file=sys.stderr)
+        return 1
+    compile(text, str(output), "exec")
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}: usacloud {data['version']}, {data['counts']}")
     return 0
 
 

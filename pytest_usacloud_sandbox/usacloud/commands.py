@@ -29,7 +29,10 @@ class Flag:
     name: str  # canonical long name, e.g. "--zone"
     aliases: tuple[str, ...] = ()  # short form first ("-y"), then long aliases ("--out")
     takes_value: bool = True
-    required: bool = False  # the help text marks it "(*required)"; some have defaults
+    required: bool = False  # usacloud validates it as required and the code gives it no default
+    value: str = "string"  # "bool" | "int" | "string" | "strings" (comma-separated) | "id"
+    field: str = ""  # the parameter field, a key path in --parameters JSON ("Disk.SizeGB")
+    options: tuple[str, ...] | None = None  # the closed set of values usacloud accepts
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -55,7 +58,7 @@ class Subcommand:
     has_zone: bool  # the standard, validated --zone (rest request / config edit have their own)
     has_output: bool
     has_input: bool
-    flags: tuple[Flag, ...]  # specific + standard groups, not the global flags
+    flags: tuple[Flag, ...]  # every flag of the subcommand, not the global flags
     is_default: bool = False
 
     @property
@@ -95,30 +98,23 @@ class Resource:
 
 
 def _flag(row: tuple) -> Flag:
-    name, short, aliases, takes_value, required = row
-    return Flag(name, ((short,) if short else ()) + tuple(aliases), takes_value, required)
+    name, short, aliases, value, required, field, options = row
+    aliases = ((short,) if short else ()) + tuple(aliases)
+    return Flag(name, aliases, value != "bool", required, value, field, options)
 
 
-def _group(code: str) -> tuple[Flag, ...]:
-    return tuple(_flag(r) for r in _data.STANDARD_FLAG_GROUPS[code])
-
-
-def _subcommand(d: dict) -> Subcommand:
-    std = d["std"]
-    flags = _group("Z") if "Z" in std else ()
-    flags += tuple(_flag(r) for r in d["flags"])
-    flags += _group("I") if "I" in std else ()
-    flags += _group("O") if "O" in std else _group("q") if "q" in std else ()
-    flags += _group("y") if d["confirm"] else ()
+def _subcommand(d: dict, zoned: bool) -> Subcommand:
+    flags = tuple(_flag(r) for r in d["flags"])
+    names = {f.name for f in flags}
     return Subcommand(
         name=d["name"],
         aliases=tuple(d["aliases"]),
         confirm=d["confirm"],
         kind=d["kind"],
         selector=d["selector"],
-        has_zone="Z" in std,
-        has_output="O" in std,
-        has_input="I" in std,
+        has_zone=zoned and "--zone" in names,
+        has_output="--output-type" in names,
+        has_input="--parameters" in names,
         flags=flags,
         is_default=d["is_default"],
     )
@@ -130,7 +126,7 @@ def _resource(d: dict) -> Resource:
         aliases=tuple(d["aliases"]),
         scope=d["scope"],
         location=d["location"],
-        subcommands=tuple(_subcommand(s) for s in d["subcommands"]),
+        subcommands=tuple(_subcommand(s, d["scope"] != "global") for s in d["subcommands"]),
         default_subcommand=d["default"],
         deprecated=d["deprecated"],
     )
