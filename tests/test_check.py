@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
-from pytest_usacloud_sandbox.usacloud.check import Finding, check_command, levenshtein, suggest
-from pytest_usacloud_sandbox.usacloud.commands import all_resources, resolve
+from pytest_usacloud_sandbox.usacloud.check import ROOT_FLAG_VALUES, Finding, check_command, levenshtein, suggest
+from pytest_usacloud_sandbox.usacloud.commands import GLOBAL_FLAGS, all_resources, resolve
 
 SEVERITY = {
     "unknown-resource": "error",
@@ -37,18 +37,23 @@ SEVERITY = {
     "self-update": "warning",
     "global-not-sandboxed": "warning",
     "ignored-argument": "warning",
+    "missing-command": "error",
+    "missing-required": "error",
+    "invalid-argument": "error",
+    "bad-parameters": "error",
+    "parameters-unread": "warning",
+    "help-only": "warning",
 }
 
 ID = "123456789012"
 
 CASES = [
     # fine
-    ("usacloud", []),
     ("usacloud version", []),
     ("usacloud -v", []),
+    ("usacloud -h", ["help-only"]),
     ("usacloud completion bash", []),
     ("usacloud help server", []),
-    ("usacloud iaas", []),
     ("usacloud server list --zone tk1v", []),
     ("usacloud iaas server list --zone=tk1v -o json", []),
     ("usacloud server ls --out json --max 10 --offset 5 --names web", []),
@@ -66,7 +71,9 @@ CASES = [
     ("usacloud interface list --packet-filer-ids 1", []),
     ("usacloud server list --query-driver jq --query '.[]'", []),
     ("usacloud server create --generate-skeleton", []),
-    ("usacloud server delete -y --parameters p.json", []),
+    ("usacloud server delete -y --parameters p.json 1", ["parameters-unread"]),
+    ('usacloud switch create -y --parameters \'{"Name": "sw", "Zone": "tk1v"}\'', []),
+    ('usacloud switch create -y --zone tk1v --parameters \'{"Name": "sw"}\'', []),
     ("usacloud server ssh -i ~/.ssh/id -l root web", []),
     (f"usacloud server monitor-cpu --start 2024-01-01T00:00:00Z {ID}", []),
     ("usacloud --zones tk1v server list --zone=all", []),
@@ -77,6 +84,9 @@ CASES = [
     ("usacloud server delet -y 1", ["unknown-subcommand"]),
     ("usacloud ssh-key generate", ["unknown-subcommand"]),
     ("usacloud server", ["missing-subcommand"]),
+    ("usacloud", ["missing-command"]),
+    ("usacloud iaas", ["missing-command"]),
+    ("usacloud iaas servr list", ["unknown-resource"]),
     ("usacloud iaas config list", ["unknown-resource"]),
     # v0 forms
     ("usacloud ipv4 list", ["v0-removed"]),
@@ -89,7 +99,7 @@ CASES = [
     ("usacloud server list --output-type csv", ["v0-output-type"]),
     ("usacloud server list -o tsv", ["v0-output-type"]),
     ("usacloud server list --out=csv", ["v0-output-type"]),
-    ("usacloud archive list --selector name=x --output-type csv", ["v0-selector", "v0-output-type"]),
+    ("usacloud archive list --output-type csv --selector name=x", ["v0-selector"]),  # pflag stops there
     ("usacloud ipv4 list --selector name=x", ["v0-removed", "v0-selector"]),
     ("usacloud disk list --zone = all", ["spaced-equals", "ignored-argument"]),
     # zones
@@ -111,7 +121,8 @@ CASES = [
     ("usacloud server read a b", ["too-many-targets"]),
     ("usacloud server boot -y", ["missing-target"]),
     ("usacloud server list foo", ["ignored-argument"]),
-    ("usacloud ipaddress read 192.0.2.1", ["ignored-argument"]),
+    ("usacloud ipaddress read 192.0.2.1", ["missing-required", "ignored-argument"]),
+    ("usacloud ipaddress read --ipaddress 192.0.2.1", []),
     ("usacloud rest", ["missing-target"]),
     # flags and values
     ("usacloud server list -o xml", ["bad-output-type"]),
@@ -130,10 +141,56 @@ CASES = [
     ("usacloud rest request --method=POST -d '{}' /server", ["rest-write"]),
     ("usacloud ssh-key create --name k --public-key 'ssh-ed25519 AAA' -y", ["global-not-sandboxed"]),
     ("usacloud web-accelerator delete-cache --url https://example.com/ -y", ["global-not-sandboxed"]),
-    ("usacloud container-registry update --access-level readwrite -y 1", ["deprecated-flag", "global-not-sandboxed"]),
+    ("usacloud container-registry update --access-level readonly -y 1", ["deprecated-flag", "global-not-sandboxed"]),
     ("usacloud update-self", ["self-update"]),
     ("usacloud completion", ["bad-argument"]),
     ("usacloud completion tcsh", ["bad-argument"]),
+    # zones as the script wrote them (before the sandbox pins them)
+    ("usacloud server list --zone is1z", ["bad-zone"]),
+    ("usacloud server list --zone=is1a", []),
+    ("usacloud server list --zone = tk1v", ["spaced-equals", "ignored-argument"]),
+    ("usacloud server list --zone is1a --zone bogus", ["bad-zone"]),
+    ("usacloud server list --zone bogus --zone is1a", []),  # pflag keeps the last
+    # required flags, allowed values, numbers
+    ("usacloud switch create -y", ["missing-required"]),
+    ("usacloud switch create -y --name ''", ["missing-required"]),
+    ("usacloud ssh-key create -y --name k", ["missing-required", "global-not-sandboxed"]),
+    ("usacloud server create -y --name x", []),  # --cpu, --memory... have defaults in code
+    ("usacloud server create -y --name x --commitment bogus --generation g9", ["bad-value", "bad-value"]),
+    ("usacloud disk create -y --name d --os-type centos", ["bad-value"]),
+    ("usacloud disk create -y --name d --os-type ubuntu2404", []),
+    ("usacloud internet create -y --name r --band-width 0x64", []),  # Go's syntax: 100
+    ("usacloud internet create -y --name r --band-width 0100", ["bad-value"]),  # Go's octal: 64
+    ("usacloud internet create -y --name r --band-width 120", ["bad-value"]),
+    ("usacloud auto-backup create -y --name b --disk-id 1 --max-backup-num 3 --weekdays mon,sun", []),
+    ("usacloud auto-backup create -y --name b --disk-id 1 --max-backup-num 3 --weekdays mon,sno", ["bad-value"]),
+    ("usacloud server create -y --name x --cpu abc", ["invalid-argument"]),
+    ("usacloud server create -y --name x --cpu 0x10", []),
+    ("usacloud server list --quiet=yes", ["invalid-argument"]),
+    ("usacloud server list --quiet=false", []),
+    ("usacloud rest -X GET /zone/tk1v/api/cloud/1.1/server", []),
+    ("usacloud rest -X Get /zone/tk1v/api/cloud/1.1/server", ["bad-value"]),
+    ("usacloud config create", ["missing-required"]),
+    ("usacloud config create ci", []),
+    # --parameters
+    ('usacloud server list --parameters \'{"Names": ["x"]}\'', ["missing-required"]),
+    ('usacloud server list --parameters \'{"Zone": "is1a"}\'', ["bad-zone"]),
+    ('usacloud server list --parameters \'{"Zone": "all"}\'', []),
+    ("usacloud server list --parameters '{broken'", ["bad-parameters"]),
+    ('usacloud switch create --zone tk1v --parameters \'{"Name": "x"}\'', ["missing-assumeyes"]),
+    ("usacloud switch create -y --zone tk1v --parameters '{}'", ["missing-required"]),
+    ("usacloud server delete -y --zone tk1v --parameters '{}'", ["missing-target"]),
+    # help wins over everything usacloud validates, not over cobra and pflag errors
+    ("usacloud server list -o csv --help", ["help-only"]),
+    ("usacloud server foo -h", ["help-only"]),
+    ("usacloud server iaas list -h", ["help-only"]),
+    ("usacloud completion -h", ["help-only"]),
+    ("usacloud switch create -h", ["help-only"]),
+    ("usacloud servr list -h", ["unknown-resource"]),
+    ("usacloud server list --bogus -h", ["unknown-flag"]),
+    # pflag stops at the first bad flag: one error, -ID is never split into -I -D
+    ("usacloud server list --sort -ID", ["unknown-flag"]),
+    ("usacloud server list -Z -Q --bogus", ["unknown-flag"]),
 ]
 
 
@@ -184,6 +241,55 @@ def test_finding_word_and_fix(command, code, word, fix):
     assert (found[0].word, found[0].fix) == (word, fix)
 
 
+@pytest.mark.parametrize(
+    ("command", "suggestion"),
+    [
+        ("usacloud server list --name web", "--names"),  # the subcommand's own flag, not --fake
+        ("usacloud cdrom create -y --name x --iso-file f", None),  # not --profile: not close
+        ("usacloud server create -y --name x --desc d", "--description"),  # the start of a flag
+        ("usacloud server list --zon tk1v", "--zone"),
+        ("usacloud server list --output-tyep json", "--output-type"),
+        ("usacloud server list --profil p", "--profile"),  # a root flag when nothing closer
+        ("usacloud server list --frobnicate", None),
+    ],
+)
+def test_did_you_mean_only_when_close(command, suggestion):
+    (f,) = check_command(shlex.split(command))
+    assert (f.code, f.fix) == ("unknown-flag", suggestion)
+    assert ("did you mean" in f.message) == (suggestion is not None)
+    if suggestion:
+        assert f.message.endswith(f"did you mean {suggestion}?")
+
+
+def test_one_error_per_bad_flag_then_stop():
+    (f,) = check_command(shlex.split("usacloud server list --sort -ID"))
+    assert (f.code, f.word) == ("unknown-flag", "--sort")
+    (f,) = check_command(shlex.split("usacloud server list -qZX --bogus"))
+    assert (f.code, f.word, f.message) == ("unknown-flag", "-qZX", "unknown flag `-Z`")
+
+
+def test_allowed_values_name_the_list_and_a_close_one():
+    (f,) = check_command(shlex.split("usacloud disk create -y --name d --os-type ubunt"))
+    assert (f.code, f.word, f.fix) == ("bad-value", "--os-type", "ubuntu")
+    assert "one of almalinux, almalinux10" in f.message and "(21 in all)" in f.message
+    (f,) = check_command(shlex.split("usacloud disk create -y --name d --os-type centos"))
+    assert f.fix is None and "did you mean" not in f.message
+    (f,) = check_command(shlex.split("usacloud server create -y --name x --commitment standrd"))
+    assert f.message == "`--commitment` does not take `standrd`: one of standard, dedicatedcpu; did you mean standard?"
+
+
+def test_required_flags_name_the_subcommand_and_the_flag():
+    findings = check_command(shlex.split("usacloud certificate-authority create -y --name ca"))
+    assert [f.fix for f in findings if f.code == "missing-required"] == [
+        "--common-name",
+        "--country",
+        "--organization",
+        "--validity-period-hours",
+    ]
+    (f,) = check_command(shlex.split("usacloud switch create -y"))
+    assert f.message == "`switch create` needs `--name`"
+
+
 def test_suggestions_are_in_the_message():
     (f,) = check_command(["usacloud", "server", "lst"])
     assert f.code == "unknown-subcommand" and "list" in f.message and f.fix == "list"
@@ -196,22 +302,87 @@ def test_assumeyes_false_does_not_confirm():
     assert codes == ["missing-assumeyes"]
 
 
-def test_missing_assumeyes_is_a_warning_with_parameters():
-    (f,) = check_command(["usacloud", "server", "delete", "--parameters", "p.json"])
-    assert (f.code, f.severity) == ("missing-assumeyes", "warning")
+def test_parameters_cannot_carry_assumeyes_or_targets():
+    (f,) = check_command(["usacloud", "server", "delete", "--zone", "tk1v", "--parameters", "{}", "1"])
+    assert (f.code, f.severity) == ("missing-assumeyes", "error") and "--parameters cannot carry it" in f.message
+    (f,) = check_command(["usacloud", "server", "read", "--zone", "tk1v", "--parameters", "{}"])
+    assert (f.code, f.severity) == ("missing-target", "error")
+
+
+def valid_value(flag) -> str:
+    """A value usacloud accepts for ``flag``."""
+    if flag.name == "--zone":
+        return "tk1v"
+    if flag.name == "--parameters":
+        return "{}"
+    if flag.options or flag.name in ROOT_FLAG_VALUES:
+        return (flag.options or ROOT_FLAG_VALUES[flag.name])[0]
+    return {"int": "1", "id": ID, "strings": "a,b"}.get(flag.value, "x")
+
+
+def valid_command(res, sub) -> list[str]:
+    """The subcommand written correctly: its required flags, zone, -y and target."""
+    argv = ["usacloud", "iaas"] if res.location == "iaas" else ["usacloud"]
+    argv += [res.name, sub.name]
+    argv += ["--zone", "tk1v"] if sub.has_zone else []
+    argv += ["-y"] if sub.confirm else []
+    for flag in sub.flags:
+        if flag.required and flag.name != "--zone":
+            argv += [flag.name, valid_value(flag)]
+    argv += [ID] if sub.selector in ("single", "multi") else []
+    argv += ["/server"] if res.name == "rest" else []
+    argv += ["ci"] if (res.name, sub.name) == ("config", "create") else []
+    return argv
+
+
+def flag_forms(flag) -> list[list[str]]:
+    """Every way pflag accepts to write ``flag`` with a valid value."""
+    forms = []
+    value = valid_value(flag)
+    for name in flag.names:
+        if not flag.takes_value:
+            forms += [[name], [f"{name}=true"]] + ([[f"{name}=0"]] if name.startswith("--") else [])
+        elif name.startswith("--"):
+            forms += [[name, value], [f"{name}={value}"]]
+        else:
+            forms += [[name, value], [name + value], [f"{name}={value}"]]
+    return forms
 
 
 def test_every_subcommand_passes_when_written_correctly():
     for res in all_resources():
         for sub in res.subcommands:
-            argv = ["usacloud", "iaas"] if res.location == "iaas" else ["usacloud"]
-            argv += [res.name, sub.name]
-            argv += ["--zone", "tk1v"] if sub.has_zone else []
-            argv += ["-y"] if sub.confirm else []
-            argv += [ID] if sub.selector in ("single", "multi") else []
-            argv += ["/server"] if res.name == "rest" else []
+            argv = valid_command(res, sub)
             errors = [f for f in check_command(argv) if f.severity == "error"]
             assert errors == [], argv
+
+
+def test_no_false_rejection_over_every_valid_flag_form():
+    """Each flag of each subcommand, in each spelling pflag accepts, on a correct command: no error."""
+    checked, rejected = 0, []
+    for res in all_resources():
+        for sub in res.subcommands:
+            base = valid_command(res, sub)
+            cut = base.index(sub.name) + 1
+            for flag in sub.flags:
+                for form in flag_forms(flag):
+                    for argv in (base[:cut] + form + base[cut:], base + form if "--" not in base else None):
+                        if argv is None:
+                            continue
+                        checked += 1
+                        errors = [f.message for f in check_command(argv) if f.severity == "error"]
+                        if errors:
+                            rejected.append((" ".join(argv), errors))
+    for flag in GLOBAL_FLAGS:
+        for form in flag_forms(flag):
+            form = [w.replace("a,b", "tk1v") for w in form] if flag.name == "--zones" else form
+            for argv in (["usacloud", *form, "server", "list"], ["usacloud", "server", "list", *form]):
+                checked += 1
+                errors = [f.message for f in check_command(argv) if f.severity == "error"]
+                if errors:
+                    rejected.append((" ".join(argv), errors))
+    assert rejected == [], f"{len(rejected)} of {checked} valid forms rejected: {rejected[:20]}"
+    assert checked > 11_000
 
 
 def test_finding_is_frozen():

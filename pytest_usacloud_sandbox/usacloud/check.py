@@ -1,26 +1,45 @@
 """Offline check of one usacloud command line (dry-run, and before each real command).
 
-Errors are commands that usacloud 1.22.8 rejects, that do nothing, or v0 forms that v1
-removed. Warnings are commands that work but are risky or deprecated.
+It runs on the words as the script wrote them, before the sandbox rewrites any zone, and follows
+usacloud 1.22.8's own order: cobra finds the command, pflag reads the flags (the first bad flag
+stops it), usacloud validates the parameters (every problem at once), then needs its targets and
+the confirmation. Errors are what usacloud rejects (or what does nothing, such as a bare resource
+that only prints help) and v0 forms v1 removed; warnings are commands that work but are risky or
+deprecated.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .commands import (
     GLOBAL_FLAGS,
     ROOT_COMMANDS,
     SANDBOX_ZONE,
     ZONES,
+    Flag,
     FlagUse,
     Invocation,
     all_resources,
     find_resource,
     resolve,
 )
+from .values import (
+    GO_TRUE,
+    Parameters,
+    disallowed,
+    go_bool,
+    go_int,
+    levenshtein,
+    load_parameters,
+    suggest,
+    suggest_flag,
+)
+
+__all__ = ["ERROR", "WARNING", "Finding", "check_command", "levenshtein", "suggest"]
 
 ERROR, WARNING = "error", "warning"
 
@@ -43,15 +62,17 @@ REMOVED_SUBCOMMANDS = {
     ("ssh-key", "generate"): "removed in 2025-06; create the key locally and use `ssh-key create --public-key`"
 }
 DEFAULT_ZONES = ZONES
-OUTPUT_TYPES = ("table", "json", "yaml")
-ENUM_VALUES = {  # canonical flag name -> accepted values (compared in lower case)
-    "--query-driver": ("jmespath", "jq"),
-    "--argument-match-mode": ("partial", "exact"),
-    "--method": ("get", "post", "patch", "put", "delete"),
-}
+V0_OUTPUT_TYPES = ("csv", "tsv")
+#: Values of root flags that usacloud checks (the tree lists allowed values for subcommand flags only).
+ROOT_FLAG_VALUES = {"--argument-match-mode": ("partial", "exact")}
 COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell")
-TRUE_WORDS = ("1", "t", "true")
-INFO_FLAGS = ("--help", "--generate-skeleton", "--example")  # print something and exit
+INFO_FLAGS = ("--generate-skeleton", "--example")  # print something and exit before validation
+#: The flags every subcommand of a kind shares (output, input, zone, confirmation); a "did you
+#: mean" looks at the subcommand's own flags first.
+SHARED_FLAGS = frozenset(
+    {"--zone", "--output-type", "--quiet", "--format", "--query", "--query-driver", "--assumeyes"}
+    | {"--parameters", "--generate-skeleton", "--example"}
+)
 
 
 @dataclass(frozen=True)
@@ -61,28 +82,6 @@ class Finding:
     word: str  # the word at fault as written ("" if none)
     message: str
     fix: str | None = None
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance where swapping two neighbours counts as one edit ("lsit" -> "list")."""
-    before: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cost = min(cost, before[j - 2] + 1)
-            current.append(cost)
-        before, previous = previous, current
-    return previous[-1]
-
-
-def suggest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
-    """Closest candidates by edit distance ("did you mean"), best first."""
-    threshold = max(1, len(word) // 3)
-    scored = sorted((levenshtein(word, c), c) for c in set(candidates) if c != word)
-    return [c for d, c in scored if d <= threshold][:limit]
 
 
 def _argv(words: Sequence[str]) -> tuple[str, ...]:
@@ -100,11 +99,18 @@ def _did_you_mean(options: list[str]) -> str:
     return f"; did you mean {', '.join(options)}?" if options else ""
 
 
+def _listed(values: Sequence[str], limit: int = 12) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
+
 class _Checker:
-    def __init__(self, words: Sequence[str]) -> None:
+    def __init__(self, words: Sequence[str], base_dir: str | Path | None) -> None:
         self.inv: Invocation = resolve(words)
         self.words = _argv(words)
+        self.base_dir = base_dir
         self.findings: list[Finding] = []
+        self.help = any(u.flag is not None and u.flag.name == "--help" for u in self.inv.flags)
 
     def error(self, code: str, word: str, message: str, fix: str | None = None) -> None:
         self.findings.append(Finding(ERROR, code, word, message, fix))
@@ -115,7 +121,12 @@ class _Checker:
     def used(self, canonical: str) -> tuple[FlagUse, ...]:
         return self.inv.flag_uses(canonical)
 
-    # -- the command path ---------------------------------------------------------------
+    def last(self, canonical: str) -> FlagUse | None:
+        """The use pflag keeps when a flag is given several times: the last one."""
+        uses = self.used(canonical)
+        return uses[-1] if uses else None
+
+    # -- the command path (cobra) ----------------------------------------------------------
     def check_path(self) -> bool:
         """Resource and subcommand; returns True when the command is known."""
         inv = self.inv
@@ -123,7 +134,11 @@ class _Checker:
             self.check_root_command()
             return True
         if inv.resource_word is None:
-            return True  # bare `usacloud` or `usacloud iaas`: prints help
+            if inv.root is None and self.used("--version"):
+                return True  # `usacloud -v`
+            where = "usacloud iaas" if inv.root == "iaas" else "usacloud"
+            self.help_only("missing-command", where, f"`{where}` without a command only prints help")
+            return False
         word = inv.resource_word
         if inv.resource is None:
             if word in V0_REMOVED:
@@ -131,15 +146,16 @@ class _Checker:
                 tail = f"use `{new}`" if new else "discontinued, no replacement"
                 self.error("v0-removed", word, f"`{word}` was removed in usacloud v1: {tail}", new)
             elif inv.root == "iaas" and find_resource(word) is not None:
-                self.error(
-                    "unknown-resource", word, f"`{word}` is not under `iaas`; run `usacloud {word}`", f"usacloud {word}"
-                )
+                message = f"`{word}` is not under `iaas`; run `usacloud {word}`"
+                self.help_only("unknown-resource", word, message, f"usacloud {word}")
             else:
                 pool = [w for r in all_resources() if inv.root is None or r.location == "iaas" for w in r.names]
                 options = suggest(word, pool + ([] if inv.root else list(ROOT_COMMANDS)))
-                self.error(
-                    "unknown-resource", word, f"unknown command `{word}`{_did_you_mean(options)}", _first(options)
-                )
+                message = f"unknown command `{word}`{_did_you_mean(options)}"
+                if inv.root == "iaas":  # under `iaas` cobra prints help; at the root it fails
+                    self.help_only("unknown-resource", word, message, _first(options))
+                else:
+                    self.error("unknown-resource", word, message, _first(options))
             return False
         res = inv.resource
         if word in DEPRECATED_ALIASES:
@@ -151,18 +167,24 @@ class _Checker:
         if inv.subcommand is not None:
             return True
         if inv.subcommand_word is None:
-            if not self.used("--help"):
-                self.error("missing-subcommand", word, f"`{word}` needs a subcommand (it only prints help)")
+            self.help_only("missing-subcommand", word, f"`{word}` needs a subcommand (it only prints help)")
             return False
         sword = inv.subcommand_word
         options = suggest(sword, [w for s in res.subcommands for w in (s.name, *s.aliases)])
         note = REMOVED_SUBCOMMANDS.get((res.name, sword))
         message = f"`{sword}` is not a subcommand of `{res.name}`" + (f": {note}" if note else _did_you_mean(options))
-        self.error("unknown-subcommand", sword, message, _first(options))
+        self.help_only("unknown-subcommand", sword, message, _first(options))
         return False
+
+    def help_only(self, code: str, word: str, message: str, fix: str | None = None) -> None:
+        """usacloud prints help and exits 0: a typo, unless the script asked for help."""
+        if not self.help:
+            self.error(code, word, message, fix)
 
     def check_root_command(self) -> None:
         root, args = self.inv.root, self.inv.positionals
+        if self.help:
+            return
         if root == "completion" and (len(args) != 1 or args[0] not in COMPLETION_SHELLS):
             self.error(
                 "bad-argument", " ".join(args), f"`completion` takes one of {', '.join(COMPLETION_SHELLS)}", "bash"
@@ -172,33 +194,43 @@ class _Checker:
                 self.error("bad-argument", args[0], "`update-self` takes no arguments")
             self.warn("self-update", root, "`update-self` replaces the usacloud binary in place, without confirmation")
 
-    # -- flags ----------------------------------------------------------------------------
-    def check_flags(self, known: bool) -> None:
-        inv = self.inv
-        allowed = [w for f in (*GLOBAL_FLAGS, *(inv.subcommand.flags if inv.subcommand else ())) for w in f.names]
-        for use in inv.flags:
+    # -- flags as pflag reads them ---------------------------------------------------------------
+    def check_flags(self, known: bool) -> bool:
+        """Returns False at the first flag pflag would refuse (it stops there, and so does usacloud)."""
+        for use in self.inv.flags:
             if use.name == "--selector":
                 target = (use.value or "").partition("=")[2] or use.value or "<target>"
                 message = f"`--selector` was removed in v1; pass the target as a positional argument: {target}"
                 self.error("v0-selector", use.word, message, target)
-            elif use.name in ("-o", "--output-type", "--out") and (use.value or "").lower() in ("csv", "tsv"):
-                message = f"output type `{use.value}` was removed in v1; use json (or --query/--format)"
-                self.error("v0-output-type", use.word, message, "json")
-            elif not known:
+                return False
+            if not known:
+                self.v0_output_type(use)
                 continue
-            elif use.flag is None:
-                self.unknown_flag(use, allowed)
-            elif use.value == "=" and use.value_index is not None:
-                k = use.value_index + 1
-                nxt = self.words[k] if k < len(self.words) else "<value>"
-                message = f"`{use.name} = {nxt}`: remove the spaces around `=`"
-                self.error("spaced-equals", use.word, message, f"{use.name}={nxt}")
-            elif use.flag.takes_value and use.value is None:
+            if use.flag is None:
+                self.unknown_flag(use)
+                return False
+            flag = use.flag
+            if flag.takes_value and use.value is None:
                 self.error("missing-value", use.word, f"`{use.name}` needs a value")
-            elif use.flag.takes_value:
-                self.check_value(use)
+                return False
+            value = use.value
+            if not flag.takes_value and value is not None and not go_bool(value):
+                message = f"`{use.name}` is a switch: `{value}` is not true or false"
+                self.error("invalid-argument", use.word, message, use.name)
+                return False
+            if flag.value == "int" and value is not None and not go_int(value):
+                self.error("invalid-argument", use.word, f"`{use.name}` takes a number, not `{value}`")
+                return False
+        return True
 
-    def unknown_flag(self, use: FlagUse, allowed: list[str]) -> None:
+    def v0_output_type(self, use: FlagUse) -> bool:
+        if use.name in ("-o", "--output-type", "--out") and (use.value or "").lower() in V0_OUTPUT_TYPES:
+            message = f"output type `{use.value}` was removed in v1; use json (or --query/--format)"
+            self.error("v0-output-type", use.word, message, "json")
+            return True
+        return False
+
+    def unknown_flag(self, use: FlagUse) -> None:
         res, sub = self.inv.resource, self.inv.subcommand
         if use.name == "--zone" and res is not None and res.scope != "zoned":
             what = "global" if res.is_global else "zone-less"
@@ -208,24 +240,69 @@ class _Checker:
             message = f"`{sub.name}` does not ask for confirmation and has no -y/--assumeyes; remove it"
             self.error("unknown-flag", use.word, message, "remove -y")
         else:
-            options = suggest(use.name, allowed) if use.name.startswith("--") else []
+            own = [w for f in (sub.flags if sub else ()) if f.name not in SHARED_FLAGS for w in f.names]
+            shared = [w for f in (sub.flags if sub else ()) if f.name in SHARED_FLAGS for w in f.names]
+            root = [w for f in GLOBAL_FLAGS for w in f.names]
+            options = suggest_flag(use.name, (own, shared, root))
             self.error("unknown-flag", use.word, f"unknown flag `{use.name}`{_did_you_mean(options)}", _first(options))
 
-    def check_value(self, use: FlagUse) -> None:
-        name, value = use.flag.name, use.value or ""
-        if name == "--output-type" and value not in OUTPUT_TYPES:
-            fix = _first(suggest(value.lower(), OUTPUT_TYPES)) or "json"
-            self.error(
-                "bad-output-type", use.word, f"output type `{value}` is not one of {', '.join(OUTPUT_TYPES)}", fix
-            )
-        elif name == "--zone":
+    # -- parameters as usacloud validates them ---------------------------------------------------
+    def check_values(self) -> Parameters | None:
+        """Zone, allowed values and required flags: usacloud reports all of them at once."""
+        inv, sub = self.inv, self.inv.subcommand
+        params = None
+        use = self.last("--parameters")
+        if use is not None and use.value is not None:
+            params = load_parameters(use.value, self.base_dir)
+            if params.source == "broken":
+                self.error("bad-parameters", use.word, f"`--parameters` is {params.note}")
+            elif params.source == "unread":
+                message = f"--parameters: {params.note}; the required-flag check is skipped for this command"
+                self.warn("parameters-unread", use.word, message)
+        seen = set()
+        for use in reversed(inv.flags):  # the last use of a flag is the one usacloud keeps
+            if use.flag is None or use.flag.name in seen or use.value is None:
+                continue
+            seen.add(use.flag.name)
+            self.check_value(use, use.flag, use.value)
+        if sub is None:
+            return params
+        if sub.has_zone:
+            self.check_parameters_zone(params)
+        if params is None or params.data is not None:
+            self.check_required(params)
+        named = inv.positionals or any(u.value for u in self.used("--name"))
+        if inv.resource.name == "config" and sub.name == "create" and not named:
+            self.error("missing-required", inv.subcommand_word, "`config create` needs a profile name", "--name")
+        return params
+
+    def check_value(self, use: FlagUse, flag: Flag, value: str) -> None:
+        if self.v0_output_type(use):
+            return
+        if flag.name == "--zone":
             self.check_zone(use, value)
-        elif name in ENUM_VALUES and value.lower() not in ENUM_VALUES[name]:
-            choices = ENUM_VALUES[name]
-            self.error("bad-value", use.word, f"`{use.name}` must be one of {', '.join(choices)}", choices[0])
+            return
+        if value == "=" and use.value_index is not None:
+            k = use.value_index + 1
+            nxt = self.words[k] if k < len(self.words) else "<value>"
+            message = f"`{use.name} = {nxt}` sets `{use.name}` to `=`: remove the spaces around `=`"
+            self.error("spaced-equals", use.word, message, f"{use.name}={nxt}")
+            return
+        options = flag.options or ROOT_FLAG_VALUES.get(flag.name)
+        if flag.options is None and options is not None:
+            bad = [] if value.lower() in options else [value]
+        else:
+            bad = disallowed(flag, value)
+        if bad:
+            same = [o for o in options if o.lower() == bad[0].lower()]
+            close = same + [o for o in suggest(bad[0].lower(), options) if o not in same]
+            code = "bad-output-type" if flag.name == "--output-type" else "bad-value"
+            fix = _first(close) or (options[1] if flag.name == "--output-type" else None)
+            message = f"`{use.name}` does not take `{bad[0]}`: one of {_listed(options)}{_did_you_mean(close[:2])}"
+            self.error(code, use.word, message, fix)
         res = self.inv.resource
-        if res is not None and (res.name, name) in DEPRECATED_FLAGS:
-            self.warn("deprecated-flag", use.word, f"`{use.name}` is {DEPRECATED_FLAGS[res.name, name]}")
+        if res is not None and (res.name, flag.name) in DEPRECATED_FLAGS:
+            self.warn("deprecated-flag", use.word, f"`{use.name}` is {DEPRECATED_FLAGS[res.name, flag.name]}")
 
     def check_zone(self, use: FlagUse, value: str) -> None:
         inv = self.inv
@@ -235,28 +312,62 @@ class _Checker:
         zones = next((u for u in inv.flags if u.flag in GLOBAL_FLAGS and u.flag.name == "--zones"), None)
         permitted = tuple((zones.value or "").split(",")) if zones else DEFAULT_ZONES
         sandbox = f"--zone={SANDBOX_ZONE}"
-        if value == "all" and is_rest:
+        if value == "=" and use.value_index is not None:  # v0: --zone = all
+            k = use.value_index + 1
+            nxt = self.words[k] if k < len(self.words) else "<zone>"
+            message = f"`--zone = {nxt}` is the v0 spelling (usacloud v1 reads the zone `=`): write `--zone={nxt}`"
+            self.error("spaced-equals", use.word, message, f"--zone={nxt}")
+        elif value == "all" and is_rest:
             self.error("bad-zone", use.word, "`rest` rejects `--zone=all`; name one zone", sandbox)
         elif value == "all" and permitted != (SANDBOX_ZONE,):  # with --zones tk1v, `all` is the sandbox only
             self.warn(
                 "zone-all", use.word, "`--zone=all` fans out over every permitted zone, production included", sandbox
             )
-        elif value != "all" and value not in permitted:
+        elif value not in ("all", "") and value not in permitted:
             options = suggest(value, permitted)
             fix = SANDBOX_ZONE if SANDBOX_ZONE in options or not options else options[0]
-            self.error("bad-zone", use.word, f"unknown zone `{value}`{_did_you_mean(options)}", fix)
+            message = f"unknown zone `{value}`: one of all, {', '.join(permitted)}{_did_you_mean(options)}"
+            self.error("bad-zone", use.word, message, fix)
 
-    # -- confirmation, targets and hazards ------------------------------------------------
+    def check_parameters_zone(self, params: Parameters | None) -> None:
+        """With --parameters, usacloud drops the zone it took from SAKURACLOUD_ZONE (the sandbox's)."""
+        if params is None or params.data is None or self.used("--zone"):
+            return
+        word = self.last("--parameters").word
+        zone = params.value("Zone")
+        if not params.has("Zone"):
+            message = (
+                '`--parameters` replaces the zone from the environment: without "Zone" in it or `--zone`, '
+                "usacloud fails with `--zone: required`"
+            )
+            self.error("missing-required", word, message, f"--zone {SANDBOX_ZONE}")
+        elif zone not in (SANDBOX_ZONE, "all"):
+            message = (
+                f'"Zone": {zone!r} in --parameters is not rewritten by the sandbox, and usacloud rejects it '
+                f"there (SAKURACLOUD_ZONES={SANDBOX_ZONE}); remove it and pass --zone"
+            )
+            self.error("bad-zone", word, message, f"--zone {SANDBOX_ZONE}")
+
+    def check_required(self, params: Parameters | None) -> None:
+        sub, res = self.inv.subcommand, self.inv.resource
+        for flag in sub.flags:
+            if not flag.required or flag.name == "--zone":
+                continue
+            if any(u.value for u in self.used(flag.name)) or (params is not None and params.has(flag.field)):
+                continue
+            where = "" if params is None else " (or in --parameters)"
+            message = f"`{res.name} {sub.name}` needs `{flag.name}`{where}"
+            self.error("missing-required", self.inv.subcommand_word or res.name, message, flag.name)
+
+    # -- targets, confirmation and hazards -------------------------------------------------------
     def check_subcommand(self) -> None:
         inv, sub, res = self.inv, self.inv.subcommand, self.inv.resource
         word = inv.subcommand_word or inv.resource_word or ""
-        if any(self.used(name) for name in INFO_FLAGS):
-            return
-        has_params = bool(self.used("--parameters"))
-        if sub.confirm and not any((u.value or "true").lower() in TRUE_WORDS for u in self.used("--assumeyes")):
-            message = f"`{res.name} {sub.name}` asks for confirmation and fails without a terminal; add -y"
-            (self.warn if has_params else self.error)("missing-assumeyes", word, message, "add -y")
-        self.check_targets(word, has_params)
+        if sub.confirm and not any((u.value or "true") in GO_TRUE for u in self.used("--assumeyes")):
+            extra = " (--parameters cannot carry it)" if self.used("--parameters") else ""
+            message = f"`{res.name} {sub.name}` asks for confirmation and fails without a terminal; add -y{extra}"
+            self.error("missing-assumeyes", word, message, "add -y")
+        self.check_targets(word)
         if res.name == "rest":
             for use in self.used("--method"):
                 if (use.value or "").lower() in ("delete", "put", "post", "patch"):
@@ -266,7 +377,7 @@ class _Checker:
             message = f"`{res.name}` is global: `{sub.name}` goes to the real account API, not the sandbox zone"
             self.warn("global-not-sandboxed", inv.resource_word or res.name, message)
 
-    def check_targets(self, word: str, has_params: bool) -> None:
+    def check_targets(self, word: str) -> None:
         inv, sub, res = self.inv, self.inv.subcommand, self.inv.resource
         args, what = inv.positionals, f"`{res.name} {sub.name}`"
         if res.name == "rest":
@@ -274,8 +385,9 @@ class _Checker:
                 code = "too-many-targets" if args else "missing-target"
                 self.error(code, word, "`rest request` takes exactly one URL")
             return
-        if sub.selector in ("single", "multi") and not args and not has_params:
-            self.error("missing-target", word, f"{what} needs an ID, NAME or TAG argument")
+        if sub.selector in ("single", "multi") and not args:
+            extra = " (--parameters cannot name targets)" if self.used("--parameters") else ""
+            self.error("missing-target", word, f"{what} needs an ID, NAME or TAG argument{extra}")
         if sub.selector == "single" and len(args) > 1 and (res.name, sub.name) != ("server", "ssh"):
             self.error("too-many-targets", args[1], f"{what} allows a single target, got {len(args)}")
         if sub.selector == "none" and args:
@@ -291,12 +403,27 @@ class _Checker:
 
     def run(self) -> list[Finding]:
         known = self.check_path()
-        self.check_flags(known)
-        if known and self.inv.subcommand is not None:
-            self.check_subcommand()
+        if not self.check_flags(known):
+            return self.findings
+        if self.help:  # cobra prints help before usacloud validates anything
+            if not any(f.severity == ERROR for f in self.findings):
+                message = "`-h`/`--help` prints help and runs nothing: this command does no work"
+                self.warn("help-only", "--help", message)
+            return self.findings
+        if not known:
+            return self.findings
+        if self.inv.subcommand is None:
+            self.check_values()
+            return self.findings
+        if any(self.used(name) for name in INFO_FLAGS):
+            return self.findings  # --generate-skeleton / --example print and exit before validating
+        self.check_values()
+        self.check_subcommand()
         return self.findings
 
 
-def check_command(words: Sequence[str]) -> list[Finding]:
-    """All findings for one command line (argv, ``words[0]`` is the binary). Never raises."""
-    return _Checker(words).run()
+def check_command(words: Sequence[str], base_dir: str | Path | None = None) -> list[Finding]:
+    """All findings for one command line (argv, ``words[0]`` is the binary). Never raises.
+
+    ``base_dir`` is the script's directory: a relative ``--parameters`` file is read from there."""
+    return _Checker(words, base_dir).run()
