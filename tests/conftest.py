@@ -112,5 +112,31 @@ def _seeding(call: dict) -> bool:
 
 
 @pytest.fixture
+def dry_engine(tmp_path: Path):
+    """An in-process Engine in dry-run mode (default policy): ``run(text, path)`` -> ScriptRecord."""
+    from pytest_usacloud_sandbox.run.execute import Engine
+    from pytest_usacloud_sandbox.script.parse import parse_script
+    from pytest_usacloud_sandbox.settings import Settings
+    from pytest_usacloud_sandbox.state import records as rec
+    from pytest_usacloud_sandbox.state.stop import StopSignal
+
+    engine = Engine(
+        settings=Settings(dry_run=True),
+        usacloud_bin=None,
+        stop=StopSignal(tmp_path / "stop"),
+        base_env={},
+        run_dir=tmp_path,
+    )
+
+    def run(text: str, path: Path | None = None) -> rec.ScriptRecord:
+        path = path or tmp_path / "script.usacloud"
+        record = rec.ScriptRecord(path=str(path), nodeid=path.name)
+        return engine.run(parse_script(text), record)
+
+    yield run
+    engine.close()
+
+
+@pytest.fixture
 def e2e(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> E2E:
     return E2E(pytester, monkeypatch, tmp_path)

@@ -24,13 +24,23 @@ def shown(words) -> str:
     return " ".join(_quote(w) for w in words).replace("\n", "\\n")
 
 
+def written_note(cmd: CommandRecord) -> str:
+    """What the policy changed, as the script wrote it ("" when nothing changed)."""
+    if not cmd.written or cmd.written == cmd.words:
+        return ""
+    if len(cmd.written) == len(cmd.words):
+        return shown(w for w, p in zip(cmd.written, cmd.words, strict=True) if w != p)
+    return shown(cmd.written)
+
+
 def command_line(cmd: CommandRecord) -> str:
     words = shown(cmd.words) if cmd.words else cmd.text
-    extra = ""
+    note = written_note(cmd)
+    extra = f"  [as written: {note}]" if note else ""
     if cmd.status == "skipped":
-        extra = f"  ({cmd.message})"
+        extra += f"  ({cmd.message})"
     elif cmd.cls and cmd.cls != "ok":
-        extra = f"  ({cmd.cls})"
+        extra += f"  ({cmd.cls})"
     if len(cmd.attempts) > 1:
         extra += f"  [{len(cmd.attempts)} attempts]"
     return f"{cmd.status:<9} line {cmd.line:<4} {words}{extra}"

@@ -67,6 +67,7 @@ _COMMAND = {
         "line": {"type": "integer", "minimum": 0},
         "text": {"type": "string"},
         "words": {"type": "array", "items": {"type": "string"}},
+        "written": {"type": "array", "items": {"type": "string"}},
         "zone_rewritten": {"type": "boolean"},
         "status": {"enum": ["ok", "failed", "skipped", "refused", "not-run", "cancelled", "dry-run", "invalid"]},
         "cls": _STR_OR_NULL,

@@ -1,4 +1,4 @@
-"""Run one script's commands in order: policy -> offline check -> token -> runner -> outcome.
+"""Run one script's commands in order: offline check -> policy -> token -> runner -> outcome.
 
 The script stops at its first failing command, like `set -e`; the commands after it are recorded
 as not run. A stop signal cancels the script before a command, while it waits for a token, while a
@@ -122,6 +122,7 @@ class Engine:
         """Fill ``record`` with the script's commands; the caller turns it into pass/fail/skip."""
         masker = Masker.from_sources(self.base_env, (w for c in script.commands for w in c.words))
         env = self.env_for(record.nodeid)
+        base_dir = Path(record.path).parent  # a relative --parameters file is read from here
         record.skipped_lines = len(script.skipped)
         record.start = time.time()
         try:
@@ -134,7 +135,7 @@ class Engine:
                 if self.stop():
                     cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
                 else:
-                    self._one(command, cmd, masker, env)
+                    self._one(command, cmd, masker, env, base_dir)
                 if cmd.status == rec.CANCELLED:
                     record.status, halted = "cancelled", True
                 elif cmd.failed and not failed:
@@ -150,7 +151,7 @@ class Engine:
         return record
 
     def run_one(self, command: Command, masker: Masker, env: dict) -> rec.CommandRecord:
-        """One command through policy, check, token, runner and outcome (shell mode's broker)."""
+        """One command through check, policy, token, runner and outcome (shell mode's broker)."""
         cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
         if self.stop():
             cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
@@ -158,21 +159,17 @@ class Engine:
             self._one(command, cmd, masker, env)
         return cmd
 
-    def _one(self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:
+    def _one(
+        self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict, base_dir: Path | None = None
+    ) -> None:
         if command.expansion is not None:
             cmd.status = rec.SKIPPED
             cmd.message = f"needs shell expansion: {masker.text(command.expansion)}"
             cmd.words = list(masker.words(command.words))
             return
-        planned = self.policy.apply(command.words)
-        cmd.words = list(masker.words(planned.words))
-        cmd.zone_rewritten = planned.zone_rewritten
-        if planned.refusal is not None:
-            cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
-            cmd.message = planned.refusal.describe()
-            self.stats.refused += 1
-            return
-        findings = check_command(planned.words)
+        # The offline check reads the words as written (a bad zone is a bad zone even though the
+        # policy pins it); only then does the policy rewrite them for execution. Both are kept.
+        findings = check_command(command.words, base_dir)
         cmd.findings = [
             {
                 "severity": f.severity,
@@ -183,10 +180,21 @@ class Engine:
             }
             for f in findings
         ]
-        errors = [f for f in findings if f.severity == "error"]
+        errors = "; ".join(masker.text(f.message) for f in findings if f.severity == "error")
+        planned = self.policy.apply(command.words)
+        cmd.written = list(masker.words(command.words))
+        cmd.words = list(masker.words(planned.words))
+        cmd.zone_rewritten = planned.zone_rewritten
+        if planned.refusal is not None:
+            cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
+            cmd.message = planned.refusal.describe()
+            if errors:
+                cmd.message += f"; the offline check also fails it: {errors}"
+            self.stats.refused += 1
+            return
         if errors:
             cmd.status, cmd.cls = rec.INVALID, oc.USAGE
-            cmd.message = "; ".join(masker.text(f.message) for f in errors)
+            cmd.message = errors
             cmd.hint = "found by the offline check against usacloud's command tree; nothing was sent"
             return
         if self.settings.dry_run:

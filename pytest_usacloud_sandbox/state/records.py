@@ -32,6 +32,7 @@ class CommandRecord:
     line: int
     text: str  # as written (masked)
     words: list[str] = field(default_factory=list)  # after the policy (masked)
+    written: list[str] = field(default_factory=list)  # the words as written, before the policy (masked)
     zone_rewritten: bool = False
     status: str = NOT_RUN
     cls: str | None = None

@@ -1,0 +1,71 @@
+"""The dry-run's order: the offline check reads the words as written, then the policy rewrites them."""
+
+from __future__ import annotations
+
+import json
+
+from pytest_usacloud_sandbox.report.reprs import command_line, failure_text
+from pytest_usacloud_sandbox.state import records as rec
+
+
+def test_a_bad_zone_fails_although_the_policy_would_pin_it(dry_engine):
+    (cmd,) = dry_engine("usacloud server list --zone is1z\n").commands
+    assert cmd.status == rec.INVALID and "unknown zone `is1z`" in cmd.message
+    assert cmd.written == ["usacloud", "server", "list", "--zone", "is1z"]
+    assert cmd.words == ["usacloud", "server", "list", "--zone", "tk1v"]
+
+
+def test_the_v0_zone_spelling_fails_and_names_the_v1_one(dry_engine):
+    (cmd,) = dry_engine("usacloud server list --zone = all\n").commands
+    assert cmd.status == rec.INVALID and "write `--zone=all`" in cmd.message
+    assert [f["fix"] for f in cmd.findings if f["code"] == "spaced-equals"] == ["--zone=all"]
+
+
+def test_the_record_keeps_the_words_as_written_and_after_the_policy(dry_engine):
+    (cmd,) = dry_engine("usacloud server list --zone is1a -o json\n").commands
+    assert cmd.status == rec.DRY_RUN and cmd.zone_rewritten
+    assert cmd.written[3:5] == ["--zone", "is1a"] and cmd.words[3:5] == ["--zone", "tk1v"]
+    line = command_line(cmd)
+    assert "usacloud server list --zone tk1v -o json" in line and "[as written: is1a]" in line
+    (same,) = dry_engine("usacloud server list --zone tk1v\n").commands
+    assert "as written" not in command_line(same)
+
+
+def test_a_refused_command_is_still_checked_and_both_problems_are_reported(dry_engine):
+    record = dry_engine("usacloud server delete --zone is1z web\n")
+    (cmd,) = record.commands
+    assert cmd.status == rec.REFUSED
+    assert "refused by the sandbox policy (dangerous)" in cmd.message
+    assert "the offline check also fails it" in cmd.message and "unknown zone `is1z`" in cmd.message
+    assert {f["code"] for f in cmd.findings} >= {"bad-zone", "missing-assumeyes"}
+    text = failure_text(record, "script.usacloud")
+    assert "refused by the sandbox policy" in text and "check: `server delete` asks for confirmation" in text
+
+
+def test_a_refused_command_that_passes_the_check_has_no_check_errors(dry_engine):
+    (cmd,) = dry_engine("usacloud server delete -y --zone tk1v 123456789012\n").commands
+    assert cmd.status == rec.REFUSED and "offline check" not in cmd.message
+    assert [f for f in cmd.findings if f["severity"] == "error"] == []
+
+
+def test_parameters_are_read_relative_to_the_script(dry_engine, tmp_path):
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "sw.json").write_text(json.dumps({"Name": "sw1", "Zone": "tk1v"}))
+    (scripts / "noname.json").write_text(json.dumps({"Zone": "tk1v"}))
+    text = (
+        "usacloud switch create -y --parameters sw.json\n"
+        "usacloud switch create -y --parameters noname.json\n"
+        "usacloud switch create -y --parameters missing.json --name x\n"
+    )
+    ok, noname, missing = dry_engine(text, scripts / "p.usacloud").commands
+    assert ok.status == rec.DRY_RUN, ok.message
+    assert noname.status == rec.INVALID and "`switch create` needs `--name`" in noname.message
+    assert missing.status == rec.DRY_RUN
+    assert [f["code"] for f in missing.findings] == ["parameters-unread"]
+
+
+def test_help_runs_nothing_and_says_so(dry_engine):
+    (cmd,) = dry_engine("usacloud switch create -h\n").commands
+    assert cmd.status == rec.DRY_RUN
+    assert [(f["severity"], f["code"]) for f in cmd.findings] == [("warning", "help-only")]
