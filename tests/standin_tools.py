@@ -98,8 +98,8 @@ def timeout_error(resource: str = "server", command: str = "boot") -> str:
 
 
 def framed(text: str) -> str:
-    """How usacloud prints its own errors on stderr: blank line, error, blank line."""
-    return "\n" + text + "\n\n"
+    """How usacloud prints its own errors on stderr: a blank line, then the error."""
+    return "\n" + text + "\n"
 
 
 def read_events(path) -> list[dict]:

@@ -22,6 +22,7 @@ from standin_tools import (
     read_events,
     read_log,
     run_standin,
+    shared_file,
     standin_env,
     unfinished_pids,
     write_rules,
@@ -101,9 +102,9 @@ def test_zone_flag_on_global_resource(env):
 def test_zone_validation(tmp_path):
     env = standin_env(tmp_path, SAKURACLOUD_ZONES="tk1v")
     r = run_standin("server list --zone is1a", env)
-    assert (r.returncode, r.stderr) == (1, "\nvalidation error:\n\t--zone: oneof=all tk1v\n\n")
+    assert (r.returncode, r.stderr) == (1, "\nvalidation error:\n\t--zone: oneof=all tk1v all\n")
     r = run_standin("server list", env)
-    assert (r.returncode, r.stderr) == (1, "\nvalidation error:\n\t--zone: required\n\n")
+    assert (r.returncode, r.stderr) == (1, "\nvalidation error:\n\t--zone: required\n")
     env["SAKURACLOUD_ZONE"] = "is1b"  # env zone is validated too
     assert "oneof=all tk1v" in run_standin("server list", env).stderr
     env["SAKURACLOUD_ZONE"] = "tk1v"
@@ -111,7 +112,71 @@ def test_zone_validation(tmp_path):
     r = run_standin("server list --zone = all", env)  # v0 spelling: the zone is "="
     assert r.returncode == 1 and "--zone: oneof=all tk1v" in r.stderr
     r = run_standin("server list --zone tk1v -o csv", env)
-    assert r.stderr == "\nvalidation error:\n\t--output-type: oneof=table json yaml\n\n"
+    assert r.stderr == "\nvalidation error:\n\t--output-type: oneof=table json yaml\n"
+
+
+# Recorded calls of the real usacloud 1.22.8 (../shared/usacloud-transcripts.jsonl) that the
+# stand-in must answer byte for byte: command tree, flag parsing, validation, --parameters.
+TRANSCRIPT_IDS = (
+    "err-unknown-command",
+    "err-unknown-command-alone",
+    "err-unknown-flag-after",
+    "err-unknown-shortflag",
+    "err-missing-value-zone",
+    "err-missing-value-output",
+    "err-bad-int",
+    "err-bad-int-list-count",
+    "err-global-zone-dns",
+    "err-global-zone-note",
+    "err-global-zone-zone",
+    "err-required-missing",
+    "err-required-missing-noy",
+    "err-oneof-commitment",
+    "err-oneof-ostype",
+    "err-two-validation",
+    "err-output-csv",
+    "err-output-tsv",
+    "v0-output-csv",
+    "err-query-driver",
+    "err-zone-outside",
+    "err-zone-unknown",
+    "err-env-zone-outside",
+    "err-no-zone",
+    "err-no-zone-no-zones",
+    "err-no-zone-create",
+    "v0-zone-spaced-equals",
+    "create-params-inline",
+    "create-params-bad",
+    "create-params-override",
+    "err-confirm-create",
+    "err-read-no-target",
+    "err-delete-no-target",
+    "err-read-not-found",
+    "err-read-two-missing",
+    "help-beats-validation",
+    "help-subcommand",
+    "err-unknown-subcommand",
+    "err-bare-resource",
+)
+
+
+def transcripts() -> dict:
+    path = shared_file("usacloud-transcripts.jsonl")
+    return {t["id"]: t for t in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+
+
+@pytest.mark.parametrize("case", TRANSCRIPT_IDS)
+def test_answers_like_the_real_usacloud(tmp_path, case):
+    t = transcripts()[case]
+    assert t["sequence"] is None  # a call on its own, from the fake driver's empty data
+    env = standin_env(tmp_path, STANDIN_STATE=None, SAKURACLOUD_ACCESS_TOKEN="dummy")
+    env.update(t["env"])
+    r = run_standin(t["argv"], env)
+    assert (r.returncode, r.stderr) == (t["rc"], t["stderr"]), t["purpose"]
+    if t["stdout"].startswith("Usage:"):  # help: the stand-in's text is its own
+        assert r.stdout.startswith("Usage:")
+    else:
+        assert r.stdout == t["stdout"], t["purpose"]
 
 
 def test_zone_all_uses_every_permitted_zone(tmp_path):
@@ -154,7 +219,7 @@ def test_token_check(tmp_path):
     assert r.returncode == 1
     assert re.fullmatch(
         r'\nError in response: &iaas\.APIErrorResponse\{IsFatal:true, Serial:"[0-9a-f]+", '
-        r'Status:"401 Unauthorized", ErrorCode:"unauthorized", ErrorMessage:"[^"]*"\}\n\n',
+        r'Status:"401 Unauthorized", ErrorCode:"unauthorized", ErrorMessage:"[^"]*"\}\n',
         r.stderr,
     )
     assert run_standin("server list --token tok", env).returncode == 0
