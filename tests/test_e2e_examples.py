@@ -19,10 +19,15 @@ def test_examples_dry_run(pytester, monkeypatch):
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=9, skipped=1, xfailed=3)
     out = result.stdout.str()
-    # zones rewritten and shown after the policy
-    result.stdout.fnmatch_lines(["*dry-run * line 6 * usacloud iaas server-plan list --zone tk1v --max 5 -o table*"])
+    # zones checked as written, then rewritten: shown after the policy, with what the script wrote
+    result.stdout.fnmatch_lines(
+        ["*dry-run * line 6 * usacloud iaas server-plan list --zone tk1v --max 5 -o table  ?as written: is1a?"]
+    )
+    result.stdout.fnmatch_lines(
+        ["*dry-run * line 6 * usacloud server list --zone=tk1v -o json  ?as written: --zone=all?"]
+    )
     # commands that need the shell are skipped with the reason
-    result.stdout.fnmatch_lines(["*skipped * line 9 *needs shell expansion: $ARCHIVE_ID*"])
+    result.stdout.fnmatch_lines(["*skipped * line 10 *needs shell expansion: $ARCHIVE_ID*"])
     # the refusals and the typo are the expected failures
     result.stdout.fnmatch_lines_random(
         [
@@ -34,7 +39,7 @@ def test_examples_dry_run(pytester, monkeypatch):
     )
     # the deprecated v0 alias is a warning in the summary, not a failure
     result.stdout.fnmatch_lines(
-        ["warnings from the offline check (*", "*06-converted-from-v0.usacloud:7 deprecated-alias*"]
+        ["warnings from the offline check (*", "*06-converted-from-v0.usacloud:8 deprecated-alias*"]
     )
     assert "rate: dry-run" in out
     assert "limiter: not used (dry-run)" in out
