@@ -56,7 +56,8 @@ def test_summary_and_report_content(e2e):
             "failed scripts (2):",
             "*scripts/fail.usacloud:2 not-found*",
             "*scripts/refused.usacloud:1 refused*",
-            "warnings from the offline check (1):",
+            "warnings from the offline check (2):",  # a refused command is still checked
+            "*scripts/refused.usacloud:1 partial-name-match*",
             "*scripts/warn.usacloud:1 deprecated-alias*",
         ]
     )
@@ -67,6 +68,7 @@ def test_summary_and_report_content(e2e):
     scripts = {s["nodeid"].split("::")[-1]: s for s in doc["scripts"]}
     ok = scripts["ok"]["commands"][0]
     assert ok["words"] == ["usacloud", "server", "list", "--zone", "tk1v"] and ok["zone_rewritten"] is True
+    assert ok["written"] == ["usacloud", "server", "list", "--zone", "is1a"]
     assert ok["line"] == 1 and ok["text"] == "usacloud server list --zone is1a" and ok["exit_code"] == 0
     assert ok["cls"] == "ok" and len(ok["attempts"]) == 1 and ok["duration"] > 0
     assert scripts["ok"]["worker"].startswith("gw")

@@ -17,7 +17,7 @@ def test_runs_commands_in_tk1v(e2e, workers):
         usacloud iaas switch create -y --name sw1 --zone=all
         """,
     )
-    e2e.script("b.usacloud", "usacloud zone list -q\nusacloud disk ls --zone = is1b\n")
+    e2e.script("b.usacloud", "usacloud zone list -q\nusacloud disk ls --zone=is1b\n")
     result = e2e.run("-v", workers=workers)
     result.assert_outcomes(passed=2)
     argvs = sorted(e2e.argvs())
