@@ -101,7 +101,7 @@ CASES = [
     ("usacloud server list --out=csv", ["v0-output-type"]),
     ("usacloud archive list --output-type csv --selector name=x", ["v0-selector"]),  # pflag stops there
     ("usacloud ipv4 list --selector name=x", ["v0-removed", "v0-selector"]),
-    ("usacloud disk list --zone = all", ["spaced-equals", "ignored-argument"]),
+    ("usacloud disk list --zone = all", ["spaced-equals"]),
     # zones
     ("usacloud dns list --zone tk1v", ["zone-on-global"]),
     ("usacloud --zone is1a ssh-key list", ["zone-on-global"]),
@@ -148,8 +148,9 @@ CASES = [
     # zones as the script wrote them (before the sandbox pins them)
     ("usacloud server list --zone is1z", ["bad-zone"]),
     ("usacloud server list --zone=is1a", []),
-    ("usacloud server list --zone = tk1v", ["spaced-equals", "ignored-argument"]),
+    ("usacloud server list --zone = tk1v", ["spaced-equals"]),
     ("usacloud server list --zone is1a --zone bogus", ["bad-zone"]),
+    ("usacloud --zones tk1v server list --zone is1a", ["bad-zone"]),
     ("usacloud server list --zone bogus --zone is1a", []),  # pflag keeps the last
     # required flags, allowed values, numbers
     ("usacloud switch create -y", ["missing-required"]),
@@ -276,6 +277,18 @@ def test_allowed_values_name_the_list_and_a_close_one():
     assert f.fix is None and "did you mean" not in f.message
     (f,) = check_command(shlex.split("usacloud server create -y --name x --commitment standrd"))
     assert f.message == "`--commitment` does not take `standrd`: one of standard, dedicatedcpu; did you mean standard?"
+
+
+def test_a_value_written_with_spaced_equals_is_not_echoed():
+    (f,) = check_command(shlex.split("usacloud server create -y --name x --disk-edit-password = hunter2-secret"))
+    assert f.code == "spaced-equals" and "hunter2" not in f.message + f.fix + f.word
+    (f,) = check_command(shlex.split("usacloud server list --zone = is1a"))
+    assert f.fix == "--zone=is1a"  # zone names are no secret
+
+
+def test_a_zone_outside_zones_is_named_as_such():
+    (f,) = check_command(shlex.split("usacloud --zones tk1v server list --zone is1a"))
+    assert f.message.startswith("a zone `--zones` does not permit `is1a`: one of all, tk1v")
 
 
 def test_required_flags_name_the_subcommand_and_the_flag():

@@ -176,7 +176,7 @@ class Engine:
                 "code": f.code,
                 "word": masker.text(f.word),
                 "message": masker.text(f.message),
-                "fix": f.fix,
+                "fix": masker.text(f.fix) if f.fix else f.fix,
             }
             for f in findings
         ]

@@ -282,11 +282,9 @@ class _Checker:
         if flag.name == "--zone":
             self.check_zone(use, value)
             return
-        if value == "=" and use.value_index is not None:
-            k = use.value_index + 1
-            nxt = self.words[k] if k < len(self.words) else "<value>"
-            message = f"`{use.name} = {nxt}` sets `{use.name}` to `=`: remove the spaces around `=`"
-            self.error("spaced-equals", use.word, message, f"{use.name}={nxt}")
+        if value == "=" and use.value_index is not None:  # the value is not echoed: it may be a secret
+            message = f"`{use.name} = ...` sets `{use.name}` to `=`: remove the spaces around `=`"
+            self.error("spaced-equals", use.word, message, f"{use.name}=VALUE")
             return
         options = flag.options or ROOT_FLAG_VALUES.get(flag.name)
         if flag.options is None and options is not None:
@@ -326,7 +324,8 @@ class _Checker:
         elif value not in ("all", "") and value not in permitted:
             options = suggest(value, permitted)
             fix = SANDBOX_ZONE if SANDBOX_ZONE in options or not options else options[0]
-            message = f"unknown zone `{value}`: one of all, {', '.join(permitted)}{_did_you_mean(options)}"
+            what = "a zone `--zones` does not permit" if value in DEFAULT_ZONES else "unknown zone"
+            message = f"{what} `{value}`: one of all, {', '.join(permitted)}{_did_you_mean(options)}"
             self.error("bad-zone", use.word, message, fix)
 
     def check_parameters_zone(self, params: Parameters | None) -> None:
@@ -390,8 +389,15 @@ class _Checker:
             self.error("missing-target", word, f"{what} needs an ID, NAME or TAG argument{extra}")
         if sub.selector == "single" and len(args) > 1 and (res.name, sub.name) != ("server", "ssh"):
             self.error("too-many-targets", args[1], f"{what} allows a single target, got {len(args)}")
-        if sub.selector == "none" and args:
-            self.warn("ignored-argument", args[0], f"{what} takes no positional arguments; `{args[0]}` is ignored")
+        # the word after a spaced "=" is already reported (and may be a secret): not echoed again
+        spaced = {
+            self.words[u.value_index + 1]
+            for u in inv.flags
+            if u.value == "=" and u.value_index is not None and u.value_index + 1 < len(self.words)
+        }
+        stray = [a for a in args if a not in spaced]
+        if sub.selector == "none" and stray:
+            self.warn("ignored-argument", stray[0], f"{what} takes no positional arguments; `{stray[0]}` is ignored")
         exact = any((u.value or "").lower() == "exact" for u in self.used("--argument-match-mode"))
         names = [a for a in args if not a.isdigit()]
         if sub.destructive and sub.selector in ("single", "multi") and names and not exact:
