@@ -164,7 +164,7 @@ class UsacloudItem(pytest.Item):
         relpath = self.location[0]
         if isinstance(excinfo.value, ScriptFailed):
             if excinfo.value.record.mode == "shell":  # shell mode (issue 7)
-                return shell.failure_text(excinfo.value.record, relpath)
+                return shell.failure_text(excinfo.value.record, relpath, self.stash.get(shell.BASH_OUTPUT, None))
             return failure_text(excinfo.value.record, relpath)
         if isinstance(excinfo.value, ScriptInputError):
             err = excinfo.value

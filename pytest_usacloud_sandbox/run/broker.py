@@ -1,40 +1,53 @@
-"""Shell mode's worker side: one broker per running script serves the shims of its usacloud calls.
+"""Shell mode's worker side: one broker per running script runs the usacloud calls its script makes.
 
-It listens on a Unix socket in the script's private directory. For each call a thread runs the
-Engine's own ``run_one`` (policy, offline check, token, retries, outcome, masking: exactly what
-commands mode does) on a copy of the worker's Engine that shares its limiter and stop signal but
-whose ``command_runner`` asks the shim to run the command and waits for its result. The record of
-each call lands in ``calls`` in the order the calls arrived, with the exit code the shim returns in
-``exits``.
+It listens on 127.0.0.1 (for the ``usacloud`` bash function) and on a Unix socket in the script's
+private directory (for the Python shim); :mod:`protocol` describes both. For each call a thread:
 
-An attempt's ``token_at`` is taken here, as in commands mode; its ``start`` (just before the shim's
-Popen), ``end`` and exit code are the shim's.
+1. reads the request and takes the caller's stdin, stdout and stderr (``pidfd_getfd``, or the
+   descriptors the shim passed);
+2. builds usacloud's environment from an allow-list (:func:`~..usacloud.environment.from_shell`):
+   the run's own environment for this script, plus the harmless settings the script changed, with
+   the run's pins (zone, fake store, credentials, ...) over everything. A variable that would
+   change where or how usacloud talks refuses the call, naming it;
+3. runs the Engine's own ``run_one`` (policy, offline check, token, retries, outcome, masking:
+   exactly what commands mode does) on a copy of the worker's Engine that shares its limiter, stop
+   signal and children, whose ``command_runner`` starts usacloud here, with the caller's files,
+   in its own process group, dying with this process (``runner.run_command``);
+4. writes any explanation to the caller's stderr and answers the exit status.
+
+The API key is only in usacloud's environment, built here: it never crosses a socket and is never
+in bash's environment. If the caller goes away mid-call (killed, timed out), its connection closes
+and the call is cancelled: usacloud's group is terminated.
 """
 
 from __future__ import annotations
 
 import os
-import signal
+import secrets
+import selectors
 import socket
+import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, replace
 from functools import partial
-from pathlib import Path
 
 from ..report.reprs import shown
 from ..script.parse import Command
 from ..state import records as rec
 from ..usacloud import outcome as oc
-from ..usacloud.mask import Masker
+from ..usacloud.environment import from_shell
+from ..usacloud.mask import SECRET_ENV, Masker
+from . import protocol, runner
 from .execute import Engine, WorkerStats
 from .runner import RunResult
-from .shim import EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, Channel
+from .shim import ENV_PREFIX, EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, PREFIX
 
 ACCEPT_POLL = 0.2
+REQUEST_TIMEOUT = 30.0  # seconds a client may take to send its request
 CLOSE_GRACE = 5.0  # seconds close() waits for calls still being served
-VANISHED = "the shim was killed before usacloud ended (script timeout, stop, or the script killed it)"
+VANISHED = "the caller was killed before usacloud ended (script timeout, stop, or the script killed it)"
 _MIN_SECRET = 4
 
 
@@ -43,121 +56,191 @@ class Broker:
         self,
         engine: Engine,
         masker: Masker,
-        pins: dict[str, str],
+        base_env: Mapping[str, str],
+        given_env: Mapping[str, str],
         socket_path: str,
         text_at: Callable[[int], str | None],
-        registry: Path,
     ) -> None:
         self.engine = engine
         self.masker = masker
         self.seen = masker  # grows with every call's expanded secrets
-        self.pins = pins  # the sandbox's environment variables, laid over the script's at each call
+        self.base_env = dict(base_env)  # the run's environment for this script (engine.env_for)
+        # the run's pins: what env_for sets over pytest's environment, and the credentials
+        self.pins = {k: v for k, v in base_env.items() if engine.base_env.get(k) != v or k in SECRET_ENV}
+        self.given_env = dict(given_env)  # what bash was given: a call's variables are compared with it
         self.socket_path = socket_path
         self.text_at = text_at  # the script's text for a line (None if no usacloud command starts there)
-        self.registry = registry  # where shims record running process groups (swept by the controller too)
+        self.cookie = secrets.token_hex(16)
+        self.port = 0
         self.calls: list[rec.CommandRecord | None] = []
         self.exits: list[int] = []
-        self.groups: set[int] = set()
+        self.fallback = False  # set once pidfd_getfd was refused: the function hands over to the shim
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._closed_at: float | None = None
         self._threads: list[threading.Thread] = []
-        self._server: socket.socket | None = None
+        self._reading: set[socket.socket] = set()
+        self._servers: list[socket.socket] = []
         engine.limiter()  # create it once here: every call's copy of the engine shares it
 
     # -- life cycle -----------------------------------------------------------------------------
 
     def start(self) -> Broker:
-        self.registry.mkdir(parents=True, exist_ok=True)
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        server.bind(self.socket_path)
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen(128)
+        self.port = tcp.getsockname()[1]
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        unix.bind(self.socket_path)
         os.chmod(self.socket_path, 0o600)
-        server.listen(64)
-        server.settimeout(ACCEPT_POLL)
-        self._server = server
+        unix.listen(128)
+        self._servers = [tcp, unix]
         thread = threading.Thread(target=self._accept, name="usacloud-broker", daemon=True)
         thread.start()
         self._threads.append(thread)
         return self
 
     def close(self, grace: float = CLOSE_GRACE) -> list[rec.CommandRecord]:
-        """Stop accepting, wait (bounded) for calls in flight, kill any usacloud group a killed shim left."""
-        self._closed_at = time.monotonic()
+        """Stop accepting, cancel and wait (bounded) for calls in flight; the calls' records in order."""
         self._closing.set()
+        with self._lock:
+            for conn in self._reading:
+                _shutdown(conn)
         deadline = time.monotonic() + grace
         for thread in list(self._threads):
             thread.join(max(0.0, deadline - time.monotonic()))
-        if self._server is not None:
-            self._server.close()
-            Path(self.socket_path).unlink(missing_ok=True)
-        self.sweep()
+        for server in self._servers:
+            server.close()
+        if os.path.exists(self.socket_path):
+            os.unlink(self.socket_path)
         with self._lock:
             for index, cmd in enumerate(self.calls):
-                if cmd is None:  # still being served: its shim is gone with bash
+                if cmd is None:  # still being served
                     self.calls[index] = rec.CommandRecord(
                         line=0, text="usacloud", status=rec.CANCELLED, cls=oc.CANCELLED, message=VANISHED
                     )
-        return [c for c in self.calls if c is not None]
-
-    def sweep(self) -> int:
-        """SIGKILL the process groups shims started and did not clean up (a shim killed mid-call)."""
-        killed = 0
-        for pid in sorted(self.groups):
-            marker = self.registry / str(pid)
-            if marker.exists():
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                    killed += 1
-                except (ProcessLookupError, PermissionError):
-                    pass
-                marker.unlink(missing_ok=True)
-        return killed
+            return [c for c in self.calls if c is not None]
 
     # -- serving --------------------------------------------------------------------------------
 
     def _accept(self) -> None:
-        assert self._server is not None
-        while not self._closing.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.settimeout(None)
-            thread = threading.Thread(target=self._serve, args=(conn,), name="usacloud-call", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def _serve(self, conn: socket.socket) -> None:
-        channel = Channel(conn)
+        sel = selectors.DefaultSelector()
+        for server in self._servers:
+            sel.register(server, selectors.EVENT_READ, server.family == socket.AF_UNIX)
         try:
-            request = channel.recv(timeout=30.0)
-        except (TimeoutError, ValueError):
-            request = None
-        if not isinstance(request, dict):
+            while not self._closing.is_set():
+                for key, _ in sel.select(ACCEPT_POLL):
+                    try:
+                        conn, _ = key.fileobj.accept()
+                    except OSError:
+                        continue
+                    if not key.data:
+                        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    thread = threading.Thread(
+                        target=self._serve, args=(conn, key.data), name="usacloud-call", daemon=True
+                    )
+                    with self._lock:
+                        self._reading.add(conn)
+                        self._threads.append(thread)
+                    thread.start()
+        finally:
+            sel.close()
+
+    def _serve(self, conn: socket.socket, unix: bool) -> None:
+        files: list[int | None] = []
+        try:
+            conn.settimeout(REQUEST_TIMEOUT)
+            try:
+                request = protocol.read_request(conn, unix)
+            except (protocol.BadRequest, OSError, ValueError):
+                return
+            finally:
+                with self._lock:
+                    self._reading.discard(conn)
+            conn.settimeout(None)
+            try:
+                files, pid = self._files(request, conn, unix)
+            except LookupError:
+                return  # a stranger, or a caller already gone: no answer
+            if files is None:
+                conn.sendall(protocol.FALLBACK.encode() + b"\n")
+                return
+            code = self._call(request, conn, files, pid)
+            conn.sendall(b"%d\n" % code)
+        except OSError:
+            pass
+        finally:
+            protocol.close_all(files)
             conn.close()
-            return
-        words = [str(w) for w in request.get("words") or ["usacloud"]]
-        line = int(request.get("line") or 0)
+
+    def _files(self, request: protocol.Request, conn: socket.socket, unix: bool):
+        """The caller's descriptors 0, 1, 2 (None: the function must hand over to the shim) and its pid."""
+        if unix:
+            pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+            numbers = [int(n) for n in request.token.split(",") if n.isdigit()]
+            if uid != os.getuid() or request.kind != "shim" or len(numbers) != len(request.fds):
+                protocol.close_all(request.fds)
+                raise LookupError("bad shim request")
+            passed = dict(zip(numbers, request.fds, strict=True))
+            return [passed.get(n) for n in (0, 1, 2)], pid
+        if request.kind != "fn" or not secrets.compare_digest(request.token, self.cookie):
+            raise LookupError("not the script's client")
+        if not protocol.is_descendant(request.pid, os.getpid()):
+            raise LookupError("not a process of the script")
+        if self.fallback:
+            return None, request.pid
+        try:
+            return protocol.PIDFD.take(request.pid), request.pid
+        except protocol.NoDescriptors:
+            self.fallback = True
+            return None, request.pid
+
+    def call_env(self, caller_env: Mapping[str, str]):
+        """usacloud's environment for a call from a process whose environment is ``caller_env``.
+
+        Returns (env, refusal). Only allowed settings the script changed are applied; the run's pins
+        are laid over everything.
+        """
+        mine = {k: v for k, v in caller_env.items() if not k.startswith(ENV_PREFIX)}
+        applied, refusal = from_shell(mine, self.given_env)
+        if refusal is not None:
+            return {}, refusal
+        return {**self.base_env, **applied, **self.pins}, None
+
+    def _call(self, request: protocol.Request, conn: socket.socket, files: list[int | None], pid: int) -> int:
+        words = ["usacloud", *request.words]
+        line = request.line
         with self._lock:
             index = len(self.calls)
             self.calls.append(None)
             self.exits.append(EXIT_REFUSED)
-        masker = _with_secrets(self.masker, request.get("secrets") or ()).with_words(words)
-        self.seen = self.seen.with_values(masker.secrets)  # bash's own output is masked with all of them
+        given_secrets = [request.env.get(name) for name in SECRET_ENV]
+        masker = _with_secrets(self.masker, given_secrets).with_words(words)
+        with self._lock:
+            self.seen = self.seen.with_values(masker.secrets)  # bash's own output is masked with all of them
         text = self.text_at(line) or shown(words)
         command = Command(line=line, end_line=line, text=text, words=tuple(words), expansion=None, nested=False)
         state: dict = {}
         call_engine = replace(
             self.engine,
-            stop=partial(self._stopped, channel),
+            stop=partial(self._stopped, conn),
             stats=WorkerStats(),
             publish=None,
-            command_runner=partial(self._remote, channel, state),
+            command_runner=partial(self._run_here, files, conn, pid, state),
         )
         try:
-            cmd = call_engine.run_one(command, masker, dict(self.pins))
+            env, refusal = self.call_env(request.env)
+            if refusal is not None:
+                cmd = rec.CommandRecord(
+                    line=line,
+                    text=masker.text(text),
+                    words=list(masker.words(words)),
+                    status=rec.REFUSED,
+                    cls=oc.REFUSED,
+                    message=masker.text(refusal.describe()),
+                )
+                call_engine.stats.refused += 1
+            else:
+                cmd = call_engine.run_one(command, masker, env)
         except Exception as exc:
             cmd = rec.CommandRecord(
                 line=line,
@@ -175,68 +258,37 @@ class Broker:
             self.engine.stats.add(asdict(call_engine.stats))
             if self.engine.publish is not None:
                 self.engine.publish(self.engine.stats, False)
-        try:
-            channel.send({"action": "exit", "exit": code, "message": message})
-        except OSError:
-            pass
-        finally:
-            conn.close()
+        if message and files[2] is not None:
+            _write(files[2], f"{PREFIX}{message}\n")
+        return code
 
-    def _stopped(self, channel: Channel) -> bool:
-        """The call's stop: the run's stop signal, the script having ended, or its shim gone."""
-        return bool(self.engine.stop()) or self._closing.is_set() or _peer_gone(channel.sock)
+    def _stopped(self, conn: socket.socket) -> bool:
+        """The call's stop: the run's stop signal, the script having ended, or its caller gone."""
+        return bool(self.engine.stop()) or self._closing.is_set() or _peer_gone(conn)
 
-    def _remote(self, channel: Channel, state: dict, argv, env, timeout, should_stop=None, **_) -> RunResult:
-        """The command_runner of a call: the shim runs the command; the result comes back here."""
-        sent, t0 = time.time(), time.monotonic()
-        stop_path = getattr(self.engine.stop, "path", None)
-        order = {
-            "action": "run",
-            "argv": list(argv),
-            "env": env,
-            "timeout": timeout,
-            "stop": str(stop_path) if stop_path else None,
-            "registry": str(self.registry),
-        }
-        try:
-            channel.send(order)
-            while True:
-                try:
-                    message = channel.recv(timeout=ACCEPT_POLL)
-                except TimeoutError:
-                    if self._closed_at is not None and time.monotonic() - self._closed_at > CLOSE_GRACE / 2:
-                        break  # the script is over and the shim still says nothing
-                    continue
-                if message is None:
-                    break
-                if "started" in message:
-                    with self._lock:
-                        self.groups.add(int(message["started"]))
-                elif "result" in message:
-                    data = dict(message["result"])
-                    data["argv"] = tuple(data["argv"])
-                    state["last"] = result = RunResult(**data)
-                    return result
-        except (OSError, ValueError, TypeError):
-            pass
-        state["vanished"] = True
-        state["last"] = result = RunResult(
-            argv=tuple(argv),
-            exit_code=None,
-            signal=None,
-            stdout="",
-            stderr="",
-            truncated=False,
-            started=sent,
-            ended=time.time(),
-            duration=time.monotonic() - t0,
-            cancelled=True,
+    def _run_here(self, files, conn, pid, state, argv, env, timeout, should_stop=None, children=None, **_) -> RunResult:
+        """The command_runner of a call: usacloud runs here, with the caller's files and directory."""
+        cwd = f"/proc/{pid}/cwd"
+        result = runner.run_command(
+            argv,
+            env,
+            timeout,
+            should_stop,
+            children=children,
+            cwd=cwd if os.path.isdir(cwd) else None,
+            stdin=files[0],
+            forward=(files[1], files[2]),
+            watch=conn,
         )
+        state["last"] = result
+        open("/tmp/shdbg/dbg", "a").write(f"{argv} cancelled={result.cancelled} code={result.exit_code} err={result.stderr[-300:]!r} gone={_peer_gone(conn)} stop={self.engine.stop()} closing={self._closing.is_set()} files={files}\n")
+        if result.cancelled and _peer_gone(conn):
+            state["vanished"] = True
         return result
 
 
 def exit_of(cmd: rec.CommandRecord, last: RunResult | None) -> tuple[int, str | None]:
-    """The shim's exit code for a call, and what it prints on stderr (None: usacloud spoke for itself)."""
+    """A call's exit status, and what the caller gets on stderr (None: usacloud spoke for itself)."""
     if cmd.status == rec.DRY_RUN:
         return 0, None
     if cmd.status == rec.CANCELLED:
@@ -265,15 +317,27 @@ def _with_secrets(masker: Masker, values) -> Masker:
     return Masker(tuple(sorted(set(masker.secrets) | extra, key=len, reverse=True)))
 
 
-def _peer_gone(sock: socket.socket) -> bool:
-    """True once the shim has closed its end (it says nothing while it waits for an answer)."""
+def _write(fd: int, text: str) -> None:
+    data = text.encode("utf-8", "replace")
     try:
-        sock.setblocking(False)
-        try:
-            return sock.recv(1, socket.MSG_PEEK) == b""
-        finally:
-            sock.setblocking(True)
-    except BlockingIOError:
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError:
+        pass
+
+
+def _shutdown(conn: socket.socket) -> None:
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _peer_gone(sock: socket.socket) -> bool:
+    """True once the caller has closed its end (it says nothing while it waits for an answer)."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError):
         return False
     except OSError:
         return True

@@ -1,16 +1,24 @@
-"""Run one command: no shell, its own process group, /dev/null stdin, a timeout, bounded output.
+"""Run one command: no shell, its own process group, a timeout, bounded output.
 
 Every child is registered with its process's :class:`~..state.children.Children` while it runs,
 so that a stop, a timeout, Ctrl-C or SIGTERM can terminate its whole process group: no usacloud
-process outlives the session.
+process outlives the session. Where Linux allows it, each child also gets ``PR_SET_PDEATHSIG``
+(SIGKILL): if this process dies, even by SIGKILL, the kernel kills the child too.
+
+By default stdin is ``/dev/null`` and the output is only kept (the last ``tail_bytes`` of each
+stream). Shell mode's broker passes the calling script's descriptors instead: ``stdin`` is handed
+to the child, and each output is copied to ``forward`` as it comes while its tail is kept (the one
+output pump of the package, :func:`pump`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import selectors
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -20,6 +28,9 @@ from ..usacloud.result import RunResult
 TAIL_BYTES = 64 * 1024
 POLL = 0.05  # how often a running command checks its timeout and the stop signal
 DRAIN_GRACE = 0.5  # how long to keep reading after the child exited (grandchildren may hold the pipes)
+CHUNK = 65536
+PIPE_BUF = 4096  # a writable pipe takes a write this size whole
+PR_SET_PDEATHSIG = 1
 
 
 class _Tail:
@@ -41,6 +52,63 @@ class _Tail:
         return self.buf.decode("utf-8", errors="replace")
 
 
+class Output:
+    """One output pipe of a child: its kept tail, and the descriptor its bytes are copied to (or None)."""
+
+    def __init__(self, pipe, limit: int, forward: int | None = None) -> None:
+        self.pipe = pipe
+        self.tail = _Tail(limit)
+        self.forward = forward
+        self.pending = b""  # read, not yet copied (the pipe is not read meanwhile: back-pressure)
+        self.open = True
+
+    def write_some(self, size: int = PIPE_BUF) -> None:
+        """Copy some of what is pending. A reader that went away ends the copy, not the command."""
+        try:
+            written = os.write(self.forward, self.pending[:size])
+            self.pending = self.pending[written:]
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:  # `usacloud ... | head -1`: keep draining the child, stop copying
+            self.forward, self.pending = None, b""
+
+    def write_all(self) -> None:
+        """For a file or /dev/null (which cannot be polled, and never make a writer wait for long)."""
+        while self.pending and self.forward is not None:
+            self.write_some(CHUNK)
+
+
+class _DeathSignal:
+    """``preexec_fn`` that asks the kernel to SIGKILL the child when the thread that started it ends.
+
+    The parent-death signal fires when the *thread* that forked the child exits, not the process:
+    every caller here waits for its child in the thread that started it, so the thread outlives it.
+    """
+
+    def __init__(self) -> None:
+        self.prctl = None
+        if sys.platform.startswith("linux"):
+            try:
+                self.prctl = ctypes.CDLL(None, use_errno=True).prctl
+            except (OSError, AttributeError):
+                self.prctl = None
+
+    def for_parent(self, parent: int) -> Callable[[], None] | None:
+        if self.prctl is None:
+            return None
+        prctl = self.prctl
+
+        def die_with_parent() -> None:  # runs in the child between fork and exec
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before the request took effect
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        return die_with_parent
+
+
+DEATH_SIGNAL = _DeathSignal()  # set once at import: which libc function to call, if any
+
+
 def run_command(
     argv: Sequence[str],
     env: Mapping[str, str],
@@ -49,20 +117,32 @@ def run_command(
     tail_bytes: int = TAIL_BYTES,
     cwd: str | None = None,
     children: Children | None = None,
+    *,
+    stdin: int | None = None,
+    forward: tuple[int | None, int | None] = (None, None),
+    watch=None,
+    stop_grace: float = TERM_GRACE,
 ) -> RunResult:
-    """Run ``argv`` to its end, its timeout or the stop signal; ``children`` tracks it meanwhile."""
+    """Run ``argv`` to its end, its timeout or the stop signal; ``children`` tracks it meanwhile.
+
+    ``stdin``: a descriptor for the child's stdin (default /dev/null). ``forward``: descriptors the
+    child's stdout and stderr are copied to. ``watch``: a socket that becomes readable when the
+    caller the command runs for is gone; the command is then cancelled.
+    """
     started, t0 = time.time(), time.monotonic()
     try:
         proc = subprocess.Popen(
             list(argv),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(env),
             cwd=cwd,
             start_new_session=True,  # own session and process group: we can kill the whole group
+            preexec_fn=DEATH_SIGNAL.for_parent(os.getpid()),
         )
-    except OSError as exc:
+    except (OSError, subprocess.SubprocessError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
         return RunResult(
             argv=tuple(argv),
             exit_code=None,
@@ -73,32 +153,37 @@ def run_command(
             started=started,
             ended=time.time(),
             duration=time.monotonic() - t0,
-            launch_error=f"{exc.strerror or exc}: {argv[0]}",
+            launch_error=f"{reason}: {argv[0]}",
         )
-    tails = {proc.stdout: _Tail(tail_bytes), proc.stderr: _Tail(tail_bytes)}
+    out_fd, err_fd = forward
+    if err_fd is not None and err_fd == out_fd:
+        err_fd = os.dup(err_fd)  # one selector key per descriptor
+    outputs = [Output(proc.stdout, tail_bytes, out_fd), Output(proc.stderr, tail_bytes, err_fd)]
     timed_out = cancelled = False
     try:
         if children is not None:
             children.add(proc)
-        timed_out, cancelled = _pump(proc, tails, t0, timeout, should_stop)
+        timed_out, cancelled = pump(proc, outputs, t0, timeout, should_stop, watch, stop_grace)
     finally:
-        release(proc, tails, children)
-    return finished(argv, started, t0, proc, tails, timed_out=timed_out, cancelled=cancelled)
+        release(proc, outputs, children)
+        if err_fd is not None and err_fd != forward[1]:
+            os.close(err_fd)
+    return finished(argv, started, t0, proc, outputs, timed_out=timed_out, cancelled=cancelled)
 
 
-def release(proc: subprocess.Popen, tails: dict, children: Children | None) -> None:
+def release(proc: subprocess.Popen, outputs: list[Output], children: Children | None) -> None:
     """After a child: kill what is left of its group, forget it, close its pipes."""
     kill_group(proc.pid, signal.SIGKILL)  # leftovers of the group (grandchildren) never outlive the command
     proc.wait()
     if children is not None:
         children.discard(proc)
-    for stream in tails:
-        stream.close()
+    for output in outputs:
+        output.pipe.close()
 
 
-def finished(argv, started: float, t0: float, proc: subprocess.Popen, tails: dict, **flags) -> RunResult:
+def finished(argv, started: float, t0: float, proc: subprocess.Popen, outputs: list[Output], **flags) -> RunResult:
     code = proc.returncode
-    out, err = tails[proc.stdout], tails[proc.stderr]
+    out, err = outputs[0].tail, outputs[1].tail
     return RunResult(
         argv=tuple(argv),
         exit_code=code,
@@ -114,36 +199,74 @@ def finished(argv, started: float, t0: float, proc: subprocess.Popen, tails: dic
     )
 
 
-def _pump(proc, tails, t0, timeout, should_stop) -> tuple[bool, bool]:
-    """Read both pipes until EOF while watching the timeout and the stop signal."""
+def pump(proc, outputs: list[Output], t0, timeout, should_stop, watch=None, stop_grace=TERM_GRACE) -> tuple[bool, bool]:
+    """Read the child's pipes until EOF (copying them where asked) while watching timeout, stop and caller.
+
+    Returns (timed_out, cancelled). A pipe is not read while its last chunk waits to be copied, so a
+    slow reader slows the child as it would without the sandbox in between.
+    """
     sel = selectors.DefaultSelector()
-    for stream in tails:
-        os.set_blocking(stream.fileno(), False)
-        sel.register(stream, selectors.EVENT_READ)
-    exited_at = None
+    for output in outputs:
+        os.set_blocking(output.pipe.fileno(), False)
+        sel.register(output.pipe, selectors.EVENT_READ, output)
+    if watch is not None:
+        sel.register(watch, selectors.EVENT_READ, None)  # the caller says nothing during a run: readable = gone
+    quiet_since = None  # when the child had exited and nothing more came
     try:
-        while sel.get_map():
+        while any(o.open or o.pending for o in outputs):
             for key, _ in sel.select(POLL):
-                chunk = os.read(key.fileobj.fileno(), 65536)
-                if chunk:
-                    tails[key.fileobj].add(chunk)
+                output = key.data
+                if output is None:
+                    terminate(proc, grace=1.0)
+                    return False, True
+                if key.fileobj is output.pipe:
+                    _read(sel, output)
+                    quiet_since = None
                 else:
-                    sel.unregister(key.fileobj)
+                    output.write_some()
+                    if not output.pending:
+                        sel.unregister(key.fileobj)
+                        if output.open:
+                            sel.register(output.pipe, selectors.EVENT_READ, output)
             if proc.poll() is not None:
-                exited_at = exited_at or time.monotonic()
-                if time.monotonic() - exited_at > DRAIN_GRACE:
+                now = time.monotonic()
+                quiet_since = quiet_since or now
+                if now - quiet_since > DRAIN_GRACE and not any(o.pending for o in outputs):
                     break  # a grandchild keeps the pipe open; the group is killed by the caller
+                if now - t0 > timeout or (should_stop is not None and should_stop()):
+                    break  # the command is over; only the copy to a reader that does not read is cut
                 continue
             if time.monotonic() - t0 > timeout:
                 terminate(proc)
                 return True, False
             if should_stop is not None and should_stop():
-                terminate(proc)
+                terminate(proc, grace=stop_grace)
                 return False, True
     finally:
         sel.close()
     proc.wait()
     return False, False
+
+
+def _read(sel: selectors.BaseSelector, output: Output) -> None:
+    try:
+        chunk = os.read(output.pipe.fileno(), CHUNK)
+    except BlockingIOError:
+        return
+    if not chunk:
+        sel.unregister(output.pipe)
+        output.open = False
+        return
+    output.tail.add(chunk)
+    if output.forward is None:
+        return
+    output.pending = chunk  # copied once the reader can take it: a blocking write could outlast the timeout
+    sel.unregister(output.pipe)
+    try:
+        sel.register(output.forward, selectors.EVENT_WRITE, output)
+    except (PermissionError, ValueError):  # a regular file or /dev/null: not pollable, never blocks for long
+        output.write_all()
+        sel.register(output.pipe, selectors.EVENT_READ, output)
 
 
 def terminate(proc: subprocess.Popen, grace: float = TERM_GRACE) -> None:

@@ -2,19 +2,19 @@
 
 The script runs as ``bash SCRIPT`` with pytest's working directory, stdin from /dev/null, in its own
 process group (runner.run_command: the whole-script timeout, the stop signal, Ctrl-C and the
-controller's sweep end bash and everything it started). Its environment is the sandbox's (zone
-pinned to tk1v, fake store) plus:
+controller's sweep end bash and everything it started; bash dies with its worker even on SIGKILL
+where Linux allows it). Its environment is the run's for this script (``engine.env_for``: zone
+pinned to tk1v, fake store) without the API key variables, plus:
 
-* ``PATH`` starting with a run-private bin directory whose only file is a ``usacloud`` launcher of
-  the shim (:mod:`shim`), and ``BASH_ENV`` naming a prologue that bash reads before the script.
-  The prologue defines a ``usacloud`` shell function (exported to child bash processes) that calls
-  the launcher by its absolute path, and its DEBUG trap puts the bin directory back in front of
-  PATH before each command of the script, so ``xargs``/``env``/``timeout usacloud`` find the shim
-  even after the script put usacloud's own directory first.
-* No API key variables (``SAKURACLOUD_ACCESS_TOKEN``, ``..._SECRET``, the ``SAKURA_`` names): the
-  broker hands them to each call that goes through the shim, so a call that escapes it (an
-  absolute path to usacloud, ``PATH=/x xargs usacloud``, a child script changing PATH) gets no key
-  from the environment. A usacloud profile file on the machine cannot be hidden this way.
+* ``BASH_ENV`` naming a prologue that bash reads before the script. The prologue defines the
+  ``usacloud`` bash function (:data:`protocol.CLIENT`, exported to child bash processes): it sends
+  each call to this script's broker (:mod:`broker`) over an already listening socket with bash
+  builtins only, and returns the call's exit status. The worker runs usacloud itself with the
+  caller's stdin, stdout and stderr: the API key never reaches bash or crosses the socket.
+* ``PATH`` starting with a run-private bin directory whose only file is a ``usacloud`` launcher: a
+  bash script that calls the same function, for ``command usacloud``, ``env usacloud``, ``xargs
+  usacloud``. The prologue's DEBUG trap puts the bin directory back in front of PATH before each
+  command of the script, so they find it even after the script put usacloud's own directory first.
 * The line of each call: the prologue sets ``set -T`` and a DEBUG trap that stores ``$LINENO`` in
   the exported ``USACLOUD_SANDBOX_LINE`` before every command of the script itself (also in its
   functions, subshells and command substitutions, not in files it sources: their calls get the
@@ -40,21 +40,22 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from ..report.reprs import OUTPUT_LINES, command_list
 from ..report.reprs import failure_text as command_failure_text
 from ..script.parse import ParsedScript
 from ..state import records as rec
 from ..usacloud import outcome as oc
 from ..usacloud.mask import SECRET_ENV, Masker
-from . import runner
+from . import protocol, runner
 from .broker import Broker
 from .execute import Engine
-from .shim import ENV_PREFIX, LINE_ENV, SOCKET_ENV
+from .shim import ENV_PREFIX, LINE_ENV
 
 SHELL_MARKER = "usacloud_shell"
 SCRIPT_EXIT = "script-exit"
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
-_KEPT = 200  # bash outputs kept for failure texts (per process)
 STDOUT_LINES = 10  # of bash's stdout in a failure (its stderr gets reprs.OUTPUT_LINES)
 
 # The trap line ends in a backslash-newline: a continuation inside the Python literal (bash sees one line).
@@ -66,19 +67,27 @@ set -T
 declare -r USACLOUD_SANDBOX_BIN={bindir}
 trap '[[ ${{BASH_SOURCE[0]-}} != "$0" ]] || {{ {line}=$LINENO; \
 [[ $PATH == "$USACLOUD_SANDBOX_BIN":* ]] || PATH=$USACLOUD_SANDBOX_BIN:$PATH; }}' DEBUG
-usacloud() {{ command {launcher} "$@"; }}
+. {client}
 export -f usacloud
+"""
+LAUNCHER = """\
+#!{bash}
+# pytest-usacloud-sandbox shell mode: the usacloud on PATH (command/env/xargs usacloud).
+. {client}
+usacloud "$@"
 """
 
 
 @dataclass(frozen=True)
 class BashOutput:
+    """What a failed script's bash printed, for its failure text (masked, only the lines shown)."""
+
     exit_code: int | None
-    stdout: str  # masked tails
+    stdout: str
     stderr: str
 
 
-_OUTPUTS: dict[str, BashOutput] = {}  # nodeid -> bash's output of its last run, for failure_text
+BASH_OUTPUT = pytest.StashKey[BashOutput]()  # on the item: bash's output of its last failed run
 
 
 def run_if_shell(item, engine: Engine, parsed: ParsedScript, record: rec.ScriptRecord) -> bool:
@@ -87,47 +96,36 @@ def run_if_shell(item, engine: Engine, parsed: ParsedScript, record: rec.ScriptR
     if not wanted or engine.settings.dry_run:
         record.mode = "commands"
         return False
-    run_shell_script(engine, Path(item.path), parsed, record)
+    output = run_shell_script(engine, Path(item.path), parsed, record)
+    if output is not None:
+        item.stash[BASH_OUTPUT] = output
     return True
 
 
-def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: rec.ScriptRecord) -> rec.ScriptRecord:
+def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: rec.ScriptRecord) -> BashOutput | None:
+    """Run the script under bash; fills ``record``. Returns bash's output if the script failed."""
     record.mode, record.skipped_lines = "shell", 0
     masker = Masker.from_sources(engine.base_env, (w for c in parsed.commands for w in c.words))
     bash = shutil.which("bash", path=engine.base_env.get("PATH", os.defpath))
     if bash is None:
         record.status, record.cls = "failed", oc.MISSING_BINARY
         record.message = "shell mode needs bash, and bash was not found on PATH"
-        return record
-    base = engine.run_dir / "shell"
-    base.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="s-", dir=base))
+        return None
+    shell_dir = engine.run_dir / "shell"
+    shell_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="s-", dir=shell_dir))
     sock_dir = (
         work if len(str(work / "broker.sock")) <= MAX_SOCKET_PATH else Path(tempfile.mkdtemp(prefix="usb-", dir="/tmp"))
     )
-    env = engine.env_for(record.nodeid)
-    pins = engine.pins(env)  # the API key (a dummy one in fake mode) reaches usacloud only through the shim
-    for name in [k for k in env if k.startswith(ENV_PREFIX) or k in SECRET_ENV]:
-        del env[name]
-    env.update(
-        {
-            "PATH": f"{work / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}",
-            "BASH_ENV": str(_write_files(work)),
-            SOCKET_ENV: str(sock_dir / "broker.sock"),
-            LINE_ENV: "0",
-        }
-    )
-    broker = Broker(
-        engine,
-        masker,
-        pins,
-        env[SOCKET_ENV],
-        lambda line: _text_at(parsed, line),
-        engine.children.directory or engine.run_dir / "children" / engine.worker,
-    ).start()
-    record.start = time.time()
-    result = None
+    base = engine.env_for(record.nodeid)  # the run's environment for this script: usacloud's, pins included
+    env = {k: v for k, v in base.items() if k not in SECRET_ENV and not k.startswith(ENV_PREFIX)}
+    broker = Broker(engine, masker, base, env, str(sock_dir / "broker.sock"), lambda line: _text_at(parsed, line))
+    env[LINE_ENV] = "0"
     try:
+        broker.start()
+        env["PATH"] = f"{work / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
+        env["BASH_ENV"] = str(_write_files(work, bash, broker))
+        record.start = time.time()
         result = runner.run_command(
             [bash, str(path)], env, engine.settings.script_timeout, engine.stop, children=engine.children
         )
@@ -140,12 +138,12 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
         if engine.publish is not None:
             engine.publish(engine.stats, True)
     judge(record, result, broker.exits, bool(engine.stop()), engine.settings.script_timeout, path)
-    if record.status == "failed":
-        if len(_OUTPUTS) >= _KEPT:
-            _OUTPUTS.pop(next(iter(_OUTPUTS)))
-        seen = broker.seen
-        _OUTPUTS[record.nodeid] = BashOutput(result.exit_code, seen.text(result.stdout), seen.text(result.stderr))
-    return record
+    if record.status != "failed":
+        return None
+    seen = broker.seen
+    return BashOutput(
+        result.exit_code, _last(seen.text(result.stdout), STDOUT_LINES), _last(seen.text(result.stderr), OUTPUT_LINES)
+    )
 
 
 def judge(
@@ -192,7 +190,7 @@ def judge(
         record.message = f"a usacloud call failed and the script went on: {cmd.message or cmd.status}"
 
 
-def failure_text(record: rec.ScriptRecord, relpath: str) -> str:
+def failure_text(record: rec.ScriptRecord, relpath: str, bash: BashOutput | None = None) -> str:
     where = f"{relpath}:{record.line}" if record.line else relpath
     lines = [f"{where}: {record.cls}: {record.message}"]
     if any(c.failed for c in record.commands):
@@ -201,35 +199,37 @@ def failure_text(record: rec.ScriptRecord, relpath: str) -> str:
         lines += ["  commands:", *command_list(record, indent="    ")]
     else:
         lines.append("  no usacloud call was made")
-    bash = _OUTPUTS.get(record.nodeid)
     if bash is not None:
         at = lines.index("  commands:") if "  commands:" in lines else len(lines)
         extra = [f"  shell mode: {_bash_exit_code(bash.exit_code)}"]
-        for name, text, most in (
-            ("bash stderr", bash.stderr, OUTPUT_LINES),
-            ("bash stdout", bash.stdout, STDOUT_LINES),
-        ):
+        for name, text in (("bash stderr", bash.stderr), ("bash stdout", bash.stdout)):
             if text.strip():
-                tail = text.strip("\n").splitlines()[-most:]
+                tail = text.splitlines()
                 extra.append(f"  --- {name} (last {len(tail)} lines) ---")
                 extra.extend("  " + line for line in tail)
         lines[at:at] = extra
     return "\n".join(lines)
 
 
-def _write_files(work: Path) -> Path:
-    """The shim's launcher (work/bin/usacloud) and the prologue; returns the prologue's path."""
+def _write_files(work: Path, bash: str, broker: Broker) -> Path:
+    """The client function, the PATH launcher (work/bin/usacloud) and the prologue; returns the prologue's path."""
+    shim = [sys.executable, "-I", "-S", str(Path(__file__).resolve().with_name("shim.py")), broker.socket_path]
+    client = work / "client.bash"
+    client.write_text(protocol.client_text(broker.port, broker.cookie, shim))
     bindir = work / "bin"
     bindir.mkdir()
     launcher = bindir / "usacloud"
-    shim = Path(__file__).resolve().with_name("shim.py")
-    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -I -S {shlex.quote(str(shim))} "$@"\n')
+    launcher.write_text(LAUNCHER.format(bash=bash, client=shlex.quote(str(client))))
     launcher.chmod(0o755)
     prologue = work / "prologue.bash"
     prologue.write_text(
-        PROLOGUE.format(line=LINE_ENV, launcher=shlex.quote(str(launcher)), bindir=shlex.quote(str(bindir)))
+        PROLOGUE.format(line=LINE_ENV, client=shlex.quote(str(client)), bindir=shlex.quote(str(bindir)))
     )
     return prologue
+
+
+def _last(text: str, lines: int) -> str:
+    return "\n".join(text.strip("\n").splitlines()[-lines:])
 
 
 def _text_at(parsed: ParsedScript, line: int) -> str | None:

@@ -1,0 +1,313 @@
+"""Shell mode's wire: how a usacloud call reaches its broker, and how the broker gets the caller's files.
+
+A call names what to run and where its files are; it never receives anything but an exit status.
+The worker (:mod:`broker`) starts usacloud itself with the caller's stdin, stdout and stderr, so the
+API key never leaves the worker and is never in bash's environment.
+
+Two clients send the same request, a list of NUL-terminated fields::
+
+    KIND  TOKEN  PID  LINE  ARGC  ARG...  ENV
+
+* ``fn``: the ``usacloud`` bash function (:data:`CLIENT`), written with bash builtins only: no
+  process starts per call. It connects to the broker on ``127.0.0.1`` through bash's ``/dev/tcp``.
+  TOKEN is the script's random cookie (only the script's processes know it), PID its ``$BASHPID``,
+  LINE the script line (``USACLOUD_SANDBOX_LINE``), ENV the output of ``export -p``. The broker
+  checks that PID is one of its own descendants and takes the caller's descriptors 0, 1 and 2 from
+  it with ``pidfd_getfd(2)``: the same open files, offsets shared, as if usacloud had inherited them.
+* ``shim``: the Python shim (:mod:`shim`) over the script's Unix socket, used where the kernel
+  refuses ``pidfd_getfd`` (the broker answers ``F`` to the function, which then runs the shim).
+  TOKEN lists the descriptors it passes with ``SCM_RIGHTS`` (``0,1,2``), ENV is its environment as
+  JSON; PID comes from the socket's peer credentials.
+
+The answer is one line: the call's exit status (the broker has already written any explanation
+to the caller's stderr), or ``F``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import os
+import re
+import shlex
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FALLBACK = "F"
+MAX_REQUEST = 4 * 1024 * 1024
+_HEADER = 5  # KIND TOKEN PID LINE ARGC
+_SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture (new syscalls are numbered once)
+
+#: The client: a bash function, read by the prologue (and exported) and by the PATH launcher.
+#: Its options are local (``local -``), so a caller's ``set -x`` does not trace it and ``set -eu``
+#: does not break it; the DEBUG trap (``set -T``) is off inside, so its lines never count as the
+#: script's.
+CLIENT = """\
+usacloud() {{
+  {{ local - __usb_fd __usb_rc; set +x +e +u +T; }} 2>/dev/null
+  if ! {{ exec {{__usb_fd}}<>/dev/tcp/127.0.0.1/{port}; }} 2>/dev/null; then
+    printf '%s\\n' 'usacloud (pytest-usacloud-sandbox): the sandbox broker cannot be reached; usacloud was not run' >&2
+    return 1
+  fi
+  {{
+    printf '%s\\0' fn {cookie} "$BASHPID" "${{USACLOUD_SANDBOX_LINE:-0}}" "$#" "$@"
+    export -p
+    printf '\\0'
+  }} >&"$__usb_fd"
+  while ! IFS= read -r -u "$__usb_fd" __usb_rc; do
+    [[ $? -gt 128 ]] || break
+  done
+  exec {{__usb_fd}}>&-
+  if [[ $__usb_rc == {fallback} ]]; then
+    command {shim} "$@"
+    return
+  fi
+  return "${{__usb_rc:-143}}"
+}}
+"""
+
+
+def client_text(port: int, cookie: str, shim: list[str]) -> str:
+    """The client function for a broker on ``port`` (``shim``: argv prefix of the Python shim)."""
+    return CLIENT.format(port=port, cookie=cookie, fallback=FALLBACK, shim=shlex.join(shim))
+
+
+class BadRequest(Exception):
+    pass
+
+
+@dataclass
+class Request:
+    kind: str
+    token: str
+    pid: int
+    line: int
+    words: list[str]
+    env: dict[str, str]
+    fds: list[int] = field(default_factory=list)  # passed with SCM_RIGHTS (shim)
+
+
+def read_request(conn: socket.socket, unix: bool) -> Request:
+    """Read one request (blocking; the caller sets a timeout). Descriptors passed with it are kept."""
+    buf, fds = b"", []
+    while True:
+        if unix:
+            chunk, got, _, _ = socket.recv_fds(conn, 65536, 3)
+            fds.extend(got)
+        else:
+            chunk = conn.recv(65536)
+        if not chunk:
+            close_all(fds)
+            raise BadRequest("the client went away before its request was complete")
+        buf += chunk
+        fields = buf.split(b"\0")
+        if len(fields) > _HEADER:
+            try:
+                argc = int(fields[4])
+            except ValueError:
+                close_all(fds)
+                raise BadRequest("bad request header") from None
+            if len(fields) > _HEADER + argc + 1:  # every field and ENV complete
+                break
+        if len(buf) > MAX_REQUEST:
+            close_all(fds)
+            raise BadRequest("request too large")
+    kind, token, pid, line = (f.decode("utf-8", "surrogateescape") for f in fields[:4])
+    words = [f.decode("utf-8", "surrogateescape") for f in fields[_HEADER : _HEADER + argc]]
+    env_text = fields[_HEADER + argc].decode("utf-8", "surrogateescape")
+    try:
+        env = parse_export(env_text) if kind == "fn" else {str(k): str(v) for k, v in json.loads(env_text).items()}
+    except (ValueError, AttributeError) as exc:
+        close_all(fds)
+        raise BadRequest(f"bad environment: {exc}") from None
+    return Request(kind, token, int(pid) if pid.isdigit() else 0, int(line) if line.isdigit() else 0, words, env, fds)
+
+
+# -- bash's `export -p` --------------------------------------------------------------------------
+
+_DECL = re.compile(r"(?:declare -([a-zA-Z-]+)|export) ([A-Za-z_][A-Za-z_0-9]*)")
+_ANSI = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def parse_export(text: str) -> dict[str, str]:
+    """The exported variables in bash's ``export -p`` output (bash and POSIX mode forms).
+
+    Values come as ``"..."`` (``\\`` before ``"``, ``\\``, ``$``, `````) or ``$'...'`` (ANSI-C
+    escapes, used by bash 5.2 for control characters). Arrays and exported names without a value
+    are left out: they do not reach a program's environment.
+    """
+    env: dict[str, str] = {}
+    pos, end = 0, len(text)
+    while pos < end:
+        match = _DECL.match(text, pos)
+        if match is None:
+            raise ValueError(f"unexpected text at {pos}: {text[pos : pos + 40]!r}")
+        flags, name = match.group(1) or "x", match.group(2)
+        pos = match.end()
+        value = None
+        if text.startswith("=", pos):
+            pos += 1
+            if text.startswith('"', pos):
+                value, pos = _double_quoted(text, pos + 1)
+            elif text.startswith("$'", pos):
+                value, pos = _ansi_quoted(text, pos + 2)
+            elif text.startswith("(", pos):  # an array: skip it
+                value, pos = None, _skip_array(text, pos)
+            else:
+                stop = text.find("\n", pos)
+                stop = end if stop < 0 else stop
+                value, pos = text[pos:stop], stop
+        if text.startswith("\n", pos):
+            pos += 1
+        if value is not None and "a" not in flags and "A" not in flags:
+            env[name] = value
+    return env
+
+
+def _double_quoted(text: str, pos: int) -> tuple[str, int]:
+    out = []
+    while True:
+        if pos >= len(text):
+            raise ValueError("unterminated double quote")
+        c = text[pos]
+        if c == '"':
+            return "".join(out), pos + 1
+        if c == "\\" and pos + 1 < len(text) and text[pos + 1] in '"\\$`\n':
+            if text[pos + 1] != "\n":
+                out.append(text[pos + 1])
+            pos += 2
+            continue
+        out.append(c)
+        pos += 1
+
+
+def _ansi_quoted(text: str, pos: int) -> tuple[str, int]:
+    out = []
+    while True:
+        if pos >= len(text):
+            raise ValueError("unterminated $'...'")
+        c = text[pos]
+        if c == "'":
+            return "".join(out), pos + 1
+        if c != "\\":
+            out.append(c)
+            pos += 1
+            continue
+        nxt = text[pos + 1 : pos + 2]
+        if nxt in _ANSI:
+            out.append(_ANSI[nxt])
+            pos += 2
+        elif nxt in "01234567" and nxt:
+            digits = re.match(r"[0-7]{1,3}", text[pos + 1 :]).group(0)
+            out.append(chr(int(digits, 8)))
+            pos += 1 + len(digits)
+        elif nxt == "x":
+            digits = re.match(r"[0-9a-fA-F]{0,2}", text[pos + 2 :]).group(0)
+            out.append(chr(int(digits, 16)) if digits else "\\x")
+            pos += 2 + len(digits)
+        elif nxt in ("u", "U"):
+            most = 4 if nxt == "u" else 8
+            digits = re.match(rf"[0-9a-fA-F]{{0,{most}}}", text[pos + 2 :]).group(0)
+            out.append(chr(int(digits, 16)) if digits else "\\" + nxt)
+            pos += 2 + len(digits)
+        elif nxt == "c" and pos + 2 < len(text):
+            out.append(chr(ord(text[pos + 2]) & 0x1F))
+            pos += 3
+        else:  # \\ \' \" \? and anything else: the character itself
+            out.append(nxt)
+            pos += 2
+
+
+def _skip_array(text: str, pos: int) -> int:
+    depth, quote = 0, None
+    while pos < len(text):
+        c = text[pos]
+        if quote:
+            if c == "\\" and quote == '"':
+                pos += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos += 1
+    return pos
+
+
+# -- the caller's descriptors ----------------------------------------------------------------------
+
+
+class NoDescriptors(Exception):
+    """The kernel will not hand another process's descriptors to this one (no pidfd_getfd here)."""
+
+
+class _PidfdGetfd:
+    def __init__(self) -> None:
+        self.syscall = None
+        if sys.platform.startswith("linux") and hasattr(os, "pidfd_open"):
+            try:
+                self.syscall = ctypes.CDLL(None, use_errno=True).syscall
+            except (OSError, AttributeError):
+                self.syscall = None
+
+    def take(self, pid: int, numbers=(0, 1, 2)) -> list[int | None]:
+        """Duplicates of ``pid``'s descriptors (None for one it has closed). Raises NoDescriptors."""
+        if self.syscall is None:
+            raise NoDescriptors("pidfd_getfd is not available on this platform")
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError as exc:
+            raise LookupError(f"the calling process {pid} is gone: {exc.strerror}") from None
+        taken: list[int | None] = []
+        try:
+            for number in numbers:
+                fd = self.syscall(_SYS_PIDFD_GETFD, pidfd, number, 0)
+                if fd >= 0:
+                    taken.append(fd)
+                    continue
+                err = ctypes.get_errno()
+                if err == errno.EBADF:
+                    taken.append(None)
+                    continue
+                close_all(taken)
+                if err == errno.ESRCH:
+                    raise LookupError(f"the calling process {pid} is gone")
+                raise NoDescriptors(f"pidfd_getfd: {os.strerror(err)}")
+        finally:
+            os.close(pidfd)
+        return taken
+
+
+PIDFD = _PidfdGetfd()  # immutable after import: the libc entry point, if any
+
+
+def is_descendant(pid: int, ancestor: int) -> bool:
+    """Whether ``pid`` is a (grand)child of ``ancestor``, from /proc's parent links."""
+    for _ in range(64):
+        if pid <= 1:
+            return False
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+        if pid == ancestor:
+            return True
+    return False
+
+
+def close_all(fds) -> None:
+    for fd in fds:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
