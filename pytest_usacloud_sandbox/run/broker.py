@@ -46,6 +46,7 @@ from .shim import ENV_PREFIX, EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EX
 
 ACCEPT_POLL = 0.2
 REQUEST_TIMEOUT = 30.0  # seconds a client may take to send its request
+RETAKE_PAUSE = 0.0002
 CLOSE_GRACE = 5.0  # seconds close() waits for calls still being served
 VANISHED = "the caller was killed before usacloud ended (script timeout, stop, or the script killed it)"
 _MIN_SECRET = 4
@@ -188,11 +189,19 @@ class Broker:
             raise LookupError("not a process of the script")
         if self.fallback:
             return None, request.pid
-        try:
-            return protocol.PIDFD.take(request.pid), request.pid
-        except protocol.NoDescriptors:
-            self.fallback = True
-            return None, request.pid
+        deadline = time.monotonic() + REQUEST_TIMEOUT
+        while True:
+            try:
+                files = protocol.PIDFD.take(request.pid)
+            except protocol.NoDescriptors:
+                self.fallback = True
+                return None, request.pid
+            # The function wrote its request with its stdout sent to this connection (`{ ...; } >&$fd`);
+            # until bash has put its stdout back, what we took is that, not the caller's stdout.
+            if not any(protocol.is_other_end(fd, conn) for fd in files) or time.monotonic() > deadline:
+                return files, request.pid
+            protocol.close_all(files)
+            time.sleep(RETAKE_PAUSE)
 
     def call_env(self, caller_env: Mapping[str, str]):
         """usacloud's environment for a call from a process whose environment is ``caller_env``.
@@ -281,7 +290,6 @@ class Broker:
             watch=conn,
         )
         state["last"] = result
-        open("/tmp/shdbg/dbg", "a").write(f"{argv} cancelled={result.cancelled} code={result.exit_code} err={result.stderr[-300:]!r} gone={_peer_gone(conn)} stop={self.engine.stop()} closing={self._closing.is_set()} files={files}\n")
         if result.cancelled and _peer_gone(conn):
             state["vanished"] = True
         return result

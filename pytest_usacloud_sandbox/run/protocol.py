@@ -32,6 +32,7 @@ import os
 import re
 import shlex
 import socket
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,6 +288,19 @@ class _PidfdGetfd:
 
 
 PIDFD = _PidfdGetfd()  # immutable after import: the libc entry point, if any
+
+
+def is_other_end(fd: int | None, conn: socket.socket) -> bool:
+    """Whether ``fd`` is the client's end of ``conn`` (a connection to us)."""
+    if fd is None or not stat.S_ISSOCK(os.fstat(fd).st_mode):
+        return False
+    probe = socket.socket(fileno=os.dup(fd))
+    try:
+        return probe.getpeername() == conn.getsockname() and probe.getsockname() == conn.getpeername()
+    except OSError:
+        return False
+    finally:
+        probe.close()
 
 
 def is_descendant(pid: int, ancestor: int) -> bool:
