@@ -124,7 +124,7 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
     try:
         broker.start()
         env["PATH"] = f"{work / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
-        env["BASH_ENV"] = str(_write_files(work, bash, broker))
+        env["BASH_ENV"] = str(write_client_files(work, bash, broker))
         record.start = time.time()
         result = runner.run_command(
             [bash, str(path)], env, engine.settings.script_timeout, engine.stop, children=engine.children
@@ -211,7 +211,7 @@ def failure_text(record: rec.ScriptRecord, relpath: str, bash: BashOutput | None
     return "\n".join(lines)
 
 
-def _write_files(work: Path, bash: str, broker: Broker) -> Path:
+def write_client_files(work: Path, bash: str, broker: Broker) -> Path:
     """The client function, the PATH launcher (work/bin/usacloud) and the prologue; returns the prologue's path."""
     shim = [sys.executable, "-I", "-S", str(Path(__file__).resolve().with_name("shim.py")), broker.socket_path]
     client = work / "client.bash"
