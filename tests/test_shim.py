@@ -1,20 +1,23 @@
-"""Shell mode's pieces: the shim's channel and tee runner, the broker, and how a script is judged."""
+"""Shell mode's pieces: the wire (protocol), the broker running calls with the caller's files, the
+Python shim fallback, and how a script is judged."""
 
+import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from standin_tools import pids_alive
 
-from pytest_usacloud_sandbox.run import shim
-from pytest_usacloud_sandbox.run.broker import Broker, exit_of
+from pytest_usacloud_sandbox.run import protocol, shim
+from pytest_usacloud_sandbox.run.broker import VANISHED, Broker, exit_of
 from pytest_usacloud_sandbox.run.execute import Engine
-from pytest_usacloud_sandbox.run.shell import SCRIPT_EXIT, judge
+from pytest_usacloud_sandbox.run.shell import SCRIPT_EXIT, judge, write_client_files
 from pytest_usacloud_sandbox.settings import Settings
 from pytest_usacloud_sandbox.state import records as rec
 from pytest_usacloud_sandbox.state.stop import StopReason, StopSignal
@@ -23,171 +26,318 @@ from pytest_usacloud_sandbox.usacloud.policy import sandbox_env
 from pytest_usacloud_sandbox.usacloud.result import RunResult
 
 SHIM = Path(shim.__file__)
+BASH = shutil.which("bash")
+TOKEN, SECRET = "tok-4f1c9a0b77e2", "sec-0d93bb1a6c55"
 
 
-def test_channel_messages_timeout_and_eof():
-    a, b = socket.socketpair()
-    left, right = shim.Channel(a), shim.Channel(b)
-    left.send({"n": 1})
-    left.send({"n": 2, "text": "x\ny"})
-    assert right.recv() == {"n": 1}
-    assert right.recv() == {"n": 2, "text": "x\ny"}
-    with pytest.raises(TimeoutError):
-        right.recv(timeout=0.05)
+# -- the wire -------------------------------------------------------------------------------------
+
+
+TRICKY = {
+    "PLAIN": "value",
+    "EMPTY": "",
+    "QUOTES": "a \"double\" and 'single'",
+    "SHELLY": "$HOME `date` \\ back\\slash ${x}",
+    "LINES": "one\ntwo\n",
+    "CONTROL": "bell\a tab\t esc\x1b del\x7f",
+    "UNICODE": "サクラ ☁",
+}
+
+
+@pytest.mark.parametrize("posix", [False, True])
+def test_parse_export_reads_what_bash_exports(posix):
+    script = "set -o posix\n" if posix else ""
+    script += "declare -ax ARR=(1 2)\nexport NOVALUE\nexport -p\n"
+    env = dict(TRICKY, PATH=os.environ["PATH"])
+    out = subprocess.run([BASH, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    parsed = protocol.parse_export(out)
+    assert {k: parsed.get(k) for k in TRICKY} == TRICKY
+    assert "ARR" not in parsed and "NOVALUE" not in parsed
+
+
+def test_read_request_in_pieces_with_descriptors(tmp_path):
+    a, b = socket.socketpair(socket.AF_UNIX)
+    words = ["server", "list", "--name", "a\nb", ""] + [f"w{i}" for i in range(7)]  # 12 words: ARGC has two digits
+    data = shim.request(words, {"X": "1", "USACLOUD_SANDBOX_LINE": "7"}, [1])
+    target = tmp_path / "f"
+    with open(target, "w") as fh:
+        socket.send_fds(a, [data[:9]], [fh.fileno()])  # the header is cut inside ARGC's field
+        time.sleep(0.05)
+        a.sendall(data[9:])
+    request = protocol.read_request(b, unix=True)
+    assert (request.kind, request.token, request.line, request.words) == ("shim", "1", 7, words)
+    assert request.env == {"X": "1", "USACLOUD_SANDBOX_LINE": "7"}
+    [fd] = request.fds
+    os.write(fd, b"via the passed descriptor\n")
+    os.close(fd)
+    assert target.read_text() == "via the passed descriptor\n"
+
+
+def test_read_request_rejects_a_client_that_stops_early():
+    a, b = socket.socketpair(socket.AF_UNIX)
+    a.sendall(b"fn\0cookie\0")
     a.close()
-    assert right.recv() is None
+    with pytest.raises(protocol.BadRequest):
+        protocol.read_request(b, unix=False)
 
 
-def test_run_tee_forwards_output_and_keeps_tails(capfd):
-    result = shim.run_tee({"argv": ["sh", "-c", "echo out; echo err >&2; exit 3"], "timeout": 10})
-    assert (result["exit_code"], result["stdout"], result["stderr"]) == (3, "out\n", "err\n")
-    captured = capfd.readouterr()
-    assert captured.out == "out\n" and captured.err == "err\n"
-
-
-def test_run_tee_lays_the_pins_over_its_environment(capfd, monkeypatch):
-    monkeypatch.setenv("SAKURACLOUD_ZONE", "is1a")
-    monkeypatch.setenv("USACLOUD_SANDBOX_LINE", "7")
-    order = {
-        "argv": ["sh", "-c", 'echo "$SAKURACLOUD_ZONE ${USACLOUD_SANDBOX_LINE-unset}"'],
-        "timeout": 10,
-        "env": sandbox_env({}),
-    }
-    assert shim.run_tee(order)["stdout"] == "tk1v unset\n"
-
-
-def test_run_tee_timeout_ends_the_whole_group(tmp_path):
-    pidfile = tmp_path / "pid"
-    started = time.monotonic()
-    result = shim.run_tee({"argv": ["sh", "-c", f"sleep 30 & echo $! > {pidfile}; wait"], "timeout": 0.5})
-    assert result["timed_out"] and time.monotonic() - started < 10
-    assert pids_alive([int(pidfile.read_text())]) == []
-
-
-def test_run_tee_honours_the_stop_signal_and_registers_the_group(tmp_path):
-    stop, registry = tmp_path / "stop", tmp_path / "children"
-    registry.mkdir()
-    order = {
-        "argv": ["sh", "-c", f"touch {stop}; sleep 30"],
-        "timeout": 60,
-        "stop": str(stop),
-        "registry": str(registry),
-    }
-    result = shim.run_tee(order)
-    assert result["cancelled"] and result["exit_code"] == -15
-    assert list(registry.iterdir()) == []  # unregistered once the group is gone
-
-
-def test_run_tee_cannot_start():
-    result = shim.run_tee({"argv": ["/nonexistent/usacloud"], "timeout": 5})
-    assert result["exit_code"] is None and "/nonexistent/usacloud" in result["launch_error"]
-
-
-@pytest.mark.parametrize("when", ["before", "during"])
-def test_run_tee_stops_when_the_broker_goes_away(tmp_path, when):
-    a, b = socket.socketpair()
-    pidfile = tmp_path / "pid"
-    if when == "before":
-        b.close()  # the shim cannot even report the start: usacloud is ended at once
-    else:
-        threading.Timer(1.0, b.close).start()
-    started = time.monotonic()
-    result = shim.run_tee({"argv": ["sh", "-c", f"echo $$ > {pidfile}; sleep 30"], "timeout": 60}, shim.Channel(a))
-    assert result["cancelled"] and time.monotonic() - started < 10
-    written = pidfile.read_text().strip() if pidfile.exists() else ""  # sh may be killed mid-echo
-    if written:
-        assert pids_alive([int(written)]) == []
-    assert when == "before" or written
-
-
-def test_the_shim_refuses_without_a_broker(tmp_path):
-    marker = tmp_path / "ran"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("USACLOUD_SANDBOX_")}
-    proc = subprocess.run(
-        [sys.executable, "-I", "-S", str(SHIM), "zone", "list"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert proc.returncode == 1
-    assert "no sandbox broker" in proc.stderr and not marker.exists()
+# -- a broker with a fake usacloud ----------------------------------------------------------------
 
 
 @pytest.fixture
 def fake_usacloud(tmp_path):
-    """A usacloud that logs its argv and zone, prints an ID, and fails for `server read nope`."""
+    """A usacloud that logs argv, zone, key, match mode and cwd, prints an ID, reads stdin on `note read`."""
     log = tmp_path / "calls.log"
     path = tmp_path / "usacloud"
     path.write_text(
         "#!/bin/sh\n"
-        f'echo "$* zone=$SAKURACLOUD_ZONE" >> {log}\n'
+        f'echo "$* zone=$SAKURACLOUD_ZONE key=${{SAKURACLOUD_ACCESS_TOKEN:-none}} '
+        f'mode=${{SAKURACLOUD_ARGUMENT_MATCH_MODE:-none}} cwd=$PWD:$(pwd -P)" >> {log}\n'
         'if [ "$1 $2 $3" = "server read nope" ]; then echo "target resource not found" >&2; exit 1; fi\n'
+        'case "$1 $2 $3" in "switch read /"*) echo $$ > "$3"; exec sleep 60;; esac\n'
         "echo 113000000001\n"
     )
     path.chmod(0o755)
     return path, log
 
 
-def broker_call(tmp_path, fake, *args, stop=None):
-    """One call through a real broker and the shim as a subprocess: (exit code, stdout, stderr, broker)."""
-    settings = Settings(timeout=10.0, rate=float("inf"))
-    stop_signal = StopSignal(tmp_path / "stop")
-    if stop:
-        stop_signal.trigger(StopReason("x::y", "not-found", "boom"))
-    engine = Engine(
-        settings=settings, usacloud_bin=str(fake), stop=stop_signal, base_env=dict(os.environ), run_dir=tmp_path
-    )
-    sock = str(tmp_path / "b.sock")
-    broker = Broker(engine, Masker(), sandbox_env({}), sock, lambda line: None, tmp_path / "children").start()
-    env = dict(os.environ, USACLOUD_SANDBOX_SOCKET=sock, USACLOUD_SANDBOX_LINE="12", SAKURACLOUD_ZONE="is1a")
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-I", "-S", str(SHIM), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+class Harness:
+    """A real broker in this process, and bash scripts that call it through the client function."""
+
+    def __init__(self, tmp_path, fake, stop=False, timeout=10.0):
+        self.tmp = tmp_path
+        stop_signal = StopSignal(tmp_path / "stop")
+        if stop:
+            stop_signal.trigger(StopReason("x::y", "not-found", "boom"))
+        base_env = dict(os.environ, SAKURACLOUD_ACCESS_TOKEN=TOKEN, SAKURACLOUD_ACCESS_TOKEN_SECRET=SECRET)
+        self.engine = Engine(
+            settings=Settings(timeout=timeout, rate=float("inf")),
+            usacloud_bin=str(fake),
+            stop=stop_signal,
+            base_env=base_env,
+            run_dir=tmp_path,
         )
-    finally:
-        broker.close()
-    return proc.returncode, proc.stdout, proc.stderr, broker
+        base = sandbox_env(base_env)
+        self.given = {k: v for k, v in base.items() if not k.startswith("SAKURACLOUD_ACCESS")}
+        work = tmp_path / "work"
+        work.mkdir()
+        self.broker = Broker(self.engine, Masker(), base, self.given, str(work / "b.sock"), lambda line: None)
+        self.broker.start()
+        self.prologue = write_client_files(work, BASH, self.broker)
+        self.client = work / "client.bash"
+        self.launcher = work / "bin" / "usacloud"
+
+    def bash(self, script, **env):
+        full = dict(self.given, USACLOUD_SANDBOX_LINE="12", **env)
+        return subprocess.run(
+            [BASH, "-c", f". {self.client}\n{script}"], env=full, capture_output=True, text=True, timeout=60
+        )
+
+    def close(self):
+        return self.broker.close()
 
 
-def test_a_call_through_the_broker(tmp_path, fake_usacloud):
-    fake, log = fake_usacloud
-    code, out, _, broker = broker_call(tmp_path, fake, "switch", "create", "-y", "--name", "x", "--zone", "is1a", "-q")
-    assert (code, out) == (0, "113000000001\n")
-    assert log.read_text() == "switch create -y --name x --zone tk1v -q zone=tk1v\n"
-    [call] = broker.calls
-    assert (call.line, call.status, call.cls, call.zone_rewritten) == (12, rec.RAN, "ok", True)
-    assert call.text == "usacloud switch create -y --name x --zone is1a -q"
-    assert broker.exits == [0] and engine_stats(broker)["attempts"] == 1
+@pytest.fixture
+def harness(tmp_path, fake_usacloud):
+    made = []
+
+    def make(**kwargs):
+        where = tmp_path / f"h{len(made)}"
+        where.mkdir()
+        made.append(Harness(where, fake_usacloud[0], **kwargs))
+        return made[-1]
+
+    yield make
+    for h in made:
+        h.close()
 
 
-def engine_stats(broker):
-    return vars(broker.engine.stats)
+@pytest.fixture
+def h(tmp_path, fake_usacloud):
+    made = Harness(tmp_path, fake_usacloud[0])
+    yield made
+    made.close()
 
 
-def test_failures_refusals_and_cancels_through_the_broker(tmp_path, fake_usacloud):
-    fake, log = fake_usacloud
-    code, _, err, broker = broker_call(tmp_path, fake, "server", "read", "nope")
-    assert code == 1 and "target resource not found" in err
-    assert (broker.calls[0].status, broker.calls[0].cls) == (rec.FAILED, "not-found")
-    code, _, err, broker = broker_call(tmp_path, fake, "server", "delete", "-y", "web")
-    assert code == shim.EXIT_REFUSED and "refused by the sandbox policy (dangerous)" in err
-    assert broker.calls[0].status == rec.REFUSED
-    code, _, err, broker = broker_call(tmp_path, fake, "server", "lsit")
-    assert (
-        code == shim.EXIT_REFUSED and "is not a subcommand of `server`" in err and broker.calls[0].status == rec.INVALID
+def test_a_call_through_the_function_runs_with_the_callers_files(h, fake_usacloud, tmp_path):
+    _, log = fake_usacloud
+    out = tmp_path / "out.txt"
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    proc = h.bash(
+        f"{{ echo before; usacloud switch create -y --name x --zone is1a -q; echo after; }} > {out}\n"
+        f'ID=$(usacloud switch read x)\necho "captured $ID"\ncd {sub} && usacloud zone list > /dev/null\n'
     )
-    code, _, err, broker = broker_call(tmp_path, fake, "zone", "list", stop=True)
-    assert code == shim.EXIT_CANCELLED and broker.calls[0].status == rec.CANCELLED
-    assert (
-        "server read nope" in log.read_text() and "delete" not in log.read_text() and "zone list" not in log.read_text()
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text() == "before\n113000000001\nafter\n"  # one open file, offsets shared
+    assert proc.stdout == "captured 113000000001\n"
+    lines = log.read_text().splitlines()
+    assert lines[0].startswith(f"switch create -y --name x --zone tk1v -q zone=tk1v key={TOKEN} ")
+    assert lines[2].endswith(f":{sub}")  # usacloud ran in the caller's directory
+    calls = h.close()
+    assert [(c.line, c.status, c.zone_rewritten) for c in calls] == [(12, rec.RAN, True)] + [(12, rec.RAN, False)] * 2
+    assert calls[0].text == "usacloud switch create -y --name x --zone is1a -q"
+
+
+def test_nothing_but_the_exit_status_crosses_the_socket(h, fake_usacloud, tmp_path):
+    """A client of our own (a child process, as any script process would be) sees only the status."""
+    _, log = fake_usacloud
+    client = tmp_path / "client.py"
+    client.write_text(
+        "import os, socket, sys\n"
+        "port, cookie, dump = int(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+        "s = socket.create_connection(('127.0.0.1', port))\n"
+        "fields = ['fn', cookie, str(os.getpid()), '3', '2', 'zone', 'list', 'declare -x A=\"1\"\\n']\n"
+        "s.sendall(b''.join(f.encode() + b'\\0' for f in fields))\n"
+        "got = b''\n"
+        "while chunk := s.recv(65536):\n"
+        "    got += chunk\n"
+        "open(dump, 'wb').write(got)\n"
     )
+    dump = tmp_path / "dump"
+    out = subprocess.run(
+        [sys.executable, str(client), str(h.broker.port), h.broker.cookie, str(dump)],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    assert dump.read_bytes() == b"0\n"
+    assert out.stdout == b"113000000001\n"  # usacloud wrote to the client's own stdout
+    assert f"key={TOKEN}" in log.read_text()  # the call did carry the key: in usacloud's environment only
+    # a stranger without the script's cookie gets nothing at all, and nothing runs
+    stranger = subprocess.run(
+        [sys.executable, str(client), str(h.broker.port), "0" * 32, str(dump)], capture_output=True, timeout=60
+    )
+    assert dump.read_bytes() == b"" and stranger.stdout == b""
+    assert len(log.read_text().splitlines()) == 1
+
+
+def test_variables_that_steer_usacloud_refuse_the_call(h, fake_usacloud):
+    _, log = fake_usacloud
+    for assignment in (
+        "SAKURACLOUD_ZONE=is1a",
+        "SAKURA_ZONES=is1a",
+        "SAKURACLOUD_API_ROOT_URL=https://attacker.example/",
+        "SAKURACLOUD_PROFILE=prod",
+        "USACLOUD_PROFILE_DIR=/tmp",
+        "HTTPS_PROXY=http://proxy:3128",
+        "hTTps_proxy=http://proxy:3128",
+        "SSL_CERT_FILE=/tmp/ca.pem",
+        "SAKURACLOUD_FAKE_MODE=1",
+        "SAKURACLOUD_TRACE=1",
+        "SAKURACLOUD_ACCESS_TOKEN=mine",
+    ):
+        name = assignment.split("=")[0]
+        proc = h.bash(f"export {assignment}\nusacloud zone list")
+        assert proc.returncode == shim.EXIT_REFUSED, (assignment, proc.stderr)
+        assert f"usacloud (pytest-usacloud-sandbox): the script sets {name}:" in proc.stderr
+    assert not log.exists()  # none of them ran
+    # harmless settings pass; the run's own zone pin is laid over everything
+    proc = h.bash("SAKURACLOUD_ARGUMENT_MATCH_MODE=exact SAKURACLOUD_ZONE=tk1v usacloud server read web")
+    assert proc.returncode == 0, proc.stderr
+    assert f"server read web zone=tk1v key={TOKEN} mode=exact" in log.read_text()
+    calls = h.close()
+    assert [c.status for c in calls] == [rec.REFUSED] * 11 + [rec.RAN]
+    assert "mine" not in json.dumps([c.message for c in calls])
+
+
+def test_the_path_launcher_and_env_reach_the_same_broker(h, fake_usacloud):
+    _, log = fake_usacloud
+    proc = h.bash(
+        f"export PATH={h.launcher.parent}:$PATH\n"
+        "command usacloud zone list\n"
+        "echo region | xargs usacloud server list --zone is1b -q\n"
+        "env SAKURACLOUD_PROFILE=prod usacloud zone list || echo refused=$?\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "113000000001\n113000000001\nrefused=1\n"
+    assert "the script sets SAKURACLOUD_PROFILE" in proc.stderr
+    assert [line.split(" zone=")[0] for line in log.read_text().splitlines()] == [
+        "zone list",
+        "server list --zone tk1v -q region",
+    ]
+
+
+def test_without_pidfd_getfd_the_function_hands_over_to_the_python_shim(h, tmp_path):
+    h.broker.fallback = True  # as where the kernel refuses pidfd_getfd
+    out = tmp_path / "out"
+    proc = h.bash(f'{{ echo a; usacloud zone list; echo b; }} > {out}\nusacloud server read nope || echo "rc=$?"')
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text() == "a\n113000000001\nb\n" and proc.stdout == "rc=1\n"
+    assert "target resource not found" in proc.stderr
+    assert [c.cls for c in h.close()] == ["ok", "not-found"]
+
+
+def test_the_shim_refuses_without_a_broker(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", str(SHIM), str(tmp_path / "none.sock"), "zone", "list"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 1 and "no sandbox broker" in proc.stderr
+
+
+def test_failures_refusals_and_cancels(harness, fake_usacloud):
+    _, log = fake_usacloud
+    h = harness()
+    proc = h.bash("usacloud server read nope")
+    assert proc.returncode == 1 and "target resource not found" in proc.stderr
+    proc = h.bash("usacloud server delete -y web")
+    assert proc.returncode == shim.EXIT_REFUSED and "refused by the sandbox policy (dangerous)" in proc.stderr
+    proc = h.bash("usacloud server lsit")
+    assert proc.returncode == shim.EXIT_REFUSED and "is not a subcommand of `server`" in proc.stderr
+    assert [c.status for c in h.close()] == [rec.FAILED, rec.REFUSED, rec.INVALID]
+    stopped = harness(stop=True)
+    proc = stopped.bash("usacloud zone list")
+    assert proc.returncode == shim.EXIT_CANCELLED and stopped.close()[0].status == rec.CANCELLED
+    assert "delete" not in log.read_text() and "zone list" not in log.read_text()
+
+
+def test_a_call_over_its_timeout(harness, tmp_path):
+    h = harness(timeout=0.5)
+    pidfile = tmp_path / "pid"
+    started = time.monotonic()
+    proc = h.bash(f"usacloud switch read {pidfile}")
+    assert proc.returncode == shim.EXIT_TIMEOUT and time.monotonic() - started < 10
+    assert pids_alive([int(pidfile.read_text())]) == []
+    assert h.close()[0].cls == "timeout"
+
+
+def test_a_caller_killed_mid_call_cancels_it(h, tmp_path):
+    pidfile = tmp_path / "pid"
+    caller = subprocess.Popen(
+        [BASH, "-c", f". {h.client}\nusacloud switch read {pidfile}"], env=dict(h.given), start_new_session=True
+    )
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text().strip()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(caller.pid, signal.SIGKILL)
+    caller.wait()
+    usacloud = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while pids_alive([usacloud]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pids_alive([usacloud]) == []
+    [call] = h.close()
+    assert (call.status, call.message) == (rec.CANCELLED, VANISHED)
+
+
+def test_call_env_lays_the_pins_over_allowed_settings(h):
+    env, refusal = h.broker.call_env(dict(h.given, SAKURACLOUD_DEFAULT_OUTPUT_TYPE="json", FOO="x"))
+    assert refusal is None
+    assert env["SAKURACLOUD_DEFAULT_OUTPUT_TYPE"] == "json" and "FOO" not in env
+    assert (env["SAKURACLOUD_ZONE"], env["SAKURACLOUD_ACCESS_TOKEN"]) == ("tk1v", TOKEN)
+    _, refusal = h.broker.call_env(dict(h.given, SAKURACLOUD_ZONE="is1a"))
+    assert refusal.name == "SAKURACLOUD_ZONE"
+    # the sandbox's own variables and what the script removed do not count
+    given = {k: v for k, v in h.given.items() if k != "SAKURACLOUD_ZONES"}
+    assert h.broker.call_env(dict(given, USACLOUD_SANDBOX_LINE="9"))[1] is None
+
+
+# -- exit codes and judging -----------------------------------------------------------------------
 
 
 def result(**fields):
@@ -206,7 +356,7 @@ def result(**fields):
     return RunResult(**base)
 
 
-def test_exit_codes_of_the_shim():
+def test_exit_codes_of_a_call():
     ok = rec.CommandRecord(line=1, text="", status=rec.RAN, cls="ok")
     assert exit_of(ok, result(exit_code=0)) == (0, None)
     assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="not-found"), result(exit_code=2)) == (2, None)

@@ -170,7 +170,7 @@ class Broker:
         except OSError:
             pass
         finally:
-            protocol.close_all(files)
+            protocol.close_all(files or ())
             conn.close()
 
     def _files(self, request: protocol.Request, conn: socket.socket, unix: bool):

@@ -129,7 +129,7 @@ def read_request(conn: socket.socket, unix: bool) -> Request:
 
 # -- bash's `export -p` --------------------------------------------------------------------------
 
-_DECL = re.compile(r"(?:declare -([a-zA-Z-]+)|export) ([A-Za-z_][A-Za-z_0-9]*)")
+_DECL = re.compile(r"(?:declare|export)(?: -([a-zA-Z-]+))? ([A-Za-z_][A-Za-z_0-9]*)")
 _ANSI = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 
@@ -186,39 +186,40 @@ def _double_quoted(text: str, pos: int) -> tuple[str, int]:
 
 
 def _ansi_quoted(text: str, pos: int) -> tuple[str, int]:
-    out = []
+    """A ``$'...'`` value; octal and hex escapes are bytes (bash writes a UTF-8 character so outside a UTF-8 locale)."""
+    out = bytearray()
     while True:
         if pos >= len(text):
             raise ValueError("unterminated $'...'")
         c = text[pos]
         if c == "'":
-            return "".join(out), pos + 1
+            return out.decode("utf-8", "surrogateescape"), pos + 1
         if c != "\\":
-            out.append(c)
+            out += c.encode("utf-8", "surrogateescape")
             pos += 1
             continue
         nxt = text[pos + 1 : pos + 2]
+        octal = re.match(r"[0-7]{1,3}", text[pos + 1 : pos + 4])
         if nxt in _ANSI:
-            out.append(_ANSI[nxt])
+            out += _ANSI[nxt].encode()
             pos += 2
-        elif nxt in "01234567" and nxt:
-            digits = re.match(r"[0-7]{1,3}", text[pos + 1 :]).group(0)
-            out.append(chr(int(digits, 8)))
-            pos += 1 + len(digits)
-        elif nxt == "x":
-            digits = re.match(r"[0-9a-fA-F]{0,2}", text[pos + 2 :]).group(0)
-            out.append(chr(int(digits, 16)) if digits else "\\x")
+        elif octal is not None:
+            out.append(int(octal.group(0), 8) & 0xFF)
+            pos += 1 + len(octal.group(0))
+        elif nxt == "x" and re.match(r"[0-9a-fA-F]", text[pos + 2 : pos + 3]):
+            digits = re.match(r"[0-9a-fA-F]{1,2}", text[pos + 2 :]).group(0)
+            out.append(int(digits, 16))
             pos += 2 + len(digits)
-        elif nxt in ("u", "U"):
+        elif nxt in ("u", "U") and re.match(r"[0-9a-fA-F]", text[pos + 2 : pos + 3]):
             most = 4 if nxt == "u" else 8
-            digits = re.match(rf"[0-9a-fA-F]{{0,{most}}}", text[pos + 2 :]).group(0)
-            out.append(chr(int(digits, 16)) if digits else "\\" + nxt)
+            digits = re.match(rf"[0-9a-fA-F]{{1,{most}}}", text[pos + 2 :]).group(0)
+            out += chr(int(digits, 16)).encode("utf-8", "surrogatepass")
             pos += 2 + len(digits)
         elif nxt == "c" and pos + 2 < len(text):
-            out.append(chr(ord(text[pos + 2]) & 0x1F))
+            out.append(ord(text[pos + 2]) & 0x1F)
             pos += 3
         else:  # \\ \' \" \? and anything else: the character itself
-            out.append(nxt)
+            out += nxt.encode("utf-8", "surrogateescape")
             pos += 2
 
 
