@@ -86,25 +86,29 @@ def test_capture_an_id_loop_and_pipe_into_jq(e2e, workers):
     assert script["commands"][1]["text"].startswith('usacloud switch read "$ID" -o json | jq')
 
 
-def test_zones_and_environment_stay_pinned_whatever_the_script_does(e2e):
+def test_zones_stay_pinned_and_every_way_to_call_usacloud_is_sandboxed(e2e):
     e2e.env(
         SAKURACLOUD_ACCESS_TOKEN="tok-5d1e0c4b",
         SAKURACLOUD_ACCESS_TOKEN_SECRET="sec-77aa01ff",
         STANDIN_REQUIRE_TOKEN="tok-5d1e0c4b",
     )
-    escaped = e2e.tmp / "escaped"
+    escaped, sub = e2e.tmp / "escaped", e2e.tmp / "sub"
+    sub.mkdir()
     shell_script(
         e2e,
         "zones.usacloud",
         f"""
-        export SAKURACLOUD_ZONE=is1a SAKURACLOUD_ZONES=is1a,tk1a
         usacloud server list --zone=all
-        export PATH="{STANDIN_DIR}:$PATH"   # usacloud's own directory first: still the shim
+        export PATH="{STANDIN_DIR}:$PATH"   # usacloud's own directory first: still the sandbox
         usacloud disk list --zone is1b
         echo is1a | xargs usacloud archive list --zone
-        SAKURA_ZONE=tk1a usacloud zone list
+        command usacloud zone list > /dev/null
+        env usacloud disk list --zone is1a > /dev/null
+        SAKURA_ZONE=tk1v usacloud zone list > /dev/null   # the sandbox zone itself is harmless
+        (cd {sub} && usacloud switch list)
         test -z "${{SAKURACLOUD_ACCESS_TOKEN:-}}"   # the script itself never sees the API key
-        {STANDIN_BIN} server list --zone is1a 2> {escaped} || echo "escaped call failed"
+        ! grep -qa tok-5d1e0c4b /proc/$$/environ
+        {STANDIN_BIN} server list --zone tk1v 2> {escaped} || echo "escaped call failed"
         """,
     )
     result = e2e.run()
@@ -114,13 +118,112 @@ def test_zones_and_environment_stay_pinned_whatever_the_script_does(e2e):
         ["disk", "list", "--zone", "tk1v"],
         ["archive", "list", "--zone", "tk1v"],
         ["zone", "list"],
-        ["server", "list", "--zone", "is1a"],
+        ["disk", "list", "--zone", "tk1v"],
+        ["zone", "list"],
+        ["switch", "list"],
+        ["server", "list", "--zone", "tk1v"],
     ]
-    for call in e2e.calls()[:4]:
+    for call in e2e.calls()[:7]:
         assert (call["zone_env"], call["zones_env"], call["sakura_zone_env"]) == ("tk1v", "tk1v", "tk1v"), call
         assert call["exit"] == 0
-    # a call by absolute path escapes the shim, but it has no API key from the environment
-    assert e2e.calls()[4]["exit"] == 1 and "401 Unauthorized" in escaped.read_text()
+    assert e2e.calls()[6]["cwd"] == str(sub)  # usacloud runs in the caller's directory
+    # a call by absolute path escapes the sandbox, but it has no API key from the environment
+    assert e2e.calls()[7]["exit"] == 1 and "401 Unauthorized" in escaped.read_text()
+
+
+def test_variables_that_steer_usacloud_refuse_the_call(e2e):
+    """Issue 11.1: set by the script, they never reach usacloud; harmless settings do."""
+    out = e2e.tmp / "out"
+    shell_script(
+        e2e,
+        "steer.usacloud",
+        f"""
+        usacloud switch create -y --name web-10 -q > /dev/null
+        SAKURACLOUD_ARGUMENT_MATCH_MODE=exact usacloud switch read web || echo "exact: $?" > {out}
+        export SAKURACLOUD_API_ROOT_URL=https://attacker.example/
+        usacloud zone list || echo "refused: $?" >> {out}
+        unset SAKURACLOUD_API_ROOT_URL
+        https_proxy=http://proxy.example:3128 command usacloud zone list || echo "refused: $?" >> {out}
+        export SAKURACLOUD_ZONE=is1a
+        usacloud zone list || echo "refused: $?" >> {out}
+        """,
+    )
+    result = e2e.run("-v")
+    result.assert_outcomes(failed=1)
+    assert out.read_text().splitlines() == ["exact: 1", "refused: 1", "refused: 1", "refused: 1"]
+    assert e2e.argvs() == [["switch", "create", "-y", "--name", "web-10", "-q"], ["switch", "read", "web"]]
+    result.stdout.fnmatch_lines(
+        [
+            "*steer.usacloud:3: not-found: a usacloud call failed and the script went on*",
+            "*also line 5: refused: the script sets SAKURACLOUD_API_ROOT_URL: it changes where or how usacloud talks*",
+            "*also line 7: refused: the script sets https_proxy: *",
+            "*also line 9: refused: the script sets SAKURACLOUD_ZONE: usacloud runs only in the sandbox zone tk1v*",
+            "*--- bash stderr*",
+            "*usacloud (pytest-usacloud-sandbox): the script sets SAKURACLOUD_API_ROOT_URL: it changes where*",
+            "*commands:*",
+            "*refused * line 5 * usacloud zone list  (refused)",
+        ]
+    )
+
+
+def test_the_api_key_never_crosses_a_sandbox_socket(e2e):
+    """Issue 11.2: a script playing client of its own broker, on every socket it can find, gets no key."""
+    token, secret = "tok-9c2e71d0aa4f", "sec-3b8f05e1c7d2"
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN=token, SAKURACLOUD_ACCESS_TOKEN_SECRET=secret, STANDIN_REQUIRE_TOKEN=token)
+    dump = e2e.tmp / "dump"
+    client = e2e.tmp / "client.py"
+    client.write_text(CLIENT)
+    shell_script(
+        e2e,
+        "spy.usacloud",
+        f"""
+        declare -f usacloud > {e2e.tmp}/function.txt
+        env > {e2e.tmp}/env.txt
+        {sys.executable} {client} {e2e.tmp}/function.txt {dump}
+        """,
+    )
+    result = e2e.run()
+    result.assert_outcomes(passed=1)
+    received = dump.read_bytes()
+    assert received.count(b"RECEIVED") >= 2, received  # it did talk to the broker, and usacloud ran
+    assert token.encode() not in received and secret.encode() not in received
+    seen = [line for line in (e2e.tmp / "env.txt").read_text().splitlines() if not line.startswith("STANDIN_")]
+    assert [line for line in seen if token in line or secret in line] == []
+    assert [c["exit"] for c in e2e.calls()] == [0, 0]  # the calls carried the key: in usacloud's environment
+
+
+CLIENT = r"""
+import json, os, re, socket, sys
+text, dump = open(sys.argv[1]).read(), open(sys.argv[2], "ab")
+def talk(sock, payload, fds=()):
+    if fds and sock.family == socket.AF_UNIX:
+        socket.send_fds(sock, [payload], list(fds))
+    else:
+        sock.sendall(payload)
+    got = b""
+    sock.settimeout(30)
+    while chunk := sock.recv(65536):
+        got += chunk
+    dump.write(b"RECEIVED " + got + b"\n")
+def fields(*values):
+    return b"".join(v.encode() + b"\0" for v in values)
+if port := re.search(r"/dev/tcp/127\.0\.0\.1/(\d+)", text):
+    cookie = re.search(r"\bfn ([0-9a-f]{32})\b", text).group(1)
+    talk(socket.create_connection(("127.0.0.1", int(port.group(1)))),
+         fields("fn", cookie, str(os.getpid()), "1", "2", "zone", "list", "declare -x A=\"1\"\n"), (1,))
+paths = set(re.findall(r"(/\S+\.sock)", text))
+if "USACLOUD_SANDBOX_SOCKET" in os.environ:
+    paths.add(os.environ["USACLOUD_SANDBOX_SOCKET"])
+for path in paths:
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(path)
+    env = json.dumps(dict(os.environ))
+    talk(sock, fields("shim", "0,1,2", str(os.getpid()), "1", "2", "zone", "list", env), (0, 1, 2))
+    sock = socket.socket(socket.AF_UNIX)  # the request of older versions (padded: complete for this one)
+    sock.connect(path)
+    old = json.dumps({"words": ["usacloud", "zone", "list"], "line": 1, "secrets": []}).encode()
+    talk(sock, old + b"\n" + b"\0" * 8)
+"""
 
 
 def test_a_failing_call_the_script_goes_past_fails_the_item(e2e):
@@ -338,12 +441,32 @@ def test_marker_ini_and_dry_run(e2e):
     result.stdout.fnmatch_lines(["*dry-run * line 2 * usacloud switch create -y --name sw -q*"])
 
 
-def test_sigterm_during_a_shell_script_leaves_no_process(e2e):
-    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
+def test_kill_9_of_a_single_process_run_takes_bash_and_usacloud_with_it(e2e):
+    """Issue 11.12: the parent-death signal; nothing else is left to clean up after a SIGKILL."""
     e2e.rules([{"match": "region list", "sleep": 300}])
     pids = e2e.tmp / "pids"
-    e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}; sleep 300 & echo $! >> {pids}\nusacloud region list\n")
-    argv = [
+    e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}\nusacloud region list\nwhile :; do sleep 1; done\n")
+    proc = subprocess.Popen(inner_argv(e2e), cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(e.get("event") == "start" for e in e2e.events()):
+            assert time.monotonic() < deadline, "the long call never started"
+            time.sleep(0.1)
+        proc.kill()
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    found = pidfile_pids(pids) + stand_in_pids(e2e)
+    assert len(found) == 2
+    deadline = time.monotonic() + 10
+    while pids_alive(found) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pids_alive(found) == []
+
+
+def inner_argv(e2e, *args):
+    return [
         sys.executable,
         "-m",
         "pytest",
@@ -353,10 +476,18 @@ def test_sigterm_during_a_shell_script_leaves_no_process(e2e):
         "--usacloud-rate=unlimited",
         "-p",
         "no:cacheprovider",
-        "-n",
-        "2",
+        *args,
     ]
-    proc = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_sigterm_during_a_shell_script_leaves_no_process(e2e):
+    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
+    e2e.rules([{"match": "region list", "sleep": 300}])
+    pids = e2e.tmp / "pids"
+    e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}; sleep 300 & echo $! >> {pids}\nusacloud region list\n")
+    proc = subprocess.Popen(
+        inner_argv(e2e, "-n", "2"), cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 60
         while not any(e.get("event") == "spawn" for e in e2e.events()):
