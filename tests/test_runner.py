@@ -151,3 +151,104 @@ def test_two_owners_do_not_share_children(tmp_path):
     assert other.terminate_all() == 0
     assert mine.terminate_all() == 1
     thread.join(10)
+
+
+def test_forwards_output_as_it_comes_and_keeps_the_tails(tmp_path):
+    """The one output pump: copies to the caller's descriptors (pipe, file, /dev/null) and keeps tails."""
+    read_end, write_end = os.pipe()
+    target = tmp_path / "err"
+    got = []
+
+    def reader():
+        with os.fdopen(read_end, "rb") as fh:
+            time.sleep(0.5)  # a slow reader: the pipe fills up meanwhile
+            got.append(fh.read())
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    with open(target, "ab") as err, open(os.devnull, "wb") as null:
+        res = runner.run_command(
+            [PY, "-c", "import sys; print('o' * 100000); print('e', file=sys.stderr)"],
+            ENV,
+            30,
+            tail_bytes=1000,
+            forward=(write_end, err.fileno()),
+        )
+        os.close(write_end)
+        thread.join(30)
+        assert got == [b"o" * 100000 + b"\n"]  # all of it, through a pipe smaller than the output
+        assert target.read_bytes() == b"e\n"
+        assert res.exit_code == 0 and res.stdout == "o" * 999 + "\n" and res.truncated
+        res = runner.run_command([PY, "-c", "print('x')"], ENV, 30, forward=(null.fileno(), null.fileno()))
+        assert res.stdout == "x\n"
+
+
+def test_a_reader_that_went_away_does_not_stop_the_command():
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `usacloud ... | head -1` after head exited
+    res = runner.run_command([PY, "-c", "print('x' * 300000); print('done')"], ENV, 30, forward=(write_end, None))
+    os.close(write_end)
+    assert res.exit_code == 0 and res.stdout.endswith("done\n")
+
+
+def test_a_reader_that_never_reads_does_not_outlast_the_timeout():
+    read_end, write_end = os.pipe()
+    started = time.monotonic()
+    res = runner.run_command(
+        [PY, "-c", "import time; print('x' * 300000, flush=True); time.sleep(60)"], ENV, 1.0, forward=(write_end, None)
+    )
+    assert res.timed_out and time.monotonic() - started < 15
+    os.close(read_end)
+    os.close(write_end)
+
+
+def test_a_caller_gone_cancels_the_command():
+    import socket
+
+    mine, theirs = socket.socketpair()
+    threading.Timer(0.5, theirs.close).start()
+    started = time.monotonic()
+    res = runner.run_command([PY, "-c", "import time; time.sleep(60)"], ENV, 60, watch=mine)
+    assert res.cancelled and time.monotonic() - started < 15
+    mine.close()
+
+
+def test_children_die_with_their_process_even_on_sigkill(tmp_path):
+    """Issue 11.12: the parent-death signal, for a child started from a thread other than the main one."""
+    if runner.DEATH_SIGNAL.setpriv is None and runner.DEATH_SIGNAL.prctl is None:
+        import pytest
+
+        pytest.skip("no way to ask for a parent-death signal here")
+    pidfile = tmp_path / "pid"
+    code = (
+        "import os, sys, threading, time\n"
+        "from pytest_usacloud_sandbox.run import runner\n"
+        f"argv = ['sh', '-c', 'echo $$ > {pidfile}; exec sleep 300']\n"
+        "threading.Thread(target=runner.run_command, args=(argv, dict(os.environ), 600), daemon=True).start()\n"
+        "time.sleep(300)\n"
+    )
+    parent = subprocess.Popen([PY, "-c", code], env=ENV)
+    try:
+        deadline = time.monotonic() + 30
+        while not (pidfile.exists() and pidfile.read_text().strip()):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        child = int(pidfile.read_text())
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(child)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def test_the_death_signal_falls_back_to_prctl_and_keeps_launch_errors(tmp_path):
+    fallback = runner.DeathSignal(None, runner.DEATH_SIGNAL.prctl)
+    argv, preexec = fallback.wrap(["true"], ENV)
+    assert argv == ["true"] and (preexec is not None) == (runner.DEATH_SIGNAL.prctl is not None)
+    if runner.DEATH_SIGNAL.setpriv is not None:  # a missing program is started bare: Popen's error is clearer
+        assert runner.DEATH_SIGNAL.wrap(["/nonexistent/usacloud"], ENV)[0] == ["/nonexistent/usacloud"]
+        assert runner.DEATH_SIGNAL.wrap(["sh"], ENV)[0][-2:] == ["--", "sh"]
