@@ -432,3 +432,11 @@ def test_judge_timeout_and_cancel():
     record = script(call(2))
     judge(record, result(exit_code=-15, cancelled=True), [0], True, 30, Path("/s/x.usacloud"))
     assert record.status == "cancelled"
+
+
+def test_without_loopback_tcp_the_function_uses_the_unix_socket(h, tmp_path):
+    client = Path(h.client)
+    client.write_text(client.read_text().replace(f"/dev/tcp/127.0.0.1/{h.broker.port}", "/dev/tcp/127.0.0.1/0"))
+    proc = h.bash('X=$(usacloud zone list)\necho "got $X"')
+    assert (proc.returncode, proc.stdout) == (0, "got 113000000001\n"), proc.stderr
+    assert [c.status for c in h.close()] == [rec.RAN]

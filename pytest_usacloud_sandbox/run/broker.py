@@ -66,8 +66,7 @@ class Broker:
         self.masker = masker
         self.seen = masker  # grows with every call's expanded secrets
         self.base_env = dict(base_env)  # the run's environment for this script (engine.env_for)
-        # the run's pins: what env_for sets over pytest's environment, and the credentials
-        self.pins = {k: v for k, v in base_env.items() if engine.base_env.get(k) != v or k in SECRET_ENV}
+        self.pins = engine.pins(self.base_env)  # zone, fake mode and store, credentials: over everything
         self.given_env = dict(given_env)  # what bash was given: a call's variables are compared with it
         self.socket_path = socket_path
         self.text_at = text_at  # the script's text for a line (None if no usacloud command starts there)
@@ -86,15 +85,19 @@ class Broker:
     # -- life cycle -----------------------------------------------------------------------------
 
     def start(self) -> Broker:
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        tcp.bind(("127.0.0.1", 0))
-        tcp.listen(128)
-        self.port = tcp.getsockname()[1]
         unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         unix.bind(self.socket_path)
         os.chmod(self.socket_path, 0o600)
         unix.listen(128)
-        self._servers = [tcp, unix]
+        self._servers = [unix]
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            tcp.bind(("127.0.0.1", 0))
+            tcp.listen(128)
+            self.port = tcp.getsockname()[1]
+            self._servers.append(tcp)
+        except OSError:  # no loopback TCP: port 0 makes every call take the Unix socket (the shim)
+            tcp.close()
         thread = threading.Thread(target=self._accept, name="usacloud-broker", daemon=True)
         thread.start()
         self._threads.append(thread)

@@ -9,7 +9,8 @@ Two clients send the same request, a list of NUL-terminated fields::
     KIND  TOKEN  PID  LINE  ARGC  ARG...  ENV
 
 * ``fn``: the ``usacloud`` bash function (:data:`CLIENT`), written with bash builtins only: no
-  process starts per call. It connects to the broker on ``127.0.0.1`` through bash's ``/dev/tcp``.
+  process starts per call. It connects to the broker on ``127.0.0.1`` through bash's ``/dev/tcp``
+  (where it cannot, it runs the Python shim).
   TOKEN is the script's random cookie (only the script's processes know it), PID its ``$BASHPID``,
   LINE the script line (``USACLOUD_SANDBOX_LINE``), ENV the output of ``export -p``. The broker
   checks that PID is one of its own descendants and takes the caller's descriptors 0, 1 and 2 from
@@ -50,8 +51,8 @@ CLIENT = """\
 usacloud() {{
   {{ local - __usb_fd __usb_rc; set +x +e +u +T; }} 2>/dev/null
   if ! {{ exec {{__usb_fd}}<>/dev/tcp/127.0.0.1/{port}; }} 2>/dev/null; then
-    printf '%s\\n' 'usacloud (pytest-usacloud-sandbox): the sandbox broker cannot be reached; usacloud was not run' >&2
-    return 1
+    command {shim} "$@"  # no loopback TCP here (or a bash without /dev/tcp): the Unix socket
+    return
   fi
   {{
     printf '%s\\0' fn {cookie} "$BASHPID" "${{USACLOUD_SANDBOX_LINE:-0}}" "$#" "$@"
