@@ -18,7 +18,7 @@ last death. 20 runs; p50 and max. Targets: p50 < 0.5 s, max < 1 s.
 namespace with a private /tmp and cache, ``--tx popen//python=WRAPPER``), so the stop crosses
 xdist's channel; the latency is then also split by where the cancelled command ran.
 
-    python bench/cancel_latency.py [--runs 20] [--fail-after 1.0] [--remote 4]
+    python bench/cancel_latency.py [--runs 20] [--fail-after 1.0] [--remote 4 [--fail-on remote]]
 """
 
 from __future__ import annotations
@@ -112,8 +112,10 @@ def one_run(tmp: Path, k: int, args) -> dict:
     if args.remote:
         wrapper = host_python(run_dir / "host", run_dir, [run_dir / "cache", run_dir / "tmp"], run_dir)
         local = args.workers - args.remote
-        hosts = ["--dist=load", "--tx", f"{args.remote}*popen//python={wrapper}"]
-        hosts = (["--tx", f"{local}*popen"] if local else []) + hosts
+        here = ["--tx", f"{local}*popen"] if local else []
+        there = ["--tx", f"{args.remote}*popen//python={wrapper}"]
+        # xdist hands the first script (the failing one) to the first worker it set up, as a rule
+        hosts = ["--dist=load", *(there + here if args.fail_on == "remote" else here + there)]
     binary = standin_binary(run_dir, args.slow_standin)
     if args.remote and binary != str(STANDIN_BIN):  # its bytecode lives in /tmp, which the other host does not see
         pyc = Path(STANDIN_CMD[2])
@@ -237,6 +239,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--slow-standin", action="store_true", help="run tests/standin/usacloud via its shebang")
     parser.add_argument("--remote", type=int, default=0, help="workers on a simulated other host (unshare -m)")
+    parser.add_argument(
+        "--fail-on", choices=("local", "remote"), default="local", help="with --remote: where the failing script runs"
+    )
     args = parser.parse_args()
     if args.remote and unshare_missing():
         parser.error(f"--remote: {unshare_missing()}")
