@@ -10,9 +10,11 @@ times three loops of ``--calls`` (50) ``usacloud zone list -q`` calls with bash'
 
 Printed per path: seconds per call, the overhead per call over bare (ms) and the ratio to bare.
 The target (issue 16.1) is an overhead of at most 20 ms per call. The stand-in is the fast exec
-wrapper of ``bench/_e2e.py`` (``--slow-standin`` for the stand-in script itself).
+wrapper of ``bench/_e2e.py`` (``--slow-standin`` for the stand-in script itself). ``--trivial``
+uses a two-line ``sh`` usacloud instead (prints an ID): the sandbox's own cost stands out from the
+stand-in's start-up noise on a loaded machine.
 
-    python bench/shell_overhead.py [--calls 50] [--rounds 3]
+    python bench/shell_overhead.py [--calls 50] [--rounds 3] [--trivial]
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--slow-standin", action="store_true")
+    parser.add_argument("--trivial", action="store_true")
     args = parser.parse_args()
     print(f"machine: {machine_info()}")
     with tempfile.TemporaryDirectory(prefix="shell-overhead-") as tmp_name:
@@ -57,6 +60,10 @@ def main() -> int:
         scripts = tmp / "scripts"
         scripts.mkdir()
         binary = standin_binary(tmp, args.slow_standin)
+        if args.trivial:
+            binary = str(tmp / "usacloud-trivial")
+            Path(binary).write_text("#!/bin/sh\necho 113000000001\n")
+            Path(binary).chmod(0o755)
         times = tmp / "times.txt"
         (scripts / "calls.usacloud").write_text(
             SCRIPT.format(times=times, rounds=args.rounds, calls=args.calls, bare=binary)
