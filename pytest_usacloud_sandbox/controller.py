@@ -1,7 +1,9 @@
-"""The controller's (or a lone process's) view of the run: progress, -v listing, summary, JSON report.
+"""The controller's (or a lone process's) view of the run: progress, listings, summary, JSON report.
 
 Registered as a plugin object by plugin.py on the process that owns the terminal; workers only
 send their reports (each carries the script's record as ``report.usacloud``) and their counters.
+Everything printed goes through pytest's TerminalReporter from the main thread, except the live
+status line (report/progress.py says why).
 """
 
 from __future__ import annotations
@@ -10,23 +12,25 @@ import os
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import pytest
 
-from .items import UsacloudItem, is_script
+from .items import FailureRepr, UsacloudItem
+from .report import github
 from .report import progress as prog
-from .report.reprs import command_list
-from .report.runlog import RunLog, ask_usacloud_version
+from .report.reprs import command_list, printable, script_path
+from .report.runlog import Outcome, RunLog, ask_usacloud_version
+from .report.summary import dry_run_lines
 from .run import fakestore
 from .run.execute import Engine, WorkerStats
 from .settings import OPTIONS, Settings, raw, xdist_workers
-from .state.records import ScriptRecord
+from .state.records import ScriptRecord, ScriptStatus
 from .state.shared import SharedState
 from .usacloud.mask import Masker, mask_url
 from .usacloud.outcome import FAKE_HANG
 
 SUMMARY_TITLE = "usacloud sandbox summary"
+DRY_RUN_TITLE = "usacloud dry-run: what would run"
 
 
 class RunReporter:
@@ -52,33 +56,36 @@ class RunReporter:
         self.finished = False
         self.seen = False  # any usacloud script in this run
 
+    def _ours(self, nodeid: str) -> bool:
+        return script_path(nodeid, self.settings.script_glob) is not None
+
     # -- totals and starts --------------------------------------------------------------------
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
-        if not self.runlog.total:
-            glob = self.settings.script_glob
-            self.runlog.set_total(sum(1 for nodeid in ids if is_script(Path(nodeid.split("::")[0]), glob)))
+        if self.runlog.total is None:
+            self.runlog.set_total(sum(1 for nodeid in ids if self._ours(nodeid)))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.xdist:
             self.runlog.set_total(sum(1 for item in session.items if isinstance(item, UsacloudItem)))
 
     def pytest_runtest_logstart(self, nodeid: str, location) -> None:
-        if is_script(Path(nodeid.split("::")[0]), self.settings.script_glob):
+        if self._ours(nodeid):
             self.runlog.script_started(nodeid)
-            self._start_progress()  # scripts met by the glob in an ordinary run show progress too
+            self._start_progress()  # scripts collected anywhere show progress too
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
-        if self.settings.active or self.runlog.total:
-            self._start_progress()
+        self._start_progress()
 
     def _start_progress(self) -> None:
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        if tr is None or self.progress is not None or self.finished:
+        if self.progress is not None or self.finished or self.config.option.collectonly:
             return
-        stream = getattr(tr._tw, "_file", None) or sys.__stdout__
+        if self.config.pluginmanager.get_plugin("terminalreporter") is None:
+            return
+        tw = self.config.get_terminal_writer()
+        stream = sys.stdout  # what the terminal reporter writes to (capture is suspended here)
         isatty = bool(getattr(stream, "isatty", lambda: False)())
         self.progress = prog.Progress(
             self.runlog,
@@ -87,16 +94,23 @@ class RunReporter:
             self.settings.progress,
             self.settings.progress_interval,
             self.state.counters,
-            line_start=lambda: tr._tw.width_of_current_line == 0,
+            line_start=lambda: tw.width_of_current_line == 0,
         )
         self.progress.start()
 
     # -- results ------------------------------------------------------------------------------
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not is_script(Path(report.nodeid.split("::")[0]), self.settings.script_glob):
-            return
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport):
+        ours = self._ours(report.nodeid)
+        if ours and report.failed:
+            FailureRepr.wrap(report)  # a worker's failure text came as a string: give pytest its message
+        result = yield
+        if ours:
+            self._record(report)
+        return result
+
+    def _record(self, report: pytest.TestReport) -> None:
         data = getattr(report, "usacloud", None)
         if report.when == "call":
             self.seen = True
@@ -106,7 +120,7 @@ class RunReporter:
                 report.usacloud = None  # recorded (and in the JSONL file): pytest keeps every report
         elif report.when in ("setup", "???") and not report.passed:  # "???": a worker crashed while running it
             self.seen = True
-            outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
+            outcome = Outcome.XFAILED if hasattr(report, "wasxfail") else report.outcome
             self.runlog.script_finished(report.nodeid, outcome, None, _text(report))
 
     def _show_commands(self, data: dict | None) -> None:
@@ -118,7 +132,7 @@ class RunReporter:
             return
         tr.ensure_newline()
         for line in command_list(ScriptRecord.from_dict(data), indent="    "):
-            tr.write_line(line)
+            tr.write_line(printable(line))
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         self.interrupted = True
@@ -152,15 +166,35 @@ class RunReporter:
     def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
         if not (self.seen or self.runlog.total) or exitstatus == pytest.ExitCode.USAGE_ERROR:
             return
+        tr = terminalreporter
         reason = self.engine.stop.reason()
-        terminalreporter.section(SUMMARY_TITLE)
-        for line in self.runlog.summary_lines(time.time(), reason.describe() if reason else None):
-            terminalreporter.line(line)
-        terminalreporter.line(self._limiter_line())
+        stop_reason = printable(reason.describe()) if reason else None
+        ended = time.time()
+        if self.settings.dry_run:
+            tr.section(DRY_RUN_TITLE)
+            for line in dry_run_lines(self.runlog.entries(), self.runlog.where):
+                tr.line(line)
+        tr.section(SUMMARY_TITLE)
+        # pytest's short summary lists each failure with its message: no second list here.
+        list_failed = tr.no_summary or not tr.hasopt("f")
+        for line in self.runlog.summary_lines(ended, stop_reason, list_failed):
+            tr.line(line)
+        limiter = self._limiter_line()
+        tr.line(limiter)
         if self.settings.fake:
-            terminalreporter.line(self._fake_line())
+            tr.line(self._fake_line())
         if self.settings.report is not None:
-            terminalreporter.line(f"report: {self.settings.report}")
+            tr.line(f"report: {self.settings.report}")
+        if github.enabled(self.settings.github, os.environ):
+            self._github(tr, ended, stop_reason, limiter)
+
+    def _github(self, tr, ended: float, stop_reason: str | None, limiter: str) -> None:
+        for line in github.annotations(self.runlog, self.config.rootpath, os.environ):
+            tr.line(line)
+        text = github.step_summary(self.runlog, ended, stop_reason, limiter, os.environ)
+        error = github.append_step_summary(text, os.environ)
+        if error:
+            tr.line(f"usacloud: {error}")
 
     def _limiter_line(self) -> str:
         if self.settings.dry_run:
@@ -168,10 +202,11 @@ class RunReporter:
         if self.settings.rate == float("inf"):
             return "limiter: off (--usacloud-rate=unlimited)"
         t = self.totals
+        mean = f" ({t.token_wait / t.tokens:.2f}s mean)" if t.tokens else ""
         return (
             f"limiter: {self.runlog.backend} at {self.settings.rate:g}/s, burst {self.settings.burst} "
-            f"| tokens {t.tokens} "
-            f"| attempts {t.attempts} | 429 retries {t.retries} | token wait {t.token_wait:.1f}s (from every worker)"
+            f"| tokens {t.tokens} | attempts {t.attempts} | 429 retries {t.retries} "
+            f"| token wait {t.token_wait:.1f}s summed over every worker{mean}"
         )
 
     def _fake_line(self) -> str:
@@ -197,9 +232,9 @@ class RunReporter:
 
 def _outcome(report: pytest.TestReport, data: dict | None) -> str:
     if hasattr(report, "wasxfail"):
-        return "xpassed" if report.passed else "xfailed"
-    if report.skipped and data and data.get("status") == "cancelled":
-        return "cancelled"
+        return Outcome.XPASSED if report.passed else Outcome.XFAILED
+    if report.skipped and data and data.get("status") == ScriptStatus.CANCELLED:
+        return Outcome.CANCELLED
     return report.outcome
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 
 import pytest
 
-from .report.reprs import cancel_text, failure_text
+from .report.reprs import cancel_text, failure_text, header, is_script, nothing_ran, printable, script_path
 from .run import shell
 from .run.execute import Engine
 from .script.parse import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
 from .state import records as rec
+from .usacloud.outcome import Cls
 
 ENGINE_KEY = pytest.StashKey[Engine]()
 HEADER_BYTES = 64 * 1024
@@ -32,10 +32,6 @@ class ScriptFailed(Exception):
     def __init__(self, record: rec.ScriptRecord) -> None:
         super().__init__(record.message)
         self.record = record
-
-
-def is_script(path: Path, glob: str) -> bool:
-    return fnmatch.fnmatch(path.name, glob)
 
 
 class Scope:
@@ -112,6 +108,10 @@ class UsacloudFile(pytest.File):
         yield item
 
 
+class ScriptSkipped(pytest.skip.Exception):
+    """The script was skipped by the plugin (cancelled, or nothing ran): reported at the script."""
+
+
 class UsacloudItem(pytest.Item):
     input_error: ScriptInputError | None = None
     record: rec.ScriptRecord | None = None
@@ -129,11 +129,17 @@ class UsacloudItem(pytest.Item):
             path=str(self.path), nodeid=self.nodeid, worker=engine.worker, mode=engine.settings.mode
         )
         try:
+            self._run(engine, record)
+        finally:
+            self._properties(record)
+
+    def _run(self, engine: Engine, record: rec.ScriptRecord) -> None:
+        try:
             if self.input_error is not None:
                 raise self.input_error
             if engine.stop():
-                record.status = "cancelled"
-                _cancelled(cancel_text(record, _stop_reason(engine)))
+                record.status = rec.ScriptStatus.CANCELLED
+                raise ScriptSkipped(_cancel_reason(engine, record))
             try:
                 parsed = parse_script(read_script_text(self.path, engine.settings.max_script_bytes))
             except ScriptError as exc:
@@ -141,22 +147,27 @@ class UsacloudItem(pytest.Item):
             if not shell.run_if_shell(self, engine, parsed, record):  # shell mode (issue 7)
                 engine.run(parsed, record)
         except ScriptInputError as exc:
-            record.status, record.cls, record.line, record.message = "failed", "invalid-script", exc.line, exc.message
+            record.status, record.cls = rec.ScriptStatus.FAILED, Cls.INVALID_SCRIPT
+            record.line, record.message = exc.line, exc.message
             raise
-        finally:
-            self._properties(record)
-        if record.status == "cancelled":
-            _cancelled(cancel_text(record, _stop_reason(engine)))
-        if record.status == "failed":
+        if record.status == rec.ScriptStatus.CANCELLED:
+            raise ScriptSkipped(_cancel_reason(engine, record))
+        if record.status == rec.ScriptStatus.FAILED:
             raise ScriptFailed(record)
+        wanted_shell = engine.settings.mode == "shell" or self.get_closest_marker(shell.SHELL_MARKER) is not None
+        nothing = nothing_ran(record, engine.settings.dry_run, wanted_shell)
+        if nothing is not None:  # a green run means the commands really ran (issue 14)
+            record.status, (record.message, record.line) = rec.ScriptStatus.SKIPPED, nothing
+            raise ScriptSkipped(record.message)
 
     def _properties(self, record: rec.ScriptRecord) -> None:
+        passed = record.status == rec.ScriptStatus.PASSED
         self.user_properties.extend(
             [
                 ("usacloud_commands", len(record.commands)),
                 ("usacloud_commands_run", record.commands_run),
                 ("usacloud_commands_failed", record.commands_failed),
-                ("usacloud_class", record.cls or ("ok" if record.status == "passed" else record.status)),
+                ("usacloud_class", str(record.cls or (Cls.OK if passed else record.status))),
             ]
         )
 
@@ -164,12 +175,13 @@ class UsacloudItem(pytest.Item):
         relpath = self.location[0]
         if isinstance(excinfo.value, ScriptFailed):
             if excinfo.value.record.mode == "shell":  # shell mode (issue 7)
-                return shell.failure_text(excinfo.value.record, relpath, self.stash.get(shell.BASH_OUTPUT, None))
-            return failure_text(excinfo.value.record, relpath)
+                text = shell.failure_text(excinfo.value.record, relpath, self.stash.get(shell.BASH_OUTPUT, None))
+                return FailureRepr(printable(text))
+            return FailureRepr(printable(failure_text(excinfo.value.record, relpath)))
         if isinstance(excinfo.value, ScriptInputError):
             err = excinfo.value
             where = f"{relpath}:{err.line}" if err.line else relpath
-            return f"{where}: invalid script: {err.message}"
+            return FailureRepr(printable("\n".join(header(Cls.INVALID_SCRIPT, err.message, where))))
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
@@ -178,20 +190,43 @@ class UsacloudItem(pytest.Item):
             line = self.input_error.line
         return self.path, (line - 1) if line else 0, f"usacloud script: {self.path.name}"
 
-    @property
-    def location(self):  # not cached: it points at the failing line once the script ran
-        path, lineno, name = self.reportinfo()
-        return self.session._node_location_to_relpath(Path(path)), lineno, name
+
+class FailureRepr:
+    """A failure's text as pytest's reports take it: ``toterminal`` for the failure section, and a
+    one-line ``reprcrash.message`` (the text's first line: class and message) for the short summary
+    and JUnit's failure message. Across xdist the text travels as a string and the controller wraps
+    it again (:meth:`wrap`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.reprcrash = _Crash(text.split("\n", 1)[0])
+
+    def toterminal(self, tw) -> None:
+        for line in self.text.split("\n"):
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @classmethod
+    def wrap(cls, report: pytest.TestReport) -> None:
+        if report.failed and isinstance(report.longrepr, str):
+            report.longrepr = cls(report.longrepr)
 
 
-def _cancelled(reason: str) -> None:
-    """Report the script as skipped, located at the script (not at this module)."""
-    raise pytest.skip.Exception(reason, _use_item_location=True)
+class _Crash:
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
-def _stop_reason(engine: Engine) -> str:
+def _cancel_reason(engine: Engine, record: rec.ScriptRecord) -> str:
     reason = engine.stop.reason()
-    return reason.describe() if reason is not None else "the run was stopped"
+    if reason is None:
+        return "cancelled: the run was stopped"
+    if reason.nodeid.startswith("("):  # Ctrl-C or SIGTERM
+        return f"cancelled: {reason.cls} ({reason.message})"
+    where = script_path(reason.nodeid, engine.settings.script_glob) or reason.nodeid
+    return cancel_text(where, reason.cls, record.commands_run)
 
 
 def _read_header(path: Path) -> str:

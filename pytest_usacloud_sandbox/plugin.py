@@ -13,7 +13,7 @@ import pytest
 from . import settings
 from .controller import RunReporter
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
-from .items import ENGINE_KEY, Scope, UsacloudFile, UsacloudItem
+from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
 from .limit import bucket as ratelimit
 from .limit.bucket import TokenLimiter
 from .run.execute import Engine, WorkerStats
@@ -206,7 +206,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 def pytest_runtest_makereport(item: pytest.Item, call):
     result = yield
     report = result.get_result()
-    if isinstance(item, UsacloudItem) and item.record is not None and report.when == "call":
+    if not isinstance(item, UsacloudItem) or report.when != "call":
+        return
+    path, line, domain = item.reportinfo()
+    report.location = (report.location[0], line, domain)  # the failing line, now that the script ran
+    if call.excinfo is not None and call.excinfo.errisinstance(ScriptSkipped) and isinstance(report.longrepr, tuple):
+        # at the script, not at this plugin
+        report.longrepr = (os.fspath(path), line + 1, f"Skipped: {call.excinfo.value.msg}")
+    if item.record is not None:
         report.usacloud = item.record.to_dict()
         item.release_record()
 

@@ -12,6 +12,7 @@ import pytest
 
 ERROR_POLICIES = ("continue", "stop", "critical")
 PROGRESS_MODES = ("auto", "on", "off")
+GITHUB_MODES = ("auto", "on", "off")
 COLLECT_MODES = ("paths", "anywhere")
 MODES = ("commands", "shell")
 AUTO_WORKERS = 5
@@ -131,6 +132,12 @@ OPTIONS = (
         "10",
         metavar="SECONDS",
     ),
+    Option(
+        "usacloud_github",
+        "GitHub Actions annotations and step summary: auto (when GITHUB_ACTIONS=true), on or off",
+        "auto",
+        metavar="MODE",
+    ),
     Option("usacloud_report", "write a JSON record of every script and command to this path", "", metavar="PATH"),
     Option(
         "usacloud_mode",
@@ -208,6 +215,7 @@ class Settings:
     progress: str = "auto"
     progress_interval: float = 10.0
     report: Path | None = None
+    github: str = "auto"
     mode: str = "commands"
     max_script_bytes: int = 1024 * 1024
 
@@ -262,6 +270,7 @@ def load(config: pytest.Config) -> Settings:
         progress=_choice(config, "usacloud_progress", PROGRESS_MODES),
         progress_interval=_positive(config, "usacloud_progress_interval"),
         report=_report_path(config),
+        github=_choice(config, "usacloud_github", GITHUB_MODES),
         mode=_choice(config, "usacloud_mode", MODES),
         max_script_bytes=_integer(config, "usacloud_max_script_bytes", minimum=1),
     )

@@ -3,6 +3,7 @@
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -51,19 +52,25 @@ def test_summary_and_report_content(e2e):
             "scripts: 2 passed, 2 failed (of 4)",
             "commands: *",
             "retries: 0 | refused: 1 | attempts: 5",
-            "rate: */s of unlimited | token wait *",
+            "rate: */s of unlimited | * elapsed",
             "slowest 5 commands:",
-            "failed scripts (2):",
-            "*scripts/fail.usacloud:2 not-found*",
-            "*scripts/refused.usacloud:1 refused*",
             "warnings from the offline check (2):",  # a refused command is still checked
             "*scripts/refused.usacloud:1 partial-name-match*",
             "*scripts/warn.usacloud:1 deprecated-alias*",
         ]
     )
+    # pytest's short summary lists the failures, message first; the summary does not list them again
+    result.stdout.fnmatch_lines_random(
+        [
+            "FAILED scripts/fail.usacloud::fail - not-found: target resource not found*",
+            "FAILED scripts/refused.usacloud::refused - refused: refused by the sandbox po*",
+        ]
+    )
+    assert "failed scripts (" not in result.stdout.str()
+    assert "token wait" not in result.stdout.str()  # no limiter: no wait to show
     doc = json.loads(report.read_text())
     assert validate(doc) is True
-    assert doc["schema_version"] == 1 and doc["run"]["workers"] == 2
+    assert doc["schema_version"] == 2 and doc["run"]["workers"] == 2
     assert doc["run"]["usacloud_version"] == "1.22.8"
     scripts = {s["nodeid"].split("::")[-1]: s for s in doc["scripts"]}
     ok = scripts["ok"]["commands"][0]
@@ -170,23 +177,36 @@ def test_status_line_on_a_terminal_updates_before_the_end(e2e):
     assert "\x1b[1;39r" in text  # a scroll region keeps the status line off pytest's own lines
     draws = text.count("usacloud: 0/1 scripts")
     assert draws >= 2, text
-    assert "1 running" in text
+    assert "running 1: slow.usacloud 00:0" in text  # the running script, with its elapsed time
     assert "\x1b[r" in rest.decode(errors="replace")  # restored at the end
 
 
 def test_plain_progress_lines_without_a_terminal_respect_the_interval(e2e):
     e2e.rules([{"match": "region list", "sleep": 3.2}])
     e2e.script("slow.usacloud", "usacloud region list\n")
-    result = e2e.run("--usacloud-progress-interval=1")
+    result = e2e.run("--usacloud-progress-interval=1", "-q")
     result.assert_outcomes(passed=1)
     lines = [line for line in result.stdout.lines if line.startswith("usacloud: ")]
     assert 2 <= len(lines) <= 4, result.stdout.str()
+    assert "running 1: slow.usacloud" in lines[0]
     # --usacloud-progress=off: none
     result = e2e.run("--usacloud-progress-interval=1", "--usacloud-progress=off")
     assert not [line for line in result.stdout.lines if line.startswith("usacloud: ")]
     # default interval 10 s: a 3 s run prints no progress line
-    result = e2e.run()
+    result = e2e.run("-q")
     assert not [line for line in result.stdout.lines if line.startswith("usacloud: ")]
+
+
+def test_plain_progress_lines_never_split_pytests_row_of_dots(e2e):
+    e2e.rules([{"match": "region list", "sleep": 2.5}])
+    e2e.script("a_fast.usacloud", "usacloud zone list\n")
+    e2e.script("b_slow.usacloud", "usacloud region list\n")
+    result = e2e.run("--usacloud-progress-interval=0.5", "-q", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    out = result.stdout.str()
+    assert re.search(r"^\.\. +\[100%\]$", out, re.M), out  # the row is whole
+    for line in result.stdout.lines:
+        assert "usacloud: " not in line or line.startswith("usacloud: "), line  # each on a line of its own
 
 
 def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):

@@ -81,9 +81,12 @@ def test_unregistered_marker_and_unsafe_condition_fail_the_item_only(e2e):
     result.assert_outcomes(passed=1, failed=4)  # an xfail beside a bad marker does not hide it
     result.stdout.fnmatch_lines_random(
         [
-            "*unknown.usacloud:1: invalid script: bad marker 'nosuchmarker'*",
-            "*evil.usacloud:1: invalid script: bad marker 'skipif': the condition must be a literal*",
-            "*call.usacloud:1: invalid script: *",
+            "invalid-script: bad marker 'nosuchmarker'*",
+            "  at *unknown.usacloud:1",
+            "invalid-script: bad marker 'skipif': the condition must be a literal*",
+            "  at *evil.usacloud:1",
+            "invalid-script: *",
+            "  at *call.usacloud:1",
         ]
     )
     assert not (e2e.pytester.path / "PWNED").exists()
@@ -131,7 +134,8 @@ def test_stops_at_the_first_failing_command(e2e):
     assert [a[0] for a in e2e.argvs()] == ["zone", "server"]
     result.stdout.fnmatch_lines(
         [
-            "*stops.usacloud:2: not-found: target resource not found*",
+            "not-found: target resource not found*",
+            "  at *stops.usacloud:2",
             "*line 2: usacloud server read no-such-server",
             "*ran: * usacloud server read no-such-server*",
             "*exit code 1, class not-found*",
@@ -151,7 +155,8 @@ def test_failure_text_masks_credentials_everywhere(e2e):
     text = result.stdout.str() + result.stderr.str()
     result.stdout.fnmatch_lines(
         [
-            "*auth.usacloud:1: auth: Error in response: *401 Unauthorized*",
+            "auth: Error in response: *401 Unauthorized*",
+            "  at *auth.usacloud:1",
             "*ran: * usacloud server list --token [*][*][*] --secret=[*][*][*]",
             "*hint: check SAKURACLOUD_ACCESS_TOKEN*",
         ]
@@ -174,8 +179,10 @@ def test_policy_refusals_are_never_executed(e2e):
     assert e2e.argvs() == [["server", "list"]]
     result.stdout.fnmatch_lines(
         [
-            "*delete.usacloud:2: refused: refused by the sandbox policy (dangerous)*--usacloud-allow-dangerous*",
-            "*note.usacloud:1: refused: *(global-write)*--usacloud-allow-global-writes*",
+            "refused: refused by the sandbox policy (dangerous)*--usacloud-allow-dangerous*",
+            "  at *delete.usacloud:2",
+            "refused: *(global-write)*--usacloud-allow-global-writes*",
+            "  at *note.usacloud:1",
         ]
     )
     e2e.script(
@@ -196,9 +203,12 @@ def test_offline_check_fails_before_any_call(e2e):
     assert e2e.calls() == []
     result.stdout.fnmatch_lines_random(
         [
-            "*typo.usacloud:1: usage: *lsit*did you mean list*",
-            "*noyes.usacloud:1: usage: *-y*",
-            "*global.usacloud:1: usage: *--zone*",
+            "usage: *lsit*did you mean list*",
+            "  at *typo.usacloud:1",
+            "usage: *-y*",
+            "  at *noyes.usacloud:1",
+            "usage: *--zone*",
+            "  at *global.usacloud:1",
         ]
     )
 
@@ -226,7 +236,7 @@ def test_timeout_terminates_the_process_group(e2e):
     e2e.script("slow.usacloud", "usacloud zone list\nusacloud region list\n")
     result = e2e.run("--usacloud-timeout=1")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*slow.usacloud:1: timeout: timed out after*", "*not-run * line 2*"])
+    result.stdout.fnmatch_lines(["timeout: timed out after*", "  at *slow.usacloud:1", "*not-run * line 2*"])
     events = e2e.events()
     pids = [e["pid"] for e in events if e.get("event") == "start"] + [
         e["child_pid"] for e in events if e.get("event") == "spawn"
@@ -239,7 +249,7 @@ def test_exit_zero_errors_are_failures(e2e):
     e2e.script("profile.usacloud", "usacloud server list --profile nosuchprofile\n")
     result = e2e.run()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*profile.usacloud:1: config: *"])
+    result.stdout.fnmatch_lines(["config: *", "  at *profile.usacloud:1"])
     assert e2e.calls()[0]["exit"] == 0
 
 

@@ -239,7 +239,8 @@ def test_a_failing_call_the_script_goes_past_fails_the_item(e2e):
     assert [a[0] for a in e2e.argvs()] == ["zone", "server", "region"]
     result.stdout.fnmatch_lines(
         [
-            "*goes_on.usacloud:3: not-found: a usacloud call failed and the script went on: target resource not found*",
+            "not-found: a usacloud call failed and the script went on: target resource not found*",
+            "  at *goes_on.usacloud:3",
             "*line 3: usacloud server read nope",
             "*exit code 1, class not-found*",
             "*shell mode: bash exited with status 0*",
@@ -270,7 +271,8 @@ def test_set_e_stops_at_the_failing_call_inside_a_function(e2e):
     assert [a[0] for a in e2e.argvs()] == ["zone", "server"]
     result.stdout.fnmatch_lines(
         [
-            "*set_e.usacloud:4: not-found: target resource not found*(the script stopped there: bash exited 1)",
+            "not-found: target resource not found*(the script stopped there: bash exited 1)",
+            "  at *set_e.usacloud:4",
             '*line 4: usacloud server read "$1"',
             "*ran: * usacloud server read nope",
         ]
@@ -283,7 +285,8 @@ def test_bash_failing_on_its_own_is_a_script_exit(e2e):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*exit.usacloud:3: script-exit: bash exited with status 3: no-such-command-xyz: command not found",
+            "script-exit: bash exited with status 3: no-such-command-xyz: command not found",
+            "  at *exit.usacloud:3",
             "*shell mode: bash exited with status 3",
             "*--- bash stderr*",
             "*ok * line 2 * usacloud zone list -q",
@@ -309,9 +312,10 @@ def test_refused_and_invalid_calls_never_run(e2e):
     result.stdout.fnmatch_lines(
         [
             (
-                "*refused.usacloud:3: refused: a usacloud call failed and the script went on: refused by the sandbox "
+                "refused: a usacloud call failed and the script went on: refused by the sandbox "
                 "policy (dangerous)*--usacloud-allow-dangerous*"
             ),
+            "  at *refused.usacloud:3",
             "*delete refused: 1*",
             "*refused * line 4 * usacloud note create*",
             "*invalid * line 5 * usacloud server lsit  (usage)",
@@ -337,7 +341,8 @@ def test_credentials_are_masked_in_bash_output_too(e2e):
     assert secret not in text and flag_secret not in text
     result.stdout.fnmatch_lines(
         [
-            "*leak.usacloud:3: auth: a usacloud call failed and the script went on*",
+            "auth: a usacloud call failed and the script went on*",
+            "  at *leak.usacloud:3",
             "*--- bash stderr*",
             "*401 Unauthorized*token=[*][*][*]*",
             "*flag [*][*][*]",
@@ -396,7 +401,7 @@ def test_stop_cancels_bash_and_everything_it_started(e2e):
     assert time.monotonic() - started < 60, result.stdout.str()
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed") == 1 and outcomes.get("skipped") == 2, outcomes
-    result.stdout.fnmatch_lines(["*cancelled: run stopped by scripts/a_fail.usacloud::a_fail (not-found)*"])
+    result.stdout.fnmatch_lines(["*cancelled: run stopped by scripts/a_fail.usacloud (not-found)*"])
     pids = pidfile_pids(pids_b) + pidfile_pids(pids_c) + stand_in_pids(e2e)
     assert len(pidfile_pids(pids_b)) == 2 and len(pidfile_pids(pids_c)) == 1 and len(pids) >= 8
     time.sleep(0.5)
@@ -415,7 +420,10 @@ def test_whole_script_timeout(e2e):
     assert time.monotonic() - started < 40
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*slow.usacloud: timeout: the script ran longer than --usacloud-script-timeout (2s); bash and everything*"]
+        [
+            "timeout: the script ran longer than --usacloud-script-timeout (2s); bash and everything*",
+            "  at *slow.usacloud",
+        ]
     )
     assert len(pidfile_pids(pids)) == 2
     assert pids_alive(pidfile_pids(pids)) == []

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
+from pathlib import Path
 
 import pytest
 
 from pytest_usacloud_sandbox.report import runlog as rl
-from pytest_usacloud_sandbox.report.schema import SCHEMA, validate
+from pytest_usacloud_sandbox.report.schema import SCHEMA, markdown, validate
 from pytest_usacloud_sandbox.settings import Settings
 from pytest_usacloud_sandbox.state import records as rec
 
@@ -62,7 +63,7 @@ def log(tmp_path):
     log = make(tmp_path)
     log.set_total(13)
     for i in range(8):
-        log.script_started(f"s{i}.usacloud::s{i}")
+        log.script_started(f"s{i}.usacloud::s{i}", now=T0)
     log.first_start = T0  # as if the scripts started at T0
     nodeid, data = script("s0", command(1, 1.0), command(2, 9.0, attempts=3, wait=4.5))
     log.script_finished(nodeid, "passed", data, None)
@@ -106,7 +107,7 @@ def log(tmp_path):
 def test_counts(log):
     assert log.counts == {"passed": 3, "failed": 2, "skipped": 1, "cancelled": 1, "xfailed": 0, "xpassed": 0}
     assert log.done == 7
-    assert log.running == {"s7.usacloud::s7"}
+    assert set(log.running) == {"s7.usacloud::s7"}
     assert log.commands == 11 and log.commands_run == 9
     assert log.attempts == 11 and log.retries == 2
     assert log.refused == 1
@@ -121,9 +122,12 @@ def test_slowest_five_and_failed_lines(log):
     assert [float(s.split("s", 1)[0]) for s in slow] == [9.0, 7.0, 5.0, 3.0, 2.0]
     assert "s0.usacloud:2" in slow[0]
     assert "failed scripts (2):" in lines
-    assert "  s2.usacloud:5 not-found no server matched" in lines
-    assert "  s3.usacloud:2 refused delete is refused" in lines
+    assert "  s2.usacloud:5 not-found: no server matched" in lines
+    assert "  s3.usacloud:2 refused: delete is refused" in lines
     assert "  s2.usacloud:4 zone-all --zone=all reaches every zone" in lines
+    # pytest's short summary lists the failures already: not a second time
+    quiet = log.summary_lines(ended=T0 + 21, list_failed=False)
+    assert not any(line.startswith("failed scripts") or "no server matched" in line for line in quiet)
 
 
 def test_summary_numbers(log):
@@ -131,14 +135,39 @@ def test_summary_numbers(log):
     assert lines[0] == "scripts: 3 passed, 2 failed, 1 skipped, 1 cancelled (of 13; 6 not finished)"
     assert lines[1].startswith("commands: 11 in finished scripts, 9 run; by class: ok 8, ")
     assert lines[2] == "retries: 2 | refused: 1 | attempts: 11"
-    assert lines[3] == "rate: 0.55/s of 2.00/s | token wait 4.5s total | 00:20 elapsed"
+    assert lines[3] == (
+        "rate: 0.55/s of 2.00/s | token wait 4.5s summed over every command, 0.41s mean per command | 00:20 elapsed"
+    )
     assert "stopped: run stopped by x (auth): 401" in lines
 
 
 def test_status_line(log):
-    line = log.status_line(T0 + 21)
-    assert line.startswith("usacloud: 7/13 scripts (54%) | 3 passed 2 failed 1 cancelled | 1 running | 9 cmds | ")
-    assert "| 0.52/s of 2.00/s | token wait 4.5s | 00:21 elapsed | ETA 00:18" in line
+    line = log.status_line(T0 + 21, width=400)
+    assert line.startswith("usacloud: 7/13 scripts (54%) | 3 passed 2 failed 1 skipped 1 cancelled | 9 cmds | ")
+    assert (
+        "| 0.52/s of 2.00/s | token wait 0.41s/cmd | 00:21 elapsed | ETA 00:18 | running 1: s7.usacloud 00:21" in line
+    )
+
+
+def test_status_line_shows_running_scripts_longest_first_as_many_as_fit(tmp_path):
+    log = make(tmp_path)
+    log.set_total(9)
+    for n, name in enumerate(["b", "c", "a", "d"]):
+        log.script_started(f"dir/{name}.usacloud::{name}", now=T0 + 10 * n)
+    wide = log.status_line(T0 + 65, width=400)
+    assert wide.endswith("| running 4: b.usacloud 01:05, c.usacloud 00:55, a.usacloud 00:45, d.usacloud 00:35")
+    base = len(log.status_line(T0 + 65, width=1)) + len(" | running 4: b.usacloud 01:05, c.usacloud 00:55 +2")
+    narrow = log.status_line(T0 + 65, width=base)
+    assert narrow.endswith("| running 4: b.usacloud 01:05, c.usacloud 00:55 +2") and len(narrow) <= base
+    assert log.status_line(T0 + 65, width=1).endswith("ETA --:--")  # no room: the running part goes
+
+
+def test_status_line_says_collecting_before_collection_ends(tmp_path):
+    log = make(tmp_path)
+    assert log.status_line(T0 + 1).startswith("usacloud: collecting | ")
+    assert "0/0" not in log.status_line(T0 + 1)
+    log.set_total(0)
+    assert log.status_line(T0 + 1).startswith("usacloud: 0/0 scripts")
 
 
 def test_status_line_takes_newer_live_counters(log):
@@ -146,14 +175,15 @@ def test_status_line_takes_newer_live_counters(log):
     log.live_stats({"gw1": {"commands": 11, "attempts": 9, "tokens": 9, "token_wait": 2.3}})
     log.live_stats({"gw0": {"commands": 30, "attempts": 33, "tokens": 33, "token_wait": 10.0}})
     line = log.status_line(T0 + 21)
-    assert "| 41 cmds | 2.00/s of 2.00/s | token wait 12.3s |" in line
+    assert "| 41 cmds | 2.00/s of 2.00/s | token wait 0.29s/cmd |" in line
 
 
 def test_status_line_edges(tmp_path):
     log = make(tmp_path, rate=math.inf)
+    log.set_total(0)
     assert log.status_line(T0 + 3725) == (
-        "usacloud: 0/0 scripts (0%) | 0 passed 0 failed 0 cancelled | 0 running | 0 cmds | "
-        "0.00/s of unlimited | token wait 0.0s | 1:02:05 elapsed | ETA --:--"
+        "usacloud: 0/0 scripts (0%) | 0 passed 0 failed 0 skipped 0 cancelled | 0 cmds | "
+        "0.00/s of unlimited | 1:02:05 elapsed | ETA --:--"
     )
     log.set_total(3)
     for i in range(3):
@@ -180,7 +210,7 @@ def test_report_validates(log, tmp_path):
     path = tmp_path / "out" / "report.json"
     log.write_report(path, T0 + 21, interrupted=False, stop_reason=None, usacloud_version="1.22.8")
     doc = load(path)
-    assert doc["schema"] == "pytest-usacloud-sandbox/report" and doc["schema_version"] == 1
+    assert doc["schema"] == "pytest-usacloud-sandbox/report" and doc["schema_version"] == rl.SCHEMA_VERSION
     run = doc["run"]
     assert run["duration"] == 21 and run["workers"] == 2 and run["rate"] == 2.0 and run["burst"] == 1
     assert run["usacloud_version"] == "1.22.8" and run["interrupted"] is False
@@ -202,6 +232,39 @@ def test_masked_options_used_verbatim(log, tmp_path):
     assert "hunter22" not in path.read_text()
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_report_gets_the_permissions_pytest_gives_the_junit_file(log, tmp_path, umask):
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
+    old = os.umask(umask)
+    try:
+        with open(junit, "w") as fh:  # what pytest's --junitxml does
+            fh.write("<x/>")
+        log.write_report(report, T0 + 1, False, None, None)
+    finally:
+        os.umask(old)
+    assert report.stat().st_mode & 0o777 == junit.stat().st_mode & 0o777 == 0o666 & ~umask
+    report.chmod(0o640)  # an existing report keeps its mode, as an existing JUnit file does
+    log.write_report(report, T0 + 2, False, None, None)
+    assert report.stat().st_mode & 0o777 == 0o640
+
+
+def test_report_and_summary_strip_terminal_control_sequences(tmp_path):
+    log = make(tmp_path)
+    cmd = command(1, 1.0, cls="not-found", status="failed")
+    cmd.stderr_tail = "\x1b[31mError\x1b[0m: not found\x1b]0;title\x07 \x07bell\r\n"
+    cmd.message = "\x1b[1mnot found\x1b[0m"
+    nodeid, data = script("s", cmd, status="failed", cls="not-found", line=1, message="\x1b[1mnot found\x1b[0m")
+    log.script_finished(nodeid, "failed", data, None)
+    path = tmp_path / "r.json"
+    log.write_report(path, T0 + 1, False, None, None)
+    text = path.read_text()
+    assert "\\u001b" not in text and "\\u0007" not in text
+    tail = load(path)["scripts"][0]["commands"][0]["stderr_tail"]
+    assert tail == "Error: not found \\x07bell\n"
+    assert all("\x1b" not in line for line in log.summary_lines(T0 + 1))
+    assert "hunter22" not in path.read_text()
+
+
 def test_interrupted_report_with_no_scripts(tmp_path):
     log = make(tmp_path)
     log.set_total(4)
@@ -211,6 +274,29 @@ def test_interrupted_report_with_no_scripts(tmp_path):
     assert doc["scripts"] == []
     assert doc["run"]["interrupted"] is True and doc["run"]["stop_reason"] == "Ctrl-C or SIGTERM"
     assert doc["run"]["scripts_finished"] == 0 and doc["run"]["usacloud_version"] is None
+
+
+def test_partly_run_scripts_are_listed_with_their_counts(tmp_path):
+    log = make(tmp_path, report=False)
+    skipped = command(2, status="skipped", cls=None)
+    skipped.message = "needs shell expansion: $ID"
+    nodeid, data = script("p", command(1, 1.0), skipped, command(3, 1.0))
+    log.script_finished(nodeid, "passed", data, None)
+    nodeid, data = script("q", command(1, 1.0))
+    log.script_finished(nodeid, "passed", data, None)
+    lines = log.summary_lines(T0 + 3)
+    at = lines.index("partly run (1): passed, but some commands need the shell and were skipped")
+    assert lines[at + 1] == "  p.usacloud: 2 of 3 commands ran, 1 skipped"
+
+
+def test_a_script_whose_path_holds_double_colons_is_counted_and_reported(tmp_path):
+    log = make(tmp_path, report=True)
+    nodeid = "odd::dir/a::b.usacloud::a::b"
+    _, data = script("x", command(1, 1.0, cls="not-found", status="failed"), status="failed", cls="not-found", line=1)
+    log.script_finished(nodeid, "failed", data, None)
+    assert log.where(nodeid) == "odd::dir/a::b.usacloud"
+    assert "  odd::dir/a::b.usacloud:1 not-found: " in log.summary_lines(T0 + 1)
+    assert "odd::dir/a::b.usacloud:1  usacloud server list # line 1" in "\n".join(log.summary_lines(T0 + 1))
 
 
 def test_no_jsonl_without_report_option(tmp_path):
@@ -277,3 +363,17 @@ def test_ask_usacloud_version(tmp_path):
     assert rl.ask_usacloud_version(str(fake)) == "1.22.8"
     assert rl.ask_usacloud_version(str(tmp_path / "missing")) is None
     assert rl.ask_usacloud_version(None) is None
+
+
+def test_the_schema_doc_is_generated_from_the_schema():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "report-schema.md").read_text()
+    assert doc == markdown(), "regenerate: python -m pytest_usacloud_sandbox.report.schema > docs/report-schema.md"
+    for name in list(SCHEMA["$defs"]["script"]["properties"]) + list(SCHEMA["$defs"]["run"]["properties"]):
+        assert f"| `{name}` |" in doc
+
+
+def test_the_schema_uses_the_one_vocabulary():
+    defs = SCHEMA["$defs"]
+    assert defs["command"]["properties"]["status"]["enum"] == [str(s) for s in rec.CommandStatus]
+    assert defs["script"]["properties"]["status"]["enum"] == [str(s) for s in rec.ScriptStatus]
+    assert defs["script"]["properties"]["outcome"]["enum"] == [str(o) for o in rl.Outcome]

@@ -1,13 +1,35 @@
-"""Plain-text descriptions of a script's result (they cross xdist as strings)."""
+"""Plain-text descriptions of a script's result (they cross xdist as strings).
+
+A failure's text opens with its class and message (what pytest's short summary shows after
+``FAILED path::name - ``); the next line gives the file and line, then the details.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import shlex
+from pathlib import Path
 
-from ..state.records import CommandRecord, ScriptRecord
+from ..state.records import DONE, CommandRecord, CommandStatus, ScriptRecord
 from ..usacloud.mask import MASK
 
 OUTPUT_LINES = 30  # lines of output tail shown in a failure
+NEEDS_SHELL = "needs shell expansion: "
+
+# Terminal control sequences (CSI, OSC, other ESC sequences) and the remaining C0/C1 controls.
+_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal, JUnit XML and the report: colour and cursor sequences are
+    removed, any other control character is shown escaped (``\\x1b``); newlines and tabs stay."""
+    if not text:
+        return text
+    text = text.replace("\r\n", "\n")
+    text = _SEQUENCE.sub("", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _quote(word: str) -> str:
@@ -37,7 +59,7 @@ def command_line(cmd: CommandRecord) -> str:
     words = shown(cmd.words) if cmd.words else cmd.text
     note = written_note(cmd)
     extra = f"  [as written: {note}]" if note else ""
-    if cmd.status == "skipped":
+    if cmd.status == CommandStatus.SKIPPED:
         extra += f"  ({cmd.message})"
     elif cmd.cls and cmd.cls != "ok":
         extra += f"  ({cmd.cls})"
@@ -50,12 +72,32 @@ def command_list(record: ScriptRecord, indent: str = "  ") -> list[str]:
     return [indent + command_line(c) for c in record.commands]
 
 
-def failure_text(record: ScriptRecord, relpath: str) -> str:
+def plan_line(cmd: CommandRecord) -> str:
+    """A dry-run's line for one command: what would run after the policy, or why not."""
+    expanded = cmd.words and cmd.status != CommandStatus.SKIPPED  # a skipped command shows as written
+    words = shown(cmd.words) if expanded else _one_line(cmd.text)
+    if cmd.status == CommandStatus.DRY_RUN:
+        text = f"would run: {words}"
+        if cmd.zone_rewritten:
+            text += f"  (as written: {_one_line(cmd.text)})"
+        return text
+    if cmd.message:
+        return f"{cmd.status}: {words}  ({_one_line(cmd.message)})"
+    return f"{cmd.status}: {words}"
+
+
+def header(cls: str | None, message: str, where: str) -> list[str]:
+    """The first two lines of a failure: ``class: message``, then the file and line."""
+    first = _one_line(message) or "failed"
+    return [f"{cls}: {first}" if cls else first, f"  at {where}"]
+
+
+def details(record: ScriptRecord) -> list[str]:
+    """The failing command (line, words run, exit, hint, check findings, output tails) and every command."""
     failing = next((c for c in record.commands if c.failed), None)
     if failing is None:
-        return f"{relpath}: {record.message}"
-    lines = [f"{relpath}:{failing.line}: {failing.cls}: {failing.message}"]
-    lines.append(f"  line {failing.line}: {failing.text}".replace("\n", "\n" + " " * 4))
+        return []
+    lines = [f"  line {failing.line}: {failing.text}".replace("\n", "\n" + " " * 4)]
     if failing.words:
         label = "ran:      " if failing.attempts else "would run:"
         lines.append(f"  {label} {shown(failing.words)}")
@@ -79,12 +121,62 @@ def failure_text(record: ScriptRecord, relpath: str) -> str:
         lines.append(f"  also line {other.line}: {other.cls}: {other.message}")
     lines.append("  commands:")
     lines.extend(command_list(record, indent="    "))
-    return "\n".join(lines)
+    return lines
 
 
-def cancel_text(record: ScriptRecord, reason: str) -> str:
-    ran = [c for c in record.commands if c.attempts]
-    text = f"cancelled: {reason}"
-    if ran:
-        text += "; already ran: " + ", ".join(f"line {c.line} ({c.status})" for c in ran)
+def failure_text(record: ScriptRecord, relpath: str) -> str:
+    where = f"{relpath}:{record.line}" if record.line else relpath
+    return "\n".join(header(record.cls, record.message, where) + details(record))
+
+
+def cancel_text(script: str, cls: str, started: int = 0) -> str:
+    """A cancelled script's skip reason: short, naming the script that stopped the run (its full
+    error appears once, in that script's own report), and how many of its own commands had started."""
+    text = f"cancelled: run stopped by {script} ({cls})"
+    if started:
+        text += f"; {started} of its commands had started" if started > 1 else "; 1 of its commands had started"
     return text
+
+
+def nothing_ran(record: ScriptRecord, dry_run: bool, shell_wanted: bool) -> tuple[str, int | None] | None:
+    """Why a script that passed ran nothing (so it is skipped, not passed), and the line of the first
+    cause; None if something ran."""
+    if any(c.status in DONE for c in record.commands):
+        return None
+    if not record.commands:
+        if record.mode == "shell":
+            return "nothing ran: the script made no usacloud call under bash", None
+        return "no usacloud command", None
+    skipped = [c for c in record.commands if c.status == CommandStatus.SKIPPED]
+    if not skipped:
+        return None
+    first = skipped[0]
+    expansion = first.message.removeprefix(NEEDS_SHELL)
+    n = len(skipped)
+    advice = "shell mode does not run in a dry-run" if shell_wanted else "mark it `usacloud_shell`"
+    verb = "would run" if dry_run else "ran"
+    reason = (
+        f"nothing {verb}: {n} usacloud command{'s' if n != 1 else ''} need{'s' if n == 1 else ''} the shell "
+        f"(line {first.line}: `{expansion}`); {advice}"
+    )
+    return reason, first.line
+
+
+def is_script(path: Path, glob: str) -> bool:
+    return fnmatch.fnmatch(path.name, glob)
+
+
+def script_path(nodeid: str, glob: str) -> str | None:
+    """The script's path in a node id ``PATH::NAME`` (NAME is the file's stem), or None when it is not a
+    script's. Paths that hold ``::`` themselves are found too (issue 11)."""
+    at = nodeid.find("::")
+    while at >= 0:
+        path, name = nodeid[:at], nodeid[at + 2 :]
+        if Path(path).stem == name and is_script(Path(path), glob):
+            return path
+        at = nodeid.find("::", at + 1)
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

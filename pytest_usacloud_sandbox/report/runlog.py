@@ -1,36 +1,73 @@
 """The controller's account of the run: counts for the live status line and the summary, and the
 JSON record of results.
 
-Memory stays flat however many scripts run: per script only counters are kept (plus one line per
-failed script); each finished script's record goes to a JSON-lines file in the run directory and
-the report is streamed from it.
+Memory stays flat however many scripts run: per script only counters are kept (plus one entry per
+failed or partly run script); each finished script's record goes to a JSON-lines file in the run
+directory (with a report to write, or in a dry-run for its listing) and is streamed from there.
 """
 
 from __future__ import annotations
 
 import heapq
 import json
-import re
+import os
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from .. import __version__
 from ..state.atomicfile import atomic_write
-from ..state.records import ScriptRecord
+from ..state.records import DONE, CommandStatus, ScriptRecord, ScriptStatus
 from ..usacloud.mask import mask_url
+from . import summary
+from .reprs import printable, script_path
+from .summary import clock  # noqa: F401 (re-exported)
 
 SCHEMA_NAME = "pytest-usacloud-sandbox/report"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCRIPTS_FILE = "report-scripts.jsonl"
-OUTCOMES = ("passed", "failed", "skipped", "cancelled", "xfailed", "xpassed")
+
+
+class Outcome(StrEnum):
+    """A script's result as pytest reports it (cancelled: skipped because the run was stopped)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+
+
+OUTCOMES = tuple(Outcome)
 SLOWEST = 5
 MAX_WARNINGS = 50  # warning lines kept for the summary; the rest are only counted
 MESSAGE_CHARS = 200
-_STATUS_OF = {"xfailed": "failed", "xpassed": "passed"}
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
+_STATUS_OF = {Outcome.XFAILED: ScriptStatus.FAILED, Outcome.XPASSED: ScriptStatus.PASSED}
+
+
+@dataclass(frozen=True)
+class Failed:
+    """One failed script, for the summary and GitHub's annotations."""
+
+    where: str  # the script's path as in its node id
+    line: int | None
+    cls: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Partly:
+    """A script that passed with some of its commands skipped (they need the shell)."""
+
+    where: str
+    ran: int
+    commands: int
+    skipped: int
 
 
 class RunLog:
@@ -41,45 +78,62 @@ class RunLog:
         self.options = masked_options  # already masked by the caller; used verbatim
         self.backend = mask_url(str(backend or ""))
         self.workers = workers
-        self.total = 0
+        self.total: int | None = None  # None while collecting
         self.counts = dict.fromkeys(OUTCOMES, 0)
         self.by_class: dict[str, int] = {}
         # commands in finished scripts; of those, run at least once; attempts (tokens); retries; refused
         self.commands = self.commands_run = self.attempts = self.retries = self.refused = 0
         self.token_wait = 0.0
-        self.failed_lines: list[str] = []
+        self.failed: list[Failed] = []
+        self.partly: list[Partly] = []
         self.warnings: list[str] = []
         self.more_warnings = 0
-        self.running: set[str] = set()
+        self.running: dict[str, float] = {}  # node id -> when it started
         self.first_start: float | None = None
         self._slowest: list[tuple[float, int, str]] = []  # min-heap of (duration, seq, line)
         self._seq = 0
         self._live: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._jsonl = None
+        self.keep_records = bool(getattr(settings, "report", None) or getattr(settings, "dry_run", False))
+
+    @property
+    def glob(self) -> str:
+        return getattr(self.settings, "script_glob", "*.usacloud")
+
+    def where(self, nodeid: str) -> str:
+        """The script's path as its node id shows it (also when the path holds ``::``)."""
+        return script_path(nodeid, self.glob) or nodeid.split("::", 1)[0]
 
     # -- collecting ---------------------------------------------------------------------------
 
     def set_total(self, n: int) -> None:
         self.total = int(n)
 
-    def script_started(self, nodeid: str) -> None:
+    def script_started(self, nodeid: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
         with self._lock:
-            self.running.add(nodeid)
+            self.running[nodeid] = now
             if self.first_start is None:
-                self.first_start = time.time()
+                self.first_start = now
 
     def script_finished(self, nodeid: str, outcome: str, record: dict | None, report_longrepr_text: str | None) -> None:
         with self._lock:
-            self.running.discard(nodeid)
+            self.running.pop(nodeid, None)
             self.counts[outcome] = self.counts.get(outcome, 0) + 1
-            where = nodeid.split("::", 1)[0]
-            for cmd in (record or {}).get("commands", ()):
+            where = self.where(nodeid)
+            commands = (record or {}).get("commands", ())
+            for cmd in commands:
                 self._command(where, cmd)
-            if outcome == "failed":
-                self.failed_lines.append(_failed_line(where, record, report_longrepr_text))
-            if self.settings is not None and getattr(self.settings, "report", None):
-                self._append(_entry(nodeid, outcome, record, report_longrepr_text))
+            if outcome == Outcome.FAILED:
+                self.failed.append(_failed(where, record, report_longrepr_text))
+            elif outcome == Outcome.PASSED and commands:
+                skipped = sum(1 for c in commands if c.get("status") == CommandStatus.SKIPPED)
+                if skipped:
+                    ran = sum(1 for c in commands if c.get("status") in DONE)
+                    self.partly.append(Partly(where, ran, len(commands), skipped))
+            if self.keep_records:
+                self._append(_entry(nodeid, where, outcome, record, report_longrepr_text))
 
     def _command(self, where: str, cmd: dict) -> None:
         self.commands += 1
@@ -90,13 +144,13 @@ class RunLog:
             self.commands_run += 1
             self.attempts += attempts
             self.retries += attempts - 1
-        if cmd.get("status") == "refused":
+        if cmd.get("status") == CommandStatus.REFUSED:
             self.refused += 1
         self.token_wait += float(cmd.get("token_wait") or 0.0)
         duration = cmd.get("duration")
         if duration is not None:
             self._seq += 1
-            text = _one_line(cmd.get("text") or "", 120)
+            text = _one_line(printable(cmd.get("text") or ""), 120)
             item = (float(duration), self._seq, f"{float(duration):7.2f}s  {where}:{cmd.get('line')}  {text}")
             if len(self._slowest) < SLOWEST:
                 heapq.heappush(self._slowest, item)
@@ -105,7 +159,7 @@ class RunLog:
         for finding in cmd.get("findings") or ():
             if finding.get("severity") == "warning":
                 if len(self.warnings) < MAX_WARNINGS:
-                    message = _one_line(finding.get("message") or "", MESSAGE_CHARS)
+                    message = _one_line(printable(finding.get("message") or ""), MESSAGE_CHARS)
                     self.warnings.append(f"{where}:{cmd.get('line')} {finding.get('code')} {message}")
                 else:
                     self.more_warnings += 1
@@ -124,6 +178,12 @@ class RunLog:
                 self._jsonl.close()
                 self._jsonl = None
 
+    def entries(self):
+        """Every finished script's entry, in the order they finished (streamed from the JSON-lines file)."""
+        self.close()
+        for line in _lines(self.run_dir / SCRIPTS_FILE):
+            yield json.loads(line)
+
     def live_stats(self, worker_stats: dict) -> None:
         with self._lock:
             for worker, stats in (worker_stats or {}).items():
@@ -135,7 +195,7 @@ class RunLog:
     def _live_sum(self, key: str) -> float:
         return sum(float(s.get(key) or 0) for s in self._live.values())
 
-    def _now_totals(self) -> tuple[int, int, float]:
+    def now_totals(self) -> tuple[int, int, float]:
         """Commands run, attempts and token wait: the newer of live counters and finished records."""
         return (
             max(self.commands_run, int(self._live_sum("commands"))),
@@ -150,69 +210,20 @@ class RunLog:
         span = now - since
         return attempts / span if span > 0 else 0.0
 
-    def _rate_text(self, now: float, attempts: int) -> str:
-        if getattr(self.settings, "dry_run", False):
-            return "dry-run"
-        rate = float(getattr(self.settings, "rate", 0.0) or 0.0)
-        configured = "unlimited" if rate == float("inf") else f"{rate:.2f}/s"
-        return f"{self.achieved_rate(now, attempts):.2f}/s of {configured}"
-
     @property
     def done(self) -> int:
         return sum(self.counts.values())
 
-    def status_line(self, now: float) -> str:
+    def status_line(self, now: float, width: int | None = None) -> str:
         with self._lock:
-            done, total = self.done, self.total
-            cmds, attempts, wait = self._now_totals()
-            pct = round(100 * done / total) if total else 0
-            if done < total:
-                pct = min(pct, 99)
-            since = self.first_start if self.first_start is not None else self.started
-            if done and total:
-                eta = "ETA " + clock(max(0.0, now - since) * max(0, total - done) / done)
-            else:
-                eta = "ETA --:--"
-            c = self.counts
-            return (
-                f"usacloud: {done}/{total} scripts ({pct}%) | {c['passed']} passed {c['failed']} failed "
-                f"{c['cancelled']} cancelled | {len(self.running)} running | {cmds} cmds | "
-                f"{self._rate_text(now, attempts)} | token wait {wait:.1f}s | "
-                f"{clock(now - self.started)} elapsed | {eta}"
-            )
+            return summary.status_line(self, now, width)
 
-    def summary_lines(self, ended: float | None = None, stop_reason: str | None = None) -> list[str]:
+    def summary_lines(
+        self, ended: float | None = None, stop_reason: str | None = None, list_failed: bool = True
+    ) -> list[str]:
         ended = time.time() if ended is None else ended
         with self._lock:
-            outcomes = ", ".join(f"{n} {o}" for o, n in self.counts.items() if n or o in ("passed", "failed"))
-            unfinished = self.total - self.done
-            lines = [
-                f"scripts: {outcomes} (of {self.total}" + (f"; {unfinished} not finished)" if unfinished > 0 else ")")
-            ]
-            classes = ", ".join(f"{k} {v}" for k, v in sorted(self.by_class.items(), key=lambda kv: (-kv[1], kv[0])))
-            lines.append(
-                f"commands: {self.commands} in finished scripts, {self.commands_run} run"
-                + (f"; by class: {classes}" if classes else "")
-            )
-            lines.append(f"retries: {self.retries} | refused: {self.refused} | attempts: {self.attempts}")
-            lines.append(
-                f"rate: {self._rate_text(ended, self.attempts)} | token wait {self.token_wait:.1f}s total"
-                f" | {clock(ended - self.started)} elapsed"
-            )
-            if stop_reason:
-                lines.append(f"stopped: {stop_reason}")
-            if self._slowest:
-                lines.append(f"slowest {len(self._slowest)} commands:")
-                lines.extend("  " + item[2] for item in sorted(self._slowest, reverse=True))
-            if self.failed_lines:
-                lines.append(f"failed scripts ({len(self.failed_lines)}):")
-                lines.extend("  " + line for line in sorted(self.failed_lines))  # by path: stable across runs
-            if self.warnings:
-                lines.append(f"warnings from the offline check ({len(self.warnings) + self.more_warnings}):")
-                lines.extend("  " + line for line in sorted(self.warnings))
-                if self.more_warnings:
-                    lines.append(f"  ... and {self.more_warnings} more (see --usacloud-report)")
-            return lines
+            return summary.summary_lines(self, ended, stop_reason, list_failed)
 
     # -- the report ---------------------------------------------------------------------------
 
@@ -236,10 +247,11 @@ class RunLog:
             "backend": self.backend,
             "dry_run": bool(getattr(s, "dry_run", False)),
             "interrupted": bool(interrupted),
-            "stop_reason": stop_reason,
-            "scripts_total": self.total,
+            "stop_reason": printable(stop_reason) if stop_reason else stop_reason,
+            "scripts_total": self.total or 0,
             "scripts_finished": self.done,
-            "outcomes": dict(self.counts),
+            "outcomes": {str(k): v for k, v in self.counts.items()},
+            "partly_run": len(self.partly),
             "commands": self.commands,
             "commands_run": self.commands_run,
             "commands_by_class": dict(self.by_class),
@@ -253,7 +265,11 @@ class RunLog:
     def write_report(
         self, path: Path, ended: float, interrupted: bool, stop_reason: str | None, usacloud_version: str | None
     ) -> None:
-        """One JSON document, streamed from the JSON-lines file; replaced atomically."""
+        """One JSON document, streamed from the JSON-lines file; replaced atomically.
+
+        The file gets the permissions pytest's JUnit file would get: an existing file keeps its mode,
+        a new one is readable as the umask allows (not the private mode of a temporary file).
+        """
         self.close()
         with self._lock:
             head = {
@@ -263,7 +279,9 @@ class RunLog:
             }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        mode = _mode_for(path)
         with atomic_write(path, fsync=True) as out:
+            os.fchmod(out.fileno(), mode)
             prefix = json.dumps(head, indent=1, default=str)
             out.write(prefix[: prefix.rindex("}")].rstrip() + ',\n "scripts": [')
             first = True
@@ -271,6 +289,16 @@ class RunLog:
                 out.write(("\n  " if first else ",\n  ") + line)
                 first = False
             out.write("\n ]\n}\n")
+
+
+def _mode_for(path: Path) -> int:
+    """The mode ``open(path, "w")`` would leave: an existing file's, else 0o666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _lines(path: Path):
@@ -289,29 +317,34 @@ def _lines(path: Path):
             yield line
 
 
-def _entry(nodeid: str, outcome: str, record: dict | None, longrepr: str | None) -> dict:
+def _entry(nodeid: str, where: str, outcome: str, record: dict | None, longrepr: str | None) -> dict:
     if record is None:
-        record = ScriptRecord(path=nodeid.split("::", 1)[0], nodeid=nodeid).to_dict()
-        record["status"] = _STATUS_OF.get(outcome, outcome)
+        record = ScriptRecord(path=where, nodeid=nodeid).to_dict()
+        record["status"] = str(_STATUS_OF.get(outcome, outcome))
         record["message"] = _one_line(longrepr or "", 1000)
-    entry = dict(record)
-    entry["outcome"] = outcome
+    entry = _printable(dict(record))
+    entry["outcome"] = str(outcome)
     start, end = entry.get("start"), entry.get("end")
     entry["duration"] = (end - start) if start is not None and end is not None else None
     entry["token_wait"] = sum(float(c.get("token_wait") or 0.0) for c in entry.get("commands", ()))
     return entry
 
 
-def _failed_line(where: str, record: dict | None, longrepr: str | None) -> str:
+def _printable(value):
+    """Every string in a record made safe (no terminal control sequences reach the report)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
+def _failed(where: str, record: dict | None, longrepr: str | None) -> Failed:
     record = record or {}
-    line = record.get("line")
-    cls = record.get("cls") or "error"
     message = record.get("message") or _first_line(longrepr or "")
-    return (
-        f"{where}:{line} {cls} {_one_line(message, MESSAGE_CHARS)}"
-        if line
-        else f"{where} {cls} {_one_line(message, MESSAGE_CHARS)}"
-    )
+    return Failed(where, record.get("line"), record.get("cls") or "error", _one_line(printable(message), MESSAGE_CHARS))
 
 
 def _first_line(text: str) -> str:
@@ -325,13 +358,6 @@ def _one_line(text: str, limit: int) -> str:
 
 def _utc(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def clock(seconds: float) -> str:
-    seconds = int(max(0.0, seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 def ask_usacloud_version(binary: str | None, timeout: float = 5.0, env: dict | None = None) -> str | None:

@@ -42,8 +42,7 @@ from pathlib import Path
 
 import pytest
 
-from ..report.reprs import OUTPUT_LINES, command_list
-from ..report.reprs import failure_text as command_failure_text
+from ..report.reprs import OUTPUT_LINES, command_list, details, header
 from ..script.parse import ParsedScript
 from ..state import records as rec
 from ..usacloud import outcome as oc
@@ -54,7 +53,7 @@ from .execute import Engine
 from .shim import ENV_PREFIX, LINE_ENV
 
 SHELL_MARKER = "usacloud_shell"
-SCRIPT_EXIT = "script-exit"
+SCRIPT_EXIT = oc.SCRIPT_EXIT
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 STDOUT_LINES = 10  # of bash's stdout in a failure (its stderr gets reprs.OUTPUT_LINES)
 
@@ -192,9 +191,9 @@ def judge(
 
 def failure_text(record: rec.ScriptRecord, relpath: str, bash: BashOutput | None = None) -> str:
     where = f"{relpath}:{record.line}" if record.line else relpath
-    lines = [f"{where}: {record.cls}: {record.message}"]
+    lines = header(record.cls, record.message, where)
     if any(c.failed for c in record.commands):
-        lines += command_failure_text(record, relpath).splitlines()[1:]  # the failing call, then all calls
+        lines += details(record)  # the failing call, then all calls
     elif record.commands:
         lines += ["  commands:", *command_list(record, indent="    ")]
     else:

@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 OUTPUT_TAIL_CHARS = 4096  # per stream, in records and the JSON report
 
-# Command statuses
-RAN = "ok"
-FAILED = "failed"
-SKIPPED = "skipped"  # needs shell expansion: never run with literal text
-REFUSED = "refused"
-NOT_RUN = "not-run"  # after the script's first failure
-CANCELLED = "cancelled"
-DRY_RUN = "dry-run"
-INVALID = "invalid"  # failed the offline check
+
+class CommandStatus(StrEnum):
+    RAN = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # needs shell expansion: never run with literal text
+    REFUSED = "refused"
+    NOT_RUN = "not-run"  # after the script's first failure
+    CANCELLED = "cancelled"
+    DRY_RUN = "dry-run"  # checked, would run
+    INVALID = "invalid"  # failed the offline check
+
+
+class ScriptStatus(StrEnum):
+    """The plugin's own verdict on a script (pytest's outcome adds xfail and cancel on top)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # nothing ran (issue 14)
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+RAN = CommandStatus.RAN
+FAILED = CommandStatus.FAILED
+SKIPPED = CommandStatus.SKIPPED
+REFUSED = CommandStatus.REFUSED
+NOT_RUN = CommandStatus.NOT_RUN
+CANCELLED = CommandStatus.CANCELLED
+DRY_RUN = CommandStatus.DRY_RUN
+INVALID = CommandStatus.INVALID
+#: what counts as "the command ran" (or, in a dry-run, would run)
+DONE = frozenset({RAN, DRY_RUN})
 
 
 @dataclass
@@ -59,7 +83,7 @@ class ScriptRecord:
     nodeid: str
     worker: str = "main"
     mode: str = "commands"
-    status: str = "passed"  # passed | failed | skipped | cancelled | error
+    status: str = ScriptStatus.PASSED
     cls: str | None = None  # the failure class
     message: str = ""
     line: int | None = None  # the failing line
@@ -77,7 +101,8 @@ class ScriptRecord:
         return sum(1 for c in self.commands if c.failed)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        """Plain data (enum members become their strings: execnet sends only built-in types)."""
+        data = asdict(self, dict_factory=_plain)
         data["commands_run"] = self.commands_run
         data["commands_failed"] = self.commands_failed
         return data
@@ -93,6 +118,10 @@ class ScriptRecord:
             c["attempts"] = [Attempt(**a) for a in c.get("attempts", [])]
             cmds.append(CommandRecord(**c))
         return cls(commands=cmds, **data)
+
+
+def _plain(items) -> dict:
+    return {key: str(value) if isinstance(value, StrEnum) else value for key, value in items}
 
 
 def tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:

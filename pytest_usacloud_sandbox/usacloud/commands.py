@@ -150,10 +150,6 @@ def _union(flags: Iterable[Flag]) -> dict[str, Flag]:
 _GLOBAL_TABLE = _union(GLOBAL_FLAGS)
 
 
-def find_global_flag(word: str) -> Flag | None:
-    return _lookup(GLOBAL_FLAGS, word)
-
-
 def find_resource(word: str) -> Resource | None:
     """The resource named ``word`` (name or alias, at either path)."""
     return _BY_WORD.get(word)

@@ -4,53 +4,61 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .result import RunResult
 
-OK = "ok"
-AUTH = "auth"
-PERMISSION = "permission"
-NOT_FOUND = "not-found"
-CONFLICT = "conflict"
-RATE_LIMITED = "rate-limited"
-UNAVAILABLE = "unavailable"
-TIMEOUT = "timeout"
-USAGE = "usage"
-CONFIG = "config"
-MISSING_BINARY = "missing-binary"
-REFUSED = "refused"
-CRASHED = "crashed"
-API_ERROR = "api-error"
-ERROR = "error"
-CANCELLED = "cancelled"
-LIMITER = "limiter-unavailable"
-#: Fake mode: a changing command still running at --usacloud-fake-timeout after its effect was
-#: visible (usacloud's fake driver can hang after doing its work). It counts as done.
-FAKE_HANG = "fake-hang"
+
+class Cls(StrEnum):
+    """Result classes: the one vocabulary of the failure text, the summary, JUnit and the report."""
+
+    OK = "ok"
+    AUTH = "auth"
+    PERMISSION = "permission"
+    NOT_FOUND = "not-found"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate-limited"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+    USAGE = "usage"
+    CONFIG = "config"
+    MISSING_BINARY = "missing-binary"
+    REFUSED = "refused"
+    CRASHED = "crashed"
+    API_ERROR = "api-error"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+    LIMITER = "limiter-unavailable"
+    INVALID_SCRIPT = "invalid-script"  # the script could not be read or parsed
+    SCRIPT_EXIT = "script-exit"  # shell mode: bash exited non-zero
+    #: Fake mode: a changing command still running at --usacloud-fake-timeout after its effect was
+    #: visible (usacloud's fake driver can hang after doing its work). It counts as done.
+    FAKE_HANG = "fake-hang"
+
+
+OK = Cls.OK
+AUTH = Cls.AUTH
+PERMISSION = Cls.PERMISSION
+NOT_FOUND = Cls.NOT_FOUND
+CONFLICT = Cls.CONFLICT
+RATE_LIMITED = Cls.RATE_LIMITED
+UNAVAILABLE = Cls.UNAVAILABLE
+TIMEOUT = Cls.TIMEOUT
+USAGE = Cls.USAGE
+CONFIG = Cls.CONFIG
+MISSING_BINARY = Cls.MISSING_BINARY
+REFUSED = Cls.REFUSED
+CRASHED = Cls.CRASHED
+API_ERROR = Cls.API_ERROR
+ERROR = Cls.ERROR
+CANCELLED = Cls.CANCELLED
+LIMITER = Cls.LIMITER
+INVALID_SCRIPT = Cls.INVALID_SCRIPT
+SCRIPT_EXIT = Cls.SCRIPT_EXIT
+FAKE_HANG = Cls.FAKE_HANG
 
 #: Failures that every other script would hit the same way: they stop a run under `critical`.
 CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG, LIMITER})
-
-ALL_CLASSES = (
-    OK,
-    AUTH,
-    PERMISSION,
-    NOT_FOUND,
-    CONFLICT,
-    RATE_LIMITED,
-    UNAVAILABLE,
-    TIMEOUT,
-    USAGE,
-    CONFIG,
-    MISSING_BINARY,
-    REFUSED,
-    CRASHED,
-    API_ERROR,
-    ERROR,
-    CANCELLED,
-    LIMITER,
-    FAKE_HANG,
-)
 
 HINTS = {
     AUTH: "check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET (or the usacloud profile)",

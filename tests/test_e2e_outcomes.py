@@ -1,0 +1,170 @@
+"""Honest outcomes (issue 14): nothing run is a skip, the message comes first, the dry-run shows what
+would run, GitHub Actions output; and what the report and summary show (issue 11, items 8 and 11)."""
+
+import json
+import os
+import xml.etree.ElementTree as ET
+
+from standin_tools import framed
+
+from pytest_usacloud_sandbox.report.schema import validate
+
+TOKEN = "tok-outcomes-5e0c1d77"
+NOT_FOUND = framed('target resource not found: query=["web"]')
+
+
+def test_a_script_that_ran_nothing_is_skipped_and_a_partly_run_one_is_listed(e2e):
+    e2e.script("needs.usacloud", "# header\nusacloud server read $SERVER_ID\nusacloud disk read $(cat id)\n")
+    e2e.script("partly.usacloud", "usacloud zone list\nusacloud server read $ID\nusacloud region list\n")
+    e2e.script("empty.usacloud", "# only a comment\necho hello\n")
+    e2e.script("ok.usacloud", "usacloud zone list\n")
+    report, junit = e2e.tmp / "r.json", e2e.tmp / "junit.xml"
+    result = e2e.run("-rs", f"--usacloud-report={report}", f"--junitxml={junit}")
+    result.assert_outcomes(passed=2, skipped=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "SKIPPED [[]1[]] scripts/needs.usacloud:2: nothing ran: 2 usacloud commands need the shell "
+            "(line 2: `$SERVER_ID`); mark it `usacloud_shell`",
+            "SKIPPED [[]1[]] scripts/empty.usacloud:1: no usacloud command",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "partly run (1): passed, but some commands need the shell and were skipped",
+            "  scripts/partly.usacloud: 2 of 3 commands ran, 1 skipped",
+        ]
+    )
+    doc = json.loads(report.read_text())
+    assert validate(doc) is True
+    scripts = {s["nodeid"].split("::")[-1]: s for s in doc["scripts"]}
+    assert scripts["needs"]["status"] == "skipped" and scripts["needs"]["outcome"] == "skipped"
+    assert scripts["needs"]["message"].startswith("nothing ran: 2 usacloud commands")
+    assert scripts["partly"]["outcome"] == "passed" and doc["run"]["partly_run"] == 1
+    cases = {c.get("name"): c for c in ET.parse(junit).iter("testcase")}
+    assert cases["needs"].find("skipped") is not None and cases["ok"].find("skipped") is None
+    # the shell-mode marker's advice does not apply in a dry-run of a shell script
+    e2e.script("needs.usacloud", "# pytest.mark.usacloud_shell\nusacloud server read $SERVER_ID\n")
+    result = e2e.run("-rs", "--usacloud-dry-run", "-k", "needs")
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] *nothing would run: 1 usacloud command needs the shell*dry-run"])
+
+
+def test_the_message_comes_first_in_pytests_short_summary(e2e):
+    e2e.env(CI="true")  # pytest prints the whole message on CI: it is one line
+    e2e.rules([{"match": "server read", "exit": 1, "stderr": NOT_FOUND}])
+    e2e.script("a_fail.usacloud", "usacloud zone list\nusacloud server read web\n")
+    e2e.script("b_ok.usacloud", "usacloud zone list\n")
+    junit = e2e.tmp / "junit.xml"
+    for workers in (0, 2):
+        result = e2e.run(f"--junitxml={junit}", "--usacloud-error-policy=continue", workers=workers)
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                'not-found: target resource not found: query=[[]"web"[]]',
+                "  at scripts/a_fail.usacloud:2",
+                "  line 2: usacloud server read web",
+            ]
+        )
+        lines = [line for line in result.stdout.lines if line.startswith("FAILED ")]
+        assert lines == ['FAILED scripts/a_fail.usacloud::a_fail - not-found: target resource not found: query=["web"]']
+        assert "failed scripts (" not in result.stdout.str()  # listed once, by pytest
+        case = next(c for c in ET.parse(junit).iter("testcase") if c.get("name") == "a_fail")
+        failure = case.find("failure")
+        assert failure.get("message") == 'not-found: target resource not found: query=["web"]'
+        assert "at scripts/a_fail.usacloud:2" in failure.text
+    # without pytest's short summary, the run summary lists the failed script
+    result = e2e.run("-rN", "--usacloud-error-policy=continue")
+    result.stdout.fnmatch_lines(
+        ["failed scripts (1):", '  scripts/a_fail.usacloud:2 not-found: target resource not found: query=["web"]']
+    )
+
+
+def test_control_sequences_never_reach_the_terminal_junit_or_report(e2e):
+    coloured = "\x1b[31mError\x1b[0m: \x1b]0;pwned\x07target resource not found\x1b[2J\r\n\x07"
+    e2e.rules([{"match": "server read", "exit": 1, "stderr": coloured, "stdout": "\x1b[1mbold\x1b[0m\n"}])
+    e2e.script("colour.usacloud", "usacloud server read web\n")
+    report, junit = e2e.tmp / "r.json", e2e.tmp / "junit.xml"
+    result = e2e.run(f"--usacloud-report={report}", f"--junitxml={junit}", "-v")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Error: target resource not found" in out and "\\x07" in out  # stripped, and escaped
+    assert "\x1b" not in junit.read_text() and "\\u001b" not in report.read_text()
+    command = json.loads(report.read_text())["scripts"][0]["commands"][0]
+    assert command["stderr_tail"].strip().startswith("Error: target resource not found")
+    assert command["stdout_tail"] == "bold\n"
+
+
+def test_a_script_whose_path_holds_double_colons_shows_in_summary_and_report(e2e):
+    e2e.rules([{"match": "server read", "exit": 1, "stderr": NOT_FOUND}])
+    e2e.script("we::ird/fail.usacloud", "usacloud server read web\n")
+    e2e.script("we::ird/ok.usacloud", "usacloud zone list\n")
+    report = e2e.tmp / "r.json"
+    result = e2e.run(f"--usacloud-report={report}", "-rs", "--usacloud-error-policy=continue")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "scripts: 1 passed, 1 failed (of 2)",
+            "failed scripts (1):",
+            "  scripts/we::ird/fail.usacloud:1 not-found: target resource not found*",
+        ]
+    )
+    doc = json.loads(report.read_text())
+    assert sorted(os.path.basename(s["path"]) for s in doc["scripts"]) == ["fail.usacloud", "ok.usacloud"]
+    assert doc["run"]["outcomes"]["failed"] == 1 and doc["run"]["scripts_total"] == 2
+
+
+def test_dry_run_shows_what_would_run_without_v(e2e):
+    e2e.script("plan.usacloud", "usacloud server list --zone is1a\nusacloud server read $ID\n")
+    e2e.script("bad.usacloud", "usacloud server delete -y web\nusacloud server lsit\n")
+    result = e2e.run("--usacloud-dry-run", "--usacloud-error-policy=continue")
+    result.stdout.fnmatch_lines(
+        [
+            "*usacloud dry-run: what would run*",
+            "scripts/bad.usacloud: failed",
+            "  line 1    refused: usacloud server delete -y web  (refused by the sandbox policy (dangerous)*",
+            "  line 2    invalid: usacloud server lsit  (*lsit*list*",
+            "scripts/plan.usacloud: passed",
+            "  line 1    would run: usacloud server list --zone tk1v  (as written: usacloud server list --zone is1a)",
+            "  line 2    skipped: usacloud server read $ID  (needs shell expansion: $ID)",
+            "*usacloud sandbox summary*",
+        ]
+    )
+    assert e2e.calls() == []
+
+
+def test_github_actions_annotations_and_step_summary(e2e):
+    step = e2e.tmp / "step-summary.md"
+    step.write_text("earlier step\n")
+    e2e.env(
+        GITHUB_ACTIONS="true",
+        GITHUB_STEP_SUMMARY=str(step),
+        GITHUB_WORKSPACE=str(e2e.pytester.path),
+        SAKURACLOUD_ACCESS_TOKEN=TOKEN,
+    )
+    leak = framed(f"Error in response: 401 Unauthorized token={TOKEN}, a|b")
+    e2e.rules([{"match": "server read", "exit": 1, "stderr": NOT_FOUND}, {"match": "disk list", "stderr": leak}])
+    e2e.script("fail.usacloud", "usacloud zone list\nusacloud server read web\n")
+    e2e.script("leak.usacloud", "usacloud disk list\n")
+    e2e.script("ok.usacloud", "usacloud zone list\n")
+    result = e2e.run("--usacloud-error-policy=continue", rate="50")
+    result.assert_outcomes(passed=1, failed=2)
+    out = result.stdout.str()
+    assert TOKEN not in out
+    result.stdout.fnmatch_lines_random(
+        [
+            "::error file=scripts/fail.usacloud,line=2,title=usacloud not-found%3A fail.usacloud::"
+            'not-found: target resource not found: query=["web"]',
+            "::error file=scripts/leak.usacloud,line=1,title=usacloud api-error%3A leak.usacloud::"
+            "api-error: *token=[*][*][*]*",
+        ]
+    )
+    text = step.read_text()
+    assert text.startswith("earlier step\n## usacloud sandbox\n") and TOKEN not in text
+    assert "| passed | 1 |" in text and "| failed | 2 |" in text and "| not-found | 1 |" in text
+    assert '| `scripts/fail.usacloud` | 2 | not-found | target resource not found: query=["web"] |' in text
+    assert "a\\|b" in text  # a pipe in a message does not break the table
+    assert "### Limiter" in text and "at 50/s" in text and "attempts 4" in text
+    # off: neither
+    step.write_text("")
+    result = e2e.run("--usacloud-error-policy=continue", "--usacloud-github=off")
+    assert "::error" not in result.stdout.str() and step.read_text() == ""
