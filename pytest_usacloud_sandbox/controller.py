@@ -241,7 +241,7 @@ def _outcome(report: pytest.TestReport, data: dict | None) -> str:
 def _text(report: pytest.TestReport) -> str | None:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        return str(longrepr[2])
+        return str(longrepr[2]).removeprefix("Skipped: ")
     return report.longreprtext or None
 
 

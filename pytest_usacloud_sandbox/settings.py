@@ -29,10 +29,19 @@ class Option:
     kind: str = "string"  # string | bool | paths | flag-only
     metavar: str | None = None
     repeat: bool = False
+    shown_default: str | None = None  # how the default reads in --help and the README, when not the value
 
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+    @property
+    def default_text(self) -> str:
+        if self.shown_default is not None:
+            return self.shown_default
+        if self.kind == "bool":
+            return "on" if self.default else "off"
+        return str(self.default) if self.default not in (None, "", ()) else "none"
 
 
 OPTIONS = (
@@ -98,10 +107,10 @@ OPTIONS = (
     ),
     Option(
         "usacloud_rate_backend",
-        "where the token bucket lives: file:PATH or redis://[:password@]host:port/db "
-        "(default: a file in the user cache)",
+        "where the token bucket lives: file:PATH or redis://[:password@]host:port/db",
         "",
         metavar="SPEC",
+        shown_default="a file in the user cache",
     ),
     Option(
         "usacloud_run_group",
@@ -112,9 +121,10 @@ OPTIONS = (
     ),
     Option(
         "usacloud_shard",
-        "this run's name in its run group, shown in the other shards' skip reasons (default: host:pid)",
+        "this run's name in its run group, shown in the other shards' skip reasons",
         "",
         metavar="NAME",
+        shown_default="host:pid",
     ),
     Option(
         "usacloud_max_workers", "the most xdist workers a usacloud run may use", str(DEFAULT_MAX_WORKERS), metavar="N"
@@ -159,26 +169,12 @@ def add_options(parser: pytest.Parser) -> None:
     for opt in OPTIONS:
         ini_type = {"bool": "bool", "paths": "args"}.get(opt.kind, "string")
         parser.addini(opt.name, opt.help, type=ini_type, default=opt.default)
+        text = f"{opt.help} (ini too; default: {opt.default_text})"
         if opt.kind == "bool":
-            group.addoption(opt.flag, action="store_true", default=None, dest=opt.name, help=opt.help + " (ini too)")
-        elif opt.repeat:
-            group.addoption(
-                opt.flag,
-                action="append",
-                default=None,
-                dest=opt.name,
-                metavar=opt.metavar,
-                help=opt.help + " (ini too)",
-            )
+            group.addoption(opt.flag, action="store_true", default=None, dest=opt.name, help=text)
         else:
-            group.addoption(
-                opt.flag,
-                action="store",
-                default=None,
-                dest=opt.name,
-                metavar=opt.metavar,
-                help=f"{opt.help} (ini too; default: {opt.default or 'none'})",
-            )
+            action = "append" if opt.repeat else "store"
+            group.addoption(opt.flag, action=action, default=None, dest=opt.name, metavar=opt.metavar, help=text)
 
 
 def raw(config: pytest.Config, name: str):

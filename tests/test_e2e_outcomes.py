@@ -124,7 +124,7 @@ def test_dry_run_shows_what_would_run_without_v(e2e):
             "  line 1    refused: usacloud server delete -y web  (refused by the sandbox policy (dangerous)*",
             "  line 2    invalid: usacloud server lsit  (*lsit*list*",
             "scripts/plan.usacloud: passed",
-            "  line 1    would run: usacloud server list --zone tk1v  (as written: usacloud server list --zone is1a)",
+            "  line 1    would run: usacloud server list --zone tk1v  [[]as written: is1a[]]",
             "  line 2    skipped: usacloud server read $ID  (needs shell expansion: $ID)",
             "*usacloud sandbox summary*",
         ]

@@ -1,25 +1,86 @@
-"""The README stays true: every option is in its table, and the two set-up commands are there."""
+"""The README stays true: its quick start, its options table against `pytest --help`, and each
+example's documented outcome against what the dry-run gives."""
 
+import json
 import re
+import shutil
+import sys
 from pathlib import Path
 
+import pytest
+
+from conftest import INNER_PLUGINS
 from pytest_usacloud_sandbox.settings import OPTIONS
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+TABLE = re.findall(r"^\| `(--usacloud-[a-z-]+)` \| `(usacloud_[a-z_]+)` \| `([^`]*)` \| (.*) \|$", README, re.M)
 
 
-def test_every_option_and_ini_key_is_documented():
-    rows = re.findall(r"^\| `(--usacloud-[a-z-]+)` \| `(usacloud_[a-z_]+)` \|", README, re.M)
-    assert sorted(rows) == sorted((o.flag, o.name) for o in OPTIONS)
+def test_it_opens_with_a_five_line_quick_start_and_says_early_when_to_choose_shell_mode():
+    head = README[: README.index("## What a script is")]
+    block = re.search(r"## Quick start\n\n```console\n(.*?)```", head, re.S)
+    assert block, "the README opens with a quick start"
+    commands = [line for line in block.group(1).splitlines() if line.startswith("$ ")]
+    assert len(commands) == 5
+    assert "$ pytest --usacloud-scripts=examples --usacloud-dry-run" in block.group(1)
+    assert "shell mode" in head.lower() and "--usacloud-mode=shell" in head
 
 
-def test_the_two_set_up_commands():
-    assert "pytest --usacloud-scripts=examples --usacloud-dry-run" in README
+def test_the_ci_runs_the_documented_commands():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pytest --usacloud-scripts=examples --usacloud-dry-run" in ci and "pytest -n 2" in ci
     assert "pytest -n 2" in README
-    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
-    assert "pytest --usacloud-scripts=examples --usacloud-dry-run" in ci
-    assert "pytest -n 2" in ci
 
 
-def test_japanese_quick_start():
-    assert "日本語クイックスタート" in README
+@pytest.fixture(scope="module")
+def help_text(tmp_path_factory):
+    import subprocess
+
+    cwd = tmp_path_factory.mktemp("help")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *INNER_PLUGINS, "--help"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "COLUMNS": "2000",
+        },
+        check=True,
+    )
+    return " ".join(done.stdout.split())  # help lines are wrapped: compare as one line of words
+
+
+def test_every_option_in_the_table_is_in_pytest_help_with_that_default(help_text):
+    assert sorted((flag, ini) for flag, ini, _, _ in TABLE) == sorted((o.flag, o.name) for o in OPTIONS)
+    for flag, ini, default, meaning in TABLE:
+        at = help_text.index(f" {flag}")  # as an option
+        described = help_text[at : at + 600]
+        assert f"(ini too; default: {default})" in described, (flag, described)
+        assert " ".join(meaning.split()) in described, (flag, meaning)
+        assert re.search(rf" {ini} \(\w+\): ", help_text), f"ini key {ini} is not in pytest --help"
+
+
+def test_each_examples_documented_outcome_is_what_the_dry_run_gives(pytester, monkeypatch):
+    rows = re.findall(r"^\| `(\d\d-[a-z0-9-]+\.usacloud)` \| ([a-z, ]+) \| .* \|$", README, re.M)
+    examples = sorted(p.name for p in (ROOT / "examples").glob("*.usacloud"))
+    assert sorted(name for name, _ in rows) == examples
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no usacloud anywhere
+    pytester.makeini("[pytest]\nmarkers =\n    network: example scripts that build networks\n")
+    shutil.copytree(ROOT / "examples", pytester.path / "examples")
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess(
+        *INNER_PLUGINS, "--usacloud-scripts=examples", "--usacloud-dry-run", f"--usacloud-report={report}"
+    )
+    assert result.ret == 0, result.stdout.str()
+    got = {}
+    for script in json.loads(report.read_text())["scripts"]:
+        outcome = script["outcome"]
+        if outcome == "passed" and any(c["status"] == "skipped" for c in script["commands"]):
+            outcome += ", partly run"
+        got[Path(script["path"]).name] = outcome
+    assert got == dict(rows)

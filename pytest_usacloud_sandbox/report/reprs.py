@@ -77,10 +77,8 @@ def plan_line(cmd: CommandRecord) -> str:
     expanded = cmd.words and cmd.status != CommandStatus.SKIPPED  # a skipped command shows as written
     words = shown(cmd.words) if expanded else _one_line(cmd.text)
     if cmd.status == CommandStatus.DRY_RUN:
-        text = f"would run: {words}"
-        if cmd.zone_rewritten:
-            text += f"  (as written: {_one_line(cmd.text)})"
-        return text
+        note = written_note(cmd)  # what the policy changed, as the script wrote it
+        return f"would run: {words}" + (f"  [as written: {note}]" if note else "")
     if cmd.message:
         return f"{cmd.status}: {words}  ({_one_line(cmd.message)})"
     return f"{cmd.status}: {words}"
