@@ -147,7 +147,7 @@ def test_a_timeout_with_no_visible_effect_fails(e2e, rule, line, hint):
     result = e2e.run("--usacloud-fake", "--usacloud-allow-dangerous", "--usacloud-fake-timeout=1.5")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        [f"*stuck.usacloud:{line}: timeout: timed out after * in fake mode*", f"*hint: *{hint}*"]
+        ["timeout: timed out after * in fake mode*", f"  at *stuck.usacloud:{line}", f"*hint: *{hint}*"]
     )
     assert len(started(e2e, second.split()[1:3])) == 1  # a changing command is never retried
     assert "fake-mode hangs: 0" in result.stdout.str()
@@ -158,7 +158,7 @@ def test_fake_mode_has_its_own_per_command_timeout(e2e):
     e2e.script("slow.usacloud", "usacloud region list\n")
     result = e2e.run("--usacloud-fake", "--usacloud-timeout=300", "--usacloud-fake-timeout=1")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*slow.usacloud:1: timeout: timed out after 1.* in fake mode*"])
+    result.stdout.fnmatch_lines(["timeout: timed out after 1.* in fake mode*", "  at *slow.usacloud:1"])
     result.stdout.fnmatch_lines(["*timeout 1s per command*"])
 
 
@@ -195,7 +195,7 @@ def test_the_fake_timeout_is_an_ini_key(e2e):
     e2e.script("slow.usacloud", "usacloud region list\n")
     e2e.pytester.makeini("[pytest]\nusacloud_fake = true\nusacloud_fake_timeout = 1\n")
     result = e2e.run()
-    result.stdout.fnmatch_lines(["*slow.usacloud:1: timeout: timed out after 1.* in fake mode*"])
+    result.stdout.fnmatch_lines(["timeout: timed out after 1.* in fake mode*", "  at *slow.usacloud:1"])
 
 
 # -- the store seeded once per run ----------------------------------------------------------------

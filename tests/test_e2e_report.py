@@ -165,7 +165,11 @@ def test_status_line_on_a_terminal_updates_before_the_end(e2e):
     )
     os.close(slave)
     try:
-        early = read_pty(master, 3.5)  # the run takes 4+ s: read what was drawn before it ended
+        # the slow command sleeps 4 s: read what was drawn while it ran (however slow the start-up)
+        early, deadline = b"", time.monotonic() + 60
+        while time.monotonic() < deadline and not any(e.get("argv") == ["region", "list"] for e in e2e.events()):
+            early += read_pty(master, 0.2)
+        early += read_pty(master, 1.6)
         rest = read_pty(master, 30)
         proc.wait(30)
     finally:

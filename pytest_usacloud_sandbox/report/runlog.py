@@ -210,6 +210,10 @@ class RunLog:
         span = now - since
         return attempts / span if span > 0 else 0.0
 
+    def slowest(self) -> list[str]:
+        """The slowest commands' lines, slowest first."""
+        return [item[2] for item in sorted(self._slowest, reverse=True)]
+
     @property
     def done(self) -> int:
         return sum(self.counts.values())

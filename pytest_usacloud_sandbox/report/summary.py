@@ -105,9 +105,10 @@ def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool)
     lines.append(f"rate: {rate_text(log, ended, log.attempts)}{wait} | {clock(ended - log.started)} elapsed")
     if stop_reason:
         lines.append(f"stopped: {stop_reason}")
-    if log._slowest:
-        lines.append(f"slowest {len(log._slowest)} commands:")
-        lines.extend("  " + item[2] for item in sorted(log._slowest, reverse=True))
+    slowest = log.slowest()
+    if slowest:
+        lines.append(f"slowest {len(slowest)} commands:")
+        lines.extend("  " + line for line in slowest)
     if log.failed and list_failed:
         lines.append(f"failed scripts ({len(log.failed)}):")
         lines.extend("  " + failed_line(f) for f in sorted(log.failed, key=lambda f: (f.where, f.line or 0)))
