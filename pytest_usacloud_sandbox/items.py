@@ -226,7 +226,7 @@ def _cancel_reason(engine: Engine, record: rec.ScriptRecord) -> str:
     if reason.nodeid.startswith("("):  # Ctrl-C or SIGTERM
         return f"cancelled: {reason.cls} ({reason.message})"
     where = script_path(reason.nodeid, engine.settings.script_glob) or reason.nodeid
-    return cancel_text(where, reason.cls, record.commands_run)
+    return cancel_text(where, reason.cls, record.commands_run, getattr(reason, "shard", ""))
 
 
 def _read_header(path: Path) -> str:

@@ -127,10 +127,12 @@ def failure_text(record: ScriptRecord, relpath: str) -> str:
     return "\n".join(header(record.cls, record.message, where) + details(record))
 
 
-def cancel_text(script: str, cls: str, started: int = 0) -> str:
-    """A cancelled script's skip reason: short, naming the script that stopped the run (its full
-    error appears once, in that script's own report), and how many of its own commands had started."""
-    text = f"cancelled: run stopped by {script} ({cls})"
+def cancel_text(script: str, cls: str, started: int = 0, shard: str = "") -> str:
+    """A cancelled script's skip reason: short, naming the script that stopped the run (and its shard
+    when another run of the group stopped it; its full error appears once, in that script's own
+    report), and how many of its own commands had started."""
+    where = f"shard {shard!r}: " if shard else ""
+    text = f"cancelled: run stopped by {where}{script} ({cls})"
     if started:
         text += f"; {started} of its commands had started" if started > 1 else "; 1 of its commands had started"
     return text
