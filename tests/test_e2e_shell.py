@@ -154,7 +154,8 @@ def test_variables_that_steer_usacloud_refuse_the_call(e2e):
     assert e2e.argvs() == [["switch", "create", "-y", "--name", "web-10", "-q"], ["switch", "read", "web"]]
     result.stdout.fnmatch_lines(
         [
-            "*steer.usacloud:3: not-found: a usacloud call failed and the script went on*",
+            "not-found: a usacloud call failed and the script went on*",
+            "  at *steer.usacloud:3",
             "*also line 5: refused: the script sets SAKURACLOUD_API_ROOT_URL: it changes where or how usacloud talks*",
             "*also line 7: refused: the script sets https_proxy: *",
             "*also line 9: refused: the script sets SAKURACLOUD_ZONE: usacloud runs only in the sandbox zone tk1v*",
