@@ -90,6 +90,11 @@ class RecordingStore(StateStore):
         self.default_clock = inner.default_clock
         self.admitted: list[tuple[float, float]] = []
 
+    def __getattr__(self, name):  # the store's own extras: its last verdict, stamps_ignored, use_clock
+        if name == "inner":  # not set yet (unpickling)
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
     def check(self, algorithm, rates, now, weight):
         before = time.time()
         decision = self.inner.check(algorithm, rates, now, weight)

@@ -39,7 +39,7 @@ def test_two_runs_with_one_key_share_the_budget(e2e):
     launches = attempt_times(reports[0], "start") + attempt_times(reports[1], "start")
     assert_rate_held(launches, RATE, 1, jitter=0.150)
     # both used the default state file named after the key's hash, never the key itself
-    state_files = list((e2e.tmp / "cache" / "pytest-usacloud-sandbox").glob("ratelimit-*.json"))
+    state_files = list((e2e.tmp / "cache" / "pytest-usacloud-sandbox").glob("ratelimit-*.bucket"))
     assert len(state_files) == 1 and "shared-key-1234" not in state_files[0].name
 
 
@@ -81,8 +81,8 @@ def test_429_gives_up_after_the_retries(e2e):
     assert len(e2e.calls()) == 3
 
 
-def test_corrupt_state_file_warns_and_starts_fresh(e2e):
-    path = e2e.tmp / "bucket.json"
+def test_corrupt_state_file_warns_and_is_recovered(e2e):
+    path = e2e.tmp / "state.bucket"
     path.write_bytes(b"\x00garbage{")
     e2e.script("one.usacloud", "usacloud zone list\nusacloud zone list\n")
     result = e2e.run(f"--usacloud-rate-backend=file:{path}", "-W", "always", rate="20")
