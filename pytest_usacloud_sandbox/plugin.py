@@ -39,7 +39,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     s = config.stash.get(SETTINGS_KEY, None)
     if s is None:
         try:
-            s = settings.load(config)
+            s = config.stash[SETTINGS_KEY] = settings.load(config)
         except pytest.UsageError:
             return None
     return settings.AUTO_WORKERS if s.active else None
@@ -51,16 +51,12 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{CRITICAL_MARKER}: a failure of this usacloud script stops the run under the 'critical' error policy",
     )
     config.addinivalue_line("markers", "usacloud_shell: run this usacloud script under bash (shell mode)")
-    s = settings.load(config)
+    s = config.stash.get(SETTINGS_KEY, None) or settings.load(config)  # loaded once (-n auto loads it first)
     config.stash[SETTINGS_KEY] = s
     if s.scripts and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in s.scripts]  # collect exactly those paths
     elif s.scripts:
         config.args += [str(p) for p in s.scripts if str(p) not in config.args]  # and the paths given too
-    try:
-        ratelimit.parse_backend(s.rate_backend or None, os.environ)
-    except ValueError as exc:
-        raise pytest.UsageError(f"--usacloud-rate-backend (ini usacloud_rate_backend): {exc}") from None
     scope = config.stash[SCOPE_KEY] = Scope.from_config(config, s)
     # Inert unless asked (issue 14): without scripts to run, no signal handler, no run directory,
     # no thread and no plugin object; the run looks as if the plugin were not installed.
@@ -84,9 +80,9 @@ def _activate(config: pytest.Config) -> None:
     """Set up a run of usacloud scripts in this process: run directory, engine, error policy, reporter."""
     s = config.stash[SETTINGS_KEY]
     worker_input = getattr(config, "workerinput", None)
-    backend = ratelimit.parse_backend(s.rate_backend or None, os.environ) if worker_input else None
+    backend = s.rate_backend  # parsed once, by settings.load
     if worker_input is None:
-        backend = _check_controller(config, s)
+        _check_controller(config, s)
         state = SharedState.open_run()
         config.stash[TOTALS_KEY] = WorkerStats()
         _install_sigterm()
@@ -96,14 +92,13 @@ def _activate(config: pytest.Config) -> None:
     engine = config.stash[ENGINE_KEY] = _engine(s, state, backend)
     config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, state), "usacloud-policy")
     if worker_input is None:
-        shown = backend.masked() if backend.kind == "redis" else f"file:{backend.masked()}"
-        reporter = RunReporter(config, s, engine, state, shown, config.stash[TOTALS_KEY])
+        reporter = RunReporter(config, s, engine, state, backend.label(), config.stash[TOTALS_KEY])
         config.pluginmanager.register(reporter, "usacloud-reporter")
         if s.run_group:
             state.join_group(backend.url or "", s.run_group, shard_name(s.shard))
 
 
-def _check_controller(config: pytest.Config, s: settings.Settings) -> ratelimit.Backend:
+def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
     """Bad options are a UsageError before anything runs."""
     if s.active:
         workers = settings.xdist_workers(config)
@@ -115,23 +110,21 @@ def _check_controller(config: pytest.Config, s: settings.Settings) -> ratelimit.
             )
         if not s.dry_run:
             settings.resolve_binary(s.usacloud_bin)
-    backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
     if s.active and not s.dry_run and s.rate != float("inf"):
         try:
-            ratelimit.check_backend(backend, os.environ)
+            ratelimit.check_backend(s.rate_backend, os.environ)
         except ratelimit.LimiterUnavailable as exc:
             raise pytest.UsageError(f"--usacloud-rate-backend: {exc}") from None
     if s.run_group:
-        if backend.kind != "redis":
+        if s.rate_backend.kind != "redis":
             raise pytest.UsageError(
                 "--usacloud-run-group: the runs of a group share their stop signal through Redis; "
                 "give them all the same --usacloud-rate-backend=redis://host:port/db"
             )
         try:
-            ratelimit.check_backend(backend, os.environ)
+            ratelimit.check_backend(s.rate_backend, os.environ)
         except ratelimit.LimiterUnavailable as exc:
             raise pytest.UsageError(f"--usacloud-run-group: {exc}") from None
-    return backend
 
 
 def _engine(s: settings.Settings, state: SharedState, backend: ratelimit.Backend) -> Engine:
@@ -190,9 +183,8 @@ def pytest_testnodeready(node) -> None:
     if state is None or s is None or state.sees_run_dir(node.gateway.id) is not False:
         return
     uses_bucket = not s.dry_run and s.rate != float("inf")
-    backend = ratelimit.parse_backend(s.rate_backend or None, os.environ)
-    if uses_bucket and backend.kind == "file":
-        raise pytest.UsageError(remote_file_bucket(node.gateway.id, backend.masked()))
+    if uses_bucket and s.rate_backend.kind == "file":
+        raise pytest.UsageError(remote_file_bucket(node.gateway.id, s.rate_backend.masked()))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):

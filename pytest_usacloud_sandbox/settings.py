@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from .limit.backend import Backend, parse_backend
+
 ERROR_POLICIES = ("continue", "stop", "critical")
 PROGRESS_MODES = ("auto", "on", "off")
 GITHUB_MODES = ("auto", "on", "off")
@@ -202,7 +204,7 @@ class Settings:
     burst: int = 1
     retries: int = 3
     retry_backoff: float = 1.0
-    rate_backend: str = ""
+    rate_backend: Backend | None = None  # parsed once, here; its repr masks a redis password
     run_group: str = ""
     shard: str = ""
     max_workers: int = DEFAULT_MAX_WORKERS
@@ -257,7 +259,7 @@ def load(config: pytest.Config) -> Settings:
         burst=_integer(config, "usacloud_burst", minimum=1),
         retries=_integer(config, "usacloud_retries", minimum=0),
         retry_backoff=_positive(config, "usacloud_retry_backoff"),
-        rate_backend=str(raw(config, "usacloud_rate_backend") or ""),
+        rate_backend=_backend(config),
         run_group=_name(config, "usacloud_run_group"),
         shard=_name(config, "usacloud_shard"),
         max_workers=_integer(config, "usacloud_max_workers", minimum=1),
@@ -360,6 +362,13 @@ def _name(config: pytest.Config, name: str) -> str:
     if len(value) > 200 or not value.isprintable():
         raise pytest.UsageError(f"{_flag(name)} (ini {name}): at most 200 printable characters")
     return value
+
+
+def _backend(config: pytest.Config) -> Backend:
+    try:
+        return parse_backend(str(raw(config, "usacloud_rate_backend") or ""), os.environ)
+    except ValueError as exc:  # the message masks any password
+        raise pytest.UsageError(f"--usacloud-rate-backend (ini usacloud_rate_backend): {exc}") from None
 
 
 def _report_path(config: pytest.Config) -> Path | None:

@@ -686,6 +686,37 @@ def test_bad_specs_raise_value_error(spec):
     assert "pw" not in str(excinfo.value).replace("password", "")
 
 
+def test_the_backend_spec_is_parsed_once_per_configure(pytester, monkeypatch):
+    # Issue 15 item 5: settings.load parses --usacloud-rate-backend; the plugin's hooks (the
+    # controller's check, the engine's limiter, the reporter's label) use that one Backend.
+    from pytest_usacloud_sandbox import settings as settings_module
+    from pytest_usacloud_sandbox.limit import backend as backend_module
+    from pytest_usacloud_sandbox.limit import bucket as bucket_module
+    from pytest_usacloud_sandbox import plugin
+    from pytest_usacloud_sandbox.plugin import SETTINGS_KEY
+
+    monkeypatch.setattr(plugin, "_install_sigterm", lambda: None)  # not in this test process
+    calls = []
+    real = backend_module.parse_backend
+
+    def counting(spec, env):
+        calls.append(spec)
+        return real(spec, env)
+
+    for module in (backend_module, bucket_module, settings_module):
+        monkeypatch.setattr(module, "parse_backend", counting)
+    (pytester.path / "scripts").mkdir()
+    (pytester.path / "scripts" / "a.usacloud").write_text("usacloud zone list\n")
+    spec = "redis://:hunter2@127.0.0.1:1/0"
+    config = pytester.parseconfigure(
+        "--usacloud-scripts=scripts", "--usacloud-dry-run", f"--usacloud-rate-backend={spec}"
+    )
+    assert calls == [spec]
+    loaded = config.stash[SETTINGS_KEY]
+    assert loaded.rate_backend == Backend("redis", url=spec)
+    assert "hunter2" not in repr(loaded) and "redis://:***@127.0.0.1:1/0" in repr(loaded)
+
+
 # -- redis --------------------------------------------------------------------------------------
 
 
