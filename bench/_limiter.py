@@ -10,16 +10,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from ratecheck import RecordingStore
 
-__all__ = ["RecordingStore", "backend_specs", "header"]
+__all__ = ["RecordingStore", "backend_specs", "header", "load"]
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f} (5 min {five:.2f})"
 
 
 def header() -> None:
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {load()}")
 
 
 def backend_specs() -> list[str]:
     """A private state file, and the Redis of USACLOUD_TEST_REDIS_URL when there is one."""
-    specs = [f"file:{Path(tempfile.mkdtemp(prefix='limiter-bench-')) / 'state.json'}"]
+    specs = [f"file:{Path(tempfile.mkdtemp(prefix='limiter-bench-')) / 'state.bucket'}"]
     if os.environ.get("USACLOUD_TEST_REDIS_URL"):
         specs.append(os.environ["USACLOUD_TEST_REDIS_URL"])
     else:

@@ -1,4 +1,4 @@
-"""How tightly the shared bucket holds its bound under contention (run by hand, prints numbers).
+"""How tightly the shared bucket holds its bound under contention, and the rate it achieves.
 
 N processes share ``total`` acquisitions at R tokens/s, burst B. For every time
 window [t, t+T] the count of admissions should be <= B + R*T. Two views:
@@ -8,6 +8,11 @@ window [t, t+T] the count of admissions should be <= B + R*T. Two views:
   inside it, so scheduling noise cannot inflate it. This is the limiter's error.
 * after-return: ``time.time()`` when ``acquire()`` returned, as a caller would
   see it (includes descheduling after admission).
+
+The achieved rate is printed as a ratio to R and to a baseline measured in the same run, just
+before: one process that sleeps to each next slot (``time.sleep`` to 1/R after the previous
+wake-up, with no store, no lock and no other process). With burst 1 a late wake-up is lost for
+good, so that baseline is what this machine's wake-up latency alone allows at its current load.
 
     python bench/limiter_precision.py [--procs 8] [--total 300] [--rate 20] [--burst 1]
     USACLOUD_TEST_REDIS_URL=redis://127.0.0.1:6379/0 python bench/limiter_precision.py
@@ -26,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from _limiter import RecordingStore, backend_specs, header
+from _limiter import RecordingStore, backend_specs, header, load
 
 from pytest_usacloud_sandbox.limit.bucket import TokenLimiter, open_store, parse_backend
 
@@ -42,6 +47,16 @@ def worker(spec, token, rate, burst, count, go, out) -> None:
         returned.append(time.time())
     limiter.close()
     out.put((store.admitted, returned))
+
+
+def sleep_baseline(total: int, rate: float) -> float:
+    """Achieved rate / R of a lone process sleeping to each next slot (burst 1, lateness lost)."""
+    interval = 1 / rate
+    first = last = time.time()
+    for _ in range(total - 1):
+        time.sleep(max(0.0, last + interval - time.time()))
+        last = time.time()
+    return (total - 1) / (last - first) / rate
 
 
 def min_spans(intervals):
@@ -66,6 +81,10 @@ def report(label, spans, rate, burst):
 
 
 def run(spec: str, procs: int, total: int, rate: float, burst: int) -> None:
+    print(f"{parse_backend(spec, {}).label()}: {procs} procs, {total} acquisitions, R={rate:g}/s, burst={burst}")
+    print(f"  {load()} before")
+    baseline = sleep_baseline(total, rate)
+    print(f"  baseline: a lone process sleeping to each slot achieves {baseline:.4f} x R")
     ctx = mp.get_context("fork")
     go, out = ctx.Event(), ctx.Queue()
     token = f"bench-{uuid.uuid4()}"
@@ -84,12 +103,11 @@ def run(spec: str, procs: int, total: int, rate: float, burst: int) -> None:
     mids = sorted((a + b) / 2 for a, b in intervals)
     achieved = (total - burst) / (mids[-1] - mids[0])
     widest = max(b - a for a, b in intervals)
-    print(f"{parse_backend(spec, {}).masked()}: {procs} procs, {total} acquisitions, R={rate:g}/s, burst={burst}")
     report("proven      ", min_spans(intervals), rate, burst)
     report("after-return", min_spans([(t, t) for t in returned]), rate, burst)
     print(
-        f"  achieved rate {achieved:.3f}/s = {achieved / rate:.4f} x R   "
-        f"(widest admission interval {widest * 1000:.1f} ms)"
+        f"  achieved rate {achieved:.3f}/s = {achieved / rate:.4f} x R = {achieved / rate / baseline:.4f} x baseline"
+        f"   (widest admission interval {widest * 1000:.1f} ms; {load()} after)"
     )
 
 

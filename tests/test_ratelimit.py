@@ -387,6 +387,22 @@ def test_waits_are_exact_to_the_microsecond(tmp_path):
     assert round((results[-1].granted_at - first.granted_at) * 1e6) == 3 * 333_334
 
 
+def test_a_long_wait_ends_at_its_deadline_however_late_each_slice_wakes(tmp_path):
+    # A 0.5 s wait in 0.05 s slices, each waking 1 ms late: the wait still ends at its deadline
+    # (+ the last slice's 1 ms), not 10 ms late as ten slices simply added up would be.
+    fake = FakeTime()
+
+    def late_sleep(seconds):
+        fake.sleep(seconds + 0.001)
+
+    store = FileStateStore(tmp_path / "state.bucket")
+    limiter = TokenLimiter(2, 1, store, clock=fake.clock, sleep=late_sleep, monotonic=lambda: fake.seconds)
+    limiter.acquire()
+    start = fake.seconds
+    assert limiter.acquire(poll=0.05).attempts == 2
+    assert fake.seconds - start == pytest.approx(0.501, abs=1e-6)
+
+
 # -- FileStateStore: records, damage and recovery ---------------------------------------------------
 
 

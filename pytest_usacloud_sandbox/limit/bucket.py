@@ -78,6 +78,7 @@ class TokenLimiter:
         store: StateStore,
         clock: AbstractClock | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         rate = float(rate)
         if math.isnan(rate) or rate <= 0:
@@ -88,6 +89,9 @@ class TokenLimiter:
         self.burst = burst
         self.store = store
         self._sleep = sleep
+        # A wait of several slices ends at its deadline on this clock (each slice may overrun a
+        # little); with another sleep() and no clock, the slices are simply added up.
+        self._monotonic = monotonic or (time.monotonic if sleep is time.sleep else None)
         self._lock = threading.Lock()  # put() and the store's verdict belong together
         self.bucket: StateBucket | None = None
         if not math.isinf(rate):
@@ -129,12 +133,13 @@ class TokenLimiter:
                 return AcquireResult(waited=waited, attempts=attempts, granted_at=value)
             if value < 0:  # weight 1 never exceeds burst >= 1
                 raise RuntimeError(f"token bucket {bucket.rates} can never admit a token")
-            remaining = value
+            clock, remaining = self._monotonic, value
+            deadline = clock() + value if clock is not None else 0.0
             while remaining > 0:
                 step = min(poll, remaining)
                 self._sleep(step)
                 waited += step
-                remaining -= step
+                remaining = deadline - clock() if clock is not None else remaining - step
                 if should_stop is not None and should_stop():
                     raise Cancelled(f"stopped while waiting for a rate-limit token (after {waited:.2f}s)")
 

@@ -67,32 +67,36 @@ class DamagedRecord(ValueError):
     """The bytes are not a valid bucket record (the message says why)."""
 
 
+def _layout(count: int) -> struct.Struct:
+    """magic, version, count, ``count`` TATs, zero padding, then the CRC-32 of all that."""
+    return struct.Struct(f"<4sBB{count}Q{_BODY - _HEADER.size - count * _TAT.size}x")
+
+
+_LAYOUTS = [_layout(count) for count in range(MAX_RATES + 1)]
+
+
 def encode_record(state: State) -> bytes:
     if len(state) > MAX_RATES:
         raise ValueError(f"at most {MAX_RATES} rates fit in a bucket record, got {len(state)}")
-    body = _HEADER.pack(MAGIC, VERSION, len(state)) + b"".join(_TAT.pack(int(tat)) for tat in state)
-    body = body.ljust(_BODY, b"\0")
+    body = _LAYOUTS[len(state)].pack(MAGIC, VERSION, len(state), *state)
     return body + _CRC.pack(zlib.crc32(body))
 
 
 def decode_record(raw: bytes) -> State:
     """The TATs of a valid record (``()`` for a never-used bucket); :class:`DamagedRecord` otherwise."""
-    if not raw:
-        raise DamagedRecord("is empty")
     if len(raw) != RECORD_SIZE:
-        raise DamagedRecord(f"has {len(raw)} bytes, not {RECORD_SIZE}")
-    body, (crc,) = raw[:_BODY], _CRC.unpack(raw[_BODY:])
-    magic, version, count = _HEADER.unpack_from(body)
-    if magic != MAGIC:
+        raise DamagedRecord("is empty" if not raw else f"has {len(raw)} bytes, not {RECORD_SIZE}")
+    if raw[:4] != MAGIC:
         raise DamagedRecord("is not a bucket record")
-    if zlib.crc32(body) != crc:
+    if zlib.crc32(raw[:_BODY]) != _CRC.unpack_from(raw, _BODY)[0]:
         raise DamagedRecord("fails its checksum")
-    if version != VERSION:
-        raise DamagedRecord(f"has layout version {version}, not {VERSION}")
+    if raw[4] != VERSION:
+        raise DamagedRecord(f"has layout version {raw[4]}, not {VERSION}")
+    count = raw[5]
     end = _HEADER.size + count * _TAT.size
-    if count > MAX_RATES or body[end:].strip(b"\0"):
+    if count > MAX_RATES or raw[end:_BODY].count(0) != _BODY - end:
         raise DamagedRecord("has a bad length")
-    return tuple(_TAT.unpack_from(body, _HEADER.size + i * _TAT.size)[0] for i in range(count))
+    return _LAYOUTS[count].unpack_from(raw)[3:]
 
 
 class FileStateStore(StateStore):
@@ -259,12 +263,16 @@ class FileStateStore(StateStore):
     def _now_us(self) -> int:
         return clock_us(self.default_clock)
 
-    def _load(self, fd: int, algorithm: MicroTokenBucket, rates: list, now_us: int) -> tuple[State, bool]:
-        """(state, whether it must be written back): a damaged record comes back exhausted."""
+    def _load(self, fd: int, algorithm: MicroTokenBucket, rates: list, now_us: int) -> tuple[State, bool, bool]:
+        """(state, whether it must be written back, whether the file has the wrong size).
+
+        A damaged record comes back exhausted.
+        """
         try:
             raw = os.pread(fd, RECORD_SIZE + 1, 0)
         except OSError as exc:
             raise self._fail("cannot read it", exc) from exc
+        misfit = len(raw) != RECORD_SIZE
         try:
             state = decode_record(raw)
             if not state and self._lost:
@@ -276,19 +284,19 @@ class FileStateStore(StateStore):
                 f"rate-limit state file {self.path} {exc}; recovered as a bucket emptied by a grant made now (no burst)"
             )
             self._lost = False
-            return algorithm.exhausted(rates, now_us), True
+            return algorithm.exhausted(rates, now_us), True, misfit
         self._lost = False
         if not state:
-            return algorithm.initial(rates), False
+            return algorithm.initial(rates), False, False
         clamped = algorithm.clamp(rates, state, now_us)
         # A clamp must stick, or every retry would clamp the far-future value again and wait anew.
-        return clamped, clamped != state
+        return clamped, clamped != state, False
 
-    def _write(self, fd: int, state: State) -> None:
+    def _write(self, fd: int, state: State, resize: bool) -> None:
         try:
             if os.pwrite(fd, encode_record(state), 0) != RECORD_SIZE:
                 raise OSError(errno.EIO, "short write")
-            if os.fstat(fd).st_size != RECORD_SIZE:  # a damaged file may have been longer
+            if resize:  # a damaged file may have been longer
                 os.ftruncate(fd, RECORD_SIZE)
         except OSError as exc:
             raise self._fail("cannot write it", exc) from exc
@@ -308,10 +316,10 @@ class FileStateStore(StateStore):
             # holders, or descheduled) would let this caller spend a token "in the past" - a burst
             # in real time - so decide at the time the lock is actually held.
             now_us = max(int(now) * 1000, self._now_us())
-            state, dirty = self._load(fd, algorithm, rates, now_us)
+            state, dirty, misfit = self._load(fd, algorithm, rates, now_us)
             new_state, decision, wait_us = algorithm.decide(rates, state, now_us, weight)
             if decision.allowed or dirty:
-                self._write(fd, new_state)
+                self._write(fd, new_state, misfit)
         self.last = Verdict(now_us / 1e6, None if decision.allowed else wait_us / 1e6)
         return decision
 
@@ -322,7 +330,7 @@ class FileStateStore(StateStore):
 
     def reset(self) -> None:
         with self._locked() as fd:
-            self._write(fd, ())
+            self._write(fd, (), resize=True)
 
     def close(self) -> None:
         if self._pid == os.getpid():
