@@ -568,6 +568,19 @@ def test_missing_state_file_is_not_a_warning(tmp_path):
     assert path.stat().st_size == RECORD_SIZE and not [p for p in path.parent.iterdir() if p != path]
 
 
+def test_the_state_file_is_created_where_hard_links_are_refused(tmp_path, monkeypatch):
+    def refuse(*args):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", refuse)
+    path = tmp_path / "state.bucket"
+    warnings: list[str] = []
+    limiter = TokenLimiter(10, 2, FileStateStore(path, on_warning=warnings.append))
+    assert [limiter.acquire().attempts for _ in range(2)] == [1, 1]  # a fresh bucket, not damage
+    assert warnings == [] and len(decode_record(path.read_bytes())) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["state.bucket"]  # no temporary file left
+
+
 def test_state_far_in_the_future_is_clamped(tmp_path):
     # e.g. the wall clock jumped back an hour since the state was written.
     fake = FakeTime()

@@ -167,8 +167,15 @@ class FileStateStore(StateStore):
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(encode_record(()))
-            with suppress(FileExistsError):
+            try:
                 os.link(tmp, self.path)
+            except FileExistsError:
+                pass
+            except OSError:  # no hard links here: create it in place (a reader may see it empty: damage)
+                with suppress(FileExistsError):
+                    fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                    with os.fdopen(fd, "wb") as handle:
+                        handle.write(encode_record(()))
         except OSError as exc:
             raise self._fail("cannot create it", exc) from exc
         finally:
@@ -244,6 +251,8 @@ class FileStateStore(StateStore):
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 self._forget_descriptor()
                 self._lost = True
+                if time.monotonic() > deadline:
+                    raise LimiterUnavailable(f"rate-limit state {self.path}: keeps being replaced")
             try:
                 yield fd
             finally:
@@ -320,7 +329,7 @@ class FileStateStore(StateStore):
             new_state, decision, wait_us = algorithm.decide(rates, state, now_us, weight)
             if decision.allowed or dirty:
                 self._write(fd, new_state, misfit)
-        self.last = Verdict(now_us / 1e6, None if decision.allowed else wait_us / 1e6)
+            self.last = Verdict(now_us / 1e6, None if decision.allowed else wait_us / 1e6)
         return decision
 
     def read(self, algorithm, rates):
