@@ -718,10 +718,10 @@ def test_bad_specs_raise_value_error(spec):
 def test_the_backend_spec_is_parsed_once_per_configure(pytester, monkeypatch):
     # Issue 15 item 5: settings.load parses --usacloud-rate-backend; the plugin's hooks (the
     # controller's check, the engine's limiter, the reporter's label) use that one Backend.
+    from pytest_usacloud_sandbox import plugin
     from pytest_usacloud_sandbox import settings as settings_module
     from pytest_usacloud_sandbox.limit import backend as backend_module
     from pytest_usacloud_sandbox.limit import bucket as bucket_module
-    from pytest_usacloud_sandbox import plugin
     from pytest_usacloud_sandbox.plugin import SETTINGS_KEY
 
     monkeypatch.setattr(plugin, "_install_sigterm", lambda: None)  # not in this test process
