@@ -9,9 +9,12 @@ from pathlib import Path
 from pyrate_limiter import StateStore
 
 JITTER = 0.020  # seconds of scheduling jitter allowed (the issue's figure), for token grants
+#: The bucket decides to the microsecond, so the grants of a run hold the bound exactly; this only
+#: absorbs the rounding of epoch seconds in a float (about 0.2 us) in the window arithmetic.
+GRANT_JITTER = 0.000_01
 #: Launching a process on a loaded 2-core machine adds its own delay between the token and the
-#: child's first instruction; starts seen by the plugin (before Popen) and by the stand-in (after
-#: interpreter start-up) are checked against the same bound with this larger allowance.
+#: child's first instruction: measured up to 0.2 s at load 10-19 and 1.1 s at load 28 (shell mode,
+#: 30 calls at 10/s). The overall span of the stand-in's starts is checked with this allowance.
 LAUNCH_JITTER = 0.150
 
 
@@ -51,7 +54,7 @@ def run_held_to_rate(e2e, calls: int, rate: float, workers: int, *args: str):
     result = e2e.run(f"--usacloud-report={report}", "--usacloud-burst=1", *args, workers=workers, rate=str(rate))
     elapsed = time.monotonic() - started
     assert len(attempt_times(report)) == calls and len(e2e.calls()) == calls
-    # every window of tokens: <= burst + R x (T + 20 ms); of launches: + LAUNCH_JITTER
+    # every window of tokens: <= burst + R x T; every launch after its own token
     assert_run_held(report, [c["start"] for c in e2e.calls()], rate, 1)
     assert elapsed >= (calls - 1) / rate
     return result, report
@@ -64,15 +67,20 @@ def attempt_times(report_path: Path, key: str = "token_at") -> list[float]:
 
 
 def assert_run_held(report_path: Path, standin_starts: list[float], rate: float, burst: int) -> None:
-    """Token grants hold the bound to 20 ms; the plugin's launches to LAUNCH_JITTER.
+    """Token grants hold the bound exactly; every launch comes after its own grant.
 
-    The stand-in's own start times come after a Python interpreter's start-up, which under this
-    suite's CPU load varies by hundreds of milliseconds: for them only the count and the overall
+    Launches are not held to the bound themselves: the delay from a grant to its launch is the
+    machine's scheduling, not the limiter's (see LAUNCH_JITTER), so under load two launches can
+    land closer than 1/R although their grants cannot. What is checked for them is order and count:
+    no attempt starts before the bucket admitted it, and one start per grant. The stand-in's own
+    start times come after a Python interpreter's start-up: for them only the count and the overall
     span are checked (the run cannot finish sooner than the bucket allows).
     """
-    assert_rate_held(attempt_times(report_path, "token_at"), rate, burst)
-    assert_rate_held(attempt_times(report_path, "start"), rate, burst, LAUNCH_JITTER)
-    assert len(standin_starts) == len(attempt_times(report_path))
+    grants = attempt_times(report_path, "token_at")
+    assert_rate_held(grants, rate, burst, GRANT_JITTER)
+    early = [(g, s) for g, s in zip(grants, attempt_times(report_path, "start"), strict=True) if s < g]
+    assert not early, f"{len(early)} attempts launched before their token: {early[:3]}"
+    assert len(standin_starts) == len(grants)
     span = max(standin_starts) - min(standin_starts)
     assert span >= (len(standin_starts) - burst) / rate - LAUNCH_JITTER
 
