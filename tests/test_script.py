@@ -266,6 +266,23 @@ def test_prefixes_and_wrappers(src, expected):
     assert command.text == src
 
 
+@pytest.mark.parametrize(
+    ("src", "assignments"),
+    [
+        ("A=1 usacloud x", (("A", "1"),)),
+        ('A=1 B="2 3" C= usacloud x', (("A", "1"), ("B", "2 3"), ("C", ""))),
+        ("A[1]=x B+=y usacloud x", (("A[1]", "x"), ("B+", "y"))),
+        ("env A=1 usacloud x", (("A", "1"),)),
+        ("A=1 env B='x y' command usacloud x", (("A", "1"), ("B", "x y"))),
+        ("SAKURACLOUD_ARGUMENT_MATCH_MODE=exact usacloud x", (("SAKURACLOUD_ARGUMENT_MATCH_MODE", "exact"),)),
+        ("usacloud x A=1", ()),
+        ("command usacloud x", ()),
+    ],
+)
+def test_prefixes_are_kept(src, assignments):
+    assert only(src).assignments == assignments
+
+
 NOT_USACLOUD = [
     ("command -v usacloud", "not a usacloud command: command"),
     ("env -i usacloud x", "not a usacloud command: env"),
@@ -364,10 +381,18 @@ def test_expansion_is_the_first_one_in_the_argv():
     assert only('usacloud server read --zone "$ZONE" ${ID} *').expansion == "$ZONE"
 
 
-def test_expansions_in_dropped_parts_do_not_count():
-    command = only('ZONE=$X usacloud server list > "$OUT" 2>${ERR}')
+def test_expansions_in_redirections_do_not_count():
+    command = only('usacloud server list > "$OUT" 2>${ERR}')
     assert command.words == ("usacloud", "server", "list")
     assert command.expansion is None
+
+
+def test_expansions_in_prefixes_count():
+    # a VAR=value prefix reaches usacloud's environment: its value must be known
+    command = only('ZONE=$X usacloud server list > "$OUT"')
+    assert command.words == ("usacloud", "server", "list")
+    assert command.assignments == (("ZONE", "$X"),)
+    assert command.expansion == "$X"
 
 
 def test_expansion_in_command_word():

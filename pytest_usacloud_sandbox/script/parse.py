@@ -11,7 +11,15 @@ Choices (tokenizing: :mod:`pytest_usacloud_sandbox.shellwords`):
 * **Expansions** stay verbatim in ``Command.words`` (``"$ID"`` -> ``$ID``); ``Command.expansion``
   is the first one in the argv as written: ``$ID``, ``${ZONE}``, the whole ``$(...)``, backtick,
   ``$((...))`` or ``<(...)`` text, ``*``, ``?``, ``[`` (with a ``]`` after it), ``{a,b}`` /
-  ``{1..3}``, or a leading ``~``.  Expansions in ``VAR=`` prefixes and redirections don't count.
+  ``{1..3}``, or a leading ``~``, in a ``VAR=value`` prefix (they come first) or the argv.
+  Expansions in redirections don't count.
+* **Prefixes** reach usacloud's environment: ``Command.assignments`` keeps the ``VAR=value`` words
+  before the command word and the ``NAME=value`` arguments of an ``env`` wrapper, as
+  (name as written, value unquoted): ``A[1]`` and ``B+`` keep their subscript and ``+``.
+* **Straight-line order**: ``Command.control`` tells why bash, not the order of the lines, decides
+  whether a command runs (inside ``if``/loops/``case``/a function, after ``||``, ``&``, ``!``, after
+  an ``exit``...; the rules are in :mod:`flow`).  :meth:`ParsedScript.straight_line_error` is the
+  error commands mode raises for the first such command; shell mode ignores it.
 * **Order and lines**: commands come in source order of their usacloud word (in
   ``usacloud a $(usacloud b)`` the outer one first); ``Command.line`` is the line of the simple
   command's first token (``VAR=`` prefixes and redirections count, ``if``/``!``... don't);
@@ -36,15 +44,17 @@ import keyword
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
+from .flow import STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
 from .shellwords import REDIRECTIONS, Lexer, Op, ShellSyntaxError, SourceLines, Word, is_op, is_word
 
 __all__ = [
     "MAX_SCRIPT_BYTES_DEFAULT",
     "Command",
+    "ControlFlow",
     "MarkerSpec",
     "ParsedScript",
     "ScriptError",
@@ -69,6 +79,10 @@ class Command:
     words: tuple[str, ...]
     expansion: str | None
     nested: bool
+    #: ``VAR=value`` prefixes (and ``env VAR=value`` wrapper arguments) as written, values unquoted
+    assignments: tuple[tuple[str, str], ...] = ()
+    #: set when the command does not run in straight-line order (commands mode refuses the script)
+    control: ControlFlow | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,20 @@ class ParsedScript:
     commands: tuple[Command, ...]
     skipped: tuple[SkippedLine, ...]
     markers: tuple[MarkerSpec, ...]
+
+    def straight_line_error(self) -> ScriptError | None:
+        """Commands mode runs only straight-line scripts: the first usacloud command bash might not
+        run (or run in another order), as an error at the line of its construct; None if there is none."""
+        for command in self.commands:
+            flow = command.control
+            if flow is not None:
+                return ScriptError(
+                    flow.line,
+                    f"line {flow.line}: the usacloud command on line {command.line} runs {flow.describe()}; "
+                    "commands mode runs only straight-line scripts (bash, not the order of the lines, "
+                    f"decides whether it runs): {STRAIGHT_LINE_ADVICE}",
+                )
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +264,7 @@ def parse_script(text: str) -> ParsedScript:
     finally:
         if gc_was_enabled:
             gc.enable()
-    return ParsedScript(tuple(walker.commands), tuple(walker.skipped), markers)
+    return ParsedScript(walker.result(), tuple(walker.skipped), markers)
 
 
 class _Walker:
@@ -247,14 +275,25 @@ class _Walker:
         self.commands: list[Command] = []
         self.skipped: list[SkippedLine] = []
         self.reason: str | None = None  # why the current top-level line is skipped, if it is
+        self.flow = Flow(self.commands)  # which commands are not straight-line
+
+    def result(self) -> tuple[Command, ...]:
+        marks = self.flow.marks
+        if not marks:
+            return tuple(self.commands)
+        return tuple(
+            replace(c, control=marks[id(c)]) if id(c) in marks else c  # the objects are alive: ids are unique
+            for c in self.commands
+        )
 
     def note(self, top: bool, reason: str) -> None:
         if top and self.reason is None:
             self.reason = reason
 
-    def walk_subs(self, word: Word) -> None:
+    def walk_subs(self, word: Word, reason: ControlFlow | None) -> None:
         for lexer, tokens in word.subs:
-            self.walk(lexer, tokens, nested=True, top=False)
+            with self.flow.substitution(reason):
+                self.walk(lexer, tokens, nested=True, top=False)
 
     def end_unit(self, lexer: Lexer, tokens: list, begin: int, end: int, commands_before: int) -> None:
         if begin >= end:
@@ -272,6 +311,7 @@ class _Walker:
         words: list = []  # its words that are not redirection targets
         case_stack: list[bool] = []  # per open `case`: expecting a pattern?
         unit_begin, unit_commands = 0, len(self.commands)
+        level = self.flow.level()
         while i < n:
             t = toks[i]
             i += 1
@@ -285,12 +325,19 @@ class _Walker:
                     continue
                 if op == "(" and len(words) == 1 and len(cur) == 1 and i < n and is_op(toks[i], ")"):
                     self.note(top, f"function definition: {words[0].value}")  # name() { ...
+                    level.function_definition(words[0].value, lexer.line_of(t.start))
                     cur, words = [], []
                     i += 1
                     continue
                 if cur:
-                    self.finish(lexer, cur, words, nested, top)
+                    self.finish(lexer, cur, words, nested, top, level)
                     cur, words = [], []
+                if op == "(" and not (case_stack and case_stack[-1]):
+                    level.open("subshell", lexer.line_of(t.start))
+                elif op == ")":
+                    level.close(")")
+                else:
+                    level.operator(op, lexer.line_of(t.start))
                 if op == "\n":
                     if top:
                         self.end_unit(lexer, toks, unit_begin, i - 1, unit_commands)
@@ -302,6 +349,7 @@ class _Walker:
                     continue  # optional "(" before a case pattern
                 self.note(top, f"shell syntax: {op}")
                 continue
+            level.word()
             if cur:
                 cur.append(t)
                 words.append(t)
@@ -309,10 +357,11 @@ class _Walker:
             if case_stack and case_stack[-1]:
                 if t.plain and t.value == "esac":
                     case_stack.pop()
+                    level.close("esac")
                     self.note(top, "shell keyword: esac")
                     continue
                 self.note(top, f"case pattern: {t.value}")
-                i = self.skip(toks, i - 1, lambda x: x.__class__ is Op and x.op in (")", "\n"))
+                i = self.skip(toks, i - 1, lambda x: x.__class__ is Op and x.op in (")", "\n"), level)
                 if i < n and toks[i].op == ")":
                     i += 1
                 case_stack[-1] = False
@@ -326,67 +375,97 @@ class _Walker:
                 words.append(t)
             elif v in _PREFIX_KEYWORDS:
                 self.note(top, f"shell keyword: {v}")
+                self.keyword(level, v, lexer.line_of(t.start))
                 if v == "esac" and case_stack:
                     case_stack.pop()
                 elif v == "time" and i < n and toks[i].__class__ is Word and toks[i].value == "-p":
                     i += 1
             elif v in ("for", "select"):
                 self.note(top, f"shell keyword: {v}")
-                i = self.skip(toks, i, lambda x: x.__class__ is Op and x.op in (";", "\n", "&"))
+                level.open(v, lexer.line_of(t.start))
+                i = self.skip(toks, i, lambda x: x.__class__ is Op and x.op in (";", "\n", "&"), level)
             elif v == "[[":
                 self.note(top, "shell keyword: [[")
-                i = self.skip(toks, i, lambda x: is_op(x, "\n") or is_word(x, "]]"))
+                i = self.skip(toks, i, lambda x: is_op(x, "\n") or is_word(x, "]]"), level)
                 i += i < n and toks[i].__class__ is Word  # the "]]"
             elif v == "case":
                 self.note(top, "shell keyword: case")
-                i = self.skip(toks, i, lambda x: x.__class__ is Op or (x.plain and x.value == "in"))
+                level.open("case", lexer.line_of(t.start))
+                i = self.skip(toks, i, lambda x: x.__class__ is Op or (x.plain and x.value == "in"), level)
                 if i < n and toks[i].__class__ is Word:
                     i += 1
                 case_stack.append(True)
             else:  # function NAME [()]
                 name = toks[i].value if i < n and toks[i].__class__ is Word else ""
                 self.note(top, f"function definition: {name}")
+                level.function_definition(name, lexer.line_of(t.start))
                 i += 1 if name else 0
                 if i + 1 < n and is_op(toks[i], "(") and is_op(toks[i + 1], ")"):
                     i += 2
         if cur:
-            self.finish(lexer, cur, words, nested, top)
+            self.finish(lexer, cur, words, nested, top, level)
         if top:
             self.end_unit(lexer, toks, unit_begin, n, unit_commands)
 
-    def skip(self, toks: list, i: int, stop) -> int:
+    @staticmethod
+    def keyword(level: Level, v: str, line: int) -> None:
+        """Follow a reserved word met at the start of a command."""
+        if v in ("if", "while", "until"):
+            level.open(v, line)
+        elif v == "{":
+            level.open("group", line)
+        elif v in ("fi", "done", "esac", "}"):
+            level.close(v)
+        elif v in ("then", "else", "elif", "do"):
+            level.middle()
+        elif v == "!":
+            level.bang(line)
+        elif v == "coproc":
+            level.coproc(line)
+
+    def skip(self, toks: list, i: int, stop, level: Level) -> int:
         """Skip tokens up to (not including) the first one matching ``stop``, walking their substitutions."""
         n = len(toks)
         while i < n and not stop(toks[i]):
-            if toks[i].__class__ is Word:
-                self.walk_subs(toks[i])
+            if toks[i].__class__ is Word and toks[i].subs:
+                self.walk_subs(toks[i], level.reason())
             i += 1
         return i
 
-    def finish(self, lexer: Lexer, cur: list, words: list, nested: bool, top: bool) -> None:
+    def finish(self, lexer: Lexer, cur: list, words: list, nested: bool, top: bool, level: Level) -> None:
         """Handle one simple command: ``cur`` all its tokens, ``words`` those not redirection targets."""
         k = 0  # skip VAR=value prefixes
         while k < len(words) and "=" in words[k].raw and _ASSIGNMENT.match(words[k].raw):
             k += 1
         first_assignment = words[0] if k else None
+        prefixes = k
         if k < len(words) - 1:
             k += _strip_wrappers(words, k)
+        line = lexer.line_of(cur[0].start)
+        reason = level.reason()
         command = None
         if k < len(words):
             name = words[k].value
             if name.rsplit("/", 1)[-1] == "usacloud":
                 argv = words[k:]
-                line = lexer.line_of(cur[0].start)
                 end_line = lexer.line_of(cur[-1].end - 1)
+                assignments = _assignments(words[:prefixes]) + _assignments(words[prefixes:k], env=True)
                 expansion = None
-                for w in argv:
+                for w in (*words[:prefixes], *argv):  # as written: the prefixes first
                     if w.expansion is not None:
                         expansion = w.expansion
                         break
                 command = Command(
-                    line, end_line, self.text(line, end_line), tuple([w.value for w in argv]), expansion, nested
+                    line,
+                    end_line,
+                    self.text(line, end_line),
+                    tuple([w.value for w in argv]),
+                    expansion,
+                    nested,
+                    assignments,
                 )
                 self.commands.append(command)
+                self.flow.mark(command, reason)
             elif words[k].expansion is not None:
                 self.note(top, f"command name needs shell expansion: {name}")
             else:
@@ -395,6 +474,8 @@ class _Walker:
             self.note(top, f"variable assignment: {_ASSIGNMENT.match(first_assignment.raw).group(1)}")
         else:
             self.note(top, f"redirection only: {cur[0].op}")
+        if prefixes < len(words) and words[prefixes].plain:
+            level.simple_command(words[prefixes].value, prefixes + 1 < len(words), line)
         if any(t.__class__ is Word and t.subs for t in cur):
             if command is not None:  # keep source order: substitutions before the command word first
                 self.commands.pop()
@@ -403,7 +484,19 @@ class _Walker:
                     self.commands.append(command)
                     command = None
                 if t.__class__ is Word and t.subs:
-                    self.walk_subs(t)
+                    self.walk_subs(t, reason)
+
+
+def _assignments(words: list, env: bool = False) -> tuple[tuple[str, str], ...]:
+    """``NAME=value`` words as (name as written, value unquoted); ``env``: among wrapper words."""
+    found = []
+    for w in words:
+        match = (_ENV_ASSIGNMENT if env else _ASSIGNMENT).match(w.value if env else w.raw)
+        if match is None:
+            continue
+        name = match.group()[:-1]  # "A", "A[1]", "B+"
+        found.append((name, w.value[len(name) + 1 :]))
+    return tuple(found)
 
 
 def _strip_wrappers(words: list, k: int) -> int:

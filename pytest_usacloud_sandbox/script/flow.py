@@ -1,0 +1,247 @@
+"""Which usacloud commands of a script bash might not run in line order (commands mode refuses those).
+
+Commands mode runs a script's usacloud commands one after the other and stops at the first failure,
+like ``set -e``. That is what bash does only for a *straight-line* script. A usacloud command is not
+straight-line (its :class:`ControlFlow` says why) when it is
+
+* inside ``if``/``elif``/``else``, ``while``, ``until``, ``for``, ``select`` or ``case`` (the
+  condition included), or in a function body (called or not);
+* after ``||`` in its and-or list (``usacloud server read web || usacloud server create ...``), or
+  in a pipeline negated with ``!``;
+* in the background (``&``, and everything in a ``{ ...; } &`` or ``( ... ) &`` group), or in a
+  ``coproc``;
+* after an ``exit``, ``return`` or ``exec COMMAND`` that ends the script: one at the top level
+  (groups included) that runs unconditionally or after ``&&`` following a usacloud command. Inside
+  a subshell ``( ... )`` or a command substitution such an exit ends only that subshell. An exit
+  guarded by a non-usacloud command (``cd dir || exit 1``, ``[ -n "$X" ] || exit``) is not counted:
+  commands mode does not run those commands either; ``usacloud ... || exit 1`` is what commands mode
+  does anyway.
+
+Groups ``{ ...; }`` and subshells ``( ... )`` are otherwise transparent: the same rules apply inside
+them. ``;``, ``&&``, newlines, pipes (``| jq``), ``set -e``, assignments and comments are straight-line.
+The tracker only follows tokens (:mod:`parse` feeds it); it never runs anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+CONTROL_KEYWORDS = frozenset({"if", "while", "until", "for", "select", "case"})
+STRAIGHT_LINE_ADVICE = "mark it `usacloud_shell` or run `--usacloud-mode=shell`"
+_CLOSER_OF = {
+    "if": "fi",
+    "while": "done",
+    "until": "done",
+    "for": "done",
+    "select": "done",
+    "case": "esac",
+    "group": "}",
+    "subshell": ")",
+}
+_EXITS = frozenset({"exit", "return"})
+
+
+@dataclass(frozen=True)
+class ControlFlow:
+    """Why bash, not the order of the lines, decides whether (or when) a usacloud command runs.
+
+    ``construct``: a keyword (``if`` ``while`` ``until`` ``for`` ``select`` ``case``),
+    ``function NAME``, ``||``, ``&``, ``coproc``, ``!``, ``exit``, ``return`` or ``exec``;
+    ``line``: where that construct is.
+    """
+
+    line: int
+    construct: str
+
+    def describe(self) -> str:
+        kind = self.construct
+        if kind in CONTROL_KEYWORDS:
+            return f"inside `{kind}` (line {self.line})"
+        if kind.startswith("function "):
+            return f"inside the body of function `{kind[9:]}` (line {self.line})"
+        if kind == "&":
+            return f"in the background (`&`, line {self.line})"
+        if kind == "!":
+            return f"in a pipeline negated with `!` (line {self.line})"
+        if kind == "coproc":
+            return f"in a `coproc` (line {self.line})"
+        return f"after `{kind}` (line {self.line})"
+
+
+class _List:
+    """The and-or list being read at one nesting level."""
+
+    __slots__ = ("and_after_usacloud", "and_seen", "bang", "coproc", "or_line", "start")
+
+    def __init__(self, start: int) -> None:
+        self.start = start  # index of its first usacloud command in Flow.commands
+        self.or_line: int | None = None
+        self.bang: int | None = None  # line of a `!` negating the current pipeline
+        self.coproc: int | None = None
+        self.and_seen = False
+        self.and_after_usacloud = False
+
+    def reason(self) -> ControlFlow | None:
+        if self.coproc is not None:
+            return ControlFlow(self.coproc, "coproc")
+        if self.bang is not None:
+            return ControlFlow(self.bang, "!")
+        if self.or_line is not None:
+            return ControlFlow(self.or_line, "||")
+        return None
+
+
+class Flow:
+    """Script-wide state: the usacloud commands found so far and the reasons of those not straight-line."""
+
+    def __init__(self, commands: list) -> None:
+        self.commands = commands  # the walker's list, in source order (appended by the walker)
+        self.marks: dict[int, ControlFlow] = {}  # id(command) -> why
+        self.exits: list[ControlFlow | None] = [None]  # per exit scope: script, subshell, substitution
+        self.inherited: list[ControlFlow | None] = [None]  # reason of the command holding a substitution
+
+    def level(self) -> Level:
+        return Level(self)
+
+    def mark(self, command, reason: ControlFlow | None) -> None:
+        if reason is not None and id(command) not in self.marks:
+            self.marks[id(command)] = reason
+
+    @contextmanager
+    def substitution(self, reason: ControlFlow | None) -> Iterator[None]:
+        """Inside a command substitution (its own exit scope) of a command that has ``reason``."""
+        self.inherited.append(reason or self.inherited[-1])
+        self.exits.append(None)
+        try:
+            yield
+        finally:
+            self.inherited.pop()
+            self.exits.pop()
+
+
+class Level:
+    """One token stream (the script, or one command substitution): open constructs and the current list."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.frames: list[_Frame] = []
+        self.list = _List(len(flow.commands))
+        self.function: tuple[str, int] | None = None  # `f()` seen: the next construct is its body
+        self.continued = False  # after && || | a newline does not end the list
+
+    # -- the reason of a command found now -------------------------------------------------------
+    def reason(self) -> ControlFlow | None:
+        inherited = self.flow.inherited[-1]
+        if inherited is not None:
+            return inherited
+        for frame in self.frames:
+            if frame.control:
+                return ControlFlow(frame.line, frame.kind)
+            found = frame.enclosing.reason()
+            if found is not None:
+                return found
+        found = self.list.reason()
+        if found is not None:
+            return found
+        return next((mark for mark in reversed(self.flow.exits) if mark is not None), None)
+
+    # -- events from the walker --------------------------------------------------------------------
+    def word(self) -> None:
+        self.continued = False
+
+    def function_definition(self, name: str, line: int) -> None:
+        self.function = (name, line)
+
+    def open(self, kind: str, line: int) -> None:
+        """A compound command starts: a keyword construct, a group ``{`` or a subshell ``(``."""
+        closer = _CLOSER_OF[kind]
+        if self.function is not None:
+            name, line = self.function
+            kind, self.function = f"function {name}", None
+        self.frames.append(_Frame(kind, line, closer, self.list))
+        if closer == ")":
+            self.flow.exits.append(None)  # an exit inside a subshell ends only the subshell
+        self.list = _List(len(self.flow.commands))
+        self.continued = False
+
+    def close(self, closer: str) -> bool:
+        """A closer (``fi`` ``done`` ``esac`` ``}`` ``)``); False if nothing it closes is open."""
+        for index in range(len(self.frames) - 1, -1, -1):
+            if self.frames[index].closer == closer:
+                for frame in self.frames[index:]:
+                    if frame.closer == ")":
+                        self.flow.exits.pop()
+                self.list = self.frames[index].enclosing
+                del self.frames[index:]
+                self.continued = False
+                return True
+        return False
+
+    def middle(self) -> None:
+        """``then`` ``else`` ``elif`` ``do``: the list before it has ended."""
+        self.list = _List(len(self.flow.commands))
+        self.continued = False
+
+    def bang(self, line: int) -> None:
+        self.list.bang = line
+
+    def coproc(self, line: int) -> None:
+        self.list.coproc = line
+
+    def operator(self, op: str, line: int) -> None:
+        """A separator or control operator (not a redirection, not a parenthesis)."""
+        if op == "||":
+            if self.list.or_line is None:
+                self.list.or_line = line
+            self.list.bang = None
+            self.continued = True
+        elif op == "&&":
+            self.list.and_seen = True
+            if len(self.flow.commands) > self.list.start:
+                self.list.and_after_usacloud = True
+            self.list.bang = None
+            self.continued = True
+        elif op in ("|", "|&"):
+            self.continued = True
+        elif op == "&":
+            for command in self.flow.commands[self.list.start :]:
+                self.flow.mark(command, ControlFlow(line, "&"))
+            self.list = _List(len(self.flow.commands))
+            self.continued = False
+        elif op != "\n" or not self.continued:  # ; ;; ;& ;;& or a newline that ends the list
+            self.list = _List(len(self.flow.commands))
+            self.continued = False
+
+    def simple_command(self, name: str | None, has_operand: bool, line: int) -> None:
+        """A simple command was read (``name``: its first word after assignments, as written).
+
+        ``exit``, ``return`` and ``exec COMMAND`` end the script (or the subshell) when they run
+        unconditionally or after ``&&`` that follows a usacloud command.
+        """
+        if name is None or self.flow.inherited[-1] is not None or any(f.control for f in self.frames):
+            return
+        if not (name in _EXITS or (name == "exec" and has_operand)):
+            return
+        lists = [self.list]  # the lists it is part of, up to its exit scope (`usacloud a || { ...; exit 1; }`)
+        for frame in reversed(self.frames):
+            if frame.closer == ")":
+                break
+            lists.append(frame.enclosing)
+        after_usacloud = any(lst.and_after_usacloud for lst in lists)
+        unconditional = all(lst.or_line is None and not lst.and_seen for lst in lists)
+        if (after_usacloud or unconditional) and self.flow.exits[-1] is None:
+            self.flow.exits[-1] = ControlFlow(line, name)
+
+
+@dataclass
+class _Frame:
+    kind: str  # if while until for select case group subshell, or "function NAME"
+    line: int
+    closer: str
+    enclosing: _List  # the and-or list the construct is part of
+
+    @property
+    def control(self) -> bool:
+        return self.kind in CONTROL_KEYWORDS or self.kind.startswith("function ")

@@ -1,0 +1,116 @@
+"""Straight-line scripts (issue 11.6): which usacloud commands bash might not run in line order."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from pytest_usacloud_sandbox.script.parse import ParsedScript, parse_script
+
+
+def controls(src: str) -> list[tuple[int, str, int, str] | tuple[int, str]]:
+    """(line, first word, construct line, construct) per command; (line, first word) when straight-line."""
+    out = []
+    for c in parse_script(textwrap.dedent(src)).commands:
+        word = c.words[1] if len(c.words) > 1 else ""
+        out.append((c.line, word) if c.control is None else (c.line, word, c.control.line, c.control.construct))
+    return out
+
+
+NOT_STRAIGHT = [
+    # the issue's four examples
+    ("if false; then usacloud delete; fi", [(1, "delete", 1, "if")]),
+    ("f() { usacloud delete; }", [(1, "delete", 1, "function f")]),
+    ("exit 0\nusacloud delete", [(2, "delete", 1, "exit")]),
+    ("usacloud read || usacloud create", [(1, "read"), (1, "create", 1, "||")]),
+    # every construct
+    (
+        "if usacloud cond\nthen\n  echo\nelif x; then\n  usacloud b\nelse usacloud c; fi",
+        [(1, "cond", 1, "if"), (5, "b", 1, "if"), (6, "c", 1, "if")],
+    ),
+    ("while true; do\n  usacloud a\ndone", [(2, "a", 1, "while")]),
+    ("until usacloud a; do :; done", [(1, "a", 1, "until")]),
+    ("for i in 1 2; do usacloud a; done", [(1, "a", 1, "for")]),
+    ("for id in $(usacloud list -q); do :; done", [(1, "list", 1, "for")]),
+    ("select x in a; do usacloud a; done", [(1, "a", 1, "select")]),
+    ("case $1 in\n  a) usacloud a ;;\nesac", [(2, "a", 1, "case")]),
+    ("function g {\n  usacloud a\n}\nusacloud b", [(2, "a", 1, "function g"), (4, "b")]),
+    ("h() (\n  usacloud a\n)", [(2, "a", 1, "function h")]),
+    ("usacloud a &\nusacloud b", [(1, "a", 1, "&"), (2, "b")]),
+    ("{ usacloud a; usacloud b; } &", [(1, "a", 1, "&"), (1, "b", 1, "&")]),
+    ("( usacloud a ) &", [(1, "a", 1, "&")]),
+    ("echo $(usacloud a) &", [(1, "a", 1, "&")]),
+    ("coproc usacloud a", [(1, "a", 1, "coproc")]),
+    ("! usacloud a && usacloud b", [(1, "a", 1, "!"), (1, "b")]),
+    ("usacloud a ||\n  usacloud b", [(1, "a"), (2, "b", 1, "||")]),
+    ("usacloud a || { usacloud b; }", [(1, "a"), (1, "b", 1, "||")]),
+    ("( usacloud a ) || usacloud b", [(1, "a"), (1, "b", 1, "||")]),
+    ("x || echo $(usacloud a)", [(1, "a", 1, "||")]),
+    ("usacloud a && exit 0\nusacloud b", [(1, "a"), (2, "b", 1, "exit")]),
+    ("exec usacloud a\nusacloud b", [(1, "a"), (2, "b", 1, "exec")]),
+    ("exec bash other.sh\nusacloud b", [(2, "b", 1, "exec")]),
+    ("return\nusacloud a", [(2, "a", 1, "return")]),
+    ("{ echo bye; exit 0; }\nusacloud a", [(2, "a", 1, "exit")]),
+    ("( usacloud a; exit 1; usacloud b )\nusacloud c", [(1, "a"), (1, "b", 1, "exit"), (2, "c")]),
+    ("if x; then\n  if y; then usacloud a; fi\nfi", [(2, "a", 1, "if")]),  # the outermost construct
+]
+
+
+@pytest.mark.parametrize(("src", "expected"), NOT_STRAIGHT)
+def test_not_straight_line(src, expected):
+    assert controls(src) == expected
+    error = parse_script(src).straight_line_error()
+    assert error is not None
+    assert error.line == next(e[2] for e in expected if len(e) == 4)
+
+
+STRAIGHT = [
+    "usacloud a; usacloud b",
+    "usacloud a && usacloud b",
+    "usacloud a\nusacloud b",
+    "usacloud server list -o json | jq length",
+    "usacloud a |\n  jq .",
+    "set -e\nset -euo pipefail\nusacloud a",
+    'ID=$(usacloud server create -q)\nusacloud server read "$ID"',
+    "# if usacloud a; then\nusacloud b  # || usacloud c",
+    "usacloud a || true",
+    "usacloud a || exit 1\nusacloud b",  # exits where commands mode stops anyway
+    "usacloud a || { echo failed >&2; exit 1; }\nusacloud b",
+    "cd work || exit 1\nusacloud a",  # guarded by a command commands mode does not run
+    '[ -n "$X" ] && exit 0\nusacloud a',
+    "if ! command -v jq; then exit 1; fi\nusacloud a",
+    "exec >log 2>&1\nusacloud a",
+    "( exit 1 )\nusacloud a",  # ends only the subshell
+    "x=$(exit 3)\nusacloud a",
+    "{ usacloud a; usacloud b; } > log",
+    "( cd dir && usacloud a )",
+    "if true; then echo; fi\nusacloud a",
+    "f() { echo; }\nusacloud a",
+    "time usacloud a",
+    "usacloud a\nexit 0",
+    "echo 'if' \"then\" || echo fi; usacloud a",
+    "usacloud note create --content 'if x; then exit; fi'",
+    "cat <<EOF\nif true; then\nEOF\nusacloud a",
+]
+
+
+@pytest.mark.parametrize("src", STRAIGHT)
+def test_straight_line(src):
+    result = parse_script(src)
+    assert result.commands
+    assert all(c.control is None for c in result.commands), controls(src)
+    assert result.straight_line_error() is None
+
+
+def test_error_message_gives_the_construct_line_and_the_advice():
+    src = "usacloud zone list\n\nif usacloud server read web; then\n  usacloud server delete -y web\nfi\n"
+    error = parse_script(src).straight_line_error()
+    assert error.line == 3
+    message = str(error)
+    assert message.startswith("line 3: the usacloud command on line 3 runs inside `if` (line 3)")
+    assert "mark it `usacloud_shell` or run `--usacloud-mode=shell`" in message
+
+
+def test_a_script_without_commands_is_straight_line():
+    assert ParsedScript((), (), ()).straight_line_error() is None
