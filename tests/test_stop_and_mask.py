@@ -90,3 +90,81 @@ def test_redis_urls_are_masked_without_parsing():
     assert mask_url("redis://slip@h/0") == "redis://***@h/0"
     assert mask_url("redis://h/0?password=QueryPw123&x=1") == "redis://h/0?password=***&x=1"
     assert mask_url("redis://h:6379/0") == "redis://h:6379/0"
+
+
+# -- issue 11.7 -------------------------------------------------------------------------------------
+def test_secret_flags_come_from_the_command_table_and_take_a_value():
+    from pytest_usacloud_sandbox.usacloud.commands import GLOBAL_FLAGS, all_resources
+    from pytest_usacloud_sandbox.usacloud.mask import secret_flags
+
+    flags = [*GLOBAL_FLAGS, *(f for r in all_resources() for s in r.subcommands for f in s.flags)]
+    table = {n for f in flags if f.takes_value for n in f.names}
+    assert secret_flags() <= table
+    passwords = {n for f in flags if f.takes_value for n in f.names if "password" in n and n.startswith("--")}
+    assert passwords <= secret_flags()
+    assert {"--token", "--secret", "--access-token-secret", "--passcode", "--pass-phrase"} <= secret_flags()
+    assert "--change-password" not in secret_flags()  # a boolean: nothing after it is a secret
+
+
+def test_boolean_change_password_masks_nothing():
+    words = ["usacloud", "cdrom", "download", "-y", "--change-password", "myisoimage", "--destination", "o.iso"]
+    masker = Masker.from_sources({}, words)
+    assert masker.secrets == ()
+    assert masker.words(words) == tuple(words)
+    stderr = 'target resource not found: query=["myisoimage"]'
+    assert masker.text(stderr) == stderr
+    assert masker.text(" ".join(words)) == " ".join(words)
+
+
+def test_secret_values_are_masked_where_usacloud_reads_them():
+    masker = Masker()
+    assert masker.words(["usacloud", "server", "ssh", "-ikeyfile.pem", "web"]) == (
+        "usacloud",
+        "server",
+        "ssh",
+        f"-i{MASK}",
+        "web",
+    )
+    # a value that looks like a flag is still the value of a flag that takes one
+    assert masker.words(["usacloud", "--token", "-tok-", "zone", "list"]) == (
+        "usacloud",
+        "--token",
+        MASK,
+        "zone",
+        "list",
+    )
+
+
+def test_inline_secret_prefixes_are_masked():
+    from pytest_usacloud_sandbox.script.parse import parse_script
+
+    src = "SAKURACLOUD_ACCESS_TOKEN_SECRET=inline-secret-77 SAKURA_ACCESS_TOKEN='abc' usacloud zone list\n"
+    (command,) = parse_script(src).commands
+    masker = Masker.for_commands({}, [command])
+    assert (
+        masker.text(command.text)
+        == f"SAKURACLOUD_ACCESS_TOKEN_SECRET={MASK} SAKURA_ACCESS_TOKEN={MASK} usacloud zone list"
+    )
+    assert masker.text("usacloud echoed inline-secret-77") == f"usacloud echoed {MASK}"
+    # whatever the masker knows: an export line in bash's trace
+    assert Masker().text("+ export SAKURACLOUD_ACCESS_TOKEN=xy") == f"+ export SAKURACLOUD_ACCESS_TOKEN={MASK}"
+
+
+def _profile(base, name, body, file="config.json"):
+    directory = base / name
+    directory.mkdir(parents=True)
+    (directory / file).write_text(body)
+
+
+def test_profiles_are_found_where_usacloud_looks(tmp_path):
+    home, sakura, old, xdg = (tmp_path / d for d in ("home", "sakura", "old", "xdg"))
+    _profile(home / ".usacloud", "default", '{"AccessToken": "home-token-1"}')
+    _profile(sakura, "ci", '{"AccessTokenSecret": "sakura-dir-secret-2"}')
+    _profile(old / ".usacloud", "prod", '{"AccessToken": "old-layout-token-3"}')  # USACLOUD_PROFILE_DIR=<base>
+    _profile(xdg / "usacloud", "dev", "credentials:\n  access_token: yaml-token-4\n", "config.yaml")
+    env = {"HOME": str(home), "SAKURACLOUD_PROFILE_DIR": str(sakura), "USACLOUD_PROFILE_DIR": str(old)}
+    env["XDG_CONFIG_HOME"] = str(xdg)
+    text = "home-token-1 sakura-dir-secret-2 old-layout-token-3 yaml-token-4"
+    assert Masker.from_sources(env).text(text) == " ".join([MASK] * 4)
+    # USACLOUD_PROFILE_DIR naming the profile directory itself (usacloud 1.2x) works as well
+    assert Masker.from_sources({"USACLOUD_PROFILE_DIR": str(sakura)}).text("sakura-dir-secret-2") == MASK

@@ -1,7 +1,14 @@
-"""Secrets: find them (environment, credential flags) and mask them in every text we show."""
+"""Secrets: find them (environment, inline prefixes, credential flags, profiles) and mask them in every text we show.
+
+Which flags carry a secret comes from the command table: a flag that takes a value and whose name
+says password, passcode, pass-phrase, secret or token (plus ``--key``, a private key, and
+``--service-principal-key-id``). A boolean such as ``--change-password`` carries none: the word after
+it is not masked. The table is read lazily: the shell-mode shim imports this module for SECRET_ENV.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,41 +24,53 @@ SECRET_ENV = tuple(
     for name in ("ACCESS_TOKEN", "ACCESS_TOKEN_SECRET", "SERVICE_PRINCIPAL_KEY_ID")
 )
 
-#: Flags whose value is a credential or a password.
-SECRET_FLAGS = frozenset(
-    {
-        "--token",
-        "--secret",
-        "--access-token",
-        "--access-token-secret",
-        "--password",
-        "--pass-phrase",
-        "--passcode",
-        "--pass-code",
-        "--edit-disk-password",
-        "--disk-edit-password",
-        "--replica-user-password",
-        "--health-check-basic-auth-password",
-        "--change-password",
-        "--key",
-        "--service-principal-key-id",
-    }
-)
+_SECRET_WORD = re.compile(r"(?:^|-)(?:password|passcode|pass-code|pass-phrase|secret|token)(?:$|-)")
+_SECRET_WHOLE = frozenset({"key", "private-key", "service-principal-key-id"})
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a flag named ``name`` (``--edit-disk-password``) would carry a secret if it takes a value."""
+    body = name.lstrip("-")
+    return body in _SECRET_WHOLE or bool(_SECRET_WORD.search(body))
+
+
+@functools.cache
+def secret_flags() -> frozenset[str]:
+    """Long flag names (aliases included) that take a value and carry a secret, from the command table."""
+    from . import commands  # lazily: the table is large, and the shim only needs SECRET_ENV
+
+    flags = list(commands.GLOBAL_FLAGS)
+    flags += [f for r in commands.all_resources() for s in r.subcommands for f in s.flags]
+    return frozenset(
+        name
+        for flag in flags
+        if flag.takes_value and any(is_secret_name(n) for n in flag.names)
+        for name in flag.names
+        if name.startswith("--")
+    )
+
+
+@functools.cache
+def _flag_value_pattern() -> re.Pattern:
+    names = "|".join(re.escape(f) for f in sorted(secret_flags(), key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(" + names + r")(=|[ \t]+)('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
+
 
 # Values this short are not masked wherever they appear (they would turn ordinary words into ***);
-# after a credential flag or under a secret JSON key they are masked whatever their length.
+# after a credential flag, in a credential assignment or under a secret JSON key they are masked
+# whatever their length.
 _MIN_SECRET_LEN = 4
 _SECRET_KEY = re.compile(r"(?i)(password|secret|token|passcode|pass_?phrase|private_?key)")
-_FLAG_VALUE = re.compile(
-    r"(?<![\w-])("
-    + "|".join(re.escape(f) for f in sorted(SECRET_FLAGS, key=len, reverse=True))
-    + r")(=|[ \t]+)('[^']*'|\"[^\"]*\"|[^\s'\"]+)"
-)
+_ENV_VALUE = re.compile(r"(?<![\w])(" + "|".join(SECRET_ENV) + r")(=)('[^']*'|\"[^\"]*\"|[^\s'\";|&)]+)")
 _JSON_SECRET = re.compile(r'(?i)("[A-Za-z_]*(?:password|secret|token|passcode|privatekey)[A-Za-z_]*"\s*:\s*)"[^"]*"')
+_YAML_SECRET = re.compile(
+    r"(?im)^\s*(?:access_token|access_token_secret|private_key|[a-z_]*(?:password|secret|token))\s*:\s*(.+?)\s*$"
+)
 _AUTH_HEADER = re.compile(r"(?im)^(\s*authorization:\s*).*$")
 _URL_USERINFO = re.compile(r"(?is)^(rediss?://)(.*)@")
 _URL_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
-PROFILE_DIR_ENV = "USACLOUD_PROFILE_DIR"
+#: Where usacloud looks for profiles, in its order (SAKURA_ first, as for every setting).
+PROFILE_DIR_ENV = ("SAKURA_PROFILE_DIR", "SAKURACLOUD_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
 
 
 def mask_url(url: str) -> str:
@@ -86,34 +105,69 @@ def json_secrets(text: str) -> list[str]:
     return found
 
 
+def profile_dirs(env: Mapping[str, str]) -> list[Path]:
+    """Every directory usacloud may read profiles from (``<dir>/<name>/config.json|yaml``).
+
+    The profile directory variables as usacloud reads them: the directory itself (saclient-go,
+    usacloud 1.2x) and its ``.usacloud`` (older usacloud joined that name to the variable's value);
+    ``$XDG_CONFIG_HOME/usacloud`` and ``/sakura``; and ``~/.usacloud``. Masking more places than
+    usacloud reads costs nothing.
+    """
+    dirs: list[Path] = []
+    for name in PROFILE_DIR_ENV:
+        value = env.get(name)
+        if value:
+            dirs += [Path(value), Path(value) / ".usacloud"]
+    xdg = env.get("XDG_CONFIG_HOME")
+    if xdg:
+        dirs += [Path(xdg) / "usacloud", Path(xdg) / "sakura"]
+    home = env.get("HOME")
+    dirs.append((Path(home) if home else Path("~").expanduser()) / ".usacloud")
+    unique: list[Path] = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
 def profile_secrets(env: Mapping[str, str]) -> list[str]:
-    """Credentials kept in usacloud profiles (`~/.usacloud/<name>/config.json`), best effort."""
-    base = Path(env.get(PROFILE_DIR_ENV) or Path(env.get("HOME") or "~").expanduser() / ".usacloud")
+    """Credentials kept in usacloud profiles wherever usacloud looks for them, best effort."""
     found: list[str] = []
-    try:
-        files = sorted(base.glob("*/config.json"))[:100]
-    except OSError:
-        return found
-    for path in files:
+    for base in profile_dirs(env):
         try:
-            found += json_secrets(path.read_text(encoding="utf-8", errors="replace")[:1_000_000])
+            files = sorted([*base.glob("*/config.json"), *base.glob("*/config.yaml")])[:100]
         except OSError:
             continue
+        for path in files:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")[:1_000_000]
+            except OSError:
+                continue
+            found += json_secrets(text)
+            found += [m.group(1).strip("'\"") for m in _YAML_SECRET.finditer(text)]
     return found
 
 
 def flag_secrets(words: Sequence[str]) -> list[str]:
-    """Values given to credential flags in an argv (`--token X` and `--token=X`)."""
+    """Values given to credential flags (`--token X`, `--token=X`) in one or several argvs, by name."""
+    secret = secret_flags()
     found = []
     for index, word in enumerate(words):
         name, eq, value = word.partition("=")
         if not eq:
             value = words[index + 1] if index + 1 < len(words) else ""
-        if name in SECRET_FLAGS:
+        if name in secret:
             found.append(value)
         elif name == "--parameters":
             found += json_secrets(value)
     return found
+
+
+def _secret_use(use) -> bool:
+    """A flag use (commands.FlagUse) whose value is a secret: known flags by the table, unknown by name."""
+    if use.flag is not None:
+        return use.flag.takes_value and any(is_secret_name(n) for n in use.flag.names)
+    return use.name in secret_flags()
 
 
 @dataclass(frozen=True)
@@ -129,6 +183,14 @@ class Masker:
         values.extend(profile_secrets(env))
         return cls(_normalise(values))
 
+    @classmethod
+    def for_commands(cls, env: Mapping[str, str], commands: Iterable) -> Masker:
+        """For a parsed script's commands (script.parse.Command): their flags and their ``VAR=value`` prefixes."""
+        commands = list(commands)
+        masker = cls.from_sources(env, (w for c in commands for w in c.words))
+        inline = [value for c in commands for name, value in c.assignments if name in SECRET_ENV]
+        return masker.with_values(inline)
+
     def with_words(self, words: Sequence[str]) -> Masker:
         return self.with_values(flag_secrets(words))
 
@@ -142,27 +204,33 @@ class Masker:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        # whatever their length: values after credential flags, under secret JSON keys, auth headers
-        text = _FLAG_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+        # whatever their length: values after credential flags, credential assignments
+        # (`SAKURACLOUD_ACCESS_TOKEN_SECRET=... usacloud`), under secret JSON keys, auth headers
+        text = _flag_value_pattern().sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+        text = _ENV_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         text = _JSON_SECRET.sub(lambda m: m.group(1) + '"' + MASK + '"', text)
         return _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
 
     def words(self, words: Sequence[str]) -> tuple[str, ...]:
-        """Mask an argv: flag values by position, and any secret inside other words."""
-        out = []
-        hide_next = False
-        for word in words:
-            if hide_next:
-                out.append(MASK)
-                hide_next = False
+        """Mask a usacloud argv: credential flag values by position (as usacloud parses it), and any
+        secret inside other words."""
+        from .commands import resolve  # lazily, as in secret_flags
+
+        out = list(words)
+        hidden = set()
+        for use in resolve(words).flags:
+            if not _secret_use(use) or use.value is None:
                 continue
-            name, eq, _value = word.partition("=")
-            if name in SECRET_FLAGS:
-                out.append(f"{name}={MASK}" if eq else word)
-                hide_next = not eq
-                continue
-            out.append(self.text(word))
-        return tuple(out)
+            if use.value_index is not None:
+                out[use.value_index] = MASK
+                hidden.add(use.value_index)
+            elif use.word.startswith("--"):
+                out[use.index] = f"{use.name}={MASK}"
+                hidden.add(use.index)
+            else:  # an attached short value: -ikeyfile
+                out[use.index] = use.word[: len(use.word) - len(use.value)] + MASK
+                hidden.add(use.index)
+        return tuple(word if i in hidden else self.text(word) for i, word in enumerate(out))
 
 
 def _normalise(values: Iterable[str]) -> tuple[str, ...]:
