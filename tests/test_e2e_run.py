@@ -246,7 +246,9 @@ def test_timeout_terminates_the_process_group(e2e):
 
 
 def test_exit_zero_errors_are_failures(e2e):
-    e2e.script("profile.usacloud", "usacloud server list --profile nosuchprofile\n")
+    # the run's own environment names the profile (a script may not: `--profile` is refused)
+    e2e.env(SAKURACLOUD_PROFILE="nosuchprofile")
+    e2e.script("profile.usacloud", "usacloud server list\n")
     result = e2e.run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["config: *", "  at *profile.usacloud:1"])

@@ -49,7 +49,10 @@ def test_rewrite_zones(words, expected, changed):
         ("usacloud startup-script update -y 1 --name n", "global-write", (GLOBAL_WRITES_OPTION,)),
         ("usacloud dns create -y --name example.com", "global-write", (GLOBAL_WRITES_OPTION,)),
         ("usacloud dns delete -y example.com", "global-write+dangerous", (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION)),
-        ("usacloud rest -X delete /server/1", "global-write", (GLOBAL_WRITES_OPTION,)),
+        ("usacloud rest -X delete /server/1", "global-write+dangerous", (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION)),
+        ("usacloud rest -X PUT /server/1/power", "global-write+dangerous", (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION)),
+        ("usacloud rest -X put /appliance/1/reset", "global-write+dangerous", (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION)),
+        ("usacloud rest -X PUT /server/1", "global-write", (GLOBAL_WRITES_OPTION,)),
         ("usacloud rest request --method=POST /server", "global-write", (GLOBAL_WRITES_OPTION,)),
         (
             "usacloud web-accelerator delete-cache -y --url https://x",
@@ -58,7 +61,11 @@ def test_rewrite_zones(words, expected, changed):
         ),
         ("usacloud update-self", "self-update", (DANGEROUS_OPTION,)),
         # pflag keeps the last -X; a bundle still names the method
-        ("usacloud rest -X get -X delete /server/1", "global-write", (GLOBAL_WRITES_OPTION,)),
+        (
+            "usacloud rest -X get -X delete /server/1",
+            "global-write+dangerous",
+            (GLOBAL_WRITES_OPTION, DANGEROUS_OPTION),
+        ),
         ("usacloud rest -vXpost /server", "global-write", (GLOBAL_WRITES_OPTION,)),
         # an unknown flag before the command swallows the next word in cobra: this is `note create`
         (
@@ -131,3 +138,208 @@ def test_sandbox_env(tmp_path):
     assert faked["SAKURACLOUD_FAKE_MODE"] == "1"
     assert faked["SAKURACLOUD_FAKE_STORE_PATH"] == str(tmp_path / "store.json")
     assert faked["SAKURA_FAKE_STORE_PATH"] == str(tmp_path / "store.json")
+
+
+# -- issue 11: rest goes only to Sakura's API for tk1v ------------------------------------------
+API = "https://secure.sakura.ad.jp"
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("https://attacker.example/collect", "rest-url"),
+        ("http://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1/server", "rest-url"),
+        ("HTTPS://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1/server", "rest-url"),
+        ("//attacker.example/cloud/zone/tk1v/", "rest-url"),
+        ("https://secure.sakura.ad.jp.attacker.example/cloud/zone/tk1v/", "rest-url"),
+        ("https://user@secure.sakura.ad.jp/cloud/zone/tk1v/", "rest-url"),
+        ("https://secure.sakura.ad.jp:8443/cloud/zone/tk1v/", "rest-url"),
+        ("file:///etc/passwd", "rest-url"),
+        ("ftp://secure.sakura.ad.jp/cloud/zone/tk1v/", "rest-url"),
+        (f"{API}/cloud/zone//is1a/api/cloud/1.1/server", "zone-escape"),
+        (f"{API}/cloud/zone/./is1a/api/cloud/1.1/server", "zone-escape"),
+        (f"{API}/cloud/ZONE/IS1A/api/cloud/1.1/server", "zone-escape"),
+        (f"{API}/cloud/zone/%69s1a/api/cloud/1.1/server", "zone-escape"),
+        (f"{API}/cloud/zone/%2569s1a/api/cloud/1.1/server", "zone-escape"),  # encoded twice
+        (f"{API}/cloud/zone/tk1v%2f..%2fis1a/api/cloud/1.1/server", "zone-escape"),
+        (f"{API}/cloud/zone/tk1v/api/cloud/1.1/../../../is1a/api/cloud/1.1/server", "zone-escape"),
+        (f"{API}/cloud/zone/tk1v/api/cloud/1.1/%2e%2e/server", "zone-escape"),
+        (f"{API}/cloud/zone/tk1v/api/cloud/1.1/%5c..%5cserver", "zone-escape"),
+        (f"{API}/cloud/api/iam/1.0/auth/context", "zone-escape"),
+        (f"{API}/cloud/api/cloud/1.1/server", "zone-escape"),  # no zone: usacloud's default (is1a)
+        ("/server/%2E%2E/%2E%2E/%2E%2E/is1a/api/cloud/1.1/server", "zone-escape"),
+        ("/server/..%5c..%5cis1a", "zone-escape"),
+    ],
+)
+def test_rest_leaves_only_for_tk1v(url, rule):
+    planned = Policy(allow_dangerous=True, allow_global_writes=True).apply(["usacloud", "rest", url])
+    assert planned.refusal is not None, planned.words
+    assert planned.refusal.rule == rule
+    assert planned.refusal.options == ()  # no option lifts it
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        (f"{API}/cloud/zone/tk1v/api/cloud/1.1/server", f"{API}/cloud/zone/tk1v/api/cloud/1.1/server"),
+        (f"{API}/cloud/zone/is1a/api/cloud/1.1/server", f"{API}/cloud/zone/tk1v/api/cloud/1.1/server"),  # pinned
+        (f"{API}/cloud/zone/all/api/cloud/1.1/server", f"{API}/cloud/zone/tk1v/api/cloud/1.1/server"),
+        (f'{API}/cloud/zone/tk1v/api/cloud/1.1/server?{{"Filter":{{"Name":"../x"}}}}', None),
+        ("/server", None),
+        ('/server?{"Count":1}', None),
+        ("/server/123456789012/interface", None),
+    ],
+)
+def test_rest_allowed(url, sent):
+    planned = Policy().apply(["usacloud", "rest", url])
+    assert planned.refusal is None, planned.refusal
+    assert planned.words[-1] == (sent or url)
+
+
+def test_rest_data_must_be_inline_json(tmp_path):
+    (tmp_path / "body.json").write_text('{"Note": {}}')
+    policy = Policy(allow_global_writes=True, cwd=tmp_path)
+    ok = policy.apply(["usacloud", "rest", "-X", "post", "-d", '{"Note": {"Name": "x"}}', "/note"])
+    assert ok.refusal is None
+    for data in ("body.json", str(tmp_path / "body.json"), "/etc/passwd", "~/.usacloud/default/config.json"):
+        for words in (["-d", data], [f"--data={data}"], [f"-d{data}"]):
+            planned = policy.apply(["usacloud", "rest", "-X", "post", *words, "/note"])
+            assert planned.refusal is not None and planned.refusal.rule == "rest-data", (words, planned.refusal)
+            assert planned.refusal.options == ()
+
+
+def test_rest_delete_and_power_need_allow_dangerous_whatever_global_writes_says():
+    writes = Policy(allow_global_writes=True)
+    for method, path in (("DELETE", "/server/1"), ("delete", "/server/1/power"), ("PUT", "/server/1/power")):
+        planned = writes.apply(["usacloud", "rest", "-X", method, path])
+        assert planned.refusal is not None and planned.refusal.options == (DANGEROUS_OPTION,), (method, path)
+    assert writes.apply(["usacloud", "rest", "-X", "PUT", "/server/1"]).refusal is None
+    both = Policy(allow_dangerous=True, allow_global_writes=True)
+    assert both.apply(["usacloud", "rest", "-X", "DELETE", "/server/1"]).refusal is None
+
+
+# -- issue 11.4: local programs and interactive sessions -----------------------------------------
+@pytest.mark.parametrize(
+    "words",
+    [
+        "usacloud server ssh web",
+        "usacloud server ssh web -- -oProxyCommand=touch/tmp/x",
+        "usacloud iaas server ssh -l root web",
+        "usacloud server vnc web",
+        "usacloud iaas server vnc web",
+        "usacloud server rdp web",
+        "usacloud server remote-desktop web",
+        "usacloud iaas server remote-desktop web",
+    ],
+)
+def test_local_programs_are_dangerous(words):
+    planned = Policy(allow_global_writes=True).apply(words.split())
+    assert planned.refusal is not None and planned.refusal.options == (DANGEROUS_OPTION,)
+    assert "local program" in planned.refusal.message
+    assert Policy(allow_dangerous=True).apply(words.split()).refusal is None
+
+
+def test_every_connect_subcommand_is_refused():
+    from pytest_usacloud_sandbox.usacloud.commands import all_resources
+
+    connects = [(r, s) for r in all_resources() for s in r.subcommands if s.kind == "connect"]
+    assert {s.name for _, s in connects} == {"ssh", "vnc", "rdp"}
+    for res, sub in connects:
+        assert Policy().apply(["usacloud", res.name, sub.name, "x"]).refusal.rule == "dangerous"
+
+
+# -- issue 11.5: dangerous flags inside allowed subcommands ---------------------------------------
+@pytest.mark.parametrize(
+    "words",
+    [
+        "usacloud server update -y web --force-shutdown --cpu 2",
+        "usacloud server update -y web --force-shutdown=true",
+        "usacloud server create -y --name a --cpu 1 --memory 1 --boot-after-create",
+        "usacloud iaas mobile-gateway create -y --name m --boot-after-create",
+        "usacloud vpc-router create -y --name v --boot-after-create",
+        "usacloud vpc-router create-standard -y --name v --boot-after-create",
+        "usacloud archive download -y a --destination x -f",
+        "usacloud cdrom download -y c --destination x --force",
+        """usacloud server create -y --parameters {"Name":"a","BootAfterCreate":true}""",
+        """usacloud server update -y web --parameters {"forceShutdown":true}""",
+    ],
+)
+def test_dangerous_flags(words):
+    planned = Policy().apply(words.split())
+    assert planned.refusal is not None and planned.refusal.options == (DANGEROUS_OPTION,), planned.refusal
+    assert "dangerous flag" in planned.refusal.message
+    assert Policy(allow_dangerous=True).apply(words.split()).refusal is None
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "usacloud server update -y web --cpu 2",
+        "usacloud server update -y web --force-shutdown=false",
+        "usacloud server create -y --name a --cpu 1 --memory 1 --boot-after-create=0",
+        """usacloud server create -y --parameters {"Name":"a","BootAfterCreate":false}""",
+        "usacloud archive download -y a --destination x",
+    ],
+)
+def test_dangerous_flags_switched_off_are_fine(words):
+    assert Policy().apply(words.split()).refusal is None
+
+
+def test_dangerous_flags_come_from_the_tree():
+    from pytest_usacloud_sandbox.usacloud.policy import DANGEROUS_FLAGS
+
+    rows = {(r, s, f.name) for r, s, f, _ in DANGEROUS_FLAGS}
+    assert rows == {
+        ("server", "update", "--force-shutdown"),
+        ("server", "create", "--boot-after-create"),
+        ("mobile-gateway", "create", "--boot-after-create"),
+        ("vpc-router", "create", "--boot-after-create"),
+        ("vpc-router", "create-standard", "--boot-after-create"),
+        ("archive", "download", "--force"),
+        ("cdrom", "download", "--force"),
+    }
+
+
+# -- issue 17.2: what usacloud does not fake is refused under --usacloud-fake ----------------------
+@pytest.mark.parametrize(
+    "words",
+    ["usacloud rest /server", "usacloud rest request -X get /zone", "usacloud update-self", "usacloud server ssh web"],
+)
+def test_fake_mode_refuses_what_usacloud_does_not_fake(words):
+    planned = Policy(allow_dangerous=True, allow_global_writes=True, fake=True).apply(words.split())
+    assert planned.refusal is not None and planned.refusal.rule == "fake-mode"
+    assert planned.refusal.options == ()
+    assert "does not fake" in planned.refusal.describe()
+    assert Policy(fake=True).apply(["usacloud", "server", "list"]).refusal is None
+
+
+# -- issue 11.1: VAR=value prefixes, and the flags that do the same -------------------------------
+def test_allowed_prefixes_are_applied():
+    planned = Policy().apply(
+        ["usacloud", "server", "delete", "-y", "web"], [("SAKURACLOUD_ARGUMENT_MATCH_MODE", "exact")]
+    )
+    assert dict(planned.env) == {"SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"}
+    assert Policy().apply(["usacloud", "zone", "list"]).env == {}
+
+
+@pytest.mark.parametrize(
+    "name", ["SAKURACLOUD_API_ROOT_URL", "SAKURACLOUD_ACCESS_TOKEN_SECRET", "HTTPS_PROXY", "SAKURACLOUD_ZONE", "FOO"]
+)
+def test_other_prefixes_refuse_the_command(name):
+    planned = Policy(allow_dangerous=True, allow_global_writes=True).apply(["usacloud", "zone", "list"], [(name, "x")])
+    assert planned.refusal is not None and planned.refusal.rule == "environment"
+    assert name in planned.refusal.describe() and planned.refusal.options == ()
+    assert planned.env == {}
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "usacloud --profile prod server list",
+        "usacloud server list --profile=prod",
+        "usacloud --fake-store /tmp/s zone list",
+    ],
+)
+def test_route_flags_are_refused(words):
+    planned = Policy(allow_dangerous=True, allow_global_writes=True).apply(words.split())
+    assert planned.refusal is not None and planned.refusal.rule == "route"

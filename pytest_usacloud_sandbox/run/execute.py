@@ -68,7 +68,7 @@ class Engine:
 
     @property
     def policy(self) -> Policy:
-        return Policy(self.settings.allow_dangerous, self.settings.allow_global_writes)
+        return Policy(self.settings.allow_dangerous, self.settings.allow_global_writes, fake=self.settings.fake)
 
     def limiter(self) -> TokenLimiter | None:
         if self._limiter is None and self.limiter_factory is not None:
@@ -120,7 +120,7 @@ class Engine:
 
     def run(self, script: ParsedScript, record: rec.ScriptRecord) -> rec.ScriptRecord:
         """Fill ``record`` with the script's commands; the caller turns it into pass/fail/skip."""
-        masker = Masker.from_sources(self.base_env, (w for c in script.commands for w in c.words))
+        masker = Masker.for_commands(self.base_env, script.commands)
         env = self.env_for(record.nodeid)
         base_dir = Path(record.path).parent  # a relative --parameters file is read from here
         record.skipped_lines = len(script.skipped)
@@ -181,7 +181,7 @@ class Engine:
             for f in findings
         ]
         errors = "; ".join(masker.text(f.message) for f in findings if f.severity == "error")
-        planned = self.policy.apply(command.words)
+        planned = self.policy.apply(command.words, command.assignments)
         cmd.written = list(masker.words(command.words))
         cmd.words = list(masker.words(planned.words))
         cmd.zone_rewritten = planned.zone_rewritten
@@ -201,7 +201,7 @@ class Engine:
             cmd.status = rec.DRY_RUN
             return
         words = fake.dummy_words(planned.words) if self.settings.fake else planned.words
-        self._execute(words, cmd, masker, env)
+        self._execute(words, cmd, masker, {**env, **planned.env})  # allowed VAR=value prefixes
 
     def _execute(self, words, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:
         argv = [self.usacloud_bin or words[0], *words[1:]]

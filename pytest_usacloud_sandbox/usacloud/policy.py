@@ -6,25 +6,58 @@ recorded and executed.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
-from . import commands
+from . import commands, environment, rest
 from .commands import SANDBOX_ZONE
 
 DANGEROUS_OPTION = "--usacloud-allow-dangerous"
 GLOBAL_WRITES_OPTION = "--usacloud-allow-global-writes"
 
 _ZONE_FLAGS = ("--zone", "--zones")
-# A zone inside a full API URL given to `usacloud rest`: .../cloud/zone/is1a/api/...
-_URL_ZONE = re.compile(r"(/zone/)([a-z0-9]+)(/)")
+# The zone of a full API URL given to `usacloud rest`: https://host/cloud/zone/is1a/api/...
+_URL_ZONE = re.compile(r"^(https://[^/?#]*/cloud/zone/)([a-z0-9]+)(/)")
+#: Root flags that choose where usacloud talks or which file it keeps state in, like the variables
+#: environment.py refuses: a profile may name its own API root URL and keys.
+ROUTE_FLAGS = ("--profile", "--fake-store")
+
+_POWER_WORDS = frozenset({"boot", "shutdown", "reboot", "reset", "power"})
+_FALSE = frozenset({"0", "f", "false"})
+
+
+def _flag_danger(flag: commands.Flag) -> str | None:
+    """Why a boolean flag makes an otherwise allowed subcommand dangerous, or None (the rule over the tree)."""
+    if flag.takes_value:
+        return None
+    if _POWER_WORDS.intersection(flag.name[2:].split("-")):
+        return "it powers a server or appliance on or off"
+    if flag.name == "--force":
+        return "it forces the action past its safety check"
+    return None
+
+
+#: (resource, subcommand, flag, why) for every dangerous flag of a subcommand that is not dangerous as
+#: a whole: boolean flags naming a power action (boot, shutdown, reboot, reset, power) and `--force`.
+DANGEROUS_FLAGS: tuple[tuple[str, str, commands.Flag, str], ...] = tuple(
+    (res.name, sub.name, flag, why)
+    for res in commands.all_resources()
+    for sub in res.subcommands
+    if not sub.destructive
+    for flag in sub.flags
+    if (why := _flag_danger(flag)) is not None
+)
+_DANGEROUS_INDEX = {(r, s, f.name): (f, why) for r, s, f, why in DANGEROUS_FLAGS}
 
 
 @dataclass(frozen=True)
 class Refusal:
-    rule: str  # "dangerous" | "global-write" | "global-write+dangerous" | "self-update" | "zone-escape"
+    rule: str  # dangerous | global-write | global-write+dangerous | self-update | environment | route
+    # | zone-escape | rest-url | rest-data | fake-mode
     message: str
     options: tuple[str, ...]  # what lifts it (all of them are needed)
 
@@ -37,25 +70,43 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Planned:
-    """A command after the policy: what would run, and whether it may."""
+    """A command after the policy: what would run, with which settings, and whether it may."""
 
     words: tuple[str, ...]
     zone_rewritten: bool
     refusal: Refusal | None
     invocation: commands.Invocation
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # allowed VAR=value prefixes
 
 
 @dataclass(frozen=True)
 class Policy:
     allow_dangerous: bool = False
     allow_global_writes: bool = False
+    fake: bool = False  # --usacloud-fake: what usacloud does not fake is refused
+    cwd: Path | None = None  # where usacloud runs (for `rest -d FILE`); None: this process's
 
-    def apply(self, words: Sequence[str]) -> Planned:
+    def apply(self, words: Sequence[str], assignments: Iterable[tuple[str, str]] = ()) -> Planned:
+        """The policy for one command; ``assignments``: its ``VAR=value`` prefixes (commands mode)."""
         rewritten, changed = rewrite_zones(words)
         invocation = commands.resolve(rewritten)
-        return Planned(rewritten, changed, self._refusal(invocation), invocation)
+        applied, env_refusal = environment.from_prefixes(assignments)
+        if env_refusal is not None:
+            refusal = Refusal("environment", env_refusal.describe(), ())
+        else:
+            refusal = self._refusal(_with_default_flags(rewritten, invocation))
+        return Planned(rewritten, changed, refusal, invocation, MappingProxyType(applied))
 
     def _refusal(self, inv: commands.Invocation) -> Refusal | None:
+        res, sub = inv.resource, inv.subcommand
+        route = next((u for u in inv.flags if u.flag is not None and u.flag.name in ROUTE_FLAGS), None)
+        if route is not None:
+            return Refusal(
+                "route", f"`{route.name}` chooses where usacloud talks (or with which key, or which file it writes)", ()
+            )
+        faked = self._not_faked(inv)
+        if faked is not None:
+            return Refusal("fake-mode", faked, ())
         if inv.root == "update-self":
             if self.allow_dangerous:
                 return None
@@ -64,23 +115,23 @@ class Policy:
                 "`usacloud update-self` replaces the usacloud binary on this machine",
                 (DANGEROUS_OPTION,),
             )
-        res, sub = inv.resource, inv.subcommand
         if res is None or sub is None:
             return None  # unknown commands are the offline check's business (it fails them)
-        escape = _path_escape(inv)
-        if escape is not None:
-            return Refusal("zone-escape", f"the rest URL {escape!r} could leave the sandbox zone's path", ())
+        if rest.is_request(inv):
+            found = rest.problems(inv, self.cwd or Path.cwd())
+            if found:
+                return Refusal(found[0].rule, "; ".join(p.message for p in found), ())
         needed = []
         reasons = []
-        if res.is_global and not _global_read(res, sub, inv) and not self.allow_global_writes:
+        if res.is_global and not _global_read(sub, inv) and not self.allow_global_writes:
             needed.append(GLOBAL_WRITES_OPTION)
             reasons.append(
                 f"`{res.name} {sub.name}` changes a global resource, which the sandbox zone does not isolate"
             )
-        if sub.destructive and not self.allow_dangerous:
+        danger = _danger(res, sub, inv)
+        if danger and not self.allow_dangerous:
             needed.append(DANGEROUS_OPTION)
-            what = "a destructive" if sub.kind == "delete" else "a power"
-            reasons.append(f"`{res.name} {sub.name}` is {what} subcommand")
+            reasons.append(danger)
         if not needed:
             return None
         rule = "global-write" if GLOBAL_WRITES_OPTION in needed else "dangerous"
@@ -88,23 +139,87 @@ class Policy:
             rule = "global-write+dangerous"
         return Refusal(rule, "; ".join(reasons), tuple(needed))
 
+    def _not_faked(self, inv: commands.Invocation) -> str | None:
+        """Under --usacloud-fake: why this command would touch something real, or None."""
+        if not self.fake:
+            return None
+        if rest.is_request(inv):
+            return "usacloud does not fake `rest`: it calls the real API (with whatever key it has) even in fake mode"
+        if inv.root == "update-self":
+            return "usacloud does not fake `update-self`: it downloads a new binary and replaces this one"
+        if inv.subcommand is not None and inv.subcommand.kind == "connect":
+            return f"usacloud does not fake `{inv.subcommand.name}`: it starts a real local client"
+        return None
 
-def _global_read(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invocation) -> bool:
+
+def _with_default_flags(words: tuple[str, ...], inv: commands.Invocation) -> commands.Invocation:
+    """``inv`` with a default subcommand's flags known from the resource word on (cobra gives the
+    resource command its default subcommand's flags: in `rest -dFILE /x`, `-d` is `--data`)."""
+    if inv.used_default and inv.subcommand is not None and inv.resource_index is not None:
+        at = inv.resource_index + 1
+        explicit = commands.resolve((*words[:at], inv.subcommand.name, *words[at:]))
+        if explicit.subcommand == inv.subcommand:
+            return explicit
+    return inv
+
+
+def _global_read(sub: commands.Subcommand, inv: commands.Invocation) -> bool:
     if sub.kind == "request":  # `usacloud rest`: only GET reads; with -X given twice pflag keeps the last
         methods = [(use.value or "").lower() for use in inv.flag_uses("--method")]
         return all(method == "get" for method in methods)
     return sub.read_only
 
 
-def _path_escape(inv: commands.Invocation) -> str | None:
-    """A `rest` URL that could climb out of /zone/tk1v/ (`..`, or dots and slashes percent-encoded)."""
-    if inv.subcommand is None or inv.subcommand.kind != "request":
-        return None
-    for word in inv.positionals:
-        lowered = word.lower()
-        if ".." in word or "%2e" in lowered or "%2f" in lowered or "%5c" in lowered or "\\" in word:
-            return word
+def _danger(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invocation) -> str | None:
+    """Why the command is dangerous (needs --usacloud-allow-dangerous), or None."""
+    if sub.destructive:
+        what = "a destructive" if sub.kind == "delete" else "a power"
+        return f"`{res.name} {sub.name}` is {what} subcommand"
+    if sub.kind == "connect":
+        return f"`{res.name} {sub.name}` starts a local program (an ssh, VNC or RDP client) for an interactive session"
+    if sub.kind == "request":
+        return rest.dangerous(inv)
+    for use in inv.flags:
+        found = _DANGEROUS_INDEX.get((res.name, sub.name, use.flag.name)) if use.flag is not None else None
+        if found is not None and (use.value is None or use.value.strip().lower() not in _FALSE):
+            return f"`{res.name} {sub.name} {use.name}` is a dangerous flag: {found[1]}"
+    for use in inv.flag_uses("--parameters"):
+        for flag, why in _parameter_dangers(res, sub, use.value):
+            return f"`{res.name} {sub.name} --parameters` sets {flag.name[2:]}, a dangerous flag: {why}"
     return None
+
+
+def _parameter_dangers(res: commands.Resource, sub: commands.Subcommand, value: str | None):
+    """Dangerous flags switched on through ``--parameters`` JSON (inline, or a file usacloud would read)."""
+    fields = {
+        f.name[2:].replace("-", ""): (f, why) for r, s, f, why in DANGEROUS_FLAGS if (r, s) == (res.name, sub.name)
+    }
+    if not fields or not value:
+        return
+    data = _json(value)
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                hit = fields.get(str(key).replace("_", "").lower())
+                if hit is not None and inner not in (False, None, 0, "", "false"):
+                    yield hit
+                stack.append(inner)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _json(value: str):
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        with open(value, encoding="utf-8", errors="replace") as fh:
+            return json.loads(fh.read(1_000_000))
+    except (OSError, ValueError, RecursionError):
+        return None
 
 
 def rewrite_zones(words: Sequence[str]) -> tuple[tuple[str, ...], bool]:
@@ -130,7 +245,7 @@ def rewrite_zones(words: Sequence[str]) -> tuple[tuple[str, ...], bool]:
             changed |= words[i + 1] != SANDBOX_ZONE
             i += 2
             continue
-        if word.startswith("https://") and "/zone/" in word:
+        if word.startswith("https://"):
             new = _URL_ZONE.sub(lambda m: m.group(1) + SANDBOX_ZONE + m.group(3), word)
             changed |= new != word
             word = new
