@@ -145,6 +145,7 @@ class UsacloudItem(pytest.Item):
             except ScriptError as exc:
                 raise ScriptInputError(exc.line, exc.message) from None
             if not shell.run_if_shell(self, engine, parsed, record):  # shell mode (issue 7)
+                _require_straight_line(self, engine, parsed)
                 engine.run(parsed, record)
         except ScriptInputError as exc:
             record.status, record.cls = rec.ScriptStatus.FAILED, Cls.INVALID_SCRIPT
@@ -212,6 +213,18 @@ class FailureRepr:
     def wrap(cls, report: pytest.TestReport) -> None:
         if report.failed and isinstance(report.longrepr, str):
             report.longrepr = cls(report.longrepr)
+
+
+def _require_straight_line(item: UsacloudItem, engine: Engine, parsed) -> None:
+    """Commands mode runs only straight-line scripts: the whole script fails before anything runs.
+
+    Scripts meant for shell mode (checked as commands in dry-run) are bash's business.
+    """
+    if engine.settings.mode == "shell" or item.get_closest_marker(shell.SHELL_MARKER) is not None:
+        return
+    error = parsed.straight_line_error()
+    if error is not None:
+        raise ScriptInputError(error.line, error.message)
 
 
 class _Crash:
