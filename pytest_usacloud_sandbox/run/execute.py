@@ -187,7 +187,7 @@ class Engine:
         cmd.zone_rewritten = planned.zone_rewritten
         if planned.refusal is not None:
             cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
-            cmd.message = planned.refusal.describe()
+            cmd.message = masker.text(planned.refusal.describe())  # it may quote the script's words
             if errors:
                 cmd.message += f"; the offline check also fails it: {errors}"
             self.stats.refused += 1

@@ -114,7 +114,7 @@ def data_problem(value: str | None, cwd: Path) -> RestProblem | None:
     except ValueError:
         return RestProblem(
             "rest-data",
-            f"-d/--data {value!r} is not inline JSON (usacloud reads it as a file path and uploads the file)",
+            "-d/--data is not inline JSON (usacloud reads it as a file path and uploads the file)",
         )
     return None
 
