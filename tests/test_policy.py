@@ -343,3 +343,9 @@ def test_other_prefixes_refuse_the_command(name):
 def test_route_flags_are_refused(words):
     planned = Policy(allow_dangerous=True, allow_global_writes=True).apply(words.split())
     assert planned.refusal is not None and planned.refusal.rule == "route"
+
+
+def test_fake_mode_leaves_profile_to_the_dummy_credentials():
+    # under --usacloud-fake the profile becomes the dummy `default` in an empty directory (fake.py)
+    assert Policy(fake=True).apply(["usacloud", "--profile", "prod", "switch", "list"]).refusal is None
+    assert Policy(fake=True).apply(["usacloud", "--fake-store", "/tmp/s", "zone", "list"]).refusal.rule == "route"

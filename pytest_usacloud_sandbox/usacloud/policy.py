@@ -99,7 +99,9 @@ class Policy:
 
     def _refusal(self, inv: commands.Invocation) -> Refusal | None:
         res, sub = inv.resource, inv.subcommand
-        route = next((u for u in inv.flags if u.flag is not None and u.flag.name in ROUTE_FLAGS), None)
+        # in fake mode the profile is pinned to a dummy in an empty directory (fake.dummy_words)
+        routes = ("--fake-store",) if self.fake else ROUTE_FLAGS
+        route = next((u for u in inv.flags if u.flag is not None and u.flag.name in routes), None)
         if route is not None:
             return Refusal(
                 "route", f"`{route.name}` chooses where usacloud talks (or with which key, or which file it writes)", ()
