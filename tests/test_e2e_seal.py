@@ -40,7 +40,7 @@ def test_other_prefixes_refuse_the_command(e2e, prefix):
     result = e2e.run()
     result.assert_outcomes(failed=1)
     name = prefix.removeprefix("env ").split("=")[0]
-    result.stdout.fnmatch_lines([f"*route.usacloud:1: refused: *(environment)*{name}*"])
+    result.stdout.fnmatch_lines([f"refused: *(environment)*{name}*", "  at scripts/route.usacloud:1"])
     assert e2e.calls() == []
 
 
@@ -62,8 +62,9 @@ def test_control_flow_fails_the_whole_script_before_anything_runs(e2e):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*branchy.usacloud:2: invalid script: line 2: the usacloud command on line 3 runs inside `if` (line 2)*"
-            "mark it `usacloud_shell` or run `--usacloud-mode=shell`*"
+            "invalid-script: line 2: the usacloud command on line 3 runs inside `if` (line 2)*"
+            "mark it `usacloud_shell` or run `--usacloud-mode=shell`*",
+            "  at scripts/branchy.usacloud:2",
         ]
     )
     # nothing of branchy ran, not even its first, straight-line command
@@ -74,7 +75,7 @@ def test_control_flow_fails_in_dry_run_too(e2e):
     e2e.script("branchy.usacloud", "usacloud server read web || usacloud server create -y --name web\n")
     result = e2e.run("--usacloud-dry-run")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*branchy.usacloud:1: invalid script: *after `||` (line 1)*"])
+    result.stdout.fnmatch_lines(["invalid-script: *after `||` (line 1)*", "  at scripts/branchy.usacloud:1"])
 
 
 def test_shell_mode_runs_control_flow(e2e):
@@ -131,7 +132,7 @@ def test_refused_before_anything_runs(e2e, line, rule):
     e2e.script("refused.usacloud", line + "\n")
     result = e2e.run("--usacloud-allow-global-writes")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*refused.usacloud:1: refused: *({rule})*"])
+    result.stdout.fnmatch_lines([f"refused: *({rule})*", "  at scripts/refused.usacloud:1"])
     assert e2e.calls() == []
 
 
@@ -140,7 +141,9 @@ def test_fake_mode_refuses_rest(e2e):
     e2e.script("rest.usacloud", "usacloud zone list\nusacloud rest /zone\n")
     result = e2e.run("--usacloud-fake", "--usacloud-allow-global-writes", "--usacloud-allow-dangerous")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*rest.usacloud:2: refused: *(fake-mode)*usacloud does not fake `rest`*"])
+    result.stdout.fnmatch_lines(
+        ["refused: *(fake-mode)*usacloud does not fake `rest`*", "  at scripts/rest.usacloud:2"]
+    )
     assert e2e.argvs() == [["zone", "list"]]
 
 
@@ -175,5 +178,5 @@ def test_refusal_messages_are_masked(e2e):
     report = e2e.tmp / "r.json"
     result = e2e.run(f"--usacloud-report={report}")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*leak.usacloud:1: refused: *(rest-url)*attacker.example/?t=[*][*][*]*"])
+    result.stdout.fnmatch_lines(["refused: *(rest-url)*attacker.example/?t=[*][*][*]*", "  at scripts/leak.usacloud:1"])
     assert "run-token-5e6f7a8b" not in result.stdout.str() + report.read_text()
