@@ -168,3 +168,14 @@ def test_profiles_are_found_where_usacloud_looks(tmp_path):
     assert Masker.from_sources(env).text(text) == " ".join([MASK] * 4)
     # USACLOUD_PROFILE_DIR naming the profile directory itself (usacloud 1.2x) works as well
     assert Masker.from_sources({"USACLOUD_PROFILE_DIR": str(sakura)}).text("sakura-dir-secret-2") == MASK
+
+
+def test_v0_spaced_equals_secret_is_masked():
+    # usacloud v0's `--password = X`: v1 reads `=` as the value and X as a stray word; the check
+    # refuses the command, and its failure text must still not quote X
+    words = ["server", "create", "--name", "web", "--password", "=", "hunter2secret", "-y"]
+    masker = Masker().with_words(words)
+    assert "hunter2secret" in flag_secrets(words)
+    assert "hunter2secret" not in masker.words(words)
+    assert masker.words(words)[5:7] == (MASK, MASK)
+    assert "hunter2" not in Masker().text("usacloud server create --password = hunter2 -y")

@@ -53,7 +53,9 @@ def secret_flags() -> frozenset[str]:
 @functools.cache
 def _flag_value_pattern() -> re.Pattern:
     names = "|".join(re.escape(f) for f in sorted(secret_flags(), key=len, reverse=True))
-    return re.compile(r"(?<![\w-])(" + names + r")(=|[ \t]+)('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
+    # `--password X`, `--password=X` and usacloud v0's `--password = X` (whose `=` v1 reads as the
+    # value, leaving X a stray word: the check refuses it, and the failure text still quotes it)
+    return re.compile(r"(?<![\w-])(" + names + r")(=|[ \t]+=[ \t]+|[ \t]+)('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
 
 
 # Values this short are not masked wherever they appear (they would turn ordinary words into ***);
@@ -158,6 +160,8 @@ def flag_secrets(words: Sequence[str]) -> list[str]:
             value = words[index + 1] if index + 1 < len(words) else ""
         if name in secret:
             found.append(value)
+            if not eq and value == "=" and index + 2 < len(words):  # v0: `--password = X`
+                found.append(words[index + 2])
         elif name == "--parameters":
             found += json_secrets(value)
     return found
@@ -224,6 +228,10 @@ class Masker:
             if use.value_index is not None:
                 out[use.value_index] = MASK
                 hidden.add(use.value_index)
+                after = use.value_index + 1
+                if use.value == "=" and after < len(out):  # v0: `--password = X`
+                    out[after] = MASK
+                    hidden.add(after)
             elif use.word.startswith("--"):
                 out[use.index] = f"{use.name}={MASK}"
                 hidden.add(use.index)
