@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, replace
 from functools import partial
+from pathlib import Path
 
 from ..report.reprs import shown
 from ..script.parse import Command
@@ -252,7 +253,7 @@ class Broker:
                 )
                 call_engine.stats.refused += 1
             else:
-                cmd = call_engine.run_one(command, masker, env)
+                cmd = call_engine.run_one(command, masker, env, _cwd_of(pid))
         except Exception as exc:
             cmd = rec.CommandRecord(
                 line=line,
@@ -280,14 +281,14 @@ class Broker:
 
     def _run_here(self, files, conn, pid, state, argv, env, timeout, should_stop=None, children=None, **_) -> RunResult:
         """The command_runner of a call: usacloud runs here, with the caller's files and directory."""
-        cwd = f"/proc/{pid}/cwd"
+        cwd = _cwd_of(pid)
         result = runner.run_command(
             argv,
             env,
             timeout,
             should_stop,
             children=children,
-            cwd=cwd if os.path.isdir(cwd) else None,
+            cwd=None if cwd is None else str(cwd),
             stdin=files[0],
             forward=(files[1], files[2]),
             watch=conn,
@@ -352,3 +353,11 @@ def _peer_gone(sock: socket.socket) -> bool:
         return False
     except OSError:
         return True
+
+
+def _cwd_of(pid: int) -> Path | None:
+    """The calling process's current directory (where its usacloud reads relative files), if readable."""
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return None

@@ -66,9 +66,10 @@ class Engine:
     # shell mode (shell.py/broker.py) swaps in a runner that runs the command inside the shim
     command_runner: Callable[..., RunResult] = run_command
 
-    @property
-    def policy(self) -> Policy:
-        return Policy(self.settings.allow_dangerous, self.settings.allow_global_writes, fake=self.settings.fake)
+    def policy(self, cwd: Path | None = None) -> Policy:
+        """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
+        s = self.settings
+        return Policy(s.allow_dangerous, s.allow_global_writes, fake=s.fake, cwd=cwd)
 
     def limiter(self) -> TokenLimiter | None:
         if self._limiter is None and self.limiter_factory is not None:
@@ -122,7 +123,9 @@ class Engine:
         """Fill ``record`` with the script's commands; the caller turns it into pass/fail/skip."""
         masker = Masker.for_commands(self.base_env, script.commands)
         env = self.env_for(record.nodeid)
-        base_dir = Path(record.path).parent  # a relative --parameters file is read from here
+        # usacloud runs in the script's directory: a relative --parameters or -d file is read there,
+        # by the offline check, by the policy and by usacloud alike
+        base_dir = Path(record.path).parent
         record.skipped_lines = len(script.skipped)
         record.start = time.time()
         try:
@@ -150,17 +153,18 @@ class Engine:
                 self.publish(self.stats, True)
         return record
 
-    def run_one(self, command: Command, masker: Masker, env: dict) -> rec.CommandRecord:
-        """One command through check, policy, token, runner and outcome (shell mode's broker)."""
+    def run_one(self, command: Command, masker: Masker, env: dict, cwd: Path | None = None) -> rec.CommandRecord:
+        """One command through check, policy, token, runner and outcome (shell mode's broker);
+        ``cwd``: the caller's directory, where usacloud will run."""
         cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
         if self.stop():
             cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
         else:
-            self._one(command, cmd, masker, env)
+            self._one(command, cmd, masker, env, cwd)
         return cmd
 
     def _one(
-        self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict, base_dir: Path | None = None
+        self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict, cwd: Path | None = None
     ) -> None:
         if command.expansion is not None:
             cmd.status = rec.SKIPPED
@@ -169,7 +173,7 @@ class Engine:
             return
         # The offline check reads the words as written (a bad zone is a bad zone even though the
         # policy pins it); only then does the policy rewrite them for execution. Both are kept.
-        findings = check_command(command.words, base_dir)
+        findings = check_command(command.words, cwd)
         cmd.findings = [
             {
                 "severity": f.severity,
@@ -181,7 +185,7 @@ class Engine:
             for f in findings
         ]
         errors = "; ".join(masker.text(f.message) for f in findings if f.severity == "error")
-        planned = self.policy.apply(command.words, command.assignments)
+        planned = self.policy(cwd).apply(command.words, command.assignments)
         cmd.written = list(masker.words(command.words))
         cmd.words = list(masker.words(planned.words))
         cmd.zone_rewritten = planned.zone_rewritten
@@ -201,9 +205,9 @@ class Engine:
             cmd.status = rec.DRY_RUN
             return
         words = fake.dummy_words(planned.words) if self.settings.fake else planned.words
-        self._execute(words, cmd, masker, {**env, **planned.env})  # allowed VAR=value prefixes
+        self._execute(words, cmd, masker, {**env, **planned.env}, cwd)  # allowed VAR=value prefixes
 
-    def _execute(self, words, cmd: rec.CommandRecord, masker: Masker, env: dict) -> None:
+    def _execute(self, words, cmd: rec.CommandRecord, masker: Masker, env: dict, cwd: Path | None) -> None:
         argv = [self.usacloud_bin or words[0], *words[1:]]
         self.stats.commands += 1
         effect = fake.effect(words) if self.settings.fake else None
@@ -230,7 +234,14 @@ class Engine:
             cmd.token_wait += waited
             self.stats.attempts += 1
             before = fake.fingerprint(store)
-            result = self.command_runner(argv, env, self.settings.command_timeout, self.stop, children=self.children)
+            result = self.command_runner(
+                argv,
+                env,
+                self.settings.command_timeout,
+                self.stop,
+                children=self.children,
+                cwd=None if cwd is None else str(cwd),
+            )
             if self.settings.fake:  # a timeout after a visible change counts as done (never retried)
                 changed = result.timed_out and store is not None and fake.fingerprint(store) != before
                 outcome = oc.classify_fake(result, effect, changed)

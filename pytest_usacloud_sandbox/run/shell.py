@@ -126,7 +126,12 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
         env["BASH_ENV"] = str(write_client_files(work, bash, broker))
         record.start = time.time()
         result = runner.run_command(
-            [bash, str(path)], env, engine.settings.script_timeout, engine.stop, children=engine.children
+            [bash, str(path)],
+            env,
+            engine.settings.script_timeout,
+            engine.stop,
+            cwd=str(path.parent),  # as in commands mode: relative files are the script's neighbours
+            children=engine.children,
         )
     finally:
         record.commands = broker.close()
