@@ -1,6 +1,6 @@
 """Parse a ``*.usacloud`` shell script into the usacloud commands it runs, without a shell.
 
-Choices (tokenizing: :mod:`pytest_usacloud_sandbox.shellwords`):
+Choices (tokenizing: :mod:`.shellwords`; reading the file: :mod:`.source`; markers: :mod:`.markers`):
 
 * **Wrappers**: the command word is looked up after ``VAR=value`` prefixes and the wrappers
   ``command``, ``exec``, ``nohup`` (only if the next word is no option: ``command -v usacloud`` is
@@ -38,18 +38,14 @@ Choices (tokenizing: :mod:`pytest_usacloud_sandbox.shellwords`):
 
 from __future__ import annotations
 
-import ast
-import gc
-import keyword
-import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from types import MappingProxyType
-from typing import Any
 
 from .flow import STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
-from .shellwords import REDIRECTIONS, Lexer, Op, ShellSyntaxError, SourceLines, Word, is_op, is_word
+from .markers import MarkerSpec, parse_markers
+from .shellwords import Lexer
+from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, normalize, read_script_text
+from .tokens import REDIRECTIONS, Op, ShellSyntaxError, Word, is_op, is_word
 
 __all__ = [
     "MAX_SCRIPT_BYTES_DEFAULT",
@@ -63,12 +59,6 @@ __all__ = [
     "parse_script",
     "read_script_text",
 ]
-
-MAX_SCRIPT_BYTES_DEFAULT = 1024 * 1024
-
-
-class ScriptError(ShellSyntaxError):
-    """A script that cannot be used.  ``line`` is 1-based (0: the whole file); ``str()`` is the message."""
 
 
 @dataclass(frozen=True)
@@ -93,14 +83,6 @@ class SkippedLine:
 
 
 @dataclass(frozen=True)
-class MarkerSpec:
-    line: int
-    name: str
-    args: tuple
-    kwargs: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
 class ParsedScript:
     commands: tuple[Command, ...]
     skipped: tuple[SkippedLine, ...]
@@ -122,116 +104,6 @@ class ParsedScript:
 
 
 # ---------------------------------------------------------------------------------------------
-def _position(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based (line, column) of a byte offset; the column counts characters."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
-    return data.count(b"\n", 0, offset) + 1, column
-
-
-def read_script_text(path, max_bytes: int = MAX_SCRIPT_BYTES_DEFAULT) -> str:
-    """Read a script as UTF-8 text (BOM dropped, CRLF -> LF), refusing big or binary files."""
-    with open(path, "rb") as f:
-        data = f.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            size = os.fstat(f.fileno()).st_size
-            what = f"{size} bytes" if size > max_bytes else f"more than {max_bytes} bytes"
-            raise ScriptError(0, f"script is {what} (over the limit of {max_bytes}; raise usacloud_max_script_bytes)")
-    nul = data.find(b"\0")
-    try:
-        text = data.decode("utf-8")
-        bad = -1
-    except UnicodeDecodeError as e:
-        bad = e.start
-    if nul >= 0 and (bad < 0 or nul < bad):
-        line, col = _position(data, nul)
-        raise ScriptError(line, f"NUL byte at line {line}, column {col}: not a text script")
-    if bad >= 0:
-        line, col = _position(data, bad)
-        raise ScriptError(line, f"not UTF-8: invalid byte 0x{data[bad]:02x} at line {line}, column {col}")
-    return _normalize(text)
-
-
-def _normalize(text: str) -> str:
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
-
-
-# ---------------------------------------------------------------------------------------------
-_MARKER = re.compile(r"pytest\.mark\.([^\s(#]*)(.*)", re.DOTALL)
-
-
-def parse_markers(text: str) -> tuple[MarkerSpec, ...]:
-    """``# pytest.mark.NAME`` / ``# pytest.mark.NAME(args)`` lines of the top comment block.
-
-    The arguments are parsed with :mod:`ast` and each value goes through
-    :func:`ast.literal_eval`; nothing is ever evaluated.
-    """
-    markers = []
-    for index, line in enumerate(_normalize(text).split("\n")):
-        stripped = line.strip()
-        if not stripped or (index == 0 and stripped.startswith("#!")):
-            continue
-        if not stripped.startswith("#"):
-            break
-        body = stripped[1:].strip()
-        if body.startswith("pytest.mark."):
-            markers.append(_parse_marker(index + 1, body))
-    return tuple(markers)
-
-
-def _parse_marker(line: int, body: str) -> MarkerSpec:
-    shown = body if len(body) <= 80 else body[:77] + "..."
-
-    def bad(why: str) -> ScriptError:
-        return ScriptError(line, f"bad marker {shown!r} on line {line}: {why}")
-
-    name, rest = _MARKER.fullmatch(body).groups()
-    if not name.isidentifier() or keyword.iskeyword(name):
-        raise bad(f"{name!r} is not a valid marker name")
-    if name.startswith("_"):
-        raise bad("marker names must not start with '_'")
-    rest = rest.strip()
-    if not rest or rest.startswith("#"):
-        return MarkerSpec(line, name, (), MappingProxyType({}))
-    if not rest.startswith("("):
-        raise bad(f"expected '(' or the end of the line after the name, got {rest[:20]!r}")
-    source = "f" + rest  # == f"f({args})" (a trailing Python comment is allowed)
-    try:
-        tree = ast.parse(source, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
-        raise bad(f"invalid syntax ({getattr(e, 'msg', None) or type(e).__name__})") from None
-    call = tree.body
-    if not (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Name)
-        and call.func.col_offset == 0
-        and call.func.end_col_offset == 1
-    ):
-        raise bad("expected NAME(arguments) and nothing else")
-
-    def literal(node: ast.AST, what: str) -> Any:
-        try:
-            return ast.literal_eval(node)
-        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-            segment = ast.get_source_segment(source, node) or "?"
-            raise bad(f"{what} is not a literal: {segment[:40]}") from None
-
-    args = []
-    for i, node in enumerate(call.args, 1):
-        if isinstance(node, ast.Starred):
-            raise bad("*args is not allowed")
-        args.append(literal(node, f"argument {i}"))
-    kwargs: dict[str, Any] = {}
-    for kw in call.keywords:
-        if kw.arg is None:
-            raise bad("**kwargs is not allowed")
-        if kw.arg in kwargs:
-            raise bad(f"keyword argument {kw.arg!r} repeated")
-        kwargs[kw.arg] = literal(kw.value, f"keyword argument {kw.arg!r}")
-    return MarkerSpec(line, name, tuple(args), MappingProxyType(kwargs))
-
-
-# ---------------------------------------------------------------------------------------------
 # reserved words skipped at the start of a command (the closers fi/done/esac/} just end one)
 _PREFIX_KEYWORDS = frozenset(
     {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "in", "coproc", "fi", "done", "esac", "}"}
@@ -245,7 +117,7 @@ _WRAPPERS = frozenset({"command", "exec", "nohup"})
 
 def parse_script(text: str) -> ParsedScript:
     """Find the usacloud commands of a script (see the module docstring for the rules)."""
-    text = _normalize(text)
+    text = normalize(text)
     markers = parse_markers(text)
     nul = text.find("\0")
     if nul >= 0:
@@ -253,17 +125,12 @@ def parse_script(text: str) -> ParsedScript:
         column = nul - text.rfind("\n", 0, nul)
         raise ScriptError(line, f"NUL byte at line {line}, column {column}: not a text script")
     lexer = Lexer(text)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the token objects form no cycles; full collections would double the time
     try:
         tokens = lexer.tokens()
         walker = _Walker(text, lexer.cont_lines)
         walker.walk(lexer, tokens, nested=False, top=True)
     except ShellSyntaxError as e:
         raise ScriptError(e.line, e.message) from None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return ParsedScript(walker.result(), tuple(walker.skipped), markers)
 
 

@@ -21,21 +21,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
+from .expansions import Expansions
+from .tokens import REDIRECTIONS, SEPARATORS, Op, ShellSyntaxError, Word, WordBuilder, is_word
+
 MAX_NESTING = 100
 
-SEPARATORS = frozenset({";", "&", "&&", "||", "|", "|&", "\n", ";;", ";&", ";;&", "(", ")"})
-REDIRECTIONS = frozenset({"<", ">", ">>", ">|", "<>", "<&", ">&", "&>", "&>>", "<<", "<<-", "<<<"})
 _OPS3 = frozenset({"<<<", "<<-", ";;&", "&>>"})
 _OPS2 = frozenset({"&&", "||", "|&", ";;", ";&", "&>", ">>", ">|", ">&", "<>", "<&", "<<"})
 # words after which the next word is in command position (for `((` and `case` tracking)
 _KW_BEFORE_CMD = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "for"})
 
 _PLAIN = re.compile(r"[^ \t\n;&|()<>'\"\\$`*?\[\]{}~]+")
-_DQ_PLAIN = re.compile(r"[^\"\\$`]+")
-_BT_PLAIN = re.compile(r"[^`\\]+")
-_BR_PLAIN = re.compile(r"[^}\\'\"$`]+")
-_AR_PLAIN = re.compile(r"[^()'\"\\]+")
-_ANSI_PLAIN = re.compile(r"[^'\\]+")
 # A "simple" word: only ordinary characters and quotes without escapes or expansions, followed
 # by a blank or a separator.  _FAST matches blanks, then a newline or a run of simple words.
 _SIMPLE = (
@@ -47,102 +43,9 @@ _SIMPLE_WORD = re.compile(_SIMPLE)
 _PIECES = re.compile(r"'([^']*)'|\"([^\"]*)\"|([^'\"]+)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGN_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
-_OCT = re.compile(r"[0-7]{1,3}")
-_HEX = {
-    "x": re.compile(r"[0-9A-Fa-f]{1,2}"),
-    "u": re.compile(r"[0-9A-Fa-f]{1,4}"),
-    "U": re.compile(r"[0-9A-Fa-f]{1,8}"),
-}
-_ANSI_SIMPLE = {
-    "a": "\a",
-    "b": "\b",
-    "e": "\x1b",
-    "E": "\x1b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "v": "\v",
-    "\\": "\\",
-    "'": "'",
-    '"': '"',
-    "?": "?",
-}
 
 
-class ShellSyntaxError(Exception):
-    """Raised by the lexer; ``line`` is 1-based."""
-
-    def __init__(self, line: int, message: str):
-        super().__init__(line, message)
-        self.line = line
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class Word:
-    """One shell word.  ``value``: quotes removed, escapes resolved, expansions verbatim."""
-
-    __slots__ = ("arith", "end", "expansion", "quoted", "raw", "start", "subs", "value")
-
-    def __init__(self, value, raw, start, end, expansion, quoted, subs=(), arith=False):
-        self.value = value
-        self.raw = raw
-        # offsets in the lexer's text, for Lexer.line_of only: the words of a one-line run of
-        # simple words all get the run's offsets
-        self.start = start
-        self.end = end
-        self.expansion = expansion  # first piece needing expansion, or None
-        self.quoted = quoted  # any quoting/escaping used (keywords must be unquoted)
-        self.subs = subs  # (lexer, tokens) of each $( ), <( ), `...` in the word, in order
-        self.arith = arith  # an arithmetic command ((...))
-
-    @property
-    def plain(self) -> bool:
-        """Unquoted and without expansions: may be a reserved word."""
-        return not self.quoted and self.expansion is None and not self.arith
-
-    def __repr__(self) -> str:
-        return f"Word({self.value!r}, start={self.start})"
-
-
-class Op:
-    """An operator: a separator (``;`` ``&&`` ``|`` newline ...), ``(``/``)`` or a redirection."""
-
-    __slots__ = ("end", "fd", "op", "start")
-
-    def __init__(self, op, start, fd=None):
-        self.op = op
-        self.start = start
-        self.end = start + len(op)
-        self.fd = fd  # IO number before a redirection ("2" in 2>&1)
-
-    def __repr__(self) -> str:
-        return f"Op({self.op!r}, start={self.start})"
-
-
-class _Builder:
-    __slots__ = ("exp", "exp_pos", "parts", "quoted", "subs")
-
-    def __init__(self, subs=None):
-        self.parts = []
-        self.exp = None
-        self.exp_pos = -1
-        self.quoted = False
-        self.subs = [] if subs is None else subs
-
-    def note(self, pos, piece):
-        if self.exp is None or pos < self.exp_pos:
-            self.exp, self.exp_pos = piece, pos
-
-    def verbatim(self, pos, piece):
-        self.note(pos, piece)
-        self.parts.append(piece)
-
-
-class Lexer:
+class Lexer(Expansions):
     """Tokenize ``text``; ``first_line`` is the line number of ``text[0]``."""
 
     def __init__(self, text: str, first_line: int = 1, cont_lines: set | None = None, depth: int = 0):
@@ -335,7 +238,7 @@ class Lexer:
     def read_word(self) -> Word:
         text, n = self.text, self.n
         start = pos = self.pos
-        b = _Builder()
+        b = WordBuilder()
         bracket = brace = None
         while pos < n:
             m = _PLAIN.match(text, pos)
@@ -405,255 +308,6 @@ class Lexer:
         self.pos = pos
         return Word("".join(b.parts), text[start:pos], start, pos, b.exp, b.quoted, b.subs)
 
-    def read_dquote(self, b: _Builder) -> None:
-        text, n = self.text, self.n
-        start = self.pos
-        pos = start + 1
-        b.quoted = True
-        while True:
-            m = _DQ_PLAIN.match(text, pos)
-            if m:
-                b.parts.append(m.group())
-                pos = m.end()
-            if pos >= n:
-                self._error(start, "double quote")
-            c = text[pos]
-            if c == '"':
-                self.pos = pos + 1
-                return
-            if c == "\\":
-                nxt = text[pos + 1 : pos + 2]
-                if nxt == "\n":
-                    self._cont(pos)
-                    pos += 2
-                elif nxt and nxt in '$`"\\':
-                    b.parts.append(nxt)
-                    pos += 2
-                else:
-                    b.parts.append("\\")
-                    pos += 1
-            else:
-                self.pos = pos
-                if c == "$":
-                    self.read_dollar(b, True)
-                else:
-                    self.read_backtick(b, True)
-                pos = self.pos
-
-    def read_dollar(self, b: _Builder, in_dq: bool) -> None:
-        text = self.text
-        pos = q = self.pos
-        while text.startswith("\\\n", q + 1):  # "$\<newline>X" is "$X"
-            self._cont(q + 1)
-            q += 2
-        nxt = text[q + 1 : q + 2]
-        if nxt == "'" and not in_dq:
-            self.read_ansi_c(b, q + 2)
-        elif nxt == '"' and not in_dq:  # $"..." locale translation: a double-quoted string
-            self.pos = q + 1
-            self.read_dquote(b)
-        elif nxt == "(":
-            if text.startswith("((", q + 1):
-                end = self._scan_arith(pos, q + 3, "$((")
-                if end is not None:
-                    self.pos = end
-                    b.verbatim(pos, "$" + text[q + 1 : end])
-                    return
-            b.subs.append(self._sub_tokens(pos, q + 2, "$("))
-            b.verbatim(pos, "$" + text[q + 1 : self.pos])
-        elif nxt == "{":
-            self.read_braced(b, in_dq, q + 2)
-        else:
-            m = _NAME.match(text, q + 1)
-            if m:
-                end = m.end()
-            elif nxt and nxt in "0123456789@*#?$!-":
-                end = q + 2
-            else:  # a lone "$" is literal
-                b.parts.append("$")
-                self.pos = pos + 1
-                return
-            self.pos = end
-            b.verbatim(pos, "$" + text[q + 1 : end])
-
-    def read_braced(self, b: _Builder, in_dq: bool, body: int) -> None:
-        """``${...}`` (its body at ``body``): scanned for nested quotes and substitutions (kept in ``b.subs``)."""
-        text, n = self.text, self.n
-        start = self.pos
-        pos = body
-        inner = _Builder(b.subs)
-        while True:
-            m = _BR_PLAIN.match(text, pos)
-            if m:
-                pos = m.end()
-            if pos >= n:
-                self._error(start, "${")
-            c = text[pos]
-            if c == "}":
-                pos += 1
-                break
-            if c == "\\":
-                pos += 2
-            elif c == "'":
-                if in_dq:
-                    pos += 1
-                    continue
-                end = text.find("'", pos + 1)
-                if end < 0:
-                    self._error(pos, "single quote")
-                pos = end + 1
-            else:
-                self.pos = pos
-                if c == '"':
-                    self.read_dquote(inner)
-                elif c == "$":
-                    self._nest(pos)
-                    self.depth += 1
-                    try:
-                        self.read_dollar(inner, in_dq)
-                    finally:
-                        self.depth -= 1
-                else:
-                    self.read_backtick(inner, in_dq)
-                pos = self.pos
-        self.pos = pos
-        b.verbatim(start, "${" + text[body:pos])
-
-    def read_backtick(self, b: _Builder, in_dq: bool) -> None:
-        text, n = self.text, self.n
-        start = self.pos
-        pos = start + 1
-        first_line = self.line_of(pos)
-        chunks = []
-        while True:
-            m = _BT_PLAIN.match(text, pos)
-            if m:
-                chunks.append(m.group())
-                pos = m.end()
-            if pos >= n:
-                self._error(start, "backtick")
-            if text[pos] == "`":
-                pos += 1
-                break
-            nxt = text[pos + 1 : pos + 2]
-            if nxt and (nxt in "$`\\" or (in_dq and nxt == '"')):
-                chunks.append(nxt)
-                pos += 2
-            else:
-                chunks.append("\\")
-                pos += 1
-        self._nest(start)
-        sub = Lexer("".join(chunks), first_line, self.cont_lines, self.depth + 1)
-        b.subs.append((sub, sub.tokens()))
-        self.pos = pos
-        b.verbatim(start, text[start:pos])
-
-    def read_ansi_c(self, b: _Builder, pos: int) -> None:
-        """``$'...'`` (its body at ``pos``): resolved statically, a literal like a quoted string."""
-        text, n = self.text, self.n
-        start = self.pos
-        out = []
-        while True:
-            m = _ANSI_PLAIN.match(text, pos)
-            if m:
-                out.append(m.group())
-                pos = m.end()
-            if pos >= n:
-                self._error(start, "$'...' string")
-            if text[pos] == "'":
-                pos += 1
-                break
-            e = text[pos + 1 : pos + 2]
-            pos += 2
-            if e in _ANSI_SIMPLE:
-                out.append(_ANSI_SIMPLE[e])
-            elif e == "\n":
-                self._cont(pos - 2)
-            elif e and e in "01234567":
-                m = _OCT.match(text, pos - 1)
-                out.append(chr(int(m.group(), 8)))
-                pos = m.end()
-            elif e in _HEX:
-                m = _HEX[e].match(text, pos)
-                code = int(m.group(), 16) if m else -1
-                if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
-                    out.append(chr(code))
-                    pos = m.end()
-                else:
-                    out.append("\\" + e)
-            elif e == "c" and pos < n and text[pos] != "'":
-                out.append(chr(ord(text[pos]) & 0x1F))
-                pos += 1
-            elif e:
-                out.append("\\" + e)
-            else:
-                self._error(start, "$'...' string")
-        value = "".join(out)
-        b.parts.append(value.split("\0", 1)[0])  # like bash, a NUL ends the string
-        b.quoted = True
-        self.pos = pos
-
-    def _scan_arith(self, start: int, pos: int, what: str) -> int | None:
-        """End of ``$((...))`` / ``((...))`` beginning at ``start`` (body at ``pos``), or None when
-        the first unmatched ``)`` is not followed by another one (then it is ``$( (...) )``)."""
-        text, n = self.text, self.n
-        depth = 0
-        while True:
-            m = _AR_PLAIN.match(text, pos)
-            if m:
-                pos = m.end()
-            if pos >= n:
-                self._error(start, what)
-            c = text[pos]
-            if c == "(":
-                depth += 1
-            elif c == ")":
-                if depth == 0:
-                    return pos + 2 if text.startswith("))", pos) else None
-                depth -= 1
-            elif c == "\\":
-                pos += 1
-            else:
-                end = text.find(c, pos + 1)
-                if end < 0:
-                    self._error(pos, "single quote" if c == "'" else "double quote")
-                pos = end
-            pos += 1
-
-
-class SourceLines:
-    """The script's physical lines, to show the logical line(s) a command or skipped line is on."""
-
-    def __init__(self, text: str, cont_lines: set):
-        self.lines = text.split("\n")
-        self.cont = cont_lines  # lines ending with a backslash-newline continuation
-        count = len(self.lines)
-        # first and last physical line of the logical line holding each line (1-based)
-        self.first = list(range(count + 2))
-        for ln in range(2, count + 1):
-            if ln - 1 in cont_lines:
-                self.first[ln] = self.first[ln - 1]
-        self.last = list(range(count + 2))
-        for ln in range(count - 1, 0, -1):
-            if ln in cont_lines:
-                self.last[ln] = self.last[ln + 1]
-        self.cache: dict[tuple[int, int], str] = {}
-
-    def text(self, first: int, last: int) -> str:
-        """Lines ``first``..``last`` widened to whole logical lines, continuations joined, stripped."""
-        key = (self.first[first], self.last[last])
-        if key not in self.cache:  # (many commands share one long logical line)
-            parts = []
-            for ln in range(key[0], key[1] + 1):
-                line = self.lines[ln - 1]
-                parts.append(line if ln == key[1] else line[:-1] if ln in self.cont else line + "\n")
-            self.cache[key] = "".join(parts).strip()
-        return self.cache[key]
-
-
-def is_op(token, op: str) -> bool:
-    return isinstance(token, Op) and token.op == op
-
 
 def _unquote(raw: str) -> str:
     """Quote removal for a simple word (its quoted parts contain no escapes)."""
@@ -662,7 +316,3 @@ def _unquote(raw: str) -> str:
     if "'" not in raw:
         return raw.replace('"', "")
     return "".join(a or b or c for a, b, c in _PIECES.findall(raw))
-
-
-def is_word(token, value: str) -> bool:
-    return isinstance(token, Word) and token.plain and token.value == value

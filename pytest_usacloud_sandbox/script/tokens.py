@@ -1,0 +1,88 @@
+"""The lexer's tokens: :class:`Word` and :class:`Op`, and the error it raises."""
+
+from __future__ import annotations
+
+SEPARATORS = frozenset({";", "&", "&&", "||", "|", "|&", "\n", ";;", ";&", ";;&", "(", ")"})
+REDIRECTIONS = frozenset({"<", ">", ">>", ">|", "<>", "<&", ">&", "&>", "&>>", "<<", "<<-", "<<<"})
+
+
+class ShellSyntaxError(Exception):
+    """Raised by the lexer; ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(line, message)
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Word:
+    """One shell word.  ``value``: quotes removed, escapes resolved, expansions verbatim."""
+
+    __slots__ = ("arith", "end", "expansion", "quoted", "raw", "start", "subs", "value")
+
+    def __init__(self, value, raw, start, end, expansion, quoted, subs=(), arith=False):
+        self.value = value
+        self.raw = raw
+        # offsets in the lexer's text, for Lexer.line_of only: the words of a one-line run of
+        # simple words all get the run's offsets
+        self.start = start
+        self.end = end
+        self.expansion = expansion  # first piece needing expansion, or None
+        self.quoted = quoted  # any quoting/escaping used (keywords must be unquoted)
+        self.subs = subs  # (lexer, tokens) of each $( ), <( ), `...` in the word, in order
+        self.arith = arith  # an arithmetic command ((...))
+
+    @property
+    def plain(self) -> bool:
+        """Unquoted and without expansions: may be a reserved word."""
+        return not self.quoted and self.expansion is None and not self.arith
+
+    def __repr__(self) -> str:
+        return f"Word({self.value!r}, start={self.start})"
+
+
+class Op:
+    """An operator: a separator (``;`` ``&&`` ``|`` newline ...), ``(``/``)`` or a redirection."""
+
+    __slots__ = ("end", "fd", "op", "start")
+
+    def __init__(self, op, start, fd=None):
+        self.op = op
+        self.start = start
+        self.end = start + len(op)
+        self.fd = fd  # IO number before a redirection ("2" in 2>&1)
+
+    def __repr__(self) -> str:
+        return f"Op({self.op!r}, start={self.start})"
+
+
+class WordBuilder:
+    """The pieces of the word being read: its value so far, its first expansion, its substitutions."""
+
+    __slots__ = ("exp", "exp_pos", "parts", "quoted", "subs")
+
+    def __init__(self, subs=None):
+        self.parts = []
+        self.exp = None
+        self.exp_pos = -1
+        self.quoted = False
+        self.subs = [] if subs is None else subs
+
+    def note(self, pos, piece):
+        if self.exp is None or pos < self.exp_pos:
+            self.exp, self.exp_pos = piece, pos
+
+    def verbatim(self, pos, piece):
+        self.note(pos, piece)
+        self.parts.append(piece)
+
+
+def is_op(token, op: str) -> bool:
+    return isinstance(token, Op) and token.op == op
+
+
+def is_word(token, value: str) -> bool:
+    return isinstance(token, Word) and token.plain and token.value == value
