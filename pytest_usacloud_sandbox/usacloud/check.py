@@ -38,31 +38,13 @@ from .values import (
     suggest,
     suggest_flag,
 )
+from .versions import DEPRECATED_ALIASES, DEPRECATED_FLAGS, REMOVED_SUBCOMMANDS, V0_OUTPUT_TYPES, V0_REMOVED
 
 __all__ = ["ERROR", "WARNING", "Finding", "check_command", "levenshtein", "suggest"]
 
 ERROR, WARNING = "error", "warning"
 
-#: Resources that usacloud v1 no longer has, with their replacement (None: discontinued).
-V0_REMOVED = {
-    "ipv4": "ipaddress",
-    "product-disk": "disk-plan",
-    "product-internet": "internet-plan",
-    "product-server": "server-plan",
-    "summary": None,
-    "object-storage": None,
-    "ojs": None,
-}
-#: v0 names that v1.22 still accepts as aliases.
-DEPRECATED_ALIASES = {"iso-image": "cdrom", "startup-script": "note"}
-#: (resource, flag) -> note, for flags that usacloud warns about at run time.
-DEPRECATED_FLAGS = {("container-registry", "--access-level"): "deprecated since usacloud 1.22.2"}
-#: (resource, subcommand) that the docs still list but the code no longer has.
-REMOVED_SUBCOMMANDS = {
-    ("ssh-key", "generate"): "removed in 2025-06; create the key locally and use `ssh-key create --public-key`"
-}
 DEFAULT_ZONES = ZONES
-V0_OUTPUT_TYPES = ("csv", "tsv")
 #: Values of root flags that usacloud checks (the tree lists allowed values for subcommand flags only).
 ROOT_FLAG_VALUES = {"--argument-match-mode": ("partial", "exact")}
 COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell")
