@@ -72,7 +72,7 @@ def _layout(count: int) -> struct.Struct:
     return struct.Struct(f"<4sBB{count}Q{_BODY - _HEADER.size - count * _TAT.size}x")
 
 
-_LAYOUTS = [_layout(count) for count in range(MAX_RATES + 1)]
+_LAYOUTS = tuple(_layout(count) for count in range(MAX_RATES + 1))
 
 
 def encode_record(state: State) -> bytes:
