@@ -92,6 +92,13 @@ OPTIONS = (
         "bool",
     ),
     Option(
+        "usacloud_allow_profiles",
+        "let usacloud read this machine's profiles (~/.usacloud, ...); by default it sees only the run's "
+        "environment, so a profile cannot choose the zone, the key or the API root",
+        False,
+        "bool",
+    ),
+    Option(
         "usacloud_rate",
         "usacloud commands per second, shared by every worker and run with the same API key ('unlimited' for none)",
         "2.0",
@@ -200,6 +207,7 @@ class Settings:
     fake_timeout: float = 30.0
     allow_dangerous: bool = False
     allow_global_writes: bool = False
+    allow_profiles: bool = False
     rate: float = 2.0
     burst: int = 1
     retries: int = 3
@@ -255,6 +263,7 @@ def load(config: pytest.Config) -> Settings:
         fake_timeout=_positive(config, "usacloud_fake_timeout"),
         allow_dangerous=bool(raw(config, "usacloud_allow_dangerous")),
         allow_global_writes=bool(raw(config, "usacloud_allow_global_writes")),
+        allow_profiles=bool(raw(config, "usacloud_allow_profiles")),
         rate=_rate(config),
         burst=_integer(config, "usacloud_burst", minimum=1),
         retries=_integer(config, "usacloud_retries", minimum=0),

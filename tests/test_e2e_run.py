@@ -249,7 +249,7 @@ def test_exit_zero_errors_are_failures(e2e):
     # the run's own environment names the profile (a script may not: `--profile` is refused)
     e2e.env(SAKURACLOUD_PROFILE="nosuchprofile")
     e2e.script("profile.usacloud", "usacloud server list\n")
-    result = e2e.run()
+    result = e2e.run("--usacloud-allow-profiles")  # else usacloud sees no profile at all
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["config: *", "  at *profile.usacloud:1"])
     assert e2e.calls()[0]["exit"] == 0

@@ -180,3 +180,36 @@ def test_refusal_messages_are_masked(e2e):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["refused: *(rest-url)*attacker.example/?t=[*][*][*]*", "  at scripts/leak.usacloud:1"])
     assert "run-token-5e6f7a8b" not in result.stdout.str() + report.read_text()
+
+
+# -- the machine's usacloud profiles are not read unless --usacloud-allow-profiles -----------------
+@pytest.mark.parametrize("mode", ["commands", "shell"])
+@pytest.mark.parametrize("allowed", [False, True])
+def test_machine_profiles_are_not_read_by_default(e2e, tmp_path, allowed, mode):
+    """A developer's `usacloud config` leaves ~/.usacloud/default/config.json with a production key,
+    zone and API root; by default usacloud is pointed at an empty profile directory instead."""
+    home = tmp_path / "home"
+    profile = home / ".usacloud" / "default" / "config.json"
+    profile.parent.mkdir(parents=True)
+    profile.write_text(
+        json.dumps(
+            {
+                "AccessToken": "PRODTOKEN99",
+                "AccessTokenSecret": "PRODSECRET99",
+                "Zone": "is1a",
+                "APIRootURL": "https://attacker.example/",
+            }
+        )
+    )
+    e2e.env(HOME=home)
+    e2e.script("list.usacloud", "usacloud server list\n")
+    result = e2e.run(f"--usacloud-mode={mode}", *(["--usacloud-allow-profiles"] if allowed else []))
+    result.assert_outcomes(passed=1)
+    [call] = e2e.calls()
+    assert call["zone_env"] == "tk1v"
+    if allowed:
+        assert call["auth"]["profile_file"] == str(profile)
+    else:
+        assert call["auth"]["profile_file"] is None
+        assert call["auth"]["profile"] == "default"
+    assert "PRODTOKEN99" not in result.stdout.str()

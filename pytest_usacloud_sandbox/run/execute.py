@@ -24,7 +24,7 @@ from ..usacloud import outcome as oc
 from ..usacloud.check import check_command
 from ..usacloud.mask import SECRET_ENV, Masker
 from ..usacloud.policy import Policy, sandbox_env
-from .fakestore import SEED_ARGV, FakeStores
+from .fakestore import PROFILE_DIR, SEED_ARGV, FakeStores
 from .runner import RunResult, run_command
 
 MAX_BACKOFF = 30.0
@@ -94,8 +94,15 @@ class Engine:
             [self.usacloud_bin or "usacloud", *SEED_ARGV], env, self.settings.timeout, self.stop, children=self.children
         )
 
+    def empty_profile_dir(self) -> Path:
+        """Where usacloud looks for profiles unless --usacloud-allow-profiles: an empty directory of the run."""
+        path = self.run_dir / PROFILE_DIR
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def _child_env(self, store: Path | None) -> dict[str, str]:
-        env = sandbox_env(self.base_env, store)
+        profiles = None if self.settings.allow_profiles else self.empty_profile_dir()
+        env = sandbox_env(self.base_env, store, profiles)
         if self.settings.fake:
             env = fake.apply_env(env, self.fake_stores().profile_dir)
         return env
@@ -113,8 +120,10 @@ class Engine:
 
     def pins(self, env: dict[str, str]) -> dict[str, str]:
         """The variables of ``env`` (from :meth:`env_for`) that are laid over every call of a shell-mode
-        script: the zone, fake mode and its store, the credentials (dummies in fake mode)."""
-        names = set(sandbox_env({}, Path("store"))) | set(SECRET_ENV)
+        script: the zone, the empty profile directory (unless --usacloud-allow-profiles), fake mode and
+        its store, the credentials (dummies in fake mode)."""
+        names = set(sandbox_env({}, Path("store"), None if self.settings.allow_profiles else Path("profiles")))
+        names |= set(SECRET_ENV)
         if self.settings.fake:
             names |= set(fake.dummy_env(Path("profiles")))
         return {name: env[name] for name in sorted(names) if name in env}

@@ -33,7 +33,7 @@ STORES_DIR = "fake-stores"
 SEED_FILE = "fake-seed.json"
 SEED_INFO = "fake-seed-info.json"
 SEED_LOCK = "fake-seed.lock"
-PROFILE_DIR = "fake-profile"  # empty: profile lookups in fake mode find nothing
+PROFILE_DIR = "no-profiles"  # empty: usacloud finds no profile there (fake mode; real mode by default)
 #: The seeding command: a read of built-in data that every usacloud has; it never hangs.
 SEED_ARGV = ("zone", "list", "-q")
 LOCK_POLL = 0.2

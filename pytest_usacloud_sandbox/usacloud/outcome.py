@@ -61,7 +61,8 @@ FAKE_HANG = Cls.FAKE_HANG
 CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG, LIMITER})
 
 HINTS = {
-    AUTH: "check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET (or the usacloud profile)",
+    AUTH: "check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET in pytest's environment "
+    "(usacloud profiles are read only with --usacloud-allow-profiles)",
     PERMISSION: "the API key is not allowed to do this: check its permissions in the control panel",
     RATE_LIMITED: "the API refused for rate (429): lower --usacloud-rate or raise --usacloud-retries",
     UNAVAILABLE: "the API stayed busy through usacloud's own retries (503/423); try again later",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from . import commands, environment, rest
+from . import commands, environment, fake, rest
 from .commands import SANDBOX_ZONE
 
 DANGEROUS_OPTION = "--usacloud-allow-dangerous"
@@ -256,9 +256,19 @@ def rewrite_zones(words: Sequence[str]) -> tuple[tuple[str, ...], bool]:
     return tuple(out), changed
 
 
-def sandbox_env(base: Mapping[str, str], fake_store: Path | None = None) -> dict[str, str]:
-    """The child's environment: pytest's, with the zone pinned to tk1v (and fake mode when asked)."""
+def sandbox_env(
+    base: Mapping[str, str], fake_store: Path | None = None, profile_dir: Path | None = None
+) -> dict[str, str]:
+    """The child's environment: pytest's, with the zone pinned to tk1v (and fake mode when asked).
+
+    ``profile_dir``: an empty directory usacloud is pointed at instead of the machine's profiles
+    (the ``default`` profile, missing there, is no error), so that no profile can choose the zone,
+    the key, the API root or the token endpoint; None leaves the profiles as the run has them.
+    """
     env = dict(base)
+    if profile_dir is not None:
+        env.update(dict.fromkeys(fake.PROFILE_ENV, fake.DUMMY_PROFILE))
+        env.update(dict.fromkeys(fake.PROFILE_DIR_ENV, str(profile_dir)))
     for prefix in ("SAKURACLOUD_", "SAKURA_"):
         env[prefix + "ZONE"] = SANDBOX_ZONE
         env[prefix + "ZONES"] = SANDBOX_ZONE
