@@ -78,6 +78,15 @@ def test_control_flow_fails_in_dry_run_too(e2e):
     result.stdout.fnmatch_lines(["invalid-script: *after `||` (line 1)*", "  at scripts/branchy.usacloud:1"])
 
 
+def test_a_condition_commands_mode_does_not_run_guards_nothing(e2e):
+    """Hostile review: `test -f ... && usacloud ...` ran the create although bash would not have."""
+    e2e.script("guarded.usacloud", "test -f /nonexistent/prod-ok && usacloud switch create -y --name only-if\n")
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["invalid-script: *after `&&` that follows a command commands mode does not run*"])
+    assert e2e.calls() == []
+
+
 def test_shell_mode_runs_control_flow(e2e):
     e2e.script("marked.usacloud", "# pytest.mark.usacloud_shell\n" + BRANCHY)
     e2e.script("moded.usacloud", BRANCHY)

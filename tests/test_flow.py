@@ -54,6 +54,18 @@ NOT_STRAIGHT = [
     ("{ echo bye; exit 0; }\nusacloud a", [(2, "a", 1, "exit")]),
     ("( usacloud a; exit 1; usacloud b )\nusacloud c", [(1, "a"), (1, "b", 1, "exit"), (2, "c")]),
     ("if x; then\n  if y; then usacloud a; fi\nfi", [(2, "a", 1, "if")]),  # the outermost construct
+    # after `&&` that follows a command commands mode does not run (hostile review): bash runs the
+    # usacloud command only if that command succeeds
+    ("test -f /nonexistent/ok && usacloud create", [(1, "create", 1, "&&")]),
+    ("false && usacloud create", [(1, "create", 1, "&&")]),
+    ('[ "$X" = yes ] &&\n  usacloud delete', [(2, "delete", 1, "&&")]),
+    ("[[ -f x ]] && usacloud a", [(1, "a", 1, "&&")]),
+    ("(( n > 1 )) && usacloud a", [(1, "a", 1, "&&")]),
+    ("X=$(date) && usacloud a", [(1, "a", 1, "&&")]),
+    ("usacloud a && grep -q x f && usacloud b", [(1, "a"), (1, "b", 1, "&&")]),
+    ("if test -f x; then :; fi && usacloud a", [(1, "a", 1, "&&")]),
+    ("{ cd dir; } && usacloud a", [(1, "a", 1, "&&")]),
+    ("( cd dir && usacloud a )", [(1, "a", 1, "&&")]),
 ]
 
 
@@ -84,7 +96,9 @@ STRAIGHT = [
     "( exit 1 )\nusacloud a",  # ends only the subshell
     "x=$(exit 3)\nusacloud a",
     "{ usacloud a; usacloud b; } > log",
-    "( cd dir && usacloud a )",
+    "true && usacloud a",
+    ": && X=1 && usacloud a",
+    "test -f x && echo yes\nusacloud a",  # the list ended before the usacloud command
     "if true; then echo; fi\nusacloud a",
     "f() { echo; }\nusacloud a",
     "time usacloud a",

@@ -8,6 +8,10 @@ straight-line (its :class:`ControlFlow` says why) when it is
   condition included), or in a function body (called or not);
 * after ``||`` in its and-or list (``usacloud server read web || usacloud server create ...``), or
   in a pipeline negated with ``!``;
+* after ``&&`` that follows a command commands mode does not run (``test -f x && usacloud ...``,
+  ``[ "$X" = yes ] && usacloud ...``, ``cd dir && usacloud ...``): bash runs it only if that command
+  succeeds. ``true``, ``:`` and plain assignments always succeed and do not count;
+  ``usacloud a && usacloud b`` is straight-line (commands mode stops at ``a``'s failure);
 * in the background (``&``, and everything in a ``{ ...; } &`` or ``( ... ) &`` group), or in a
   ``coproc``;
 * after an ``exit``, ``return`` or ``exec COMMAND`` that ends the script: one at the top level
@@ -18,7 +22,8 @@ straight-line (its :class:`ControlFlow` says why) when it is
   does anyway.
 
 Groups ``{ ...; }`` and subshells ``( ... )`` are otherwise transparent: the same rules apply inside
-them. ``;``, ``&&``, newlines, pipes (``| jq``), ``set -e``, assignments and comments are straight-line.
+them. ``;``, ``&&`` between usacloud commands, newlines, pipes (``| jq``), ``set -e``, assignments
+and comments are straight-line.
 The tracker only follows tokens (:mod:`parse` feeds it); it never runs anything.
 """
 
@@ -41,6 +46,8 @@ _CLOSER_OF = {
     "subshell": ")",
 }
 _EXITS = frozenset({"exit", "return"})
+#: Commands that always succeed: a `&&` after them does not depend on anything.
+ALWAYS_SUCCEED = frozenset({"true", ":"})
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,8 @@ class ControlFlow:
     """Why bash, not the order of the lines, decides whether (or when) a usacloud command runs.
 
     ``construct``: a keyword (``if`` ``while`` ``until`` ``for`` ``select`` ``case``),
-    ``function NAME``, ``||``, ``&``, ``coproc``, ``!``, ``exit``, ``return`` or ``exec``;
+    ``function NAME``, ``||``, ``&&`` (after a command commands mode does not run), ``&``, ``coproc``,
+    ``!``, ``exit``, ``return`` or ``exec``;
     ``line``: where that construct is.
     """
 
@@ -67,13 +75,15 @@ class ControlFlow:
             return f"in a pipeline negated with `!` (line {self.line})"
         if kind == "coproc":
             return f"in a `coproc` (line {self.line})"
+        if kind == "&&":
+            return f"after `&&` that follows a command commands mode does not run (line {self.line})"
         return f"after `{kind}` (line {self.line})"
 
 
 class _List:
     """The and-or list being read at one nesting level."""
 
-    __slots__ = ("and_after_usacloud", "and_seen", "bang", "coproc", "or_line", "start")
+    __slots__ = ("and_after_usacloud", "and_guard", "and_seen", "bang", "coproc", "or_line", "other", "start")
 
     def __init__(self, start: int) -> None:
         self.start = start  # index of its first usacloud command in Flow.commands
@@ -82,6 +92,8 @@ class _List:
         self.coproc: int | None = None
         self.and_seen = False
         self.and_after_usacloud = False
+        self.other: int | None = None  # line of a command commands mode does not run, in this list
+        self.and_guard: int | None = None  # line of a `&&` after such a command
 
     def reason(self) -> ControlFlow | None:
         if self.coproc is not None:
@@ -90,6 +102,8 @@ class _List:
             return ControlFlow(self.bang, "!")
         if self.or_line is not None:
             return ControlFlow(self.or_line, "||")
+        if self.and_guard is not None:
+            return ControlFlow(self.and_guard, "&&")
         return None
 
 
@@ -170,10 +184,16 @@ class Level:
         """A closer (``fi`` ``done`` ``esac`` ``}`` ``)``); False if nothing it closes is open."""
         for index in range(len(self.frames) - 1, -1, -1):
             if self.frames[index].closer == closer:
+                other = None
                 for frame in self.frames[index:]:
                     if frame.closer == ")":
                         self.flow.exits.pop()
+                    other = other or frame.other
                 self.list = self.frames[index].enclosing
+                if other is not None:  # `if test ...; fi && usacloud`, `{ cd x; } && usacloud`
+                    self.list.other = self.list.other or other
+                    if index:
+                        self.frames[index - 1].other = self.frames[index - 1].other or other
                 del self.frames[index:]
                 self.continued = False
                 return True
@@ -183,6 +203,13 @@ class Level:
         """``then`` ``else`` ``elif`` ``do``: the list before it has ended."""
         self.list = _List(len(self.flow.commands))
         self.continued = False
+
+    def other(self, line: int) -> None:
+        """A command commands mode does not run (its exit status decides a later ``&&``)."""
+        if self.list.other is None:
+            self.list.other = line
+        if self.frames and self.frames[-1].other is None:
+            self.frames[-1].other = line
 
     def bang(self, line: int) -> None:
         self.list.bang = line
@@ -199,6 +226,8 @@ class Level:
             self.continued = True
         elif op == "&&":
             self.list.and_seen = True
+            if self.list.other is not None and self.list.and_guard is None:
+                self.list.and_guard = line
             if len(self.flow.commands) > self.list.start:
                 self.list.and_after_usacloud = True
             self.list.bang = None
@@ -241,6 +270,7 @@ class _Frame:
     line: int
     closer: str
     enclosing: _List  # the and-or list the construct is part of
+    other: int | None = None  # line of a command inside that commands mode does not run
 
     @property
     def control(self) -> bool:

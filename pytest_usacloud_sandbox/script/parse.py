@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .flow import STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
+from .flow import ALWAYS_SUCCEED, STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
 from .markers import MarkerSpec, parse_markers
 from .shellwords import Lexer
 from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, normalize, read_script_text
@@ -235,6 +235,7 @@ class _Walker:
                 continue
             if t.arith:
                 self.note(top, "shell keyword: ((")
+                level.other(lexer.line_of(t.start))
                 continue
             v = t.value
             if not t.plain or (v not in _PREFIX_KEYWORDS and v not in _OTHER_KEYWORDS):
@@ -253,6 +254,7 @@ class _Walker:
                 i = self.skip(toks, i, lambda x: x.__class__ is Op and x.op in (";", "\n", "&"), level)
             elif v == "[[":
                 self.note(top, "shell keyword: [[")
+                level.other(lexer.line_of(t.start))
                 i = self.skip(toks, i, lambda x: is_op(x, "\n") or is_word(x, "]]"), level)
                 i += i < n and toks[i].__class__ is Word  # the "]]"
             elif v == "case":
@@ -335,10 +337,15 @@ class _Walker:
                 self.flow.mark(command, reason)
             elif words[k].expansion is not None:
                 self.note(top, f"command name needs shell expansion: {name}")
+                level.other(line)
             else:
                 self.note(top, f"not a usacloud command: {name}")
+                if not (words[k].plain and name in ALWAYS_SUCCEED):
+                    level.other(line)
         elif first_assignment is not None:
             self.note(top, f"variable assignment: {_ASSIGNMENT.match(first_assignment.raw).group(1)}")
+            if any(w.subs for w in words):  # `X=$(cmd)` has cmd's exit status
+                level.other(line)
         else:
             self.note(top, f"redirection only: {cur[0].op}")
         if prefixes < len(words) and words[prefixes].plain:
