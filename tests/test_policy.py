@@ -313,6 +313,18 @@ def test_fake_mode_refuses_what_usacloud_does_not_fake(words):
     assert Policy(fake=True).apply(["usacloud", "server", "list"]).refusal is None
 
 
+@pytest.mark.parametrize(
+    "words", ["usacloud --fake=false server list", "usacloud server list --fake=0", "usacloud zone list --fake=F"]
+)
+def test_fake_mode_refuses_turning_the_fake_driver_off(words):
+    """Hostile review: usacloud reads --fake after SAKURACLOUD_FAKE_MODE, so --fake=false would call the real API."""
+    planned = Policy(allow_dangerous=True, allow_global_writes=True, fake=True).apply(words.split())
+    assert planned.refusal is not None and planned.refusal.rule == "fake-mode"
+    assert "fake driver off" in planned.refusal.describe()
+    assert Policy(fake=True).apply("usacloud --fake=true server list".split()).refusal is None
+    assert Policy().apply(words.split()).refusal is None  # outside fake mode it is the script's business
+
+
 # -- issue 11.1: VAR=value prefixes, and the flags that do the same -------------------------------
 def test_allowed_prefixes_are_applied():
     planned = Policy().apply(

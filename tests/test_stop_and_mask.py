@@ -179,3 +179,16 @@ def test_v0_spaced_equals_secret_is_masked():
     assert "hunter2secret" not in masker.words(words)
     assert masker.words(words)[5:7] == (MASK, MASK)
     assert "hunter2" not in Masker().text("usacloud server create --password = hunter2 -y")
+
+
+def test_trace_credentials_are_masked_in_any_layout():
+    """Hostile review: `--trace` prints the Basic credential (base64 of token:secret) in a Go map."""
+    import base64
+
+    token, secret = "TOKENAAAA1111", "SECRETBBBB2222"
+    encoded = base64.b64encode(f"{token}:{secret}".encode()).decode()
+    masker = Masker.from_sources({"SAKURACLOUD_ACCESS_TOKEN": token, "SAKURACLOUD_ACCESS_TOKEN_SECRET": secret})
+    trace = f"[TRACE] header map[Authorization:[Basic {encoded}] User-Agent:[usacloud]]"
+    assert encoded not in masker.text(trace)
+    assert encoded[:16] not in masker.text(f"base64 only: {encoded}")  # no scheme word before it
+    assert "Bearer ***" in Masker().text("Authorization = Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig")

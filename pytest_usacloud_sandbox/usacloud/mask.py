@@ -8,6 +8,7 @@ it is not masked. The table is read lazily: the shell-mode shim imports this mod
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
@@ -69,6 +70,8 @@ _YAML_SECRET = re.compile(
     r"(?im)^\s*(?:access_token|access_token_secret|private_key|[a-z_]*(?:password|secret|token))\s*:\s*(.+?)\s*$"
 )
 _AUTH_HEADER = re.compile(r"(?im)^(\s*authorization:\s*).*$")
+#: HTTP credentials wherever a trace prints them (`map[Authorization:[Basic dG9r...]]`, `Bearer ...`)
+_AUTH_SCHEME = re.compile(r"(?i)\b(basic|bearer)(\s+)[A-Za-z0-9+/._~-]{8,}=*")
 _URL_USERINFO = re.compile(r"(?is)^(rediss?://)(.*)@")
 _URL_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
 #: Where usacloud looks for profiles, in its order (SAKURA_ first, as for every setting).
@@ -150,6 +153,17 @@ def profile_secrets(env: Mapping[str, str]) -> list[str]:
     return found
 
 
+def basic_credentials(env: Mapping[str, str]) -> list[str]:
+    """The HTTP Basic credentials usacloud sends (base64 of ``token:secret``), as ``--trace`` shows them."""
+    found = []
+    for prefix in ("SAKURACLOUD_", "SAKURA_"):
+        token, secret = env.get(prefix + "ACCESS_TOKEN", ""), env.get(prefix + "ACCESS_TOKEN_SECRET", "")
+        if token and secret:
+            raw = base64.b64encode(f"{token}:{secret}".encode()).decode()
+            found += [raw, raw.rstrip("=")]
+    return found
+
+
 def flag_secrets(words: Sequence[str]) -> list[str]:
     """Values given to credential flags (`--token X`, `--token=X`) in one or several argvs, by name."""
     secret = secret_flags()
@@ -183,6 +197,7 @@ class Masker:
     @classmethod
     def from_sources(cls, env: Mapping[str, str], words: Iterable[str] = ()) -> Masker:
         values = [env.get(name, "") for name in SECRET_ENV]
+        values.extend(basic_credentials(env))
         values.extend(flag_secrets(list(words)))
         values.extend(profile_secrets(env))
         return cls(_normalise(values))
@@ -213,6 +228,7 @@ class Masker:
         text = _flag_value_pattern().sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         text = _ENV_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         text = _JSON_SECRET.sub(lambda m: m.group(1) + '"' + MASK + '"', text)
+        text = _AUTH_SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         return _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
 
     def words(self, words: Sequence[str]) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from . import commands, environment, fake, rest
 from .commands import SANDBOX_ZONE
+from .values import GO_TRUE
 
 DANGEROUS_OPTION = "--usacloud-allow-dangerous"
 GLOBAL_WRITES_OPTION = "--usacloud-allow-global-writes"
@@ -145,6 +146,9 @@ class Policy:
         """Under --usacloud-fake: why this command would touch something real, or None."""
         if not self.fake:
             return None
+        off = next((u for u in inv.flag_uses("--fake") if u.value is not None and u.value not in GO_TRUE), None)
+        if off is not None:  # usacloud reads its flags after the environment: this turns the driver off
+            return f"`{off.word}` turns usacloud's fake driver off: it would call the real API"
         if rest.is_request(inv):
             return "usacloud does not fake `rest`: it calls the real API (with whatever key it has) even in fake mode"
         if inv.root == "update-self":
