@@ -321,7 +321,7 @@ def test_fake_mode_refuses_turning_the_fake_driver_off(words):
     planned = Policy(allow_dangerous=True, allow_global_writes=True, fake=True).apply(words.split())
     assert planned.refusal is not None and planned.refusal.rule == "fake-mode"
     assert "fake driver off" in planned.refusal.describe()
-    assert Policy(fake=True).apply("usacloud --fake=true server list".split()).refusal is None
+    assert Policy(fake=True).apply(["usacloud", "--fake=true", "server", "list"]).refusal is None
     assert Policy().apply(words.split()).refusal is None  # outside fake mode it is the script's business
 
 
