@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from standin_tools import STANDIN_BIN
 
 
 # -- 11.1: VAR=value prefixes are applied or refuse the command -----------------------------------
@@ -222,3 +223,23 @@ def test_machine_profiles_are_not_read_by_default(e2e, tmp_path, allowed, mode):
         assert call["auth"]["profile_file"] is None
         assert call["auth"]["profile"] == "default"
     assert "PRODTOKEN99" not in result.stdout.str()
+
+
+def test_a_shell_script_calling_usacloud_directly_gets_no_key_and_no_profile(e2e, tmp_path):
+    """Hostile review #2: `PATH=...:$PATH command usacloud` (or an absolute path) bypasses the sandbox
+    function. Shell mode is not a jail, but such a call must find neither the key nor a profile."""
+    home = tmp_path / "home"
+    (home / ".usacloud" / "default").mkdir(parents=True)
+    (home / ".usacloud" / "default" / "config.json").write_text('{"AccessToken": "PRODTOKEN99"}')
+    e2e.env(HOME=home, SAKURACLOUD_ACCESS_TOKEN="runtoken1234", SAKURACLOUD_ACCESS_TOKEN_SECRET="runsecret5678")
+    e2e.script(
+        "direct.usacloud",
+        f"PATH={STANDIN_BIN.parent}:$PATH command usacloud server list || true\n"
+        "usacloud zone list\n",
+    )
+    result = e2e.run("--usacloud-mode=shell")
+    result.assert_outcomes(passed=1)
+    direct, sandboxed = e2e.calls()
+    assert direct["zone_env"] == "tk1v" and direct["zones_env"] == "tk1v"  # the pins in bash's environment
+    assert direct["auth"]["token"] == "" and direct["auth"]["profile_file"] is None
+    assert sandboxed["auth"]["token"] == "runtoken1234"
