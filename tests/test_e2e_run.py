@@ -103,7 +103,7 @@ def test_non_usacloud_words_never_run_and_expansions_are_skipped(e2e):
         usacloud server read $SERVER_ID
         usacloud server list --names "${{PREFIX}}web"
         echo "$(usacloud zone list -q)" > /dev/null
-        ls ~ && usacloud disk read ~/x
+        ls ~; usacloud disk read ~/x
         usacloud archive list --os-type ubuntu 2>&1 | tee {marker}
         """,
     )
