@@ -234,8 +234,7 @@ def test_a_shell_script_calling_usacloud_directly_gets_no_key_and_no_profile(e2e
     e2e.env(HOME=home, SAKURACLOUD_ACCESS_TOKEN="runtoken1234", SAKURACLOUD_ACCESS_TOKEN_SECRET="runsecret5678")
     e2e.script(
         "direct.usacloud",
-        f"PATH={STANDIN_BIN.parent}:$PATH command usacloud server list || true\n"
-        "usacloud zone list\n",
+        f"PATH={STANDIN_BIN.parent}:$PATH command usacloud server list || true\nusacloud zone list\n",
     )
     result = e2e.run("--usacloud-mode=shell")
     result.assert_outcomes(passed=1)
