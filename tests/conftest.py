@@ -51,14 +51,39 @@ class E2E:
             self.monkeypatch.setenv(name, str(value))
 
     def run(self, *args: str, workers: int = 0, rate: str = "unlimited", scripts: bool = True, timeout: float = 300):
+        """An inner pytest in a fresh interpreter, on the scripts with the stand-in."""
+        return self.pytester.runpytest_subprocess(*self._args(args, workers, rate, scripts), timeout=timeout)
+
+    def usage_error(self, *args: str, scripts: bool = True) -> pytest.RunResult:
+        """An inner pytest run in this process that must stop on a usage error; returns its result.
+
+        In-process is safe here (and 20 times cheaper than a new interpreter): a UsageError comes
+        from the plugin's configure, before it installs a signal handler, starts a thread or makes
+        a run directory. The result must say so, else the run may have left state behind."""
+        result = self.pytester.runpytest_inprocess(*self._args(args, 0, "unlimited", scripts))
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, (args, result.stdout.str(), result.stderr.str())
+        return result
+
+    def argv(self, *args: str, workers: int = 0, rate: str | None = "unlimited", scripts: bool = True) -> list[str]:
+        """The command line of an inner pytest (for subprocess.Popen, where a test steers the run itself)."""
+        return [sys.executable, "-m", "pytest", *self._args(args, workers, rate, scripts), "-p", "no:cacheprovider"]
+
+    def start(self, *args: str, workers: int = 0, rate: str | None = "unlimited", **popen) -> subprocess.Popen:
+        """Start an inner pytest in the background (output piped, stderr into stdout unless given)."""
+        popen.setdefault("stdout", subprocess.PIPE)
+        popen.setdefault("stderr", subprocess.STDOUT)
+        return subprocess.Popen(self.argv(*args, workers=workers, rate=rate), cwd=self.pytester.path, **popen)
+
+    def _args(self, args, workers: int, rate: str | None, scripts: bool) -> list[str]:
         argv = list(INNER_PLUGINS)
         if scripts:
             argv.append(f"--usacloud-scripts={self.dir}")
-        argv += [f"--usacloud-bin={STANDIN_BIN}", f"--usacloud-rate={rate}"]
+        argv.append(f"--usacloud-bin={STANDIN_BIN}")
+        if rate is not None:
+            argv.append(f"--usacloud-rate={rate}")
         if workers:
             argv += ["-n", str(workers)]
-        argv += list(args)
-        return self.pytester.runpytest_subprocess(*argv, timeout=timeout)
+        return argv + list(args)
 
     def concurrent_runs(self, names, scripts_per_run: int, commands: int, *args: str, timeout: float = 240):
         """Start one inner pytest per name at the same moment, each on its own scripts; wait for all.

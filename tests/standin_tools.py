@@ -15,45 +15,22 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 TESTS_DIR = Path(__file__).resolve().parent
 STANDIN_DIR = TESTS_DIR / "standin"
 STANDIN_BIN = STANDIN_DIR / "usacloud"
+#: The stand-in's program (STANDIN_BIN is its launcher: ``python3 -S`` on this file's cached bytecode).
+STANDIN_PROGRAM = STANDIN_DIR / "usacloud_standin.py"
 #: Directory of the interpreter running the tests.  ``standin_env`` puts it right after
-#: STANDIN_DIR on PATH so that the stand-in's ``#!/usr/bin/env python3`` finds a real
+#: STANDIN_DIR on PATH so that the stand-in's ``#!/usr/bin/env -S python3 -S`` finds a real
 #: interpreter instead of a slow version-manager shim (pyenv's costs ~0.25 s a call).
 PYTHON_DIR = Path(os.path.realpath(sys.executable)).parent
 
-
-def _compiled_standin() -> str:
-    """The stand-in compiled once to bytecode in a per-user temp cache (keyed by its content).
-
-    A script is recompiled by Python on every start (~40 ms for this one); running the .pyc
-    skips that.  Falls back to the script itself if compiling is not possible."""
-    try:
-        import hashlib
-        import py_compile
-        import tempfile
-
-        digest = hashlib.sha256(STANDIN_BIN.read_bytes()).hexdigest()[:16]
-        cache_dir = Path(tempfile.gettempdir()) / f"standin-usacloud-{os.getuid()}"
-        target = cache_dir / (f"usacloud-{digest}.pyc")
-        if not target.exists():
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = cache_dir / f"usacloud-{digest}.{os.getpid()}.tmp"
-            py_compile.compile(str(STANDIN_BIN), cfile=str(tmp), doraise=True)
-            os.replace(tmp, target)
-        return str(target)
-    except Exception:
-        return str(STANDIN_BIN)
-
-
-#: argv prefix that starts the stand-in fast (for subprocess.Popen): this interpreter with -S
-#: (no site-packages start-up, ~85 ms here; the stand-in is stdlib only) running the stand-in's
-#: precompiled bytecode.  Same program and behaviour as ``STANDIN_BIN``; only argv[0] (the
-#: "prog" of the log) differs.
-STANDIN_CMD = [sys.executable, "-S", _compiled_standin()]
+#: argv prefix that starts the stand-in (for subprocess.Popen) with this interpreter, whatever PATH
+#: says: the same launcher, program and "prog" in the log as ``STANDIN_BIN`` run through its shebang.
+STANDIN_CMD = [sys.executable, "-S", str(STANDIN_BIN)]
 
 SANDBOX_API = "https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1"
 #: The project's facts about the real usacloud (transcripts, command tree, corpus): ``../shared``
@@ -177,6 +154,29 @@ def pids_alive(pids) -> list[int]:
     return alive
 
 
+def wait_until(condition, timeout: float = 60, what: str = "the condition", interval: float = 0.05):
+    """Poll ``condition()`` until it returns something truthy, and return that; fail after ``timeout`` s.
+
+    For waiting on an event another process makes visible (a log line, a pid file): the test goes on
+    as soon as it happened, however loaded the machine, instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout:g} s"
+        time.sleep(interval)
+
+
+def wait_gone(pids, timeout: float = 10) -> list[int]:
+    """Wait until none of ``pids`` runs any more (a killed process needs a moment to exit); returns the
+    pids still running after ``timeout`` s, for the caller's assertion (``== []``)."""
+    deadline = time.monotonic() + timeout
+    while (alive := pids_alive(pids)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
 _CLEARED_PREFIXES = ("SAKURACLOUD_", "SAKURA_", "USACLOUD_", "STANDIN_")
 
 
@@ -207,9 +207,8 @@ def standin_env(tmp_path, **overrides) -> dict:
 def run_standin(args, env, *, input=None, timeout=30, via_path=False, **kwargs) -> subprocess.CompletedProcess:
     """Run the stand-in once (text mode, captured output, stdin from ``input`` or /dev/null).
 
-    By default it is started with ``STANDIN_CMD`` (fast: no site start-up, precompiled).
-    ``via_path=True`` runs ``usacloud`` found on ``env["PATH"]`` through its shebang instead,
-    as the plugin does.
+    By default it is started with ``STANDIN_CMD`` (this interpreter).  ``via_path=True`` runs
+    ``usacloud`` found on ``env["PATH"]`` through its shebang instead, as the plugin does.
     """
     if isinstance(args, str):
         args = args.split()

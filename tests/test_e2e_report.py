@@ -7,30 +7,14 @@ import re
 import select
 import signal
 import subprocess
-import sys
 import time
 
-from standin_tools import AUTH_401, STANDIN_BIN, framed
+from standin_tools import AUTH_401, framed, wait_until
 
-from conftest import INNER_PLUGINS
 from pytest_usacloud_sandbox.report.schema import validate
 
 TOKEN = "tok-report-7a1c0e99"
 SECRET = "sec-report-4b2f1d77"
-
-
-def inner_argv(e2e, *args):
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        *INNER_PLUGINS,
-        f"--usacloud-scripts={e2e.dir}",
-        f"--usacloud-bin={STANDIN_BIN}",
-        "-p",
-        "no:cacheprovider",
-        *args,
-    ]
 
 
 def test_summary_and_report_content(e2e):
@@ -115,16 +99,8 @@ def test_report_is_written_after_ctrl_c(e2e):
     e2e.script("a_quick.usacloud", "usacloud zone list\n")
     e2e.script("b_long.usacloud", "usacloud zone list\nusacloud region list\n")
     report = e2e.tmp / "report.json"
-    proc = subprocess.Popen(
-        inner_argv(e2e, f"--usacloud-report={report}", "--usacloud-rate=unlimited"),
-        cwd=e2e.pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(e.get("argv") == ["region", "list"] for e in e2e.events()):
-        time.sleep(0.1)
-    time.sleep(0.2)
+    proc = e2e.start(f"--usacloud-report={report}")
+    wait_until(lambda: any(e.get("argv") == ["region", "list"] for e in e2e.events()), 60, "the long command")
     proc.send_signal(signal.SIGINT)
     out = proc.communicate(timeout=60)[0].decode()
     doc = json.loads(report.read_text())
@@ -134,14 +110,15 @@ def test_report_is_written_after_ctrl_c(e2e):
     assert [s["nodeid"].split("::")[-1] for s in doc["scripts"] if s["outcome"] == "passed"] == ["a_quick"], out
 
 
-def read_pty(fd, seconds):
+def read_pty(fd, until, seconds: float = 60) -> bytes:
+    """What the terminal shows until ``until()`` is true (or the program closed it, or ``seconds``)."""
     data, end = b"", time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not until():
         ready, _, _ = select.select([fd], [], [], 0.1)
         if ready:
             try:
                 chunk = os.read(fd, 65536)
-            except OSError:
+            except OSError:  # EIO: every writer closed the terminal
                 break
             if not chunk:
                 break
@@ -150,27 +127,18 @@ def read_pty(fd, seconds):
 
 
 def test_status_line_on_a_terminal_updates_before_the_end(e2e):
-    e2e.rules([{"match": "region list", "sleep": 4}])
+    e2e.rules([{"match": "region list", "sleep": 3}])
     e2e.script("slow.usacloud", "usacloud zone list\nusacloud region list\n")
     master, slave = pty.openpty()
     env = dict(os.environ, COLUMNS="200", LINES="40", TERM="xterm")
     proc = subprocess.Popen(
-        inner_argv(e2e, "--usacloud-rate=unlimited"),
-        cwd=e2e.pytester.path,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
+        e2e.argv(), cwd=e2e.pytester.path, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
     )
     os.close(slave)
     try:
-        # the slow command sleeps 4 s: read what was drawn while it ran (however slow the start-up)
-        early, deadline = b"", time.monotonic() + 60
-        while time.monotonic() < deadline and not any(e.get("argv") == ["region", "list"] for e in e2e.events()):
-            early += read_pty(master, 0.2)
-        early += read_pty(master, 1.6)
-        rest = read_pty(master, 30)
+        # what was drawn until the slow command (3 s: six redraws due) was over, however slow the start-up
+        early = read_pty(master, lambda: any(c["argv"] == ["region", "list"] for c in e2e.calls()))
+        rest = read_pty(master, lambda: False)
         proc.wait(30)
     finally:
         os.close(master)

@@ -1,28 +1,20 @@
 """Running one command: process group, timeout, cancel, bounded output, the registry of children."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
+
+from standin_tools import wait_gone, wait_until
 
 from pytest_usacloud_sandbox.run import runner
 from pytest_usacloud_sandbox.state.children import Children, sweep
 
 PY = sys.executable
 ENV = dict(os.environ)
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purpose
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_captures_output_and_exit_code():
@@ -50,36 +42,47 @@ def test_missing_binary():
     assert res.exit_code is None and "nonexistent" in res.launch_error
 
 
-def _sleeper_with_grandchild(tmp_path, ignore_term=False):
+def _sleeper_with_grandchild(tmp_path):
+    """A shell that starts ``sleep 300`` in its group, writes both pids, and waits.
+
+    sh, not Python: it reaches its pid file in about a millisecond, long before any timeout here
+    fires, even on a loaded machine."""
     pidfile = tmp_path / "pids"
-    code = (
-        "import os, signal, subprocess, sys, time\n"
-        + ("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignore_term else "")
-        + "child = subprocess.Popen(['sleep', '300'])\n"
-        f"open({str(pidfile)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
-        "time.sleep(300)\n"
-    )
-    return [PY, "-c", code], pidfile
+    return ["sh", "-c", f"sleep 300 & echo $$ $! > {pidfile}.tmp; mv {pidfile}.tmp {pidfile}; wait"], pidfile
+
+
+def _pids(pidfile):
+    return [int(p) for p in wait_until(pidfile.exists, 30, "the pid file") and pidfile.read_text().split()]
+
+
+@contextlib.contextmanager
+def _children_ignore_term():
+    """Children started meanwhile ignore SIGTERM from their very first instruction.
+
+    An ignored signal stays ignored through fork and exec: a handler the child installed itself
+    could come too late (a loaded machine may TERM it before its first line ran). pytest runs
+    tests in the main thread, where the disposition may be set; it is put back at once."""
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_timeout_kills_the_whole_group(tmp_path):
     argv, pidfile = _sleeper_with_grandchild(tmp_path)
     res = runner.run_command(argv, ENV, timeout=1.0)
-    assert res.timed_out and res.duration < 10
-    pids = [int(p) for p in pidfile.read_text().split()]
-    time.sleep(0.2)
-    assert [p for p in pids if alive(p)] == []
+    assert res.timed_out and res.signal == 15 and res.duration < 10
+    assert wait_gone(_pids(pidfile)) == []
 
 
 def test_term_then_kill(tmp_path):
-    argv, pidfile = _sleeper_with_grandchild(tmp_path, ignore_term=True)
-    t0 = time.monotonic()
-    res = runner.run_command(argv, ENV, timeout=0.5)
+    argv, pidfile = _sleeper_with_grandchild(tmp_path)
+    with _children_ignore_term():
+        res = runner.run_command(argv, ENV, timeout=0.5)
     assert res.timed_out and res.signal == 9
-    assert time.monotonic() - t0 >= runner.TERM_GRACE  # it waited for TERM, then killed
-    pids = [int(p) for p in pidfile.read_text().split()]
-    time.sleep(0.2)
-    assert [p for p in pids if alive(p)] == []
+    assert res.duration >= 0.5 + runner.TERM_GRACE  # it waited for TERM, then killed
+    assert wait_gone(_pids(pidfile)) == []
 
 
 def test_cancel_through_should_stop(tmp_path):
@@ -126,10 +129,7 @@ def test_terminate_all_stops_running_children(tmp_path):
         target=lambda: results.append(runner.run_command(argv, ENV, timeout=120, children=children))
     )
     thread.start()
-    for _ in range(100):
-        if pidfile.exists() and pidfile.read_text():
-            break
-        time.sleep(0.05)
+    _pids(pidfile)  # running, and in its group
     assert len(children) == 1
     assert children.terminate_all() == 1
     thread.join(10)
@@ -143,10 +143,7 @@ def test_two_owners_do_not_share_children(tmp_path):
     mine, other = Children(), Children()
     thread = threading.Thread(target=lambda: runner.run_command(argv, ENV, timeout=120, children=mine))
     thread.start()
-    for _ in range(100):
-        if pidfile.exists() and pidfile.read_text():
-            break
-        time.sleep(0.05)
+    _pids(pidfile)  # running, and in its group
     assert (len(mine), len(other)) == (1, 0)
     assert other.terminate_all() == 0
     assert mine.terminate_all() == 1
@@ -229,17 +226,10 @@ def test_children_die_with_their_process_even_on_sigkill(tmp_path):
     )
     parent = subprocess.Popen([PY, "-c", code], env=ENV)
     try:
-        deadline = time.monotonic() + 30
-        while not (pidfile.exists() and pidfile.read_text().strip()):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        child = int(pidfile.read_text())
+        child = int(wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 30, "the child's pid"))
         parent.kill()
         parent.wait()
-        deadline = time.monotonic() + 10
-        while alive(child) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not alive(child)
+        assert wait_gone([child]) == []
     finally:
         if parent.poll() is None:
             parent.kill()
