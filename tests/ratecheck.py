@@ -14,8 +14,11 @@ JITTER = 0.020  # seconds of scheduling jitter allowed (the issue's figure), for
 GRANT_JITTER = 0.000_01
 #: Launching a process on a loaded 2-core machine adds its own delay between the token and the
 #: child's first instruction: measured up to 0.2 s at load 10-19 and 1.1 s at load 28 (shell mode,
-#: 30 calls at 10/s). The overall span of the stand-in's starts is checked with this allowance.
-LAUNCH_JITTER = 0.150
+#: 30 calls at 10/s). The overall span of the stand-in's starts is checked with this allowance: a
+#: first launch held up that long shortens the span by as much. It still catches a bucket that does
+#: not hold (every call of such a run starts within a fraction of a second; the runs checked here
+#: span 1.5 s or more).
+LAUNCH_JITTER = 1.2
 
 
 def worst_window(starts: list[float], rate: float, burst: int, jitter: float = JITTER) -> tuple[float, int, float]:

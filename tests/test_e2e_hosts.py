@@ -11,17 +11,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from hosts import e2e_host, tx
 from ratecheck import assert_run_held
 from redis_tools import private_redis
-from standin_tools import STANDIN_BIN, framed, pids_alive
-
-from conftest import INNER_PLUGINS
+from standin_tools import framed, pids_alive, wait_gone
 
 LONG = {"match": "region list", "sleep": 300}
 FAILS = {"match": "region list", "exit": 1, "stderr": framed('target resource not found: query=["r"]'), "sleep": 1.0}
@@ -36,13 +32,6 @@ def processes(e2e) -> list[int]:
     return [e["pid"] for e in e2e.events() if e.get("event") == "start"] + [
         e["child_pid"] for e in e2e.events() if e.get("event") == "spawn"
     ]
-
-
-def wait_dead(pids, seconds: float) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while pids_alive(pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return pids_alive(pids)
 
 
 def test_the_file_bucket_with_a_worker_on_another_host_is_a_usage_error(e2e):
@@ -137,7 +126,7 @@ def test_a_failure_on_one_host_stops_every_host(e2e, where, local, remote):
     other_host = {f"gw{n}" for n in range(local + remote)} - remote_ids if where == "remote" else remote_ids
     assert {w for w, _ in interrupted} == other_host, interrupted  # every worker there had one running
     assert max(d for _, d in interrupted) < CANCEL_MARGIN, interrupted
-    assert wait_dead(processes(e2e), 5) == [], "a usacloud (or its child) outlived the run"
+    assert wait_gone(processes(e2e), 5) == [], "a usacloud (or its child) outlived the run"
 
 
 def test_a_worker_that_loses_its_controller_kills_its_children_on_every_host(e2e):
@@ -145,39 +134,23 @@ def test_a_worker_that_loses_its_controller_kills_its_children_on_every_host(e2e
     wrapper = e2e_host(e2e, remote_rules=[LONG], local_rules=[LONG])
     for n in range(4):
         e2e.script(f"s{n}.usacloud", SCRIPT)
-    controller = start_controller(e2e, *tx(1, 1, wrapper))
+    controller = e2e.start(*tx(1, 1, wrapper))
     workers: list[int] = []
     try:
         workers = sorted({e["ppid"] for e in wait_running(e2e, 2)})
         controller.kill()  # the controller crashes: each worker's channel ends
         controller.communicate(timeout=30)
         killed_at = time.monotonic()
-        left = wait_dead(processes(e2e), CANCEL_MARGIN)
+        left = wait_gone(processes(e2e), CANCEL_MARGIN)
         took = time.monotonic() - killed_at
         assert left == [], f"still running {CANCEL_MARGIN}s after the controller died: {left}"
-        assert wait_dead(workers, 60) == [], "a worker outlived its controller"
+        assert wait_gone(workers, 60) == [], "a worker outlived its controller"
     finally:
         if controller.poll() is None:
             controller.kill()
         for pid in pids_alive(processes(e2e) + workers):  # only if the test failed: leave nothing behind
             os.kill(pid, signal.SIGKILL)
     print(f"children gone {took:.2f}s after the controller died")
-
-
-def start_controller(e2e, *args: str) -> subprocess.Popen:
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        *INNER_PLUGINS,
-        f"--usacloud-scripts={e2e.dir}",
-        f"--usacloud-bin={STANDIN_BIN}",
-        "--usacloud-rate=unlimited",
-        "-p",
-        "no:cacheprovider",
-        *args,
-    ]
-    return subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def wait_running(e2e, hosts: int) -> list[dict]:
@@ -198,7 +171,7 @@ def test_ctrl_c_on_the_controller_leaves_nothing_running_on_any_host(e2e):
     wrapper = e2e_host(e2e, remote_rules=[LONG], local_rules=[LONG])
     for n in range(4):
         e2e.script(f"s{n}.usacloud", SCRIPT)
-    controller = start_controller(e2e, "-rs", *tx(1, 1, wrapper))
+    controller = e2e.start("-rs", *tx(1, 1, wrapper))
     try:
         wait_running(e2e, 2)
         controller.send_signal(signal.SIGINT)
@@ -207,15 +180,19 @@ def test_ctrl_c_on_the_controller_leaves_nothing_running_on_any_host(e2e):
         if controller.poll() is None:
             controller.kill()
     assert controller.returncode != 0, out
-    assert wait_dead(processes(e2e), 5) == [], out
+    assert wait_gone(processes(e2e), 5) == [], out
     assert "run stopped by (interrupt) (interrupted)" in out, out
 
 
 def test_a_timeout_on_another_host_ends_the_whole_process_group(e2e):
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
     wrapper = e2e_host(e2e, remote_rules=[LONG], local_rules=[])
-    e2e.script("s0.usacloud", SCRIPT)
-    result = e2e.run(*tx(0, 1, wrapper), "--usacloud-timeout=1", "--usacloud-error-policy=continue")
+    e2e.script("s0.usacloud", "usacloud region list\n")
+    # 3 s: time for the remote stand-in to start and spawn its child first, however loaded the machine
+    result = e2e.run(*tx(0, 1, wrapper), "--usacloud-timeout=3", "--usacloud-error-policy=continue")
     result.assert_outcomes(failed=1)
-    assert "timeout" in result.stdout.str()
-    assert len(processes(e2e)) >= 3 and wait_dead(processes(e2e), 5) == []
+    result.stdout.fnmatch_lines(["timeout: *", "  at *s0.usacloud:1"])
+    started = [e for e in e2e.events() if e.get("event") == "start"]
+    assert [e["argv"][:2] for e in started] == [["region", "list"]]
+    assert len(processes(e2e)) == 2, "the stand-in had not spawned its child before the timeout"
+    assert wait_gone(processes(e2e), 5) == []
