@@ -82,20 +82,29 @@ class E2E:
         assert result.ret == pytest.ExitCode.USAGE_ERROR, (args, result.stdout.str(), result.stderr.str())
         return result
 
-    def argv(self, *args: str, workers: int = 0, rate: str | None = "unlimited", scripts: bool = True) -> list[str]:
-        """The command line of an inner pytest (for subprocess.Popen, where a test steers the run itself)."""
+    def argv(
+        self, *args: str, workers: int = 0, rate: str | None = "unlimited", scripts: bool | Path = True
+    ) -> list[str]:
+        """The command line of an inner pytest (for subprocess.Popen, where a test steers the run itself).
+
+        ``scripts``: True for this scenario's scripts, a directory for others, False for none;
+        ``rate`` None leaves ``--usacloud-rate`` to ``args`` (or its default)."""
         return [sys.executable, "-m", "pytest", *self._args(args, workers, rate, scripts), "-p", "no:cacheprovider"]
 
-    def start(self, *args: str, workers: int = 0, rate: str | None = "unlimited", **popen) -> subprocess.Popen:
-        """Start an inner pytest in the background (output piped, stderr into stdout unless given)."""
+    def start(
+        self, *args: str, workers: int = 0, rate: str | None = "unlimited", scripts: bool | Path = True, **popen
+    ) -> subprocess.Popen:
+        """Start an inner pytest in the background (in the test's directory unless ``cwd`` is given;
+        output piped, stderr into stdout unless given)."""
+        popen.setdefault("cwd", self.pytester.path)
         popen.setdefault("stdout", subprocess.PIPE)
         popen.setdefault("stderr", subprocess.STDOUT)
-        return subprocess.Popen(self.argv(*args, workers=workers, rate=rate), cwd=self.pytester.path, **popen)
+        return subprocess.Popen(self.argv(*args, workers=workers, rate=rate, scripts=scripts), **popen)
 
-    def _args(self, args, workers: int, rate: str | None, scripts: bool) -> list[str]:
+    def _args(self, args, workers: int, rate: str | None, scripts: bool | Path) -> list[str]:
         argv = list(INNER_PLUGINS)
         if scripts:
-            argv.append(f"--usacloud-scripts={self.dir}")
+            argv.append(f"--usacloud-scripts={self.dir if scripts is True else scripts}")
         argv.append(f"--usacloud-bin={STANDIN_BIN}")
         if rate is not None:
             argv.append(f"--usacloud-rate={rate}")
@@ -116,20 +125,16 @@ class E2E:
                 (directory / f"{name}{n}.usacloud").write_text("usacloud zone list\n" * commands)
             report = self.tmp / f"report-{name}.json"
             reports.append(report)
-            argv = [
-                sys.executable,
-                "-m",
-                "pytest",
-                *INNER_PLUGINS,
-                f"--usacloud-scripts={directory}",
-                f"--usacloud-bin={STANDIN_BIN}",
-                f"--usacloud-report={report}",
-                "-p",
-                "no:cacheprovider",
-                f"--rootdir={directory}",
-                *args,
-            ]
-            procs.append(subprocess.Popen(argv, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+            procs.append(
+                self.start(
+                    f"--usacloud-report={report}",
+                    f"--rootdir={directory}",
+                    *args,
+                    rate=None,
+                    scripts=directory,
+                    cwd=directory,
+                )
+            )
         outputs = [p.communicate(timeout=timeout)[0].decode() for p in procs]
         assert [p.returncode for p in procs] == [0] * len(procs), outputs
         return outputs, reports
@@ -145,6 +150,13 @@ class E2E:
 
     def events(self) -> list[dict]:
         return [e for e in read_events(self.log_path) if e.get("argv") != ["version"]]
+
+    def pids(self) -> list[int]:
+        """Every stand-in process the scenario started, and every grandchild they spawned."""
+        events = self.events()
+        return [e["pid"] for e in events if e.get("event") == "start"] + [
+            e["child_pid"] for e in events if e.get("event") == "spawn"
+        ]
 
     def argvs(self) -> list[list[str]]:
         return [c["argv"] for c in self.calls()]

@@ -17,7 +17,7 @@ import pytest
 from hosts import e2e_host, tx
 from ratecheck import assert_run_held
 from redis_tools import private_redis
-from standin_tools import framed, pids_alive, wait_gone
+from standin_tools import framed, pids_alive, wait_gone, wait_until
 
 LONG = {"match": "region list", "sleep": 300}
 FAILS = {"match": "region list", "exit": 1, "stderr": framed('target resource not found: query=["r"]'), "sleep": 1.0}
@@ -25,13 +25,6 @@ SCRIPT = "usacloud zone list\nusacloud region list\nusacloud zone list\n"
 #: Cancelling is measured by bench/cancel_latency.py (--remote); here only that it is not a timeout
 #: nor execnet's own 5 s fallback, with room for a loaded 2-core machine.
 CANCEL_MARGIN = 3.0
-
-
-def processes(e2e) -> list[int]:
-    """Every stand-in and grandchild pid the scripts started, on every host (one shared log)."""
-    return [e["pid"] for e in e2e.events() if e.get("event") == "start"] + [
-        e["child_pid"] for e in e2e.events() if e.get("event") == "spawn"
-    ]
 
 
 def test_the_file_bucket_with_a_worker_on_another_host_is_a_usage_error(e2e):
@@ -126,7 +119,7 @@ def test_a_failure_on_one_host_stops_every_host(e2e, where, local, remote):
     other_host = {f"gw{n}" for n in range(local + remote)} - remote_ids if where == "remote" else remote_ids
     assert {w for w, _ in interrupted} == other_host, interrupted  # every worker there had one running
     assert max(d for _, d in interrupted) < CANCEL_MARGIN, interrupted
-    assert wait_gone(processes(e2e), 5) == [], "a usacloud (or its child) outlived the run"
+    assert wait_gone(e2e.pids(), 5) == [], "a usacloud (or its child) outlived the run"
 
 
 def test_a_worker_that_loses_its_controller_kills_its_children_on_every_host(e2e):
@@ -141,28 +134,27 @@ def test_a_worker_that_loses_its_controller_kills_its_children_on_every_host(e2e
         controller.kill()  # the controller crashes: each worker's channel ends
         controller.communicate(timeout=30)
         killed_at = time.monotonic()
-        left = wait_gone(processes(e2e), CANCEL_MARGIN)
+        left = wait_gone(e2e.pids(), CANCEL_MARGIN)
         took = time.monotonic() - killed_at
         assert left == [], f"still running {CANCEL_MARGIN}s after the controller died: {left}"
         assert wait_gone(workers, 60) == [], "a worker outlived its controller"
     finally:
         if controller.poll() is None:
             controller.kill()
-        for pid in pids_alive(processes(e2e) + workers):  # only if the test failed: leave nothing behind
+        for pid in pids_alive(e2e.pids() + workers):  # only if the test failed: leave nothing behind
             os.kill(pid, signal.SIGKILL)
     print(f"children gone {took:.2f}s after the controller died")
 
 
 def wait_running(e2e, hosts: int) -> list[dict]:
     """The long commands' start events once one runs (with its grandchild) under ``hosts`` workers."""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        running = [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
+
+    def running() -> list[dict] | None:
+        long = [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
         spawned = {e["pid"] for e in e2e.events() if e.get("event") == "spawn"}
-        if len({e["ppid"] for e in running}) == hosts and {e["pid"] for e in running} <= spawned:
-            return running
-        time.sleep(0.1)
-    pytest.fail("the long commands never started on every host")
+        return long if len({e["ppid"] for e in long}) == hosts and {e["pid"] for e in long} <= spawned else None
+
+    return wait_until(running, 90, "the long commands on every host")
 
 
 def test_ctrl_c_on_the_controller_leaves_nothing_running_on_any_host(e2e):
@@ -180,7 +172,7 @@ def test_ctrl_c_on_the_controller_leaves_nothing_running_on_any_host(e2e):
         if controller.poll() is None:
             controller.kill()
     assert controller.returncode != 0, out
-    assert wait_gone(processes(e2e), 5) == [], out
+    assert wait_gone(e2e.pids(), 5) == [], out
     assert "run stopped by (interrupt) (interrupted)" in out, out
 
 
@@ -194,5 +186,5 @@ def test_a_timeout_on_another_host_ends_the_whole_process_group(e2e):
     result.stdout.fnmatch_lines(["timeout: *", "  at *s0.usacloud:1"])
     started = [e for e in e2e.events() if e.get("event") == "start"]
     assert [e["argv"][:2] for e in started] == [["region", "list"]]
-    assert len(processes(e2e)) == 2, "the stand-in had not spawned its child before the timeout"
-    assert wait_gone(processes(e2e), 5) == []
+    assert len(e2e.pids()) == 2, "the stand-in had not spawned its child before the timeout"
+    assert wait_gone(e2e.pids(), 5) == []

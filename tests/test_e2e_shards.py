@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 
 import pytest
 from redis_tools import private_redis
-from standin_tools import AUTH_401, STANDIN_BIN, framed, pids_alive
-
-from conftest import INNER_PLUGINS
+from standin_tools import AUTH_401, framed, pids_alive
 
 AUTH_FAILS = {"match": "server list --names auth", "exit": 1, "stderr": framed(AUTH_401), "sleep": 1.0}
 
@@ -22,22 +19,15 @@ def start_shard(e2e, name: str, scripts: dict[str, str], *args: str) -> tuple[su
     for script, text in scripts.items():
         (directory / script).write_text(text)
     report = e2e.tmp / f"report-{name}.json"
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        *INNER_PLUGINS,
-        f"--usacloud-scripts={directory}",
-        f"--usacloud-bin={STANDIN_BIN}",
+    proc = e2e.start(
         f"--usacloud-report={report}",
-        "--usacloud-rate=20",
-        "-p",
-        "no:cacheprovider",
         f"--rootdir={directory}",
         "-rs",
         *args,
-    ]
-    proc = subprocess.Popen(argv, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        rate="20",
+        scripts=directory,
+        cwd=directory,
+    )
     return proc, report
 
 

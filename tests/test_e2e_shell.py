@@ -2,7 +2,6 @@
 
 import json
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -15,10 +14,10 @@ from standin_tools import (
     STANDIN_BIN,
     STANDIN_DIR,
     framed,
-    pids_alive,
+    wait_gone,
+    wait_until,
 )
 
-from conftest import INNER_PLUGINS
 from pytest_usacloud_sandbox.report.schema import validate
 
 SHELL = "# pytest.mark.usacloud_shell\n"
@@ -31,13 +30,6 @@ def shell_script(e2e, name, body):
 
 def report_scripts(path):
     return {s["nodeid"].split("::")[-1]: s for s in json.loads(path.read_text())["scripts"]}
-
-
-def stand_in_pids(e2e):
-    events = e2e.events()
-    return [e["pid"] for e in events if e.get("event") == "start"] + [
-        e["child_pid"] for e in events if e.get("event") == "spawn"
-    ]
 
 
 def pidfile_pids(path):
@@ -403,10 +395,9 @@ def test_stop_cancels_bash_and_everything_it_started(e2e):
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed") == 1 and outcomes.get("skipped") == 2, outcomes
     result.stdout.fnmatch_lines(["*cancelled: run stopped by scripts/a_fail.usacloud (not-found)*"])
-    pids = pidfile_pids(pids_b) + pidfile_pids(pids_c) + stand_in_pids(e2e)
+    pids = pidfile_pids(pids_b) + pidfile_pids(pids_c) + e2e.pids()
     assert len(pidfile_pids(pids_b)) == 2 and len(pidfile_pids(pids_c)) == 1 and len(pids) >= 8
-    time.sleep(0.5)
-    assert pids_alive(pids) == []
+    assert wait_gone(pids, 5) == []
     # nothing ran after the stop: b never reached its last line, c never its second call
     assert ["zone", "list"] not in [e.get("argv") for e in e2e.events()]
 
@@ -414,20 +405,21 @@ def test_stop_cancels_bash_and_everything_it_started(e2e):
 def test_whole_script_timeout(e2e):
     pids = e2e.tmp / "pids"
     e2e.script(
-        "slow.usacloud", SHELL + f"usacloud zone list -q\necho $$ > {pids}; sleep 60 & echo $! >> {pids}; wait\n"
+        "slow.usacloud", SHELL + f"echo $$ > {pids}; sleep 60 & echo $! >> {pids}\nusacloud zone list -q\nwait\n"
     )
     started = time.monotonic()
-    result = e2e.run("--usacloud-script-timeout=2")
+    result = e2e.run("--usacloud-script-timeout=3")  # the pids are written first, within milliseconds
     assert time.monotonic() - started < 40
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "timeout: the script ran longer than --usacloud-script-timeout (2s); bash and everything*",
+            "timeout: the script ran longer than --usacloud-script-timeout (3s); bash and everything*",
             "  at *slow.usacloud",
         ]
     )
     assert len(pidfile_pids(pids)) == 2
-    assert pids_alive(pidfile_pids(pids)) == []
+    assert wait_gone(pidfile_pids(pids), 5) == []
+    assert e2e.argvs() == [["zone", "list", "-q"]]  # the call before the wait ran
 
 
 def test_marker_ini_and_dry_run(e2e):
@@ -455,38 +447,17 @@ def test_kill_9_of_a_single_process_run_takes_bash_and_usacloud_with_it(e2e):
     e2e.rules([{"match": "region list", "sleep": 300}])
     pids = e2e.tmp / "pids"
     e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}\nusacloud region list\nwhile :; do sleep 1; done\n")
-    proc = subprocess.Popen(inner_argv(e2e), cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = e2e.start()
     try:
-        deadline = time.monotonic() + 60
-        while not any(e.get("event") == "start" for e in e2e.events()):
-            assert time.monotonic() < deadline, "the long call never started"
-            time.sleep(0.1)
+        wait_until(lambda: any(e.get("event") == "start" for e in e2e.events()), 60, "the long call")
         proc.kill()
         proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    found = pidfile_pids(pids) + stand_in_pids(e2e)
+    found = pidfile_pids(pids) + e2e.pids()
     assert len(found) == 2
-    deadline = time.monotonic() + 10
-    while pids_alive(found) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert pids_alive(found) == []
-
-
-def inner_argv(e2e, *args):
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        *INNER_PLUGINS,
-        f"--usacloud-scripts={e2e.dir}",
-        f"--usacloud-bin={STANDIN_BIN}",
-        "--usacloud-rate=unlimited",
-        "-p",
-        "no:cacheprovider",
-        *args,
-    ]
+    assert wait_gone(found) == []
 
 
 def test_sigterm_during_a_shell_script_leaves_no_process(e2e):
@@ -494,21 +465,15 @@ def test_sigterm_during_a_shell_script_leaves_no_process(e2e):
     e2e.rules([{"match": "region list", "sleep": 300}])
     pids = e2e.tmp / "pids"
     e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}; sleep 300 & echo $! >> {pids}\nusacloud region list\n")
-    proc = subprocess.Popen(
-        inner_argv(e2e, "-n", "2"), cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    proc = e2e.start(workers=2)
     try:
-        deadline = time.monotonic() + 60
-        while not any(e.get("event") == "spawn" for e in e2e.events()):
-            assert time.monotonic() < deadline, "the long call never started"
-            time.sleep(0.1)
+        wait_until(lambda: any(e.get("event") == "spawn" for e in e2e.events()), 60, "the long call")
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode != 0
-    found = pidfile_pids(pids) + stand_in_pids(e2e)
+    found = pidfile_pids(pids) + e2e.pids()
     assert len(found) == 4
-    time.sleep(0.5)
-    assert pids_alive(found) == [], out.decode(errors="replace")
+    assert wait_gone(found, 5) == [], out.decode(errors="replace")

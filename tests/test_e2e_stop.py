@@ -2,14 +2,10 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
-from standin_tools import AUTH_401, STANDIN_BIN, framed, pids_alive
-
-from conftest import INNER_PLUGINS
+from standin_tools import AUTH_401, framed, pids_alive, wait_gone, wait_until
 
 LONG = 300  # seconds a long command sleeps if nobody stops it
 
@@ -31,8 +27,19 @@ def long_scripts(e2e, names, sleep=LONG):
         e2e.script(f"{name}.usacloud", "usacloud zone list\nusacloud region list\nusacloud zone list\n")
 
 
-def stand_in_pids(e2e):
-    return [e["pid"] for e in e2e.events() if e.get("event") == "start"]
+def long_running(e2e) -> list[dict]:
+    return [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
+
+
+def spawned(e2e, pid: int) -> list[int]:
+    """The grandchildren (STANDIN_SPAWN_CHILD) the stand-in ``pid`` logged."""
+    return [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn" and e["pid"] == pid]
+
+
+def started_by_word(e2e, *words: str) -> dict | None:
+    """The start events of the commands whose first word is one of ``words``, once all of them started."""
+    started = {e["argv"][0]: e for e in e2e.events() if e.get("event") == "start"}
+    return started if set(words) <= set(started) else None
 
 
 def assert_stopped(result, e2e, started, cause, cls, unscheduled_ok=False):
@@ -52,7 +59,7 @@ def assert_stopped(result, e2e, started, cause, cls, unscheduled_ok=False):
     # the reason stays short (the cause's full error is in its own report); midway, what had started
     assert "2 of its commands had started" in result.stdout.str()
     assert all(len(line) < 160 for line in lines), lines
-    assert pids_alive(stand_in_pids(e2e)) == []
+    assert pids_alive(e2e.pids()) == []
     # no command started after the stop: every long script ran at most its first two commands
     assert sum(1 for c in e2e.events() if c.get("event") == "start" and c["argv"][:2] == ["zone", "list"]) <= 3
 
@@ -118,7 +125,7 @@ def test_maxfail_counts_failures_across_workers(e2e):
     assert time.monotonic() - started < 60
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed") == 2
-    assert pids_alive(stand_in_pids(e2e)) == []
+    assert pids_alive(e2e.pids()) == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -126,30 +133,10 @@ def test_maxfail_counts_failures_across_workers(e2e):
 def test_interrupt_leaves_no_process_behind(e2e, sig, workers):
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
     long_scripts(e2e, ["a_long", "b_long", "c_long"])
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        *INNER_PLUGINS,
-        f"--usacloud-scripts={e2e.dir}",
-        f"--usacloud-bin={STANDIN_BIN}",
-        "--usacloud-rate=unlimited",
-        "-p",
-        "no:cacheprovider",
-    ]
-    if workers:
-        argv += ["-n", str(workers)]
-    proc = subprocess.Popen(argv, cwd=e2e.pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = e2e.start(workers=workers)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            running = [e for e in e2e.events() if e.get("event") == "start" and e["argv"][:2] == ["region", "list"]]
-            if len(running) >= max(1, workers):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the long commands never started")
-        time.sleep(0.3)
+        running = wait_until(lambda: len(long_running(e2e)) >= max(1, workers) and long_running(e2e), 60, "long ones")
+        wait_until(lambda: all(spawned(e2e, e["pid"]) for e in running), 30, "their children")
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=60)
     finally:
@@ -157,61 +144,33 @@ def test_interrupt_leaves_no_process_behind(e2e, sig, workers):
             proc.kill()
     text = out.decode(errors="replace")
     assert proc.returncode != 0, text
-    pids = stand_in_pids(e2e) + [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn"]
+    pids = e2e.pids()
     assert pids
-    time.sleep(0.5)
-    assert pids_alive(pids) == [], text
+    assert wait_gone(pids, 5) == [], text
 
 
 def test_a_dead_worker_leaves_no_process_behind(e2e):
     """A worker killed outright cannot clean up: the controller sweeps its children's process groups
     when xdist reports the crash (and again at the end of the session)."""
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
-    e2e.rules([{"match": "region list", "sleep": LONG}, {"match": "disk-plan list", "sleep": 12}])
+    go = e2e.tmp / "go"  # b_other's command runs until the test has seen the sweep
+    e2e.rules([{"match": "region list", "sleep": LONG}, {"match": "disk-plan list", "sleep": 120, "until": str(go)}])
     e2e.script("a_long.usacloud", "usacloud region list\n")
     e2e.script("b_other.usacloud", "usacloud disk-plan list --zone tk1v\n")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *INNER_PLUGINS,
-            f"--usacloud-scripts={e2e.dir}",
-            f"--usacloud-bin={STANDIN_BIN}",
-            "--usacloud-rate=unlimited",
-            "-p",
-            "no:cacheprovider",
-            "-n",
-            "2",
-            "--usacloud-error-policy=continue",
-            "-rA",
-        ],
-        cwd=e2e.pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        started = {e["argv"][0]: e for e in e2e.events() if e.get("event") == "start"}
-        if {"region", "disk-plan"} <= set(started):
-            break
-        time.sleep(0.1)
-    else:
+    proc = e2e.start("--usacloud-error-policy=continue", "-rA", workers=2)
+    try:
+        started = wait_until(lambda: started_by_word(e2e, "region", "disk-plan"), 60, "both commands")
+        wait_until(lambda: spawned(e2e, started["region"]["pid"]), 30, "the long command's child")
+    except AssertionError:
         proc.kill()
-        pytest.fail("the commands never started")
-    time.sleep(0.3)
+        raise
     victim = started["region"]
     os.kill(victim["ppid"], signal.SIGKILL)  # the xdist worker that launched it
-    orphans = [victim["pid"]] + [
-        e["child_pid"] for e in e2e.events() if e.get("event") == "spawn" and e["pid"] == victim["pid"]
-    ]
-    deadline = time.monotonic() + 8
-    while pids_alive(orphans) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert pids_alive(orphans) == [], "the dead worker's usacloud outlived the crash report"
+    orphans = [victim["pid"], *spawned(e2e, victim["pid"])]
+    assert wait_gone(orphans, 8) == [], "the dead worker's usacloud outlived the crash report"
     assert proc.poll() is None, "the session should still be running the other script"
+    go.touch()
     out = proc.communicate(timeout=120)[0].decode()
     assert "crashed while running" in out, out
     assert "scripts: 1 passed, 1 failed" in out, out
-    time.sleep(0.5)
-    assert pids_alive(stand_in_pids(e2e) + [e["child_pid"] for e in e2e.events() if e.get("event") == "spawn"]) == []
+    assert wait_gone(e2e.pids()) == []

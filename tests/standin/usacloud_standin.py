@@ -98,6 +98,7 @@ STANDIN_RULES=<path>              JSON list of rules; the first matching one win
      "raw": false,             true: print "stderr" exactly as given
      "stdout": "...",          printed exactly as given
      "sleep": 0.0,             seconds, before anything is printed (SIGTERM interrupts it)
+     "until": "<path>",        the sleep ends early once this path exists (a test's go-ahead)
      "times": N,               only the first N matching calls use the rule (a counter per
                                rule index in "<rules path>.count", updated under flock);
                                later calls fall through to the next rules / normal behaviour
@@ -339,13 +340,21 @@ def log_line(obj):
 
 
 # ----------------------------------------------------------------------------- sleeping
-def sleep_for(seconds):
+def sleep_for(seconds, until=None):
+    """Sleep ``seconds`` (cut at the process timeout); with ``until``, end early once that path exists."""
     if seconds <= 0:
         return
-    if CTX.deadline is not None and time.time() + seconds > CTX.deadline:
-        time.sleep(max(0.0, CTX.deadline - time.time()))
+    timed_out = CTX.deadline is not None and time.time() + seconds > CTX.deadline
+    if timed_out:
+        seconds = max(0.0, CTX.deadline - time.time())
+    if until is None:
+        time.sleep(seconds)
+    else:
+        end = time.monotonic() + seconds
+        while not os.path.exists(until) and (left := end - time.monotonic()) > 0:
+            time.sleep(min(0.02, left))
+    if timed_out and (until is None or not os.path.exists(until)):
         fail(f"command[{CTX.resource}/{CTX.command}] timed out: context deadline exceeded")
-    time.sleep(seconds)
 
 
 def latency():
@@ -413,7 +422,7 @@ def apply_rules(argv):
         if rule.get("times") is not None and not take_rule_slot(path, index, int(rule["times"])):
             continue
         CTX.rule = index
-        sleep_for(float(rule.get("sleep") or 0))
+        sleep_for(float(rule.get("sleep") or 0), rule.get("until"))
         stdout = rule.get("stdout") or ""
         stderr = rule.get("stderr") or ""
         if rule.get("panic"):
