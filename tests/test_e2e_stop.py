@@ -174,3 +174,22 @@ def test_a_dead_worker_leaves_no_process_behind(e2e):
     assert "crashed while running" in out, out
     assert "scripts: 1 passed, 1 failed" in out, out
     assert wait_gone(e2e.pids()) == []
+
+
+def test_kill_9_of_a_single_process_run_leaves_no_process_behind(e2e):
+    """Commands mode, no xdist, nobody left to sweep: the process's watchdog kills the running
+    command and what it started, though pytest itself was killed outright (issue 11.12)."""
+    e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
+    e2e.rules([{"match": "region list", "sleep": LONG}])
+    e2e.script("long.usacloud", "usacloud region list\n")
+    proc = e2e.start()
+    try:
+        wait_until(lambda: any(e.get("event") == "spawn" for e in e2e.events()), what="the long command's child")
+        proc.kill()
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    pids = e2e.pids()
+    assert len(pids) == 2
+    assert wait_gone(pids) == []

@@ -212,7 +212,7 @@ def test_a_caller_gone_cancels_the_command():
 
 def test_children_die_with_their_process_even_on_sigkill(tmp_path):
     """Issue 11.12: the parent-death signal, for a child started from a thread other than the main one."""
-    if runner.DEATH_SIGNAL.setpriv is None and runner.DEATH_SIGNAL.prctl is None:
+    if runner.death_signal().setpriv is None and runner.death_signal().prctl is None:
         import pytest
 
         pytest.skip("no way to ask for a parent-death signal here")
@@ -235,10 +235,83 @@ def test_children_die_with_their_process_even_on_sigkill(tmp_path):
             parent.kill()
 
 
+def _wait_for_pids(pidfile, count, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        text = pidfile.read_text() if pidfile.exists() else ""
+        if len(text.split()) >= count:
+            return [int(p) for p in text.split()]
+        assert time.monotonic() < deadline, f"only {text!r} in {pidfile}"
+        time.sleep(0.05)
+
+
+def test_the_watchdog_kills_what_a_sigkilled_process_left(tmp_path):
+    """Issue 11.12 without a setpriv per command: the process's watchdog kills its children's groups
+    and, by the mark in their environment, what they moved out of the group (here: another session)."""
+    pidfile = tmp_path / "pids"
+    code = (
+        "import os, sys, threading, time\n"
+        "from pathlib import Path\n"
+        "from pytest_usacloud_sandbox.run import runner\n"
+        "from pytest_usacloud_sandbox.state.children import Children\n"
+        f"children = Children(Path({str(tmp_path / 'registry')!r}))\n"
+        f"argv = ['sh', '-c', 'setsid sleep 300 & echo $! > {pidfile}; echo $$ >> {pidfile}; exec sleep 300']\n"
+        "threading.Thread(target=runner.run_command, args=(argv, dict(os.environ), 600),\n"
+        "                 kwargs={'children': children}, daemon=True).start()\n"
+        "time.sleep(300)\n"
+    )
+    parent = subprocess.Popen([PY, "-c", code], env=ENV)
+    try:
+        pids = _wait_for_pids(pidfile, 2)
+        assert all(alive(p) for p in pids)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [p for p in pids if alive(p)] == []
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def test_the_watchdog_ends_with_the_session_and_takes_stragglers(tmp_path):
+    children = Children(tmp_path / "registry")
+    name, token = children.mark()
+    watchdog = children.guard._proc
+    assert watchdog.poll() is None and os.getsid(watchdog.pid) == watchdog.pid  # its own session: no Ctrl-C
+    # something that escaped terminate_all (not registered, own session), carrying the mark
+    straggler = subprocess.Popen(["sleep", "300"], env={**ENV, name: token}, start_new_session=True)
+    stranger = subprocess.Popen(["sleep", "300"], env={**ENV, name: "another-process"}, start_new_session=True)
+    try:
+        children.close()
+        assert watchdog.poll() is not None
+        assert straggler.wait(10) == -9
+        assert stranger.poll() is None  # another guard's mark: not ours to kill
+    finally:
+        for proc in (straggler, stranger):
+            proc.kill()
+            proc.wait()
+
+
+def test_a_watchdog_killed_from_outside_is_replaced(tmp_path):
+    children = Children(tmp_path / "registry")
+    try:
+        first = children.mark()
+        children.guard._proc.kill()
+        children.guard._proc.wait()
+        assert children.mark() == first
+        assert children.guard._proc.poll() is None
+        res = runner.run_command([PY, "-c", f"import os; print(os.environ[{first[0]!r}])"], ENV, 30, children=children)
+        assert res.stdout.strip() == first[1]  # every child carries the mark
+    finally:
+        children.close()
+
+
 def test_the_death_signal_falls_back_to_prctl_and_keeps_launch_errors(tmp_path):
-    fallback = runner.DeathSignal(None, runner.DEATH_SIGNAL.prctl)
+    fallback = runner.DeathSignal(None, runner.death_signal().prctl)
     argv, preexec = fallback.wrap(["true"], ENV)
-    assert argv == ["true"] and (preexec is not None) == (runner.DEATH_SIGNAL.prctl is not None)
-    if runner.DEATH_SIGNAL.setpriv is not None:  # a missing program is started bare: Popen's error is clearer
-        assert runner.DEATH_SIGNAL.wrap(["/nonexistent/usacloud"], ENV)[0] == ["/nonexistent/usacloud"]
-        assert runner.DEATH_SIGNAL.wrap(["sh"], ENV)[0][-2:] == ["--", "sh"]
+    assert argv == ["true"] and (preexec is not None) == (runner.death_signal().prctl is not None)
+    if runner.death_signal().setpriv is not None:  # a missing program is started bare: Popen's error is clearer
+        assert runner.death_signal().wrap(["/nonexistent/usacloud"], ENV)[0] == ["/nonexistent/usacloud"]
+        assert runner.death_signal().wrap(["sh"], ENV)[0][-2:] == ["--", "sh"]

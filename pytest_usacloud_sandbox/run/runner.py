@@ -2,8 +2,11 @@
 
 Every child is registered with its process's :class:`~..state.children.Children` while it runs,
 so that a stop, a timeout, Ctrl-C or SIGTERM can terminate its whole process group: no usacloud
-process outlives the session. Where Linux allows it, each child also gets ``PR_SET_PDEATHSIG``
-(SIGKILL): if this process dies, even by SIGKILL, the kernel kills the child too.
+process outlives the session. If this process dies, even by SIGKILL, its watchdog
+(:mod:`..state.guard`, one per process) kills the children it left. Without a watchdog (no
+``children`` given, or it could not start), and for a caller that asks for it (``die_with_parent``:
+shell mode's bash), the child also gets ``PR_SET_PDEATHSIG`` (SIGKILL) where Linux allows it: the
+kernel kills it with the thread that started it.
 
 By default stdin is ``/dev/null`` and the output is only kept (the last ``tail_bytes`` of each
 stream). Shell mode's broker passes the calling script's descriptors instead: ``stdin`` is handed
@@ -14,6 +17,7 @@ output pump of the package, :func:`pump`).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import selectors
 import shutil
@@ -97,6 +101,7 @@ class DeathSignal:
 
     @classmethod
     def probe(cls) -> DeathSignal:
+        """Which way this machine offers, if any (runs ``setpriv`` once: ask only when needed)."""
         if not sys.platform.startswith("linux"):
             return cls(None, None)
         setpriv = shutil.which("setpriv")
@@ -136,7 +141,10 @@ def _runnable(program: str, env: Mapping[str, str]) -> bool:
     return shutil.which(program, path=env.get("PATH", os.defpath)) is not None
 
 
-DEATH_SIGNAL = DeathSignal.probe()  # found once at import: which way this machine offers, if any
+@functools.cache
+def death_signal() -> DeathSignal:
+    """This machine's way to a parent-death signal, probed once per process on first use."""
+    return DeathSignal.probe()
 
 
 def run_command(
@@ -152,22 +160,31 @@ def run_command(
     forward: tuple[int | None, int | None] = (None, None),
     watch=None,
     stop_grace: float = TERM_GRACE,
+    die_with_parent: bool = False,
 ) -> RunResult:
     """Run ``argv`` to its end, its timeout or the stop signal; ``children`` tracks it meanwhile.
 
     ``stdin``: a descriptor for the child's stdin (default /dev/null). ``forward``: descriptors the
     child's stdout and stderr are copied to. ``watch``: a socket that becomes readable when the
-    caller the command runs for is gone; the command is then cancelled.
+    caller the command runs for is gone; the command is then cancelled. ``die_with_parent``: also
+    ask the kernel for the parent-death signal (one more exec where it goes through ``setpriv``).
     """
     started, t0 = time.time(), time.monotonic()
-    start_argv, preexec = DEATH_SIGNAL.wrap(list(argv), env)
+    env = dict(env)
+    mark = children.mark() if children is not None else None
+    if mark is not None:
+        env[mark[0]] = mark[1]  # the watchdog's mark: passed on to what the child starts
+    if mark is None or die_with_parent:
+        start_argv, preexec = death_signal().wrap(list(argv), env)
+    else:
+        start_argv, preexec = list(argv), None
     try:
         proc = subprocess.Popen(
             start_argv,
             stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=dict(env),
+            env=env,
             cwd=cwd,
             start_new_session=True,  # own session and process group: we can kill the whole group
             preexec_fn=preexec,

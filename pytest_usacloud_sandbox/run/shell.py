@@ -3,8 +3,9 @@
 The script runs as ``bash SCRIPT`` with pytest's working directory, stdin from /dev/null, in its own
 process group (runner.run_command: the whole-script timeout, the stop signal, Ctrl-C and the
 controller's sweep end bash and everything it started; bash dies with its worker even on SIGKILL
-where Linux allows it). Its environment is the run's for this script (``engine.env_for``: zone
-pinned to tk1v, fake store) without the API key variables, plus:
+where Linux allows it, and the worker's watchdog kills what bash left, background jobs included).
+Its environment is the run's for this script (``engine.env_for``: zone pinned to tk1v, fake
+store) without the API key variables, plus:
 
 * ``BASH_ENV`` naming a prologue that bash reads before the script. The prologue defines the
   ``usacloud`` bash function (:data:`protocol.CLIENT`, exported to child bash processes): it sends
@@ -125,13 +126,14 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
         env["PATH"] = f"{work / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
         env["BASH_ENV"] = str(write_client_files(work, bash, broker))
         record.start = time.time()
-        result = runner.run_command(
+        result = runner.run_command(  # the kernel's parent-death signal too: once per script is cheap
             [bash, str(path)],
             env,
             engine.settings.script_timeout,
             engine.stop,
             cwd=str(path.parent),  # as in commands mode: relative files are the script's neighbours
             children=engine.children,
+            die_with_parent=True,
         )
     finally:
         record.commands = broker.close()

@@ -7,7 +7,8 @@ end call :meth:`Children.terminate_all`.
 
 When ``directory`` is given, each running group is also recorded there as an empty file named
 after its id, so that another process on the same host can kill what a worker that died left
-(:func:`sweep`).
+(:func:`sweep`), and so that this process's watchdog (:class:`~.guard.Guard`, started with the
+first child) kills it if this process dies, even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+
+from .guard import Guard
 
 TERM_GRACE = 2.0  # seconds between TERM and KILL
 
@@ -38,6 +41,12 @@ class Children:
             directory.mkdir(parents=True, exist_ok=True)
         self._live: dict[int, subprocess.Popen] = {}
         self._lock = threading.Lock()
+        self.guard = Guard(directory)
+
+    def mark(self) -> tuple[str, str] | None:
+        """The environment variable (name, value) every child gets: what carries it dies with this
+        process (the watchdog, started now if it is not running). None: no watchdog could start."""
+        return self.guard.mark()
 
     def add(self, proc: subprocess.Popen) -> None:
         with self._lock:
@@ -76,6 +85,10 @@ class Children:
                 pass
             kill_group(proc.pid, signal.SIGKILL)
         return len(procs)
+
+    def close(self) -> None:
+        """The session's end: the watchdog sweeps what is left (nothing, after :meth:`terminate_all`) and exits."""
+        self.guard.close()
 
 
 def sweep(directory: Path) -> int:

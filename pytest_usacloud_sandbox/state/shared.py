@@ -240,6 +240,7 @@ class SharedState:
         """Kill what is left, close the links, remove what this process made."""
         self._finished = True
         self.children.terminate_all()
+        self.children.close()
         for link in self._links:
             with contextlib.suppress(Exception):
                 link.close()
