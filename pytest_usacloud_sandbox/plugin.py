@@ -14,8 +14,8 @@ from . import settings
 from .controller import RunReporter
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
 from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
-from .limit import bucket as ratelimit
-from .limit.bucket import TokenLimiter
+from .limit.backend import Backend
+from .limit.errors import LimiterUnavailable
 from .run.execute import Engine, WorkerStats
 from .state.shared import RUN_INPUT, SharedState, remote_file_bucket, shard_name
 
@@ -112,8 +112,8 @@ def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
             settings.resolve_binary(s.usacloud_bin)
     if s.active and not s.dry_run and s.rate != float("inf"):
         try:
-            ratelimit.check_backend(s.rate_backend, os.environ)
-        except ratelimit.LimiterUnavailable as exc:
+            _check_backend(s.rate_backend)
+        except LimiterUnavailable as exc:
             raise pytest.UsageError(f"--usacloud-rate-backend: {exc}") from None
     if s.run_group:
         if s.rate_backend.kind != "redis":
@@ -122,12 +122,18 @@ def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
                 "give them all the same --usacloud-rate-backend=redis://host:port/db"
             )
         try:
-            ratelimit.check_backend(s.rate_backend, os.environ)
-        except ratelimit.LimiterUnavailable as exc:
+            _check_backend(s.rate_backend)
+        except LimiterUnavailable as exc:
             raise pytest.UsageError(f"--usacloud-run-group: {exc}") from None
 
 
-def _engine(s: settings.Settings, state: SharedState, backend: ratelimit.Backend) -> Engine:
+def _check_backend(backend: Backend) -> None:
+    from .limit import bucket  # only a run that uses the bucket (or Redis) imports the limiter
+
+    bucket.check_backend(backend, os.environ)
+
+
+def _engine(s: settings.Settings, state: SharedState, backend: Backend) -> Engine:
     binary = None
     if not s.dry_run:
         try:
@@ -135,8 +141,10 @@ def _engine(s: settings.Settings, state: SharedState, backend: ratelimit.Backend
         except pytest.UsageError:
             binary = s.usacloud_bin  # not found: each command fails as missing-binary (critical)
 
-    def limiter() -> TokenLimiter:
-        return TokenLimiter(s.rate, s.burst, ratelimit.open_store(backend, os.environ, on_warning=_warn))
+    def limiter():  # -> TokenLimiter, made (and imported) on a worker's first token
+        from .limit import bucket
+
+        return bucket.TokenLimiter(s.rate, s.burst, bucket.open_store(backend, os.environ, on_warning=_warn))
 
     return Engine(
         children=state.children,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import json
 import math
 import multiprocessing as mp
 import os
@@ -856,3 +857,36 @@ def test_redis_wrong_password_is_limiter_unavailable():
     with pytest.raises(LimiterUnavailable) as excinfo:
         TokenLimiter(10, 1, open_store(backend, {}, retry_window=0.5)).acquire()
     assert "definitely-wrong-pw" not in str(excinfo.value)
+
+
+# -- what a run imports -------------------------------------------------------------------------
+
+PROBE = """
+import json, os, sys
+
+def pytest_unconfigure(config):
+    workerinput = getattr(config, "workerinput", None)
+    name = workerinput["workerid"] if workerinput else "controller"
+    loaded = sorted(m for m in ("pyrate_limiter", "filelock", "redis") if m in sys.modules)
+    with open(os.environ["PROBE_OUT"], "a") as out:
+        out.write(json.dumps([name, loaded]) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("rate", ["unlimited", "100"])
+def test_a_run_without_a_rate_limit_never_imports_the_limiter(e2e, rate):
+    # pyrate-limiter costs every worker ~0.15 s of CPU to import (filelock and redis some more): only a run that
+    # takes tokens pays it. The rated run shows the probe sees the import where it happens.
+    (e2e.pytester.path / "import_probe.py").write_text(PROBE)
+    out = e2e.tmp / "modules.jsonl"
+    e2e.env(PROBE_OUT=out)
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    e2e.script("b.usacloud", "usacloud zone list\n")
+    result = e2e.run("-p", "import_probe", rate=rate, workers=2)
+    result.assert_outcomes(passed=2)
+    seen = dict(tuple(json.loads(line)) for line in out.read_text().splitlines())
+    assert sorted(seen) == ["controller", "gw0", "gw1"]
+    if rate == "unlimited":
+        assert seen == {"controller": [], "gw0": [], "gw1": []}
+    else:
+        assert all("pyrate_limiter" in seen[w] for w in ("gw0", "gw1")), seen

@@ -21,16 +21,9 @@ from typing import Any, TypeVar
 from pyrate_limiter import AbstractClock, Decision, StateStore
 
 from .algorithm import MicroTokenBucket
+from .errors import Cancelled, LimiterUnavailable  # noqa: F401 -- re-exported: the limiter's API
 
 T = TypeVar("T")
-
-
-class LimiterUnavailable(Exception):
-    """The shared rate-limit state cannot be reached (lock timeout, redis down, ...)."""
-
-
-class Cancelled(Exception):
-    """An acquire stopped because ``should_stop()`` returned truthy."""
 
 
 @dataclass(frozen=True)

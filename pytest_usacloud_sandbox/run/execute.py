@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..limit.bucket import Cancelled, LimiterUnavailable, TokenLimiter
+from ..limit.errors import Cancelled, LimiterUnavailable
 from ..script.parse import Command, ParsedScript
 from ..settings import Settings
 from ..state import records as rec
@@ -26,6 +27,9 @@ from ..usacloud.mask import SECRET_ENV, Masker
 from ..usacloud.policy import Policy, sandbox_env
 from .fakestore import PROFILE_DIR, SEED_ARGV, FakeStores
 from .runner import RunResult, run_command
+
+if TYPE_CHECKING:  # the limiter itself is imported by whoever makes one (limiter_factory)
+    from ..limit.bucket import TokenLimiter
 
 MAX_BACKOFF = 30.0
 

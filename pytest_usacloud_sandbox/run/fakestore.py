@@ -24,8 +24,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import filelock
-
 from ..usacloud.outcome import first_error_line
 from ..usacloud.result import RunResult
 
@@ -109,6 +107,8 @@ class FakeStores:
         """The run's seeded store, seeding it now if no process has (None: no seeding)."""
         if self._known or self.seed_command is None:
             return self._seed
+        import filelock  # fake mode's seeding only: a run without it does not pay the import
+
         lock = filelock.FileLock(str(self.run_dir / SEED_LOCK))
         while True:
             try:
