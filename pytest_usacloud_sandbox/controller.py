@@ -240,6 +240,8 @@ def _outcome(report: pytest.TestReport, data: dict | None) -> str:
 
 def _text(report: pytest.TestReport) -> str | None:
     longrepr = report.longrepr
+    if longrepr is None:
+        return None  # (longreprtext would render nothing through a new TerminalWriter)
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
     return report.longreprtext or None

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from . import settings
-from .controller import RunReporter
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
 from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
 from .limit.backend import Backend
 from .limit.errors import LimiterUnavailable
 from .run.execute import Engine, WorkerStats
+from .state import records
 from .state.shared import RUN_INPUT, SharedState, remote_file_bucket, shard_name
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
@@ -92,6 +92,8 @@ def _activate(config: pytest.Config) -> None:
     engine = config.stash[ENGINE_KEY] = _engine(s, state, backend)
     config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, state), "usacloud-policy")
     if worker_input is None:
+        from .controller import RunReporter  # the terminal's process only: workers never load the reports
+
         reporter = RunReporter(config, s, engine, state, backend.label(), config.stash[TOTALS_KEY])
         config.pluginmanager.register(reporter, "usacloud-reporter")
         if s.run_group:
@@ -148,7 +150,7 @@ def _engine(s: settings.Settings, state: SharedState, backend: Backend) -> Engin
 
     return Engine(
         children=state.children,
-        publish=lambda stats, force: state.publish(asdict(stats), force),
+        publish=lambda stats, force: state.publish(vars(stats), force),  # publish copies it
         settings=s,
         usacloud_bin=binary,
         stop=state.stop,
@@ -216,6 +218,23 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     if item.record is not None:
         report.usacloud = item.record.to_dict()
         item.release_record()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(config: pytest.Config, report):
+    """A worker's report crosses xdist with its record as one JSON string (read back below)."""
+    data = yield
+    if hasattr(config, "workerinput") and isinstance(data, dict) and isinstance(data.get("usacloud"), dict):
+        data["usacloud"] = records.to_wire(data["usacloud"])
+    return data
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_from_serializable(config: pytest.Config, data):
+    report = yield
+    if isinstance(getattr(report, "usacloud", None), str):
+        report.usacloud = records.from_wire(report.usacloud)
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

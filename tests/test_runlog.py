@@ -377,3 +377,31 @@ def test_the_schema_uses_the_one_vocabulary():
     assert defs["command"]["properties"]["status"]["enum"] == [str(s) for s in rec.CommandStatus]
     assert defs["script"]["properties"]["status"]["enum"] == [str(s) for s in rec.ScriptStatus]
     assert defs["script"]["properties"]["outcome"]["enum"] == [str(o) for o in rl.Outcome]
+
+
+def test_a_record_travels_as_plain_data_and_comes_back_whole():
+    # report.usacloud: built-in types only (execnet and json take no enum or dataclass; across
+    # xdist it travels as JSON text), nothing shared with the worker's record, nothing lost.
+    finding = {"severity": "warning", "code": "x", "word": "w", "message": "m", "fix": None}
+    cmd = command(1, 2.0, cls=rec.CommandStatus.FAILED, status=rec.FAILED, attempts=2, findings=[finding])
+    record = rec.ScriptRecord(path="/abs/a.usacloud", nodeid="a.usacloud::a", status=rec.ScriptStatus.FAILED)
+    record.commands = [cmd, command(2)]
+    data = record.to_dict()
+
+    def plain(value):
+        if isinstance(value, dict):
+            return all(type(k) is str and plain(v) for k, v in value.items())
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
+        return type(value) in (str, int, float, bool, type(None))
+
+    assert plain(data)
+    assert data["status"] == "failed" and data["commands"][0]["attempts"][1]["cls"] == "failed"
+    assert (data["commands_run"], data["commands_failed"]) == (1, 1)
+    data["commands"][0]["words"].append("changed")
+    data["commands"][0]["findings"][0]["code"] = "changed"
+    data["commands"][0]["attempts"][0]["end"] = 0.0
+    assert cmd.words[-1] == "tk1v" and finding["code"] == "x" and cmd.attempts[0].end == T0 + 2.0
+    assert rec.ScriptRecord.from_dict(record.to_dict()) == record
+    assert rec.from_wire(rec.to_wire(record.to_dict())) == record.to_dict()
+    assert rec.from_wire("{torn") is None and rec.from_wire("[]") is None

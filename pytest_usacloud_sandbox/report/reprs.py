@@ -7,6 +7,7 @@ A failure's text opens with its class and message (what pytest's short summary s
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import shlex
 from pathlib import Path
@@ -166,6 +167,7 @@ def is_script(path: Path, glob: str) -> bool:
     return fnmatch.fnmatch(path.name, glob)
 
 
+@functools.lru_cache(maxsize=1024)  # the controller asks it of every report: 3 and more a script
 def script_path(nodeid: str, glob: str) -> str | None:
     """The script's path in a node id ``PATH::NAME`` (NAME is the file's stem), or None when it is not a
     script's. Paths that hold ``::`` themselves are found too (issue 11)."""

@@ -162,8 +162,8 @@ class Engine:
                     self.publish(self.stats, False)
         finally:
             record.end = time.time()
-            if self.publish is not None:
-                self.publish(self.stats, True)
+            if self.publish is not None:  # throttled too: the script's record brings its counts with it
+                self.publish(self.stats, False)
         return record
 
     def run_one(self, command: Command, masker: Masker, env: dict, cwd: Path | None = None) -> rec.CommandRecord:

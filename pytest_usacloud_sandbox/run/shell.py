@@ -141,8 +141,8 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
         shutil.rmtree(work, ignore_errors=True)
         if sock_dir != work:
             shutil.rmtree(sock_dir, ignore_errors=True)
-        if engine.publish is not None:
-            engine.publish(engine.stats, True)
+        if engine.publish is not None:  # throttled: the script's record brings its counts with it
+            engine.publish(engine.stats, False)
     judge(record, result, broker.exits, bool(engine.stop()), engine.settings.script_timeout, path)
     if record.status != "failed":
         return None
