@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 
 import pytest
 
 from .report.reprs import cancel_text, failure_text, header, is_script, nothing_ran, printable, script_path
-from .run import shell
 from .run.execute import Engine
 from .script.parse import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
 from .state import records as rec
 from .usacloud.outcome import Cls
 
 ENGINE_KEY = pytest.StashKey[Engine]()
+SHELL_MARKER = "usacloud_shell"  # run this script under bash (shell mode, run/shell.py)
 HEADER_BYTES = 64 * 1024
 # pytest evaluates string conditions of skipif/xfail as Python: a script may only give literals.
 _CONDITION_MARKERS = ("skipif", "xfail")
@@ -68,10 +70,25 @@ class Scope:
             return False
         if self.anywhere:
             return True
-        forms = _forms(path)
-        if self.named.intersection(forms):
+        path = path.absolute()
+        if self._covers(path):  # the path as given: no symbolic link to resolve (every worker asks, per file)
             return True
-        return any(form == root or root in form.parents for form in forms for root in self.roots)
+        try:
+            resolved = path.resolve()
+        except OSError:
+            return False
+        return resolved != path and self._covers(resolved)
+
+    def _covers(self, form: Path) -> bool:
+        if form in self.named:
+            return True
+        text = str(form)
+        return any(text == root or text.startswith(under) for root, under in self._under)
+
+    @functools.cached_property
+    def _under(self) -> tuple[tuple[str, str], ...]:
+        """Each root as text, and the prefix of what lies under it."""
+        return tuple((str(root), str(root).rstrip(os.sep) + os.sep) for root in self.roots)
 
 
 def _forms(path: Path) -> tuple[Path, ...]:
@@ -144,7 +161,12 @@ class UsacloudItem(pytest.Item):
                 parsed = parse_script(read_script_text(self.path, engine.settings.max_script_bytes))
             except ScriptError as exc:
                 raise ScriptInputError(exc.line, exc.message) from None
-            if not shell.run_if_shell(self, engine, parsed, record):  # shell mode (issue 7)
+            if self._wants_shell(engine) and not engine.settings.dry_run:  # shell mode (issue 7)
+                from .run import shell  # its modules (the broker, the shim's protocol) only where used
+
+                shell.run_item(self, engine, parsed, record)
+            else:
+                record.mode = "commands"
                 _require_straight_line(self, engine, parsed)
                 engine.run(parsed, record)
         except ScriptInputError as exc:
@@ -155,11 +177,13 @@ class UsacloudItem(pytest.Item):
             raise ScriptSkipped(_cancel_reason(engine, record))
         if record.status == rec.ScriptStatus.FAILED:
             raise ScriptFailed(record)
-        wanted_shell = engine.settings.mode == "shell" or self.get_closest_marker(shell.SHELL_MARKER) is not None
-        nothing = nothing_ran(record, engine.settings.dry_run, wanted_shell)
+        nothing = nothing_ran(record, engine.settings.dry_run, self._wants_shell(engine))
         if nothing is not None:  # a green run means the commands really ran (issue 14)
             record.status, (record.message, record.line) = rec.ScriptStatus.SKIPPED, nothing
             raise ScriptSkipped(record.message)
+
+    def _wants_shell(self, engine: Engine) -> bool:
+        return engine.settings.mode == "shell" or self.get_closest_marker(SHELL_MARKER) is not None
 
     def _properties(self, record: rec.ScriptRecord) -> None:
         passed = record.status == rec.ScriptStatus.PASSED
@@ -176,6 +200,8 @@ class UsacloudItem(pytest.Item):
         relpath = self.location[0]
         if isinstance(excinfo.value, ScriptFailed):
             if excinfo.value.record.mode == "shell":  # shell mode (issue 7)
+                from .run import shell
+
                 text = shell.failure_text(excinfo.value.record, relpath, self.stash.get(shell.BASH_OUTPUT, None))
                 return FailureRepr(printable(text))
             return FailureRepr(printable(failure_text(excinfo.value.record, relpath)))
@@ -220,7 +246,7 @@ def _require_straight_line(item: UsacloudItem, engine: Engine, parsed) -> None:
 
     Scripts meant for shell mode (checked as commands in dry-run) are bash's business.
     """
-    if engine.settings.mode == "shell" or item.get_closest_marker(shell.SHELL_MARKER) is not None:
+    if item._wants_shell(engine):
         return
     error = parsed.straight_line_error()
     if error is not None:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from conftest import INNER_PLUGINS
+from pytest_usacloud_sandbox.items import Scope
 
 # The inner suite's own test checks, inside the run, that the plugin left no trace.
 PLAIN_SUITE = """
@@ -99,3 +100,21 @@ def test_collect_anywhere_is_explicit_in_ini(e2e):
     assert sorted(a[0] for a in e2e.argvs()) == ["region", "zone"]
     bad = e2e.run("--usacloud-collect=everywhere", scripts=False)
     assert bad.ret == pytest.ExitCode.USAGE_ERROR and "usacloud_collect" in bad.stderr.str()
+
+
+def test_the_scope_is_decided_on_the_path_as_given_and_with_links_resolved(tmp_path):
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (tmp_path / "realm").mkdir()
+    (tmp_path / "link").symlink_to(real)
+    (real / "elsewhere.usacloud").symlink_to(tmp_path / "realm" / "x.usacloud")
+    scope = Scope("*.usacloud", False, [real], [tmp_path / "link" / "named.usacloud"])
+    assert scope.wants(real / "a.usacloud") and scope.wants(real / "sub" / "b.usacloud")
+    assert scope.wants(tmp_path / "link" / "sub" / "b.usacloud")  # under the root once resolved
+    assert scope.wants(real / "named.usacloud")  # named through the link
+    assert scope.wants(real / "elsewhere.usacloud")  # as given, under the root (it points out of it)
+    assert not scope.wants(tmp_path / "realm" / "x.usacloud")  # a prefix of the name is not the directory
+    assert not scope.wants(real / "a.sh")
+    linked_root = Scope("*.usacloud", False, [tmp_path / "link"], [])
+    assert linked_root.wants(real / "a.usacloud") and linked_root.wants(tmp_path / "link" / "a.usacloud")
+    assert Scope("*.usacloud", False, ["/"], []).wants(tmp_path / "realm" / "x.usacloud")

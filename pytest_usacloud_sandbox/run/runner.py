@@ -16,7 +16,6 @@ output pump of the package, :func:`pump`).
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import selectors
@@ -112,6 +111,8 @@ class DeathSignal:
                 )
             except (OSError, subprocess.SubprocessError):
                 setpriv = None
+        import ctypes  # here: a process that never needs the death signal does not load it
+
         try:
             prctl = ctypes.CDLL(None, use_errno=True).prctl
         except (OSError, AttributeError):

@@ -53,7 +53,6 @@ from .broker import Broker
 from .execute import Engine
 from .shim import ENV_PREFIX, LINE_ENV
 
-SHELL_MARKER = "usacloud_shell"
 SCRIPT_EXIT = oc.SCRIPT_EXIT
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 STDOUT_LINES = 10  # of bash's stdout in a failure (its stderr gets reprs.OUTPUT_LINES)
@@ -90,16 +89,11 @@ class BashOutput:
 BASH_OUTPUT = pytest.StashKey[BashOutput]()  # on the item: bash's output of its last failed run
 
 
-def run_if_shell(item, engine: Engine, parsed: ParsedScript, record: rec.ScriptRecord) -> bool:
-    """Run the item's script in shell mode if it asks for it; False: the caller runs commands mode."""
-    wanted = engine.settings.mode == "shell" or item.get_closest_marker(SHELL_MARKER) is not None
-    if not wanted or engine.settings.dry_run:
-        record.mode = "commands"
-        return False
+def run_item(item, engine: Engine, parsed: ParsedScript, record: rec.ScriptRecord) -> None:
+    """Run the item's script in shell mode (the item asked for it: the mode, or its marker)."""
     output = run_shell_script(engine, Path(item.path), parsed, record)
     if output is not None:
         item.stash[BASH_OUTPUT] = output
-    return True
 
 
 def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: rec.ScriptRecord) -> BashOutput | None:
