@@ -13,6 +13,7 @@ first child) kills it if this process dies, even by SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -60,12 +61,13 @@ class Children:
 
     def record(self, pgid: int) -> None:
         """Note a running group in the directory (also for groups started by another process of ours)."""
-        if self.directory is not None:
-            (self.directory / str(pgid)).touch()
+        if self.directory is not None:  # (one open; Path.touch tries utime first, which fails here)
+            os.close(os.open(os.path.join(self.directory, str(pgid)), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666))
 
     def forget(self, pgid: int) -> None:
         if self.directory is not None:
-            (self.directory / str(pgid)).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.directory, str(pgid)))
 
     def __len__(self) -> int:
         with self._lock:
