@@ -42,17 +42,26 @@ def _flag_danger(flag: commands.Flag) -> str | None:
     return None
 
 
-#: (resource, subcommand, flag, why) for every dangerous flag of a subcommand that is not dangerous as
-#: a whole: boolean flags naming a power action (boot, shutdown, reboot, reset, power) and `--force`.
-DANGEROUS_FLAGS: tuple[tuple[str, str, commands.Flag, str], ...] = tuple(
-    (res.name, sub.name, flag, why)
-    for res in commands.all_resources()
-    for sub in res.subcommands
-    if not sub.destructive
-    for flag in sub.flags
-    if (why := _flag_danger(flag)) is not None
-)
-_DANGEROUS_INDEX = {(r, s, f.name): (f, why) for r, s, f, why in DANGEROUS_FLAGS}
+def _dangerous_flags(sub: commands.Subcommand) -> dict[str, tuple[commands.Flag, str]]:
+    """{flag name: (flag, why)} of the subcommand's dangerous flags (none if it is dangerous as a whole).
+    Asked of the subcommands a run uses only: the whole tree at import cost every process ~30 ms."""
+    if sub.destructive:
+        return {}
+    return {flag.name: (flag, why) for flag in sub.flags if (why := _flag_danger(flag)) is not None}
+
+
+def __getattr__(name: str):
+    """``DANGEROUS_FLAGS``: (resource, subcommand, flag, why) for every dangerous flag of a subcommand
+    that is not dangerous as a whole: boolean flags naming a power action (boot, shutdown, reboot,
+    reset, power) and `--force`. Made when asked (the README's list and its tests)."""
+    if name == "DANGEROUS_FLAGS":
+        return tuple(
+            (res.name, sub.name, flag, why)
+            for res in commands.all_resources()
+            for sub in res.subcommands
+            for flag, why in _dangerous_flags(sub).values()
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -186,7 +195,7 @@ def _danger(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invo
     if sub.kind == "request":
         return rest.dangerous(inv)
     for use in inv.flags:
-        found = _DANGEROUS_INDEX.get((res.name, sub.name, use.flag.name)) if use.flag is not None else None
+        found = _dangerous_flags(sub).get(use.flag.name) if use.flag is not None else None
         if found is not None and (use.value is None or use.value.strip().lower() not in _FALSE):
             return f"`{res.name} {sub.name} {use.name}` is a dangerous flag: {found[1]}"
     for use in inv.flag_uses("--parameters"):
@@ -197,9 +206,7 @@ def _danger(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invo
 
 def _parameter_dangers(res: commands.Resource, sub: commands.Subcommand, value: str | None):
     """Dangerous flags switched on through ``--parameters`` JSON (inline, or a file usacloud would read)."""
-    fields = {
-        f.name[2:].replace("-", ""): (f, why) for r, s, f, why in DANGEROUS_FLAGS if (r, s) == (res.name, sub.name)
-    }
+    fields = {f.name[2:].replace("-", ""): (f, why) for f, why in _dangerous_flags(sub).values()}
     if not fields or not value:
         return
     data = _json(value)
