@@ -1,6 +1,7 @@
 """Shell mode (issue 7): whole scripts under bash, every usacloud call sandboxed, limited and recorded."""
 
 import json
+import os
 import signal
 import sys
 import textwrap
@@ -457,6 +458,40 @@ def test_kill_9_of_a_single_process_run_takes_bash_and_usacloud_with_it(e2e):
             proc.kill()
     found = pidfile_pids(pids) + e2e.pids()
     assert len(found) == 2
+    assert wait_gone(found) == []
+
+
+@pytest.mark.parametrize("killed", ["pytest", "worker"])
+def test_kill_9_takes_a_background_job_that_left_the_session_too(e2e, killed):
+    """A job the script moved to a session of its own is neither bash's child nor in a recorded
+    process group: neither the parent-death signal nor the controller's sweep of a dead worker's
+    groups reaches it. The killed process's watchdog does (the job carries its mark)."""
+    e2e.rules([{"match": "region list", "sleep": 300}])
+    pids, worker = e2e.tmp / "pids", e2e.tmp / "worker"
+    e2e.script(
+        "long.usacloud",
+        SHELL
+        + f"echo $PPID > {worker}\n"
+        + f"setsid sh -c 'echo $$ >> {pids}; exec sleep 300' < /dev/null > /dev/null 2>&1 &\n"
+        + f"echo $$ >> {pids}\nusacloud region list\n",
+    )
+    proc = e2e.start(workers=1 if killed == "worker" else 0)
+    try:
+        wait_until(
+            lambda: any(e.get("event") == "start" for e in e2e.events()) and len(pidfile_pids(pids)) == 2,
+            60,
+            "the long call and the background job",
+        )
+        if killed == "worker":
+            os.kill(int(worker.read_text()), signal.SIGKILL)  # bash's parent: the xdist worker
+        else:
+            proc.kill()
+        proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    found = pidfile_pids(pids) + e2e.pids()
+    assert len(found) == 3
     assert wait_gone(found) == []
 
 
