@@ -7,7 +7,7 @@ one usacloud command line the way cobra/pflag would, without running anything.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from . import _command_data as _data
@@ -163,6 +163,22 @@ def find_resource(word: str) -> Resource | None:
     """The resource named ``word`` (name or alias, at either path)."""
     index = _INDEX.get(word)
     return None if index is None else _built(index)
+
+
+def flag_names() -> Iterator[tuple[tuple[str, ...], bool]]:
+    """(names, takes a value) of every flag in the tree, global ones first, straight from the data
+    (without building every resource: for a scan of the whole tree, such as the masker's)."""
+    for row in _data.GLOBAL_FLAGS:
+        yield _names(row), row[3] != "bool"
+    for res in _data.RESOURCES:
+        for sub in res["subcommands"]:
+            for row in sub["flags"]:
+                yield _names(row), row[3] != "bool"
+
+
+def _names(row: tuple) -> tuple[str, ...]:
+    name, short, aliases = row[0], row[1], row[2]
+    return (name, short, *aliases) if short else (name, *aliases)
 
 
 def all_resources() -> tuple[Resource, ...]:

@@ -40,13 +40,11 @@ def secret_flags() -> frozenset[str]:
     """Long flag names (aliases included) that take a value and carry a secret, from the command table."""
     from . import commands  # lazily: the table is large, and the shim only needs SECRET_ENV
 
-    flags = list(commands.GLOBAL_FLAGS)
-    flags += [f for r in commands.all_resources() for s in r.subcommands for f in s.flags]
     return frozenset(
         name
-        for flag in flags
-        if flag.takes_value and any(is_secret_name(n) for n in flag.names)
-        for name in flag.names
+        for names, takes_value in commands.flag_names()
+        if takes_value and any(is_secret_name(n) for n in names)
+        for name in names
         if name.startswith("--")
     )
 
