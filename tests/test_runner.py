@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from standin_tools import wait_gone, wait_until
+from standin_tools import pids_alive, wait_gone, wait_until
 
 from pytest_usacloud_sandbox.run import runner
 from pytest_usacloud_sandbox.state.children import Children, sweep
@@ -235,14 +235,8 @@ def test_children_die_with_their_process_even_on_sigkill(tmp_path):
             parent.kill()
 
 
-def _wait_for_pids(pidfile, count, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        text = pidfile.read_text() if pidfile.exists() else ""
-        if len(text.split()) >= count:
-            return [int(p) for p in text.split()]
-        assert time.monotonic() < deadline, f"only {text!r} in {pidfile}"
-        time.sleep(0.05)
+def _read(path) -> str:
+    return path.read_text() if path.exists() else ""
 
 
 def test_the_watchdog_kills_what_a_sigkilled_process_left(tmp_path):
@@ -262,14 +256,12 @@ def test_the_watchdog_kills_what_a_sigkilled_process_left(tmp_path):
     )
     parent = subprocess.Popen([PY, "-c", code], env=ENV)
     try:
-        pids = _wait_for_pids(pidfile, 2)
-        assert all(alive(p) for p in pids)
+        words = wait_until(lambda: len(text := _read(pidfile).split()) >= 2 and text, 30, "two pids")
+        pids = [int(p) for p in words]
+        assert pids_alive(pids) == pids
         parent.kill()
         parent.wait()
-        deadline = time.monotonic() + 10
-        while any(alive(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert [p for p in pids if alive(p)] == []
+        assert wait_gone(pids) == []
     finally:
         if parent.poll() is None:
             parent.kill()
