@@ -184,8 +184,7 @@ def test_shell_mode_goes_on_after_a_create_that_hung_after_its_work(e2e):
 )
 def test_the_fake_timeout_is_validated(e2e, args, message):
     e2e.script("a.usacloud", "usacloud zone list\n")
-    result = e2e.run("--usacloud-fake", *args)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result = e2e.usage_error("--usacloud-fake", *args)
     assert message in result.stderr.str()
     assert e2e.calls() == []
 

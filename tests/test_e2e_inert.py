@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import INNER_PLUGINS
+from conftest import INNER_PLUGINS, INNER_TRIMS
 from pytest_usacloud_sandbox.items import Scope
 
 # The inner suite's own test checks, inside the run, that the plugin left no trace.
@@ -39,7 +39,7 @@ def _normalised(text: str) -> list[str]:
 def _plain_run(pytester: pytest.Pytester, monkeypatch, tmpdir, *args: str, plugin: bool = True):
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("TMPDIR", str(tmpdir))
-    plugins = INNER_PLUGINS if plugin else ("-p", "xdist.plugin")
+    plugins = INNER_PLUGINS if plugin else ("-p", "xdist.plugin", *INNER_TRIMS)
     return pytester.runpytest_subprocess(*plugins, "-p", "no:cacheprovider", *args)
 
 
@@ -98,8 +98,8 @@ def test_collect_anywhere_is_explicit_in_ini(e2e):
     e2e.pytester.makeini("[pytest]\nusacloud_collect = anywhere\nusacloud_script_glob = *.sh\n")
     e2e.run(str(e2e.pytester.path), "-q", scripts=False, workers=2).assert_outcomes(passed=2)
     assert sorted(a[0] for a in e2e.argvs()) == ["region", "zone"]
-    bad = e2e.run("--usacloud-collect=everywhere", scripts=False)
-    assert bad.ret == pytest.ExitCode.USAGE_ERROR and "usacloud_collect" in bad.stderr.str()
+    bad = e2e.usage_error("--usacloud-collect=everywhere", scripts=False)
+    assert "usacloud_collect" in bad.stderr.str()
 
 
 def test_the_scope_is_decided_on_the_path_as_given_and_with_links_resolved(tmp_path):

@@ -71,15 +71,7 @@ def test_missing_binary_is_one_usage_error(e2e, binary):
         path = e2e.tmp / "usacloud"
         path.write_text("#!/bin/sh\n")
         binary = str(path)
-    result = e2e.pytester.runpytest_subprocess(
-        "-p",
-        "xdist.plugin",
-        "-p",
-        "pytest_usacloud_sandbox.plugin",
-        f"--usacloud-scripts={e2e.dir}",
-        f"--usacloud-bin={binary}",
-    )
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result = e2e.usage_error(f"--usacloud-bin={binary}")  # the last --usacloud-bin given wins
     assert "--usacloud-bin" in result.stderr.str()
     assert "passed" not in result.stdout.str() and "failed" not in result.stdout.str()
 

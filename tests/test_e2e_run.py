@@ -216,16 +216,7 @@ def test_offline_check_fails_before_any_call(e2e):
 def test_dry_run_executes_nothing_and_needs_no_binary(e2e):
     e2e.script("ok.usacloud", "usacloud server list --zone is1a\n")
     e2e.script("refused.usacloud", "usacloud server reset -y web\n")
-    result = e2e.pytester.runpytest_subprocess(
-        "-p",
-        "xdist.plugin",
-        "-p",
-        "pytest_usacloud_sandbox.plugin",
-        f"--usacloud-scripts={e2e.dir}",
-        "--usacloud-bin=/nonexistent/usacloud",
-        "--usacloud-dry-run",
-        "-v",
-    )
+    result = e2e.run("--usacloud-bin=/nonexistent/usacloud", "--usacloud-dry-run", "-v")  # the last one given wins
     result.assert_outcomes(passed=1, failed=1)
     assert e2e.calls() == []
     result.stdout.fnmatch_lines(["*dry-run * line 1 * usacloud server list --zone tk1v*"])
@@ -308,5 +299,5 @@ def test_scripts_option_is_repeatable_and_takes_files(e2e):
     e2e.pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
     result = e2e.run(str(e2e.pytester.path / "test_plain.py"), f"--usacloud-scripts={other}", scripts=False)
     result.assert_outcomes(passed=2)
-    result = e2e.run("--usacloud-scripts=does/not/exist", scripts=False)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR and "does not exist" in result.stderr.str()
+    result = e2e.usage_error("--usacloud-scripts=does/not/exist", scripts=False)
+    assert "does not exist" in result.stderr.str()

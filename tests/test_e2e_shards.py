@@ -90,7 +90,6 @@ def test_without_a_run_group_shards_share_only_the_rate_budget(e2e):
 )
 def test_a_run_group_needs_redis(e2e, args, message):
     e2e.script("a.usacloud", "usacloud zone list\n")
-    result = e2e.run(*args, rate="5")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result = e2e.usage_error(*args, "--usacloud-rate=5")
     assert message in " ".join(result.stderr.str().split())
     assert e2e.calls() == []

@@ -70,7 +70,7 @@ def test_stop_cancels_running_and_pending_scripts(e2e, policy):
     e2e.script("a_fail.usacloud", "usacloud zone list\nusacloud server read nope\n")
     args = ["--usacloud-error-policy=stop"] if policy == "stop" else ["-x"]
     started = time.monotonic()
-    result = e2e.run("-rs", *args, workers=3)
+    result = e2e.run("-rs", *args, workers=2)
     assert_stopped(result, e2e, started, "a_fail", "not-found", unscheduled_ok=policy == "-x")
 
 
@@ -78,7 +78,7 @@ def test_critical_stops_on_an_auth_failure(e2e):
     long_scripts(e2e, ["b_long", "c_long", "d_long", "e_long"])
     e2e.script("a_auth.usacloud", "usacloud zone list\nusacloud server list --names auth\n")
     started = time.monotonic()
-    result = e2e.run("-rs", workers=3)  # critical is the default policy
+    result = e2e.run("-rs", workers=2)  # critical is the default policy
     assert_stopped(result, e2e, started, "a_auth", "auth")
 
 
@@ -86,7 +86,7 @@ def test_critical_stops_on_a_marked_script(e2e):
     long_scripts(e2e, ["b_long", "c_long", "d_long", "e_long"])
     e2e.script("a_marked.usacloud", "# pytest.mark.usacloud_critical\nusacloud zone list\nusacloud server read nope\n")
     started = time.monotonic()
-    result = e2e.run("-rs", "--usacloud-error-policy=critical", workers=3)
+    result = e2e.run("-rs", "--usacloud-error-policy=critical", workers=2)
     assert_stopped(result, e2e, started, "a_marked", "usacloud_critical, not-found")
 
 
@@ -94,7 +94,7 @@ def test_critical_stops_on_a_marked_script(e2e):
 def test_ordinary_failures_let_the_others_run(e2e, policy):
     long_scripts(e2e, ["b_long", "c_long", "d_long"], sleep=1.5)
     e2e.script("a_fail.usacloud", "usacloud zone list\nusacloud server read nope\n")
-    result = e2e.run(f"--usacloud-error-policy={policy}", workers=3)
+    result = e2e.run(f"--usacloud-error-policy={policy}", workers=2)
     result.assert_outcomes(passed=3, failed=1)
     assert sum(1 for c in e2e.calls() if c["argv"] == ["region", "list"]) == 3
 
