@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -73,9 +75,41 @@ class E2E:
         for name, value in values.items():
             self.monkeypatch.setenv(name, str(value))
 
-    def run(self, *args: str, workers: int = 0, rate: str = "unlimited", scripts: bool = True, timeout: float = 300):
-        """An inner pytest in a fresh interpreter, on the scripts with the stand-in."""
-        return self.pytester.runpytest_subprocess(*self._args(args, workers, rate, scripts), timeout=timeout)
+    def run(
+        self,
+        *args: str,
+        workers: int = 0,
+        rate: str = "unlimited",
+        scripts: bool = True,
+        timeout: float = 300,
+        inprocess: bool | None = None,
+    ) -> pytest.RunResult:
+        """An inner pytest on the scripts with the stand-in.
+
+        In a fresh interpreter with ``workers`` (xdist starts them anyway) or ``inprocess=False``;
+        otherwise in this process, which spares an interpreter, pytest and the plugin starting
+        (about 1 s a run on a loaded 2-core machine). The plugin keeps no module-level state, and
+        that it leaves no thread running is checked here; the SIGTERM handler it installs for its
+        process is put back. A test that reads what the plugin writes to the terminal's file
+        descriptor itself (the progress lines), or signals the run, or needs its own process, runs
+        it in a fresh interpreter (``inprocess=False``, or :meth:`start`).
+        """
+        argv = self._args(args, workers, rate, scripts)
+        if inprocess is False or (inprocess is None and workers):
+            return self.pytester.runpytest_subprocess(*argv, timeout=timeout)
+        return self._inprocess(argv)
+
+    def _inprocess(self, argv: list[str]) -> pytest.RunResult:
+        handler, threads = signal.getsignal(signal.SIGTERM), set(threading.enumerate())
+        try:
+            # the plugin is imported already, so pytest cannot rewrite its asserts: it says so, here only
+            result = self.pytester.runpytest_inprocess(*argv, "-W", "ignore::pytest.PytestAssertRewriteWarning")
+        finally:
+            signal.signal(signal.SIGTERM, handler)
+        # the plugin joins its threads with bounded waits: one still running 10 s on is left behind
+        left = wait_gone_threads(threads, 10)
+        assert not left, f"the inner run left threads running: {left}"
+        return result
 
     def usage_error(self, *args: str, scripts: bool = True) -> pytest.RunResult:
         """An inner pytest run in this process that must stop on a usage error; returns its result.
@@ -167,6 +201,14 @@ class E2E:
 
     def argvs(self) -> list[list[str]]:
         return [c["argv"] for c in self.calls()]
+
+
+def wait_gone_threads(before: set, timeout: float) -> set:
+    """The threads started since ``before`` still running after up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while (left := set(threading.enumerate()) - before) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return left
 
 
 def _seeding(call: dict) -> bool:

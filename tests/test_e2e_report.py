@@ -167,7 +167,7 @@ def test_plain_progress_lines_without_a_terminal_respect_the_interval(e2e):
     e2e.rules([{"match": "region list", "sleep": 2.0}])
     e2e.script("slow.usacloud", "usacloud region list\n")
     started = time.monotonic()
-    result = e2e.run("--usacloud-progress-interval=0.5", "-q")
+    result = e2e.run("--usacloud-progress-interval=0.5", "-q", inprocess=False)  # lines on its own fd 1
     elapsed = time.monotonic() - started
     result.assert_outcomes(passed=1)
     lines = progress_lines(result)
@@ -176,11 +176,11 @@ def test_plain_progress_lines_without_a_terminal_respect_the_interval(e2e):
     assert "running 1: slow.usacloud" in lines[0]
     e2e.rules([{"match": "region list", "sleep": 1.0}])
     # --usacloud-progress=off: none, though five would be due
-    result = e2e.run("--usacloud-progress-interval=0.2", "--usacloud-progress=off")
+    result = e2e.run("--usacloud-progress-interval=0.2", "--usacloud-progress=off", inprocess=False)
     result.assert_outcomes(passed=1)
     assert not progress_lines(result), result.stdout.str()
     # the default interval (10 s): a run of a few seconds prints no progress line
-    result = e2e.run("-q")
+    result = e2e.run("-q", inprocess=False)
     result.assert_outcomes(passed=1)
     assert not progress_lines(result), result.stdout.str()
 
@@ -189,7 +189,7 @@ def test_plain_progress_lines_never_split_pytests_row_of_dots(e2e):
     e2e.rules([{"match": "region list", "sleep": 1.5}])
     e2e.script("a_fast.usacloud", "usacloud zone list\n")
     e2e.script("b_slow.usacloud", "usacloud region list\n")
-    result = e2e.run("--usacloud-progress-interval=0.5", "-q", "-p", "no:randomly")
+    result = e2e.run("--usacloud-progress-interval=0.5", "-q", "-p", "no:randomly", inprocess=False)
     result.assert_outcomes(passed=2)
     out = result.stdout.str()
     assert re.search(r"^\.\. +\[100%\]$", out, re.M), out  # the row is whole

@@ -70,7 +70,7 @@ def test_stop_cancels_running_and_pending_scripts(e2e, policy):
     e2e.script("a_fail.usacloud", "usacloud zone list\nusacloud server read nope\n")
     args = ["--usacloud-error-policy=stop"] if policy == "stop" else ["-x"]
     started = time.monotonic()
-    result = e2e.run("-rs", *args, workers=2)
+    result = e2e.run("-rs", *args, workers=3)  # (with 2, -x leaves two scripts unsent)
     assert_stopped(result, e2e, started, "a_fail", "not-found", unscheduled_ok=policy == "-x")
 
 
