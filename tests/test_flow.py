@@ -66,6 +66,15 @@ NOT_STRAIGHT = [
     ("if test -f x; then :; fi && usacloud a", [(1, "a", 1, "&&")]),
     ("{ cd dir; } && usacloud a", [(1, "a", 1, "&&")]),
     ("( cd dir && usacloud a )", [(1, "a", 1, "&&")]),
+    # second hostile review: what ends the script before a later usacloud command
+    (': "${CONFIRM:?set CONFIRM}"\nusacloud create', [(2, "create", 1, "${:?}")]),
+    ("X=${CONFIRM?}\nusacloud create", [(2, "create", 1, "${:?}")]),
+    ('usacloud a --name "${N:?}"\nusacloud b', [(1, "a"), (2, "b", 1, "${:?}")]),
+    ("command exit 0\nusacloud create", [(2, "create", 1, "exit")]),
+    ("builtin exit 0\nusacloud create", [(2, "create", 1, "exit")]),
+    ("logout\nusacloud create", [(2, "create", 1, "logout")]),
+    ("[ -f .done ] && exit 0\nusacloud create", [(2, "create", 1, "exit")]),
+    ("< /nonexistent && usacloud create", [(1, "create", 1, "&&")]),
 ]
 
 
@@ -90,7 +99,8 @@ STRAIGHT = [
     "usacloud a || exit 1\nusacloud b",  # exits where commands mode stops anyway
     "usacloud a || { echo failed >&2; exit 1; }\nusacloud b",
     "cd work || exit 1\nusacloud a",  # guarded by a command commands mode does not run
-    '[ -n "$X" ] && exit 0\nusacloud a',
+    '[ -n "$X" ] || exit 1\nusacloud a',
+    'echo "${X:-default}" "${Y:=v}"\nusacloud a',
     "if ! command -v jq; then exit 1; fi\nusacloud a",
     "exec >log 2>&1\nusacloud a",
     "( exit 1 )\nusacloud a",  # ends only the subshell

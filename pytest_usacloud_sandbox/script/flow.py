@@ -14,12 +14,12 @@ straight-line (its :class:`ControlFlow` says why) when it is
   ``usacloud a && usacloud b`` is straight-line (commands mode stops at ``a``'s failure);
 * in the background (``&``, and everything in a ``{ ...; } &`` or ``( ... ) &`` group), or in a
   ``coproc``;
-* after an ``exit``, ``return`` or ``exec COMMAND`` that ends the script: one at the top level
-  (groups included) that runs unconditionally or after ``&&`` following a usacloud command. Inside
-  a subshell ``( ... )`` or a command substitution such an exit ends only that subshell. An exit
-  guarded by a non-usacloud command (``cd dir || exit 1``, ``[ -n "$X" ] || exit``) is not counted:
-  commands mode does not run those commands either; ``usacloud ... || exit 1`` is what commands mode
-  does anyway.
+* after an ``exit``, ``return``, ``logout`` (also behind ``command``/``builtin``), ``exec COMMAND``
+  or a ``${NAME:?message}`` expansion that ends the script: one at the top level (groups included)
+  that runs unconditionally or after ``&&`` (``[ -f done ] && exit 0``). Inside a subshell
+  ``( ... )`` or a command substitution such an exit ends only that subshell. An exit after ``||``
+  (``cd dir || exit 1``, ``usacloud ... || exit 1``) is not counted: it ends the script only when a
+  command failed, and commands mode stops at a usacloud failure anyway.
 
 Groups ``{ ...; }`` and subshells ``( ... )`` are otherwise transparent: the same rules apply inside
 them. ``;``, ``&&`` between usacloud commands, newlines, pipes (``| jq``), ``set -e``, assignments
@@ -45,7 +45,7 @@ _CLOSER_OF = {
     "group": "}",
     "subshell": ")",
 }
-_EXITS = frozenset({"exit", "return"})
+_EXITS = frozenset({"exit", "return", "logout"})
 #: Commands that always succeed: a `&&` after them does not depend on anything.
 ALWAYS_SUCCEED = frozenset({"true", ":"})
 
@@ -75,6 +75,8 @@ class ControlFlow:
             return f"in a pipeline negated with `!` (line {self.line})"
         if kind == "coproc":
             return f"in a `coproc` (line {self.line})"
+        if kind == "${:?}":
+            return f"after a `${{NAME:?}}` expansion that ends the script when NAME is unset (line {self.line})"
         if kind == "&&":
             return f"after `&&` that follows a command commands mode does not run (line {self.line})"
         return f"after `{kind}` (line {self.line})"
@@ -249,19 +251,29 @@ class Level:
         ``exit``, ``return`` and ``exec COMMAND`` end the script (or the subshell) when they run
         unconditionally or after ``&&`` that follows a usacloud command.
         """
-        if name is None or self.flow.inherited[-1] is not None or any(f.control for f in self.frames):
-            return
         if not (name in _EXITS or (name == "exec" and has_operand)):
+            return
+        self.may_exit(name, line)
+
+    def may_exit(self, construct: str, line: int) -> None:
+        """Something that ends the script (or the subshell) when it runs: ``exit``, ``return``,
+        ``exec COMMAND``, or a ``${X:?message}`` expansion (bash exits when X is unset or empty).
+
+        It counts when it runs unconditionally, or after ``&&`` that follows a usacloud command or a
+        command commands mode does not run (``[ -f done ] && exit 0``). After ``||`` it does not
+        (``cd dir || exit 1`` exits only when a command commands mode skips has failed).
+        """
+        if self.flow.inherited[-1] is not None or any(f.control for f in self.frames):
             return
         lists = [self.list]  # the lists it is part of, up to its exit scope (`usacloud a || { ...; exit 1; }`)
         for frame in reversed(self.frames):
             if frame.closer == ")":
                 break
             lists.append(frame.enclosing)
-        after_usacloud = any(lst.and_after_usacloud for lst in lists)
+        after_and = any(lst.and_after_usacloud or lst.and_guard is not None for lst in lists)
         unconditional = all(lst.or_line is None and not lst.and_seen for lst in lists)
-        if (after_usacloud or unconditional) and self.flow.exits[-1] is None:
-            self.flow.exits[-1] = ControlFlow(line, name)
+        if (after_and or unconditional) and self.flow.exits[-1] is None:
+            self.flow.exits[-1] = ControlFlow(line, construct)
 
 
 @dataclass

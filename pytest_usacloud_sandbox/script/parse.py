@@ -113,6 +113,9 @@ _CASE_SEPARATORS = frozenset({";;", ";&", ";;&"})
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=")
 _ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset({"command", "exec", "nohup"})
+_EXIT_WRAPPERS = frozenset({"command", "builtin"})
+#: ``${NAME:?...}`` / ``${NAME?...}``: bash prints the message and exits when NAME is unset (or empty)
+_EXITING_EXPANSION = re.compile(r"\$\{[#!]?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*])(?:\[[^\]]*\])?:?\?")
 
 
 def parse_script(text: str) -> ParsedScript:
@@ -348,8 +351,13 @@ class _Walker:
                 level.other(line)
         else:
             self.note(top, f"redirection only: {cur[0].op}")
+            level.other(line)  # `< missing-file` fails
         if prefixes < len(words) and words[prefixes].plain:
-            level.simple_command(words[prefixes].value, prefixes + 1 < len(words), line)
+            first = prefixes + 1 if words[prefixes].value in _EXIT_WRAPPERS else prefixes  # `command exit 0`
+            if first < len(words) and words[first].plain:
+                level.simple_command(words[first].value, first + 1 < len(words), line)
+        if any(_EXITING_EXPANSION.search(w.raw) for w in words):
+            level.may_exit("${:?}", line)  # `: "${CONFIRM:?set it}"`, `X=${X:?}`: bash exits when unset
         if any(t.__class__ is Word and t.subs for t in cur):
             if command is not None:  # keep source order: substitutions before the command word first
                 self.commands.pop()
