@@ -97,14 +97,22 @@ class E2E:
         argv = self._args(args, workers, rate, scripts)
         if inprocess is False or (inprocess is None and workers):
             return self.pytester.runpytest_subprocess(*argv, timeout=timeout)
-        return self._inprocess(argv)
+        return self._inprocess(argv, timeout)
 
-    def _inprocess(self, argv: list[str]) -> pytest.RunResult:
+    def _inprocess(self, argv: list[str], timeout: float) -> pytest.RunResult:
         handler, threads = signal.getsignal(signal.SIGTERM), set(threading.enumerate())
+
+        def overdue(signum, frame):
+            raise TimeoutError(f"the inner pytest run took more than {timeout:g} s: {argv}")
+
+        alarm = signal.signal(signal.SIGALRM, overdue)  # pytest runs tests in the main thread
+        signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
             # the plugin is imported already, so pytest cannot rewrite its asserts: it says so, here only
             result = self.pytester.runpytest_inprocess(*argv, "-W", "ignore::pytest.PytestAssertRewriteWarning")
         finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, alarm)
             signal.signal(signal.SIGTERM, handler)
         # the plugin joins its threads with bounded waits: one still running 10 s on is left behind
         left = wait_gone_threads(threads, 10)
