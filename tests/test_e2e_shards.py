@@ -10,7 +10,15 @@ import pytest
 from redis_tools import private_redis
 from standin_tools import AUTH_401, framed, pids_alive
 
-AUTH_FAILS = {"match": "server list --names auth", "exit": 1, "stderr": framed(AUTH_401), "sleep": 1.0}
+
+def auth_fails_once_a_long_command_runs(e2e, long_sleep: float) -> list[dict]:
+    """Rules: the auth failure comes only once some region list has started (the stand-in's
+    until/touch), so it always lands while another shard runs, however slowly the shards start."""
+    started = str(e2e.tmp / "region-started")
+    return [
+        {"match": "server list --names auth", "stderr": framed(AUTH_401), "sleep": 60, "until": started},
+        {"match": "region list", "sleep": long_sleep, "touch": started},
+    ]
 
 
 def start_shard(e2e, name: str, scripts: dict[str, str], *args: str) -> tuple[subprocess.Popen, object]:
@@ -40,7 +48,7 @@ def finish(proc: subprocess.Popen, timeout: float = 120) -> str:
 
 
 def test_a_critical_failure_in_one_shard_cancels_the_others(e2e):
-    e2e.rules([AUTH_FAILS, {"match": "region list", "sleep": 300}])
+    e2e.rules(auth_fails_once_a_long_command_runs(e2e, 300))
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
     long = "usacloud zone list\nusacloud region list\n"
     with private_redis(e2e.tmp) as server:
@@ -70,7 +78,7 @@ def test_a_critical_failure_in_one_shard_cancels_the_others(e2e):
 
 
 def test_without_a_run_group_shards_share_only_the_rate_budget(e2e):
-    e2e.rules([AUTH_FAILS, {"match": "region list", "sleep": 2.5}])
+    e2e.rules(auth_fails_once_a_long_command_runs(e2e, 2.5))
     with private_redis(e2e.tmp) as server:
         backend = f"--usacloud-rate-backend={server.url}"
         b, _ = start_shard(e2e, "b", {"long.usacloud": "usacloud region list\n"}, backend)

@@ -10,17 +10,19 @@ from standin_tools import AUTH_401, framed, pids_alive, wait_gone, wait_until
 LONG = 300  # seconds a long command sleeps if nobody stops it
 
 
-def long_scripts(e2e, names, sleep=LONG):
+def long_scripts(e2e, names, sleep=LONG, gated=True):
+    """Scripts ``names`` whose second command (region list) sleeps ``sleep`` s, and the failing rules.
+
+    ``gated``: a failing command fails only once some region list has started (the stand-in's
+    until/touch), so the failure always lands while a long script runs, however slowly the
+    workers start on a loaded machine; else it fails at once (no other script runs alongside)."""
+    started = str(e2e.tmp / "region-started")
+    wait = {"sleep": 60, "until": started} if gated else {}
     e2e.rules(
         [
-            {
-                "match": "server read",
-                "exit": 1,
-                "stderr": framed('target resource not found: query=["nope"]'),
-                "sleep": 1.0,
-            },
-            {"match": "server list --names auth", "exit": 1, "stderr": framed(AUTH_401), "sleep": 1.0},
-            {"match": "region list", "sleep": sleep},
+            {"match": "server read", "stderr": framed('target resource not found: query=["nope"]'), **wait},
+            {"match": "server list --names auth", "stderr": framed(AUTH_401), **wait},
+            {"match": "region list", "sleep": sleep, "touch": started},
         ]
     )
     for name in names:
@@ -107,7 +109,7 @@ def test_continue_runs_everything_even_after_critical_failures(e2e):
 
 
 def test_x_without_xdist(e2e):
-    long_scripts(e2e, ["b_long", "c_long"])
+    long_scripts(e2e, ["b_long", "c_long"], gated=False)
     e2e.script("a_fail.usacloud", "usacloud server read nope\n")
     started = time.monotonic()
     result = e2e.run("-x")
@@ -117,7 +119,7 @@ def test_x_without_xdist(e2e):
 
 
 def test_maxfail_counts_failures_across_workers(e2e):
-    long_scripts(e2e, ["c_long", "d_long"])
+    long_scripts(e2e, ["c_long", "d_long"], gated=False)  # the failing scripts come first on both workers
     e2e.script("a_fail.usacloud", "usacloud server read nope\n")
     e2e.script("b_fail.usacloud", "usacloud zone list\nusacloud zone list\nusacloud server read nope\n")
     started = time.monotonic()

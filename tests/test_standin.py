@@ -244,19 +244,21 @@ def test_rules(tmp_path, env):
     assert len(unfinished_pids(env["STANDIN_LOG"])) == 1
 
 
-def test_a_rule_sleep_ends_when_its_until_path_appears(tmp_path, env):
+def test_a_rule_sleep_ends_when_its_until_path_appears_and_a_rule_can_touch_it(tmp_path, env):
     go = tmp_path / "go"
-    env["STANDIN_RULES"] = str(
-        write_rules(tmp_path / "rules.json", [{"match": "zone list", "sleep": 60, "until": str(go)}])
-    )
+    rules = [
+        {"match": "zone list", "sleep": 60, "until": str(go)},
+        {"match": "region list", "touch": str(go)},
+    ]
+    env["STANDIN_RULES"] = str(write_rules(tmp_path / "rules.json", rules))
     proc = subprocess.Popen([*STANDIN_CMD, "zone", "list"], env=env, stdout=subprocess.DEVNULL)
     wait_until(lambda: read_events(env["STANDIN_LOG"]), 30, "the start line")
     with pytest.raises(subprocess.TimeoutExpired):
         proc.wait(timeout=0.3)  # sleeping
-    go.touch()
+    assert run_standin("region list", env).returncode == 0 and go.exists()
     assert proc.wait(timeout=30) == 0
-    [end] = read_log(env["STANDIN_LOG"])
-    assert end["end"] - end["start"] < 30  # well before the 60 s
+    zone = next(e for e in read_log(env["STANDIN_LOG"]) if e["argv"] == ["zone", "list"])
+    assert zone["end"] - zone["start"] < 30  # well before the 60 s
 
 
 def test_log_lines(tmp_path, env):

@@ -99,6 +99,8 @@ STANDIN_RULES=<path>              JSON list of rules; the first matching one win
      "stdout": "...",          printed exactly as given
      "sleep": 0.0,             seconds, before anything is printed (SIGTERM interrupts it)
      "until": "<path>",        the sleep ends early once this path exists (a test's go-ahead)
+     "touch": "<path>",        created when the rule applies, before the sleep: with "until" in
+                               another rule, one call waits until another has started
      "times": N,               only the first N matching calls use the rule (a counter per
                                rule index in "<rules path>.count", updated under flock);
                                later calls fall through to the next rules / normal behaviour
@@ -422,6 +424,8 @@ def apply_rules(argv):
         if rule.get("times") is not None and not take_rule_slot(path, index, int(rule["times"])):
             continue
         CTX.rule = index
+        if rule.get("touch"):
+            os.close(os.open(rule["touch"], os.O_WRONLY | os.O_CREAT, 0o644))
         sleep_for(float(rule.get("sleep") or 0), rule.get("until"))
         stdout = rule.get("stdout") or ""
         stderr = rule.get("stderr") or ""
