@@ -86,9 +86,10 @@ class E2E:
     ) -> pytest.RunResult:
         """An inner pytest on the scripts with the stand-in.
 
-        In a fresh interpreter with ``workers`` (xdist starts them anyway) or ``inprocess=False``;
+        In a fresh interpreter with ``workers`` (``-n``, as users run it) or ``inprocess=False``;
         otherwise in this process, which spares an interpreter, pytest and the plugin starting
-        (about 1 s a run on a loaded 2-core machine). The plugin keeps no module-level state, and
+        (about 1 s a run on a loaded 2-core machine); workers asked for with ``--tx`` in ``args``
+        are started from here then. The plugin keeps no module-level state, and
         that it leaves no thread running is checked here; the SIGTERM handler it installs for its
         process is put back. A test that reads what the plugin writes to the terminal's file
         descriptor itself (the progress lines), or signals the run, or needs its own process, runs

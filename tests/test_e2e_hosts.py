@@ -72,9 +72,15 @@ def test_the_rate_bound_holds_over_hosts_with_redis(e2e):
     ids=["remote-stops-all", "local-stops-remote"],
 )
 def test_a_failure_on_one_host_stops_every_host(e2e, where, local, remote):
-    """Every worker's second command sleeps 300 s, except on the failing host, where it fails after 1 s."""
+    """Every worker's second command sleeps 300 s, except on the failing host, where it fails once
+    every worker of the other host runs one (the stand-in's touch/until_count: however late the
+    simulated host's workers start on a loaded machine)."""
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=300)
-    failing, waiting = [FAILS], [LONG]
+    running = e2e.tmp / "running"  # one file per long command started, seen by both hosts
+    running.mkdir()
+    waiting_workers = local if where == "remote" else remote
+    failing = [{**FAILS, "sleep": 60, "until": str(running), "until_count": waiting_workers}]
+    waiting = [{**LONG, "touch": str(running / "{pid}")}]
     wrapper = e2e_host(
         e2e,
         remote_rules=failing if where == "remote" else waiting,

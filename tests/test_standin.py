@@ -261,6 +261,24 @@ def test_a_rule_sleep_ends_when_its_until_path_appears_and_a_rule_can_touch_it(t
     assert zone["end"] - zone["start"] < 30  # well before the 60 s
 
 
+def test_a_rule_sleep_can_wait_for_a_count_of_calls(tmp_path, env):
+    running = tmp_path / "running"
+    running.mkdir()
+    rules = [
+        {"match": "zone list", "sleep": 60, "until": str(running), "until_count": 2},
+        {"match": "region list", "touch": str(running / "{pid}")},
+    ]
+    env["STANDIN_RULES"] = str(write_rules(tmp_path / "rules.json", rules))
+    proc = subprocess.Popen([*STANDIN_CMD, "zone", "list"], env=env, stdout=subprocess.DEVNULL)
+    assert run_standin("region list", env).returncode == 0
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=0.3)  # one of two
+    assert run_standin("region list", env).returncode == 0
+    assert proc.wait(timeout=30) == 0
+    regions = [e["pid"] for e in read_log(env["STANDIN_LOG"]) if e["argv"] == ["region", "list"]]
+    assert sorted(p.name for p in running.iterdir()) == sorted(str(pid) for pid in regions)
+
+
 def test_log_lines(tmp_path, env):
     env["SAKURACLOUD_ZONES"] = "tk1v"
     run_standin("server list -o json", env, cwd=tmp_path)

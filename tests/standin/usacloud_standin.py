@@ -99,8 +99,10 @@ STANDIN_RULES=<path>              JSON list of rules; the first matching one win
      "stdout": "...",          printed exactly as given
      "sleep": 0.0,             seconds, before anything is printed (SIGTERM interrupts it)
      "until": "<path>",        the sleep ends early once this path exists (a test's go-ahead)
-     "touch": "<path>",        created when the rule applies, before the sleep: with "until" in
-                               another rule, one call waits until another has started
+     "until_count": N,         with "until" a directory: the sleep ends once it holds N entries
+     "touch": "<path>",        created when the rule applies, before the sleep ("{pid}" in it is
+                               this process's pid): with "until" in another rule, one call waits
+                               until another (or N others) has started
      "times": N,               only the first N matching calls use the rule (a counter per
                                rule index in "<rules path>.count", updated under flock);
                                later calls fall through to the next rules / normal behaviour
@@ -342,20 +344,30 @@ def log_line(obj):
 
 
 # ----------------------------------------------------------------------------- sleeping
-def sleep_for(seconds, until=None):
-    """Sleep ``seconds`` (cut at the process timeout); with ``until``, end early once that path exists."""
+def sleep_for(seconds, until=None, count=None):
+    """Sleep ``seconds`` (cut at the process timeout); with ``until``, end early once that path
+    exists (with ``count``: once that directory holds ``count`` entries)."""
     if seconds <= 0:
         return
     timed_out = CTX.deadline is not None and time.time() + seconds > CTX.deadline
     if timed_out:
         seconds = max(0.0, CTX.deadline - time.time())
+
+    def arrived():
+        if count is None:
+            return os.path.exists(until)
+        try:
+            return len(os.listdir(until)) >= int(count)
+        except OSError:
+            return False
+
     if until is None:
         time.sleep(seconds)
     else:
         end = time.monotonic() + seconds
-        while not os.path.exists(until) and (left := end - time.monotonic()) > 0:
+        while not arrived() and (left := end - time.monotonic()) > 0:
             time.sleep(min(0.02, left))
-    if timed_out and (until is None or not os.path.exists(until)):
+    if timed_out and (until is None or not arrived()):
         fail(f"command[{CTX.resource}/{CTX.command}] timed out: context deadline exceeded")
 
 
@@ -425,8 +437,8 @@ def apply_rules(argv):
             continue
         CTX.rule = index
         if rule.get("touch"):
-            os.close(os.open(rule["touch"], os.O_WRONLY | os.O_CREAT, 0o644))
-        sleep_for(float(rule.get("sleep") or 0), rule.get("until"))
+            os.close(os.open(rule["touch"].replace("{pid}", str(os.getpid())), os.O_WRONLY | os.O_CREAT, 0o644))
+        sleep_for(float(rule.get("sleep") or 0), rule.get("until"), rule.get("until_count"))
         stdout = rule.get("stdout") or ""
         stderr = rule.get("stderr") or ""
         if rule.get("panic"):
