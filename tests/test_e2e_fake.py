@@ -144,7 +144,7 @@ def test_a_timeout_with_no_visible_effect_fails(e2e, rule, line, hint):
     )
     second = "usacloud switch delete -y a" if "switch" in rule["match"] else "usacloud server wait-until-ready a"
     e2e.script("stuck.usacloud", f"{first}\n{second}\nusacloud zone list\n")
-    result = e2e.run("--usacloud-fake", "--usacloud-allow-dangerous", "--usacloud-fake-timeout=1.5")
+    result = e2e.run("--usacloud-fake", "--usacloud-allow-dangerous", "--usacloud-fake-timeout=2.5")  # line 1 in time
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["timeout: timed out after * in fake mode*", f"  at *stuck.usacloud:{line}", f"*hint: *{hint}*"]
