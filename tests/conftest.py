@@ -25,6 +25,7 @@ INNER_TRIMS = ("-p", "no:unraisableexception")
 INNER_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", *INNER_TRIMS)
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's: the suite also runs without it (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """This suite under ``-n N``: xdist's work-stealing scheduler instead of its plain ``load``.
 
