@@ -1,8 +1,9 @@
 """Workers on simulated hosts: ``--tx popen//python=WRAPPER`` where WRAPPER is another machine's view.
 
 WRAPPER starts python in a new Linux mount namespace (``unshare -m``) with a private tmpfs on /tmp
-and on each given private directory (the token bucket's cache), and the test directory bound back
-in at its own path (pytester's base temp lives under /tmp). So the worker runs the same code on the
+and on each given private directory (the token bucket's cache), and the test directory (pytester's
+base temp lives under /tmp) and the code (a checkout or venv under /tmp) bound back in at their own
+paths. So the worker runs the same code on the
 same files, but it sees neither the controller's run directory (``/tmp/pytest-usacloud-*``) nor its
 token bucket file: as on another host. Processes stay visible (no pid namespace), so a test can
 still check from outside that nothing is left running there.
@@ -26,11 +27,15 @@ from standin_tools import write_rules
 INNER = """#!/bin/sh
 # the simulated host's view: run by unshare in a new mount namespace
 set -eu
-keep={keep}
-cd "$keep"                               # hold the test directory: /tmp is about to cover it
+hold=/mnt
+mount --bind /tmp "$hold"                # the real /tmp, held while a private one covers it
 mount -t tmpfs usacloud-host-tmp /tmp    # a private /tmp: no controller run directory here
-mkdir -p "$keep"
-mount --no-canonicalize --bind . "$keep" # the test directory back at its own path
+for keep in {keeps}; do                  # the test directory, and the code when it lies in /tmp
+    case "$keep" in
+    /tmp/*) mkdir -p "$keep"; mount --no-canonicalize --bind "$hold${{keep#/tmp}}" "$keep" ;;
+    esac
+done
+umount -l "$hold"
 for private in {private}; do             # a private cache: no shared token bucket file
     mkdir -p "$private"
     mount -t tmpfs usacloud-host-cache "$private"
@@ -81,7 +86,7 @@ def host_python(
     inner = directory / "host-inner.sh"
     inner.write_text(
         INNER.format(
-            keep=shlex.quote(str(keep)),
+            keeps=" ".join(shlex.quote(str(k)) for k in (keep, *_code_dirs())),
             private=" ".join(shlex.quote(str(p)) for p in private),
             cwd=shlex.quote(str(cwd)),
             copies="\n".join(f"cp {shlex.quote(str(a))} {shlex.quote(str(b))}" for a, b in (copies or {}).items()),
@@ -123,6 +128,12 @@ def tx(local: int, remote: int, wrapper: Path) -> list[str]:
     if remote:
         args += ["--tx", f"{remote}*popen//python={wrapper}"]
     return args
+
+
+def _code_dirs() -> list[Path]:
+    """What a worker needs to import besides the test directory: this checkout (the package is
+    installed editable from it) and Python's prefix; a clone or a venv in /tmp would vanish."""
+    return [Path(__file__).resolve().parents[1], Path(sys.prefix).resolve()]
 
 
 def _common(*paths: Path) -> str:
