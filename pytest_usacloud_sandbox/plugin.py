@@ -23,6 +23,7 @@ SETTINGS_KEY = pytest.StashKey[settings.Settings]()
 SCOPE_KEY = pytest.StashKey[Scope]()
 STATE_KEY = pytest.StashKey[SharedState]()
 TOTALS_KEY = pytest.StashKey[WorkerStats]()  # the controller's sum of every worker's counters
+SIGTERM_KEY = pytest.StashKey[bool]()  # this run put its SIGTERM handler in place (unconfigure takes it back)
 STATS_OUTPUT = "usacloud_stats"
 
 
@@ -85,7 +86,7 @@ def _activate(config: pytest.Config) -> None:
         _check_controller(config, s)
         state = SharedState.open_run()
         config.stash[TOTALS_KEY] = WorkerStats()
-        _install_sigterm()
+        config.stash[SIGTERM_KEY] = _install_sigterm()
     else:
         state = SharedState.open_worker(worker_input)
     config.stash[STATE_KEY] = state
@@ -165,13 +166,16 @@ def _warn(message: str) -> None:
     warnings.warn(UsacloudWarning(message), stacklevel=2)
 
 
-def _install_sigterm() -> None:
-    """SIGTERM to pytest behaves like Ctrl-C: children are terminated, what finished is reported."""
+def _install_sigterm() -> bool:
+    """SIGTERM to pytest behaves like Ctrl-C: children are terminated, what finished is reported.
+    True if the handler was put in place (only over the default action)."""
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         try:
             signal.signal(signal.SIGTERM, _raise_interrupt)
+            return True
         except ValueError:  # not the main thread
             pass
+    return False
 
 
 def _raise_interrupt(signum, frame):
@@ -264,6 +268,11 @@ def pytest_testnodedown(node, error) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(SIGTERM_KEY, False) and signal.getsignal(signal.SIGTERM) is _raise_interrupt:
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as it was: a later in-process run starts clean
+        except ValueError:
+            pass
     state = config.stash.get(STATE_KEY, None)
     if state is not None:
         state.close()

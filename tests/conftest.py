@@ -91,8 +91,7 @@ class E2E:
         otherwise in this process, which spares an interpreter, pytest and the plugin starting
         (about 1 s a run on a loaded 2-core machine); workers asked for with ``--tx`` in ``args``
         are started from here then. The plugin keeps no module-level state, and
-        that it leaves no thread running is checked here; the SIGTERM handler it installs for its
-        process is put back. A test that reads what the plugin writes to the terminal's file
+        that it leaves no thread running and puts back the SIGTERM handler it installs is checked here. A test that reads what the plugin writes to the terminal's file
         descriptor itself (the progress lines), or signals the run, or needs its own process, runs
         it in a fresh interpreter (``inprocess=False``, or :meth:`start`).
         """
@@ -115,7 +114,9 @@ class E2E:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, alarm)
+            leaked = signal.getsignal(signal.SIGTERM)
             signal.signal(signal.SIGTERM, handler)
+        assert leaked == handler, "the plugin left its SIGTERM handler in place after the run"
         # the plugin joins its threads with bounded waits: one still running 10 s on is left behind
         left = wait_gone_threads(threads, 10)
         assert not left, f"the inner run left threads running: {left}"
