@@ -90,8 +90,9 @@ class E2E:
         In a fresh interpreter with ``workers`` (``-n``, as users run it) or ``inprocess=False``;
         otherwise in this process, which spares an interpreter, pytest and the plugin starting
         (about 1 s a run on a loaded 2-core machine); workers asked for with ``--tx`` in ``args``
-        are started from here then. The plugin keeps no module-level state, and
-        that it leaves no thread running and puts back the SIGTERM handler it installs is checked here. A test that reads what the plugin writes to the terminal's file
+        are started from here then. The plugin keeps no module-level state; that it leaves no
+        thread running and puts back the SIGTERM handler it installs is checked here. A test that
+        reads what the plugin writes to the terminal's file
         descriptor itself (the progress lines), or signals the run, or needs its own process, runs
         it in a fresh interpreter (``inprocess=False``, or :meth:`start`).
         """
