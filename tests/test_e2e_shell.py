@@ -449,13 +449,7 @@ def test_kill_9_of_a_single_process_run_takes_bash_and_usacloud_with_it(e2e):
     pids = e2e.tmp / "pids"
     e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}\nusacloud region list\nwhile :; do sleep 1; done\n")
     proc = e2e.start()
-    try:
-        wait_until(lambda: any(e.get("event") == "start" for e in e2e.events()), 60, "the long call")
-        proc.kill()
-        proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _kill_once(proc, lambda: any(e.get("event") == "start" for e in e2e.events()), "the long call", proc.kill)
     found = pidfile_pids(pids) + e2e.pids()
     assert len(found) == 2
     assert wait_gone(found) == []
@@ -476,20 +470,13 @@ def test_kill_9_takes_a_background_job_that_left_the_session_too(e2e, killed):
         + f"echo $$ >> {pids}\nusacloud region list\n",
     )
     proc = e2e.start(workers=1 if killed == "worker" else 0)
-    try:
-        wait_until(
-            lambda: any(e.get("event") == "start" for e in e2e.events()) and len(pidfile_pids(pids)) == 2,
-            60,
-            "the long call and the background job",
-        )
-        if killed == "worker":
-            os.kill(int(worker.read_text()), signal.SIGKILL)  # bash's parent: the xdist worker
-        else:
-            proc.kill()
-        proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _kill_once(
+        proc,
+        lambda: any(e.get("event") == "start" for e in e2e.events()) and len(pidfile_pids(pids)) == 2,
+        "the long call and the background job",
+        # bash's parent is the xdist worker
+        (lambda: os.kill(int(worker.read_text()), signal.SIGKILL)) if killed == "worker" else proc.kill,
+    )
     found = pidfile_pids(pids) + e2e.pids()
     assert len(found) == 3
     assert wait_gone(found) == []
@@ -512,3 +499,14 @@ def test_sigterm_during_a_shell_script_leaves_no_process(e2e):
     found = pidfile_pids(pids) + e2e.pids()
     assert len(found) == 4
     assert wait_gone(found, 5) == [], out.decode(errors="replace")
+
+
+def _kill_once(proc, ready, what: str, kill) -> None:
+    """Once ``ready()`` holds, ``kill()`` (pytest, or one of its workers); wait for pytest to end."""
+    try:
+        wait_until(ready, 60, what)
+        kill()
+        proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

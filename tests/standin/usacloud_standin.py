@@ -1422,18 +1422,12 @@ def print_records(recs, sub, fl):
     if fl.true("quiet"):
         out("".join(str(r.get("ID", "")) + "\n" for r in recs))
         return
-    fmt = fl.get("format")
+    fmt = file_or_text(fl.get("format"))
     if fmt:
-        if os.path.isfile(fmt):
-            with open(fmt, encoding="utf-8") as f:
-                fmt = f.read()
         out("".join(render_template(fmt, r) + "\n" for r in recs))
         return
-    q = fl.get("query")
+    q = file_or_text(fl.get("query"))
     if q:
-        if os.path.isfile(q):
-            with open(q, encoding="utf-8") as f:
-                q = f.read()
         driver = (
             fl.get("query-driver")
             or envget("SAKURACLOUD_DEFAULT_QUERY_DRIVER", "SAKURA_DEFAULT_QUERY_DRIVER")
@@ -1454,6 +1448,14 @@ def print_records(recs, sub, fl):
         out("\n".join(yaml_lines(recs, 0)) + "\n")
     else:
         out(table(recs))
+
+
+def file_or_text(value):
+    """--format / --query: a readable file's content, else the value itself (as usacloud reads them)."""
+    if value and os.path.isfile(value):
+        with open(value, encoding="utf-8") as f:
+            return f.read()
+    return value
 
 
 # ----------------------------------------------------------------------------- credentials, fake-mode faults
