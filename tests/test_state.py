@@ -86,11 +86,18 @@ def run():
         state.close()
 
 
-def test_a_worker_uses_the_run_directory_only_when_it_reads_the_token(run):
+@pytest.fixture
+def hosts(run):
+    """The run's controller, a worker on its host and one on another (a private run directory)."""
     controller, states = run
     local = start_worker(controller, "gw0")
     remote = start_worker(controller, "gw1", private=True)
     states += [local, remote]
+    return controller, local, remote
+
+
+def test_a_worker_uses_the_run_directory_only_when_it_reads_the_token(hosts):
+    controller, local, remote = hosts
     assert local.shared and local.home == controller.home
     assert not remote.shared and remote.home != controller.home and remote.home.is_dir()
     assert controller.sees_run_dir("gw0") is True and controller.sees_run_dir("gw1") is False
@@ -112,12 +119,9 @@ def test_a_stop_anywhere_reaches_every_worker_once(run, origin):
     assert not remotes[1].request_stop(StopReason("other", "auth", "late"))  # first stop wins everywhere
 
 
-def test_a_stop_from_a_local_worker_that_won_the_file_is_still_forwarded(run):
+def test_a_stop_from_a_local_worker_that_won_the_file_is_still_forwarded(hosts):
     """A local worker writes the shared file before the controller hears of it: the controller forwards anyway."""
-    controller, states = run
-    local = start_worker(controller, "gw0")
-    remote = start_worker(controller, "gw1", private=True)
-    states += [local, remote]
+    _, local, remote = hosts
     assert local.request_stop(REASON)  # the file is the controller's too: its own trigger will lose
     assert remote.stop.reason() == REASON
 
@@ -147,11 +151,8 @@ def test_a_lone_process_publishes_to_itself():
         state.close()
 
 
-def test_maxfail_counts_failures_of_every_host(run):
-    controller, states = run
-    local = start_worker(controller, "gw0")
-    remote = start_worker(controller, "gw1", private=True)
-    states += [local, remote]
+def test_maxfail_counts_failures_of_every_host(hosts):
+    controller, local, remote = hosts
     remote.note_failure(StopReason("r.usacloud::r", "not-found", "m"), maxfail=3)
     local.note_failure(StopReason("l.usacloud::l", "not-found", "m"), maxfail=3)
     assert not controller.stop() and not remote.stop()
@@ -159,11 +160,8 @@ def test_maxfail_counts_failures_of_every_host(run):
     assert controller.stop.reason() == REASON and local.stop() and remote.stop()
 
 
-def test_a_worker_that_loses_its_controller_kills_its_children(run):
-    controller, states = run
-    local = start_worker(controller, "gw0")
-    remote = start_worker(controller, "gw1", private=True)
-    states += [local, remote]
+def test_a_worker_that_loses_its_controller_kills_its_children(hosts):
+    controller, local, remote = hosts
     procs = []
     for state in (local, remote):
         proc = subprocess.Popen(["sleep", "300"], start_new_session=True)

@@ -240,29 +240,20 @@ class Broker:
             publish=None,
             command_runner=partial(self._run_here, files, conn, pid, state),
         )
+
+        def not_run(status, cls, message: str) -> rec.CommandRecord:
+            text_, words_ = masker.text(text), list(masker.words(words))
+            return rec.CommandRecord(line=line, text=text_, words=words_, status=status, cls=cls, message=message)
+
         try:
             env, refusal = self.call_env(request.env)
             if refusal is not None:
-                cmd = rec.CommandRecord(
-                    line=line,
-                    text=masker.text(text),
-                    words=list(masker.words(words)),
-                    status=rec.REFUSED,
-                    cls=oc.REFUSED,
-                    message=masker.text(refusal.describe()),
-                )
+                cmd = not_run(rec.REFUSED, oc.REFUSED, masker.text(refusal.describe()))
                 call_engine.stats.refused += 1
             else:
                 cmd = call_engine.run_one(command, masker, env, _cwd_of(pid))
         except Exception as exc:
-            cmd = rec.CommandRecord(
-                line=line,
-                text=masker.text(text),
-                words=list(masker.words(words)),
-                status=rec.FAILED,
-                cls=oc.ERROR,
-                message=f"internal error in the sandbox broker: {exc!r}",
-            )
+            cmd = not_run(rec.FAILED, oc.ERROR, f"internal error in the sandbox broker: {exc!r}")
         if state.get("vanished") and cmd.status == rec.CANCELLED:
             cmd.message = VANISHED
         code, message = exit_of(cmd, state.get("last"))
