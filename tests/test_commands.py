@@ -230,7 +230,7 @@ def test_find_flag_absent(resource, subcommand, word):
 
 def test_sic_flag_names_and_required_marks():
     assert sub("ipv6addr", "create").find_flag("--i-pv6-addr") == Flag(
-        "--i-pv6-addr", (), True, True, "string", "IPv6Addr", None
+        "--i-pv6-addr", (), True, True, "string", "IPv6Addr", None, "required,ipv6", "string"
     )
     assert sub("interface", "list").find_flag("--packet-filer-ids").required is False
     assert sub("server", "create").find_flag("--name").required

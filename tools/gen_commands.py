@@ -9,7 +9,7 @@ The input is usacloud's command tree as data, read from usacloud's Go source (th
 it as ``../shared/usacloud-tree.json``): per resource its aliases, whether it is global, its
 default subcommand and deprecation warning; per subcommand its aliases, whether it confirms, how
 it selects targets, which parameter fields get a default in code, and every flag (short form,
-aliases, boolean or not, required, allowed values). The output is a plain Python data literal
+aliases, boolean or not, required, allowed values, validation tag, Go type). The output is a plain Python data literal
 that records the usacloud version it describes; ``usacloud/commands.py`` turns it into typed
 objects, and the test suite's stand-in usacloud reads the same table. Run it again when usacloud's
 tree changes; ``tests/test_gen_commands.py`` fails while the checked-in file is stale.
@@ -141,7 +141,10 @@ def flag_row(where: str, name: str, spec: dict, defaults: list[str]) -> tuple:
     required = bool(spec.get("required")) and not defaulted
     short = f"-{spec['short']}" if spec.get("short") else None
     aliases = tuple(f"--{a}" for a in spec.get("aliases") or ())
-    return (f"--{name}", short, aliases, value, required, field, options_of(f"{where} --{name}", spec.get("options")))
+    options = options_of(f"{where} --{name}", spec.get("options"))
+    validate = spec.get("validate") or None
+    go_type = spec.get("go_type") or None
+    return (f"--{name}", short, aliases, value, required, field, options, validate, go_type)
 
 
 def build(tree: dict) -> dict:
@@ -166,6 +169,7 @@ def build(tree: dict) -> dict:
                     "kind": kind_of(rname, sname),
                     "selector": selector,
                     "is_default": sname == res["default"],
+                    "custom_validate": bool(sub.get("custom_validate")),
                     "flags": flags,
                 }
             )
@@ -205,11 +209,14 @@ def render(data: dict, input_name: str) -> str:
         "The typed API over this data is pytest_usacloud_sandbox/usacloud/commands.py; the test suite's",
         "stand-in usacloud (tests/standin/usacloud) reads it too.",
         "",
-        "Flag rows are (name, short, aliases, value, required, field, options):",
+        "Flag rows are (name, short, aliases, value, required, field, options, validate, go_type):",
         "  value     'bool' | 'int' | 'string' | 'strings' (comma-separated list) | 'id' (resource ID)",
         "  required  usacloud validates the field as required and the code gives it no default",
         "  field     the parameter field (JSON key path in --parameters), '' for root flags",
         "  options   the closed set of values usacloud accepts, or None",
+        "  validate  the go-playground/validator tag of the field in usacloud's source, or None",
+        "  go_type   the field's Go type ('int', '*int', '[]string', 'types.ID', ...), or None",
+        "A subcommand with custom_validate also runs its own Validate method in usacloud's Go code.",
         '"""',
         "",
         f"USACLOUD_VERSION = {version!r}",
@@ -228,7 +235,8 @@ def render(data: dict, input_name: str) -> str:
         out += ["        'subcommands': ("]
         for s in r["subcommands"]:
             head = ", ".join(
-                f"{k!r}: {s[k]!r}" for k in ("name", "aliases", "confirm", "kind", "selector", "is_default")
+                f"{k!r}: {s[k]!r}"
+                for k in ("name", "aliases", "confirm", "kind", "selector", "is_default", "custom_validate")
             )
             out.append(f"            {{{head}, 'flags': (")
             out += [f"                {row!r}," for row in s["flags"]]

@@ -34,6 +34,8 @@ class Flag:
     value: str = "string"  # "bool" | "int" | "string" | "strings" (comma-separated) | "id"
     field: str = ""  # the parameter field, a key path in --parameters JSON ("Disk.SizeGB")
     options: tuple[str, ...] | None = None  # the closed set of values usacloud accepts
+    validate: str | None = None  # the go-playground/validator tag of the field ("omitempty,min=1,max=10")
+    go_type: str | None = None  # the field's Go type ("int", "*int", "[]string", "types.ID", ...)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -61,6 +63,7 @@ class Subcommand:
     has_input: bool
     flags: tuple[Flag, ...]  # every flag of the subcommand, not the global flags
     is_default: bool = False
+    custom_validate: bool = False  # usacloud also runs the subcommand's own Validate method
 
     @property
     def read_only(self) -> bool:
@@ -99,9 +102,9 @@ class Resource:
 
 
 def _flag(row: tuple) -> Flag:
-    name, short, aliases, value, required, field, options = row
+    name, short, aliases, value, required, field, options, validate, go_type = row
     aliases = ((short,) if short else ()) + tuple(aliases)
-    return Flag(name, aliases, value != "bool", required, value, field, options)
+    return Flag(name, aliases, value != "bool", required, value, field, options, validate, go_type)
 
 
 def _subcommand(d: dict, zoned: bool) -> Subcommand:
@@ -118,6 +121,7 @@ def _subcommand(d: dict, zoned: bool) -> Subcommand:
         has_input="--parameters" in names,
         flags=flags,
         is_default=d["is_default"],
+        custom_validate=d["custom_validate"],
     )
 
 

@@ -574,10 +574,10 @@ def command_data():
 
 
 class Flag:
-    """One flag of the table: (name, short, aliases, value, required, field, options)."""
+    """One flag of the table: (name, short, aliases, value, required, field, options, validate, go_type)."""
 
     def __init__(self, row):
-        name, short, aliases, value, required, field, options = row
+        name, short, aliases, value, required, field, options, self.validate, self.go_type = row
         self.name = name[2:]
         self.short = short[1:] if short else ""
         self.aliases = [a[2:] for a in aliases]
