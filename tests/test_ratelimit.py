@@ -671,8 +671,8 @@ def test_parse_file_spec(tmp_path):
         ("rediss://alice:hunter2@cache.internal:6380/0", "rediss://alice:***@cache.internal:6380/0"),
         ("redis://hunter2@cache.internal", "redis://***@cache.internal"),
         (
-            "redis://cache.internal/0?password=hunter2&ssl_cert_reqs=none",
-            "redis://cache.internal/0?password=***&ssl_cert_reqs=none",
+            "rediss://cache.internal/0?password=hunter2&ssl_cert_reqs=none",
+            "rediss://cache.internal/0?password=***&ssl_cert_reqs=none",
         ),
     ],
 )
@@ -694,12 +694,27 @@ def test_parse_redis_spec_and_mask(spec, shown):
         "redis://host/zero",
         "memcached://host",
         "pw@host:6379",
+        # redis-py hands unknown query parameters to its connection, which fails on first use
+        "redis://:pw@host/0?x=1",
+        "redis://:pw@host/0?pw",
+        "redis://host/0?socket_timeout=1",
+        "redis://:pw@host/0?ssl_cert_reqs=none",  # TLS settings only for rediss://
+        "redis://host?db=zero",
     ],
 )
 def test_bad_specs_raise_value_error(spec):
     with pytest.raises(ValueError) as excinfo:
         parse_backend(spec, {})
     assert "pw" not in str(excinfo.value).replace("password", "")
+
+
+def test_a_redis_url_with_a_query_is_a_usage_error_naming_the_option_not_the_password(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    for spec in ("redis://:hunter2@127.0.0.1:6379/0?x=1", "redis://127.0.0.1:6379/0?hunter2"):
+        result = e2e.usage_error(f"--usacloud-rate-backend={spec}", "--usacloud-rate=2")
+        text = result.stdout.str() + result.stderr.str()
+        assert "--usacloud-rate-backend" in text and "query" in text
+        assert "hunter2" not in text and "INTERNALERROR" not in text and "Traceback" not in text
 
 
 def test_the_backend_spec_is_parsed_once_per_configure(pytester, monkeypatch):

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..usacloud.mask import mask_url
 
@@ -21,6 +21,11 @@ __all__ = ["CACHE_DIR_NAME", "Backend", "default_state_path", "parse_backend", "
 CACHE_DIR_NAME = "pytest-usacloud-sandbox"
 #: The default state file's suffix (a binary record: see :mod:`.filestore`).
 STATE_SUFFIX = ".bucket"
+#: Query parameters a redis URL may carry (redis-py hands every other one to its connection class,
+#: which fails on the first command with a TypeError): credentials and the database, plus TLS
+#: settings for ``rediss://``. Timeouts and retries are the plugin's own (fail fast, bounded retry).
+REDIS_QUERY = frozenset({"password", "username", "db"})
+REDISS_QUERY = REDIS_QUERY | {"ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile"}
 
 
 def _first(env: Mapping[str, str], *names: str) -> str:
@@ -93,8 +98,24 @@ def parse_backend(spec: str | None, env: Mapping[str, str]) -> Backend:
         db = parts.path.lstrip("/")
         if db and not db.isdigit():
             raise ValueError(f"rate-limit backend {shown!r}: the database must be a number, e.g. redis://host:6379/0")
+        _check_query(parts.scheme.lower(), parts.query, mask_url(spec.split("?", 1)[0]))
         return Backend("redis", url=spec)
     shown = "<redacted>" if "@" in spec or "password" in lowered else repr(spec)
     raise ValueError(
         f"unknown rate-limit backend {shown}: expected file:PATH, redis://[:password@]host:port/db or rediss://..."
     )
+
+
+def _check_query(scheme: str, query: str, shown: str) -> None:
+    """A query redis-py would pass on to its connection (``?x=1``) is a ValueError here, naming
+    neither a value nor an unknown key (either could be a password written in the wrong place)."""
+    allowed = REDISS_QUERY if scheme == "rediss" else REDIS_QUERY
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key not in allowed:
+            what = f"{key!r}, a TLS setting for rediss://" if key in REDISS_QUERY else "a parameter it cannot take"
+            raise ValueError(
+                f"rate-limit backend {shown + '?...'!r}: the URL's query has {what}; "
+                f"accepted: {', '.join(sorted(allowed))} (timeouts and retries are the plugin's own)"
+            )
+        if key == "db" and not value.isdigit():
+            raise ValueError(f"rate-limit backend {shown + '?...'!r}: db= must be a number")
