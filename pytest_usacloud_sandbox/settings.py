@@ -84,7 +84,12 @@ OPTIONS = (
         "30",
         metavar="SECONDS",
     ),
-    Option("usacloud_allow_dangerous", "allow delete, boot, shutdown, reset and send-nmi subcommands", False, "bool"),
+    Option(
+        "usacloud_allow_dangerous",
+        "allow delete, power (boot, shutdown, reset, send-nmi), disconnect/disable and connect subcommands",
+        False,
+        "bool",
+    ),
     Option(
         "usacloud_allow_global_writes",
         "allow changes to global resources (dns, note, icon, ...), which tk1v does not isolate",

@@ -239,6 +239,23 @@ def test_local_programs_are_dangerous(words):
     assert Policy(allow_dangerous=True).apply(words.split()).refusal is None
 
 
+def test_every_disruptive_subcommand_is_dangerous():
+    from pytest_usacloud_sandbox.usacloud.commands import all_resources
+
+    found = [(r, s) for r in all_resources() for s in r.subcommands if s.kind == "disruptive"]
+    assert {f"{r.name} {s.name}" for r, s in found} >= {
+        "disk disconnect-from-server",
+        "bridge disconnect-switch",
+        "internet disable-ipv6",
+    }
+    for res, sub in found:
+        words = ["usacloud", res.name, sub.name, "-y", "123456789012"]
+        refusal = Policy(allow_global_writes=True).apply(words).refusal
+        assert refusal is not None and refusal.rule == "dangerous" and refusal.options == (DANGEROUS_OPTION,)
+        assert "disruptive" in refusal.message
+        assert Policy(allow_dangerous=True, allow_global_writes=True).apply(words).refusal is None
+
+
 def test_every_connect_subcommand_is_refused():
     from pytest_usacloud_sandbox.usacloud.commands import all_resources
 

@@ -96,3 +96,12 @@ def test_dangerous_flags_are_listed_as_derived():
         for res, sub, flag, _why in DANGEROUS_FLAGS
     }
     assert rows == expected
+
+
+def test_disruptive_subcommands_are_listed_as_the_table_labels_them():
+    from pytest_usacloud_sandbox.usacloud.commands import all_resources
+
+    block = README.split("<!-- disruptive-subcommands -->")[1].split("<!-- /disruptive-subcommands -->")[0]
+    listed = set(re.findall(r"`([a-z0-9-]+ [a-z0-9-]+)`", block))
+    labelled = {f"{r.name} {s.name}" for r in all_resources() for s in r.subcommands if s.kind == "disruptive"}
+    assert listed == labelled

@@ -382,7 +382,7 @@ class _Checker:
             self.warn("ignored-argument", stray[0], f"{what} takes no positional arguments; `{stray[0]}` is ignored")
         exact = any((u.value or "").lower() == "exact" for u in self.used("--argument-match-mode"))
         names = [a for a in args if not a.isdigit()]
-        if sub.destructive and sub.selector in ("single", "multi") and names and not exact:
+        if sub.dangerous and sub.selector in ("single", "multi") and names and not exact:
             message = (
                 f"`{names[0]}` matches every {res.name} whose name contains it; "
                 "add --argument-match-mode exact or use the ID"

@@ -21,6 +21,9 @@ ZONES = ("tk1a", "tk1b", "is1a", "is1b", "is1c", "tk1v")
 
 READ_ONLY_KINDS = frozenset({"read", "wait", "local-read"})
 DESTRUCTIVE_KINDS = frozenset({"delete", "power"})
+#: Subcommands that cut off something in use (disconnect a disk or a switch, disable IPv6,
+#: deactivate a SIM): dangerous like the destructive ones.
+DISRUPTIVE_KINDS = frozenset({"disruptive"})
 #: Plain cobra commands under the root that are not resources.
 ROOT_COMMANDS: tuple[str, ...] = tuple(c["name"] for c in _data.ROOT_COMMANDS)
 
@@ -73,6 +76,11 @@ class Subcommand:
     @property
     def destructive(self) -> bool:
         return self.kind in DESTRUCTIVE_KINDS
+
+    @property
+    def dangerous(self) -> bool:
+        """Dangerous as a whole (the policy's rule): destructive, power or disruptive."""
+        return self.kind in DESTRUCTIVE_KINDS or self.kind in DISRUPTIVE_KINDS
 
     def find_flag(self, word: str) -> Flag | None:
         """The flag named by ``word`` ("--zone", "-y", an alias such as "--out", or "--x=v")."""

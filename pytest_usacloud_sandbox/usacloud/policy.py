@@ -27,6 +27,11 @@ _URL_ZONE = re.compile(r"^(https://[^/?#]*/cloud/zone/)([a-z0-9]+)(/)")
 #: environment.py refuses: a profile may name its own API root URL and keys.
 ROUTE_FLAGS = ("--profile", "--fake-store")
 
+_DANGEROUS_KIND = {
+    "delete": "a destructive",
+    "power": "a power",
+    "disruptive": "a disruptive (it disconnects or disables something in use)",
+}
 _POWER_WORDS = frozenset({"boot", "shutdown", "reboot", "reset", "power"})
 _FALSE = frozenset({"0", "f", "false"})
 
@@ -45,7 +50,7 @@ def _flag_danger(flag: commands.Flag) -> str | None:
 def _dangerous_flags(sub: commands.Subcommand) -> dict[str, tuple[commands.Flag, str]]:
     """{flag name: (flag, why)} of the subcommand's dangerous flags (none if it is dangerous as a whole).
     Asked of the subcommands a run uses only: the whole tree at import cost every process ~30 ms."""
-    if sub.destructive:
+    if sub.dangerous:
         return {}
     return {flag.name: (flag, why) for flag in sub.flags if (why := _flag_danger(flag)) is not None}
 
@@ -187,8 +192,8 @@ def _global_read(sub: commands.Subcommand, inv: commands.Invocation) -> bool:
 
 def _danger(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invocation) -> str | None:
     """Why the command is dangerous (needs --usacloud-allow-dangerous), or None."""
-    if sub.destructive:
-        what = "a destructive" if sub.kind == "delete" else "a power"
+    if sub.dangerous:
+        what = _DANGEROUS_KIND[sub.kind]
         return f"`{res.name} {sub.name}` is {what} subcommand"
     if sub.kind == "connect":
         return f"`{res.name} {sub.name}` starts a local program (an ssh, VNC or RDP client) for an interactive session"
