@@ -23,6 +23,8 @@ INNER_TRIMS = ("-p", "no:unraisableexception")
 #: Plugins the inner pytest loads (autoload is off so that unrelated plugins installed on the
 #: machine neither slow each run down nor change its output).
 INNER_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", *INNER_TRIMS)
+#: The header line that puts one script in shell mode.
+SHELL_MARKER_LINE = "# pytest.mark.usacloud_shell\n"
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of xdist's: the suite also runs without it (-p no:xdist)
@@ -67,6 +69,10 @@ class E2E:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
         return path
+
+    def shell_script(self, name: str, body: str) -> Path:
+        """A script marked usacloud_shell: the marker is line 1, the body starts on line 2."""
+        return self.script(name, SHELL_MARKER_LINE + textwrap.dedent(body).lstrip("\n"))
 
     def rules(self, rules: list[dict]) -> None:
         write_rules(self.tmp / "rules.json", rules)

@@ -246,3 +246,19 @@ def test_a_shell_script_calling_usacloud_directly_gets_no_key_and_no_profile(e2e
     assert direct["zone_env"] == "tk1v" and direct["zones_env"] == "tk1v"  # the pins in bash's environment
     assert direct["auth"]["token"] == "" and direct["auth"]["profile_file"] is None
     assert sandboxed["auth"]["token"] == "runtoken1234"
+
+
+# -- an empty target matches every resource of the zone -------------------------------------------
+def test_an_empty_target_is_refused_before_it_runs_whatever_the_options(e2e):
+    e2e.script("empty.usacloud", 'usacloud switch create -y --name sw -q\nusacloud switch delete -y ""\n')
+    for args in ((), ("--usacloud-allow-dangerous", "--usacloud-allow-global-writes"), ("--usacloud-dry-run",)):
+        result = e2e.run(*args)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "refused: refused by the sandbox policy (empty-target): target argument 1 of `switch delete` is "
+                "empty*every switch in the zone*no option allows it",
+                "  at scripts/empty.usacloud:2",
+            ]
+        )
+    assert [a[:2] for a in e2e.argvs()] == [["switch", "create"], ["switch", "create"]]

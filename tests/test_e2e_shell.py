@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import sys
-import textwrap
 import time
 
 import pytest
@@ -25,8 +24,7 @@ SHELL = "# pytest.mark.usacloud_shell\n"
 
 
 def shell_script(e2e, name, body):
-    """A script marked usacloud_shell: the marker is line 1, the body starts on line 2."""
-    return e2e.script(name, SHELL + textwrap.dedent(body).lstrip("\n"))
+    return e2e.shell_script(name, body)
 
 
 def report_scripts(path):

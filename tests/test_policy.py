@@ -378,3 +378,37 @@ def test_fake_mode_leaves_profile_to_the_dummy_credentials():
     # under --usacloud-fake the profile becomes the dummy `default` in an empty directory (fake.py)
     assert Policy(fake=True).apply(["usacloud", "--profile", "prod", "switch", "list"]).refusal is None
     assert Policy(fake=True).apply(["usacloud", "--fake-store", "/tmp/s", "zone", "list"]).refusal.rule == "route"
+
+
+# -- an empty target matches every resource of the zone -------------------------------------------
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["usacloud", "switch", "delete", "-y", ""],
+        ["usacloud", "switch", "delete", "-y", " "],
+        ["usacloud", "switch", "delete", "-y", "sw1", ""],
+        ["usacloud", "server", "shutdown", "-y", "\t"],
+        ["usacloud", "disk", "disconnect-from-server", "-y", "\u3000"],
+        ["usacloud", "server", "read", ""],
+        ["usacloud", "iaas", "switch", "update", "-y", "", "--name", "x"],
+    ],
+)
+def test_an_empty_or_blank_target_is_refused_whatever_the_options(words):
+    for policy in (Policy(), Policy(allow_dangerous=True, allow_global_writes=True), Policy(fake=True)):
+        refusal = policy.apply(words).refusal
+        assert refusal is not None and refusal.rule == "empty-target" and refusal.options == ()
+        assert "every" in refusal.message and ("empty" in refusal.message or "blank" in refusal.message)
+        assert refusal.describe().endswith("no option allows it")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["usacloud", "switch", "create", "-y", "--name", "a", "--description", ""],
+        ["usacloud", "switch", "list", "--names", ""],
+        ["usacloud", "switch", "update", "-y", "sw1", "--description", ""],
+        ["usacloud", "config", "show", ""],  # a profile name, not a target
+    ],
+)
+def test_empty_values_that_are_not_targets_are_fine(words):
+    assert Policy().apply(words).refusal is None

@@ -72,7 +72,7 @@ def __getattr__(name: str):
 @dataclass(frozen=True)
 class Refusal:
     rule: str  # dangerous | global-write | global-write+dangerous | self-update | environment | route
-    # | zone-escape | rest-url | rest-data | fake-mode
+    # | zone-escape | rest-url | rest-data | fake-mode | empty-target
     message: str
     options: tuple[str, ...]  # what lifts it (all of them are needed)
 
@@ -134,6 +134,9 @@ class Policy:
             )
         if res is None or sub is None:
             return None  # unknown commands are the offline check's business (it fails them)
+        empty = _empty_target(res, sub, inv)
+        if empty is not None:
+            return Refusal("empty-target", empty, ())
         if rest.is_request(inv):
             found = rest.problems(inv, self.cwd or Path.cwd())
             if found:
@@ -170,6 +173,23 @@ class Policy:
         if inv.subcommand is not None and inv.subcommand.kind == "connect":
             return f"usacloud does not fake `{inv.subcommand.name}`: it starts a real local client"
         return None
+
+
+def _empty_target(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invocation) -> str | None:
+    """Why a target argument (ID|NAME|TAG) is refused: usacloud matches an empty one against every
+    resource of the zone (`switch delete -y ""` deletes every switch; in a script, an ID variable
+    that came back empty does it). Blank counts as empty."""
+    if sub.selector not in ("single", "multi"):
+        return None
+    for position, word in enumerate(inv.positionals, 1):
+        if not word.strip():
+            shown = "empty" if not word else f"blank ({word!r})"
+            return (
+                f"target argument {position} of `{res.name} {sub.name}` is {shown}: usacloud matches an empty "
+                f"ID|NAME|TAG against every {res.name} in the zone (in a script: a variable that should hold "
+                "the ID is empty)"
+            )
+    return None
 
 
 def _with_default_flags(words: tuple[str, ...], inv: commands.Invocation) -> commands.Invocation:
