@@ -33,6 +33,15 @@ PYTHON_DIR = Path(os.path.realpath(sys.executable)).parent
 STANDIN_CMD = [sys.executable, "-S", str(STANDIN_BIN)]
 
 SANDBOX_API = "https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1"
+#: A service principal's private key as SAKURA_PRIVATE_KEY carries it (a made-up PEM: the tests look
+#: for its lines in every output).
+FAKE_PEM = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDk1nOtAReAlKeY0\n"
+    "q2J9sP4wXvT7mZcL8uRfB3nHy6dGk1oVaE5tWxQ0iUjNbC4rYsMzF2lKe7pDh9Gw\n"
+    "-----END PRIVATE KEY-----\n"
+)
+FAKE_PEM_LINES = tuple(line for line in FAKE_PEM.splitlines() if "PRIVATE KEY" not in line)
 #: The project's facts about the real usacloud (transcripts, command tree, corpus): ``../shared``
 #: beside the repository. Absent in a user's clone, where the tests that need it skip.
 SHARED_DIR = TESTS_DIR.parent.parent / "shared"

@@ -3,6 +3,10 @@ credential variables, ``--trace``, empty targets after expansion, other scripts'
 
 from __future__ import annotations
 
+from standin_tools import FAKE_PEM
+
+from pytest_usacloud_sandbox.usacloud.mask import SECRET_ENV
+
 
 def test_an_empty_captured_id_never_reaches_usacloud(e2e):
     """`delete -y "$ID"` with an ID that came back empty would delete every switch of the zone."""
@@ -29,3 +33,47 @@ def test_an_empty_captured_id_never_reaches_usacloud(e2e):
             "*also line 5: refused*(empty-target)*is blank*",
         ]
     )
+
+
+def credentials() -> dict[str, str]:
+    """A value for every credential variable usacloud reads (the private keys: a PEM)."""
+    values = {name: f"cred-{n:02d}-{name.lower().replace('_', '-')}" for n, name in enumerate(SECRET_ENV)}
+    values["SAKURA_PRIVATE_KEY"] = values["SAKURACLOUD_PRIVATE_KEY"] = FAKE_PEM
+    return values
+
+
+def leaked(text: str, values) -> list[str]:
+    return [line for value in values for line in value.splitlines() if "PRIVATE KEY" not in line and line in text]
+
+
+def test_no_credential_variable_reaches_bash_and_none_is_printed(e2e):
+    creds = credentials()
+    e2e.env(**creds)
+    e2e.shell_script(
+        "env.usacloud",
+        """
+        usacloud zone list -q > /dev/null
+        env | sort
+        printf '%s\\n' "key: ${SAKURA_PRIVATE_KEY:-none}" "id: ${SAKURACLOUD_SERVICE_PRINCIPAL_ID:-none}"
+        exit 1
+        """,
+    )
+    junit = e2e.tmp / "junit.xml"
+    result = e2e.run(f"--junitxml={junit}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*key: none", "*id: none"])
+    assert leaked(result.stdout.str() + result.stderr.str() + junit.read_text(), creds.values()) == []
+    assert [c["exit"] for c in e2e.calls()] == [0]
+
+
+def test_credentials_usacloud_prints_are_masked_in_commands_mode(e2e):
+    creds = credentials()
+    e2e.env(**creds)
+    printed = "\n".join(creds.values())
+    e2e.rules([{"match": "zone list", "exit": 1, "stderr": f"Error: {printed}\n"}])
+    e2e.script("print.usacloud", "usacloud zone list\n")
+    junit, report = e2e.tmp / "junit.xml", e2e.tmp / "report.json"
+    result = e2e.run(f"--junitxml={junit}", f"--usacloud-report={report}", "-vv")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str() + result.stderr.str() + junit.read_text() + report.read_text()
+    assert "***" in text and leaked(text, creds.values()) == []

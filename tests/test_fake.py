@@ -4,10 +4,11 @@ import json
 import threading
 
 import pytest
+from standin_tools import FAKE_PEM
 
 from pytest_usacloud_sandbox.run import fakestore
 from pytest_usacloud_sandbox.run.fakestore import FakeStores
-from pytest_usacloud_sandbox.usacloud import fake
+from pytest_usacloud_sandbox.usacloud import fake, mask
 from pytest_usacloud_sandbox.usacloud import outcome as oc
 from pytest_usacloud_sandbox.usacloud.result import RunResult
 
@@ -65,6 +66,17 @@ def test_environment_gets_dummies_and_an_empty_profile_place(tmp_path):
     for name in fake.PROFILE_DIR_ENV:
         assert out[name] == str(tmp_path)
     assert out["PATH"] == "/bin"
+
+
+def test_every_other_credential_variable_is_removed(tmp_path):
+    env = {name: f"real-{name.lower()}" for name in mask.SECRET_ENV}
+    env["SAKURA_PRIVATE_KEY"] = FAKE_PEM
+    out = fake.apply_env(env, tmp_path)
+    assert not set(out.values()) & set(env.values())
+    assert set(out) & set(mask.SECRET_ENV) == {*fake.TOKEN_ENV, *fake.SECRET_ENV}
+    assert {"SAKURA_PRIVATE_KEY", "SAKURACLOUD_PRIVATE_KEY", "SAKURA_SERVICE_PRINCIPAL_KEY_KID"} <= set(
+        fake.REMOVED_ENV
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,12 @@
 """The shared stop signal and secret masking."""
 
+import json
 import multiprocessing as mp
 
+from standin_tools import FAKE_PEM, FAKE_PEM_LINES
+
 from pytest_usacloud_sandbox.state.stop import StopReason, StopSignal
-from pytest_usacloud_sandbox.usacloud.mask import MASK, Masker, flag_secrets
+from pytest_usacloud_sandbox.usacloud.mask import MASK, SECRET_ENV, Masker, flag_secrets
 
 
 def _trigger(path, n, results):
@@ -192,3 +195,30 @@ def test_trace_credentials_are_masked_in_any_layout():
     assert encoded not in masker.text(trace)
     assert encoded[:16] not in masker.text(f"base64 only: {encoded}")  # no scheme word before it
     assert "Bearer ***" in Masker().text("Authorization = Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig")
+
+
+def test_every_credential_variable_usacloud_reads_is_a_secret():
+    """From usacloud 1.22.8's config and saclient-go v0.4.0: the API key, the service principal's ID
+    and key ID, and its private key (a PEM, or its file), under SAKURA_ and SAKURACLOUD_ (USACLOUD_ too)."""
+    names = {"ACCESS_TOKEN", "ACCESS_TOKEN_SECRET", "SERVICE_PRINCIPAL_ID", "SERVICE_PRINCIPAL_KEY_ID"}
+    names |= {"PRIVATE_KEY", "PRIVATE_KEY_PATH"}
+    expected = {prefix + name for prefix in ("SAKURA_", "SAKURACLOUD_", "USACLOUD_") for name in names}
+    assert expected | {"SAKURA_SERVICE_PRINCIPAL_KEY_KID"} <= set(SECRET_ENV)
+    env = {name: f"value-of-{name.lower()}" for name in SECRET_ENV}
+    masker = Masker.from_sources(env)
+    for name, value in env.items():
+        assert masker.text(f"{name}={value}") == f"{name}={MASK}"
+        assert masker.text(f"seen: {value}.") == f"seen: {MASK}."
+
+
+def test_a_pem_private_key_is_masked_whole_and_line_by_line():
+    masker = Masker.from_sources({"SAKURA_PRIVATE_KEY": FAKE_PEM, "PATH": "/bin"})
+    assert masker.text(f"key={FAKE_PEM}end") == f"key={MASK}end"
+    for shown in (
+        FAKE_PEM.replace("\n", "\r\n"),  # other line endings
+        json.dumps(FAKE_PEM),  # a JSON string: the lines joined by \n escapes
+        FAKE_PEM_LINES[1],  # one line alone
+        "  " + FAKE_PEM.replace("\n", "\n  "),  # indented
+    ):
+        masked = masker.text(shown)
+        assert not any(line in masked for line in FAKE_PEM_LINES), masked

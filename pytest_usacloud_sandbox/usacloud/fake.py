@@ -30,7 +30,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from . import commands
+from . import commands, mask
 
 DUMMY_TOKEN = "usacloud-sandbox-fake-token"
 DUMMY_SECRET = "usacloud-sandbox-fake-secret"
@@ -42,12 +42,9 @@ SECRET_ENV = tuple(prefix + "ACCESS_TOKEN_SECRET" for prefix in _PREFIXES)
 PROFILE_ENV = ("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE")
 #: Where usacloud (and its saclient) looks for profiles; without them, ~/.usacloud or XDG_CONFIG_HOME.
 PROFILE_DIR_ENV = ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
-#: Other ways to authenticate: never passed in fake mode.
-REMOVED_ENV = tuple(
-    prefix + name
-    for prefix in _PREFIXES
-    for name in ("SERVICE_PRINCIPAL_ID", "SERVICE_PRINCIPAL_KEY_ID", "PRIVATE_KEY_PATH")
-)
+#: Every other credential variable (the service principal, its private key, the USACLOUD_ forms):
+#: never passed in fake mode.
+REMOVED_ENV = tuple(name for name in mask.SECRET_ENV if name not in TOKEN_ENV + SECRET_ENV)
 STORE_ENV = tuple(prefix + "FAKE_STORE_PATH" for prefix in _PREFIXES)
 
 #: Credential flags (canonical names) and their dummy value.

@@ -3,7 +3,7 @@
 Which flags carry a secret comes from the command table: a flag that takes a value and whose name
 says password, passcode, pass-phrase, secret or token (plus ``--key``, a private key, and
 ``--service-principal-key-id``). A boolean such as ``--change-password`` carries none: the word after
-it is not masked. The table is read lazily: the shell-mode shim imports this module for SECRET_ENV.
+it is not masked. The table is read lazily: shell mode needs SECRET_ENV before any flag scan.
 """
 
 from __future__ import annotations
@@ -18,12 +18,23 @@ from pathlib import Path
 
 MASK = "***"
 
-#: Environment variables whose values are credentials (usacloud reads SAKURA_X as SAKURACLOUD_X).
-SECRET_ENV = tuple(
-    prefix + name
-    for prefix in ("SAKURACLOUD_", "SAKURA_")
-    for name in ("ACCESS_TOKEN", "ACCESS_TOKEN_SECRET", "SERVICE_PRINCIPAL_KEY_ID")
+#: The credentials usacloud 1.22.8 reads from its environment: the API key (usacloud's own config and
+#: saclient-go), and the service principal's ID, key ID and private key (a PEM, or the path of a PEM
+#: file) that saclient-go v0.4.0 reads for bearer authentication (``SAKURA_SERVICE_PRINCIPAL_KEY_KID``
+#: is its older spelling of the key ID).
+CREDENTIALS = (
+    "ACCESS_TOKEN",
+    "ACCESS_TOKEN_SECRET",
+    "SERVICE_PRINCIPAL_ID",
+    "SERVICE_PRINCIPAL_KEY_ID",
+    "SERVICE_PRINCIPAL_KEY_KID",
+    "PRIVATE_KEY",
+    "PRIVATE_KEY_PATH",
 )
+#: Environment variables whose values are credentials: every credential under each of usacloud's
+#: prefixes. usacloud reads them as SAKURA_X and SAKURACLOUD_X; the USACLOUD_ forms (which it reads
+#: for the profile and tracing only) are treated alike: never in bash's environment, always masked.
+SECRET_ENV = tuple(prefix + name for prefix in ("SAKURACLOUD_", "SAKURA_", "USACLOUD_") for name in CREDENTIALS)
 
 _SECRET_WORD = re.compile(r"(?:^|-)(?:password|passcode|pass-code|pass-phrase|secret|token)(?:$|-)")
 _SECRET_WHOLE = frozenset({"key", "private-key", "service-principal-key-id"})
@@ -256,6 +267,16 @@ class Masker:
 
 
 def _normalise(values: Iterable[str]) -> tuple[str, ...]:
-    unique = {v for v in values if v and len(v) >= _MIN_SECRET_LEN}
+    # a multi-line secret (a PEM private key) is masked whole, and each of its lines wherever one
+    # is printed alone (or with other line endings, or quoted by `printf %q`)
+    parts = [part for v in values if v for part in (v, *_lines(v))]
+    unique = {v for v in parts if len(v) >= _MIN_SECRET_LEN}
     # Longest first, so a secret containing another is masked whole.
     return tuple(sorted(unique, key=len, reverse=True))
+
+
+def _lines(value: str) -> list[str]:
+    """The lines of a multi-line secret, without their blanks (none for a one-line secret)."""
+    if "\n" not in value and "\r" not in value:
+        return []
+    return [line.strip() for line in value.splitlines()]
