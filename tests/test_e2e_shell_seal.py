@@ -3,6 +3,8 @@ credential variables, ``--trace``, empty targets after expansion, other scripts'
 
 from __future__ import annotations
 
+import base64
+
 from standin_tools import FAKE_PEM
 
 from pytest_usacloud_sandbox.usacloud.mask import SECRET_ENV
@@ -77,3 +79,42 @@ def test_credentials_usacloud_prints_are_masked_in_commands_mode(e2e):
     result.assert_outcomes(failed=1)
     text = result.stdout.str() + result.stderr.str() + junit.read_text() + report.read_text()
     assert "***" in text and leaked(text, creds.values()) == []
+
+
+def basic(token: str, secret: str) -> str:
+    return base64.b64encode(f"{token}:{secret}".encode()).decode()
+
+
+def test_trace_is_refused_in_shell_mode_and_the_runs_own_trace_is_dropped(e2e):
+    """The trace would print `Authorization: Basic base64(token:secret)` on the script's stderr."""
+    token, secret = "tok-5d1e0c9a7b33", "sec-e2a94f10c6b8"
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN=token, SAKURACLOUD_ACCESS_TOKEN_SECRET=secret)
+    logs = e2e.tmp / "logs"
+    logs.mkdir()
+    e2e.shell_script(
+        "trace.usacloud",
+        f"""
+        usacloud --trace zone list -q 2> {logs}/flag.log || echo "refused: $?" >> {logs}/status
+        usacloud -trace zone list -q 2> {logs}/short.log || echo "refused: $?" >> {logs}/status
+        usacloud zone list -q 2> {logs}/env.log > /dev/null && echo "ran: $?" >> {logs}/status
+        """,
+    )
+    e2e.env(SAKURACLOUD_TRACE="1")  # the run's own trace: dropped for shell-mode calls
+    result = e2e.run("--usacloud-error-policy=continue")
+    result.assert_outcomes(failed=1)
+    assert (logs / "status").read_text().splitlines() == ["refused: 1", "refused: 1", "ran: 0"]
+    written = "".join(p.read_text() for p in logs.iterdir())
+    assert basic(token, secret) not in written and "[TRACE]" not in written
+    assert "refused by the sandbox policy (trace): `--trace` prints the API key's HTTP credentials" in written
+    assert [c["argv"] for c in e2e.calls()] == [["zone", "list", "-q"]]
+
+
+def test_commands_mode_masks_the_trace(e2e):
+    token, secret = "tok-77c0e1d2a9f4", "sec-0d6b3e8f21aa"
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN=token, SAKURACLOUD_ACCESS_TOKEN_SECRET=secret)
+    e2e.script("trace.usacloud", "usacloud --trace zone list -q\n")
+    report = e2e.tmp / "report.json"
+    result = e2e.run(f"--usacloud-report={report}", "-vv")
+    result.assert_outcomes(passed=1)
+    text = result.stdout.str() + report.read_text()
+    assert "Authorization:[Basic ***]" in text and basic(token, secret) not in text

@@ -412,3 +412,21 @@ def test_an_empty_or_blank_target_is_refused_whatever_the_options(words):
 )
 def test_empty_values_that_are_not_targets_are_fine(words):
     assert Policy().apply(words).refusal is None
+
+
+# -- --trace prints the key's HTTP credentials on stderr -------------------------------------------
+@pytest.mark.parametrize("flag", ["--trace", "-trace", "--trace=true", "--trace=1", "-trace=T"])
+def test_trace_is_refused_where_usacloud_writes_to_the_script(flag):
+    words = ["usacloud", flag, "zone", "list"]
+    refusal = Policy(output_to_script=True, allow_dangerous=True, allow_global_writes=True).apply(words).refusal
+    assert refusal is not None and refusal.rule == "trace" and refusal.options == ()
+    assert flag in refusal.message and "credentials" in refusal.message
+    assert Policy().apply(words).refusal is None  # commands mode captures the output and masks it
+
+
+@pytest.mark.parametrize(
+    "words", [["usacloud", "--trace=false", "zone", "list"], ["usacloud", "note", "create", "-y", "--", "--trace"]]
+)
+def test_no_trace_no_refusal(words):
+    refusal = Policy(output_to_script=True, allow_global_writes=True).apply(words).refusal
+    assert refusal is None or refusal.rule != "trace"

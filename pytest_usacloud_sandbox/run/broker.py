@@ -38,7 +38,7 @@ from ..report.reprs import shown
 from ..script.parse import Command
 from ..state import records as rec
 from ..usacloud import outcome as oc
-from ..usacloud.environment import from_shell
+from ..usacloud.environment import TRACE_VARIABLES, from_shell
 from ..usacloud.mask import SECRET_ENV, Masker
 from . import protocol, runner
 from .execute import Engine, WorkerStats
@@ -66,7 +66,9 @@ class Broker:
         self.engine = engine
         self.masker = masker
         self.seen = masker  # grows with every call's expanded secrets
-        self.base_env = dict(base_env)  # the run's environment for this script (engine.env_for)
+        # the run's environment for this script (engine.env_for), without a trace: usacloud's
+        # stderr is the script's own here, unmasked
+        self.base_env = {k: v for k, v in base_env.items() if k not in TRACE_VARIABLES}
         self.pins = engine.pins(self.base_env)  # zone, fake mode and store, credentials: over everything
         self.given_env = dict(given_env)  # what bash was given: a call's variables are compared with it
         self.socket_path = socket_path
@@ -239,6 +241,7 @@ class Broker:
             stats=WorkerStats(),
             publish=None,
             command_runner=partial(self._run_here, files, conn, pid, state),
+            output_to_script=True,
         )
 
         def not_run(status, cls, message: str) -> rec.CommandRecord:

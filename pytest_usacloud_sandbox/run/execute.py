@@ -69,11 +69,13 @@ class Engine:
     _fake_stores: FakeStores | None = None
     # shell mode (shell.py/broker.py) swaps in a runner that runs the command inside the shim
     command_runner: Callable[..., RunResult] = run_command
+    # shell mode's calls: usacloud writes to the script's own files, unmasked (the policy refuses --trace)
+    output_to_script: bool = False
 
     def policy(self, cwd: Path | None = None) -> Policy:
         """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
         s = self.settings
-        return Policy(s.allow_dangerous, s.allow_global_writes, fake=s.fake, cwd=cwd)
+        return Policy(s.allow_dangerous, s.allow_global_writes, s.fake, cwd, self.output_to_script)
 
     def limiter(self) -> TokenLimiter | None:
         if self._limiter is None and self.limiter_factory is not None:

@@ -56,6 +56,12 @@ _ALLOWED_PATTERN = re.compile(r"LC_[A-Z]+")
 #: The zone variables: the run pins them to the sandbox zone.
 ZONE_VARIABLES = frozenset(prefix + name for prefix in _PREFIXES for name in ("ZONE", "ZONES"))
 
+#: The variables that turn usacloud's HTTP trace on (usacloud's config and saclient-go read them).
+#: The trace prints the key's credentials on stderr: a script may not set them (they are in the
+#: refused namespaces), and shell mode drops them from the run's own environment too, because there
+#: usacloud's stderr is the script's.
+TRACE_VARIABLES = frozenset({"SAKURACLOUD_TRACE", "SAKURA_TRACE", "USACLOUD_TRACE", "SAKURACLOUD_TRACE_MODE"})
+
 _NAMESPACES = ("SAKURACLOUD_", "SAKURA_", "USACLOUD_")
 _PROXIES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
 _TLS = frozenset({"SSL_CERT_FILE", "SSL_CERT_DIR"})

@@ -72,7 +72,7 @@ def __getattr__(name: str):
 @dataclass(frozen=True)
 class Refusal:
     rule: str  # dangerous | global-write | global-write+dangerous | self-update | environment | route
-    # | zone-escape | rest-url | rest-data | fake-mode | empty-target
+    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace
     message: str
     options: tuple[str, ...]  # what lifts it (all of them are needed)
 
@@ -100,14 +100,23 @@ class Policy:
     allow_global_writes: bool = False
     fake: bool = False  # --usacloud-fake: what usacloud does not fake is refused
     cwd: Path | None = None  # where usacloud runs (for `rest -d FILE`); None: this process's
+    output_to_script: bool = False  # shell mode: usacloud writes to the script's own files (no --trace)
 
     def apply(self, words: Sequence[str], assignments: Iterable[tuple[str, str]] = ()) -> Planned:
         """The policy for one command; ``assignments``: its ``VAR=value`` prefixes (commands mode)."""
         rewritten, changed = rewrite_zones(words)
         invocation = commands.resolve(rewritten)
         applied, env_refusal = environment.from_prefixes(assignments)
+        traced = _trace_word(rewritten) if self.output_to_script else None
         if env_refusal is not None:
             refusal = Refusal("environment", env_refusal.describe(), ())
+        elif traced is not None:
+            refusal = Refusal(
+                "trace",
+                f"`{traced}` prints the API key's HTTP credentials on usacloud's stderr, which in shell mode "
+                "is the script's own (a file, a pipe, a log); commands mode captures and masks it",
+                (),
+            )
         else:
             refusal = self._refusal(_with_default_flags(rewritten, invocation))
         return Planned(rewritten, changed, refusal, invocation, MappingProxyType(applied))
@@ -189,6 +198,18 @@ def _empty_target(res: commands.Resource, sub: commands.Subcommand, inv: command
                 f"ID|NAME|TAG against every {res.name} in the zone (in a script: a variable that should hold "
                 "the ID is empty)"
             )
+    return None
+
+
+def _trace_word(words: Sequence[str]) -> str | None:
+    """The word that turns usacloud's HTTP trace on (`--trace`, `--trace=true`; `-trace` too, as
+    Go's flag package would read it), or None. `--trace=false` does not."""
+    for word in words[1:]:
+        if word == "--":
+            return None
+        name, eq, value = word.partition("=")
+        if name in ("--trace", "-trace") and not (eq and value.strip().lower() in _FALSE):
+            return word
     return None
 
 

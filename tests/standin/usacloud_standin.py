@@ -78,6 +78,8 @@ State
 
 Credentials
 -----------
+``--trace`` (or SAKURACLOUD_TRACE / SAKURA_TRACE / USACLOUD_TRACE), not in fake mode: two ``[TRACE]``
+lines on stderr, the second with ``Authorization:[Basic base64(token:secret)]`` as the real one prints it.
 STANDIN_REQUIRE_TOKEN=<tok>: the access token (``--token``, else SAKURACLOUD_ACCESS_TOKEN, else
 SAKURA_ACCESS_TOKEN) must equal <tok> for every command that would call the API, else
 ``Error in response: &iaas.APIErrorResponse{IsFatal:true, Serial:"...", Status:"401
@@ -1490,6 +1492,18 @@ def credentials(fl):
     return CTX.auth["token"]
 
 
+def trace_request(res, sub):
+    """``--trace`` (or SAKURACLOUD_TRACE): the request usacloud would send, its HTTP Basic credentials
+    included, on stderr (the real one prints them when not in fake mode)."""
+    import base64
+
+    basic = base64.b64encode(f"{CTX.auth['token']}:{CTX.auth['secret']}".encode()).decode()
+    err_raw(
+        f"[TRACE] request: GET {res.name}/{sub.name}\n"
+        f"[TRACE] header: map[Accept:[application/json] Authorization:[Basic {basic}] User-Agent:[usacloud]]\n"
+    )
+
+
 def seed_store(path):
     """The first use of a fake store path seeds it with the catalogue (slow in the real one)."""
     try:
@@ -1704,6 +1718,8 @@ def run_command(res, sub, fl, args):
     fake = (fake_flag == "true") if fake_flag is not None else bool(envget("SAKURACLOUD_FAKE_MODE", "SAKURA_FAKE_MODE"))
     fstore = fl.get("fake-store") or envget("SAKURACLOUD_FAKE_STORE_PATH", "SAKURA_FAKE_STORE_PATH")
     credentials(fl)
+    if not fake and (fl.true("trace") or envget("SAKURACLOUD_TRACE", "SAKURA_TRACE", "USACLOUD_TRACE")):
+        trace_request(res, sub)
     if fake and fstore:
         seed_store(fstore)
         store = Store(fstore, locked=False)
