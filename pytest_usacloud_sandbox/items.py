@@ -12,6 +12,7 @@ from .report.reprs import cancel_text, failure_text, header, is_script, nothing_
 from .run.execute import Engine
 from .script.parse import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
 from .state import records as rec
+from .usacloud.mask import Masker
 from .usacloud.outcome import Cls
 
 ENGINE_KEY = pytest.StashKey[Engine]()
@@ -209,7 +210,19 @@ class UsacloudItem(pytest.Item):
             err = excinfo.value
             where = f"{relpath}:{err.line}" if err.line else relpath
             return FailureRepr(printable("\n".join(header(Cls.INVALID_SCRIPT, err.message, where))))
-        return super().repr_failure(excinfo, style=style)
+        return FailureRepr(printable(self._internal_error(excinfo, style)))
+
+    def _internal_error(self, excinfo: pytest.ExceptionInfo, style) -> str:
+        """Any other exception is the plugin's own bug: its traceback, masked, and without the frames'
+        arguments and variables (pytest shows them with ``-l``, and in long tracebacks): they hold the
+        run's environment, the API key included."""
+        engine = self.config.stash.get(ENGINE_KEY, None)
+        masker = Masker.from_sources(engine.base_env if engine is not None else os.environ)
+        trace = excinfo.getrepr(funcargs=False, showlocals=False, style="short" if style == "short" else "long")
+        message = f"internal error in pytest-usacloud-sandbox: {excinfo.typename}: {excinfo.value}"
+        lines = header(Cls.ERROR, message, self.location[0])
+        lines += ["  " + line for line in str(trace).splitlines()]
+        return masker.text("\n".join(lines))
 
     def reportinfo(self):
         line = self.record.line if self.record is not None else self.failing_line

@@ -262,3 +262,64 @@ def test_an_empty_target_is_refused_before_it_runs_whatever_the_options(e2e):
             ]
         )
     assert [a[:2] for a in e2e.argvs()] == [["switch", "create"], ["switch", "create"]]
+
+
+# -- no secret in a repr, a traceback or a local variable ------------------------------------------
+SECRET = "tok-3f9a1c7e5b2d8046"
+
+
+def test_a_line_of_unicode_spaces_is_no_crash_and_shows_no_secret(e2e):
+    """bash reads U+3000 as a word character; the lexer once crashed on such a line, and `-l -vv`
+    printed the Engine (the run's environment, the key included)."""
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN=SECRET, SAKURACLOUD_ACCESS_TOKEN_SECRET=SECRET[::-1])
+    e2e.script("spaces.usacloud", "usacloud zone list\n\u3000\nusacloud\u3000switch create\nusacloud region list\n")
+    junit = e2e.tmp / "junit.xml"
+    result = e2e.run("-l", "-vv", f"--junitxml={junit}")
+    result.assert_outcomes(passed=1)
+    assert [a[0] for a in e2e.argvs()] == ["zone", "region"]  # `usacloud<U+3000>switch` is no usacloud command
+    text = result.stdout.str() + result.stderr.str() + junit.read_text()
+    assert SECRET not in text and SECRET[::-1] not in text
+
+
+def test_an_internal_error_shows_neither_the_key_nor_the_frames_variables(e2e):
+    from pytest_usacloud_sandbox.run.execute import Engine
+
+    def broken(self, script, record):
+        env = dict(self.base_env)  # a local that holds the key
+        raise RuntimeError(f"broken on purpose ({len(env)} variables)")
+
+    e2e.monkeypatch.setattr(Engine, "run", broken)
+    e2e.env(SAKURACLOUD_ACCESS_TOKEN=SECRET)
+    e2e.script("a.usacloud", f"usacloud zone list --token {SECRET[::-1]}\n")
+    junit = e2e.tmp / "junit.xml"
+    result = e2e.run("-l", "-vv", "--tb=long", f"--junitxml={junit}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "error: internal error in pytest-usacloud-sandbox: RuntimeError: broken on purpose *",
+            "  at scripts/a.usacloud",
+        ]
+    )
+    text = result.stdout.str() + result.stderr.str() + junit.read_text()
+    assert SECRET not in text and SECRET[::-1] not in text
+
+
+def test_the_objects_the_plugin_holds_show_no_secret_in_their_repr(tmp_path):
+    from pytest_usacloud_sandbox.run.execute import Engine
+    from pytest_usacloud_sandbox.run.protocol import Request
+    from pytest_usacloud_sandbox.settings import Settings
+    from pytest_usacloud_sandbox.state.stop import StopSignal
+    from pytest_usacloud_sandbox.usacloud.mask import Masker
+    from pytest_usacloud_sandbox.usacloud.result import RunResult
+
+    env = {"SAKURACLOUD_ACCESS_TOKEN": SECRET, "PATH": "/bin"}
+    engine = Engine(Settings(), None, StopSignal(tmp_path / "stop"), env, tmp_path)
+    trace = f"Authorization: Basic {SECRET}"
+    objects = [
+        engine,
+        Masker.from_sources(env),
+        RunResult(("usacloud",), 0, None, trace, trace, False, 0.0, 0.0, 0.0),
+        Request("fn", SECRET, 1, 1, ["zone", "list", "--token", SECRET], env),
+    ]
+    for thing in objects:
+        assert SECRET not in repr(thing) and SECRET not in str(thing), type(thing)

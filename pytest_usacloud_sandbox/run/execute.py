@@ -51,9 +51,12 @@ class WorkerStats:
                 setattr(self, key, getattr(self, key) + value)
 
 
-@dataclass
+@dataclass(repr=False)
 class Engine:
-    """Per-process resources shared by every script this process runs."""
+    """Per-process resources shared by every script this process runs.
+
+    Its repr names no variable: ``base_env`` holds the API key (and pytest's ``-l`` prints locals).
+    """
 
     settings: Settings
     usacloud_bin: str | None  # None in dry-run without a binary
@@ -71,6 +74,10 @@ class Engine:
     command_runner: Callable[..., RunResult] = run_command
     # shell mode's calls: usacloud writes to the script's own files, unmasked (the policy refuses --trace)
     output_to_script: bool = False
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"Engine(worker={self.worker!r}, mode={s.mode!r}, dry_run={s.dry_run}, fake={s.fake})"
 
     def policy(self, cwd: Path | None = None) -> Policy:
         """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""

@@ -81,8 +81,10 @@ class BadRequest(Exception):
     pass
 
 
-@dataclass
+@dataclass(repr=False)
 class Request:
+    """One call as a client sent it; its repr shows neither the cookie nor the caller's environment."""
+
     kind: str
     token: str
     pid: int
@@ -90,6 +92,9 @@ class Request:
     words: list[str]
     env: dict[str, str]
     fds: list[int] = field(default_factory=list)  # passed with SCM_RIGHTS (shim)
+
+    def __repr__(self) -> str:
+        return f"Request(kind={self.kind!r}, pid={self.pid}, line={self.line}, {len(self.words)} words)"
 
 
 def read_request(conn: socket.socket, unix: bool) -> Request:

@@ -40,6 +40,8 @@ _SIMPLE = (
 )
 _FAST = re.compile(rf"[ \t]*+(?:(\n)|({_SIMPLE}(?:[ \t]++{_SIMPLE})*+))?")
 _SIMPLE_WORD = re.compile(_SIMPLE)
+#: Only bash's blanks separate words: U+3000, a no-break space and the like are word characters.
+_BLANKS = re.compile(r"[ \t]+")
 _PIECES = re.compile(r"'([^']*)'|\"([^\"]*)\"|([^'\"]+)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGN_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
@@ -105,7 +107,7 @@ class Lexer(Expansions):
                 run = m.group(2)
                 self.pos = word_end = pos
                 quotes = "'" in run or '"' in run
-                parts = _SIMPLE_WORD.findall(run) if quotes else run.split()
+                parts = _SIMPLE_WORD.findall(run) if quotes else _BLANKS.split(run)
                 if (
                     heredoc_op is not None
                     or "\n" in run

@@ -197,11 +197,14 @@ def _secret_use(use) -> bool:
     return use.name in secret_flags()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Masker:
-    """Replaces every known secret value with ``***``."""
+    """Replaces every known secret value with ``***`` (its repr shows how many, never which)."""
 
     secrets: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Masker({len(self.secrets)} secrets)"
 
     @classmethod
     def from_sources(cls, env: Mapping[str, str], words: Iterable[str] = ()) -> Masker:

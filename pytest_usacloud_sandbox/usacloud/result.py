@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RunResult:
     argv: tuple[str, ...]
     exit_code: int | None  # None when the process could not be started
@@ -20,3 +20,9 @@ class RunResult:
     timed_out: bool = False
     cancelled: bool = False
     launch_error: str | None = None  # why the process could not be started
+
+    def __repr__(self) -> str:  # the output is unmasked (a trace prints the key): only its size
+        return (
+            f"RunResult(exit_code={self.exit_code}, signal={self.signal}, stdout={len(self.stdout)} chars, "
+            f"stderr={len(self.stderr)} chars, timed_out={self.timed_out}, cancelled={self.cancelled})"
+        )
