@@ -113,7 +113,6 @@ LINES = [
     ),
     ("usacloud 'a\\\nb'\nusacloud c", [(1, 2, "usacloud 'a\\\nb'"), (3, 3, "usacloud c")]),
     ("if true; then\n  usacloud inner\nfi", [(2, 2, "usacloud inner")]),
-    ("usacloud a\r\nusacloud b\r\n", [(1, 1, "usacloud a"), (2, 2, "usacloud b")]),
 ]
 
 
@@ -767,7 +766,7 @@ def test_script_error_pickles():
 
 # --- empty input -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "src", ["", "\n", "   \n\t\n", "# comment\n# another\n", "#!/bin/bash\n", "\ufeff", "\r\n\r\n"]
+    "src", ["", "\n", "   \n\t\n", "# comment\n# another\n", "#!/bin/bash\n"]
 )
 def test_empty_scripts(src):
     assert parse_script(src) == ParsedScript((), (), ())
@@ -781,19 +780,44 @@ def test_read_plain(tmp_path):
     assert read_script_text(str(path)) == "#!/bin/bash\nusacloud server list # サーバー\n"
 
 
-def test_read_bom_and_crlf(tmp_path):
+def test_read_keeps_the_bom_and_crs_as_bash_reads_them(tmp_path):
     path = tmp_path / "a.usacloud"
     path.write_bytes(b"\xef\xbb\xbf# pytest.mark.slow\r\nusacloud a \\\r\n  b\r\n")
     text = read_script_text(path)
-    assert text == "# pytest.mark.slow\nusacloud a \\\n  b\n"
-    result = parse_script(text)
-    assert result.markers == (MarkerSpec(1, "slow", (), {}),)
-    assert [(c.line, c.end_line, c.words) for c in result.commands] == [(2, 3, ("usacloud", "a", "b"))]
+    assert text == "\ufeff# pytest.mark.slow\r\nusacloud a \\\r\n  b\r\n"
+    assert parse_markers(text) == (MarkerSpec(1, "slow", (), {}),)  # the plugin's own header: read anyway
 
 
-def test_parse_script_accepts_bom_and_crlf_directly():
-    result = parse_script("\ufeffusacloud a\r\nusacloud 'b\r\nc'\r\n")
-    assert [c.words for c in result.commands] == [("usacloud", "a"), ("usacloud", "b\nc")]
+def test_a_bom_is_part_of_the_first_word_as_in_bash():
+    """bash: `\ufeffusacloud: command not found` (exit 127), and a BOM before `#!` makes no comment."""
+    result = parse_script("\ufeffusacloud a\nusacloud b\n")
+    assert [c.words for c in result.commands] == [("usacloud", "b")]
+    assert result.skipped[0].reason == "not a usacloud command: \ufeffusacloud"
+    result = parse_script("\ufeff#!/bin/bash\n# pytest.mark.slow\nusacloud b\n")
+    assert [c.words for c in result.commands] == [("usacloud", "b")]
+    assert [m.name for m in result.markers] == ["slow"]
+
+
+@pytest.mark.parametrize(
+    ("src", "line"),
+    [
+        ("usacloud a\r\nusacloud b\r\n", 1),  # a Windows file: bash runs `usacloud a\r`
+        ("usacloud a\nusacloud b\r\n", 2),
+        ("usacloud a\nexit 0\r", 2),
+        # a here-document whose terminator ends in CR does not end there: bash reads on to the end
+        ("cat <<EOF\nbody\nEOF\r\nusacloud server delete -y web\n", 3),
+        ("usacloud 'b\r\nc'\n", 1),
+    ],
+)
+def test_windows_line_endings_are_refused_before_anything_runs(src, line):
+    error = script_error(src)
+    assert error.line == line
+    assert error.message.startswith(f"line {line} ends with a carriage return (Windows CRLF line endings)")
+    assert "dos2unix" in error.message
+
+
+def test_a_cr_inside_a_line_is_a_word_character():
+    assert [c.words for c in parse_script("usacloud zone\rlist\n").commands] == [("usacloud", "zone\rlist")]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .source import ScriptError, normalize
+from .source import ScriptError
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ def parse_markers(text: str) -> tuple[MarkerSpec, ...]:
     :func:`ast.literal_eval`; nothing is ever evaluated.
     """
     markers = []
-    for index, line in enumerate(normalize(text).split("\n")):
-        stripped = line.strip()
+    for index, line in enumerate(text.removeprefix("\ufeff").split("\n")):
+        stripped = line.strip(" \t\r")  # bash's blanks (a CR line end is parse_script's error)
         if not stripped or (index == 0 and stripped.startswith("#!")):
             continue
         if not stripped.startswith("#"):

@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 from .flow import ALWAYS_SUCCEED, STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
 from .markers import MarkerSpec, parse_markers
 from .shellwords import Lexer
-from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, normalize, read_script_text
+from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, check_line_ends, read_script_text
 from .tokens import REDIRECTIONS, Op, ShellSyntaxError, Word, is_op, is_word
 
 __all__ = [
@@ -120,7 +120,7 @@ _EXITING_EXPANSION = re.compile(r"\$\{[#!]?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*]
 
 def parse_script(text: str) -> ParsedScript:
     """Find the usacloud commands of a script (see the module docstring for the rules)."""
-    text = normalize(text)
+    check_line_ends(text)
     markers = parse_markers(text)
     nul = text.find("\0")
     if nul >= 0:

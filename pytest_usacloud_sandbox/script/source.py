@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from .tokens import ShellSyntaxError
 
@@ -21,7 +22,8 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def read_script_text(path, max_bytes: int = MAX_SCRIPT_BYTES_DEFAULT) -> str:
-    """Read a script as UTF-8 text (BOM dropped, CRLF -> LF), refusing big or binary files."""
+    """Read a script as UTF-8 text, as bash will read it (a BOM and CRs are kept), refusing big or
+    binary files."""
     with open(path, "rb") as f:
         data = f.read(max_bytes + 1)
         if len(data) > max_bytes:
@@ -40,11 +42,28 @@ def read_script_text(path, max_bytes: int = MAX_SCRIPT_BYTES_DEFAULT) -> str:
     if bad >= 0:
         line, col = _position(data, bad)
         raise ScriptError(line, f"not UTF-8: invalid byte 0x{data[bad]:02x} at line {line}, column {col}")
-    return normalize(text)
+    return text
 
 
-def normalize(text: str) -> str:
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+#: A line that ends in a carriage return (CRLF, Windows line endings).
+_CR_LINE_END = re.compile(r"\r+(?=\n|\Z)")
+
+
+def check_line_ends(text: str) -> None:
+    """Refuse Windows line endings: bash reads the CR as part of the line's last word (`list\\r`,
+    `exit 0\\r`), and a here-document whose terminator line ends in one never ends there, so such a
+    script does not do what it says. (A byte-order mark needs nothing: bash reads it as part of
+    the first word, and so does the parser.)"""
+    found = _CR_LINE_END.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    raise ScriptError(
+        line,
+        f"line {line} ends with a carriage return (Windows CRLF line endings): bash reads it as part of the "
+        "line, so the script would not do what it says (a `list` would be `list\\r`, a here-document would not "
+        "end there); convert the file to LF line endings (dos2unix)",
+    )
 
 
 class SourceLines:
