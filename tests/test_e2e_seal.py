@@ -323,3 +323,28 @@ def test_the_objects_the_plugin_holds_show_no_secret_in_their_repr(tmp_path):
     ]
     for thing in objects:
         assert SECRET not in repr(thing) and SECRET not in str(thing), type(thing)
+
+
+# -- commands mode never runs what bash would not -------------------------------------------------
+BASH_WOULD_NOT = {
+    "guard.usacloud": 'if [ "${APPLY:-no}" != yes ]; then echo dry; exit 0; fi\nusacloud switch create -y --name a\n',
+    "die.usacloud": 'die() { echo "$*" >&2; exit 1; }\n[ -n "$KEY" ] || true\ndie "no key"\nusacloud zone list\n',
+    "toggle.usacloud": 'usacloud() { echo "+ usacloud $*"; }\nusacloud switch create -y --name b\n',
+    "alias.usacloud": "shopt -s expand_aliases\nalias usacloud='echo'\nusacloud zone list\n",
+    "eval.usacloud": "eval exit 0\nusacloud zone list\n",
+    "kill.usacloud": "kill $$\nusacloud zone list\n",
+    "noexec.usacloud": "set -n\nusacloud zone list\n",
+    "escaped.usacloud": "\\exit 0\nusacloud zone list\n",
+}
+
+
+def test_scripts_that_bash_would_stop_or_redirect_fail_before_anything_runs(e2e):
+    for name, text in BASH_WOULD_NOT.items():
+        e2e.script(name, text)
+    result = e2e.run("--usacloud-error-policy=continue")
+    result.assert_outcomes(failed=len(BASH_WOULD_NOT))
+    result.stdout.fnmatch_lines_random(
+        [f"FAILED scripts/{name}::* - invalid-script: line *" for name in BASH_WOULD_NOT]
+    )
+    assert result.stdout.str().count("commands mode runs only straight-line scripts") == len(BASH_WOULD_NOT)
+    assert e2e.calls() == []

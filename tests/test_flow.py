@@ -75,6 +75,51 @@ NOT_STRAIGHT = [
     ("logout\nusacloud create", [(2, "create", 1, "logout")]),
     ("[ -f .done ] && exit 0\nusacloud create", [(2, "create", 1, "exit")]),
     ("< /nonexistent && usacloud create", [(1, "create", 1, "&&")]),
+    # an exit inside a top-level if/case/loop, or in a function the script calls, may end the script
+    (
+        'if [ "${APPLY:-no}" != yes ]; then echo dry; exit 0; fi\nusacloud server create -y --name a',
+        [(2, "server", 1, "exit")],
+    ),
+    ("if ! command -v jq; then exit 1; fi\nusacloud a", [(2, "a", 1, "exit")]),
+    ('case "$1" in\n  -h) echo usage; exit 1;;\nesac\nusacloud a', [(4, "a", 2, "exit")]),
+    ("for f in a b; do\n  [ -f $f ] || exit 1\ndone\nusacloud a", [(4, "a", 2, "exit")]),
+    ("while read -r x; do logout; done < list\nusacloud a", [(2, "a", 1, "logout")]),
+    ("if x; then\n  if y; then exit 1; fi\nfi\nusacloud a", [(4, "a", 2, "exit")]),
+    (
+        'confirm() {\n  read -r answer\n  [ "$answer" = y ] || exit 1\n}\nconfirm\nusacloud delete',
+        [(6, "delete", 5, "call confirm")],
+    ),
+    ('die() { echo "$*" >&2; exit 1; }\ndie "no key"\nusacloud a', [(3, "a", 2, "call die")]),
+    ('die() { exit 1; }\n[ -n "$KEY" ] && die "set"\nusacloud a', [(3, "a", 2, "call die")]),
+    ('die() { exit 1; }\nif [ -z "$X" ]; then die "no X"; fi\nusacloud a', [(3, "a", 2, "call die")]),
+    ("function die {\n  exit 2\n}\ndie\nusacloud a", [(5, "a", 4, "call die")]),
+    ("fail() { exit 2; }\ncheck() { fail; }\ncheck\nusacloud a", [(4, "a", 3, "call check")]),
+    ("check() { fail; }\nfail() { exit 2; }\ncheck\nusacloud a", [(4, "a", 3, "call check")]),
+    ("stop() { set -n; }\nstop\nusacloud a", [(3, "a", 2, "call stop")]),
+    # a script's own usacloud: bash would run it, not usacloud (the review toggle, an alias...)
+    ('usacloud() { echo "+ usacloud $*"; }\nusacloud server delete -y web', [(2, "server", 1, "usacloud()")]),
+    ("usacloud () { :; }\nusacloud a", [(2, "a", 1, "usacloud()")]),
+    ('function usacloud {\n  echo "$@"\n}\nusacloud a', [(4, "a", 1, "usacloud()")]),
+    ('if [ -n "$DRY" ]; then usacloud() { echo "$@"; }; fi\nusacloud a', [(2, "a", 1, "usacloud()")]),
+    ("usacloud a\nusacloud() { :; }\nusacloud b", [(1, "a"), (3, "b", 2, "usacloud()")]),
+    ("shopt -s expand_aliases\nalias usacloud='echo usacloud'\nusacloud a", [(3, "a", 2, "alias usacloud")]),
+    ("hash -p /bin/echo usacloud\nusacloud a", [(2, "a", 1, "hash -p")]),
+    ("enable -f ./usacloud.so usacloud\nusacloud a", [(2, "a", 1, "enable usacloud")]),
+    # what else ends the script in bash before a later usacloud command
+    ("\\exit 0\nusacloud a", [(2, "a", 1, "exit")]),
+    ('"exit" 0\nusacloud a', [(2, "a", 1, "exit")]),
+    ("e'xi't 0\nusacloud a", [(2, "a", 1, "exit")]),
+    ("eval exit 0\nusacloud a", [(2, "a", 1, "eval")]),
+    ('eval "$CLEANUP"\nusacloud a', [(2, "a", 1, "eval")]),
+    ("kill $$\nusacloud a", [(2, "a", 1, "kill $$")]),
+    ("kill -9 $$\nusacloud a", [(2, "a", 1, "kill $$")]),
+    ('kill -s TERM "$$"\nusacloud a', [(2, "a", 1, "kill $$")]),
+    ("kill -- -$$\nusacloud a", [(2, "a", 1, "kill $$")]),
+    ("kill $BASHPID\nusacloud a", [(2, "a", 1, "kill $$")]),
+    ("kill 0\nusacloud a", [(2, "a", 1, "kill $$")]),
+    ("set -n\nusacloud a", [(2, "a", 1, "set -n")]),
+    ("set -euon pipefail\nusacloud a", [(2, "a", 1, "set -n")]),
+    ("set -o noexec\nusacloud a", [(2, "a", 1, "set -n")]),
 ]
 
 
@@ -101,7 +146,6 @@ STRAIGHT = [
     "cd work || exit 1\nusacloud a",  # guarded by a command commands mode does not run
     '[ -n "$X" ] || exit 1\nusacloud a',
     'echo "${X:-default}" "${Y:=v}"\nusacloud a',
-    "if ! command -v jq; then exit 1; fi\nusacloud a",
     "exec >log 2>&1\nusacloud a",
     "( exit 1 )\nusacloud a",  # ends only the subshell
     "x=$(exit 3)\nusacloud a",
@@ -116,6 +160,23 @@ STRAIGHT = [
     "echo 'if' \"then\" || echo fi; usacloud a",
     "usacloud note create --content 'if x; then exit; fi'",
     "cat <<EOF\nif true; then\nEOF\nusacloud a",
+    # exits that end only a function or a subshell, functions never called, calls that skip functions
+    "f() { return 1; }\nf\nusacloud a",
+    "f() ( exit 1 )\nf\nusacloud a",
+    "f() { x=$(exit 1); }\nf\nusacloud a",
+    "die() { exit 1; }\nusacloud a",
+    "die() { exit 1; }\ncd dir || die\nusacloud a",  # like `cd dir || exit 1`
+    "die() { exit 1; }\nx=$(die)\nusacloud a",
+    "die() { exit 1; }\ncommand die\nusacloud a",
+    "if true; then ( exit 1 ); fi\nusacloud a",
+    "alias u=usacloud\nusacloud a",
+    "hash usacloud\nusacloud a",
+    "kill -0 $$\nusacloud a",
+    "kill -l\nusacloud a",
+    "kill %1\nusacloud a",
+    "set -- -n\nusacloud a",
+    "set +n\nusacloud a",
+    "eval\nusacloud a",
 ]
 
 
@@ -138,3 +199,15 @@ def test_error_message_gives_the_construct_line_and_the_advice():
 
 def test_a_script_without_commands_is_straight_line():
     assert ParsedScript((), (), ()).straight_line_error() is None
+
+
+def test_messages_name_the_call_and_the_redefinition():
+    error = parse_script('die() { exit 1; }\ndie "no key"\nusacloud a\n').straight_line_error()
+    assert (error.line, str(error)) == (
+        2,
+        "line 2: the usacloud command on line 3 runs after a call of `die` (line 2), a function that can end "
+        "the script; commands mode runs only straight-line scripts (bash, not the order of the lines, decides "
+        "whether it runs): mark it `usacloud_shell` or run `--usacloud-mode=shell`",
+    )
+    error = parse_script("alias usacloud=echo\nusacloud a\n").straight_line_error()
+    assert "runs after `alias usacloud` (line 1), which makes bash run something else than usacloud" in str(error)

@@ -765,9 +765,7 @@ def test_script_error_pickles():
 
 
 # --- empty input -------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "src", ["", "\n", "   \n\t\n", "# comment\n# another\n", "#!/bin/bash\n"]
-)
+@pytest.mark.parametrize("src", ["", "\n", "   \n\t\n", "# comment\n# another\n", "#!/bin/bash\n"])
 def test_empty_scripts(src):
     assert parse_script(src) == ParsedScript((), (), ())
 

@@ -14,12 +14,16 @@ straight-line (its :class:`ControlFlow` says why) when it is
   ``usacloud a && usacloud b`` is straight-line (commands mode stops at ``a``'s failure);
 * in the background (``&``, and everything in a ``{ ...; } &`` or ``( ... ) &`` group), or in a
   ``coproc``;
-* after an ``exit``, ``return``, ``logout`` (also behind ``command``/``builtin``), ``exec COMMAND``
-  or a ``${NAME:?message}`` expansion that ends the script: one at the top level (groups included)
-  that runs unconditionally or after ``&&`` (``[ -f done ] && exit 0``). Inside a subshell
-  ``( ... )`` or a command substitution such an exit ends only that subshell. An exit after ``||``
-  (``cd dir || exit 1``, ``usacloud ... || exit 1``) is not counted: it ends the script only when a
-  command failed, and commands mode stops at a usacloud failure anyway.
+* after something that ends the script (:mod:`effects`: ``exit``, ``logout``, ``return`` outside a
+  function, ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n``; a ``${NAME:?message}`` expansion;
+  a call of a function whose body, or a function it calls, has one): at the top level (groups
+  included) when it runs unconditionally or after ``&&`` (``[ -f done ] && exit 0``), and anywhere
+  inside a top-level ``if``/``case``/loop. Inside a subshell ``( ... )`` or a command substitution
+  such an exit ends only that subshell. An exit after ``||`` (``cd dir || exit 1``, ``usacloud ...
+  || exit 1``) is not counted: it ends the script only when a command failed, and commands mode
+  stops at a usacloud failure anyway;
+* after the script made ``usacloud`` mean something else: its own ``usacloud`` function, an alias,
+  ``hash -p``, ``enable``.
 
 Groups ``{ ...; }`` and subshells ``( ... )`` are otherwise transparent: the same rules apply inside
 them. ``;``, ``&&`` between usacloud commands, newlines, pipes (``| jq``), ``set -e``, assignments
@@ -45,7 +49,8 @@ _CLOSER_OF = {
     "group": "}",
     "subshell": ")",
 }
-_EXITS = frozenset({"exit", "return", "logout"})
+#: How a script makes `usacloud` mean something else (a function, an alias, a hashed path, a builtin).
+REDEFINITIONS = frozenset({"usacloud()", "alias usacloud", "hash -p", "enable usacloud"})
 #: Commands that always succeed: a `&&` after them does not depend on anything.
 ALWAYS_SUCCEED = frozenset({"true", ":"})
 
@@ -56,7 +61,8 @@ class ControlFlow:
 
     ``construct``: a keyword (``if`` ``while`` ``until`` ``for`` ``select`` ``case``),
     ``function NAME``, ``||``, ``&&`` (after a command commands mode does not run), ``&``, ``coproc``,
-    ``!``, ``exit``, ``return`` or ``exec``;
+    ``!``, what ends the script (``exit``, ``exec``, ``eval``, ``kill $$``, ``set -n``, ``${:?}``,
+    ``call NAME``...) or one of :data:`REDEFINITIONS`;
     ``line``: where that construct is.
     """
 
@@ -79,6 +85,13 @@ class ControlFlow:
             return f"after a `${{NAME:?}}` expansion that ends the script when NAME is unset (line {self.line})"
         if kind == "&&":
             return f"after `&&` that follows a command commands mode does not run (line {self.line})"
+        if kind.startswith("call "):
+            return f"after a call of `{kind[5:]}` (line {self.line}), a function that can end the script"
+        if kind in REDEFINITIONS:
+            return (
+                f"after `{kind}` (line {self.line}), which makes bash run something else than usacloud for "
+                "`usacloud`: it redefines the command"
+            )
         return f"after `{kind}` (line {self.line})"
 
 
@@ -117,6 +130,26 @@ class Flow:
         self.marks: dict[int, ControlFlow] = {}  # id(command) -> why
         self.exits: list[ControlFlow | None] = [None]  # per exit scope: script, subshell, substitution
         self.inherited: list[ControlFlow | None] = [None]  # reason of the command holding a substitution
+        self.redefined: ControlFlow | None = None  # where the script made `usacloud` mean something else
+        self.exiting_functions: set[str] = set()  # functions whose body can end the script
+        self.calls: dict[str, set[str]] = {}  # function -> the commands its body runs
+
+    def redefine(self, line: int, how: str) -> None:
+        if self.redefined is None:
+            self.redefined = ControlFlow(line, how)
+
+    def ends_the_script(self, name: str) -> bool:
+        """Whether calling ``name`` can end the script: a function whose body (or a function it calls,
+        as defined so far) can."""
+        seen, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current in self.exiting_functions:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo.extend(self.calls.get(current, ()))
+        return False
 
     def level(self) -> Level:
         return Level(self)
@@ -161,7 +194,8 @@ class Level:
         found = self.list.reason()
         if found is not None:
             return found
-        return next((mark for mark in reversed(self.flow.exits) if mark is not None), None)
+        found = next((mark for mark in reversed(self.flow.exits) if mark is not None), None)
+        return found or self.flow.redefined
 
     # -- events from the walker --------------------------------------------------------------------
     def word(self) -> None:
@@ -169,6 +203,8 @@ class Level:
 
     def function_definition(self, name: str, line: int) -> None:
         self.function = (name, line)
+        if name == "usacloud":
+            self.flow.redefine(line, "usacloud()")
 
     def open(self, kind: str, line: int) -> None:
         """A compound command starts: a keyword construct, a group ``{`` or a subshell ``(``."""
@@ -245,35 +281,57 @@ class Level:
             self.list = _List(len(self.flow.commands))
             self.continued = False
 
-    def simple_command(self, name: str | None, has_operand: bool, line: int) -> None:
-        """A simple command was read (``name``: its first word after assignments, as written).
-
-        ``exit``, ``return`` and ``exec COMMAND`` end the script (or the subshell) when they run
-        unconditionally or after ``&&`` that follows a usacloud command.
-        """
-        if not (name in _EXITS or (name == "exec" and has_operand)):
-            return
-        self.may_exit(name, line)
+    def call(self, name: str, line: int) -> None:
+        """A simple command named ``name`` (its first word after assignments) runs here: inside a
+        function body it is one of the function's calls; elsewhere, a call of a function that can
+        end the script counts as that (``die "no key"``, ``confirm``)."""
+        function = self._function()
+        if function is not None:
+            self.flow.calls.setdefault(function, set()).add(name)
+        elif self.flow.ends_the_script(name):
+            self.may_exit(f"call {name}", line)
 
     def may_exit(self, construct: str, line: int) -> None:
-        """Something that ends the script (or the subshell) when it runs: ``exit``, ``return``,
-        ``exec COMMAND``, or a ``${X:?message}`` expansion (bash exits when X is unset or empty).
+        """Something that ends the script (or the subshell) when it runs: ``exit``, ``logout``,
+        ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n``, a ``${X:?message}`` expansion (bash exits
+        when X is unset or empty), a call of a function that can end the script; ``return`` outside
+        a function.
 
-        It counts when it runs unconditionally, or after ``&&`` that follows a usacloud command or a
+        Inside a function body it makes the function one that can end the script (``return`` does
+        not). Inside ``if``/``case``/a loop it counts, whatever decides whether it runs. Otherwise it
+        counts when it runs unconditionally, or after ``&&`` that follows a usacloud command or a
         command commands mode does not run (``[ -f done ] && exit 0``). After ``||`` it does not
         (``cd dir || exit 1`` exits only when a command commands mode skips has failed).
         """
-        if self.flow.inherited[-1] is not None or any(f.control for f in self.frames):
+        if self.flow.inherited[-1] is not None:
             return
-        lists = [self.list]  # the lists it is part of, up to its exit scope (`usacloud a || { ...; exit 1; }`)
-        for frame in reversed(self.frames):
-            if frame.closer == ")":
-                break
-            lists.append(frame.enclosing)
-        after_and = any(lst.and_after_usacloud or lst.and_guard is not None for lst in lists)
-        unconditional = all(lst.or_line is None and not lst.and_seen for lst in lists)
-        if (after_and or unconditional) and self.flow.exits[-1] is None:
+        scope = self._scope()
+        function = next((f.kind[9:] for f in scope if f.kind.startswith("function ")), None)
+        if function is not None:
+            if construct != "return":
+                self.flow.exiting_functions.add(function)
+            return
+        if not any(f.control for f in scope):
+            lists = [self.list, *(f.enclosing for f in scope)]  # `usacloud a || { ...; exit 1; }`
+            after_and = any(lst.and_after_usacloud or lst.and_guard is not None for lst in lists)
+            unconditional = all(lst.or_line is None and not lst.and_seen for lst in lists)
+            if not (after_and or unconditional):
+                return
+        if self.flow.exits[-1] is None:
             self.flow.exits[-1] = ControlFlow(line, construct)
+
+    def _scope(self) -> list[_Frame]:
+        """The open constructs up to the exit scope (the innermost subshell), innermost first."""
+        scope = []
+        for frame in reversed(self.frames):
+            if frame.closer == ")":  # a subshell (or a function whose body is one): its own scope
+                break
+            scope.append(frame)
+        return scope
+
+    def _function(self) -> str | None:
+        """The function whose body is being read, within the current exit scope (None: none)."""
+        return next((f.kind[9:] for f in self._scope() if f.kind.startswith("function ")), None)
 
 
 @dataclass

@@ -32,8 +32,9 @@ Choices (tokenizing: :mod:`.shellwords`; reading the file: :mod:`.source`; marke
   the first command line are ordinary comments.  ``MarkerSpec.kwargs`` is a read-only
   ``types.MappingProxyType``, so a MarkerSpec is immutable but not hashable.
 * **Errors** (besides unterminated quotes and substitutions): an unterminated here-document
-  (bash only warns, but the rest of the script would vanish) and substitutions nested more
-  than 100 deep.  Not looked into: here-document bodies, ``$((...))``/``((...))``, ``eval``.
+  (bash only warns, but the rest of the script would vanish), substitutions nested more
+  than 100 deep, and Windows line endings (:func:`.source.check_line_ends`).  Not looked into:
+  here-document bodies, ``$((...))``/``((...))``, what ``eval`` runs (it may end the script: :mod:`flow`).
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from .effects import ends_script, redefines_usacloud
 from .flow import ALWAYS_SUCCEED, STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
 from .markers import MarkerSpec, parse_markers
+from .prefixes import ASSIGNMENT, BUILTIN_WRAPPERS, assignments_of, literal, strip_wrappers
 from .shellwords import Lexer
 from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, check_line_ends, read_script_text
 from .tokens import REDIRECTIONS, Op, ShellSyntaxError, Word, is_op, is_word
@@ -110,10 +113,6 @@ _PREFIX_KEYWORDS = frozenset(
 )
 _OTHER_KEYWORDS = frozenset({"for", "select", "[[", "case", "function"})
 _CASE_SEPARATORS = frozenset({";;", ";&", ";;&"})
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=")
-_ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_WRAPPERS = frozenset({"command", "exec", "nohup"})
-_EXIT_WRAPPERS = frozenset({"command", "builtin"})
 #: ``${NAME:?...}`` / ``${NAME?...}``: bash prints the message and exits when NAME is unset (or empty)
 _EXITING_EXPANSION = re.compile(r"\$\{[#!]?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*])(?:\[[^\]]*\])?:?\?")
 
@@ -307,12 +306,12 @@ class _Walker:
     def finish(self, lexer: Lexer, cur: list, words: list, nested: bool, top: bool, level: Level) -> None:
         """Handle one simple command: ``cur`` all its tokens, ``words`` those not redirection targets."""
         k = 0  # skip VAR=value prefixes
-        while k < len(words) and "=" in words[k].raw and _ASSIGNMENT.match(words[k].raw):
+        while k < len(words) and "=" in words[k].raw and ASSIGNMENT.match(words[k].raw):
             k += 1
         first_assignment = words[0] if k else None
         prefixes = k
         if k < len(words) - 1:
-            k += _strip_wrappers(words, k)
+            k += strip_wrappers(words, k)
         line = lexer.line_of(cur[0].start)
         reason = level.reason()
         command = None
@@ -321,7 +320,7 @@ class _Walker:
             if name.rsplit("/", 1)[-1] == "usacloud":
                 argv = words[k:]
                 end_line = lexer.line_of(cur[-1].end - 1)
-                assignments = _assignments(words[:prefixes]) + _assignments(words[prefixes:k], env=True)
+                assignments = assignments_of(words[:prefixes]) + assignments_of(words[prefixes:k], env=True)
                 expansion = None
                 for w in (*words[:prefixes], *argv):  # as written: the prefixes first
                     if w.expansion is not None:
@@ -346,16 +345,13 @@ class _Walker:
                 if not (words[k].plain and name in ALWAYS_SUCCEED):
                     level.other(line)
         elif first_assignment is not None:
-            self.note(top, f"variable assignment: {_ASSIGNMENT.match(first_assignment.raw).group(1)}")
+            self.note(top, f"variable assignment: {ASSIGNMENT.match(first_assignment.raw).group(1)}")
             if any(w.subs for w in words):  # `X=$(cmd)` has cmd's exit status
                 level.other(line)
         else:
             self.note(top, f"redirection only: {cur[0].op}")
             level.other(line)  # `< missing-file` fails
-        if prefixes < len(words) and words[prefixes].plain:
-            first = prefixes + 1 if words[prefixes].value in _EXIT_WRAPPERS else prefixes  # `command exit 0`
-            if first < len(words) and words[first].plain:
-                level.simple_command(words[first].value, first + 1 < len(words), line)
+        self.effects(level, words, prefixes, line)
         if any(_EXITING_EXPANSION.search(w.raw) for w in words):
             level.may_exit("${:?}", line)  # `: "${CONFIRM:?set it}"`, `X=${X:?}`: bash exits when unset
         if any(t.__class__ is Word and t.subs for t in cur):
@@ -368,35 +364,20 @@ class _Walker:
                 if t.__class__ is Word and t.subs:
                     self.walk_subs(t, reason)
 
-
-def _assignments(words: list, env: bool = False) -> tuple[tuple[str, str], ...]:
-    """``NAME=value`` words as (name as written, value unquoted); ``env``: among wrapper words."""
-    found = []
-    for w in words:
-        match = (_ENV_ASSIGNMENT if env else _ASSIGNMENT).match(w.value if env else w.raw)
-        if match is None:
-            continue
-        name = match.group()[:-1]  # "A", "A[1]", "B+"
-        found.append((name, w.value[len(name) + 1 :]))
-    return tuple(found)
-
-
-def _strip_wrappers(words: list, k: int) -> int:
-    """How many ``command``/``exec``/``nohup``/``env ...`` wrapper words start at ``words[k]``."""
-    begin = k
-    while k < len(words) - 1 and words[k].expansion is None:
-        v = words[k].value
-        if v in _WRAPPERS:
-            j = k + 1
-        elif v == "env":
-            j = k + 1
-            while j < len(words) and _ENV_ASSIGNMENT.match(words[j].value):
-                j += 1
-        else:
-            break
-        if j < len(words) and words[j].value == "--":
-            j += 1
-        if j >= len(words) or words[j].value.startswith("-"):
-            break
-        k = j
-    return k - begin
+    def effects(self, level: Level, words: list, prefixes: int, line: int) -> None:
+        """What the simple command does to the rest of the script (:mod:`effects`), and a call of a
+        function (``command f`` and ``builtin f`` skip functions)."""
+        wrapped = prefixes < len(words) and literal(words[prefixes]) in BUILTIN_WRAPPERS  # `command exit 0`
+        first = prefixes + 1 if wrapped else prefixes
+        name = literal(words[first]) if first < len(words) else None
+        if name is None:
+            return
+        args = [w.value for w in words[first + 1 :]]
+        ender = ends_script(name, args)
+        if ender is not None:
+            level.may_exit(ender, line)
+        how = redefines_usacloud(name, args)
+        if how is not None:
+            self.flow.redefine(line, how)
+        if not wrapped:
+            level.call(name, line)
