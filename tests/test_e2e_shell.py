@@ -202,7 +202,7 @@ def fields(*values):
 if port := re.search(r"/dev/tcp/127\.0\.0\.1/(\d+)", text):
     cookie = re.search(r"\bfn ([0-9a-f]{32})\b", text).group(1)
     talk(socket.create_connection(("127.0.0.1", int(port.group(1)))),
-         fields("fn", cookie, str(os.getpid()), "1", "2", "zone", "list", "declare -x A=\"1\"\n"), (1,))
+         fields("fn", cookie, str(os.getpid()), "1", "", "2", "zone", "list", "declare -x A=\"1\"\n"), (1,))
 paths = set(re.findall(r"(/\S+\.sock)", text))
 if "USACLOUD_SANDBOX_SOCKET" in os.environ:
     paths.add(os.environ["USACLOUD_SANDBOX_SOCKET"])
@@ -210,7 +210,7 @@ for path in paths:
     sock = socket.socket(socket.AF_UNIX)
     sock.connect(path)
     env = json.dumps(dict(os.environ))
-    talk(sock, fields("shim", "0,1,2", str(os.getpid()), "1", "2", "zone", "list", env), (0, 1, 2))
+    talk(sock, fields("shim", cookie, str(os.getpid()), "1", "0,1,2", "2", "zone", "list", env), (0, 1, 2))
     sock = socket.socket(socket.AF_UNIX)  # the request of older versions (padded: complete for this one)
     sock.connect(path)
     old = json.dumps({"words": ["usacloud", "zone", "list"], "line": 1, "secrets": []}).encode()

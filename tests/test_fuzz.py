@@ -3,16 +3,19 @@
 Random bytes, shell text built from the characters and words that matter to the lexer (quotes,
 substitutions, here-documents, keywords, Unicode spaces, a BOM, CRs) and very long lines go through
 what an item does with a script in commands mode: read, parse, the straight-line rule, the offline
-check, the policy, masking, the run (dry-run) and the failure text.
+check, the policy, masking, the run (dry-run) and the failure text. Random requests go to shell
+mode's broker's reader.
 """
 
 from __future__ import annotations
 
 import random
+import socket
 
 import pytest
 
 from pytest_usacloud_sandbox.report.reprs import failure_text, printable
+from pytest_usacloud_sandbox.run import protocol
 from pytest_usacloud_sandbox.script.parse import ScriptError, parse_script, read_script_text
 
 SEED = 20261207
@@ -126,3 +129,37 @@ def test_long_lines(dry_engine):
     item_path("usacloud zone list " + "a" * 500_000 + "\n", dry_engine)
     item_path("usacloud server list --name '" + "x\n" * 20_000 + "'\n", dry_engine)
     item_path("echo " + "$(" * 99 + ")" * 99 + "\n", dry_engine)
+
+
+def test_random_requests_on_the_brokers_socket():
+    """A broker thread reads them: anything but a BadRequest would end it with a traceback."""
+    rng = random.Random(SEED + 3)
+    fields = [
+        b"fn",
+        b"shim",
+        b"0" * 32,
+        b"123",
+        b"",
+        b"0,1,2",
+        b"2",
+        b"-1",
+        b"\xb2",
+        b"\xc2\xb2",
+        b"zone",
+        b"{}",
+        b"[]",
+        b"\xff",
+    ]
+    for _ in range(300):
+        data = b"".join(rng.choice(fields) + rng.choice([b"\0", b"", b"\0\0"]) for _ in range(rng.randrange(0, 12)))
+        for unix in (False, True):
+            a, b = socket.socketpair(socket.AF_UNIX)
+            with a, b:
+                a.sendall(data)
+                a.shutdown(socket.SHUT_WR)
+                try:
+                    request = protocol.read_request(b, unix, lambda kind, token, pid: pid)
+                except protocol.BadRequest:
+                    continue
+                assert isinstance(request.words, list) and isinstance(request.env, dict)
+                protocol.close_all(request.fds)

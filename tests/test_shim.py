@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from standin_tools import pids_alive
+from standin_tools import pids_alive, wait_until
 
 from pytest_usacloud_sandbox.run import protocol, shim
 from pytest_usacloud_sandbox.run.broker import VANISHED, Broker, exit_of
@@ -58,16 +58,23 @@ def test_parse_export_reads_what_bash_exports(posix):
 def test_read_request_in_pieces_with_descriptors(tmp_path):
     a, b = socket.socketpair(socket.AF_UNIX)
     words = ["server", "list", "--name", "a\nb", ""] + [f"w{i}" for i in range(7)]  # 12 words: ARGC has two digits
-    data = shim.request(words, {"X": "1", "USACLOUD_SANDBOX_LINE": "7"}, [1])
+    cookie = "c" * 32
+    data = shim.request(words, {"X": "1", "USACLOUD_SANDBOX_LINE": "7"}, [1], cookie)
+    cut = data.index(b"\0", data.index(b"\0", len(cookie) + 6) + 1) + 3  # inside ARGC's field
     target = tmp_path / "f"
+    seen = []
     with open(target, "w") as fh:
-        socket.send_fds(a, [data[:9]], [fh.fileno()])  # the header is cut inside ARGC's field
+        socket.send_fds(a, [data[:9]], [fh.fileno()])  # the header is cut inside the cookie
         time.sleep(0.05)
-        a.sendall(data[9:])
-    request = protocol.read_request(b, unix=True)
-    assert (request.kind, request.token, request.line, request.words) == ("shim", "1", 7, words)
+        a.sendall(data[9:cut])
+        time.sleep(0.05)
+        a.sendall(data[cut:])
+    request = protocol.read_request(b, True, lambda *fields: seen.append(fields) or 4242)
+    assert seen == [("shim", cookie, os.getpid())]  # checked first: the caller's pid is the kernel's
+    assert (request.kind, request.token, request.pid, request.line, request.words) == ("shim", cookie, 4242, 7, words)
     assert request.env == {"X": "1", "USACLOUD_SANDBOX_LINE": "7"}
-    [fd] = request.fds
+    assert request.fds[0] is None and request.fds[2] is None
+    fd = request.fds[1]
     os.write(fd, b"via the passed descriptor\n")
     os.close(fd)
     assert target.read_text() == "via the passed descriptor\n"
@@ -78,7 +85,38 @@ def test_read_request_rejects_a_client_that_stops_early():
     a.sendall(b"fn\0cookie\0")
     a.close()
     with pytest.raises(protocol.BadRequest):
-        protocol.read_request(b, unix=False)
+        protocol.read_request(b, False, lambda *fields: 1)
+
+
+def test_a_stranger_is_turned_away_after_a_few_bytes_and_its_descriptors_closed(tmp_path):
+    """The cookie is checked before the request is read: a stranger cannot make the broker read
+    (and parse) megabytes."""
+    a, b = socket.socketpair(socket.AF_UNIX)
+    a.setblocking(False)
+    big = shim.request(["x" * 1000] * 900, {}, [0], "0" * 32)  # about 900 KB
+    with open(tmp_path / "f", "w") as fh:
+        sent = socket.send_fds(a, [big[:65536]], [fh.fileno()])
+
+    def refuse(kind, token, pid):
+        raise protocol.Stranger("not the script's client")
+
+    before = set(os.listdir("/proc/self/fd"))
+    with pytest.raises(protocol.Stranger):
+        protocol.read_request(b, True, refuse)
+    assert set(os.listdir("/proc/self/fd")) <= before  # the passed descriptor was closed
+    left = b""
+    b.setblocking(False)
+    try:
+        while chunk := b.recv(65536):
+            left += chunk
+    except BlockingIOError:
+        pass
+    assert sent - len(left) <= protocol.AUTH_BYTES  # read no more than the first fields before the check
+    # nor does the header get longer than that: a client that never finishes its cookie is turned away
+    c, d = socket.socketpair(socket.AF_UNIX)
+    c.sendall(b"fn\0" + b"x" * 10_000)
+    with pytest.raises(protocol.Stranger):
+        protocol.read_request(d, False, lambda *fields: 1)
 
 
 # -- a broker with a fake usacloud ----------------------------------------------------------------
@@ -187,7 +225,7 @@ def test_nothing_but_the_exit_status_crosses_the_socket(h, fake_usacloud, tmp_pa
         "import os, socket, sys\n"
         "port, cookie, dump = int(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
         "s = socket.create_connection(('127.0.0.1', port))\n"
-        "fields = ['fn', cookie, str(os.getpid()), '3', '2', 'zone', 'list', 'declare -x A=\"1\"\\n']\n"
+        "fields = ['fn', cookie, str(os.getpid()), '3', '', '2', 'zone', 'list', 'declare -x A=\"1\"\\n']\n"
         "s.sendall(b''.join(f.encode() + b'\\0' for f in fields))\n"
         "got = b''\n"
         "while chunk := s.recv(65536):\n"
@@ -266,6 +304,47 @@ def test_without_pidfd_getfd_the_function_hands_over_to_the_python_shim(h, tmp_p
     assert out.read_text() == "a\n113000000001\nb\n" and proc.stdout == "rc=1\n"
     assert "target resource not found" in proc.stderr
     assert [c.cls for c in h.close()] == ["ok", "not-found"]
+
+
+STRANGER = r"""
+import json, os, socket, sys
+path, cookie, dump = sys.argv[1:4]
+if os.fork():  # the parent exits at once: the child is no longer a descendant of the worker
+    os._exit(0)
+os.setsid()
+sock = socket.socket(socket.AF_UNIX)
+sock.connect(path)
+fields = ["shim", cookie, str(os.getpid()), "1", "0,1,2", "2", "zone", "list", json.dumps({})]
+socket.send_fds(sock, [b"".join(f.encode() + b"\0" for f in fields)], [0, 1, 2])
+sock.settimeout(30)
+got = b""
+try:
+    while chunk := sock.recv(64):
+        got += chunk
+except OSError:
+    pass
+with open(dump + ".tmp", "wb") as fh:
+    fh.write(b"ANSWER " + got)
+os.rename(dump + ".tmp", dump)
+"""
+
+
+def test_the_unix_socket_serves_only_a_process_of_the_script_that_knows_its_cookie(h, fake_usacloud, tmp_path):
+    """Another script's process (found the socket and the cookie: same user) gets nothing, nor does a
+    process of the script without the cookie; the script's own shim is served."""
+    _, log = fake_usacloud
+    client, dump = tmp_path / "stranger.py", tmp_path / "dump"
+    client.write_text(STRANGER)
+    subprocess.run([sys.executable, str(client), h.broker.socket_path, h.broker.cookie, str(dump)], timeout=30)
+    wait_until(dump.exists, what="the stranger's end")
+    assert dump.read_bytes() == b"ANSWER "
+    proc = h.bash(f"{sys.executable} -I -S {SHIM} {h.broker.socket_path} zone list")  # no cookie
+    assert proc.returncode == shim.EXIT_CANCELLED and "went away" in proc.stderr
+    assert not log.exists()
+    h.broker.fallback = True  # the function hands its calls to the shim, with the cookie
+    assert h.bash("usacloud zone list").returncode == 0
+    assert [line.split(" zone=")[0] for line in log.read_text().splitlines()] == ["zone list"]
+    assert [c.status for c in h.close()] == [rec.RAN]
 
 
 def test_the_shim_refuses_without_a_broker(tmp_path):

@@ -156,8 +156,8 @@ class Broker:
         files: list[int | None] = []
         try:
             conn.settimeout(REQUEST_TIMEOUT)
-            try:
-                request = protocol.read_request(conn, unix)
+            try:  # a stranger (no cookie, or not a process of this script) gets no answer
+                request = protocol.read_request(conn, unix, partial(self._authenticate, conn, unix))
             except (protocol.BadRequest, OSError, ValueError):
                 return
             finally:
@@ -179,20 +179,24 @@ class Broker:
             protocol.close_all(files or ())
             conn.close()
 
+    def _authenticate(self, conn: socket.socket, unix: bool, kind: str, token: str, pid: int) -> int:
+        """The caller's pid, if it knows the script's cookie and is a process of the script (a
+        descendant of this worker: on the Unix socket the kernel says which process it is)."""
+        if unix:
+            pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+            if uid != os.getuid():
+                raise protocol.Stranger("another user")
+        cookie = token.encode("utf-8", "surrogateescape")
+        if kind != ("shim" if unix else "fn") or not secrets.compare_digest(cookie, self.cookie.encode()):
+            raise protocol.Stranger("not the script's client")
+        if not protocol.is_descendant(pid, os.getpid()):
+            raise protocol.Stranger("not a process of the script")
+        return pid
+
     def _files(self, request: protocol.Request, conn: socket.socket, unix: bool):
         """The caller's descriptors 0, 1, 2 (None: the function must hand over to the shim) and its pid."""
         if unix:
-            pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
-            numbers = [int(n) for n in request.token.split(",") if n.isdigit()]
-            if uid != os.getuid() or request.kind != "shim" or len(numbers) != len(request.fds):
-                protocol.close_all(request.fds)
-                raise LookupError("bad shim request")
-            passed = dict(zip(numbers, request.fds, strict=True))
-            return [passed.get(n) for n in (0, 1, 2)], pid
-        if request.kind != "fn" or not secrets.compare_digest(request.token, self.cookie):
-            raise LookupError("not the script's client")
-        if not protocol.is_descendant(request.pid, os.getpid()):
-            raise LookupError("not a process of the script")
+            return request.fds, request.pid
         if self.fallback:
             return None, request.pid
         deadline = time.monotonic() + REQUEST_TIMEOUT

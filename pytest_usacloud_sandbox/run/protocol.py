@@ -6,19 +6,24 @@ API key never leaves the worker and is never in bash's environment.
 
 Two clients send the same request, a list of NUL-terminated fields::
 
-    KIND  TOKEN  PID  LINE  ARGC  ARG...  ENV
+    KIND  TOKEN  PID  LINE  FDS  ARGC  ARG...  ENV
+
+TOKEN is the script's random cookie. The broker reads the first three fields, at most
+:data:`AUTH_BYTES`, and checks the caller before it reads anything more: the cookie, and that the
+caller is a process of the script (a descendant of the worker running it). A stranger gets no
+answer, and cannot make the broker read or parse a large request.
 
 * ``fn``: the ``usacloud`` bash function (:data:`CLIENT`), written with bash builtins only: no
   process starts per call. It connects to the broker on ``127.0.0.1`` through bash's ``/dev/tcp``
   (where it cannot, it runs the Python shim).
-  TOKEN is the script's random cookie (only the script's processes know it), PID its ``$BASHPID``,
-  LINE the script line (``USACLOUD_SANDBOX_LINE``), ENV the output of ``export -p``. The broker
-  checks that PID is one of its own descendants and takes the caller's descriptors 0, 1 and 2 from
-  it with ``pidfd_getfd(2)``: the same open files, offsets shared, as if usacloud had inherited them.
+  PID is its ``$BASHPID``, LINE the script line (``USACLOUD_SANDBOX_LINE``), FDS empty, ENV the
+  output of ``export -p``. The broker takes the caller's descriptors 0, 1 and 2 from PID with
+  ``pidfd_getfd(2)``: the same open files, offsets shared, as if usacloud had inherited them.
 * ``shim``: the Python shim (:mod:`shim`) over the script's Unix socket, used where the kernel
-  refuses ``pidfd_getfd`` (the broker answers ``F`` to the function, which then runs the shim).
-  TOKEN lists the descriptors it passes with ``SCM_RIGHTS`` (``0,1,2``), ENV is its environment as
-  JSON; PID comes from the socket's peer credentials.
+  refuses ``pidfd_getfd`` (the broker answers ``F`` to the function, which then runs the shim with
+  the cookie in its environment). FDS lists the descriptors it passes with ``SCM_RIGHTS``
+  (``0,1,2``), ENV is its environment as JSON; the broker takes the caller's pid from the socket's
+  peer credentials, not from PID.
 
 The answer is one line: the call's exit status (the broker has already written any explanation
 to the caller's stderr), or ``F``.
@@ -35,12 +40,18 @@ import shlex
 import socket
 import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .shim import COOKIE_ENV  # the variable that hands the cookie to the Python shim
+
 FALLBACK = "F"
 MAX_REQUEST = 4 * 1024 * 1024
-_HEADER = 5  # KIND TOKEN PID LINE ARGC
+#: What the broker reads before it has checked the caller: KIND TOKEN PID (a few dozen bytes).
+AUTH_BYTES = 256
+_AUTH_FIELDS = 3  # KIND TOKEN PID
+_HEADER = 6  # KIND TOKEN PID LINE FDS ARGC
 _SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture (new syscalls are numbered once)
 
 #: The client: a bash function, read by the prologue (and exported) and by the PATH launcher.
@@ -51,11 +62,11 @@ CLIENT = """\
 usacloud() {{
   {{ local - __usb_fd __usb_rc; set +x +e +u +T; }} 2>/dev/null
   if ! {{ exec {{__usb_fd}}<>/dev/tcp/127.0.0.1/{port}; }} 2>/dev/null; then
-    command {shim} "$@"  # no loopback TCP here (or a bash without /dev/tcp): the Unix socket
+    {cookie_env}={cookie} command {shim} "$@"  # no loopback TCP here (or no /dev/tcp): the Unix socket
     return
   fi
   {{
-    printf '%s\\0' fn {cookie} "$BASHPID" "${{USACLOUD_SANDBOX_LINE:-0}}" "$#" "$@"
+    printf '%s\\0' fn {cookie} "$BASHPID" "${{USACLOUD_SANDBOX_LINE:-0}}" "" "$#" "$@"
     export -p
     printf '\\0'
   }} >&"$__usb_fd"
@@ -64,7 +75,7 @@ usacloud() {{
   done
   exec {{__usb_fd}}>&-
   if [[ $__usb_rc == {fallback} ]]; then
-    command {shim} "$@"
+    {cookie_env}={cookie} command {shim} "$@"
     return
   fi
   return "${{__usb_rc:-143}}"
@@ -74,11 +85,15 @@ usacloud() {{
 
 def client_text(port: int, cookie: str, shim: list[str]) -> str:
     """The client function for a broker on ``port`` (``shim``: argv prefix of the Python shim)."""
-    return CLIENT.format(port=port, cookie=cookie, fallback=FALLBACK, shim=shlex.join(shim))
+    return CLIENT.format(port=port, cookie=cookie, cookie_env=COOKIE_ENV, fallback=FALLBACK, shim=shlex.join(shim))
 
 
 class BadRequest(Exception):
     pass
+
+
+class Stranger(BadRequest):
+    """The caller is not a process of the script, or does not know its cookie."""
 
 
 @dataclass(repr=False)
@@ -91,46 +106,78 @@ class Request:
     line: int
     words: list[str]
     env: dict[str, str]
-    fds: list[int] = field(default_factory=list)  # passed with SCM_RIGHTS (shim)
+    fds: list[int | None] = field(default_factory=list)  # shim: its 0, 1, 2 passed with SCM_RIGHTS (or None)
 
     def __repr__(self) -> str:
         return f"Request(kind={self.kind!r}, pid={self.pid}, line={self.line}, {len(self.words)} words)"
 
 
-def read_request(conn: socket.socket, unix: bool) -> Request:
-    """Read one request (blocking; the caller sets a timeout). Descriptors passed with it are kept."""
-    buf, fds = b"", []
-    while True:
-        if unix:
-            chunk, got, _, _ = socket.recv_fds(conn, 65536, 3)
-            fds.extend(got)
-        else:
-            chunk = conn.recv(65536)
-        if not chunk:
-            close_all(fds)
-            raise BadRequest("the client went away before its request was complete")
-        buf += chunk
-        fields = buf.split(b"\0")
-        if len(fields) > _HEADER:
-            try:
-                argc = int(fields[4])
-            except ValueError:
-                close_all(fds)
-                raise BadRequest("bad request header") from None
-            if len(fields) > _HEADER + argc + 1:  # every field and ENV complete
-                break
-        if len(buf) > MAX_REQUEST:
-            close_all(fds)
-            raise BadRequest("request too large")
-    kind, token, pid, line = (f.decode("utf-8", "surrogateescape") for f in fields[:4])
-    words = [f.decode("utf-8", "surrogateescape") for f in fields[_HEADER : _HEADER + argc]]
-    env_text = fields[_HEADER + argc].decode("utf-8", "surrogateescape")
+def read_request(conn: socket.socket, unix: bool, authenticate: Callable[[str, str, int], int]) -> Request:
+    """Read one request (blocking; the caller sets a timeout). Descriptors passed with it are kept.
+
+    ``authenticate(kind, token, pid)`` sees the first fields, at most :data:`AUTH_BYTES` of them,
+    before anything more is read; it returns the caller's pid or raises :class:`Stranger`.
+    """
+    buf, fds = bytearray(), []
+    try:
+        while buf.count(b"\0") < _AUTH_FIELDS:
+            if len(buf) >= AUTH_BYTES:
+                raise Stranger("no cookie where it belongs")
+            buf += _receive(conn, unix, AUTH_BYTES - len(buf), fds)
+        kind, token, pid = (f.decode("utf-8", "surrogateescape") for f in bytes(buf).split(b"\0")[:_AUTH_FIELDS])
+        caller = authenticate(kind, token, _number(pid))
+        fields = _rest(conn, unix, buf, fds)
+    except BaseException:
+        close_all(fds)
+        raise
+    line, numbers, argc = (f.decode("utf-8", "surrogateescape") for f in fields[3:_HEADER])
+    words = [f.decode("utf-8", "surrogateescape") for f in fields[_HEADER : _HEADER + int(argc)]]
+    env_text = fields[_HEADER + int(argc)].decode("utf-8", "surrogateescape")
     try:
         env = parse_export(env_text) if kind == "fn" else {str(k): str(v) for k, v in json.loads(env_text).items()}
-    except (ValueError, AttributeError) as exc:
+    except (ValueError, AttributeError, RecursionError) as exc:
         close_all(fds)
         raise BadRequest(f"bad environment: {exc}") from None
-    return Request(kind, token, int(pid) if pid.isdigit() else 0, int(line) if line.isdigit() else 0, words, env, fds)
+    if kind == "shim":  # the descriptors it passed, by number
+        passed = [_number(n) for n in numbers.split(",")]
+        if len(passed) != len(fds):
+            close_all(fds)
+            raise BadRequest("the descriptors passed do not match the list")
+        fds = [dict(zip(passed, fds, strict=True)).get(n) for n in (0, 1, 2)]
+    return Request(kind, token, caller, _number(line), words, env, fds)
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isascii() and text.isdigit() else 0
+
+
+def _receive(conn: socket.socket, unix: bool, size: int, fds: list[int]) -> bytes:
+    if unix:
+        chunk, got, _, _ = socket.recv_fds(conn, size, 3)
+        fds.extend(got)
+    else:
+        chunk = conn.recv(size)
+    if not chunk:
+        raise BadRequest("the client went away before its request was complete")
+    return chunk
+
+
+def _rest(conn: socket.socket, unix: bool, buf: bytearray, fds: list[int]) -> list[bytes]:
+    """The rest of an authenticated request, up to :data:`MAX_REQUEST`: its fields."""
+    nuls, needed = buf.count(b"\0"), None
+    while True:
+        if needed is None and nuls >= _HEADER:
+            argc = bytes(buf).split(b"\0", _HEADER)[_HEADER - 1]
+            if not argc.isdigit():
+                raise BadRequest("bad request header")
+            needed = _HEADER + int(argc) + 1  # every field and ENV
+        if needed is not None and nuls >= needed:
+            return bytes(buf).split(b"\0", needed)[:needed]
+        if len(buf) > MAX_REQUEST:
+            raise BadRequest("request too large")
+        chunk = _receive(conn, unix, 65536, fds)
+        nuls += chunk.count(b"\0")
+        buf += chunk
 
 
 # -- bash's `export -p` --------------------------------------------------------------------------

@@ -4,9 +4,10 @@ Started as ``python -I -S .../shim.py SOCKET ARGS...`` by the ``usacloud`` bash 
 broker answers ``F`` (see :mod:`protocol`). Standard library only, and nothing of the package: it
 starts in a few tens of milliseconds.
 
-1. It connects to the broker's Unix socket and sends the request: its words, the script line
-   (``USACLOUD_SANDBOX_LINE``), its environment, and its stdin, stdout and stderr themselves
-   (``SCM_RIGHTS``).
+1. It connects to the broker's Unix socket and sends the request: the script's cookie (from the
+   function, in ``USACLOUD_SANDBOX_COOKIE``), its words, the script line (``USACLOUD_SANDBOX_LINE``),
+   its environment, and its stdin, stdout and stderr themselves (``SCM_RIGHTS``). The broker serves
+   only a process of the script that knows the cookie.
 2. The broker applies the policy, the offline check and the rate limit, and starts usacloud with
    those files (it writes any refusal to our stderr itself).
 3. It waits for the exit status and exits with it. Nothing else comes back: never the API key.
@@ -27,13 +28,13 @@ LINE_ENV = "USACLOUD_SANDBOX_LINE"
 ENV_PREFIX = "USACLOUD_SANDBOX_"
 PREFIX = "usacloud (pytest-usacloud-sandbox): "
 EXIT_REFUSED, EXIT_TIMEOUT, EXIT_NOT_STARTED, EXIT_CANCELLED = 1, 124, 127, 143
+COOKIE_ENV = ENV_PREFIX + "COOKIE"  # the script's cookie, set by the usacloud function for the shim
 
 
-def request(args: list[str], env: dict[str, str], fds: list[int]) -> bytes:
+def request(args: list[str], env: dict[str, str], fds: list[int], cookie: str) -> bytes:
     line = env.get(LINE_ENV, "0")
-    fields = ["shim", ",".join(map(str, fds)), str(os.getpid()), line if line.isdigit() else "0", str(len(args))]
-    fields += args
-    fields.append(json.dumps(env))
+    fields = ["shim", cookie, str(os.getpid()), line if line.isdigit() else "0", ",".join(map(str, fds))]
+    fields += [str(len(args)), *args, json.dumps(env)]
     return b"".join(os.fsencode(f) + b"\0" for f in fields)
 
 
@@ -55,7 +56,9 @@ def main(argv: list[str]) -> int:
             fds.append(fd)
         except OSError:
             pass  # closed: usacloud gets it closed too
-    socket.send_fds(sock, [request(args, dict(os.environ), fds)], fds)
+    env = dict(os.environ)
+    cookie = env.pop(COOKIE_ENV, "")  # the script's cookie, from its usacloud function: the broker checks it
+    socket.send_fds(sock, [request(args, env, fds, cookie)], fds)
     answer = b""
     while not answer.endswith(b"\n"):
         try:
