@@ -273,10 +273,12 @@ def test_a_line_of_unicode_spaces_is_no_crash_and_shows_no_secret(e2e):
     printed the Engine (the run's environment, the key included)."""
     e2e.env(SAKURACLOUD_ACCESS_TOKEN=SECRET, SAKURACLOUD_ACCESS_TOKEN_SECRET=SECRET[::-1])
     e2e.script("spaces.usacloud", "usacloud zone list\n\u3000\nusacloud\u3000switch create\nusacloud region list\n")
+    e2e.script("fails.usacloud", "usacloud server read nope\n")
     junit = e2e.tmp / "junit.xml"
-    result = e2e.run("-l", "-vv", f"--junitxml={junit}")
-    result.assert_outcomes(passed=1)
-    assert [a[0] for a in e2e.argvs()] == ["zone", "region"]  # `usacloud<U+3000>switch` is no usacloud command
+    result = e2e.run("-l", "-vv", f"--junitxml={junit}", "--usacloud-error-policy=continue")
+    result.assert_outcomes(passed=1, failed=1)
+    # `usacloud<U+3000>switch` is no usacloud command
+    assert sorted(a[0] for a in e2e.argvs()) == ["region", "server", "zone"]
     text = result.stdout.str() + result.stderr.str() + junit.read_text()
     assert SECRET not in text and SECRET[::-1] not in text
 
