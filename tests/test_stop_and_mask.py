@@ -222,3 +222,13 @@ def test_a_pem_private_key_is_masked_whole_and_line_by_line():
     ):
         masked = masker.text(shown)
         assert not any(line in masked for line in FAKE_PEM_LINES), masked
+
+
+def test_the_private_key_a_key_path_names_is_masked_too(tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text(FAKE_PEM)
+    masker = Masker.from_sources({"SAKURACLOUD_PRIVATE_KEY_PATH": str(key)})
+    assert masker.text(f"path {key}") == f"path {MASK}"
+    masked = masker.text("read: " + FAKE_PEM)
+    assert not any(line in masked for line in FAKE_PEM_LINES), masked
+    Masker.from_sources({"SAKURA_PRIVATE_KEY_PATH": str(tmp_path / "missing.pem")})  # best effort: no error

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ def _flag_value_pattern() -> re.Pattern:
 # after a credential flag, in a credential assignment or under a secret JSON key they are masked
 # whatever their length.
 _MIN_SECRET_LEN = 4
+_KEY_FILE_BYTES = 64 * 1024  # a PEM private key is a few KB
 _SECRET_KEY = re.compile(r"(?i)(password|secret|token|passcode|pass_?phrase|private_?key)")
 _ENV_VALUE = re.compile(r"(?<![\w])(" + "|".join(SECRET_ENV) + r")(=)('[^']*'|\"[^\"]*\"|[^\s'\";|&)]+)")
 _JSON_SECRET = re.compile(r'(?i)("[A-Za-z_]*(?:password|secret|token|passcode|privatekey)[A-Za-z_]*"\s*:\s*)"[^"]*"')
@@ -162,6 +164,19 @@ def profile_secrets(env: Mapping[str, str]) -> list[str]:
     return found
 
 
+def key_files(env: Mapping[str, str]) -> list[str]:
+    """The private keys in the files the ``*_PRIVATE_KEY_PATH`` variables name (best effort)."""
+    found = []
+    for name in SECRET_ENV:
+        if name.endswith("_PRIVATE_KEY_PATH") and env.get(name):
+            try:
+                with open(os.path.expanduser(env[name]), encoding="utf-8", errors="replace") as fh:
+                    found.append(fh.read(_KEY_FILE_BYTES))
+            except (OSError, ValueError):
+                continue
+    return found
+
+
 def basic_credentials(env: Mapping[str, str]) -> list[str]:
     """The HTTP Basic credentials usacloud sends (base64 of ``token:secret``), as ``--trace`` shows them."""
     found = []
@@ -209,6 +224,7 @@ class Masker:
     @classmethod
     def from_sources(cls, env: Mapping[str, str], words: Iterable[str] = ()) -> Masker:
         values = [env.get(name, "") for name in SECRET_ENV]
+        values.extend(key_files(env))
         values.extend(basic_credentials(env))
         values.extend(flag_secrets(list(words)))
         values.extend(profile_secrets(env))
