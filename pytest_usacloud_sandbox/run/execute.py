@@ -82,7 +82,9 @@ class Engine:
     def policy(self, cwd: Path | None = None) -> Policy:
         """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
         s = self.settings
-        return Policy(s.allow_dangerous, s.allow_global_writes, s.fake, cwd, self.output_to_script)
+        return Policy(
+            s.allow_dangerous, s.allow_global_writes, fake=s.fake, cwd=cwd, output_to_script=self.output_to_script
+        )
 
     def limiter(self) -> TokenLimiter | None:
         if self._limiter is None and self.limiter_factory is not None:
