@@ -10,13 +10,13 @@ import pytest
 
 from .report.reprs import cancel_text, failure_text, header, is_script, nothing_ran, printable, script_path
 from .run.execute import Engine
-from .script.parse import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
+from .script.load import SHELL_MARKER, load_script
+from .script.parse import MarkerSpec, ScriptError, parse_markers
 from .state import records as rec
 from .usacloud.mask import Masker
 from .usacloud.outcome import Cls
 
 ENGINE_KEY = pytest.StashKey[Engine]()
-SHELL_MARKER = "usacloud_shell"  # run this script under bash (shell mode, run/shell.py)
 HEADER_BYTES = 64 * 1024
 # pytest evaluates string conditions of skipif/xfail as Python: a script may only give literals.
 _CONDITION_MARKERS = ("skipif", "xfail")
@@ -158,17 +158,17 @@ class UsacloudItem(pytest.Item):
             if engine.stop():
                 record.status = rec.ScriptStatus.CANCELLED
                 raise ScriptSkipped(_cancel_reason(engine, record))
-            try:
-                parsed = parse_script(read_script_text(self.path, engine.settings.max_script_bytes))
+            shell_wanted = self._wants_shell(engine)
+            try:  # a script meant for bash is checked as commands in a dry-run, but not held to the order
+                parsed = load_script(self.path, engine.settings.max_script_bytes, shell=shell_wanted)
             except ScriptError as exc:
                 raise ScriptInputError(exc.line, exc.message) from None
-            if self._wants_shell(engine) and not engine.settings.dry_run:  # shell mode (issue 7)
+            if shell_wanted and not engine.settings.dry_run:  # shell mode
                 from .run import shell  # its modules (the broker, the shim's protocol) only where used
 
                 shell.run_item(self, engine, parsed, record)
             else:
                 record.mode = "commands"
-                _require_straight_line(self, engine, parsed)
                 engine.run(parsed, record)
         except ScriptInputError as exc:
             record.status, record.cls = rec.ScriptStatus.FAILED, Cls.INVALID_SCRIPT
@@ -252,18 +252,6 @@ class FailureRepr:
     def wrap(cls, report: pytest.TestReport) -> None:
         if report.failed and isinstance(report.longrepr, str):
             report.longrepr = cls(report.longrepr)
-
-
-def _require_straight_line(item: UsacloudItem, engine: Engine, parsed) -> None:
-    """Commands mode runs only straight-line scripts: the whole script fails before anything runs.
-
-    Scripts meant for shell mode (checked as commands in dry-run) are bash's business.
-    """
-    if item._wants_shell(engine):
-        return
-    error = parsed.straight_line_error()
-    if error is not None:
-        raise ScriptInputError(error.line, error.message)
 
 
 class _Crash:

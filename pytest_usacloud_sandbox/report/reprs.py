@@ -12,11 +12,10 @@ import re
 import shlex
 from pathlib import Path
 
-from ..state.records import DONE, CommandRecord, CommandStatus, ScriptRecord
+from ..state.records import DONE, NEEDS_SHELL, CommandRecord, CommandStatus, ScriptRecord
 from ..usacloud.mask import MASK
 
 OUTPUT_LINES = 30  # lines of output tail shown in a failure
-NEEDS_SHELL = "needs shell expansion: "
 
 # Terminal control sequences (CSI, OSC, other ESC sequences) and the remaining C0/C1 controls.
 _SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]")

@@ -22,8 +22,8 @@ from ..state.children import Children
 from ..state.stop import StopSignal
 from ..usacloud import fake
 from ..usacloud import outcome as oc
-from ..usacloud.check import check_command
 from ..usacloud.mask import SECRET_ENV, Masker
+from ..usacloud.plan import plan_command
 from ..usacloud.policy import Policy, sandbox_env
 from .fakestore import PROFILE_DIR, SEED_ARGV, FakeStores
 from .runner import RunResult, run_command
@@ -190,40 +190,10 @@ class Engine:
     def _one(
         self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict, cwd: Path | None = None
     ) -> None:
-        if command.expansion is not None:
-            cmd.status = rec.SKIPPED
-            cmd.message = f"needs shell expansion: {masker.text(command.expansion)}"
-            cmd.words = list(masker.words(command.words))
-            return
-        # The offline check reads the words as written (a bad zone is a bad zone even though the
-        # policy pins it); only then does the policy rewrite them for execution. Both are kept.
-        findings = check_command(command.words, cwd)
-        cmd.findings = [
-            {
-                "severity": f.severity,
-                "code": f.code,
-                "word": masker.text(f.word),
-                "message": masker.text(f.message),
-                "fix": masker.text(f.fix) if f.fix else f.fix,
-            }
-            for f in findings
-        ]
-        errors = "; ".join(masker.text(f.message) for f in findings if f.severity == "error")
-        planned = self.policy(cwd).apply(command.words, command.assignments)
-        cmd.written = list(masker.words(command.words))
-        cmd.words = list(masker.words(planned.words))
-        cmd.zone_rewritten = planned.zone_rewritten
-        if planned.refusal is not None:
-            cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
-            cmd.message = masker.text(planned.refusal.describe())  # it may quote the script's words
-            if errors:
-                cmd.message += f"; the offline check also fails it: {errors}"
+        planned = plan_command(command, cmd, masker, self.policy(cwd), cwd)
+        if cmd.status == rec.REFUSED:
             self.stats.refused += 1
-            return
-        if errors:
-            cmd.status, cmd.cls = rec.INVALID, oc.USAGE
-            cmd.message = errors
-            cmd.hint = "found by the offline check against usacloud's command tree; nothing was sent"
+        if planned is None or cmd.failed:  # skipped, refused or invalid: the record says why
             return
         if self.settings.dry_run:
             cmd.status = rec.DRY_RUN

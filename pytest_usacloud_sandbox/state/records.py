@@ -40,6 +40,8 @@ DRY_RUN = CommandStatus.DRY_RUN
 INVALID = CommandStatus.INVALID
 #: what counts as "the command ran" (or, in a dry-run, would run)
 DONE = frozenset({RAN, DRY_RUN})
+#: a skipped command's message opens with this, then the first expansion (``$ID``)
+NEEDS_SHELL = "needs shell expansion: "
 
 
 @dataclass

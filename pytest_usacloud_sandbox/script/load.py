@@ -1,0 +1,36 @@
+"""A script as the plugin runs or checks it: read, parsed, and, when the plugin itself runs its
+commands in order (commands mode), held to the straight-line rule.
+
+The pytest item (a run, or the dry-run) and ``usacloud-lint`` load every script through
+:func:`load_script`, so a script they cannot use fails both with the same line and message.
+"""
+
+from __future__ import annotations
+
+from .parse import ParsedScript, parse_script, read_script_text
+from .source import MAX_SCRIPT_BYTES_DEFAULT
+
+#: the header marker of a script that runs under bash (shell mode) whatever the run's mode
+SHELL_MARKER = "usacloud_shell"
+
+
+def marked_shell(script: ParsedScript) -> bool:
+    """The script's header marks it ``usacloud_shell``."""
+    return any(marker.name == SHELL_MARKER for marker in script.markers)
+
+
+def load_script(path, max_bytes: int = MAX_SCRIPT_BYTES_DEFAULT, shell: bool | None = None) -> ParsedScript:
+    """Read and parse the script at ``path``; raises :class:`~.source.ScriptError` (line and message).
+
+    ``shell``: whether bash runs the script (shell mode: bash, not the order of the lines, decides
+    what runs); None: as its header says (:data:`SHELL_MARKER`). Otherwise the plugin runs its
+    commands in order, so a usacloud command bash might not run is an error before anything runs.
+    """
+    script = parse_script(read_script_text(path, max_bytes))
+    if shell is None:
+        shell = marked_shell(script)
+    if not shell:
+        error = script.straight_line_error()
+        if error is not None:
+            raise error
+    return script
