@@ -23,14 +23,14 @@ def enabled(setting: str, env: Mapping[str, str]) -> bool:
     return env.get("GITHUB_ACTIONS", "").lower() == "true"
 
 
-def _data(text: str) -> str:
+def escape_data(text: str) -> str:
     """A workflow command's message: %, CR and LF escaped."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _prop(text: str) -> str:
+def escape_property(text: str) -> str:
     """A workflow command's property value: the message's escapes, and ':' and ','."""
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def annotations(log, rootdir: Path, env: Mapping[str, str]) -> list[str]:
@@ -41,12 +41,12 @@ def annotations(log, rootdir: Path, env: Mapping[str, str]) -> list[str]:
     out = []
     for f in sorted(log.failed, key=lambda f: (f.where, f.line or 0)):
         path = os.path.relpath(Path(rootdir) / f.where, workspace)
-        props = f"file={_prop(path)}"
+        props = f"file={escape_property(path)}"
         if f.line:
             props += f",line={f.line}"
         title = f"usacloud {f.cls}: {Path(f.where).name}"
         message = masker.text(printable(f"{f.cls}: {f.message}"))
-        out.append(f"::error {props},title={_prop(masker.text(title))}::{_data(message)}")
+        out.append(f"::error {props},title={escape_property(masker.text(title))}::{escape_data(message)}")
     return out
 
 

@@ -133,7 +133,7 @@ class RunLog:
                     ran = sum(1 for c in commands if c.get("status") in DONE)
                     self.partly.append(Partly(where, ran, len(commands), skipped))
             if self.keep_records:
-                self._append(_entry(nodeid, where, outcome, record, report_longrepr_text))
+                self._append(script_entry(nodeid, where, outcome, record, report_longrepr_text))
 
     def _command(self, where: str, cmd: dict) -> None:
         self.commands += 1
@@ -321,7 +321,10 @@ def _lines(path: Path):
             yield line
 
 
-def _entry(nodeid: str, where: str, outcome: str, record: dict | None, longrepr: str | None) -> dict:
+def script_entry(nodeid: str, where: str, outcome: str, record: dict | None, longrepr: str | None = None) -> dict:
+    """One script of the report's `scripts` (schema: report/schema.py): its record made printable, with
+    pytest's outcome, its duration and token wait; a script without a record (an error before it
+    ran) gets an empty one, with the message of pytest's report."""
     if record is None:
         record = ScriptRecord(path=where, nodeid=nodeid).to_dict()
         record["status"] = str(_STATUS_OF.get(outcome, outcome))
