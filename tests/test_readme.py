@@ -105,3 +105,16 @@ def test_disruptive_subcommands_are_listed_as_the_table_labels_them():
     listed = set(re.findall(r"`([a-z0-9-]+ [a-z0-9-]+)`", block))
     labelled = {f"{r.name} {s.name}" for r in all_resources() for s in r.subcommands if s.kind == "disruptive"}
     assert listed == labelled
+
+
+def test_the_lint_output_shown_is_what_the_lint_prints(tmp_path, capsys, monkeypatch):
+    from pytest_usacloud_sandbox.lint.cli import main
+
+    block = re.search(r"```console\n\$ usacloud-lint examples/\n(.*?)```", README, re.S).group(1)
+    shown = [line for line in block.splitlines() if line != "..."]
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    assert main(["examples/"]) == 1
+    out, err = capsys.readouterr()
+    printed = out.splitlines() + err.splitlines()
+    assert shown and all(line in printed for line in shown), (shown, printed)
