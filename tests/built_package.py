@@ -46,6 +46,13 @@ def network_trouble(output: str) -> bool:
     return any(sign in output for sign in NETWORK_TROUBLE)
 
 
+def run_process(argv, cwd: Path, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+    """A command run to its end, its output captured as text (the exit status is the caller's to judge)."""
+    return subprocess.run(
+        [str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def checkout_files() -> list[str]:
     """The checkout's files relative to its root: git's tracked and untracked-but-not-ignored files,
     or (an unpacked sdist, no git) every file outside caches and build output."""

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from built_package import missing
+from built_package import missing, run_process
 
 from pytest_usacloud_sandbox.script.parse import parse_markers
 from pytest_usacloud_sandbox.usacloud.commands import USACLOUD_VERSION
@@ -72,17 +72,7 @@ def _run(commands: list[str], cwd: Path, env: dict) -> list[subprocess.Completed
     for command in commands:
         if command.strip() == INSTALL:
             continue  # substituted: see the module docstring
-        done.append(
-            subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command],
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-        )
+        done.append(run_process(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command], cwd, env))
         if done[-1].returncode != 0:
             break
     return done

@@ -6,11 +6,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from built_package import run_process
 
 from pytest_usacloud_sandbox.lint.cli import main
 from pytest_usacloud_sandbox.script.parse import parse_markers
@@ -247,21 +247,10 @@ def test_a_control_sequence_in_a_script_is_not_sent_to_the_terminal(tmp_path, ca
     assert "\x1b" not in out and len(out.splitlines()) == 2
 
 
-def _lint_process(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        timeout=120,
-        check=False,
-    )
-
-
 def test_python_m_runs_the_lint_without_importing_pytest_or_xdist(tmp_path):
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    done = _lint_process("-X", "importtime", "-m", "pytest_usacloud_sandbox", "examples", cwd=tmp_path)
+    argv = [sys.executable, "-X", "importtime", "-m", "pytest_usacloud_sandbox", "examples"]
+    done = run_process(argv, tmp_path, {**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 1, done.stderr  # the examples that fail on purpose
     assert "09-typo-fails.usacloud:5:17: unknown-subcommand" in done.stdout
     imported = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", done.stderr, re.M))

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from built_package import ROOT, checkout_files, missing, shared_build
+from built_package import ROOT, checkout_files, missing, run_process, shared_build
 from standin_tools import STANDIN_BIN, read_log, standin_env
 
 import pytest_usacloud_sandbox
@@ -75,19 +75,14 @@ def test_the_sdist_holds_what_it_takes_to_build_and_test(built):
 
 
 def test_twine_accepts_both(built):
-    done = subprocess.run(
-        [sys.executable, "-m", "twine", "check", "--strict", str(built.sdist), str(built.wheel)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_process([sys.executable, "-m", "twine", "check", "--strict", built.sdist, built.wheel], ROOT, None)
     if "No module named twine" in done.stderr:
         missing("twine is not installed (it is in the test extra)")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _venv_run(built, argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=cwd, env=built.env(**env), capture_output=True, text=True, timeout=300, check=False)
+    return run_process(argv, cwd, built.env(**env))
 
 
 def test_the_installed_wheel_runs_the_dry_run_and_the_lint_outside_the_checkout(built, tmp_path):
@@ -133,22 +128,13 @@ def test_the_installed_wheel_runs_shell_mode_with_its_own_prologue_and_shim(buil
     venv_env = built.env()
     env = {k: v for k, v in env.items() if not k.startswith(("PYTHON", "PYTEST_"))}
     env["PATH"] = venv_env["PATH"] + ":" + env["PATH"]  # the venv's pytest first; the stand-in's interpreter after
-    done = subprocess.run(
-        [
-            str(built.bin("pytest")),
-            "--usacloud-scripts=scripts",
-            f"--usacloud-bin={STANDIN_BIN}",
-            "--usacloud-rate=unlimited",
-            "-p",
-            "no:cacheprovider",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    argv = [
+        built.bin("pytest"),
+        "--usacloud-scripts=scripts",
+        f"--usacloud-bin={STANDIN_BIN}",
+        "--usacloud-rate=unlimited",
+    ]
+    done = run_process([*argv, "-p", "no:cacheprovider"], tmp_path, env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
     calls = [c["argv"][:2] for c in read_log(tmp_path / "usacloud.jsonl") if c["argv"][:1] == ["switch"]]

@@ -17,7 +17,7 @@ import sys
 import tomllib
 
 import pytest
-from built_package import ROOT, copy_checkout, missing, network_trouble
+from built_package import ROOT, copy_checkout, missing, network_trouble, run_process
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 GIT_ID = {
@@ -71,15 +71,8 @@ def test_try_repo_fails_the_bad_script_and_passes_the_good_one(tmp_path):
     (target / "ops" / "bad.usacloud").write_text("usacloud zone list\nusacloud server lsit --zone tk1v\n")
     (target / "notes.sh").write_text("usacloud region lsit\n")  # not a *.usacloud file: not the hook's
     _git_repo(target, env)
-    done = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "usacloud-lint", "--all-files"],
-        cwd=target,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    try_repo = [sys.executable, "-m", "pre_commit", "try-repo", hook_repo, "usacloud-lint", "--all-files"]
+    done = run_process(try_repo, target, env, timeout=600)
     output = done.stdout + done.stderr
     if done.returncode not in (0, 1) and network_trouble(output):
         missing(f"pre-commit could not install the hook (no package index): {output.strip().splitlines()[-1]}")
