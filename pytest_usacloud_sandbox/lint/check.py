@@ -57,7 +57,7 @@ class Problem:
 
 @dataclass
 class Linted:
-    """One script's record (the dry-run's) and its problems, errors and warnings in line order."""
+    """One script's record (the dry-run's) and its problems, errors and warnings, in the order of its commands."""
 
     record: rec.ScriptRecord
     problems: list[Problem]
@@ -78,20 +78,10 @@ def lint_script(path: Path, shown: str, options: Options) -> Linted:
     record.start = time.time()
     try:
         script = load_script(path, options.max_bytes, shell=True if options.shell else None)
-    except (ScriptError, OSError) as exc:
-        if isinstance(exc, ScriptError):
-            line, message = exc.line, exc.message
-        else:
-            line, message = 0, f"cannot read the script: {exc.strerror or exc}"
-        message = Masker.from_sources(options.env).text(message)
-        record.status, record.cls, record.line, record.message = (
-            rec.ScriptStatus.FAILED,
-            Cls.INVALID_SCRIPT,
-            line,
-            message,
-        )
-        record.end = time.time()
-        return Linted(record, [Problem(shown, max(line, 1), 1, str(Cls.INVALID_SCRIPT), message)])
+    except ScriptError as exc:
+        return _unusable(record, exc.line, exc.message, options)
+    except OSError as exc:  # the item's words when it cannot read a script
+        return _unusable(record, 0, f"cannot read the script: {exc.strerror or exc}", options)
     record.mode = "commands"  # a dry-run checks the commands of every script, shell mode's too
     masker = Masker.for_commands(options.env, script.commands)
     cwd = path.absolute().parent  # usacloud runs in the script's directory (a relative --parameters file)
@@ -115,6 +105,14 @@ def lint_script(path: Path, shown: str, options: Options) -> Linted:
         if nothing is not None:
             record.status, (record.message, record.line) = rec.ScriptStatus.SKIPPED, nothing
     return Linted(record, _problems(path, shown, found, options.max_bytes))
+
+
+def _unusable(record: rec.ScriptRecord, line: int, message: str, options: Options) -> Linted:
+    """A script that cannot be read or parsed, or breaks the straight-line rule: it fails at ``line``."""
+    message = Masker.from_sources(options.env).text(message)
+    record.status, record.cls = rec.ScriptStatus.FAILED, Cls.INVALID_SCRIPT
+    record.line, record.message, record.end = line, message, time.time()
+    return Linted(record, [Problem(record.path, max(line, 1), 1, str(Cls.INVALID_SCRIPT), message)])
 
 
 def _problems(path: Path, shown: str, found, max_bytes: int) -> list[Problem]:
