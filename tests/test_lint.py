@@ -133,6 +133,9 @@ def test_exit_status_clean_warnings_problems_and_usage(tmp_path, capsys):
     code, _, err = lint(capsys, tmp_path / "missing.usacloud", clean)
     assert code == 2 and "no such file or directory" in err and "missing.usacloud" in err
     assert lint(capsys, "--max-script-bytes=0", clean)[0] == 2
+    (tmp_path / "empty").mkdir()
+    code, out, err = lint(capsys, tmp_path / "empty")
+    assert code == 2 and out == "" and "no scripts found: no file matches '*.usacloud' under" in err
     with pytest.raises(SystemExit) as exc:
         main(["--format=xml", str(clean)])
     assert exc.value.code == 2

@@ -41,7 +41,8 @@ def parser() -> argparse.ArgumentParser:
         "command tree, the sandbox policy and commands mode's straight-line rule. Needs neither usacloud "
         "nor an API key.",
         epilog="Each option also has the spelling of the pytest option it mirrors (--allow-dangerous is "
-        "--usacloud-allow-dangerous). Exit status: 0 no errors (warnings alone pass), 1 errors found, 2 usage error.",
+        "--usacloud-allow-dangerous). Exit status: 0 no errors (warnings alone pass), 1 errors found, "
+        "2 usage error or no script found.",
     )
     p.add_argument(
         "paths", nargs="*", metavar="PATH", help="scripts, or directories searched for GLOB (default: the current one)"
@@ -93,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.max_script_bytes < 1:
             raise UsageError(f"--max-script-bytes must be at least 1, not {args.max_script_bytes}")
         files = list(find_scripts(args.paths or ["."], args.glob))
+        if not files:  # a directory without scripts (or a --glob that matches none) never passes silently
+            raise UsageError(f"no scripts found: no file matches {args.glob!r} under {', '.join(args.paths or ['.'])}")
     except UsageError as exc:
         print(f"usacloud-lint: error: {exc}", file=sys.stderr)
         return 2
