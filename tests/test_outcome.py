@@ -1,6 +1,7 @@
 """Classifying a command's result from its exit code and usacloud's stderr forms."""
 
 import pytest
+from standin_tools import transcripts
 
 from pytest_usacloud_sandbox.usacloud import outcome as oc
 from pytest_usacloud_sandbox.usacloud.result import RunResult
@@ -95,3 +96,83 @@ def test_hints_and_messages():
 def test_first_error_line_prefers_error_lines():
     assert oc.first_error_line("\nnoise\nError: unknown flag: --x\n") == "Error: unknown flag: --x"
     assert oc.first_error_line("\n\n") == ""
+
+
+# -- errors that exit 0 (usacloud 1.22.8 prints its set-up errors and exits 0 having run nothing) --
+
+#: The recorded calls that exited 0 without doing their work (their purpose says so), with the class
+#: the plugin must give them. Every other call that exited 0 did its work and must count as ok.
+EXIT0_FAILURES = {
+    "prof-default-emptydir": oc.CONFIG,
+    "prof-default-emptydir-read-missing": oc.CONFIG,
+    "prof-default-emptydir-nofake-closed": oc.CONFIG,
+    "prof-default-nodir": oc.CONFIG,
+    "prof-usacloud-profile-default": oc.CONFIG,
+    "prof-flag-default-emptydir": oc.CONFIG,
+    "prof-dir-dotusacloud": oc.CONFIG,
+    "prof-home-current": oc.CONFIG,
+    "exit0-output-type-env": oc.CONFIG,
+    "exit0-private-key-open": oc.CONFIG,
+    "exit0-parameters-bad-json": oc.USAGE,
+    "exit0-parameters-missing-file": oc.USAGE,
+    "create-params-bad": oc.USAGE,
+}
+
+
+def recorded(t) -> RunResult:
+    return result(t["rc"], stderr=t["stderr"], stdout=t["stdout"])
+
+
+def test_every_recorded_call_that_exited_0_is_judged_by_what_it_did():
+    """Both sides, on the real usacloud's own output: each exit-0 error fails with its class and its
+    message first; every call that exited 0 and did its work (auth-status's deprecation warning
+    included) is ok."""
+    exited_0 = {i: t for i, t in transcripts().items() if t["rc"] == 0}
+    assert set(EXIT0_FAILURES) <= set(exited_0)
+    wrong = {}
+    for ident, t in exited_0.items():
+        got = oc.classify(recorded(t))
+        expected = EXIT0_FAILURES.get(ident, oc.OK)
+        if got.cls != expected:
+            wrong[ident] = (got.cls, got.message)
+        elif expected != oc.OK:
+            assert got.message[:16] in t["stderr"], ident  # usacloud's own message, first
+            assert "exited 0 without running" in got.message and got.hint
+    assert wrong == {}
+    assert any("[WARN]" in t["stderr"] for i, t in exited_0.items() if i not in EXIT0_FAILURES)
+
+
+@pytest.mark.parametrize(
+    ("ident", "message"),
+    [
+        ("prof-default-emptydir", "API Error - failed to open default/config.json: openat default/config.json:"),
+        ("prof-home-current", "API Error - failed to open other/config.json:"),  # glued after a [WARN]
+        ("exit0-private-key-open", "API Error - private key file $CWD/k.pem permission is too lax: 644"),
+        ("exit0-output-type-env", "validation error: profile.DefaultOutputType: must be one of [table/json/yaml]"),
+        ("exit0-parameters-bad-json", "invalid character 'b' looking for beginning of object key string"),
+        ("exit0-parameters-missing-file", "invalid character 'o' in literal null (expecting 'u')"),
+    ],
+)
+def test_an_exit0_error_names_its_message_first(ident, message):
+    got = oc.classify(recorded(transcripts()[ident]))
+    assert got.message.startswith(message)
+
+
+def test_the_noise_of_a_working_command_is_no_error():
+    """`--zones` prints a Go flag error, a usage block and a [WARN] on stderr and still works (the
+    recorded call failed only on its --zone): without its validation lines, exit 0 is ok."""
+    stderr = transcripts()["zone-zones-flag"]["stderr"]
+    noise = stderr[: stderr.index("validation error:")]
+    assert "[WARN] argv reconstrcution failed" in noise and "Usage of saclient-go:" in noise
+    assert oc.classify(result(0, stderr=noise, stdout="100000000005\n")).cls == oc.OK
+    # a [WARN] alone is no error; a profile that failed to load is
+    assert oc.classify(result(0, stderr='[WARN] reading value of "profile" flag is failed: x\n')).cls == oc.OK
+    failed = oc.classify(result(0, stderr='[WARN] loading profile "ci" is failed: profile "ci" is not exists'))
+    assert failed.cls == oc.CONFIG and failed.message.startswith('[WARN] loading profile "ci" is failed')
+
+
+def test_a_validation_error_message_carries_its_problems():
+    got = oc.classify(
+        result(1, "\nvalidation error:\n\t--commitment: oneof=standard dedicatedcpu\n\t--name: required\n")
+    )
+    assert got.message == "validation error: --commitment: oneof=standard dedicatedcpu; --name: required"

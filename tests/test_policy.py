@@ -140,6 +140,19 @@ def test_sandbox_env(tmp_path):
     assert faked["SAKURA_FAKE_STORE_PATH"] == str(tmp_path / "store.json")
 
 
+def test_sandbox_env_pins_the_profile_directory_and_names_no_profile(tmp_path):
+    """A named profile that the empty directory lacks (even `default`) makes usacloud 1.22.8 print
+    `API Error - failed to open default/config.json` and exit 0 having run nothing (transcripts
+    prof-*): only the directory is pinned, and a profile name the run has is removed."""
+    base = {"PATH": "/bin", "SAKURACLOUD_PROFILE": "prod", "SAKURA_PROFILE": "", "USACLOUD_PROFILE": "default"}
+    base["USACLOUD_PROFILE_DIR"] = "/home/me/.usacloud"
+    env = sandbox_env(base, profile_dir=tmp_path)
+    for name in ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PROFILE_DIR"):
+        assert env[name] == str(tmp_path)
+    assert not {"SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE"} & set(env)
+    assert sandbox_env(base)["SAKURACLOUD_PROFILE"] == "prod"  # --usacloud-allow-profiles: as the run has it
+
+
 # -- issue 11: rest goes only to Sakura's API for tk1v ------------------------------------------
 API = "https://secure.sakura.ad.jp"
 
@@ -375,7 +388,7 @@ def test_route_flags_are_refused(words):
 
 
 def test_fake_mode_leaves_profile_to_the_dummy_credentials():
-    # under --usacloud-fake the profile becomes the dummy `default` in an empty directory (fake.py)
+    # under --usacloud-fake `--profile` is dropped with its value (fake.dummy_words): dummy credentials only
     assert Policy(fake=True).apply(["usacloud", "--profile", "prod", "switch", "list"]).refusal is None
     assert Policy(fake=True).apply(["usacloud", "--fake-store", "/tmp/s", "zone", "list"]).refusal.rule == "route"
 

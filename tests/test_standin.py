@@ -21,8 +21,8 @@ from standin_tools import (
     read_events,
     read_log,
     run_standin,
-    shared_file,
     standin_env,
+    transcripts,
     unfinished_pids,
     wait_gone,
     wait_until,
@@ -149,11 +149,6 @@ TRANSCRIPT_IDS = (
     "err-unknown-subcommand",
     "err-bare-resource",
 )
-
-
-def transcripts() -> dict:
-    path = shared_file("usacloud-transcripts.jsonl")
-    return {t["id"]: t for t in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
 
 
 @pytest.mark.parametrize("case", TRANSCRIPT_IDS)

@@ -11,9 +11,10 @@ findings 33-36):
 
 So under ``--usacloud-fake`` every usacloud child gets fixed dummy credentials instead of the user's:
 the key variables get dummy values, the other ways to authenticate (service principal, private key)
-are removed, the profile is ``default`` and profile lookups point at an empty private directory, and
-the ``--token`` / ``--secret`` words of a command get the dummy values too (``--profile X`` becomes
-``--profile default``; the service-principal flags are dropped).
+are removed, profile lookups point at an empty private directory with no profile named (usacloud
+1.22.8 turns a named profile it cannot open into ``API Error - failed to open ...``, exit 0, nothing
+run), and the ``--token`` / ``--secret`` words of a command get the dummy values too (``--profile X``,
+``--private-key-path`` and the service-principal flags are dropped with their values).
 
 After a timeout, a changing command counts as done when its effect is visible: create and update
 print the resource (``-q`` prints the new ID, ``-o json`` the array), and a script may need it, so
@@ -34,11 +35,12 @@ from . import commands, mask
 
 DUMMY_TOKEN = "usacloud-sandbox-fake-token"
 DUMMY_SECRET = "usacloud-sandbox-fake-secret"
-DUMMY_PROFILE = "default"  # a missing `default` profile is no error; any other name is
 
 _PREFIXES = ("SAKURACLOUD_", "SAKURA_")
 TOKEN_ENV = tuple(prefix + "ACCESS_TOKEN" for prefix in _PREFIXES)
 SECRET_ENV = tuple(prefix + "ACCESS_TOKEN_SECRET" for prefix in _PREFIXES)
+#: The profile name. Never set by the sandbox: usacloud 1.22.8 fails (exit 0, nothing run) on a named
+#: profile missing from the profile directory, even ``default``; with no name it reads no profile.
 PROFILE_ENV = ("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE")
 #: Where usacloud (and its saclient) looks for profiles; without them, ~/.usacloud or XDG_CONFIG_HOME.
 PROFILE_DIR_ENV = ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
@@ -53,9 +55,9 @@ _DUMMY_FLAG_VALUES = {
     "--access-token": DUMMY_TOKEN,  # `config create/edit --token` (an alias)
     "--secret": DUMMY_SECRET,
     "--access-token-secret": DUMMY_SECRET,
-    "--profile": DUMMY_PROFILE,
 }
-_DROPPED_FLAGS = frozenset({"--private-key-path", "--service-principal-id", "--service-principal-key-id"})
+#: Dropped with their values: another way to sign in, or a profile (which the empty directory lacks).
+_DROPPED_FLAGS = frozenset({"--profile", "--private-key-path", "--service-principal-id", "--service-principal-key-id"})
 
 #: Subcommand kinds that change something (and may hang in fake mode after doing it), and what
 #: shows that they did: create and update print the resource; the others print nothing on success
@@ -71,27 +73,35 @@ EFFECTS = {
 
 
 def dummy_env(profile_dir: Path) -> dict[str, str]:
-    """The variables laid over every usacloud child's environment in fake mode."""
+    """The variables laid over every usacloud child's environment in fake mode (no profile name:
+    :func:`apply_env` removes those)."""
     env = dict.fromkeys(TOKEN_ENV, DUMMY_TOKEN)
     env.update(dict.fromkeys(SECRET_ENV, DUMMY_SECRET))
-    env.update(dict.fromkeys(PROFILE_ENV, DUMMY_PROFILE))
     env.update(dict.fromkeys(PROFILE_DIR_ENV, str(profile_dir)))
     return env
 
 
 def apply_env(env: Mapping[str, str], profile_dir: Path) -> dict[str, str]:
-    """``env`` with the user's credentials replaced by dummies (and the other ways to sign in removed)."""
-    out = {k: v for k, v in env.items() if k not in REMOVED_ENV}
+    """``env`` with the user's credentials replaced by dummies, the other ways to sign in and any
+    profile name removed, and the profile directory pinned to ``profile_dir``."""
+    out = without_profile_name(env)
+    for name in REMOVED_ENV:
+        out.pop(name, None)
     out.update(dummy_env(profile_dir))
     return out
+
+
+def without_profile_name(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without the profile name variables (:data:`PROFILE_ENV`)."""
+    return {k: v for k, v in env.items() if k not in PROFILE_ENV}
 
 
 def dummy_words(words: Sequence[str]) -> tuple[str, ...]:
     """A command's words with every credential flag's value replaced by its dummy.
 
     ``--token X`` / ``--token=X`` (and ``--secret``, ``config create --access-token``) get the dummy
-    value, ``--profile X`` becomes ``--profile default``, ``--private-key-path`` and the
-    service-principal flags are dropped with their values. Words after ``--`` are arguments, left alone.
+    value; ``--profile``, ``--private-key-path`` and the service-principal flags are dropped with their
+    values. Words after ``--`` are arguments, left alone.
     """
     out: list[str | None] = list(words)
     for use in commands.resolve(words).flags:

@@ -69,7 +69,8 @@ HINTS = {
     TIMEOUT: "raise --usacloud-timeout if the command is expected to take longer",
     FAKE_HANG: "usacloud's fake driver can hang after a change; the command was not retried",
     MISSING_BINARY: "install usacloud or point --usacloud-bin at it",
-    CONFIG: "usacloud reported a configuration error but exited 0: check the profile and SAKURACLOUD_* settings",
+    CONFIG: "usacloud reported a configuration error, ran nothing and exited 0: check the profile settings "
+    "(the sandbox pins only an empty profile directory) and the SAKURACLOUD_* variables",
     NOT_FOUND: "no resource matched in zone tk1v; check the name or ID",
     CRASHED: "usacloud crashed (signal or Go panic); a truncated --fake-store file is one known cause",
     LIMITER: "the shared rate-limit state could not be reached (see --usacloud-rate-backend)",
@@ -107,11 +108,31 @@ _USAGE_TEXTS = (
     "flag needs an argument",
     "accepts ",
 )
-# Errors usacloud prints while still exiting 0 (profile, output type, --parameters, key file).
-_EXIT0_ERRORS = re.compile(
-    r"(?im)^\s*(?:error\b|\[error\]|.*\bprofile\b.*\bnot (?:found|exist)|.*\btoo open\b|"
-    r".*\binvalid (?:default )?output.?type|.*--parameters\b.*\b(?:invalid|failed|error))"
+PARAMETERS_HINT = (
+    "usacloud could not read --parameters (a JSON text, or a file relative to the script's directory), "
+    "ran nothing and exited 0"
 )
+#: Errors usacloud prints while still exiting 0, having run nothing: what its set-up (configuration,
+#: API client, --parameters) returns is printed bare on stderr. Each: (class, pattern of a message).
+#: A usacloud message may be glued to the one before it (a ``[WARN]`` without a newline), so they
+#: are matched in the parts of a line that :func:`_messages` splits off.
+_EXIT0_RULES = (
+    # the API client could not be set up: a named profile that does not exist, its directory, a key file
+    (CONFIG, re.compile(r"^API Error - ")),
+    # the configuration's own validation (SAKURACLOUD_DEFAULT_OUTPUT_TYPE, ..._ARGUMENT_MATCH_MODE, ...)
+    (CONFIG, re.compile(r"^validation error:")),
+    (CONFIG, re.compile(r'^\[WARN\] loading profile ".*" is failed')),
+    # Go's JSON decoder on a broken or missing --parameters (a missing file is read as its name)
+    (
+        USAGE,
+        re.compile(r"^(?:invalid character '|unexpected end of JSON input|json: (?:cannot unmarshal|unknown field))"),
+    ),
+    # the forms of earlier usacloud versions
+    (CONFIG, re.compile(r"(?i)^(?:error\b|\[error\]|.*\bprofile\b.*\bnot (?:found|exist)|.*\btoo (?:open|lax)\b)")),
+    (CONFIG, re.compile(r"(?i).*\binvalid (?:default )?output.?type")),
+    (USAGE, re.compile(r"(?i).*--parameters\b.*\b(?:invalid|failed|error)")),
+)
+_GLUED = re.compile(r"(?<=\S)(?=API Error - |\[WARN\] )")
 
 
 @dataclass(frozen=True)
@@ -145,11 +166,23 @@ def classify(result: RunResult) -> Outcome:
     if "panic:" in stderr or "goroutine " in stderr:
         return Outcome(CRASHED, _line_with(stderr, "panic:") or "Go panic", HINTS[CRASHED])
     if result.exit_code == 0:
-        match = _EXIT0_ERRORS.search(stderr)
-        if match:
-            return Outcome(CONFIG, _line_at(stderr, match.start()), HINTS[CONFIG])
-        return Outcome(OK, "")
+        return exit0_error(stderr) or Outcome(OK, "")
     return _classify_error(stderr, result.exit_code)
+
+
+def exit0_error(stderr: str) -> Outcome | None:
+    """The error of a command that exited 0 having run nothing (usacloud prints its set-up errors and
+    exits 0), or None. Warnings of a command that did run (a deprecated command, the noise of the
+    ``--zones`` flag) are no error. The first rule that matches wins, in the order of ``_EXIT0_RULES``."""
+    messages = _messages(stderr)
+    for cls, pattern in _EXIT0_RULES:
+        for index, message in enumerate(messages):
+            if pattern.match(message):
+                if message.endswith(":"):  # `validation error:` is followed by one line per problem
+                    message = _with_details(message, messages[index + 1 :])
+                hint = PARAMETERS_HINT if cls == USAGE else HINTS[CONFIG]
+                return Outcome(cls, f"{message[:480]} (usacloud exited 0 without running the command)", hint)
+    return None
 
 
 def classify_fake(result: RunResult, effect: str | None, store_changed: bool) -> Outcome:
@@ -215,12 +248,30 @@ def _classify_error(stderr: str, code: int | None) -> Outcome:
 
 
 def first_error_line(text: str) -> str:
-    """The most telling line of an error output: the first non-blank one, Error lines first."""
+    """The most telling line of an error output: the first non-blank one, Error lines first; a
+    ``validation error:`` line with the problems listed under it."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in lines:
+    for index, line in enumerate(lines):
         if line.lower().startswith(("error", "validation error", "panic:")):
+            if line.lower() == "validation error:":
+                return _with_details(line, lines[index + 1 :])[:500]
             return line[:500]
     return lines[0][:500] if lines else ""
+
+
+def _with_details(head: str, following: list[str]) -> str:
+    """``validation error:`` and the problem lines under it (tab-indented by usacloud), on one line."""
+    details = []
+    for line in following:
+        if not line.startswith(("--", "\t--", "arguments", "profile.")):
+            break
+        details.append(line.strip())
+    return f"{head} {'; '.join(details)}" if details else head
+
+
+def _messages(text: str) -> list[str]:
+    """The messages of an output, one per line, with messages glued to the one before split off."""
+    return [part.strip() for line in text.splitlines() for part in _GLUED.split(line) if part.strip()]
 
 
 def _line_with(text: str, needle: str) -> str:
@@ -228,9 +279,3 @@ def _line_with(text: str, needle: str) -> str:
         if needle in line:
             return line.strip()[:500]
     return ""
-
-
-def _line_at(text: str, offset: int) -> str:
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    return text[start : end if end >= 0 else len(text)].strip()[:500]

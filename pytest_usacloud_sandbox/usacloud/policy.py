@@ -123,7 +123,7 @@ class Policy:
 
     def _refusal(self, inv: commands.Invocation) -> Refusal | None:
         res, sub = inv.resource, inv.subcommand
-        # in fake mode the profile is pinned to a dummy in an empty directory (fake.dummy_words)
+        # in fake mode `--profile` is dropped with its value (fake.dummy_words): dummy credentials only
         routes = ("--fake-store",) if self.fake else ROUTE_FLAGS
         route = next((u for u in inv.flags if u.flag is not None and u.flag.name in routes), None)
         if route is not None:
@@ -318,13 +318,15 @@ def sandbox_env(
 ) -> dict[str, str]:
     """The child's environment: pytest's, with the zone pinned to tk1v (and fake mode when asked).
 
-    ``profile_dir``: an empty directory usacloud is pointed at instead of the machine's profiles
-    (the ``default`` profile, missing there, is no error), so that no profile can choose the zone,
-    the key, the API root or the token endpoint; None leaves the profiles as the run has them.
+    ``profile_dir``: an empty directory usacloud is pointed at instead of the machine's profiles,
+    under all three names, with no profile name (any the run has is removed): usacloud then reads no
+    profile, so that none can choose the zone, the key, the API root or the token endpoint. A named
+    profile would not do: usacloud 1.22.8 cannot open it there and runs every command as a no-op
+    that exits 0. None leaves the profiles as the run has them (``--usacloud-allow-profiles``).
     """
     env = dict(base)
     if profile_dir is not None:
-        env.update(dict.fromkeys(fake.PROFILE_ENV, fake.DUMMY_PROFILE))
+        env = fake.without_profile_name(env)
         env.update(dict.fromkeys(fake.PROFILE_DIR_ENV, str(profile_dir)))
     for prefix in ("SAKURACLOUD_", "SAKURA_"):
         env[prefix + "ZONE"] = SANDBOX_ZONE
