@@ -57,13 +57,6 @@ def shared_file(name: str) -> Path:
     return path
 
 
-def transcripts() -> dict[str, dict]:
-    """The recorded calls of the real usacloud 1.22.8 (``../shared/usacloud-transcripts.jsonl``, described
-    in its ``.md``) by id, in the file's order; a skip when ``../shared`` is absent."""
-    path = shared_file("usacloud-transcripts.jsonl")
-    return {t["id"]: t for t in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
-
-
 def api_error(status: str, code: str, message: str, serial: str = "standin0000") -> str:
     """usacloud's text for an API error with a JSON body (no blank-line frame)."""
     return (

@@ -55,7 +55,7 @@ def test_summary_and_report_content(e2e):
     doc = json.loads(report.read_text())
     assert validate(doc) is True
     assert doc["schema_version"] == 2 and doc["run"]["workers"] == 2
-    assert doc["run"]["usacloud_version"] == "1.22.8"
+    assert doc["run"]["usacloud_version"] == "1.22.8 linux/amd64, build ec29721"
     scripts = {s["nodeid"].split("::")[-1]: s for s in doc["scripts"]}
     ok = scripts["ok"]["commands"][0]
     assert ok["words"] == ["usacloud", "server", "list", "--zone", "tk1v"] and ok["zone_rewritten"] is True

@@ -242,7 +242,9 @@ def test_exit_zero_errors_are_failures(e2e):
     e2e.script("profile.usacloud", "usacloud server list\n")
     result = e2e.run("--usacloud-allow-profiles")  # else usacloud sees no profile at all
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["config: *", "  at *profile.usacloud:1"])
+    result.stdout.fnmatch_lines(
+        ["config: API Error - failed to open * (usacloud exited 0 without running*", "  at *profile.usacloud:1"]
+    )
     assert e2e.calls()[0]["exit"] == 0
 
 

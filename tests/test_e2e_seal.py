@@ -225,7 +225,7 @@ def test_machine_profiles_are_not_read_by_default(e2e, tmp_path, allowed):
             assert call["auth"]["profile_file"] == str(profile)
         else:
             assert call["auth"]["profile_file"] is None
-            assert call["auth"]["profile"] == "default"
+            assert call["auth"]["profile"] == ""  # none named: usacloud reads no profile
     assert "PRODTOKEN99" not in result.stdout.str()
 
 
@@ -350,3 +350,32 @@ def test_scripts_that_bash_would_stop_or_redirect_fail_before_anything_runs(e2e)
     )
     assert result.stdout.str().count("commands mode runs only straight-line scripts") == len(BASH_WOULD_NOT)
     assert e2e.calls() == []
+
+
+@pytest.mark.parametrize("fake", [False, True])
+def test_a_profile_named_by_the_run_leaves_no_command_a_no_op(e2e, tmp_path, fake):
+    """usacloud 1.22.8 with a named profile its profile directory lacks (even `default`) prints
+    `API Error - failed to open ...`, runs nothing and exits 0: the sandbox pins the directory only
+    and removes the run's profile names, so a must-fail read fails and a read passes with its output,
+    in both modes."""
+    e2e.env(SAKURACLOUD_PROFILE="prod", SAKURA_PROFILE="default", USACLOUD_PROFILE="default", HOME=tmp_path)
+    for mode in ("commands", "shell"):
+        shell = "# pytest.mark.usacloud_shell\nset -e\n" if mode == "shell" else ""
+        e2e.script(f"{mode}_missing.usacloud", f"{shell}usacloud server read missing\n")
+        e2e.script(f"{mode}_zones.usacloud", f"{shell}usacloud zone list -q\n")
+    report = e2e.tmp / "report.json"
+    result = e2e.run(f"--usacloud-report={report}", *(["--usacloud-fake"] if fake else []))
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["FAILED scripts/*_missing.usacloud::*_missing - not-found: *"] * 2)
+    assert result.stdout.str().count('target resource not found: query=["missing"]') >= 2
+    for call in e2e.calls():
+        assert call["auth"]["profile"] == "" and call["auth"]["profile_file"] is None
+    zones = [c for s in json.loads(report.read_text())["scripts"] for c in s["commands"] if "zone" in c["text"]]
+    assert [c["stdout_tail"] for c in zones] == ["21001\n21002\n29001\n31001\n31002\n"] * 2
+
+
+def test_fake_mode_drops_a_profile_flag_with_its_value(e2e):
+    e2e.script("profile.usacloud", "usacloud --profile prod zone list -q\nusacloud server list --profile=prod\n")
+    result = e2e.run("--usacloud-fake")
+    result.assert_outcomes(passed=1)
+    assert e2e.argvs() == [["zone", "list", "-q"], ["server", "list"]]

@@ -1,7 +1,7 @@
 """Classifying a command's result from its exit code and usacloud's stderr forms."""
 
 import pytest
-from standin_tools import transcripts
+from transcript_tools import transcripts
 
 from pytest_usacloud_sandbox.usacloud import outcome as oc
 from pytest_usacloud_sandbox.usacloud.result import RunResult

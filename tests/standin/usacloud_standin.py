@@ -3,90 +3,111 @@
 
 Run as ``tests/standin/usacloud`` (its launcher); ``usacloud`` below means that command.
 
-It mimics the *contract* of the real binary (argument parsing, exit codes, error texts, output
-forms, a tiny resource store) without ever touching the network.  Stdlib only; started thousands
-of times, so it keeps its imports small.
+It is a model of the real binary: argument parsing, exit codes, error texts, output forms and a small
+resource store, without ever touching the network. It must answer every recorded call of the real
+usacloud 1.22.8 (``../shared/usacloud-transcripts.jsonl``) as recorded: ``tests/test_transcripts.py``
+replays them all, and lists with its reason each record it answers only in shape, or not at all.
+Stdlib only; started thousands of times, so it keeps its imports small and loads its other modules
+(beside this file) only when a call needs them:
+
+* ``standin_setup.py``: what usacloud does before a command (profile, configuration, API client,
+  ``--parameters``, ``--generate-skeleton``/``--example``): its errors are printed bare and exit 0,
+  having run nothing (``API Error - failed to open default/config.json: ...`` for a named profile the
+  profile directory lacks).
+* ``standin_catalog.py``: the data (zones, archives, ISO images, plans; fake mode's own switch
+  ``スイッチ``, notes and IP address) and the records commands make, with usacloud's field sets.
+* ``standin_render.py``: the output (``-q``, ``--format``, ``--query``, json, yaml, tables).
 
 Command line
 ------------
 ``usacloud [globals] [iaas] <resource> <sub> [flags] [args]`` -- flags may appear anywhere
 (pflag "interspersed" parsing), ``--`` ends the flags.  The command tree (resources, their
-aliases, subcommands, flags, root flags, confirmation, required flags, allowed values) is the
-package's own table, ``pytest_usacloud_sandbox/usacloud/_command_data.py`` in this repository
-(generated from usacloud 1.22.8's source by tools/gen_commands.py); the stand-in keeps no copy.
+aliases, subcommands, flags, root flags, confirmation, required flags, allowed values, validation
+tags) is the package's own table, ``pytest_usacloud_sandbox/usacloud/_command_data.py`` in this
+repository (generated from usacloud 1.22.8's source by tools/gen_commands.py); the stand-in keeps no copy.
 
 * Flag values as pflag reads them: an int flag takes Go's syntax, else ``Error: invalid argument
   "abc" for "--cpu" flag: strconv.ParseInt: parsing "abc": invalid syntax``, exit 1.
-* Unknown command at the root: ``Error: unknown command "foo" for "usacloud"`` +
-  ``Run 'usacloud --help' for usage.``, exit 1.  Unknown flag: ``Error: unknown flag: --x``,
-  exit 1 (so ``--zone`` on a global resource fails like the real one).  These cobra errors are
+* Unknown command at the root: ``Error: unknown command "foo" for "usacloud"`` (with cobra's "Did you
+  mean this?" among the listed root commands) + ``Run 'usacloud --help' for usage.``, exit 1.  Unknown
+  flag: ``Error: unknown flag: --x``, exit 1 (so ``--zone`` on a global resource fails like the real
+  one); between a resource and its subcommand the resource's usage follows.  These cobra errors are
   printed without the blank-line frame.
 * Unknown subcommand of a known resource (``usacloud server foo``), a bare resource, ``iaas``,
-  ``help``, ``-h/--help``: help text on stdout, exit 0.
-* ``version`` / ``-v`` prints ``1.22.8``.
+  ``help``, ``-h/--help``: help text on stdout, exit 0 (a resource's as cobra prints it; the root's,
+  ``iaas``'s and a subcommand's are the stand-in's own).
+* ``version`` / ``-v`` prints ``1.22.8 linux/amd64, build ec29721``.
 * usacloud's own errors go to stderr as: a blank line, then the error; exit 1.
-* Zones: ``--zone X`` / ``--zone=X``, else env SAKURACLOUD_ZONE, else SAKURA_ZONE.  Permitted
-  zones: ``--zones a,b`` else SAKURACLOUD_ZONES, else SAKURA_ZONES, else
-  tk1a,tk1b,is1a,is1b,is1c,tk1v.  Errors: ``validation error:\\n\\t--zone: required`` and
-  ``validation error:\\n\\t--zone: oneof=all <permitted...> all``.  With ``--parameters`` the zone
-  from the environment is dropped (the JSON's "Zone" or ``--zone`` must give it).  ``--zone=all`` lists / searches /
-  creates in every permitted zone.
-* Output: ``-o/--output-type`` table|json|yaml (else ``--output-type: oneof=table json yaml``),
-  default from SAKURACLOUD_DEFAULT_OUTPUT_TYPE (a bad value: message on stderr, exit 0, nothing
-  done -- like the real one), ``-q`` one ID per line, ``--format`` (only ``{{.Field}}`` /
-  ``{{.Zone.Name}}`` substitutions), ``--query`` forces JSON (a small JMESPath subset:
-  ``[].ID``, ``[*].Name``, ``[0]``, ``[0].Zone.Name``, ``length(@)``; jq driver: ``.[].ID``,
-  ``.[0]``, ``length``; anything else prints the unfiltered JSON).  JSON is a 4-space indented
-  array with Go field names; IDs are strings of 12 digits.  An empty result prints nothing;
-  delete / power / wait commands print nothing.
+* Before a command: the set-up (``standin_setup``), whose errors exit 0 having run nothing; a
+  deprecated resource prints ``[WARN] <its warning>`` (``auth-status``); ``--generate-skeleton``,
+  ``--parameters`` and ``--example`` are handled then, in that order.
+* Zones: ``--zone X`` / ``--zone=X``, else SAKURA_ZONE, else SAKURACLOUD_ZONE, else the profile's.
+  Permitted zones: ``--zones a,b`` (it also prints saclient's flag error and usage, as the real one
+  does) else SAKURA_ZONES, else SAKURACLOUD_ZONES, else tk1a,tk1b,is1a,is1b,is1c,tk1v.  Errors:
+  ``validation error:\\n\\t--zone: required`` and ``validation error:\\n\\t--zone: oneof=all
+  <permitted...> all``.  With ``--parameters`` the default zone is dropped (the JSON's "Zone" or
+  ``--zone`` must give it).  ``--zone=all`` lists / searches / creates in every permitted zone.
+* Validation, as usacloud prints it (``\\nvalidation error:\\n\\t--name: required\\n``, one tab-indented
+  line per problem: the zone, then the output flags, then the subcommand's flags in table order):
+  a required flag without a default that neither a flag nor ``--parameters`` gives, a value outside a
+  flag's allowed values (``--os-type: oneof=almalinux ...``), and the ``tags`` rule (unique, at most 10
+  ``--tags: max=10``, each at most 32 characters ``--tags[0]: max=32``).  It comes before the target
+  lookup and the confirmation.  ``--tags a,b`` is two tags, repeated ``--tags`` add up, tags are kept
+  sorted.
+* Output: see ``standin_render``; ``-o`` defaults to SAKURACLOUD_DEFAULT_OUTPUT_TYPE, then the
+  profile's.  Delete / power / wait commands print nothing.
 * Confirmation: confirming subcommands need ``-y/--assumeyes`` unless stdin and
   stdout are both terminals, else ``the confirm dialog cannot be used without the terminal.
   Please use --assumeyes(-y) option``, exit 1.  Commands with ID|NAME|TAG arguments resolve
   their targets (an "API call") before asking, as the real one does.
 * Targets ``ID|NAME|TAG``: IDs and tags match exactly, names by substring unless
-  ``--argument-match-mode exact`` (or SAKURACLOUD_ARGUMENT_MATCH_MODE=exact).  Errors:
-  ``target resource not found: query=["x"]``, ``in this operation, only a single target is
-  allowed``, ``ID or Name or Tags arguments are required``.
-* Validation, as usacloud prints it (``\\nvalidation error:\\n\\t--name: required\\n``, one tab-indented
-  line per problem: the zone, then the output flags, then the subcommand's flags in table order):
-  a required flag without a default that neither a flag nor ``--parameters`` gives, and a value
-  outside a flag's allowed values (``--os-type: oneof=almalinux ...``).  It comes before the
-  target lookup and the confirmation.
-* ``--profile`` / SAKURACLOUD_PROFILE / SAKURA_PROFILE / USACLOUD_PROFILE naming a profile other
-  than ``default`` or one listed in STANDIN_PROFILES (comma list): a message on stderr and exit 0
-  without doing anything (the real one also exits 0; the message text here is the stand-in's).
-  A ``--parameters`` value that is neither a readable file nor JSON: Go's decoder error on
-  stderr (``invalid character 'b' looking for beginning of object key string``), exit 0.
+  ``--argument-match-mode exact`` (or SAKURACLOUD_ARGUMENT_MATCH_MODE=exact); an empty target matches
+  every resource (``delete -y ""`` deletes them all).  Errors: ``target resource not found:
+  query=["x"]``, ``in this operation, only a single target is allowed: query=["x"]`` (several matches,
+  or several targets), ``ID or Name or Tags arguments are required``.  ``list --names`` matches by
+  substring, every name given; several ``--tags`` must all be there.
+* Servers: created with no status (``""``), ``up`` with ``--boot-after-create``; ``boot`` of a running
+  server, ``shutdown`` or ``reset`` of one that is not running fail with the fake driver's 409
+  (``request to Server[ID:...] is conflicted: Boot is failed``); ``delete`` of a running one without
+  ``--force``: ``target tk1v:"<id>" has not yet shut down``.  ``--disk-os-type`` (or a source archive
+  or disk) also creates a disk named after the server, without its tags, of ``--disk-size`` GB
+  (``disk plan[SSDプラン:0GB] is not found`` without it); ``delete --with-disks`` removes it too.
+  ``wait-until-ready`` on a server that is not up waits for ever; in fake mode so does
+  ``wait-until-shutdown`` (recorded even after a forced shutdown).
 * ``--process-timeout-sec`` / SAKURACLOUD_PROCESS_TIMEOUT_SEC: when the injected sleeps would
   exceed it: ``command[<resource>/<sub>] timed out: context deadline exceeded``, exit 1.
-* Read-only catalogue data exists without any store: zone, region, server-plan, disk-plan,
-  internet-plan and two public archives per zone (so ``archive list`` is never empty).
 * ``ssh``/``vnc``/``rdp``/``update-self``/``self id`` fail with a stand-in error (exit 1).
 
 State
 -----
-* Default: no persistence, every process starts with an empty store.
+* IDs: the first resource a store makes gets 100000000010, then +1 per resource of any type (a
+  server's network interface and disk included), in every mode.
+* Default: no persistence, every process starts with a new store.
 * STANDIN_STATE=<path>: a JSON store shared by all processes, read-modify-written under an
-  exclusive ``fcntl.flock`` on ``<path>.lock`` and replaced atomically.
+  exclusive ``fcntl.flock`` on ``<path>.lock`` and replaced atomically.  It models the real API:
+  the public catalogue only, no fake-mode data.
 * SAKURACLOUD_FAKE_MODE (or SAKURA_FAKE_MODE, or ``--fake``) non-empty (even "0") together with
   SAKURACLOUD_FAKE_STORE_PATH (or SAKURA_FAKE_STORE_PATH, or ``--fake-store``): that file is the
   store *instead of* STANDIN_STATE, with the real fake driver's faults: no lock, the whole file is
   rewritten in place (concurrent writers lose updates and duplicate IDs), and a truncated or
-  invalid file makes the process print a Go panic on stderr and exit 2.  An empty (0-byte) or
-  missing file is an empty store.  Fake mode without a store path: empty store per process.
-* Store format: ``{"next_id": N, "resources": {"server": [record, ...], ...}}``.
+  invalid file makes the process print a Go panic on stderr and exit 2.  The first use of a path
+  (no file, or an empty one) seeds it with fake mode's own data and records the process that did
+  (``created_by``): the fake driver keeps the shared segment in that process's memory, so a server
+  connected to it (``--network-interface-upstream shared``) from any later process panics, exit 2
+  (``ConnectToSharedSegment``).  Fake mode without a store path: a new store per process.
+* Store format: ``{"next_id": N, "resources": {"server": [record, ...], ...}, "catalogue": {...}}``.
 
 Credentials
 -----------
 ``--trace`` (or SAKURACLOUD_TRACE / SAKURA_TRACE / USACLOUD_TRACE), not in fake mode: two ``[TRACE]``
 lines on stderr, the second with ``Authorization:[Basic base64(token:secret)]`` as the real one prints it.
-STANDIN_REQUIRE_TOKEN=<tok>: the access token (``--token``, else SAKURACLOUD_ACCESS_TOKEN, else
-SAKURA_ACCESS_TOKEN) must equal <tok> for every command that would call the API, else
-``Error in response: &iaas.APIErrorResponse{IsFatal:true, Serial:"...", Status:"401
-Unauthorized", ErrorCode:"unauthorized", ErrorMessage:"..."}``, exit 1.  Unset: anything goes.
-Not checked in fake mode (the fake driver makes no API call), nor for config/version/help/
---generate-skeleton/--example.  Commands with ID|NAME|TAG arguments check it before asking for
-confirmation (they list resources first); create and other argument-less commands after.
+The key a command would use: ``--token``/``--secret``, else the environment, else the profile's file
+(``standin_setup``).  STANDIN_REQUIRE_TOKEN=<tok>: that access token must equal <tok> for every
+command that would call the API, else ``Error in response: &iaas.APIErrorResponse{IsFatal:true,
+Serial:"...", Status:"401 Unauthorized", ErrorCode:"unauthorized", ErrorMessage:"..."}``, exit 1.
+Unset: anything goes.  Not checked in fake mode (the fake driver makes no API call), nor for
+config/version/help/--generate-skeleton/--example.  Commands with ID|NAME|TAG arguments check it before
+asking for confirmation (they list resources first); create and other argument-less commands after.
 
 Injected behaviour (env)
 ------------------------
@@ -136,15 +157,10 @@ STANDIN_SPAWN_CHILD=1             start a grandchild ``sleep`` (same process gro
                                   seconds (default 60) and is killed and reaped when the
                                   stand-in exits normally -- it survives only if the stand-in
                                   itself is killed, unless the whole group is.
-STANDIN_PROFILES=<a,b>            extra profile names that "exist" (``default`` always does).
-                                  A profile also exists when its file does:
-                                  ``<dir>/.usacloud/<name>/config.json``, <dir> being
-                                  SAKURA_PROFILE_DIR, SAKURACLOUD_PROFILE_DIR, USACLOUD_PROFILE_DIR
-                                  or HOME (the first set); its AccessToken/AccessTokenSecret are
-                                  used when neither the flags nor the environment give one.
+STANDIN_PROFILES=<a,b>            extra profile names ``config list`` shows (``default`` always).
 
 Fake-mode faults of the real usacloud (facts; transcript findings 33, 34, 36)
-------------------------------------------------------------------------
+-----------------------------------------------------------------------------
 * ``rest`` ignores fake mode: it would send its request to the real API with whatever credentials it
   has. The stand-in logs that request as ``{"event": "network", "pid", "argv", "url", "method",
   "fake_mode", "token", "secret"}`` (the credentials it would have sent), checks
@@ -156,10 +172,13 @@ STANDIN_FAKE_HANG=<fraction>      in fake mode, each changing command (create, u
                                   then it logs ``{"event": "hang", "pid", "argv"}`` and sleeps until
                                   killed (no "end" line). A rule with ``"hang": true`` does the same
                                   for the calls it matches (it runs them normally first).
+GOMAXPROCS=1                      in fake mode every changing command hangs after its work and
+                                  *before* its output, as the real one was recorded doing.
 STANDIN_SEED_COST=<cpu seconds>   the first use of a fake store path (no file, or an empty one)
                                   seeds it with the fake catalogue, as the real one does (~7 s of
                                   CPU there): the stand-in burns this much CPU time (default 0),
-                                  writes the seeded store (a "catalogue" entry) whatever the command,
+                                  writes the seeded store (fake mode's own data, ``created_by``)
+                                  whatever the command,
                                   and logs ``"seeded": true`` on its end line.
 Any other environment variable is ignored.  The stand-in never touches the network.
 
@@ -180,67 +199,8 @@ import sys
 import time
 
 VERSION = "1.22.8"
-DEFAULT_ZONES = ["tk1a", "tk1b", "is1a", "is1b", "is1c", "tk1v"]
-ZONE_INFO = {
-    "tk1a": ("21001", "Tokyo 1", "tk1"),
-    "tk1b": ("21002", "Tokyo 2", "tk1"),
-    "is1a": ("31001", "Ishikari 1", "is1"),
-    "is1b": ("31002", "Ishikari 2", "is1"),
-    "is1c": ("31003", "Ishikari 3", "is1"),
-    "tk1v": ("29001", "Sandbox", "tk1"),
-}
-REGIONS = {"is1": ("310", "Ishikari"), "tk1": ("210", "Tokyo")}
-ID_BASE = 113000000000
+VERSION_LINE = "1.22.8 linux/amd64, build ec29721"
 CONFIRM_MSG = "the confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option"
-
-SKIP_EXTRA = {
-    "name",
-    "description",
-    "tags",
-    "icon-id",
-    "no-wait",
-    "boot-after-create",
-    "fail-if-not-found",
-    "force",
-    "force-shutdown",
-    "with-disks",
-    "zone",
-    "wait-for-release",
-    "wait-for-release-timeout",
-    "wait-for-release-tick",
-}
-ACRONYMS = {
-    "id": "ID",
-    "ids": "IDs",
-    "ip": "IP",
-    "cpu": "CPU",
-    "gpu": "GPU",
-    "dns": "DNS",
-    "url": "URL",
-    "ssh": "SSH",
-    "nfs": "NFS",
-    "sim": "SIM",
-    "vrid": "VRID",
-    "ipv6": "IPv6",
-    "dhcp": "DHCP",
-    "http2": "HTTP2",
-    "sni": "SNI",
-    "ftps": "FTPS",
-    "oid": "OID",
-    "os": "OS",
-    "mb": "MB",
-    "kbps": "Kbps",
-    "uuid": "UUID",
-    "iccid": "ICCID",
-    "vpn": "VPN",
-    "nat": "NAT",
-    "ui": "UI",
-    "pw": "PW",
-    "kms": "KMS",
-    "vip": "VIP",
-    "ipaddress": "IPAddress",
-    "ipaddresses": "IPAddresses",
-}
 
 
 class Exit(Exception):
@@ -267,6 +227,7 @@ class Ctx:
         self.hang = False
         self.seeded = False
         self.auth = None
+        self.setup = None  # standin_setup.Setup: the profile, its settings, what the set-up printed
 
 
 CTX = None
@@ -308,23 +269,26 @@ def envget(*names):
     return ""
 
 
-def api_error(status, code, message):
-    serial = os.urandom(16).hex()
+def api_error(status, code, message, serial=None):
+    serial = os.urandom(16).hex() if serial is None else serial
     return (
         f'Error in response: &iaas.APIErrorResponse{{IsFatal:true, Serial:"{serial}", Status:"{status}", '
         f'ErrorCode:"{code}", ErrorMessage:"{message}"}}'
     )
 
 
-def go_panic(message):
-    err_raw(
-        f"panic: {message}\n\ngoroutine 1 [running]:\n"
-        "github.com/sacloud/iaas-api-go/fake.(*JSONFileStore).load(0xc0001a2000)\n"
-        "\t/go/pkg/mod/github.com/sacloud/iaas-api-go/fake/store_json.go:214 +0x1c5\n"
-        "github.com/sacloud/usacloud/pkg/commands/root.Execute()\n"
-        "\t/go/src/github.com/sacloud/usacloud/pkg/commands/root/command.go:71 +0x3d\n"
-        "main.main()\n\t/go/src/github.com/sacloud/usacloud/main.go:24 +0x17\n"
-    )
+def go_panic(message, trace=None):
+    """A Go panic: its message, a goroutine trace, exit 2 (``trace``: the frames; a store load's by default)."""
+    if trace is None:
+        trace = (
+            "goroutine 1 [running]:\n"
+            "github.com/sacloud/iaas-api-go/fake.(*JSONFileStore).load(0xc0001a2000)\n"
+            "\t/go/pkg/mod/github.com/sacloud/iaas-api-go/fake/store_json.go:214 +0x1c5\n"
+            "github.com/sacloud/usacloud/pkg/commands/root.Execute()\n"
+            "\t/go/src/github.com/sacloud/usacloud/pkg/commands/root/command.go:71 +0x3d\n"
+            "main.main()\n\t/go/src/github.com/sacloud/usacloud/main.go:24 +0x17\n"
+        )
+    err_raw(f"panic: {message}\n\n{trace}")
     raise Exit(2)
 
 
@@ -539,38 +503,65 @@ SEL_CODES = {"none": "-", "single": "s", "multi": "m", "other": "-"}
 _DATA = []  # the loaded table module, once
 
 
+HERE = []  # this program's directory, once
+
+
+def here():
+    """This program's directory (co_filename is this script's path even when its bytecode is cached elsewhere)."""
+    if not HERE:
+        HERE.append(os.path.dirname(os.path.realpath(here.__code__.co_filename)))
+    return HERE[0]
+
+
+def cached_code(path, name):
+    """The compiled code of ``path``, kept in a per-user temp cache keyed by the file's size and mtime:
+    Python may not cache bytecode here (PYTHONDONTWRITEBYTECODE), and compiling costs every call."""
+    import marshal
+
+    st = os.stat(path)
+    tag = sys.implementation.cache_tag
+    cache_dir = os.path.join(os.environ.get("TMPDIR") or "/tmp", f"standin-usacloud-{os.getuid()}")
+    cached = os.path.join(cache_dir, f"{name}-{st.st_size}-{st.st_mtime_ns}-{tag}.marshal")
+    try:
+        with open(cached, "rb") as f:
+            return marshal.loads(f.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    with open(path, "rb") as f:
+        code = compile(f.read(), path, "exec")
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = f"{cached}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(marshal.dumps(code))
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return code
+
+
+def sibling(name):
+    """A module of the stand-in beside this program (standin_catalog, standin_render, standin_setup),
+    loaded once per process from the bytecode cache."""
+    module = sys.modules.get(name)
+    if module is None:
+        import types
+
+        path = os.path.join(here(), name + ".py")
+        module = types.ModuleType(name)
+        module.__file__ = path
+        sys.modules[name] = module
+        exec(cached_code(path, name), module.__dict__)
+    return module
+
+
 def command_data():
-    """The package's command table (its module namespace as a dict), loaded once per process.
-
-    Compiling the 4,000-line table costs about 0.5 s, and Python may not cache bytecode here
-    (PYTHONDONTWRITEBYTECODE), so the compiled code is kept in a per-user temp cache keyed by the
-    file's size and mtime; loading it then takes about a millisecond."""
+    """The package's command table (its module namespace as a dict), loaded once per process
+    (compiling the 4,000-line table costs about 0.5 s; from the cache about a millisecond)."""
     if not _DATA:
-        import marshal
-
-        # co_filename is this script's path even when it runs from a precompiled .pyc elsewhere
-        here = os.path.dirname(os.path.realpath(command_data.__code__.co_filename))
-        path = os.path.join(here, "..", "..", "pytest_usacloud_sandbox", "usacloud", "_command_data.py")
-        st = os.stat(path)
-        tag = sys.implementation.cache_tag
-        cache_dir = os.path.join(os.environ.get("TMPDIR") or "/tmp", f"standin-usacloud-{os.getuid()}")
-        cached = os.path.join(cache_dir, f"command-data-{st.st_size}-{st.st_mtime_ns}-{tag}.marshal")
-        try:
-            with open(cached, "rb") as f:
-                code = marshal.loads(f.read())
-        except (OSError, ValueError, EOFError, TypeError):
-            with open(path, "rb") as f:
-                code = compile(f.read(), path, "exec")
-            try:
-                os.makedirs(cache_dir, exist_ok=True)
-                tmp = f"{cached}.{os.getpid()}.tmp"
-                with open(tmp, "wb") as f:
-                    f.write(marshal.dumps(code))
-                os.replace(tmp, cached)
-            except OSError:
-                pass
+        path = os.path.join(here(), "..", "..", "pytest_usacloud_sandbox", "usacloud", "_command_data.py")
         namespace = {"__name__": "_standin_command_data", "__file__": path}
-        exec(code, namespace)
+        exec(cached_code(path, "command-data"), namespace)
         _DATA.append(type("CommandData", (), namespace))
     return _DATA[0]
 
@@ -627,6 +618,7 @@ class Resource:
         self.aliases = list(d["aliases"])
         self.default = d["default"]
         self.iaas = d["location"] == "iaas"
+        self.warning = d["deprecated"]
         self.subs = [Sub(s, self.zoned) for s in d["subcommands"]]
 
     def find_sub(self, word):
@@ -685,6 +677,7 @@ class Path:
         self.sub = None
         self.indices = set()  # argv indices that are command words
         self.rest = []  # words after `help`
+        self.via_iaas = False  # the resource was named under `iaas`
 
 
 def find_path(args):
@@ -726,6 +719,7 @@ def find_path(args):
         p.rest = [x for _, x in words[1:]]
         return p
     res = find_resource(w, iaas_only=iaas)
+    p.via_iaas = iaas
     if res is None:
         if iaas:
             p.kind = "iaas"  # non-root command with subcommands: help, exit 0
@@ -908,44 +902,82 @@ def parse_flags(args, path):
 
 
 # ----------------------------------------------------------------------------- help texts
+GLOBAL_FLAGS_HELP = (
+    "Global Flags:\n"
+    "      --profile string                        the name of saved credentials\n"
+    "      --token string                          the API token used when calling SAKURA Cloud API\n"
+    "      --secret string                         the API secret used when calling SAKURA Cloud API\n"
+    "      --zones strings                         permitted zone names\n"
+    "      --no-color                              disable ANSI color output\n"
+    "      --trace                                 enable trace logs for API calling\n"
+    "      --fake                                  enable fake API driver\n"
+    "      --fake-store string                     path to file store used by the fake API driver\n"
+    "      --process-timeout-sec int               number of seconds before the command execution is timed out\n"
+    "      --argument-match-mode string            how to compare the argument and resource name when identifying "
+    "the resource to be manipulated  options: [partial/exact]\n"
+    "  -v, --version                               show version info\n"
+    "      --private-key-path option[string]       path to an RSA 2048 bit private key PEM format\n"
+    "      --service-principal-id option[string]   the ID of the service principal\n"
+    "      --service-principal-key-id kid          the kid of the service principal\n"
+)
+
+
+ROOT_SHORTS = {
+    "completion": "Generate completion script",
+    "config": "Management commands for Configuration file/Profile",
+    "help": "Help about any command",
+    "iaas": "SubCommands for IaaS",
+    "rest": "Invoke SAKURA cloud API directly",
+    "update-self": "Update Usacloud to latest-stable version",
+    "version": "Show version info",
+    "web-accelerator": "SubCommands for WebAccelerator",
+}
+NAME_PADDING = 21  # cobra pads names to the longest of the root's commands, hidden ones included
+
+
+def _commands(shorts):
+    return "Available Commands:\n" + "".join(f"  {n.ljust(NAME_PADDING)} {s}\n" for n, s in shorts)
+
+
 def help_root():
-    lines = [
-        "CLI to manage to resources on the SAKURA Cloud",
-        "",
-        "Usage:",
-        "  usacloud [global options] <command> <sub-command> [options] [arguments]",
-        "",
-        "Available Commands:",
-    ]
-    for name in ("completion", "config", "help", "iaas", "rest", "update-self", "version", "web-accelerator"):
-        lines.append("  " + name)
-    lines += (
-        ["", "Flags:"]
-        + ["      --" + f for f in global_flags()]
-        + ["", 'Use "usacloud [command] --help" for more information about a command.']
+    flags = GLOBAL_FLAGS_HELP.split("\n", 1)[1]
+    return (
+        "CLI to manage to resources on the SAKURA Cloud\n\nUsage:\n"
+        "  usacloud [global options] <command> <sub-command> [options] [arguments] [flags]\n"
+        "  usacloud [command]\n\n"
+        + _commands(ROOT_SHORTS.items())
+        + "\nFlags:\n"
+        + flags
+        + "  -h, --help                                  help for usacloud\n\n"
+        'Use "usacloud [command] --help" for more information about a command.\n'
     )
-    return "\n".join(lines) + "\n"
 
 
 def help_iaas():
-    names = [d["name"] for d in command_data().RESOURCES if d["location"] == "iaas"]
+    names = sorted(d["name"] for d in command_data().RESOURCES if d["location"] == "iaas")
+    flags = sorted(GLOBAL_FLAGS_HELP.splitlines()[1:], key=lambda line: line.split("--", 1)[1])
     return (
-        "Usage:\n  usacloud iaas [command]\n\nAvailable Commands:\n"
-        + "".join(f"  {n}\n" for n in names)
-        + '\nUse "usacloud iaas [command] --help" for more information about a command.\n'
+        "SubCommands for IaaS\n\nUsage:\n  usacloud iaas [command]\n\n"
+        + _commands((n, "Print resource ID" if n == "self" else "") for n in names)
+        + "\nFlags:\n  -h, --help   help for iaas\n\nGlobal Flags:\n"
+        + "\n".join(flags)
+        + "\n\n"
+        'Use "usacloud iaas [command] --help" for more information about a command.\n\n'
+        "Copyright 2017-2025 The Usacloud Authors\n"
     )
 
 
-def help_resource(res):
-    head = f"Usage:\n  usacloud {res.name} [command]\n"
+def help_resource(res, via_iaas=False):
+    """cobra's help of a resource command (its subcommands have no short text)."""
+    path = ("usacloud iaas " if via_iaas else "usacloud ") + res.name
+    names = sorted(s.name for s in res.subs)
+    pad = max([11, *(len(n) for n in names)])  # a resource's own commands
+    text = f"Usage:\n  {path} [flags]\n  {path} [command]\n\n"
     if res.aliases:
-        head += "\nAliases:\n  {}\n".format(", ".join([res.name, *res.aliases]))
-    return (
-        head
-        + "\nAvailable Commands:\n"
-        + "".join(f"  {s.name}\n" for s in res.subs)
-        + f'\nUse "usacloud {res.name} [command] --help" for more information about a command.\n'
-    )
+        text += "Aliases:\n  {}\n\n".format(", ".join([res.name, *res.aliases]))
+    text += "Available Commands:\n" + "".join(f"  {n.ljust(pad)} \n" for n in names)
+    text += f"\nFlags:\n  -h, --help   help for {res.name}\n\n" + GLOBAL_FLAGS_HELP
+    return text + f'\nUse "{path} [command] --help" for more information about a command.\n'
 
 
 def help_sub(res, sub):
@@ -989,95 +1021,24 @@ def print_help_for(words):
     out(help_sub(res, sub) if sub else help_resource(res))
 
 
-# ----------------------------------------------------------------------------- data
+# ----------------------------------------------------------------------------- state
 def now_iso():
     t = time.time() + 9 * 3600
     return time.strftime("%Y-%m-%dT%H:%M:%S+09:00", time.gmtime(t))
 
 
-def zone_obj(zone):
-    zid, disp, region = ZONE_INFO.get(zone, ("0", zone, "tk1"))
-    rid, rname = REGIONS[region]
-    return {"ID": zid, "Name": zone, "DisplayName": disp, "Region": {"ID": rid, "Name": rname}}
-
-
-def catalog(rname, zone):
-    fixed = "2024-01-01T00:00:00+09:00"
-    if rname == "zone":
-        return [
-            {
-                "ID": ZONE_INFO[z][0],
-                "Name": z,
-                "Description": ZONE_INFO[z][1],
-                "DisplayOrder": k + 1,
-                "IsDummy": z == "tk1v",
-                "Region": zone_obj(z)["Region"],
-            }
-            for k, z in enumerate(DEFAULT_ZONES)
-        ]
-    if rname == "region":
-        return [{"ID": rid, "Name": rn, "Description": rn, "NameServers": []} for rid, rn in REGIONS.values()]
-    if zone is None:
-        return []
-    zo = zone_obj(zone)
-    if rname == "server-plan":
-        return [
-            {
-                "ID": f"1000{c:02d}{m:03d}",
-                "Name": f"Plan/{c}Core-{m}GB",
-                "CPU": c,
-                "MemoryMB": m * 1024,
-                "GPU": 0,
-                "CPUModel": "uncategorized",
-                "Commitment": "standard",
-                "Generation": 200,
-                "Availability": "available",
-                "Zone": zo,
-            }
-            for c, m in ((1, 1), (2, 4), (4, 8))
-        ]
-    if rname == "disk-plan":
-        return [
-            {"ID": "4", "Name": "SSD Plan", "StorageClass": "iscsi1204", "Availability": "available", "Zone": zo},
-            {"ID": "2", "Name": "HDD Plan", "StorageClass": "iscsi1204", "Availability": "available", "Zone": zo},
-        ]
-    if rname == "internet-plan":
-        return [
-            {"ID": str(b), "Name": f"{b}Mbps shared", "BandWidthMbps": b, "Availability": "available", "Zone": zo}
-            for b in (100, 250, 500, 1000)
-        ]
-    if rname == "archive":
-        zi = DEFAULT_ZONES.index(zone) if zone in DEFAULT_ZONES else 9
-        return [
-            {
-                "ID": str(112900000000 + zi * 10 + k),
-                "Name": name,
-                "Description": "",
-                "Tags": tags,
-                "Availability": "available",
-                "Scope": "shared",
-                "SizeMB": 20480,
-                "Zone": zo,
-                "CreatedAt": fixed,
-                "ModifiedAt": fixed,
-            }
-            for k, (name, tags) in enumerate(
-                (
-                    (
-                        "Ubuntu Server 24.04.1 LTS 64bit",
-                        ["@size-extendable", "cloud-init", "distro-ubuntu", "distro-ver-24.04.1", "os-linux"],
-                    ),
-                    ("Rocky Linux 9.4 64bit", ["@size-extendable", "distro-rocky", "distro-ver-9.4", "os-linux"]),
-                )
-            )
-        ]
-    return []
+def new_data(fake):
+    """A store as it starts: the fake driver's own data in fake mode, nothing else otherwise."""
+    catalog = sibling("standin_catalog")
+    resources = catalog.fake_account_data() if fake else {}
+    return {"next_id": catalog.FIRST_ID, "resources": resources, "catalogue": {"created_by": os.getpid()}}
 
 
 class Store:
-    def __init__(self, path, locked):
+    def __init__(self, path, locked, fake):
         self.path = path
         self.locked = locked
+        self.fake = fake
         self.lockfd = None
         self.data = None
 
@@ -1096,16 +1057,15 @@ class Store:
             self.lockfd = None
 
     def load(self):
-        empty = {"next_id": 0, "resources": {}}
         if not self.path:
-            return empty
+            return new_data(self.fake)
         try:
             with open(self.path, "rb") as f:
                 raw = f.read()
         except FileNotFoundError:
-            return empty
+            return new_data(self.fake)
         if not raw.strip():
-            return empty
+            return new_data(self.fake)
         try:
             data = json.loads(raw.decode("utf-8"))
         except ValueError as e:
@@ -1119,7 +1079,7 @@ class Store:
         if not isinstance(data, dict) or not isinstance(data.get("resources", {}), dict):
             go_panic(f"json: cannot unmarshal {type(data).__name__} into Go value of type fake.store")
         data.setdefault("resources", {})
-        data.setdefault("next_id", 0)
+        data.setdefault("next_id", sibling("standin_catalog").FIRST_ID)
         return data
 
     def save(self):
@@ -1139,8 +1099,14 @@ class Store:
         return self.data["resources"].setdefault(rname, [])
 
     def new_id(self):
-        self.data["next_id"] = int(self.data.get("next_id", 0)) + 1
-        return str(ID_BASE + self.data["next_id"])
+        nid = max(int(self.data.get("next_id") or 0), sibling("standin_catalog").FIRST_ID)
+        self.data["next_id"] = nid + 1
+        return nid
+
+    def created_here(self):
+        """Whether this process created the store: the fake driver keeps the shared segment in the memory
+        of that process only (a store without a file is this process's own)."""
+        return not self.path or (self.data.get("catalogue") or {}).get("created_by") == os.getpid()
 
 
 def rec_zone(rec):
@@ -1149,11 +1115,11 @@ def rec_zone(rec):
 
 
 def pool(store, res, zones):
+    catalog = sibling("standin_catalog")
     recs = []
     for z in zones:
-        cat = catalog(res.name, z)
         mine = [r for r in store.records(res.name) if z is None or rec_zone(r) == z]
-        recs.extend(cat + mine)
+        recs.extend(catalog.catalogue(res.name, z) + mine)
     return recs
 
 
@@ -1170,7 +1136,7 @@ def resolve_targets(store, res, zones, args, single, exact):
     for a in args:
         for rec in candidates:
             name = str(rec.get("Name", ""))
-            hit = rec.get("ID") == a or a in (rec.get("Tags") or []) or (name == a if exact else a in name)
+            hit = str(rec.get("ID")) == a or a in (rec.get("Tags") or []) or (name == a if exact else a in name)
             key = (rec.get("ID"), rec_zone(rec))
             if hit and key not in seen:
                 seen.add(key)
@@ -1178,316 +1144,152 @@ def resolve_targets(store, res, zones, args, single, exact):
     if not found:
         fail("target resource not found: query=" + go_quote_list(args))
     if single and len(found) > 1:
-        fail("in this operation, only a single target is allowed")
+        fail("in this operation, only a single target is allowed: query=" + go_quote_list(args))
     return found
 
 
-def pascal(name):
-    if name == "memory":
-        return "MemoryMB"
-    if name in ("size", "size-gb"):
-        return "SizeMB"
-    return "".join(ACRONYMS.get(p, p[:1].upper() + p[1:]) for p in name.split("-") if p)
+# ----------------------------------------------------------------------------- values and validation
+class Values:
+    """A command's parameter values by field (``Name``, ``Disk.SizeGB``): a flag given on the command line
+    wins over ``--parameters`` (usacloud parses the flags again after the JSON), which wins over ``zone``
+    (the default zone, lost when --parameters replaces the parameters)."""
 
+    def __init__(self, sub, fl, params, zone):
+        self.fl = fl
+        self.params = params
+        self.zone = zone
+        self.flags = {f.field: f for f in sub.all_flags if f.field}
 
-def extras(sub, fl, params):
-    ext = {}
-    for name, (_short, is_bool, _req) in sub.flags.items():
-        if name in SKIP_EXTRA or not fl.has(name):
-            continue
-        key = pascal(name)
-        if is_bool:
-            ext[key] = fl.true(name)
-            continue
-        val = fl.get(name)
-        if key in ("MemoryMB", "SizeMB") and val.isdigit():
-            ext[key] = int(val) * 1024
-        elif val.isdigit() and not key.endswith("ID") and not key.endswith("IDs"):
-            ext[key] = int(val)
+    def has(self, field):
+        f = self.flags.get(field)
+        if f is not None and self.fl.has(f.name):
+            return True
+        return self.params is not None and sibling("standin_setup").param_value(self.params, field) is not None
+
+    def get(self, field, default=None):
+        f = self.flags.get(field)
+        if f is not None and self.fl.has(f.name):
+            value = flag_value(f, self.fl)
         else:
-            ext[key] = val
-    for k, v in params.items():
-        if k not in ("Name", "Description", "Tags", "IconID", "Zone") and k not in ext:
-            ext[k] = v
-    return ext
+            value = sibling("standin_setup").param_value(self.params, field) if self.params else None
+            if value is None and field == "Zone":
+                value = self.zone or None
+        if value is None:
+            return default
+        if field.endswith("Tags") and isinstance(value, list):
+            return sorted(str(v) for v in value)  # usacloud keeps tags sorted
+        return value
+
+    def under(self, prefix):
+        """The values below ``prefix`` (``Disk``) by their own field names."""
+        return _Prefixed(self, prefix + ".")
 
 
-def new_record(store, res, sub, fl, params, zone):
-    name = fl.get("name") or params.get("Name") or fl.get("target") or ""
-    tags = fl.slice("tags") if fl.has("tags") else list(params.get("Tags") or [])
-    rec = {
-        "ID": store.new_id(),
-        "Name": name,
-        "Description": fl.get("description") or params.get("Description") or "",
-        "Tags": tags,
-        "Availability": "available",
-    }
-    icon = fl.get("icon-id") or params.get("IconID")
-    if icon:
-        rec["IconID"] = icon
-    if res.name in ("archive", "cdrom", "icon", "note"):
-        rec["Scope"] = "user"
-    if res.name == "disk":
-        rec["SizeMB"] = 20480
-    if res.name == "server":
-        rec.update({"CPU": 1, "MemoryMB": 1024})
-    rec.update(extras(sub, fl, params))
-    if res.powered:
-        if "boot-after-create" in sub.flags:
-            rec["InstanceStatus"] = "up" if fl.true("boot-after-create") else "down"
-        else:
-            rec["InstanceStatus"] = "up"
-    if zone is not None:
-        rec["Zone"] = zone_obj(zone)
-    rec["CreatedAt"] = rec["ModifiedAt"] = now_iso()
-    return rec
+class _Prefixed:
+    def __init__(self, values, prefix):
+        self.values, self.prefix = values, prefix
+
+    def get(self, field, default=None):
+        return self.values.get(self.prefix + field, default)
+
+    def has(self, field):
+        return self.values.has(self.prefix + field)
 
 
-# ----------------------------------------------------------------------------- output
-def pretty(obj):
-    return json.dumps(obj, indent=4, ensure_ascii=False) + "\n"
+def flag_value(f, fl):
+    raw = fl.get(f.name)
+    if f.is_bool:
+        return fl.true(f.name)
+    if f.value == "int":
+        return go_int(raw)
+    if f.value == "strings" or (f.go_type or "").startswith("[]"):
+        items = []
+        for v in fl.values.get(f.name, []):
+            items.extend(v.split(",") if v else [])
+        return items
+    if f.value == "id":
+        return int(raw) if raw.isdigit() else raw
+    return raw
 
 
-class Unsupported(Exception):
-    pass
+def not_allowed(f, values):
+    """Whether some of ``values`` are outside the flag's closed set (ints compare as numbers)."""
+    if f.value == "int":
+        allowed = {go_int(o) for o in f.options}
+        return any(go_int(str(v)) not in allowed for v in values)
+    return any(str(v) not in f.options for v in values)
 
 
-def query_jmespath(expr, data):
-    import re
-
-    expr = expr.strip()
-    if expr in ("", "@"):
-        return data
-    if expr.replace(" ", "") == "length(@)":
-        return len(data)
-    toks = re.findall(r"\[\*?\]|\[-?\d+\]|\.?[A-Za-z_][A-Za-z0-9_]*", expr)
-    if "".join(toks) != expr:
-        raise Unsupported(expr)
-    cur, projected = data, False
-    for t in toks:
-        if t in ("[]", "[*]"):
-            if not isinstance(cur, list):
-                return None
-            if projected:
-                flat = []
-                for x in cur:
-                    flat.extend(x if isinstance(x, list) else [x])
-                cur = flat
-            projected = True
-        elif t.startswith("["):
-            k = int(t[1:-1])
-            if projected:
-                cur = [x[k] for x in cur if isinstance(x, list) and -len(x) <= k < len(x)]
-            else:
-                cur = cur[k] if isinstance(cur, list) and -len(cur) <= k < len(cur) else None
-        else:
-            f = t.lstrip(".")
-            if projected:
-                cur = [x.get(f) for x in cur if isinstance(x, dict) and x.get(f) is not None]
-            else:
-                cur = cur.get(f) if isinstance(cur, dict) else None
-    return cur
+def tag_problems(name, tags):
+    """usacloud's ``tags`` validator: unique, at most 10, each at most 32 characters (the first rule that
+    fails is the only one reported)."""
+    if len(set(tags)) != len(tags):
+        return [f"--{name}: unique"]
+    if len(tags) > 10:
+        return [f"--{name}: max=10"]
+    return [f"--{name}[{n}]: max=32" for n, tag in enumerate(tags) if len(tag) > 32]
 
 
-def query_jq(expr, data):
-    """Returns the list of jq outputs."""
-    import re
+def validation_errors(sub, values, fl):
+    """usacloud's validation, one line per problem: the zone first, then the output flags, then the
+    subcommand's own flags (required, allowed values, tags) in table order."""
+    errors = []
+    zone = None
+    if "Z" in sub.std:
+        zone = values.get("Zone") or ""
+        zones_ok = permitted_zones(fl)
+        if not zone:
+            errors.append("--zone: required")
+        elif zone != "all" and zone not in zones_ok:
+            errors.append("--zone: oneof=all " + " ".join([*zones_ok, "all"]))
+        CTX.zone = zone
+    first = ("output-type", "query-driver")
+    ordered = [f for n in first for f in sub.all_flags if f.name == n]
+    ordered += [f for f in sub.all_flags if f.name not in first and f.name != "zone" and f.field]
+    for f in ordered:
+        value = values.get(f.field)
+        listed = value if isinstance(value, list) else [] if value in (None, "") else [value]
+        if f.required and value in (None, "", 0, False, [], {}):
+            errors.append(f"--{f.name}: required")
+        elif f.options and listed and not_allowed(f, listed):
+            errors.append(f"--{f.name}: oneof=" + " ".join(f.options))
+        elif "tags" in (f.validate or "").split(",") and listed:
+            errors.extend(tag_problems(f.name, [str(t) for t in listed]))
+    return zone, errors
 
-    expr = expr.strip()
-    if expr in ("", "."):
-        return [data]
-    if expr == "length":
-        return [len(data)]
-    toks = re.findall(r"\.\[\]|\.?\[-?\d+\]|\.[A-Za-z_][A-Za-z0-9_]*", expr)
-    if "".join(toks) != expr:
-        raise Unsupported(expr)
-    streams = [data]
-    for t in toks:
-        nxt = []
-        for cur in streams:
-            if t == ".[]":
-                nxt.extend(cur if isinstance(cur, list) else [])
-            elif "[" in t:
-                k = int(t[t.index("[") + 1 : -1])
-                nxt.append(cur[k] if isinstance(cur, list) and -len(cur) <= k < len(cur) else None)
-            else:
-                nxt.append(cur.get(t[1:]) if isinstance(cur, dict) else None)
-        streams = nxt
-    return streams
 
-
-def yaml_scalar(v):
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, (int, float)):
-        return str(v)
-    if isinstance(v, list):
-        return "[]"
-    if isinstance(v, dict):
-        return "{}"
-    s = str(v)
-    plain = (
-        s
-        and s.strip() == s
-        and s[0] not in "-?:,[]{}#&*!|>'\"%@`"
-        and ": " not in s
-        and " #" not in s
-        and "\n" not in s
-        and s.lower() not in ("true", "false", "null", "yes", "no", "on", "off", "~", "y", "n")
-        and not s[0].isdigit()
-        and not s.replace(".", "", 1).lstrip("+-").isdigit()
+def match_mode(fl):
+    return (
+        fl.get("argument-match-mode")
+        or envget("SAKURA_ARGUMENT_MATCH_MODE", "SAKURACLOUD_ARGUMENT_MATCH_MODE")
+        or str(CTX.setup.config.get("ArgumentMatchMode") or "")
+        or "partial"
     )
-    return s if plain else json.dumps(s, ensure_ascii=False)
 
 
-def yaml_lines(v, ind):
-    pad = " " * ind
-    lines = []
-    if isinstance(v, list):
-        for item in v:
-            if isinstance(item, (dict, list)) and item:
-                sub = yaml_lines(item, ind + 2)
-                sub[0] = pad + "- " + sub[0].lstrip()
-                lines.extend(sub)
-            else:
-                lines.append(pad + "- " + yaml_scalar(item))
-    elif isinstance(v, dict):
-        for k in sorted(v):
-            val = v[k]
-            if isinstance(val, dict) and val:
-                lines.append(pad + k + ":")
-                lines.extend(yaml_lines(val, ind + 2))
-            elif isinstance(val, list) and val:
-                lines.append(pad + k + ":")
-                lines.extend(yaml_lines(val, ind))
-            else:
-                lines.append(pad + k + ": " + yaml_scalar(val))
+def permitted_zones(fl):
+    if fl.has("zones"):
+        zs = fl.slice("zones")
     else:
-        lines.append(pad + yaml_scalar(v))
-    return lines
-
-
-def table(recs):
-    cols = []
-    if any("Zone" in r for r in recs):
-        cols.append("Zone")
-    cols += ["ID", "Name"]
-    if any("InstanceStatus" in r for r in recs):
-        cols.append("InstanceStatus")
-    cols += ["Tags", "Description"]
-
-    def cell(r, c):
-        v = r.get(c)
-        if c == "Zone":
-            return rec_zone(r) or ""
-        if isinstance(v, list):
-            return ",".join(str(x) for x in v)
-        return "" if v is None else str(v)
-
-    rows = [[cell(r, c) for c in cols] for r in recs]
-    widths = [max([len(c)] + [len(row[k]) for row in rows]) for k, c in enumerate(cols)]
-    sep = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
-
-    def line(vals):
-        return "|" + "|".join(" " + v.ljust(w) + " " for v, w in zip(vals, widths, strict=True)) + "|\n"
-
-    return sep + line(cols) + sep + "".join(line(r) for r in rows) + sep
-
-
-def render_template(tmpl, rec):
-    import re
-
-    def repl(m):
-        cur = rec
-        for part in m.group(1).split("."):
-            cur = cur.get(part) if isinstance(cur, dict) else None
-        if cur is None:
-            return "<no value>"
-        if isinstance(cur, list):
-            return "[" + " ".join(str(x) for x in cur) + "]"
-        if isinstance(cur, bool):
-            return "true" if cur else "false"
-        return str(cur)
-
-    return re.sub(r"\{\{-?\s*\.([A-Za-z0-9_.]+)\s*-?\}\}", repl, tmpl)
-
-
-def print_records(recs, sub, fl):
-    if not recs:
-        return
-    if "O" not in sub.std and "q" not in sub.std:
-        return
-    if fl.true("quiet"):
-        out("".join(str(r.get("ID", "")) + "\n" for r in recs))
-        return
-    fmt = file_or_text(fl.get("format"))
-    if fmt:
-        out("".join(render_template(fmt, r) + "\n" for r in recs))
-        return
-    q = file_or_text(fl.get("query"))
-    if q:
-        driver = (
-            fl.get("query-driver")
-            or envget("SAKURACLOUD_DEFAULT_QUERY_DRIVER", "SAKURA_DEFAULT_QUERY_DRIVER")
-            or "jmespath"
-        )
-        try:
-            if driver == "jq":
-                out("".join(pretty(x) for x in query_jq(q, recs)))
-            else:
-                out(pretty(query_jmespath(q, recs)))
-        except Unsupported:
-            out(pretty(recs))
-        return
-    ot = fl.get("output-type") or envget("SAKURACLOUD_DEFAULT_OUTPUT_TYPE", "SAKURA_DEFAULT_OUTPUT_TYPE") or "table"
-    if ot == "json":
-        out(pretty(recs))
-    elif ot == "yaml":
-        out("\n".join(yaml_lines(recs, 0)) + "\n")
-    else:
-        out(table(recs))
-
-
-def file_or_text(value):
-    """--format / --query: a readable file's content, else the value itself (as usacloud reads them)."""
-    if value and os.path.isfile(value):
-        with open(value, encoding="utf-8") as f:
-            return f.read()
-    return value
+        raw = envget("SAKURA_ZONES", "SAKURACLOUD_ZONES")
+        zs = [z.strip() for z in raw.split(",") if z.strip()] if raw else []
+    return zs or list(sibling("standin_catalog").ZONE_ORDER)
 
 
 # ----------------------------------------------------------------------------- credentials, fake-mode faults
-def profile_file(name):
-    base = envget("SAKURA_PROFILE_DIR", "SAKURACLOUD_PROFILE_DIR", "USACLOUD_PROFILE_DIR") or os.path.expanduser("~")
-    path = os.path.join(base, ".usacloud", name, "config.json")
-    return path if os.path.isfile(path) else None
-
-
 def credentials(fl):
     """The token a command would send: flags, then the environment, then the profile's file."""
     if CTX.auth is None:
-        profile = fl.get("profile") or envget("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE") or "default"
-        path = profile_file(profile)
-        data = {}
-        if path:
-            try:
-                with open(path, encoding="utf-8") as f:
-                    data = json.load(f)
-            except (OSError, ValueError):
-                data = {}
+        setup = CTX.setup
         CTX.auth = {
             "token": fl.get("token")
-            or envget("SAKURACLOUD_ACCESS_TOKEN", "SAKURA_ACCESS_TOKEN")
-            or str(data.get("AccessToken") or ""),
+            or envget("SAKURA_ACCESS_TOKEN", "SAKURACLOUD_ACCESS_TOKEN")
+            or str(setup.config.get("AccessToken") or ""),
             "secret": fl.get("secret")
-            or envget("SAKURACLOUD_ACCESS_TOKEN_SECRET", "SAKURA_ACCESS_TOKEN_SECRET")
-            or str(data.get("AccessTokenSecret") or ""),
-            "profile": profile,
-            "profile_file": path,
+            or envget("SAKURA_ACCESS_TOKEN_SECRET", "SAKURACLOUD_ACCESS_TOKEN_SECRET")
+            or str(setup.config.get("AccessTokenSecret") or ""),
+            "profile": setup.profile,
+            "profile_file": setup.profile_file,
         }
     return CTX.auth["token"]
 
@@ -1505,7 +1307,8 @@ def trace_request(res, sub):
 
 
 def seed_store(path):
-    """The first use of a fake store path seeds it with the catalogue (slow in the real one)."""
+    """The first use of a fake store path seeds it with the fake driver's data (slow in the real one);
+    the process that does keeps the shared segment (``created_by``)."""
     try:
         if os.path.getsize(path) > 0:
             return
@@ -1519,15 +1322,14 @@ def seed_store(path):
     n = 0
     while time.process_time() - t0 < cost:
         n = (n * 31 + 7) % 1000003  # CPU, like the real seeding
-    seeded = {"next_id": 0, "resources": {}, "catalogue": {"zones": sorted(ZONE_INFO), "seeded_by": os.getpid()}}
     with open(path, "wb") as f:
-        f.write(json.dumps(seeded, indent=2).encode("utf-8"))
+        f.write(json.dumps(new_data(True), indent=2, ensure_ascii=False).encode("utf-8"))
     CTX.seeded = True
 
 
 def maybe_hang(fake, sub):
     """STANDIN_FAKE_HANG: a changing command in fake mode may hang after its work (decided here)."""
-    if not fake or sub.kind not in ("c", "u", "d", "p", "o", "w"):
+    if not fake or sub.kind not in CHANGING:
         return
     try:
         fraction = float(os.environ.get("STANDIN_FAKE_HANG") or 0)
@@ -1538,13 +1340,29 @@ def maybe_hang(fake, sub):
 
 
 def hang():
-    """After the work and the output: never end (until a signal kills us), like the real race."""
+    """Never end (until a signal kills us), like the real race."""
     sys.stdout.flush()
     sys.stderr.flush()
     kill_child()
     log_line({"event": "hang", "pid": os.getpid(), "argv": sys.argv[1:]})
     while True:
         time.sleep(3600)
+
+
+CHANGING = ("c", "u", "d", "p", "o", "w")
+SHARED_SEGMENT_PANIC = (
+    "runtime error: invalid memory address or nil pointer dereference\n"
+    "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0xa0b8cf]",
+    "goroutine 20 [running]:\n"
+    "github.com/sacloud/iaas-api-go/fake.(*InterfaceOp).ConnectToSharedSegment(0x1553e411b18, "
+    "{0x1c5fa78, 0x1553e6ba820}, {0x1553e404029, 0x4}, 0x174876e80b)\n"
+    "\t$GOMODCACHE/github.com/sacloud/iaas-api-go@v1.29.2/fake/ops_interface.go:168 +0x6f\n"
+    "github.com/sacloud/iaas-api-go/fake.(*ServerOp).Create(0x1553e70dea0, {0x1c5fa78, 0x1553e6ba820}, "
+    "{0x1553e404029, 0x4}, 0x1553e6bbba0)\n"
+    "\t$GOMODCACHE/github.com/sacloud/iaas-api-go@v1.29.2/fake/ops_server.go:87 +0x54e\n"
+    "created by github.com/sacloud/usacloud/pkg/core.(*Command).execParallel in goroutine 18\n"
+    "\t$SRC/pkg/core/command.go:543 +0x1c5\n",
+)
 
 
 # ----------------------------------------------------------------------------- execution
@@ -1569,105 +1387,6 @@ def confirm(sub, fl, ids):
     return ans in ("y", "yes")
 
 
-def go_json_error(text, e):
-    """Go's encoding/json wording for the decoder errors a script is likely to make."""
-    at = text[e.pos : e.pos + 1] if e.pos < len(text) else ""
-    if not at.strip():
-        return "unexpected end of JSON input"
-    if e.msg.startswith("Expecting property name"):
-        return f"invalid character {at!r} looking for beginning of object key string"
-    if e.msg.startswith("Expecting value"):
-        return f"invalid character {at!r} looking for beginning of value"
-    return f"invalid character {at!r} after object key:value pair"
-
-
-def load_parameters(fl):
-    """--parameters: a readable file's content, else the text itself (usacloud's BytesFromPathOrContent).
-    A decoder error is printed bare on stderr and usacloud exits 0 without doing anything."""
-    raw = fl.get("parameters")
-    if not raw:
-        return {}
-    text = raw
-    if os.path.isfile(raw):
-        with open(raw, encoding="utf-8") as f:
-            text = f.read()
-    try:
-        params = json.loads(text)
-    except ValueError as e:
-        err_raw(go_json_error(text, e) + "\n")
-        raise Exit(0) from None
-    if params is None:
-        return {}
-    if not isinstance(params, dict):
-        err_raw(f"json: cannot unmarshal {type(params).__name__} into Go value\n")
-        raise Exit(0)
-    return params
-
-
-def param_value(params, field):
-    """The value of ``field`` ("Disk.SizeGB") in --parameters JSON; keys match case-insensitively, as in Go."""
-    node = params
-    for part in field.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = next((v for k, v in node.items() if k.lower() == part.lower()), None)
-    return node
-
-
-def not_allowed(f, values):
-    """Whether some of ``values`` are outside the flag's closed set (ints compare as numbers)."""
-    if f.value == "int":
-        allowed = {go_int(o) for o in f.options}
-        return any(go_int(v) not in allowed for v in values)
-    return any(v not in f.options for v in values)
-
-
-def validation_errors(sub, fl, params):
-    """usacloud's validation, one line per problem: the zone first, then the output flags, then the
-    subcommand's own flags (required, allowed values) in table order."""
-    errors = []
-    zone = None
-    if "Z" in sub.std:
-        # --parameters replaces the parameters, the zone taken from the environment included
-        env_zone = "" if fl.has("parameters") else envget("SAKURACLOUD_ZONE", "SAKURA_ZONE")
-        zone = fl.get("zone") or param_value(params, "Zone") or env_zone
-        zones_ok = permitted_zones(fl)
-        if not zone:
-            errors.append("--zone: required")
-        elif zone != "all" and zone not in zones_ok:
-            errors.append("--zone: oneof=all " + " ".join([*zones_ok, "all"]))
-        CTX.zone = zone
-    first = ("output-type", "query-driver")
-    ordered = [f for n in first for f in sub.all_flags if f.name == n]
-    ordered += [f for f in sub.all_flags if f.name not in first and f.name != "zone"]
-    for f in ordered:
-        values = fl.slice(f.name) if f.value == "strings" else [v for v in [fl.get(f.name)] if v]
-        if f.required and not values and param_value(params, f.field) in (None, "", 0, False, [], {}):
-            errors.append(f"--{f.name}: required")
-        elif f.options and values and not_allowed(f, values):
-            errors.append(f"--{f.name}: oneof=" + " ".join(f.options))
-    if match_mode(fl) not in ("partial", "exact"):
-        errors.append("--argument-match-mode: oneof=partial exact")
-    return zone, errors
-
-
-def match_mode(fl):
-    return (
-        fl.get("argument-match-mode")
-        or envget("SAKURACLOUD_ARGUMENT_MATCH_MODE", "SAKURA_ARGUMENT_MATCH_MODE")
-        or "partial"
-    )
-
-
-def permitted_zones(fl):
-    if fl.has("zones"):
-        zs = fl.slice("zones")
-    else:
-        raw = envget("SAKURACLOUD_ZONES", "SAKURA_ZONES")
-        zs = [z.strip() for z in raw.split(",") if z.strip()] if raw else []
-    return zs or list(DEFAULT_ZONES)
-
-
 def run_local(res, sub, fl, args):
     profiles = ["default"] + [p for p in (os.environ.get("STANDIN_PROFILES") or "").split(",") if p and p != "default"]
     current = fl.get("profile") or envget("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE") or "default"
@@ -1687,49 +1406,78 @@ def run_local(res, sub, fl, args):
     return 0
 
 
+def pretty(obj):
+    return sibling("standin_render").pretty(obj)
+
+
+def is_fake(fl):
+    fake_flag = fl.get("fake")
+    return (fake_flag == "true") if fake_flag is not None else bool(envget("SAKURA_FAKE_MODE", "SAKURACLOUD_FAKE_MODE"))
+
+
+def set_up(res, sub, fl):
+    """usacloud's set-up before the command (standin_setup): its errors are printed bare and exit 0."""
+    setup = sibling("standin_setup")
+    s = setup.configure(
+        fl.get("profile") if fl.has("profile") else None,
+        fl.get("private-key-path") if fl.has("private-key-path") else None,
+        fl.has("zones"),
+        fl.get("argument-match-mode"),
+        os.environ,
+    )
+    CTX.setup = s
+    if s.stderr:
+        err_raw(s.stderr)
+    if s.failed:
+        raise Exit(0)
+    if res.warning:
+        err_raw(f"[WARN] {res.warning}\n")
+    return s
+
+
 def run_command(res, sub, fl, args):
     std = sub.std
     if sub.kind == "l":
         return run_local(res, sub, fl, args)
-    if "I" in std and (fl.true("generate-skeleton") or fl.true("example")):
-        skel = {}
-        if "Z" in std:
-            skel["Zone"] = ""
-        for name, (_s, is_bool, _r) in sub.flags.items():
-            skel[pascal(name)] = False if is_bool else ""
-        out(pretty(skel))
+    setup = set_up(res, sub, fl)
+    standin_setup = sibling("standin_setup")
+    zone_default = envget("SAKURA_ZONE", "SAKURACLOUD_ZONE") or str(setup.config.get("Zone") or "")
+    zoned = "Z" in std
+    if "I" in std and fl.true("generate-skeleton"):
+        out(standin_setup.dumps(standin_setup.skeleton(res.name, sub.name, zone_default, zoned)))
         return 0
-    prof = fl.get("profile") or envget("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE")
-    known = ["default", *(os.environ.get("STANDIN_PROFILES") or "").split(",")]
-    if prof and prof not in known and not profile_file(prof):
-        err_raw(f'\nloading profile "{prof}" failed: profile "{prof}" is not exists\n\n')
-        raise Exit(0)
-    dot = envget("SAKURACLOUD_DEFAULT_OUTPUT_TYPE", "SAKURA_DEFAULT_OUTPUT_TYPE")
-    if dot and dot not in ("table", "json", "yaml"):
-        err_raw("\nvalidation error:\n\tdefault-output-type: oneof=table json yaml\n\n")
-        raise Exit(0)
-    params = load_parameters(fl) if "I" in std else {}
+    params = None
+    if "I" in std and fl.get("parameters"):
+        params, problem = standin_setup.read_parameters(fl.get("parameters"), os.environ)
+        if problem:
+            err_raw(problem + "\n")
+            raise Exit(0)
+    if "I" in std and fl.true("example"):
+        names = {f.name for f in sub.all_flags}
+        out(standin_setup.dumps(standin_setup.example(res.name, sub.name, zone_default, zoned, names)))
+        return 0
+    # --parameters replaces the parameters, the zone taken from the environment included
+    values = Values(sub, fl, params, "" if params is not None else zone_default)
 
-    zone, errors = validation_errors(sub, fl, params)
+    zone, errors = validation_errors(sub, values, fl)
+    if sub.kind == "q" and len(args) != 1:
+        errors.append(f"arguments: accepts only 1 arg, received {len(args)}")
     if errors:
         fail("validation error:\n\t" + "\n\t".join(errors))
 
-    fake_flag = fl.get("fake")
-    fake = (fake_flag == "true") if fake_flag is not None else bool(envget("SAKURACLOUD_FAKE_MODE", "SAKURA_FAKE_MODE"))
-    fstore = fl.get("fake-store") or envget("SAKURACLOUD_FAKE_STORE_PATH", "SAKURA_FAKE_STORE_PATH")
+    fake = is_fake(fl)
+    fstore = fl.get("fake-store") or envget("SAKURA_FAKE_STORE_PATH", "SAKURACLOUD_FAKE_STORE_PATH")
     credentials(fl)
     if not fake and (fl.true("trace") or envget("SAKURACLOUD_TRACE", "SAKURA_TRACE", "USACLOUD_TRACE")):
         trace_request(res, sub)
     if fake and fstore:
         seed_store(fstore)
-        store = Store(fstore, locked=False)
+        store = Store(fstore, locked=False, fake=True)
     else:
-        store = Store(os.environ.get("STANDIN_STATE") or None, locked=True)
+        store = Store(os.environ.get("STANDIN_STATE") or None, locked=True, fake=fake)
     CTX.store_path = store.path
 
     if sub.kind == "q":  # rest request
-        if len(args) != 1:
-            cobra_fail(f"accepts 1 arg(s), received {len(args)}")
         # the real `rest` ignores fake mode: this request would go out, with these credentials
         log_line(
             {
@@ -1755,25 +1503,8 @@ def run_command(res, sub, fl, args):
     try:
         if res.name == "auth-status":
             check_token(fl, fake)
-            err_raw(
-                "auth-status is deprecated. Please use 'usacloud rest https://secure.sakura."
-                "ad.jp/cloud/api/iam/1.0/auth/context' instead.\n"
-            )
-            print_records(
-                [
-                    {
-                        "AccountID": "111111111111",
-                        "AccountName": "standin",
-                        "AccountCode": "standin",
-                        "MemberCode": "standin",
-                        "Permission": "create",
-                        "ExternalPermission": "bill+eventlog+cdn",
-                        "OperationPenalty": "none",
-                    }
-                ],
-                sub,
-                fl,
-            )
+            result = [dict(sibling("standin_catalog").AUTH_STATUS)]
+            print_records(result, res, sub, fl)
             return 0
         targets = []
         if sub.sel != "-":
@@ -1783,77 +1514,254 @@ def run_command(res, sub, fl, args):
             return 0
         if sub.sel == "-":
             check_token(fl, fake)
-        catalog_ids = {r["ID"] for z in zones for r in catalog(res.name, z)}
+        catalog_ids = {r["ID"] for z in zones for r in sibling("standin_catalog").catalogue(res.name, z)}
         if writes and sub.kind != "c" and any(t["ID"] in catalog_ids for t in targets):
             fail(api_error("403 Forbidden", "forbidden", "a public resource cannot be changed (standin)"))
-        result = []
-        changed = False
-        if sub.kind == "x":
-            fail(f"standin: `{res.name} {sub.name}` would start an external client; not supported")
-        elif sub.name == "list":
-            recs = pool(store, res, zones)
-            names = fl.slice("names")
-            if names:
-                recs = [r for r in recs if any(n in str(r.get("Name", "")) for n in names)]
-            tags = fl.slice("tags")
-            if tags:
-                recs = [r for r in recs if all(t in (r.get("Tags") or []) for t in tags)]
-            scope = fl.get("scope")
-            if scope:
-                recs = [r for r in recs if r.get("Scope") in (None, scope)]
-            frm = int(fl.get("from") or 0)
-            cnt = int(fl.get("count") or 0)
-            recs = recs[frm:]
-            if cnt > 0:
-                recs = recs[:cnt]
-            result = recs
-        elif sub.name == "read":
-            result = targets
-        elif sub.kind == "c" and sub.sel == "-":
-            for z in zones:
-                rec = new_record(store, res, sub, fl, params, z)
-                store.records(res.name).append(rec)
-                result.append(rec)
-            changed = True
-        elif sub.kind == "u":
-            ext = extras(sub, fl, params)
-            for t in targets:
-                if fl.get("name"):
-                    t["Name"] = fl.get("name")
-                if fl.has("description"):
-                    t["Description"] = fl.get("description")
-                if fl.has("tags"):
-                    t["Tags"] = fl.slice("tags")
-                if fl.get("icon-id"):
-                    t["IconID"] = fl.get("icon-id")
-                t.update(ext)
-                t["ModifiedAt"] = now_iso()
-            result = targets
-            changed = True
-        elif sub.kind == "d" and sub.name == "delete":
-            ids = {(t["ID"], rec_zone(t)) for t in targets}
-            recs = store.records(res.name)
-            recs[:] = [r for r in recs if (r.get("ID"), rec_zone(r)) not in ids]
-            changed = True
-        elif sub.kind == "p":
-            status = {"boot": "up", "shutdown": "down"}.get(sub.name)
-            if status:
-                for t in targets:
-                    t["InstanceStatus"] = status
-                    t["ModifiedAt"] = now_iso()
-                changed = True
-        elif sub.kind in ("o", "c"):
-            result = targets
-        # kind r (monitor/logs/health...) and w (wait-*): empty result
+        result, changed = execute(store, res, sub, fl, values, zones, targets, args)
         if changed and writes:
             store.save()
     finally:
         store.close()
+    if fake and os.environ.get("GOMAXPROCS") == "1" and sub.kind in CHANGING:
+        hang()  # every changing command hangs in the progress display, before its output
     maybe_hang(fake, sub)
     if sub.kind in ("d", "p", "w"):
         return 0
-    print_records(result, sub, fl)
+    print_records(result, res, sub, fl)
     return 0
+
+
+def execute(store, res, sub, fl, values, zones, targets, args):
+    """The command's work on the store: (records to print, whether the store changed)."""
+    if sub.kind == "x":
+        fail(f"standin: `{res.name} {sub.name}` would start an external client; not supported")
+    if sub.name == "list":
+        return listed(store, res, fl, zones), False
+    if sub.name == "read":
+        return targets, False
+    if sub.kind == "c" and sub.sel == "-":
+        made = []
+        for z in zones:
+            made.extend(create(store, res, sub, fl, values, z))
+        return made, True
+    if sub.kind == "u":
+        for t in targets:
+            update(t, res, sub, fl, values)
+        return targets, True
+    if sub.kind == "d" and sub.name == "delete":
+        delete(store, res, fl, targets)
+        return [], True
+    if sub.kind == "p":
+        return [], power(res, sub, targets)
+    if sub.kind == "w":
+        wait(sub, targets, is_fake(fl))
+        return [], False
+    if sub.kind in ("o", "c"):
+        return targets, False
+    return [], False  # kind r (monitor/logs/health...): an empty result
+
+
+def listed(store, res, fl, zones):
+    recs = pool(store, res, zones)
+    names = fl.slice("names")
+    if names:  # always by substring, and every one must match
+        recs = [r for r in recs if all(n in str(r.get("Name", "")) for n in names)]
+    tags = fl.slice("tags")
+    if tags:
+        recs = [r for r in recs if all(t in (r.get("Tags") or []) for t in tags)]
+    scope = fl.get("scope")
+    if scope:
+        recs = [r for r in recs if r.get("Scope") in (None, scope)]
+    os_type = fl.get("os-type")
+    if os_type and res.name == "archive":
+        wanted = sibling("standin_catalog").archive_for_os(os_type)
+        recs = [r for r in recs if r.get("ID") == wanted]
+    frm = int(fl.get("from") or 0)
+    cnt = int(fl.get("count") or fl.get("max") or fl.get("limit") or 0)
+    recs = recs[frm:]
+    return recs[:cnt] if cnt > 0 else recs
+
+
+def create(store, res, sub, fl, values, zone):
+    catalog = sibling("standin_catalog")
+    now = now_iso()
+    if res.name == "switch":
+        rec = catalog.switch_record(
+            store.new_id(), values.get("Name", ""), values.get("Description", ""), values.get("Tags", []), zone, now
+        )
+    elif res.name == "server":
+        return create_server(store, sub, fl, values, zone, now)
+    elif res.name == "disk":
+        size = int(values.get("SizeGB", 20) or 20)
+        rec = catalog.disk_record(store.new_id(), values.get("Name", ""), values, zone, now, size)
+        if values.get("OSType"):
+            rec["SourceArchiveID"] = catalog.archive_for_os(values.get("OSType"))
+    elif res.name == "dns":
+        rec = catalog.dns_record(store.new_id(), values, now)
+    elif res.name == "note":
+        rec = catalog.note_record(store.new_id(), values, now)
+    elif res.name == "packet-filter":
+        rec = catalog.packet_filter_record(store.new_id(), values, zone, now)
+    else:
+        rec = catalog.common_record(store.new_id(), values, zone, now)
+        rec.update(extras(sub, values))
+        if res.powered:
+            boot = "boot-after-create" in sub.flags
+            rec["InstanceStatus"] = "up" if not boot or values.get("BootAfterCreate") else "down"
+    store.records(res.name).append(rec)
+    return [rec]
+
+
+def create_server(store, sub, fl, values, zone, now):
+    catalog = sibling("standin_catalog")
+    disk = values.under("Disk")
+    with_disk = any(disk.get(k) for k in ("OSType", "SourceArchiveID", "SourceDiskID"))
+    size = int(disk.get("SizeGB", 0) or 0)
+    if with_disk and size <= 0:
+        plan = catalog.DISK_PLANS.get(disk.get("DiskPlan", "ssd") or "ssd", catalog.DISK_PLANS["ssd"])
+        fail(f"disk plan[{plan[1]}:0GB] is not found")
+    server = catalog.server_record(store.new_id(), values, zone, now)
+    upstream = values.get("NetworkInterface.Upstream")
+    if upstream:
+        if upstream == "shared" and not store.created_here():
+            go_panic(*SHARED_SEGMENT_PANIC)
+        switch = None
+        if upstream not in ("shared", "disconnected"):
+            found = [s for s in store.records("switch") if str(s["ID"]) == str(upstream) and rec_zone(s) == zone]
+            switch = found[0] if found else {"ID": go_int(str(upstream)) or 0, "Name": ""}
+        nic = catalog.interface_record(store.new_id(), switch if upstream != "disconnected" else {"ID": 0, "Name": ""})
+        if upstream == "disconnected":
+            nic["UpstreamType"] = "none"
+        server["Interfaces"].append(nic)
+    if values.get("BootAfterCreate"):
+        boot(server, now)
+    store.records("server").append(server)
+    if with_disk:
+        rec = catalog.disk_record(store.new_id(), server["Name"], disk, zone, now, size, server)
+        rec["SourceArchiveID"] = int(disk.get("SourceArchiveID", 0) or 0) or catalog.archive_for_os(
+            str(disk.get("OSType", "") or "")
+        )
+        store.records("disk").append(rec)
+        shown = ("ID", "Name", "Availability", "Connection", "SizeMB", "DiskPlanID")
+        server["Disks"].append({k: rec[k] for k in shown})
+    return [server]
+
+
+def extras(sub, values):
+    """Any other resource: its own flags' values under their field names."""
+    ext = {}
+    common = {"Name", "Description", "Tags", "IconID", "Zone", "BootAfterCreate", "NoWait"}
+    for f in sub.all_flags:
+        if f.name in STD_FLAGS or not f.field or "." in f.field or f.field in common or not values.has(f.field):
+            continue
+        value = values.get(f.field)
+        ext["MemoryMB" if f.field == "Memory" else f.field] = value * 1024 if f.field == "Memory" else value
+    return ext
+
+
+def update(t, res, sub, fl, values):
+    for field in ("Name", "Description", "Tags", "IconID", "Content"):
+        if values.has(field):
+            t[field] = values.get(field)
+    if res.name not in ("switch", "server", "disk", "dns", "note", "packet-filter"):
+        t.update(extras(sub, values))
+    t["ModifiedAt"] = now_iso()
+
+
+def delete(store, res, fl, targets):
+    if res.name == "server" and not fl.true("force"):
+        for t in targets:
+            if t.get("InstanceStatus") == "up":
+                fail(f'target {rec_zone(t)}:"{t["ID"]}" has not yet shut down')
+    gone = {(t["ID"], rec_zone(t)) for t in targets}
+    recs = store.records(res.name)
+    recs[:] = [r for r in recs if (r.get("ID"), rec_zone(r)) not in gone]
+    if res.name == "server":
+        ids = {t["ID"] for t in targets}
+        disks = store.records("disk")
+        if fl.true("with-disks"):
+            disks[:] = [d for d in disks if d.get("ServerID") not in ids]
+        for d in disks:
+            if d.get("ServerID") in ids:
+                d["ServerID"], d["ServerName"] = 0, ""
+
+
+def boot(t, now):
+    t["InstanceStatus"] = "up"
+    t["InstanceStatusChangedAt"] = now
+    if "InstanceHostName" in t:
+        t["InstanceHostName"] = f"sac-{rec_zone(t)}-svXXX"
+
+
+def power(res, sub, targets):
+    """boot, shutdown, reset: usacloud's fake driver refuses each from the wrong state (409)."""
+    action = {"boot": "Boot", "shutdown": "Shutdown", "reset": "Reset"}.get(sub.name)
+    if action is None:
+        return False
+    for t in targets:
+        running = t.get("InstanceStatus") == "up"
+        if running == (action == "Boot"):
+            kind = "".join(p.capitalize() for p in res.name.split("-"))
+            message = f"request to {kind}[ID:{t['ID']}] is conflicted: {action} is failed"
+            fail(api_error("409 Conflict", "409", message, serial=""))
+        if action == "Boot":
+            boot(t, now_iso())
+        elif action == "Shutdown":
+            t["InstanceStatus"] = "down"
+            t["InstanceStatusChangedAt"] = now_iso()
+    return True
+
+
+def wait(sub, targets, fake):
+    """A wait command ends when its state comes, and waits for ever for one that never does (a server never
+    booted). usacloud's fake driver never ended wait-until-shutdown, even on a server that read as down."""
+    if sub.name == "wait-until-ready":
+        done = all(t.get("InstanceStatus", "up") == "up" for t in targets)
+    elif sub.name == "wait-until-shutdown":
+        done = not fake and all(t.get("InstanceStatus") == "down" for t in targets)
+    else:
+        done = True
+    if not done:
+        sleep_for(10**9)
+
+
+def print_records(recs, res, sub, fl):
+    if "O" not in sub.std and "q" not in sub.std:
+        return
+    render = sibling("standin_render")
+    output = (
+        fl.get("output-type")
+        or envget("SAKURA_DEFAULT_OUTPUT_TYPE", "SAKURACLOUD_DEFAULT_OUTPUT_TYPE")
+        or str(CTX.setup.config.get("DefaultOutputType") or "")
+        or "table"
+    )
+    driver = (
+        fl.get("query-driver")
+        or envget("SAKURA_DEFAULT_QUERY_DRIVER", "SAKURACLOUD_DEFAULT_QUERY_DRIVER")
+        or str(CTX.setup.config.get("DefaultQueryDriver") or "")
+        or "jmespath"
+    )
+    try:
+        text = render.render(
+            recs,
+            res.name,
+            quiet=fl.true("quiet"),
+            fmt=file_or_text(fl.get("format")),
+            query=file_or_text(fl.get("query")),
+            driver=driver,
+            output=output,
+        )
+    except render.RenderError as e:
+        fail(str(e))
+    out(text)
+
+
+def file_or_text(value):
+    """--format / --query: a readable file's content, else the value itself (as usacloud reads them)."""
+    if value and os.path.isfile(value):
+        with open(value, encoding="utf-8") as f:
+            return f.read()
+    return value
 
 
 def dispatch(argv):
@@ -1862,7 +1770,7 @@ def dispatch(argv):
     perr = None
     fl, pos = Flags(), []
     if path.kind == "unknown":
-        perr = ParseError(f'unknown command "{path.word}" for "usacloud"', usage_hint=True)
+        perr = ParseError(f'unknown command "{path.word}" for "usacloud"{suggestions(path.word)}', usage_hint=True)
     else:
         try:
             fl, pos = parse_flags(args, path)
@@ -1884,6 +1792,9 @@ def dispatch(argv):
     latency()
     apply_rules(argv)
     if perr is not None:
+        if path.kind == "resource" and path.sub is None:  # the resource's command prints its usage too
+            err_raw(f"Error: {perr.msg}\n{help_resource(path.res, path.via_iaas)}\n")
+            raise Exit(1)
         cobra_fail(perr.msg, perr.usage_hint)
     if fl.true("help"):
         words = [args[i] for i in sorted(path.indices)]
@@ -1894,12 +1805,12 @@ def dispatch(argv):
     k = path.kind
     if k == "root":
         if fl.true("version"):
-            out(VERSION + "\n")
+            out(VERSION_LINE + "\n")
         else:
             out(help_root())
         return 0
     if k == "version":
-        out(VERSION + "\n")
+        out(VERSION_LINE + "\n")
         return 0
     if k == "help":
         print_help_for(path.rest)
@@ -1915,9 +1826,28 @@ def dispatch(argv):
     if k == "update-self":
         fail("standin: update-self is not available")
     if path.sub is None:
-        out(help_resource(path.res))
+        out(help_resource(path.res, path.via_iaas))
         return 0
     return run_command(path.res, path.sub, fl, pos)
+
+
+def suggestions(word):
+    """cobra's "Did you mean this?" among the commands the root lists: a Levenshtein distance of at most
+    2 (case-insensitive) or a prefix (the resources' short forms are hidden: never suggested)."""
+    listed = sorted({*root_commands(), *(d["name"] for d in command_data().RESOURCES if d["location"] == "root")})
+    found = [name for name in listed if _distance(word.lower(), name.lower()) <= 2 or name.startswith(word.lower())]
+    if not found:
+        return ""
+    return "\n\nDid you mean this?\n" + "".join(f"\t{name}\n" for name in found)
+
+
+def _distance(a, b):
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 START = time.time()
