@@ -311,3 +311,29 @@ def test_grandchild_reaped_on_normal_exit(env):
     assert r.returncode == 0
     end = read_log(env["STANDIN_LOG"])[0]
     assert end["child_pid"] and not pids_alive([end["child_pid"]])
+
+
+@pytest.mark.parametrize(
+    ("parameters", "error"),
+    [
+        ('{"Name": "a",}', "invalid character '}' looking for beginning of object key string"),
+        ('{"Name" "a"}', "invalid character '\"' after object key"),
+        ('{"Tags": ["a" "b"]}', "invalid character '\"' after array element"),
+        ('{"Name": "a"} x', "invalid character 'x' after top-level value"),
+        ('{"Name": tru}', "invalid character '}' in literal true (expecting 'e')"),
+        ('{"Name": "a"', "unexpected end of JSON input"),
+        ("[1]", "json: cannot unmarshal array into Go value of type parameter"),
+    ],
+)
+def test_broken_parameters_print_gos_decoder_error_and_exit_0(env, parameters, error):
+    r = run_standin(["switch", "create", "-y", "--parameters", parameters], env)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", error + "\n")
+    assert run_standin("switch list -q", env).stdout == ""  # nothing was created
+
+
+def test_parameters_keys_fold_and_flags_win(env, tmp_path):
+    (tmp_path / "p.json").write_text('{"zone": "tk1v", "NAME": "from-json", "Deſcription": "folded"}')
+    r = run_standin("switch create -y --parameters p.json -o json", env, cwd=tmp_path)
+    assert [(x["Name"], x["Description"]) for x in json.loads(r.stdout)] == [("from-json", "folded")]
+    r = run_standin("switch create -y --parameters p.json --name from-flag --format {{.Name}}", env, cwd=tmp_path)
+    assert r.stdout == "from-flag\n"  # usacloud parses the flags again after the JSON

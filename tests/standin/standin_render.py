@@ -175,6 +175,9 @@ class _Parser:
         if kind == "name":
             self.take()
             return _field(val)
+        return self.multi_select(val)
+
+    def multi_select(self, val):
         if val == "[":
             return self.multi_list()
         if val == "{":
@@ -201,17 +204,12 @@ class _Parser:
             self.take()
             rest = self.projected()
             return _projection(lambda d: d, rest, flatten=val == "[]")
-        if val == "[":
-            if self.i + 1 < len(self.toks) and self.toks[self.i + 1][0] == "num":
-                self.take()
-                index = self.take()[1]
-                self.take("]")
-                return _index(index)
-            return self.multi_list()
-        if val == "{":
-            return self.multi_hash()
-        self.take()
-        raise Unsupported(val)
+        if val == "[" and self.i + 1 < len(self.toks) and self.toks[self.i + 1][0] == "num":
+            self.take()
+            index = self.take()[1]
+            self.take("]")
+            return _index(index)
+        return self.multi_select(val)
 
     def multi_list(self):
         self.take("[")

@@ -246,45 +246,9 @@ class _Scanner:
         self.ws()
         c = self.peek()
         if c == "{":
-            self.i += 1
-            self.ws()
-            if self.peek() == "}":
-                self.i += 1
-                return
-            while True:
-                self.ws()
-                if self.peek() != '"':
-                    self.bad("looking for beginning of object key string")
-                self.string()
-                self.ws()
-                if self.peek() != ":":
-                    self.bad("after object key")
-                self.i += 1
-                self.value()
-                self.ws()
-                c = self.peek()
-                self.i += 1
-                if c == "}":
-                    return
-                if c != ",":
-                    self.i -= 1
-                    self.bad("after object key:value pair")
+            self.members("}", self.member, "after object key:value pair")
         elif c == "[":
-            self.i += 1
-            self.ws()
-            if self.peek() == "]":
-                self.i += 1
-                return
-            while True:
-                self.value()
-                self.ws()
-                c = self.peek()
-                self.i += 1
-                if c == "]":
-                    return
-                if c != ",":
-                    self.i -= 1
-                    self.bad("after array element")
+            self.members("]", self.value, "after array element")
         elif c == '"':
             self.string()
         elif c == "-" or c.isdigit():
@@ -297,6 +261,35 @@ class _Scanner:
                 self.i += 1
         else:
             self.bad("looking for beginning of value")
+
+    def members(self, close, element, after):
+        """The members of an object or array up to ``close``, each read by ``element``."""
+        self.i += 1
+        self.ws()
+        if self.peek() == close:
+            self.i += 1
+            return
+        while True:
+            element()
+            self.ws()
+            c = self.peek()
+            self.i += 1
+            if c == close:
+                return
+            if c != ",":
+                self.i -= 1
+                self.bad(after)
+
+    def member(self):
+        self.ws()
+        if self.peek() != '"':
+            self.bad("looking for beginning of object key string")
+        self.string()
+        self.ws()
+        if self.peek() != ":":
+            self.bad("after object key")
+        self.i += 1
+        self.value()
 
     def string(self):
         self.i += 1
