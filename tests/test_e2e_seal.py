@@ -236,6 +236,7 @@ def test_a_shell_script_calling_usacloud_directly_gets_no_key_and_no_profile(e2e
     (home / ".usacloud" / "default").mkdir(parents=True)
     (home / ".usacloud" / "default" / "config.json").write_text('{"AccessToken": "PRODTOKEN99"}')
     e2e.env(HOME=home, SAKURACLOUD_ACCESS_TOKEN="runtoken1234", SAKURACLOUD_ACCESS_TOKEN_SECRET="runsecret5678")
+    e2e.env(SAKURACLOUD_PROFILE="default")  # removed from bash's environment too: it would make a no-op
     e2e.script(
         "direct.usacloud",
         f"PATH={STANDIN_BIN.parent}:$PATH command usacloud server list || true\nusacloud zone list\n",
@@ -245,6 +246,7 @@ def test_a_shell_script_calling_usacloud_directly_gets_no_key_and_no_profile(e2e
     direct, sandboxed = e2e.calls()
     assert direct["zone_env"] == "tk1v" and direct["zones_env"] == "tk1v"  # the pins in bash's environment
     assert direct["auth"]["token"] == "" and direct["auth"]["profile_file"] is None
+    assert direct["auth"]["profile"] == "" and direct["exit"] == 0  # no profile named, none read
     assert sandboxed["auth"]["token"] == "runtoken1234"
 
 

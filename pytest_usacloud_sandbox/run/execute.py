@@ -110,7 +110,8 @@ class Engine:
         )
 
     def empty_profile_dir(self) -> Path:
-        """Where usacloud looks for profiles unless --usacloud-allow-profiles: an empty directory of the run."""
+        """Where usacloud looks for profiles unless --usacloud-allow-profiles: an empty directory of the run
+        (with no profile named: :func:`..usacloud.policy.sandbox_env`)."""
         path = self.run_dir / PROFILE_DIR
         path.mkdir(parents=True, exist_ok=True)
         return path
@@ -136,7 +137,8 @@ class Engine:
     def pins(self, env: dict[str, str]) -> dict[str, str]:
         """The variables of ``env`` (from :meth:`env_for`) that are laid over every call of a shell-mode
         script: the zone, the empty profile directory (unless --usacloud-allow-profiles), fake mode and
-        its store, the credentials (dummies in fake mode)."""
+        its store, the credentials (dummies in fake mode). The profile names are not among them: ``env``
+        has none, and a call's own variables never add one (the environment allow-list refuses them)."""
         names = set(sandbox_env({}, Path("store"), None if self.settings.allow_profiles else Path("profiles")))
         names |= set(SECRET_ENV)
         if self.settings.fake:
