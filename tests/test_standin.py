@@ -337,3 +337,15 @@ def test_parameters_keys_fold_and_flags_win(env, tmp_path):
     assert [(x["Name"], x["Description"]) for x in json.loads(r.stdout)] == [("from-json", "folded")]
     r = run_standin("switch create -y --parameters p.json --name from-flag --format {{.Name}}", env, cwd=tmp_path)
     assert r.stdout == "from-flag\n"  # usacloud parses the flags again after the JSON
+
+
+def test_trace_prints_the_request_with_its_basic_credentials_outside_fake_mode(env):
+    import base64
+
+    env.update(SAKURACLOUD_ACCESS_TOKEN="tok", SAKURACLOUD_ACCESS_TOKEN_SECRET="sec")
+    r = run_standin("--trace zone list -q", env)
+    basic = base64.b64encode(b"tok:sec").decode()
+    assert r.returncode == 0 and f"Authorization:[Basic {basic}]" in r.stderr
+    assert r.stderr.startswith("[TRACE] ")
+    r = run_standin("--trace zone list -q", dict(env, SAKURACLOUD_FAKE_MODE="1"))  # transcript trace-fake
+    assert (r.returncode, r.stderr) == (0, "")
