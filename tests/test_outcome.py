@@ -68,6 +68,8 @@ def api(status, code="x"):
         (result(0, '\nError: profile "ci" is not exist\n'), oc.CONFIG),
         (result(0, "\nprofile ci not found\n"), oc.CONFIG),
         (result(0, "\nprivate key file /k is too open\n"), oc.CONFIG),
+        (result(0, "\ninvalid default output type: csv\n"), oc.USAGE),
+        (result(0, "\n--parameters: invalid JSON\n"), oc.USAGE),
         (result(2, "panic: runtime error: index out of range\n\ngoroutine 1 [running]:\n"), oc.CRASHED),
         (result(-11, "", signal=11), oc.CRASHED),
         (result(None, launch_error="No such file or directory: usacloud"), oc.MISSING_BINARY),
@@ -111,7 +113,7 @@ EXIT0_FAILURES = {
     "prof-flag-default-emptydir": oc.CONFIG,
     "prof-dir-dotusacloud": oc.CONFIG,
     "prof-home-current": oc.CONFIG,
-    "exit0-output-type-env": oc.CONFIG,
+    "exit0-output-type-env": oc.USAGE,  # a setting: it may be the script's own (a VAR=value prefix)
     "exit0-private-key-open": oc.CONFIG,
     "exit0-parameters-bad-json": oc.USAGE,
     "exit0-parameters-missing-file": oc.USAGE,

@@ -112,25 +112,28 @@ PARAMETERS_HINT = (
     "usacloud could not read --parameters (a JSON text, or a file relative to the script's directory), "
     "ran nothing and exited 0"
 )
+SETTINGS_HINT = (
+    "usacloud rejected a setting (SAKURACLOUD_DEFAULT_OUTPUT_TYPE, _ARGUMENT_MATCH_MODE, _DEFAULT_QUERY_DRIVER, "
+    "--argument-match-mode), ran nothing and exited 0"
+)
 #: Errors usacloud prints while still exiting 0, having run nothing: what its set-up (configuration,
-#: API client, --parameters) returns is printed bare on stderr. Each: (class, pattern of a message).
-#: A usacloud message may be glued to the one before it (a ``[WARN]`` without a newline), so they
-#: are matched in the parts of a line that :func:`_messages` splits off.
+#: API client, --parameters) returns is printed bare on stderr. Each: (class, hint, pattern of a
+#: message). ``config`` is what every script of the run meets alike (a profile, a key file): it stops
+#: a run under the ``critical`` policy. A usacloud message may be glued to the one before it (a
+#: ``[WARN]`` without a newline), so they are matched in the parts :func:`_messages` splits off.
 _EXIT0_RULES = (
     # the API client could not be set up: a named profile that does not exist, its directory, a key file
-    (CONFIG, re.compile(r"^API Error - ")),
-    # the configuration's own validation (SAKURACLOUD_DEFAULT_OUTPUT_TYPE, ..._ARGUMENT_MATCH_MODE, ...)
-    (CONFIG, re.compile(r"^validation error:")),
-    (CONFIG, re.compile(r'^\[WARN\] loading profile ".*" is failed')),
+    (CONFIG, HINTS[CONFIG], re.compile(r"^API Error - ")),
+    (CONFIG, HINTS[CONFIG], re.compile(r'^\[WARN\] loading profile ".*" is failed')),
+    # the configuration's own validation: a setting, from the run or the script (a VAR=value prefix, a flag)
+    (USAGE, SETTINGS_HINT, re.compile(r"^validation error:")),
     # Go's JSON decoder on a broken or missing --parameters (a missing file is read as its name)
-    (
-        USAGE,
-        re.compile(r"^(?:invalid character '|unexpected end of JSON input|json: (?:cannot unmarshal|unknown field))"),
-    ),
+    (USAGE, PARAMETERS_HINT, re.compile(r"^(?:invalid character '|unexpected end of JSON input|json: )")),
     # the forms of earlier usacloud versions
-    (CONFIG, re.compile(r"(?i)^(?:error\b|\[error\]|.*\bprofile\b.*\bnot (?:found|exist)|.*\btoo (?:open|lax)\b)")),
-    (CONFIG, re.compile(r"(?i).*\binvalid (?:default )?output.?type")),
-    (USAGE, re.compile(r"(?i).*--parameters\b.*\b(?:invalid|failed|error)")),
+    (CONFIG, HINTS[CONFIG], re.compile(r"(?i)^(?:error\b|\[error\]|.*\bprofile\b.*\bnot (?:found|exist))")),
+    (CONFIG, HINTS[CONFIG], re.compile(r"(?i).*\btoo (?:open|lax)\b")),
+    (USAGE, SETTINGS_HINT, re.compile(r"(?i).*\binvalid (?:default )?output.?type")),
+    (USAGE, PARAMETERS_HINT, re.compile(r"(?i).*--parameters\b.*\b(?:invalid|failed|error)")),
 )
 _GLUED = re.compile(r"(?<=\S)(?=API Error - |\[WARN\] )")
 
@@ -175,12 +178,11 @@ def exit0_error(stderr: str) -> Outcome | None:
     exits 0), or None. Warnings of a command that did run (a deprecated command, the noise of the
     ``--zones`` flag) are no error. The first rule that matches wins, in the order of ``_EXIT0_RULES``."""
     messages = _messages(stderr)
-    for cls, pattern in _EXIT0_RULES:
+    for cls, hint, pattern in _EXIT0_RULES:
         for index, message in enumerate(messages):
             if pattern.match(message):
                 if message.endswith(":"):  # `validation error:` is followed by one line per problem
                     message = _with_details(message, messages[index + 1 :])
-                hint = PARAMETERS_HINT if cls == USAGE else HINTS[CONFIG]
                 return Outcome(cls, f"{message[:480]} (usacloud exited 0 without running the command)", hint)
     return None
 
