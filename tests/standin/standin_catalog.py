@@ -69,91 +69,131 @@ def region_records() -> list[dict]:
 
 
 # -- archives and ISO images ----------------------------------------------------------------------
-#: (ID, Name, DisplayOrder, tags) of the archives of a zone, in usacloud's order.
-_ARCHIVES = (
-    (113101599865, "RancherOS v1.5.4 64bit", 200440154000,
-     "@require-memory-gib>=2 arch-64bit current-stable distro-rancheros distro-ver-1.5.4 os-linux"),
-    (113101835152, "k3OS v0.5.0 amd64", 200490005000,
-     "@size-extendable arch-64bit current-stable distro-k3os distro-stable distro-ver-0.5.0 os-linux"),
-    (113201078543, "Debian GNU/Linux 10.4.0 64bit", 100541040010,
-     "@size-extendable arch-64bit debian-10-latest distro-debian distro-ver-10.4.0 os-linux"),
-    (113201424332, "Ubuntu Server 20.04.1 LTS 64bit", 100442004110,
-     "@size-extendable arch-64bit distro-ubuntu distro-ver-20.04.1 os-linux ubuntu-20.04-latest"),
-    (113201595228, "Ubuntu Server 18.04.5 LTS 64bit", 100441804510,
-     "@size-extendable arch-64bit distro-ubuntu distro-ver-18.04.5 os-linux ubuntu-18.04-latest"),
-    (113202012336, "CentOS Stream 8 (20201203) 64bit", 100140509010,
-     "@size-extendable arch-64bit distro-centos distro-ver-8-stream os-linux"),
-    (113300112275, "CentOS 7.9 (2009) 64bit", 100140709011,
-     "@size-extendable arch-64bit centos-7-latest distro-centos distro-ver-7.9 os-linux"),
-    (113301078388, "AlmaLinux 8.4 64bit", 100240804010,
-     "@size-extendable alma-8-latest arch-64bit distro-alma distro-ver-8.4 os-linux"),
-    (113301650956, "Debian GNU/Linux 11.0.0 64bit", 100541100010,
-     "@size-extendable arch-64bit distro-debian distro-ver-11.0.0 os-linux"),
-    (113301758426, "KUSANAGI 9.0", 300140900010,
-     "@size-extendable arch-64bit distro-kusanagi distro-ver-9.0 os-linux"),
-    (113301801367, "Miracle Linux 8.4 64bit", 100340804010,
-     "@size-extendable arch-64bit distro-miracle distro-ver-8.4 miracle-8-latest os-linux"),
-    (113301924894, "Debian GNU/Linux 11.1.0 64bit", 100541101010,
-     "@size-extendable arch-64bit current-stable debian-11-latest distro-debian distro-ver-11.1.0 os-linux"),
-    (113302064489, "Rocky Linux 8.5", 100640805010,
-     "@size-extendable arch-64bit current-stable distro-rocky distro-ver-8.5 os-linux rocky-8-latest"),
-    (113400984187, "Ubuntu Server 22.04 LTS 64bit", 100442204010,
-     "@size-extendable arch-64bit current-stable distro-ubuntu distro-ver-22.04 os-linux ubuntu-22.04-latest"),
-)  # fmt: skip
+#: The archives of a zone, in usacloud's order: ID | Name | DisplayOrder, then its tags, indented.
+_ARCHIVE_TABLE = """
+113101599865 | RancherOS v1.5.4 64bit | 200440154000
+    @require-memory-gib>=2 arch-64bit current-stable distro-rancheros distro-ver-1.5.4 os-linux
+113101835152 | k3OS v0.5.0 amd64 | 200490005000
+    @size-extendable arch-64bit current-stable distro-k3os distro-stable distro-ver-0.5.0 os-linux
+113201078543 | Debian GNU/Linux 10.4.0 64bit | 100541040010
+    @size-extendable arch-64bit debian-10-latest distro-debian distro-ver-10.4.0 os-linux
+113201424332 | Ubuntu Server 20.04.1 LTS 64bit | 100442004110
+    @size-extendable arch-64bit distro-ubuntu distro-ver-20.04.1 os-linux ubuntu-20.04-latest
+113201595228 | Ubuntu Server 18.04.5 LTS 64bit | 100441804510
+    @size-extendable arch-64bit distro-ubuntu distro-ver-18.04.5 os-linux ubuntu-18.04-latest
+113202012336 | CentOS Stream 8 (20201203) 64bit | 100140509010
+    @size-extendable arch-64bit distro-centos distro-ver-8-stream os-linux
+113300112275 | CentOS 7.9 (2009) 64bit | 100140709011
+    @size-extendable arch-64bit centos-7-latest distro-centos distro-ver-7.9 os-linux
+113301078388 | AlmaLinux 8.4 64bit | 100240804010
+    @size-extendable alma-8-latest arch-64bit distro-alma distro-ver-8.4 os-linux
+113301650956 | Debian GNU/Linux 11.0.0 64bit | 100541100010
+    @size-extendable arch-64bit distro-debian distro-ver-11.0.0 os-linux
+113301758426 | KUSANAGI 9.0 | 300140900010
+    @size-extendable arch-64bit distro-kusanagi distro-ver-9.0 os-linux
+113301801367 | Miracle Linux 8.4 64bit | 100340804010
+    @size-extendable arch-64bit distro-miracle distro-ver-8.4 miracle-8-latest os-linux
+113301924894 | Debian GNU/Linux 11.1.0 64bit | 100541101010
+    @size-extendable arch-64bit current-stable debian-11-latest distro-debian distro-ver-11.1.0 os-linux
+113302064489 | Rocky Linux 8.5 | 100640805010
+    @size-extendable arch-64bit current-stable distro-rocky distro-ver-8.5 os-linux rocky-8-latest
+113400984187 | Ubuntu Server 22.04 LTS 64bit | 100442204010
+    @size-extendable arch-64bit current-stable distro-ubuntu distro-ver-22.04 os-linux ubuntu-22.04-latest
+"""
+#: The ISO images of a zone, in usacloud's order: ID | Name, then its tags, indented.
+_CDROM_TABLE = """
+113001458164 | Debian GNU/Linux 8.11.0 64bit
+    arch-64bit distro-debian distro-ver-8.11.0 os-linux
+113001461329 | Scientific Linux 6.10 64bit
+    arch-64bit distro-sl distro-ver-6.10 os-linux
+113100422048 | Ubuntu Server 16.04.6 LTS 64bit
+    arch-64bit distro-ubuntu distro-ver-16.04.6 os-linux
+113100878586 | openSUSE Tumbleweed Kubic (20190224) 64bit
+    arch-64bit current-stable distro-kubic distro-ver-20190527 os-linux
+113101108042 | Alpine Linux standard 3.10.0 64bit
+    arch-64bit current-stable distro-alpine distro-ver-3.10.0 os-linux
+113101379664 | OPNsense 19.7
+    arch-64bit current-stable distro-opnsense distro-ver-19.7 os-unix
+113101593144 | RancherOS v1.5.4 64bit
+    arch-64bit distro-rancheros distro-ver-1.5.4 os-linux
+113101593271 | Debian GNU/Linux 9.11.0 64bit
+    arch-64bit distro-debian distro-ver-9.11.0 os-linux
+113101779369 | Microsoft SQL Server 2017 Express
+    app-windows arch-64bit os-windows
+113200033181 | RancherOS v1.5.5 64bit
+    arch-64bit current-stable distro-rancheros distro-ver-1.5.5 os-linux
+113201078528 | openSUSE Leap 15.2 64bit
+    arch-64bit current-stable distro-opensuse distro-ver-15.2 os-linux
+113201392199 | Ubuntu Server 20.04.1 64bit
+    arch-64bit distro-ubuntu distro-ver-20.04.1 os-linux
+113201585053 | k3OS v0.11.1 amd64
+    arch-64bit current-stable distro-k3os distro-ver-v0.11.1 os-linux
+113201595212 | Ubuntu Server 18.04.5 LTS 64bit
+    arch-64bit distro-ubuntu distro-ver-18.04.5 os-linux
+113201664160 | Microsoft SQL Server 2019 Express
+    app-windows arch-64bit current-stable os-windows
+113201668041 | Ubuntu Server 20.10 64bit
+    arch-64bit distro-ubuntu distro-ver-20.10 os-linux
+113201668045 | NetBSD 9.1 64bit
+    arch-64bit current-stable distro-netbsd distro-ver-9.1 os-unix
+113201747678 | FreeBSD 12.2-RELEASE 64bit
+    arch-64bit distro-freebsd distro-ver-12.2 os-unix
+113201747687 | Scientific Linux 7.9 64bit
+    arch-64bit current-stable distro-sl distro-ver-7.9 os-linux
+113201747793 | Fedora 33 Server Edition 64bit (DVD)
+    arch-64bit distro-fedora distro-ver-33 os-linux
+113201747828 | TrueNAS CORE 12.0-RELEASE 64bit
+    arch-64bit current-stable distro-freenas distro-ver-12.0-RELEASE os-unix
+113202012898 | CentOS Stream 8 (20201203) 64bit
+    arch-64bit distro-centos distro-ver-stream-8 os-linux
+113300112159 | Arch Linux 2021.01.01
+    arch-64bit current-stable distro-arch distro-ver-2021.01.01 os-linux
+113300112166 | CentOS 7.9 (2009) 64bit
+    arch-64bit distro-centos distro-ver-7.9 os-linux
+113300112182 | Fedora CoreOS x86_64 stable (ISO) 33.20201214.3.1 (stable)
+    arch-64bit current-stable distro-fedora-coreos distro-ver-33.20201214.3.1 os-linux
+113300112187 | Debian GNU/Linux 10.7.0 64bit
+    arch-64bit distro-debian distro-ver-10.7.0 os-linux
+113301078432 | AlmaLinux 8.4 64bit
+    arch-64bit current-stable distro-alma distro-ver-8.4 os-linux
+113301185686 | Rocky Linux 8.4
+    @arch-64bit centos-alternative-8 distro-rocky distro-ver-8.4 os-linux
+113301801399 | MIRACLE LINUX 8.4
+    @arch-64bit centos-alternative-8 current-stable distro-miracle distro-ver-8.4 os-linux
+113301823278 | FreeBSD 13.0-RELEASE 64bit
+    arch-64bit current-stable distro-freebsd distro-ver-13.0 os-unix
+113301924763 | Debian GNU/Linux 11.1.0 64bit
+    arch-64bit current-stable distro-debian distro-ver-11.1.0 os-linux
+113301924837 | Ubuntu Server 21.10 64bit
+    arch-64bit distro-ubuntu distro-ver-21.10 os-linux
+113302064440 | Rocky Linux 8.5
+    @arch-64bit centos-alternative-8 current-stable distro-rocky distro-ver-8.5 os-linux
+113302064468 | Fedora 35 Server Edition 64bit (DVD)
+    arch-64bit current-stable distro-fedora distro-ver-35 os-linux
+113400183582 | CentOS Stream 9 (20220126) 64bit
+    arch-64bit current-stable distro-centos distro-ver-stream-9 os-linux
+113400183607 | ClearLinux 64bit
+    arch-64bit current-stable distro-clear distro-ver-35000 os-linux
+113400183621 | netboot.xyz
+    arch-64bit current-stable distro-netboot distro-ver-2.0.54 os-linux
+113400984143 | Ubuntu Server 22.04 LTS 64bit
+    arch-64bit current-stable distro-ubuntu distro-ver-22.04 os-linux
+"""
 
-#: (ID, Name, tags) of the ISO images of a zone, in usacloud's order.
-_CDROMS = (
-    (113001458164, "Debian GNU/Linux 8.11.0 64bit", "arch-64bit distro-debian distro-ver-8.11.0 os-linux"),
-    (113001461329, "Scientific Linux 6.10 64bit", "arch-64bit distro-sl distro-ver-6.10 os-linux"),
-    (113100422048, "Ubuntu Server 16.04.6 LTS 64bit", "arch-64bit distro-ubuntu distro-ver-16.04.6 os-linux"),
-    (113100878586, "openSUSE Tumbleweed Kubic (20190224) 64bit",
-     "arch-64bit current-stable distro-kubic distro-ver-20190527 os-linux"),
-    (113101108042, "Alpine Linux standard 3.10.0 64bit",
-     "arch-64bit current-stable distro-alpine distro-ver-3.10.0 os-linux"),
-    (113101379664, "OPNsense 19.7", "arch-64bit current-stable distro-opnsense distro-ver-19.7 os-unix"),
-    (113101593144, "RancherOS v1.5.4 64bit", "arch-64bit distro-rancheros distro-ver-1.5.4 os-linux"),
-    (113101593271, "Debian GNU/Linux 9.11.0 64bit", "arch-64bit distro-debian distro-ver-9.11.0 os-linux"),
-    (113101779369, "Microsoft SQL Server 2017 Express", "app-windows arch-64bit os-windows"),
-    (113200033181, "RancherOS v1.5.5 64bit", "arch-64bit current-stable distro-rancheros distro-ver-1.5.5 os-linux"),
-    (113201078528, "openSUSE Leap 15.2 64bit",
-     "arch-64bit current-stable distro-opensuse distro-ver-15.2 os-linux"),
-    (113201392199, "Ubuntu Server 20.04.1 64bit", "arch-64bit distro-ubuntu distro-ver-20.04.1 os-linux"),
-    (113201585053, "k3OS v0.11.1 amd64", "arch-64bit current-stable distro-k3os distro-ver-v0.11.1 os-linux"),
-    (113201595212, "Ubuntu Server 18.04.5 LTS 64bit", "arch-64bit distro-ubuntu distro-ver-18.04.5 os-linux"),
-    (113201664160, "Microsoft SQL Server 2019 Express", "app-windows arch-64bit current-stable os-windows"),
-    (113201668041, "Ubuntu Server 20.10 64bit", "arch-64bit distro-ubuntu distro-ver-20.10 os-linux"),
-    (113201668045, "NetBSD 9.1 64bit", "arch-64bit current-stable distro-netbsd distro-ver-9.1 os-unix"),
-    (113201747678, "FreeBSD 12.2-RELEASE 64bit", "arch-64bit distro-freebsd distro-ver-12.2 os-unix"),
-    (113201747687, "Scientific Linux 7.9 64bit",
-     "arch-64bit current-stable distro-sl distro-ver-7.9 os-linux"),
-    (113201747793, "Fedora 33 Server Edition 64bit (DVD)", "arch-64bit distro-fedora distro-ver-33 os-linux"),
-    (113201747828, "TrueNAS CORE 12.0-RELEASE 64bit",
-     "arch-64bit current-stable distro-freenas distro-ver-12.0-RELEASE os-unix"),
-    (113202012898, "CentOS Stream 8 (20201203) 64bit", "arch-64bit distro-centos distro-ver-stream-8 os-linux"),
-    (113300112159, "Arch Linux 2021.01.01", "arch-64bit current-stable distro-arch distro-ver-2021.01.01 os-linux"),
-    (113300112166, "CentOS 7.9 (2009) 64bit", "arch-64bit distro-centos distro-ver-7.9 os-linux"),
-    (113300112182, "Fedora CoreOS x86_64 stable (ISO) 33.20201214.3.1 (stable)",
-     "arch-64bit current-stable distro-fedora-coreos distro-ver-33.20201214.3.1 os-linux"),
-    (113300112187, "Debian GNU/Linux 10.7.0 64bit", "arch-64bit distro-debian distro-ver-10.7.0 os-linux"),
-    (113301078432, "AlmaLinux 8.4 64bit", "arch-64bit current-stable distro-alma distro-ver-8.4 os-linux"),
-    (113301185686, "Rocky Linux 8.4", "@arch-64bit centos-alternative-8 distro-rocky distro-ver-8.4 os-linux"),
-    (113301801399, "MIRACLE LINUX 8.4",
-     "@arch-64bit centos-alternative-8 current-stable distro-miracle distro-ver-8.4 os-linux"),
-    (113301823278, "FreeBSD 13.0-RELEASE 64bit", "arch-64bit current-stable distro-freebsd distro-ver-13.0 os-unix"),
-    (113301924763, "Debian GNU/Linux 11.1.0 64bit",
-     "arch-64bit current-stable distro-debian distro-ver-11.1.0 os-linux"),
-    (113301924837, "Ubuntu Server 21.10 64bit", "arch-64bit distro-ubuntu distro-ver-21.10 os-linux"),
-    (113302064440, "Rocky Linux 8.5",
-     "@arch-64bit centos-alternative-8 current-stable distro-rocky distro-ver-8.5 os-linux"),
-    (113302064468, "Fedora 35 Server Edition 64bit (DVD)",
-     "arch-64bit current-stable distro-fedora distro-ver-35 os-linux"),
-    (113400183582, "CentOS Stream 9 (20220126) 64bit",
-     "arch-64bit current-stable distro-centos distro-ver-stream-9 os-linux"),
-    (113400183607, "ClearLinux 64bit", "arch-64bit current-stable distro-clear distro-ver-35000 os-linux"),
-    (113400183621, "netboot.xyz", "arch-64bit current-stable distro-netboot distro-ver-2.0.54 os-linux"),
-    (113400984143, "Ubuntu Server 22.04 LTS 64bit",
-     "arch-64bit current-stable distro-ubuntu distro-ver-22.04 os-linux"),
-)  # fmt: skip
+
+def _rows(table: str) -> list[list[str]]:
+    """A table's rows: the cells of a line, and the indented line under it (the tags) as the last cell."""
+    rows: list[list[str]] = []
+    for line in table.strip("\n").splitlines():
+        if line.startswith(" "):
+            rows[-1].append(line.strip())
+        else:
+            rows.append([cell.strip() for cell in line.split("|")])
+    return rows
+
+
+_ARCHIVES = tuple((int(i), name, int(order), tags) for i, name, order, tags in _rows(_ARCHIVE_TABLE))
+_CDROMS = tuple((int(i), name, tags) for i, name, tags in _rows(_CDROM_TABLE))
 
 
 def archive_records(zone: str) -> list[dict]:
@@ -509,37 +549,23 @@ def disk_record(rid: int, name: str, v, zone: str, now: str, size_gb: int, serve
 
 
 def dns_record(rid: int, v, now: str) -> dict:
-    return {
-        "Availability": "available",
-        "CreatedAt": now,
-        "DNSNameServers": ["ns1.gslb4.sakura.ne.jp", "ns2.gslb4.sakura.ne.jp"],
-        "DNSZone": v.get("Name", ""),
-        "Description": v.get("Description", "") or "",
-        "ID": rid,
-        "IconID": int(v.get("IconID", 0) or 0),
-        "ModifiedAt": ZERO_TIME,
-        "MonitoringSuiteLog": None,
-        "Name": v.get("Name", ""),
-        "Records": [],
-        "SettingsHash": "settingshash",
-        "Tags": v.get("Tags", []),
-    }
+    return dict(
+        common_record(rid, v, None, now),
+        DNSNameServers=["ns1.gslb4.sakura.ne.jp", "ns2.gslb4.sakura.ne.jp"],
+        DNSZone=v.get("Name", ""),
+        MonitoringSuiteLog=None,
+        Records=[],
+        SettingsHash="settingshash",
+    )
 
 
 def note_record(rid: int, v, now: str) -> dict:
-    return {
-        "Availability": "available",
-        "Class": v.get("Class", "shell") or "shell",
-        "Content": v.get("Content", "") or "",
-        "CreatedAt": now,
-        "Description": v.get("Description", "") or "",
-        "ID": rid,
-        "IconID": int(v.get("IconID", 0) or 0),
-        "ModifiedAt": ZERO_TIME,
-        "Name": v.get("Name", ""),
-        "Scope": "user",
-        "Tags": v.get("Tags", []),
-    }
+    return dict(
+        common_record(rid, v, None, now),
+        Class=v.get("Class", "shell") or "shell",
+        Content=v.get("Content", "") or "",
+        Scope="user",
+    )
 
 
 def packet_filter_record(rid: int, v, zone: str, now: str) -> dict:
