@@ -63,9 +63,9 @@ class Answer:
     stderr: str
 
 
-def replay(calls: list[dict], tmp_path: Path) -> list[Answer]:
-    """Run the calls of one group against the stand-in, each in a fresh HOME and working directory,
-    all on one fake store, as recorded."""
+def replay(calls: list[dict], tmp_path: Path, command: list[str] | None = None) -> list[Answer]:
+    """Run the calls of one group against the stand-in (or ``command``: another usacloud, e.g. the real
+    binary), each in a fresh HOME and working directory, all on one fake store, as recorded."""
     store = tmp_path / "store.json"
     answers = []
     for n, t in enumerate(calls):
@@ -85,7 +85,7 @@ def replay(calls: list[dict], tmp_path: Path) -> list[Answer]:
         env["SAKURACLOUD_ACCESS_TOKEN_SECRET"] = "dummy-secret"
         env.update({name: _placed(value, places) for name, value in t["env"].items()})
         argv = [_placed(word, places) for word in t["argv"]]
-        answers.append(_run(argv, env, cwd, t["rc"] == "timeout", places))
+        answers.append(_run([*(command or STANDIN_CMD), *argv], env, cwd, t["rc"] == "timeout", places))
     return answers
 
 
@@ -97,7 +97,7 @@ def _placed(text: str, places: dict[str, str]) -> str:
 
 def _run(argv: list[str], env: dict, cwd: Path, may_hang: bool, places: dict[str, str]) -> Answer:
     proc = subprocess.Popen(
-        [*STANDIN_CMD, *argv],
+        argv,
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
