@@ -27,7 +27,7 @@ from .settings import OPTIONS, Settings, raw, xdist_workers
 from .state.records import ScriptRecord, ScriptStatus
 from .state.shared import SharedState
 from .usacloud.mask import Masker, mask_url
-from .usacloud.outcome import FAKE_HANG
+from .usacloud.outcome import FAKE_HANG, FAKE_LIMIT
 
 SUMMARY_TITLE = "usacloud sandbox summary"
 DRY_RUN_TITLE = "usacloud dry-run: what would run"
@@ -222,6 +222,11 @@ class RunReporter:
         parts.append(
             f"fake-mode hangs: {hangs}"
             + (" (timed out after their effect was visible; counted as done)" if hangs else "")
+        )
+        limits = self.runlog.by_class.get(FAKE_LIMIT, 0)
+        parts.append(
+            f"fake-driver limits: {limits}"
+            + (" (commands usacloud's fake driver cannot do: their scripts are skipped, not failed)" if limits else "")
         )
         return " | ".join(parts)
 

@@ -79,6 +79,27 @@ NON_JSON_502 = "error in response: <html><body>502 Bad Gateway</body></html>"
 CONFIRM_NO_TTY = "the confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option"
 
 
+#: The real usacloud 1.22.8's panic in fake mode when a process other than the one that created the
+#: fake store connects a server to the shared segment (transcript ss-server-shared, first frames), exit 2.
+FAKE_SHARED_SEGMENT_PANIC = (
+    "panic: runtime error: invalid memory address or nil pointer dereference\n"
+    "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0xa0b8cf]\n"
+    "\n"
+    "goroutine 20 [running]:\n"
+    "github.com/sacloud/iaas-api-go/fake.(*InterfaceOp).ConnectToSharedSegment(0x1553e411b18, {0x1c5fa78, "
+    "0x1553e6ba820}, {0x1553e404029, 0x4}, 0x174876e80b)\n"
+    "\t$GOMODCACHE/github.com/sacloud/iaas-api-go@v1.29.2/fake/ops_interface.go:168 +0x6f\n"
+    "github.com/sacloud/iaas-api-go/fake.(*ServerOp).Create(0x1553e70dea0, {0x1c5fa78, 0x1553e6ba820}, "
+    "{0x1553e404029, 0x4}, 0x1553e6bbba0)\n"
+    "\t$GOMODCACHE/github.com/sacloud/iaas-api-go@v1.29.2/fake/ops_server.go:87 +0x54e\n"
+)
+
+
+def fake_panic_rule(match, **extra) -> dict:
+    """A STANDIN_RULES rule that answers like the real fake driver's shared-segment panic."""
+    return {"match": match, "stderr": FAKE_SHARED_SEGMENT_PANIC, "raw": True, "exit": 2, **extra}
+
+
 def timeout_error(resource: str = "server", command: str = "boot") -> str:
     return f"command[{resource}/{command}] timed out: context deadline exceeded"
 

@@ -4,7 +4,7 @@ import json
 import textwrap
 
 import pytest
-from standin_tools import STANDIN_BIN, pids_alive, read_events
+from standin_tools import STANDIN_BIN, fake_panic_rule, pids_alive, read_events
 
 from pytest_usacloud_sandbox.usacloud.fake import DUMMY_SECRET, DUMMY_TOKEN
 
@@ -239,3 +239,69 @@ def test_a_shell_mode_call_that_escapes_the_shim_finds_no_key(e2e):
     assert escaped["auth"] == {"token": "", "secret": "", "profile": "", "profile_file": None}
     assert escaped["fake_mode"] == "1"  # and it still ran in fake mode, on the script's store
     assert not [s for s in secrets if s in json.dumps(escaped)]
+
+
+# -- the limits of usacloud's fake driver ---------------------------------------------------------
+
+SHARED = "usacloud server create -y --name web --network-interface-upstream shared -q"
+
+
+@pytest.mark.parametrize("mode", ["commands", "shell"])
+def test_a_panic_of_the_fake_driver_skips_the_script_as_a_limit_of_fake_mode(e2e, mode):
+    e2e.rules([fake_panic_rule("network-interface-upstream shared")])
+    head = (SHELL + "set -e\n") if mode == "shell" else ""
+    e2e.script("shared.usacloud", head + f"usacloud switch create -y --name sw -q\n{SHARED}\nusacloud switch list -q\n")
+    e2e.script("plain.usacloud", "usacloud switch list\n")
+    report = e2e.tmp / "report.json"
+    result = e2e.run("--usacloud-fake", f"--usacloud-report={report}", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)  # never a failure, never a pass
+    assert result.ret == 0
+    line = 4 if mode == "shell" else 2
+    result.stdout.fnmatch_lines(
+        [
+            f"SKIPPED ?1? scripts/shared.usacloud:{line}: a limit of usacloud's fake mode, not a failure of the "
+            "script: usacloud's fake driver panicked in InterfaceOp.ConnectToSharedSegment: it keeps the shared*"
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["*fake-driver limits: 1 (commands usacloud's fake driver cannot do: their scripts are skipped, not failed)"]
+    )
+    (script,) = [s for s in json.loads(report.read_text())["scripts"] if "shared" in s["path"]]
+    assert (script["outcome"], script["status"], script["cls"], script["line"]) == (
+        "skipped",
+        "skipped",
+        "fake-limit",
+        line,
+    )
+    statuses = [c["status"] for c in script["commands"]]
+    if mode == "commands":
+        assert statuses == ["ok", "unsupported", "not-run"]  # nothing after it runs
+    else:
+        assert statuses == ["ok", "unsupported"]  # bash stopped there (set -e)
+    assert [a for a in e2e.argvs() if a[:2] == ["switch", "list"]] == [["switch", "list"]]  # the plain script only
+
+
+def test_a_failure_before_the_fake_drivers_limit_fails_the_script(e2e):
+    e2e.rules([fake_panic_rule("network-interface-upstream shared")])
+    e2e.script("shared.usacloud", SHELL + f"usacloud server read nosuch\n{SHARED}\n")
+    result = e2e.run("--usacloud-fake")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*failed * line 2 * usacloud server read nosuch  (not-found)"])
+
+
+def test_a_first_command_on_the_shared_segment_gets_a_store_of_its_own_making(e2e):
+    """The fake driver connects to the shared segment only in the process that created the store, so
+    such a first command runs on a new store (as without seeding); the others get the seeded copy."""
+    e2e.script("a-shared.usacloud", f"{SHARED}\nusacloud server read web -q\n")
+    e2e.script("b-plain.usacloud", "usacloud switch create -y --name sw -q\nusacloud switch list -q\n")
+    result = e2e.run("--usacloud-fake")
+    result.assert_outcomes(passed=2)
+    calls = e2e.calls()
+    seeded = {tuple(c["argv"][:2]): c["seeded"] for c in calls}
+    assert seeded == {
+        ("server", "create"): True,  # it made its own store
+        ("server", "read"): False,
+        ("switch", "create"): False,  # a copy of the run's seed
+        ("switch", "list"): False,
+    }
+    assert len(e2e.seed_calls()) == 1

@@ -207,6 +207,8 @@ def test_seeded_once_per_run_and_copied_per_script(tmp_path):
 
     def work(i, stores_):
         stores[i] = stores_.store_for(f"scripts/s{i}.usacloud::s{i}")
+        assert not stores[i].exists()  # made by the script's first command
+        stores_.prepare(stores[i], lambda: False)
 
     threads = [threading.Thread(target=work, args=(i, w)) for i, w in enumerate(workers)]
     for t in threads:
@@ -222,7 +224,41 @@ def test_seeded_once_per_run_and_copied_per_script(tmp_path):
     info = fakestore.read_info(tmp_path)
     assert info.ok and "seeded once for the run" in info.describe()
     # a script that runs again starts from a fresh copy
-    assert workers[0].store_for("scripts/s0.usacloud::s0").read_bytes() == seed
+    again = workers[0].store_for("scripts/s0.usacloud::s0")
+    workers[0].prepare(again, lambda: False)
+    assert again.read_bytes() == seed
+    workers[0].prepare(again, lambda: False)  # later commands leave the script's store as it is
+    again.write_text("{}")
+    workers[0].prepare(again, lambda: False)
+    assert again.read_text() == "{}"
+    assert seeder.runs == 1
+
+
+def test_a_first_command_on_the_shared_segment_gets_a_new_store(tmp_path):
+    """usacloud's fake driver connects to the shared segment only in the process that created the
+    store: a script whose first command does so starts on a store that usacloud creates itself."""
+    seeder = Seeder()
+    stores = FakeStores(tmp_path, seeder)
+    shared = stores.store_for("a.usacloud::a")
+    asked = []
+    stores.prepare(shared, lambda: asked.append(1) or True)
+    assert asked == [1] and not shared.exists() and seeder.runs == 0  # nothing seeded for it
+    plain = stores.store_for("b.usacloud::b")
+    stores.prepare(plain, lambda: False)
+    assert plain.read_bytes() == (tmp_path / fakestore.SEED_FILE).read_bytes() and seeder.runs == 1
+    stores.prepare(shared, lambda: asked.append(2) or False)  # asked only for the first command
+    assert asked == [1] and not shared.exists()
+    other = tmp_path / "elsewhere.json"  # not a script's store (a --fake-store of its own): left alone
+    stores.prepare(other, lambda: False)
+    assert not other.exists()
+
+
+def test_a_store_made_meanwhile_is_not_overwritten(tmp_path):
+    stores = FakeStores(tmp_path, Seeder())
+    path = stores.store_for("a.usacloud::a")
+    path.write_text('{"made": "by a direct call"}')  # shell mode: bash ran usacloud itself first
+    stores.prepare(path, lambda: False)
+    assert path.read_text() == '{"made": "by a direct call"}'
 
 
 @pytest.mark.parametrize(
@@ -232,8 +268,12 @@ def test_seeded_once_per_run_and_copied_per_script(tmp_path):
 def test_failed_seeding_falls_back_to_a_fresh_store_per_script(tmp_path, seeder, reason):
     first = FakeStores(tmp_path, seeder)
     path = first.store_for("a.usacloud::a")
+    first.prepare(path, lambda: False)
     assert not path.exists()  # usacloud seeds it on the script's first command, as without seeding
-    assert FakeStores(tmp_path, seeder).store_for("b.usacloud::b") != path
+    second = FakeStores(tmp_path, seeder)
+    other = second.store_for("b.usacloud::b")
+    second.prepare(other, lambda: False)
+    assert other != path and not other.exists()
     assert seeder.runs == 1  # tried once per run, not by every worker
     info = fakestore.read_info(tmp_path)
     assert not info.ok and reason in info.message and "every script seeds its own store" in info.describe()
@@ -256,3 +296,30 @@ def test_a_stop_ends_the_wait_for_another_seeder(tmp_path):
         assert seeder.runs == 0
     finally:
         lock.release()
+
+
+@pytest.mark.parametrize(
+    ("line", "shared"),
+    [
+        ("usacloud server create -y --name a --network-interface-upstream shared -q", True),
+        ("usacloud iaas server create -y --name a --network-interface-upstream=shared", True),
+        ("usacloud server create -y --name a --network-interface-upstream disconnected", False),
+        ("usacloud server create -y --name a", False),
+        ("usacloud mobile-gateway create -y --name m", True),
+        ("usacloud vpc-router create-standard -y --name v", True),
+        ("usacloud vpc-router create -y --name v --plan premium", False),
+        ("usacloud server list --network-interface-upstream shared", False),
+        ("usacloud switch create -y --name shared", False),
+        ("""usacloud server create -y --parameters {"networkinterface":{"upstream":"shared"}}""", True),
+        ("usacloud server create -y --network-interface-upstream shared --parameters {}", False),
+    ],
+)
+def test_which_commands_connect_to_the_shared_segment(line, shared):
+    assert fake.connects_shared_segment(line.split()) is shared
+
+
+def test_shared_segment_parameters_from_a_file(tmp_path):
+    (tmp_path / "p.json").write_text('{"NetworkInterface": {"Upstream": "shared"}}')
+    words = ["usacloud", "server", "create", "-y", "--parameters", "p.json"]
+    assert fake.connects_shared_segment(words, tmp_path)
+    assert not fake.connects_shared_segment(words, tmp_path / "elsewhere")

@@ -178,3 +178,44 @@ def test_a_validation_error_message_carries_its_problems():
         result(1, "\nvalidation error:\n\t--commitment: oneof=standard dedicatedcpu\n\t--name: required\n")
     )
     assert got.message == "validation error: --commitment: oneof=standard dedicatedcpu; --name: required"
+
+
+def test_a_panic_in_the_fake_drivers_operation_is_a_limit_of_fake_mode():
+    from standin_tools import FAKE_SHARED_SEGMENT_PANIC
+
+    panic = result(2, FAKE_SHARED_SEGMENT_PANIC)
+    out = oc.classify_fake(panic, "output", False)
+    assert out.cls == oc.FAKE_LIMIT and not out.ok and not out.critical
+    assert out.message.startswith("usacloud's fake driver panicked in InterfaceOp.ConnectToSharedSegment: ")
+    assert "shared segment" in out.message
+    assert "fake mode" in out.hint
+    assert oc.classify(panic).cls == oc.CRASHED  # outside fake mode a panic is a crash
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        # a broken store file: the fake driver's store, not one of its operations
+        "panic: unexpected end of JSON input\n\ngoroutine 1 [running]:\n"
+        "github.com/sacloud/iaas-api-go/fake.(*JSONFileStore).load(0xc0001a2000)\n\t/x/store_json.go:214 +0x1c5\n",
+        # a panic elsewhere (--trace with an unreachable API)
+        "panic: runtime error: invalid memory address or nil pointer dereference\n\ngoroutine 7 [running]:\n"
+        "github.com/sacloud/saclient-go.(*doer).retryableClient.func1({0x1c5fa78?}, 0x0)\n\t/x/handle_retries.go:102\n",
+        # the fake driver's frame below the panicking one
+        "panic: boom\n\ngoroutine 3 [running]:\nmain.main()\n\t/x/main.go:1\n"
+        "github.com/sacloud/iaas-api-go/fake.(*ServerOp).Create(0x1)\n\t/x/ops_server.go:87\n",
+    ],
+)
+def test_other_panics_in_fake_mode_stay_crashes(stderr):
+    assert oc.classify_fake(result(2, stderr), "output", False).cls == oc.CRASHED
+
+
+def test_the_panic_text_is_the_transcripts():
+    import json
+
+    from standin_tools import FAKE_SHARED_SEGMENT_PANIC, shared_file
+
+    records = [json.loads(line) for line in shared_file("usacloud-transcripts.jsonl").open(encoding="utf-8")]
+    (record,) = [r for r in records if r["id"] == "ss-server-shared"]
+    assert record["rc"] == 2 and record["stderr"].startswith(FAKE_SHARED_SEGMENT_PANIC)
+    assert oc.classify_fake(result(2, record["stderr"]), "output", False).cls == oc.FAKE_LIMIT

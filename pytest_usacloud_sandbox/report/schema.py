@@ -95,7 +95,8 @@ _COMMAND = {
         "status": _enum(
             CommandStatus,
             "`ok`, `failed`, `skipped` (needs shell expansion), `refused`, `not-run` (after the script's first "
-            "failure), `cancelled`, `dry-run` (checked, would run), `invalid` (failed the offline check)",
+            "failure), `cancelled`, `dry-run` (checked, would run), `invalid` (failed the offline check), "
+            "`unsupported` (fake mode: usacloud's fake driver cannot do it, class `fake-limit`; the script is skipped)",
         ),
         "cls": _f(
             ["string", "null"],
@@ -165,10 +166,13 @@ _SCRIPT = {
         "status": _enum(
             ScriptStatus,
             "the plugin's own verdict: `passed`, `failed`, `skipped` (nothing ran: every command needs the shell, "
-            "or there is no usacloud command), `cancelled`, `error`",
+            "or there is no usacloud command; or, class `fake-limit`, usacloud's fake mode could not do a command), "
+            "`cancelled`, `error`",
         ),
         "cls": _f(
-            ["string", "null"], "the failure's result class (`invalid-script` for a script that could not be read)"
+            ["string", "null"],
+            "the failure's result class (`invalid-script` for a script that could not be read; `fake-limit` for a "
+            "script skipped at a limit of usacloud's fake mode)",
         ),
         "message": _f("string", "the failure, or the skip reason"),
         "line": _f(

@@ -315,7 +315,7 @@ def exit_of(cmd: rec.CommandRecord, last: RunResult | None) -> tuple[int, str | 
     if last.signal is not None:
         return 128 + last.signal, None
     code = last.exit_code if last.exit_code is not None else EXIT_REFUSED
-    if cmd.cls == oc.RATE_LIMITED:
+    if cmd.cls == oc.RATE_LIMITED or cmd.status == rec.UNSUPPORTED:
         return code, cmd.message
     return code, None
 

@@ -167,6 +167,10 @@ class Engine:
                     self._one(command, cmd, masker, env, base_dir)
                 if cmd.status == rec.CANCELLED:
                     record.status, halted = "cancelled", True
+                elif cmd.status == rec.UNSUPPORTED:  # fake mode cannot go on: skipped, never failed nor passed
+                    record.status, halted = rec.ScriptStatus.SKIPPED, True
+                    record.cls, record.line = oc.FAKE_LIMIT, cmd.line
+                    record.message = fake_limit_reason(cmd)
                 elif cmd.failed and not failed:
                     failed = True
                     record.status, record.cls, record.line = "failed", cmd.cls, cmd.line
@@ -206,8 +210,11 @@ class Engine:
     def _execute(self, words, cmd: rec.CommandRecord, masker: Masker, env: dict, cwd: Path | None) -> None:
         argv = [self.usacloud_bin or words[0], *words[1:]]
         self.stats.commands += 1
-        effect = fake.effect(words) if self.settings.fake else None
-        store = fake.store_path(words, env) if effect is not None else None
+        effect = store = None
+        if self.settings.fake:
+            effect, store = fake.effect(words), fake.store_path(words, env)
+            if store is not None:  # the script's store: the run's seed, or new for a shared-segment first command
+                self.fake_stores().prepare(store, lambda: fake.connects_shared_segment(words, cwd))
         attempt = 0
         while True:
             attempt += 1
@@ -229,7 +236,7 @@ class Engine:
                 return
             cmd.token_wait += waited
             self.stats.attempts += 1
-            before = fake.fingerprint(store)
+            before = fake.fingerprint(store) if effect is not None else None
             result = self.command_runner(
                 argv,
                 env,
@@ -239,7 +246,7 @@ class Engine:
                 cwd=None if cwd is None else str(cwd),
             )
             if self.settings.fake:  # a timeout after a visible change counts as done (never retried)
-                changed = result.timed_out and store is not None and fake.fingerprint(store) != before
+                changed = result.timed_out and before is not None and fake.fingerprint(store) != before
                 outcome = oc.classify_fake(result, effect, changed)
             else:
                 outcome = oc.classify(result)
@@ -264,6 +271,8 @@ class Engine:
             cmd.status = rec.CANCELLED
         elif outcome.ok:
             cmd.status = rec.RAN  # a fake-mode hang after a visible effect too (class fake-hang)
+        elif outcome.cls == oc.FAKE_LIMIT:
+            cmd.status = rec.UNSUPPORTED
         else:
             cmd.status = rec.FAILED
             if outcome.cls == oc.RATE_LIMITED:
@@ -278,3 +287,8 @@ class Engine:
                 return False
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         return not self.stop()
+
+
+def fake_limit_reason(cmd: rec.CommandRecord) -> str:
+    """Why a script that hit a limit of usacloud's fake mode is skipped."""
+    return f"a limit of usacloud's fake mode, not a failure of the script: {cmd.message}"

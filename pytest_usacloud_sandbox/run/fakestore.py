@@ -7,6 +7,13 @@ later commands on it take ~0.1 s. So the run seeds one store once, with a cheap 
 (``usacloud zone list -q``) that needs no state, and each script starts from a copy of it: a
 script's first command costs what its others do.
 
+One thing only the seeding process has: the fake driver sets up the shared segment in memory while
+it seeds a store, so connecting a server (or a router) to the shared segment works only in the
+process that created the store, and panics in any later one. A script's store is therefore made
+when its first command runs (:meth:`FakeStores.prepare`): a copy of the seed, except when that
+first command connects to the shared segment; then the store is left for that usacloud process to
+create, and the command works as it would without seeding (at the cost of seeding it).
+
 Seeding happens in whichever process needs a store first, under a file lock in the run directory,
 so one xdist worker seeds and the others wait for it and copy. The outcome is kept beside the seed
 (``fake-seed-info.json``) for the summary. When seeding fails (usacloud missing, an error, a
@@ -19,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -85,6 +93,8 @@ class FakeStores:
         self.worker = worker
         self._seed: Path | None = None
         self._known = False  # the seed's outcome is known to this process
+        self._pending: set[Path] = set()  # scripts' stores not yet made (their first command has not run)
+        self._lock = threading.Lock()  # shell mode: a script's calls may come from several broker threads
 
     @property
     def profile_dir(self) -> Path:
@@ -93,15 +103,29 @@ class FakeStores:
         return path
 
     def store_for(self, nodeid: str) -> Path:
-        """The script's own store: a fresh copy of the seed (or a new path when there is no seed)."""
+        """The script's own store path, empty until its first command (:meth:`prepare`) makes it."""
         store = self.run_dir / STORES_DIR / store_name(nodeid)
         store.parent.mkdir(parents=True, exist_ok=True)
-        seed = self.seed()
-        if seed is not None:
-            tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
-            shutil.copyfile(seed, tmp)
-            os.replace(tmp, store)
+        store.unlink(missing_ok=True)  # a script run again starts afresh too
+        with self._lock:
+            self._pending.add(store)
         return store
+
+    def prepare(self, store: Path, fresh: Callable[[], bool]) -> None:
+        """Before a command runs on ``store``: the first time, make the script's store a copy of the
+        run's seed, unless ``fresh()`` says that the command needs to create the store itself (it
+        connects to the shared segment). Stores that are not a script's are left alone."""
+        with self._lock:  # held while the store is made: a concurrent call on it waits for it
+            if store not in self._pending:
+                return
+            self._pending.discard(store)
+            if fresh():
+                return
+            seed = self.seed()
+            if seed is not None and not store.exists():  # a direct call of usacloud (shell mode) may have made it
+                tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
+                shutil.copyfile(seed, tmp)
+                os.replace(tmp, store)
 
     def seed(self) -> Path | None:
         """The run's seeded store, seeding it now if no process has (None: no seeding)."""

@@ -24,7 +24,9 @@ store) without the API key variables, plus:
 
 The item fails when bash exits non-zero (class ``script-exit``, or the class of the failing call
 when the script stopped right there, as with ``set -e``), when a usacloud call failed and the script
-went on, or on the whole-script timeout (``--usacloud-script-timeout``, class ``timeout``).
+went on, or on the whole-script timeout (``--usacloud-script-timeout``, class ``timeout``). A call
+that met a limit of usacloud's fake mode (class ``fake-limit``) skips the script, unless a call
+failed before it.
 Dry-run never starts bash (it would run the script's other commands): scripts are checked in
 commands mode instead.
 """
@@ -50,7 +52,7 @@ from ..usacloud import outcome as oc
 from ..usacloud.mask import SECRET_ENV, Masker
 from . import protocol, runner
 from .broker import Broker
-from .execute import Engine
+from .execute import Engine, fake_limit_reason
 from .shim import ENV_PREFIX, LINE_ENV
 
 SCRIPT_EXIT = oc.SCRIPT_EXIT
@@ -157,12 +159,18 @@ def judge(
     """Turn bash's result and the calls' records into the script's status, class, line and message."""
     calls = record.commands
     failed = [i for i, c in enumerate(calls) if c.failed]
+    limit = next((i for i, c in enumerate(calls) if c.status == rec.UNSUPPORTED), None)
     bash_line, bash_error = _bash_error(result.stderr, path)
     if result.launch_error is not None:
         record.status, record.cls = "failed", oc.MISSING_BINARY
         record.message = f"bash could not be started: {result.launch_error}"
     elif result.cancelled or (stopped and any(c.status == rec.CANCELLED for c in calls)):
         record.status = "cancelled"
+    elif limit is not None and not (failed and failed[0] < limit):
+        # fake mode could not do what the script asked: what bash did next says nothing of the script
+        cmd = calls[limit]
+        record.status, record.cls, record.line = rec.ScriptStatus.SKIPPED, oc.FAKE_LIMIT, cmd.line
+        record.message = fake_limit_reason(cmd)
     elif result.timed_out:
         record.status, record.cls = "failed", oc.TIMEOUT
         record.line = calls[-1].line if calls and calls[-1].status == rec.CANCELLED else bash_line

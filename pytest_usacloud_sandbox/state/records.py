@@ -18,6 +18,7 @@ class CommandStatus(StrEnum):
     CANCELLED = "cancelled"
     DRY_RUN = "dry-run"  # checked, would run
     INVALID = "invalid"  # failed the offline check
+    UNSUPPORTED = "unsupported"  # fake mode: usacloud's fake driver cannot do it (class fake-limit)
 
 
 class ScriptStatus(StrEnum):
@@ -38,6 +39,7 @@ NOT_RUN = CommandStatus.NOT_RUN
 CANCELLED = CommandStatus.CANCELLED
 DRY_RUN = CommandStatus.DRY_RUN
 INVALID = CommandStatus.INVALID
+UNSUPPORTED = CommandStatus.UNSUPPORTED
 #: what counts as "the command ran" (or, in a dry-run, would run)
 DONE = frozenset({RAN, DRY_RUN})
 #: a skipped command's message opens with this, then the first expansion (``$ID``)

@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import commands, mask
+from .values import load_parameters
 
 DUMMY_TOKEN = "usacloud-sandbox-fake-token"
 DUMMY_SECRET = "usacloud-sandbox-fake-secret"
@@ -124,6 +125,35 @@ def effect(words: Sequence[str]) -> str | None:
     (delete, power and the other changes); None for a command that changes nothing (list, read, wait)."""
     sub = commands.resolve(words).subcommand
     return EFFECTS.get(sub.kind) if sub is not None else None
+
+
+#: Subcommands that connect an interface to the shared segment, and the parameter field that says
+#: so (None: always). usacloud's fake driver can do that only in the process that created its store.
+SHARED_SEGMENT = {
+    ("server", "create"): "NetworkInterface.Upstream",
+    ("mobile-gateway", "create"): None,
+    ("vpc-router", "create-standard"): None,
+}
+
+
+def connects_shared_segment(words: Sequence[str], base_dir: str | Path | None = None) -> bool:
+    """Whether the command connects something to the shared segment (``server create
+    --network-interface-upstream shared``, also through ``--parameters``; a mobile gateway; a
+    standard-plan VPC router). ``base_dir``: where a relative ``--parameters`` file is read."""
+    inv = commands.resolve(words)
+    if inv.resource is None or inv.subcommand is None:
+        return False
+    key = (inv.resource.name, inv.subcommand.name)
+    if key not in SHARED_SEGMENT:
+        return False
+    field = SHARED_SEGMENT[key]
+    if field is None:
+        return True
+    given = [u.value for u in inv.flags if u.flag is not None and u.flag.field == field and u.value is not None]
+    parameters = [u.value for u in inv.flags if u.name == "--parameters" and u.value is not None]
+    if parameters:  # it replaces every flag's value
+        given = [load_parameters(parameters[-1], base_dir).value(field)]
+    return bool(given) and given[-1] == "shared"
 
 
 def store_path(words: Sequence[str], env: Mapping[str, str]) -> Path | None:

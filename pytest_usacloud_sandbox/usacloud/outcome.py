@@ -34,6 +34,10 @@ class Cls(StrEnum):
     #: Fake mode: a changing command still running at --usacloud-fake-timeout after its effect was
     #: visible (usacloud's fake driver can hang after doing its work). It counts as done.
     FAKE_HANG = "fake-hang"
+    #: Fake mode: usacloud's fake driver panicked in one of its operations, e.g. connecting a server to
+    #: the shared segment from a process that did not create the fake store. A limit of fake mode, not
+    #: a fault of the script: the script is skipped with the reason.
+    FAKE_LIMIT = "fake-limit"
 
 
 OK = Cls.OK
@@ -56,6 +60,7 @@ LIMITER = Cls.LIMITER
 INVALID_SCRIPT = Cls.INVALID_SCRIPT
 SCRIPT_EXIT = Cls.SCRIPT_EXIT
 FAKE_HANG = Cls.FAKE_HANG
+FAKE_LIMIT = Cls.FAKE_LIMIT
 
 #: Failures that every other script would hit the same way: they stop a run under `critical`.
 CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG, LIMITER})
@@ -74,6 +79,8 @@ HINTS = {
     NOT_FOUND: "no resource matched in zone tk1v; check the name or ID",
     CRASHED: "usacloud crashed (signal or Go panic); a truncated --fake-store file is one known cause",
     LIMITER: "the shared rate-limit state could not be reached (see --usacloud-rate-backend)",
+    FAKE_LIMIT: "a limit of usacloud's fake mode, not of the script: test this part against the sandbox zone "
+    "(without --usacloud-fake)",
 }
 CONFIRM_HINT = "add -y: usacloud cannot ask for confirmation without a terminal"
 FAKE_TIMEOUT_HINT = (
@@ -197,6 +204,9 @@ def classify_fake(result: RunResult, effect: str | None, store_changed: bool) ->
     A command that timed out counts as done (class ``fake-hang``) when that evidence is there and it
     printed no error; any other timeout fails as ``timeout``. Nothing here retries.
     """
+    limit = fake_driver_limit(result)
+    if limit is not None:
+        return limit
     if not result.timed_out or result.launch_error is not None or result.cancelled:
         return classify(result)
     seconds = f"{result.duration:.1f}s"
@@ -225,6 +235,45 @@ def classify_fake(result: RunResult, effect: str | None, store_changed: bool) ->
     return Outcome(
         TIMEOUT, f"timed out after {seconds} in fake mode; its process group was terminated", FAKE_TIMEOUT_HINT
     )
+
+
+#: The first frame of a panicking goroutine that is one of the fake driver's operations
+#: (``github.com/sacloud/iaas-api-go/fake.(*InterfaceOp).ConnectToSharedSegment(...)``).
+_FAKE_OP_FRAME = re.compile(r"^github\.com/sacloud/iaas-api-go/fake\.\(\*(\w+)Op\)\.(\w+)\(")
+#: What the fake driver cannot do, by operation, and why.
+FAKE_LIMITS = {
+    ("Interface", "ConnectToSharedSegment"): "it keeps the shared segment only in the process that created the "
+    "fake store, and another usacloud process created this one",
+}
+
+
+def fake_driver_limit(result: RunResult) -> Outcome | None:
+    """A Go panic inside one of usacloud's fake driver operations (fake mode only): a limit of fake
+    mode, class ``fake-limit``; None for anything else (a broken store file stays ``crashed``)."""
+    if result.exit_code != 2 or "panic:" not in result.stderr:
+        return None
+    frame = _panic_frame(result.stderr)
+    match = _FAKE_OP_FRAME.match(frame) if frame else None
+    if match is None:
+        return None
+    op = f"{match.group(1)}Op.{match.group(2)}"
+    why = FAKE_LIMITS.get((match.group(1), match.group(2)), "an operation it does not support")
+    return Outcome(FAKE_LIMIT, f"usacloud's fake driver panicked in {op}: {why}", HINTS[FAKE_LIMIT])
+
+
+def _panic_frame(stderr: str) -> str | None:
+    """The first function frame of the goroutine that panicked (runtime frames skipped)."""
+    lines = stderr.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("goroutine ") and "[running]" in line), None)
+    if start is None:
+        return None
+    for line in lines[start + 1 :]:
+        if not line or line.startswith("\t"):
+            continue
+        if line.startswith(("panic(", "runtime.")):
+            continue
+        return line
+    return None
 
 
 def _classify_error(stderr: str, code: int | None) -> Outcome:
