@@ -23,6 +23,7 @@ from .report.runlog import Outcome, RunLog, ask_usacloud_version
 from .report.summary import dry_run_lines
 from .run import fakestore
 from .run.execute import Engine, WorkerStats
+from .run.preflight import Preflight
 from .settings import OPTIONS, Settings, raw, xdist_workers
 from .state.records import ScriptRecord, ScriptStatus
 from .state.shared import SharedState
@@ -55,6 +56,17 @@ class RunReporter:
         self.interrupted = False
         self.finished = False
         self.seen = False  # any usacloud script in this run
+        self.preflight: Preflight | None = None  # once it ran (never in a dry-run)
+
+    def run_preflight(self) -> Preflight:
+        """Check usacloud and the credentials before any script runs (run/preflight.py); a failed
+        preflight's report is written now, since the session ends here."""
+        from .run import preflight
+
+        self.preflight = preflight.check(self.engine, self.config.invocation_params.dir)
+        if not self.preflight.ok:
+            self.finish()
+        return self.preflight
 
     def _ours(self, nodeid: str) -> bool:
         return script_path(nodeid, self.settings.script_glob) is not None
@@ -141,6 +153,8 @@ class RunReporter:
         self.finish()
 
     def finish(self) -> None:
+        if self.finished:  # a failed preflight wrote the report already
+            return
         self.finished = True
         if self.progress is not None:
             self.progress.stop()
@@ -149,8 +163,8 @@ class RunReporter:
             self.runlog.close()
             return
         reason = self.engine.stop.reason()
-        version = None
-        if not self.settings.dry_run:  # with the same environment as every usacloud child (dummy keys in fake mode)
+        version = self.preflight.version if self.preflight is not None else None
+        if version is None and not self.settings.dry_run:  # with every usacloud child's environment
             version = ask_usacloud_version(self.engine.usacloud_bin, env=self.engine.env_for(None))
         try:
             self.runlog.write_report(
@@ -159,6 +173,7 @@ class RunReporter:
                 self.interrupted or reason is not None,
                 reason.describe() if reason else None,
                 version,
+                self.preflight.to_dict() if self.preflight is not None else None,
             )
         except OSError as exc:
             warnings.warn(f"--usacloud-report: could not write {self.settings.report}: {exc}", stacklevel=1)
@@ -181,6 +196,10 @@ class RunReporter:
             tr.line(line)
         limiter = self._limiter_line()
         tr.line(limiter)
+        if self.preflight is not None:
+            tr.line(printable(self.preflight.describe()))
+        elif not (self.settings.preflight or self.settings.dry_run):
+            tr.line("preflight: off (--usacloud-preflight=off)")
         if self.settings.fake:
             tr.line(self._fake_line())
         if self.settings.report is not None:

@@ -75,6 +75,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     waiting = STATE_KEY not in config.stash and not hasattr(config, "workerinput")
     if waiting and any(isinstance(item, UsacloudItem) for item in items):
         _activate(config)
+        _preflight(config)  # still before the first script
 
 
 def _activate(config: pytest.Config) -> None:
@@ -180,6 +181,41 @@ def _install_sigterm() -> bool:
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The preflight, on the controller or a lone process: before any script's first command, since
+    xdist starts its workers in its own pytest_sessionstart, which runs last (trylast)."""
+    _preflight(session.config)
+
+
+def _preflight(config: pytest.Config) -> None:
+    """One read-only usacloud call before any script (run/preflight.py): a failure ends the session here."""
+    reporter = config.pluginmanager.get_plugin("usacloud-reporter")
+    s = config.stash.get(SETTINGS_KEY, None)
+    if reporter is None or reporter.preflight is not None or s is None or not _runs_scripts(config):
+        return
+    if s.dry_run or not s.preflight:
+        return
+    with warnings.catch_warnings(record=True) as caught:  # pytest shows no warning of sessionstart by itself
+        warnings.simplefilter("always")
+        result = reporter.run_preflight()
+    for warning in caught:  # the limiter's (a damaged bucket file, ...)
+        config.issue_config_time_warning(warning.message, stacklevel=2)
+    if result.warning:
+        config.issue_config_time_warning(UsacloudWarning(result.warning), stacklevel=2)
+    if not result.ok:
+        engine = config.stash[ENGINE_KEY]
+        engine.children.terminate_all()
+        engine.close()
+        raise pytest.UsageError(result.error_text())
+
+
+def _runs_scripts(config: pytest.Config) -> bool:
+    """Whether items will run at all (not --collect-only, --setup-only or --setup-plan)."""
+    option = config.option
+    return not (option.collectonly or getattr(option, "setuponly", False) or getattr(option, "setupplan", False))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -17,6 +17,7 @@ PROGRESS_MODES = ("auto", "on", "off")
 GITHUB_MODES = ("auto", "on", "off")
 COLLECT_MODES = ("paths", "anywhere")
 MODES = ("commands", "shell")
+PREFLIGHT_MODES = ("on", "off")
 AUTO_WORKERS = 5
 DEFAULT_MAX_WORKERS = 10
 
@@ -72,6 +73,13 @@ OPTIONS = (
     ),
     Option("usacloud_script_timeout", "seconds a whole script may run (shell mode)", "1800", metavar="SECONDS"),
     Option("usacloud_dry_run", "execute nothing: check every command offline and show what would run", False, "bool"),
+    Option(
+        "usacloud_preflight",
+        "before any script runs, check usacloud and the credentials with one read-only call "
+        "(usacloud auth-status) and end the session if it fails: on or off",
+        "on",
+        metavar="MODE",
+    ),
     Option(
         "usacloud_fake",
         "run usacloud's own fake driver (SAKURACLOUD_FAKE_MODE=1) with dummy credentials, one fake store per script",
@@ -208,6 +216,7 @@ class Settings:
     timeout: float = 300.0
     script_timeout: float = 1800.0
     dry_run: bool = False
+    preflight: bool = True
     fake: bool = False
     fake_timeout: float = 30.0
     allow_dangerous: bool = False
@@ -264,6 +273,7 @@ def load(config: pytest.Config) -> Settings:
         timeout=_positive(config, "usacloud_timeout"),
         script_timeout=_positive(config, "usacloud_script_timeout"),
         dry_run=bool(raw(config, "usacloud_dry_run")),
+        preflight=_choice(config, "usacloud_preflight", PREFLIGHT_MODES) == "on",
         fake=bool(raw(config, "usacloud_fake")),
         fake_timeout=_positive(config, "usacloud_fake_timeout"),
         allow_dangerous=bool(raw(config, "usacloud_allow_dangerous")),

@@ -15,6 +15,7 @@ import pytest
 from standin_tools import STANDIN_BIN, read_events, read_log, standin_env, write_rules
 
 from pytest_usacloud_sandbox.run.fakestore import SEED_FILE
+from pytest_usacloud_sandbox.run.preflight import ARGV as PREFLIGHT_ARGV
 
 #: pytest's own plugins an inner pytest goes without: ``unraisableexception`` runs gc.collect() five
 #: times at exit in every process (0.25 s each on this machine; about 0.5 s a run with xdist workers,
@@ -199,16 +200,26 @@ class E2E:
         return outputs, reports
 
     def calls(self) -> list[dict]:
-        """Finished stand-in calls made by scripts, in log order (not the report's `usacloud version`,
-        nor the seeding of the fake store in fake mode: see :meth:`seed_calls`)."""
-        return [c for c in read_log(self.log_path) if c["argv"] != ["version"] and not _seeding(c)]
+        """Finished stand-in calls made by scripts, in log order (not `usacloud version`, nor the
+        preflight's call (:meth:`preflight_calls`), nor the seeding of the fake store in fake mode:
+        see :meth:`seed_calls`)."""
+        return [
+            c for c in read_log(self.log_path) if c["argv"] != ["version"] and not _seeding(c) and not _preflight(c)
+        ]
+
+    def preflight_calls(self) -> list[dict]:
+        """Finished stand-in calls of the run's preflight (run/preflight.py)."""
+        return [c for c in read_log(self.log_path) if _preflight(c)]
 
     def seed_calls(self) -> list[dict]:
         """Finished stand-in calls that seeded a fake mode run's store (run/fakestore.py)."""
         return [c for c in read_log(self.log_path) if _seeding(c)]
 
     def events(self) -> list[dict]:
-        return [e for e in read_events(self.log_path) if e.get("argv") != ["version"]]
+        """Every event of the scripts' stand-in calls (those of `usacloud version` and the preflight left out)."""
+        events = read_events(self.log_path)
+        theirs = {e["pid"] for e in events if e.get("argv") in (["version"], list(PREFLIGHT_ARGV))}
+        return [e for e in events if e.get("pid") not in theirs]
 
     def pids(self) -> list[int]:
         """Every stand-in process the scenario started, and every grandchild they spawned."""
@@ -227,6 +238,10 @@ def wait_gone_threads(before: set, timeout: float) -> set:
     while (left := set(threading.enumerate()) - before) and time.monotonic() < deadline:
         time.sleep(0.02)
     return left
+
+
+def _preflight(call: dict) -> bool:
+    return call["argv"] == list(PREFLIGHT_ARGV)
 
 
 def _seeding(call: dict) -> bool:

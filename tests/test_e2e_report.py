@@ -54,8 +54,9 @@ def test_summary_and_report_content(e2e):
     assert "token wait" not in result.stdout.str()  # no limiter: no wait to show
     doc = json.loads(report.read_text())
     assert validate(doc) is True
-    assert doc["schema_version"] == 2 and doc["run"]["workers"] == 2
+    assert doc["schema_version"] == 3 and doc["run"]["workers"] == 2
     assert doc["run"]["usacloud_version"] == "1.22.8 linux/amd64, build ec29721"
+    assert doc["run"]["preflight"]["ok"] is True and doc["run"]["preflight"]["cause"] == "ok"
     scripts = {s["nodeid"].split("::")[-1]: s for s in doc["scripts"]}
     ok = scripts["ok"]["commands"][0]
     assert ok["words"] == ["usacloud", "server", "list", "--zone", "tk1v"] and ok["zone_rewritten"] is True

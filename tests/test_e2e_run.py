@@ -225,7 +225,7 @@ def test_dry_run_executes_nothing_and_needs_no_binary(e2e):
 def test_timeout_terminates_the_process_group(e2e):
     e2e.env(STANDIN_LATENCY=60, STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=120)
     e2e.script("slow.usacloud", "usacloud zone list\nusacloud region list\n")
-    result = e2e.run("--usacloud-timeout=1")
+    result = e2e.run("--usacloud-timeout=1", "--usacloud-preflight=off")  # every call is slow, the preflight's too
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["timeout: timed out after*", "  at *slow.usacloud:1", "*not-run * line 2*"])
     events = e2e.events()
@@ -240,12 +240,18 @@ def test_exit_zero_errors_are_failures(e2e):
     # the run's own environment names the profile (a script may not: `--profile` is refused)
     e2e.env(SAKURACLOUD_PROFILE="nosuchprofile")
     e2e.script("profile.usacloud", "usacloud server list\n")
-    result = e2e.run("--usacloud-allow-profiles")  # else usacloud sees no profile at all
+    # else usacloud sees no profile at all; without the preflight, which would stop the run first
+    result = e2e.run("--usacloud-allow-profiles", "--usacloud-preflight=off")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["config: API Error - failed to open * (usacloud exited 0 without running*", "  at *profile.usacloud:1"]
     )
     assert e2e.calls()[0]["exit"] == 0
+    # by default the preflight stops the run before the script, naming the profile
+    stopped = e2e.run("--usacloud-allow-profiles")
+    assert stopped.ret == pytest.ExitCode.USAGE_ERROR
+    stopped.stderr.fnmatch_lines(["ERROR: usacloud preflight failed (profile): *nosuchprofile*"])
+    assert len(e2e.calls()) == 1 and len(e2e.preflight_calls()) == 1
 
 
 def test_fake_mode_gets_one_store_per_script(e2e):

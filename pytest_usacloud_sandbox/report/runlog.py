@@ -28,7 +28,7 @@ from .reprs import printable, script_path
 from .summary import clock  # noqa: F401 (re-exported)
 
 SCHEMA_NAME = "pytest-usacloud-sandbox/report"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCRIPTS_FILE = "report-scripts.jsonl"
 
 
@@ -232,7 +232,12 @@ class RunLog:
     # -- the report ---------------------------------------------------------------------------
 
     def run_section(
-        self, ended: float, interrupted: bool, stop_reason: str | None, usacloud_version: str | None
+        self,
+        ended: float,
+        interrupted: bool,
+        stop_reason: str | None,
+        usacloud_version: str | None,
+        preflight: dict | None = None,
     ) -> dict:
         s = self.settings
         rate = float(getattr(s, "rate", 0.0) or 0.0)
@@ -245,6 +250,7 @@ class RunLog:
             "options": self.options,
             "plugin_version": __version__,
             "usacloud_version": usacloud_version,
+            "preflight": _printable(preflight),
             "workers": self.workers,
             "rate": None if rate == float("inf") else rate,
             "burst": int(getattr(s, "burst", 1) or 1),
@@ -267,7 +273,13 @@ class RunLog:
         }
 
     def write_report(
-        self, path: Path, ended: float, interrupted: bool, stop_reason: str | None, usacloud_version: str | None
+        self,
+        path: Path,
+        ended: float,
+        interrupted: bool,
+        stop_reason: str | None,
+        usacloud_version: str | None,
+        preflight: dict | None = None,
     ) -> None:
         """One JSON document, streamed from the JSON-lines file; replaced atomically.
 
@@ -279,7 +291,7 @@ class RunLog:
             head = {
                 "schema": SCHEMA_NAME,
                 "schema_version": SCHEMA_VERSION,
-                "run": self.run_section(ended, interrupted, stop_reason, usacloud_version),
+                "run": self.run_section(ended, interrupted, stop_reason, usacloud_version, preflight),
             }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

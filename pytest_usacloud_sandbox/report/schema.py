@@ -193,6 +193,28 @@ _SCRIPT = {
     },
 }
 
+_PREFLIGHT = {
+    "type": "object",
+    "description": "one read-only call (`usacloud auth-status -o json`) before any script, as a script's command",
+    "additionalProperties": False,
+    "required": ["ok", "cause", "message", "version", "seconds", "warning", "hint", "command"],
+    "properties": {
+        "ok": _f("boolean", "it passed; false: the session ended before any script ran"),
+        "cause": _f(
+            "string",
+            "`ok`, or what failed: `usacloud missing`, "
+            "`usacloud version`, `no credentials`, `bad key (401)`, `key not allowed (403)`, `API unreachable`, "
+            "`profile`, `rate limited (429)`, `no output`, `error`, `rate-limit state unreachable`, `cancelled`",
+        ),
+        "message": _f("string", "what the call showed, or what went wrong (masked)"),
+        "version": _f(["string", "null"], "what `usacloud version` printed"),
+        "seconds": _f("number", "how long it took", minimum=0),
+        "warning": _f(["string", "null"], "usacloud's version differs from the command table's"),
+        "hint": _f(["string", "null"], "what to do about a failure"),
+        "command": _f("string", "the call"),
+    },
+}
+
 _RUN = {
     "type": "object",
     "description": "the run's metadata and totals",
@@ -228,6 +250,11 @@ _RUN = {
         "usacloud_version": _f(
             ["string", "null"], "what `usacloud version` printed; null in dry-run or when it could not be asked"
         ),
+        "preflight": {
+            "anyOf": [{"type": "null"}, {"$ref": "#/$defs/preflight"}],
+            "description": "the check of usacloud and the credentials before any script ran; null in a dry-run "
+            "and with `--usacloud-preflight=off`",
+        },
         "workers": {**_COUNT, "description": "xdist workers (0 without `-n`)"},
         "rate": _f(
             ["number", "null"], "the configured commands per second; null means `unlimited`", exclusiveMinimum=0
@@ -283,7 +310,14 @@ SCHEMA: dict = {
             "description": "one object per script that finished, in the order they finished",
         },
     },
-    "$defs": {"run": _RUN, "script": _SCRIPT, "command": _COMMAND, "attempt": _ATTEMPT, "finding": _FINDING},
+    "$defs": {
+        "run": _RUN,
+        "preflight": _PREFLIGHT,
+        "script": _SCRIPT,
+        "command": _COMMAND,
+        "attempt": _ATTEMPT,
+        "finding": _FINDING,
+    },
 }
 
 

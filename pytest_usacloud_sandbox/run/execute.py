@@ -132,7 +132,10 @@ class Engine:
         store = None
         if self.settings.fake and nodeid is not None:
             store = self.fake_stores().store_for(nodeid)
-        return self._child_env(store)
+        env = self._child_env(store)
+        if self.settings.fake and store is None:  # outside any script (the preflight): the fake driver, no store
+            env.update(fake.MODE_ENV)
+        return env
 
     def pins(self, env: dict[str, str]) -> dict[str, str]:
         """The variables of ``env`` (from :meth:`env_for`) that are laid over every call of a shell-mode

@@ -49,6 +49,8 @@ PROFILE_DIR_ENV = ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PR
 #: never passed in fake mode.
 REMOVED_ENV = tuple(name for name in mask.SECRET_ENV if name not in TOKEN_ENV + SECRET_ENV)
 STORE_ENV = tuple(prefix + "FAKE_STORE_PATH" for prefix in _PREFIXES)
+#: Fake mode on, for a call that has no fake store (each process then starts from fresh fake data).
+MODE_ENV = {prefix + "FAKE_MODE": "1" for prefix in _PREFIXES}
 
 #: Credential flags (canonical names) and their dummy value.
 _DUMMY_FLAG_VALUES = {

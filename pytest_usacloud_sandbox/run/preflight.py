@@ -1,0 +1,233 @@
+"""The preflight: before any script runs, one read-only usacloud call that needs valid credentials.
+
+A misconfigured run must not be a run of silent no-ops, nor one failure per script: usacloud exits
+0 on some errors (a missing profile, for one), real mode with no key or a dead API endpoint makes
+no up-front error, and a usacloud other than the one the command table describes reads scripts
+differently. So once per run, before any script's first command (on the controller, before xdist
+starts its workers), the run asks ``usacloud version`` and makes one call, ``usacloud auth-status
+-o json``, exactly as a script's command would run: through the offline check, the sandbox policy
+and fake mode's dummy words, with a rate-limit token, in the environment the Engine gives every
+usacloud child (``env_for``: the zone pins, the empty profile directory, fake mode's dummy keys),
+the same binary, timeout handling and masking. auth-status reads the API key's own account (it
+needs valid credentials for real, and works in fake mode).
+
+The call must succeed, print no error, and print the account as JSON: a failure, an error line, or
+an exit 0 with nothing printed ends the session before any script runs, with one message naming
+the cause (:class:`Cause`). The result (and usacloud's version) goes to the summary and the report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+from ..report.runlog import ask_usacloud_version
+from ..script.parse import Command
+from ..state import records as rec
+from ..usacloud import outcome as oc
+from ..usacloud.commands import USACLOUD_VERSION
+from ..usacloud.fake import SECRET_ENV, TOKEN_ENV
+from ..usacloud.mask import Masker
+from .execute import Engine, WorkerStats
+
+ARGV = ("auth-status", "-o", "json")
+COMMAND = "usacloud " + " ".join(ARGV)
+#: The longest the call may take: usacloud retries an unreachable API silently for minutes.
+TIMEOUT = 60.0
+VERSION_TIMEOUT = 10.0  # `usacloud version` is offline: it answers at once
+SUPPORTED_SERIES = ".".join(USACLOUD_VERSION.split(".")[:2]) + "."  # "1.22."
+#: Texts of Go's network errors: the API could not be reached at all.
+_UNREACHABLE = (
+    "dial tcp",
+    "connection refused",
+    "no such host",
+    "network is unreachable",
+    "i/o timeout",
+    "tls:",
+    "x509:",
+    "giving up after",
+    "context deadline exceeded",
+)
+
+
+class Cause(StrEnum):
+    """What the preflight found, as its one message names it."""
+
+    OK = "ok"
+    MISSING = "usacloud missing"
+    VERSION = "usacloud version"
+    NO_CREDENTIALS = "no credentials"
+    BAD_KEY = "bad key (401)"
+    FORBIDDEN = "key not allowed (403)"
+    UNREACHABLE = "API unreachable"
+    PROFILE = "profile"
+    RATE_LIMITED = "rate limited (429)"
+    NO_OUTPUT = "no output"
+    ERROR = "error"
+    LIMITER = "rate-limit state unreachable"
+    CANCELLED = "cancelled"
+
+
+_HINTS = {
+    Cause.MISSING: "install usacloud 1.22.x, or point --usacloud-bin (ini usacloud_bin) at it",
+    Cause.VERSION: f"the plugin's command table is usacloud {USACLOUD_VERSION}'s: install usacloud {SUPPORTED_SERIES}x",
+    Cause.NO_CREDENTIALS: "set SAKURACLOUD_ACCESS_TOKEN and SAKURACLOUD_ACCESS_TOKEN_SECRET in pytest's environment "
+    "(profiles are read only with --usacloud-allow-profiles), or run --usacloud-fake",
+    Cause.BAD_KEY: "the API key was refused: check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET",
+    Cause.FORBIDDEN: "the API key may not read its own account: check its permissions in the control panel",
+    Cause.UNREACHABLE: "usacloud could not reach Sakura's API: check the network, a proxy, SAKURACLOUD_API_ROOT_URL",
+    Cause.PROFILE: "usacloud could not load its profile: without --usacloud-allow-profiles it sees none; "
+    "with it, check SAKURACLOUD_PROFILE and ~/.usacloud",
+    Cause.RATE_LIMITED: "the API refused for rate (429): wait, or lower --usacloud-rate",
+    Cause.NO_OUTPUT: "usacloud did nothing and said nothing (or only an error while exiting 0): check its "
+    "configuration (profile, SAKURACLOUD_* settings)",
+    Cause.LIMITER: oc.HINTS[oc.LIMITER],
+}
+_CAUSE_OF_CLASS = {
+    oc.MISSING_BINARY: Cause.MISSING,
+    oc.PERMISSION: Cause.FORBIDDEN,
+    oc.RATE_LIMITED: Cause.RATE_LIMITED,
+    oc.UNAVAILABLE: Cause.UNREACHABLE,
+    oc.TIMEOUT: Cause.UNREACHABLE,
+    oc.LIMITER: Cause.LIMITER,
+    oc.CANCELLED: Cause.CANCELLED,
+}
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """The preflight's result: for the summary, the report and the message that ends a bad run."""
+
+    cause: str
+    message: str  # what went wrong, or what the call showed (masked, one line)
+    version: str | None  # what `usacloud version` printed
+    seconds: float = 0.0
+    warning: str | None = None  # usacloud's version differs from the command table's
+    hint: str | None = None
+    command: str = COMMAND
+
+    @property
+    def ok(self) -> bool:
+        return self.cause == Cause.OK
+
+    def describe(self) -> str:
+        """The summary's line."""
+        version = f"usacloud {self.version}" if self.version else "usacloud version unknown"
+        if self.ok:
+            head = f"preflight: ok ({self.command}: {self.message}, {self.seconds:.1f}s) | {version}"
+        else:
+            head = f"preflight: failed ({self.cause}): {self.message} | {version}"
+        return head + (f" | {self.warning}" if self.warning else "")
+
+    def error_text(self) -> str:
+        """The one message of a run the preflight ended."""
+        text = f"usacloud preflight failed ({self.cause}): {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text + f"\n  no script was run ({self.command}, {self.version or 'usacloud version unknown'})"
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+def version_number(text: str | None) -> str | None:
+    """``1.22.8`` from what ``usacloud version`` prints (``1.22.8 linux/amd64, build abc``)."""
+    if not text:
+        return None
+    first = text.split()[0].removeprefix("v")
+    return first if first[:1].isdigit() else None
+
+
+def check(engine: Engine, cwd: Path) -> Preflight:
+    """Ask usacloud's version and make the preflight call in ``cwd`` (see the module)."""
+    env = engine.env_for(None)
+    t0 = time.monotonic()
+    version = ask_usacloud_version(engine.usacloud_bin, VERSION_TIMEOUT, env=env)
+    number = version_number(version)
+    warning = None
+    if number is not None and number != USACLOUD_VERSION:
+        warning = (
+            f"usacloud {number} is installed; the plugin's command table (offline check, policy) is "
+            f"usacloud {USACLOUD_VERSION}'s"
+        )
+    if version is None:
+        message = f"`{engine.usacloud_bin} version` failed or printed no version within {VERSION_TIMEOUT:g}s"
+        return _failed(Cause.MISSING, message, version, t0, warning)
+    if number is None or not number.startswith(SUPPORTED_SERIES):
+        return _failed(Cause.VERSION, f"usacloud {version} is not {SUPPORTED_SERIES}x", version, t0, warning)
+    cmd = _call(engine, env, cwd)
+    return _judge(cmd, env, version, t0, warning)
+
+
+def _call(engine: Engine, env: dict[str, str], cwd: Path) -> rec.CommandRecord:
+    """``usacloud auth-status -o json`` as a script's command (its own counters, a shorter timeout)."""
+    s = engine.settings
+    settings = replace(s, timeout=min(s.timeout, TIMEOUT), fake_timeout=min(s.fake_timeout, TIMEOUT))
+    one = replace(engine, settings=settings, stats=WorkerStats(), publish=None)
+    words = ("usacloud", *ARGV)
+    command = Command(line=0, end_line=0, text=COMMAND, words=words, expansion=None, nested=False)
+    return one.run_one(command, Masker.for_commands(engine.base_env, [command]), env, cwd)
+
+
+def _judge(cmd: rec.CommandRecord, env: dict[str, str], version: str, t0: float, warning: str | None) -> Preflight:
+    said = _first_line(cmd.stderr_tail)
+    if cmd.status != rec.RAN or cmd.cls != oc.OK:
+        cause = _cause(cmd, env)
+        message = cmd.message or said or f"{cmd.status}, exit code {cmd.exit_code}"
+        if cmd.cls == oc.TIMEOUT:
+            message = f"no answer within {cmd.duration or TIMEOUT:.0f}s ({message})"
+        return _failed(cause, message, version, t0, warning)
+    if not cmd.stdout_tail.strip():
+        cause = Cause.PROFILE if _about_profile(cmd.stderr_tail) else Cause.NO_OUTPUT
+        message = "usacloud exited 0 and printed nothing" + (f"; it said: {said}" if said else "")
+        return _failed(cause, message, version, t0, warning)
+    account = _account(cmd.stdout_tail)
+    if account is None:
+        return _failed(Cause.ERROR, f"not the account as JSON: {_first_line(cmd.stdout_tail)}", version, t0, warning)
+    return Preflight(Cause.OK, account, version, time.monotonic() - t0, warning)
+
+
+def _cause(cmd: rec.CommandRecord, env: dict[str, str]) -> Cause:
+    text = f"{cmd.message}\n{cmd.stderr_tail}"
+    if cmd.cls == oc.AUTH:
+        has_key = any(env.get(n) for n in TOKEN_ENV) and any(env.get(n) for n in SECRET_ENV)
+        return Cause.BAD_KEY if has_key else Cause.NO_CREDENTIALS
+    if _about_profile(text):
+        return Cause.PROFILE
+    if cmd.cls in _CAUSE_OF_CLASS:
+        return _CAUSE_OF_CLASS[cmd.cls]
+    if any(t in text.lower() for t in _UNREACHABLE):
+        return Cause.UNREACHABLE
+    return Cause.ERROR
+
+
+def _about_profile(text: str) -> bool:
+    lowered = text.lower()
+    return "profile" in lowered or "config.json" in lowered
+
+
+def _account(stdout: str) -> str | None:
+    """What the account's JSON says that is no secret (its permission), or None if it is not one."""
+    try:
+        data = json.loads(stdout)
+    except ValueError:
+        return None
+    if not (isinstance(data, list) and data and isinstance(data[0], dict)):
+        return None
+    permission = data[0].get("Permission")
+    return f"the key reads its account (permission: {permission})" if permission else "the key reads its account"
+
+
+def _failed(cause: Cause, message: str, version: str | None, t0: float, warning: str | None) -> Preflight:
+    return Preflight(cause, message, version, time.monotonic() - t0, warning, _HINTS.get(cause))
+
+
+def _first_line(text: str) -> str:
+    """The first line that says something (auth-status's own deprecation warning is no news)."""
+    lines = (line.strip() for line in text.splitlines())
+    return next((line for line in lines if line and "auth-status is deprecated" not in line), "")[:300]
