@@ -73,8 +73,23 @@ CONFLICT_409 = api_error("409 Conflict", "still_creating", "resource is still be
 LIMIT_409 = api_error("409 Conflict", "limit_count_in_zone", "resource count limit in zone")
 RATE_429 = api_error("429 Too Many Requests", "too_many_requests", "too many requests")
 UNAVAILABLE_503 = api_error("503 Service Unavailable", "busy", "service is busy")
+
+
+def giving_up(url: str, attempts: int = 11, method: str = "GET") -> str:
+    """usacloud's text when a 503/423 outlasts its own retries (``SAKURACLOUD_RETRY_MAX``, 10 by
+    default: 11 attempts); a Find's conditions are the URL's query, raw JSON (seen on the real 1.22.8)."""
+    return f'{method} {url}?{{"Count":0,"From":0}} giving up after {attempts} attempt(s)'
+
+
+def unreachable(url: str, error: str = "connect: connection refused") -> str:
+    """usacloud's text when the API cannot be reached (exit 1, after its silent retries; seen on the
+    real 1.22.8): Go's error for the request, the Find's conditions quoted in the URL."""
+    host = url.split("/")[2]
+    return f'Get "{url}?{{\\"Count\\":0,\\"From\\":0}}": dial tcp {host}: {error}'
+
+
 #: 503/423 after usacloud's own retries
-GIVING_UP_503 = f"GET {SANDBOX_API}/server giving up after 11 attempt(s)"
+GIVING_UP_503 = giving_up(f"{SANDBOX_API}/server")
 NON_JSON_502 = "error in response: <html><body>502 Bad Gateway</body></html>"
 CONFIRM_NO_TTY = "the confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option"
 

@@ -3,13 +3,17 @@
 import json
 
 import pytest
-from standin_tools import AUTH_401, FORBIDDEN_403, read_events, read_log
+from standin_tools import AUTH_401, FORBIDDEN_403, read_events, read_log, unreachable
 
 from pytest_usacloud_sandbox.run import preflight
 from pytest_usacloud_sandbox.usacloud.fake import DUMMY_TOKEN
 
 KEY = {"SAKURACLOUD_ACCESS_TOKEN": "tok-5f1e2d3c4b", "SAKURACLOUD_ACCESS_TOKEN_SECRET": "sec-9a8b7c6d5e"}
 AUTH = "auth-status -o json"
+DEPRECATED = (
+    "auth-status is deprecated. Please use 'usacloud rest https://secure.sakura.ad.jp/cloud/api/iam/1.0/auth/context' "
+    "instead."
+)
 
 
 def stopped(e2e, *args, workers=0) -> pytest.RunResult:
@@ -79,6 +83,16 @@ def test_no_credentials_end_the_session_before_any_script(e2e, workers):
             },
             "API unreachable",
             "Get *no such host",
+        ),
+        (
+            {
+                "match": AUTH,
+                "raw": True,
+                "exit": 1,
+                "stderr": f"[WARN] {DEPRECATED}\n\n{unreachable('http://127.0.0.1:9/cloud/zone/is1a/api/cloud/1.1/auth-status')}\n",
+            },
+            "API unreachable",
+            'Get "http://127.0.0.1:9/*": dial tcp 127.0.0.1:9: connect: connection refused',
         ),
         ({"match": AUTH, "sleep": 60}, "API unreachable", "no answer within *s (timed out after *"),
         ({"match": AUTH, "exit": 0}, "no output", "usacloud exited 0 and printed nothing"),

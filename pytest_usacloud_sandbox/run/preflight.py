@@ -38,6 +38,7 @@ COMMAND = "usacloud " + " ".join(ARGV)
 #: The longest the call may take: usacloud retries an unreachable API silently for minutes.
 TIMEOUT = 60.0
 VERSION_TIMEOUT = 10.0  # `usacloud version` is offline: it answers at once
+_DEPRECATED = "auth-status is deprecated"  # auth-status's own warning: no news
 SUPPORTED_SERIES = ".".join(USACLOUD_VERSION.split(".")[:2]) + "."  # "1.22."
 #: Texts of Go's network errors: the API could not be reached at all.
 _UNREACHABLE = (
@@ -178,7 +179,8 @@ def _judge(cmd: rec.CommandRecord, env: dict[str, str], version: str, t0: float,
     said = _first_line(cmd.stderr_tail)
     if cmd.status != rec.RAN or cmd.cls != oc.OK:
         cause = _cause(cmd, env)
-        message = cmd.message or said or f"{cmd.status}, exit code {cmd.exit_code}"
+        message = cmd.message if cmd.message and _DEPRECATED not in cmd.message else said
+        message = message or f"{cmd.status}, exit code {cmd.exit_code}"
         if cmd.cls == oc.TIMEOUT:
             message = f"no answer within {cmd.duration or TIMEOUT:.0f}s ({message})"
         return _failed(cause, message, version, t0, warning)
@@ -230,4 +232,4 @@ def _failed(cause: Cause, message: str, version: str | None, t0: float, warning:
 def _first_line(text: str) -> str:
     """The first line that says something (auth-status's own deprecation warning is no news)."""
     lines = (line.strip() for line in text.splitlines())
-    return next((line for line in lines if line and "auth-status is deprecated" not in line), "")[:300]
+    return next((line for line in lines if line and _DEPRECATED not in line), "")[:300]

@@ -1,0 +1,447 @@
+"""The real-usacloud tier: the plugin end to end with the real usacloud 1.22.x, in a network namespace.
+
+Every test here is marked ``real_usacloud`` and ``netns``: it runs a whole inner pytest with the
+plugin and the binary named by ``USACLOUD_REAL_BIN``, inside a new network namespace with no network
+(``unshare -n``; needs root), with dummy keys. It skips with the reason when the variable is unset,
+when the binary is not a usacloud 1.22.x, or when a namespace cannot be made. Run it with
+
+    USACLOUD_REAL_BIN=/path/to/usacloud python3 -m pytest -m real_usacloud
+
+Two back ends, both inside the namespace: usacloud's own fake driver (``--usacloud-fake``), and the
+loopback stand-in of Sakura's API (``sakura_api.py``, reached through ``SAKURACLOUD_API_ROOT_URL``),
+whose answers for 401, 403, 404, 409, 429 and 503 are what the real binary turns into its own
+output here. Nothing is mocked on the usacloud side: the classifier, the retries, the masking and the
+preflight meet the real binary's text. Where the stand-in's ready-made error texts
+(``standin_tools``) are the real ones, a test here says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import netns
+import pytest
+from sakura_api import STATUS_TEXT
+from standin_tools import api_error, framed, giving_up, unreachable
+
+from conftest import INNER_PLUGINS
+
+pytestmark = [pytest.mark.real_usacloud, pytest.mark.netns]
+
+TOKEN, SECRET = "dummy-token-7c1e9a", "dummy-secret-4b2d8f"
+BASIC = base64.b64encode(f"{TOKEN}:{SECRET}".encode()).decode()
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+#: usacloud's own retries (503, 423, a dead endpoint), kept short: 2 retries, 1 s apart
+QUICK_RETRIES = {"SAKURACLOUD_RETRY_MAX": "2", "SAKURACLOUD_RETRY_WAIT_MIN": "1", "SAKURACLOUD_RETRY_WAIT_MAX": "1"}
+_CLEARED = ("SAKURACLOUD_", "SAKURA_", "USACLOUD_", "STANDIN_")
+
+
+@pytest.fixture(scope="session")
+def real_bin() -> str:
+    """The real usacloud 1.22.x, or a skip saying why the tier cannot run here."""
+    path = os.environ.get("USACLOUD_REAL_BIN")
+    if not path:
+        pytest.skip("USACLOUD_REAL_BIN is not set: the real-usacloud tier needs a real usacloud 1.22.x binary")
+    if not (Path(path).is_file() and os.access(path, os.X_OK)):
+        pytest.skip(f"USACLOUD_REAL_BIN={path} is not an executable file")
+    reason = netns.unavailable()
+    if reason:
+        pytest.skip(f"the real usacloud runs only in a network namespace with no network: {reason}")
+    done = netns.run([path, "version"], {"PATH": os.defpath, "USACLOUD_NO_VERSION_CHECK": "1"}, timeout=60)
+    version = done.stdout.split()[0] if done.stdout.split() else ""
+    if done.returncode != 0 or not version.startswith("1.22."):
+        pytest.skip(f"USACLOUD_REAL_BIN={path} is not usacloud 1.22.x: {done.stdout.strip() or done.stderr.strip()}")
+    return str(Path(path).absolute())
+
+
+@dataclass
+class Outcome:
+    """One inner pytest run: its exit code, output, JSON report, and the loopback API's requests."""
+
+    ret: int
+    stdout: str
+    stderr: str
+    report: dict | None
+    requests: list[dict]
+
+    @property
+    def text(self) -> str:
+        return self.stdout + self.stderr
+
+    def scripts(self) -> dict[str, dict]:
+        return {Path(s["path"]).stem: s for s in (self.report or {}).get("scripts", ())}
+
+    def script(self, name: str) -> dict:
+        return self.scripts()[name]
+
+
+class RealRun:
+    """Scripts in a fresh directory, run by an inner pytest with the real usacloud in a namespace."""
+
+    def __init__(self, tmp_path: Path, binary: str) -> None:
+        self.tmp = tmp_path
+        self.binary = binary
+        self.dir = tmp_path / "scripts"
+        self.dir.mkdir()
+        self.home = tmp_path / "home"
+        self.home.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)}
+        env.update(
+            HOME=str(self.home),
+            XDG_CACHE_HOME=str(tmp_path / "cache"),
+            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+            USACLOUD_NO_VERSION_CHECK="1",
+            SAKURACLOUD_ACCESS_TOKEN=TOKEN,
+            SAKURACLOUD_ACCESS_TOKEN_SECRET=SECRET,
+        )
+        self.env = env
+
+    def script(self, name: str, text: str) -> Path:
+        path = self.dir / name
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    def run(self, *args: str, api: list[dict] | None = None, scripts: Path | None = None, timeout=600) -> Outcome:
+        """The inner pytest; ``api``: the loopback API's rules (None: no API in the namespace)."""
+        report = self.tmp / "report.json"
+        report.unlink(missing_ok=True)
+        log = self.tmp / "api.jsonl"
+        log.unlink(missing_ok=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            *INNER_PLUGINS,
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={self.tmp}",
+            f"--usacloud-scripts={scripts or self.dir}",
+            f"--usacloud-bin={self.binary}",
+            "--usacloud-rate=unlimited",
+            f"--usacloud-report={report}",
+            "-rA",
+            *args,
+        ]
+        config = None if api is None else {"token": TOKEN, "secret": SECRET, "rules": api, "log": str(log)}
+        done = netns.run(argv, self.env, api=config, cwd=self.tmp, timeout=timeout)
+        doc = json.loads(report.read_text()) if report.exists() else None
+        requests = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        return Outcome(done.returncode, done.stdout, done.stderr, doc, requests)
+
+
+@pytest.fixture
+def real(tmp_path, real_bin) -> RealRun:
+    return RealRun(tmp_path, real_bin)
+
+
+#: the two back ends: usacloud's fake driver, or the loopback API (no rules)
+BACKENDS = [pytest.param(("--usacloud-fake",), None, id="fake"), pytest.param((), [], id="loopback-api")]
+SHELL = "# pytest.mark.usacloud_shell\n"
+
+
+def commands_of(outcome: Outcome, name: str) -> list[dict]:
+    return outcome.script(name)["commands"]
+
+
+def zoned_requests_in_tk1v(outcome: Outcome) -> bool:
+    """Every request of a zoned resource went to tk1v (zone, auth-status and other global ones go to
+    the API's default zone, is1a: usacloud addresses them there whatever the zone)."""
+    global_paths = ("/auth-status", "/zone", "/region")
+    return all(r["zone"] == "tk1v" for r in outcome.requests if not r["path"].startswith(global_paths))
+
+
+# -- verdicts ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "api"), BACKENDS)
+@pytest.mark.parametrize("mode", ["commands", "shell"])
+def test_a_read_that_must_fail_fails(real, args, api, mode):
+    real.script("missing.usacloud", (SHELL if mode == "shell" else "") + "usacloud server read nosuch\n")
+    out = real.run(*args, api=api)
+    assert out.ret == 1, out.text
+    script = out.script("missing")
+    assert (script["outcome"], script["cls"]) == ("failed", "not-found")
+    assert 'target resource not found: query=["nosuch"]' in script["message"]
+
+
+@pytest.mark.parametrize(("args", "api"), BACKENDS)
+def test_create_then_read_passes_with_the_real_json_in_the_record(real, args, api):
+    real.script(
+        "switch.usacloud",
+        """
+        usacloud switch create -y --name tier-sw1 --tags tier -o json
+        usacloud switch read --argument-match-mode exact tier-sw1 -o json
+        """,
+    )
+    out = real.run(*args, api=api)
+    assert out.ret == 0, out.text
+    create, read = commands_of(out, "switch")
+    assert [create["cls"], read["cls"]] == ["ok", "ok"]
+    (made,) = json.loads(create["stdout_tail"])
+    (seen,) = json.loads(read["stdout_tail"])
+    assert made["Name"] == seen["Name"] == "tier-sw1" and seen["ID"] == made["ID"] and seen["Tags"] == ["tier"]
+    if api is not None:
+        methods = [r["method"] for r in out.requests if r["path"].startswith("/switch")]
+        assert methods[0] == "POST" and set(methods[1:]) == {"GET"}  # created once, then only read
+        assert zoned_requests_in_tk1v(out) and all(r["auth"] for r in out.requests)
+
+
+@pytest.mark.parametrize(("args", "api"), BACKENDS)
+def test_shell_mode_captures_an_id_with_q(real, args, api):
+    real.script(
+        "capture.usacloud",
+        SHELL
+        + """\
+        set -e
+        ID=$(usacloud switch create -y --name tier-cap -q)
+        test -n "$ID"
+        usacloud switch read "$ID" -o json
+        echo "captured $ID"
+        """,
+    )
+    out = real.run(*args, api=api)
+    assert out.ret == 0, out.text
+    create, read = commands_of(out, "capture")
+    new_id = create["stdout_tail"].strip()
+    assert new_id.isdigit() and read["words"][-3] == new_id
+    assert json.loads(read["stdout_tail"])[0]["Name"] == "tier-cap"
+
+
+@pytest.mark.parametrize(("args", "api"), BACKENDS)
+def test_set_e_and_a_failing_read_fail_in_shell_mode(real, args, api):
+    marker = real.tmp / "went-on"
+    real.script("sete.usacloud", SHELL + f"set -e\nusacloud server read nosuch\ntouch {marker}\n")
+    out = real.run(*args, api=api)
+    assert out.ret == 1, out.text
+    script = out.script("sete")
+    assert (script["outcome"], script["cls"], script["line"]) == ("failed", "not-found", 3)
+    assert not marker.exists()
+
+
+def test_an_unreachable_api_fails_and_the_preflight_names_it(real):
+    real.env.update(QUICK_RETRIES, SAKURACLOUD_API_ROOT_URL="http://127.0.0.1:9/cloud/zone")
+    real.script("zones.usacloud", "usacloud zone list -q\n")
+    out = real.run()  # no API in the namespace at all
+    assert out.ret == pytest.ExitCode.USAGE_ERROR, out.text
+    assert "ERROR: usacloud preflight failed (API unreachable): Get " in out.stderr
+    assert "connection refused" in out.stderr
+    assert out.report["run"]["preflight"]["cause"] == "API unreachable" and out.report["scripts"] == []
+    off = real.run("--usacloud-preflight=off")
+    assert off.ret == 1, off.text
+    (cmd,) = commands_of(off, "zones")
+    assert off.script("zones")["outcome"] == "failed" and cmd["exit_code"] == 1
+    url = "http://127.0.0.1:9/cloud/zone/is1a/api/cloud/1.1/zone"
+    assert cmd["stderr_tail"] == framed(unreachable(url))  # the stand-in's form is the real one
+
+
+def test_the_default_api_is_unreachable_in_the_namespace(real):
+    """Nothing reaches Sakura's real API from here: the run fails at the preflight, not in a script."""
+    real.env.update(QUICK_RETRIES)
+    real.script("zones.usacloud", "usacloud zone list -q\n")
+    out = real.run()
+    assert out.ret == pytest.ExitCode.USAGE_ERROR, out.text
+    assert "(API unreachable)" in out.stderr and "secure.sakura.ad.jp" in out.stderr
+
+
+# -- the API's errors, as the real usacloud prints them ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls"),
+    [
+        (401, "unauthorized", "auth"),
+        (403, "forbidden", "permission"),
+        (404, "not_found", "not-found"),
+        (409, "still_creating", "conflict"),
+        (429, "too_many_requests", "rate-limited"),
+        (503, "busy", "unavailable"),
+    ],
+)
+def test_each_api_error_gets_its_class_from_the_real_binarys_text(real, status, code, cls):
+    real.env.update(QUICK_RETRIES)
+    message = "forced by the loopback API"
+    real.script("list.usacloud", "usacloud switch list\n")
+    out = real.run(
+        "--usacloud-retries=0", api=[{"path": "/switch", "status": status, "code": code, "message": message}]
+    )
+    assert out.ret == 1, out.text
+    (cmd,) = commands_of(out, "list")
+    assert cmd["cls"] == cls, cmd
+    requests = [r for r in out.requests if r["path"] == "/switch"]
+    if status == 503:  # usacloud retries 503 itself (here twice), then gives up; the plugin does not retry
+        assert len(requests) == 3 and len(cmd["attempts"]) == 1
+        url = cmd["stderr_tail"].split()[1].split("?")[0]
+        assert cmd["stderr_tail"] == framed(giving_up(url, 3))  # the stand-in's form is the real one
+    else:  # usacloud retries none of these, 429 included (the plugin retries 429: see below)
+        assert len(requests) == 1
+        reason = STATUS_TEXT[status]
+        assert cmd["stderr_tail"] == framed(api_error(reason, code, message, serial="loopback0000"))
+
+
+def test_a_429_is_retried_by_the_plugin_until_it_passes(real):
+    real.script("list.usacloud", "usacloud switch list\n")
+    rule = {"path": "/switch", "status": 429, "code": "too_many_requests", "message": "slow down", "times": 2}
+    out = real.run("--usacloud-retries=3", "--usacloud-retry-backoff=0.1", api=[rule])
+    assert out.ret == 0, out.text
+    (cmd,) = commands_of(out, "list")
+    assert [a["cls"] for a in cmd["attempts"]] == ["rate-limited", "rate-limited", "ok"]
+    assert len([r for r in out.requests if r["path"] == "/switch"]) == 3
+
+
+def test_a_non_json_error_body_is_an_api_error(real):
+    real.script("list.usacloud", "usacloud switch list\n")
+    out = real.run(api=[{"path": "/switch", "status": 502, "raw": "<html>bad gateway</html>"}])
+    (cmd,) = commands_of(out, "list")
+    assert cmd["cls"] == "api-error" and cmd["stderr_tail"] == framed("error in response: <html>bad gateway</html>")
+
+
+# -- masking ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["commands", "shell"])
+def test_trace_output_is_masked_everywhere_the_plugin_writes(real, mode):
+    head = SHELL if mode == "shell" else ""
+    real.script("traced.usacloud", head + "usacloud --trace zone list -q\nusacloud --trace server read nosuch\n")
+    junit = real.tmp / "junit.xml"
+    out = real.run("-v", f"--junitxml={junit}", "--usacloud-github=on", api=[])
+    assert out.ret == 1, out.text
+    commands = commands_of(out, "traced")
+    assert "Authorization: Basic ***" in commands[0]["stderr_tail"]  # the trace was there, and masked
+    written = {
+        "terminal": out.text,
+        "junit": junit.read_text(),
+        "report": json.dumps(out.report, ensure_ascii=False),
+    }
+    for where, text in written.items():
+        for secret in (TOKEN, SECRET, BASIC):
+            assert secret not in text, f"{secret!r} in the {where}"
+
+
+# -- errors that exit 0 -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("script", "setup"),
+    [
+        pytest.param("SAKURACLOUD_DEFAULT_OUTPUT_TYPE=csv usacloud zone list\n", None, id="bad-output-type"),
+        pytest.param("usacloud switch create -y --parameters nosuch.json\n", None, id="parameters-missing-file"),
+        pytest.param("usacloud --private-key-path k.pem zone list -q\n", "key", id="private-key-too-open"),
+        pytest.param("usacloud zone list -q\n", "profile", id="profile-missing"),
+        pytest.param("usacloud zone list -q\n", "current", id="profile-current-missing"),
+    ],
+)
+def test_each_error_that_exits_0_fails(real, script, setup):
+    """usacloud prints these errors and exits 0; each is a failure (with --usacloud-preflight=off the
+    script meets it; by default the profile cases stop at the preflight: see below)."""
+    args = ["--usacloud-preflight=off"]
+    if setup == "key":
+        key = real.dir / "k.pem"
+        key.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        key.chmod(0o644)
+    elif setup == "profile":
+        real.env["SAKURACLOUD_PROFILE"] = "nosuch"
+        args.append("--usacloud-allow-profiles")
+    elif setup == "current":
+        (real.home / ".usacloud").mkdir()
+        (real.home / ".usacloud" / "current").write_text("other\n")
+        args.append("--usacloud-allow-profiles")
+    real.script("exit0.usacloud", script)
+    out = real.run(*args, api=[])
+    (cmd,) = commands_of(out, "exit0")
+    assert out.ret == 1, out.text
+    assert (cmd["exit_code"], cmd["status"]) == (0, "failed"), cmd  # usacloud ran, exited 0, and it failed
+    assert out.script("exit0")["outcome"] == "failed"
+
+
+# -- the preflight -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "cause"),
+    [
+        pytest.param(
+            {"SAKURACLOUD_ACCESS_TOKEN": None, "SAKURACLOUD_ACCESS_TOKEN_SECRET": None}, "no credentials", id="no-key"
+        ),
+        pytest.param({"SAKURACLOUD_ACCESS_TOKEN": "wrong-token"}, "bad key (401)", id="bad-key"),
+        pytest.param({"SAKURACLOUD_PROFILE": "nosuch"}, "profile", id="missing-profile"),
+    ],
+)
+def test_the_preflight_stops_a_bad_setup_before_any_script(real, change, cause):
+    for name, value in change.items():
+        if value is None:
+            real.env.pop(name, None)
+        else:
+            real.env[name] = value
+    real.script("zones.usacloud", "usacloud zone list -q\n")
+    args = ["--usacloud-allow-profiles"] if "SAKURACLOUD_PROFILE" in change else []
+    out = real.run(*args, api=[])
+    assert out.ret == pytest.ExitCode.USAGE_ERROR, out.text
+    assert f"ERROR: usacloud preflight failed ({cause}): " in out.stderr
+    assert out.report["scripts"] == [] and out.report["run"]["preflight"]["cause"] == cause
+    assert [r["path"] for r in out.requests if r["path"] != "/auth-status"] == []  # no script's request
+
+
+@pytest.mark.parametrize(("args", "api"), BACKENDS)
+def test_the_preflight_passes_with_a_good_setup(real, args, api):
+    real.script("zones.usacloud", "usacloud zone list -q\n")
+    out = real.run(*args, api=api)
+    assert out.ret == 0, out.text
+    preflight = out.report["run"]["preflight"]
+    assert preflight["ok"] and preflight["version"].startswith("1.22.") and preflight["warning"] is None
+    assert "preflight: ok (usacloud auth-status -o json: the key reads its account (permission: create)" in out.stdout
+    if api is not None:
+        assert out.requests[0]["path"] == "/auth-status" and out.requests[0]["auth"]
+
+
+# -- fake mode's own limits --------------------------------------------------------------------------
+
+
+SHARED = "usacloud server create -y --name tier-web --network-interface-upstream shared -q"
+
+
+def test_a_first_shared_segment_command_works_and_a_second_is_a_limit_of_fake_mode(real):
+    real.script("a-first.usacloud", f"{SHARED}\nusacloud server read tier-web -q\n")
+    real.script("b-second.usacloud", f"usacloud switch create -y --name tier-sw -q\n{SHARED}\n")
+    out = real.run("--usacloud-fake")
+    first, second = out.script("a-first"), out.script("b-second")
+    assert first["outcome"] == "passed", out.text  # works as it would without the plugin's seeding
+    assert (second["outcome"], second["cls"], second["line"]) == ("skipped", "fake-limit", 2)
+    assert "ConnectToSharedSegment" in second["message"]
+    assert out.ret == 0 and "fake-driver limits: 1" in out.stdout
+
+
+# -- the shipped examples -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["commands", "shell"])
+def test_every_example_ends_as_its_markers_say(real, mode):
+    examples = shutil.copytree(EXAMPLES, real.tmp / "examples")
+    (real.tmp / "pytest.ini").write_text("[pytest]\nmarkers =\n    network: example scripts that build networks\n")
+    out = real.run("--usacloud-fake", f"--usacloud-mode={mode}", "--usacloud-error-policy=continue", scripts=examples)
+    assert out.ret == 0, out.text
+    outcomes = {name: s["outcome"] for name, s in out.scripts().items()}
+    expected = {name: "passed" for name in outcomes}
+    expected.update(
+        {
+            "08-refused-delete": "xfailed",
+            "09-typo-fails": "xfailed",
+            "11-note-global-write": "xfailed",
+            "13-skipped-private-host": "skipped",
+        }
+    )
+    assert outcomes == expected and len(outcomes) == 13
+    scripts = out.scripts()
+    assert scripts["08-refused-delete"]["cls"] == "refused" and scripts["11-note-global-write"]["cls"] == "refused"
+    assert scripts["09-typo-fails"]["cls"] == "usage"
+    for name, outcome in outcomes.items():  # each pass for the right reason: something ran, nothing failed
+        if outcome == "passed":
+            commands = scripts[name]["commands"]
+            assert any(c["status"] == "ok" for c in commands), name
+            assert all(c["status"] in ("ok", "skipped") for c in commands), (name, commands)
