@@ -159,13 +159,14 @@ def test_fake_mode_preflights_against_the_fake_driver_with_dummy_keys(e2e):
 
 
 def test_the_preflight_takes_a_token(e2e):
-    """At 2 commands a second with a bucket of 1, the first script command waits for the preflight's token."""
+    """A new bucket of 1 at one command per 5 s: the script's first command waits for the token the
+    preflight took (without it, the bucket would still be full)."""
     e2e.script("a.usacloud", "usacloud zone list\n")
-    result = e2e.run(f"--usacloud-rate-backend=file:{e2e.tmp / 'bucket'}", rate="2")
+    report = e2e.tmp / "report.json"
+    result = e2e.run(f"--usacloud-rate-backend=file:{e2e.tmp / 'bucket'}", f"--usacloud-report={report}", rate="0.2")
     result.assert_outcomes(passed=1)
-    (call,) = e2e.preflight_calls()
-    (first,) = e2e.calls()
-    assert first["start"] - call["start"] >= 0.45  # one token every 0.5 s
+    (attempt,) = json.loads(report.read_text())["scripts"][0]["commands"][0]["attempts"]
+    assert attempt["token_wait"] >= 1.0  # 5 s less the preflight's call and the collection
 
 
 @pytest.mark.parametrize("how", ["--usacloud-preflight=off", "ini", "--usacloud-dry-run", "--collect-only"])

@@ -169,6 +169,7 @@ def _call(engine: Engine, env: dict[str, str], cwd: Path) -> rec.CommandRecord:
     """``usacloud auth-status -o json`` as a script's command (its own counters, a shorter timeout)."""
     s = engine.settings
     settings = replace(s, timeout=min(s.timeout, TIMEOUT), fake_timeout=min(s.fake_timeout, TIMEOUT))
+    engine.limiter()  # made on the engine itself, which closes it: the copy below shares it
     one = replace(engine, settings=settings, stats=WorkerStats(), publish=None)
     words = ("usacloud", *ARGV)
     command = Command(line=0, end_line=0, text=COMMAND, words=words, expansion=None, nested=False)
