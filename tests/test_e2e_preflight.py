@@ -71,6 +71,14 @@ def test_no_credentials_end_the_session_before_any_script(e2e, workers):
     assert doc["scripts"] == []
 
 
+def test_with_profiles_allowed_a_401_is_a_bad_key(e2e):
+    """The key may come from a profile then: the environment's lack of one does not mean there is none."""
+    e2e.env(STANDIN_REQUIRE_TOKEN="the-right-token", HOME=e2e.tmp)
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    result = stopped(e2e, "--usacloud-allow-profiles")
+    result.stderr.fnmatch_lines(["ERROR: usacloud preflight failed (bad key (401)): *401 Unauthorized*"])
+
+
 @pytest.mark.parametrize(
     ("rule", "cause", "message"),
     [

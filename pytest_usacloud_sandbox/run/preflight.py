@@ -162,7 +162,11 @@ def check(engine: Engine, cwd: Path) -> Preflight:
     if number is None or not number.startswith(SUPPORTED_SERIES):
         return _failed(Cause.VERSION, f"usacloud {version} is not {SUPPORTED_SERIES}x", version, t0, warning)
     cmd = _call(engine, env, cwd)
-    return _judge(cmd, env, version, t0, warning)
+    # a key in the environment, or one a profile may give: a 401 then means a bad key, not none
+    keyed = engine.settings.allow_profiles or (
+        any(env.get(n) for n in TOKEN_ENV) and any(env.get(n) for n in SECRET_ENV)
+    )
+    return _judge(cmd, keyed, version, t0, warning)
 
 
 def _call(engine: Engine, env: dict[str, str], cwd: Path) -> rec.CommandRecord:
@@ -176,10 +180,10 @@ def _call(engine: Engine, env: dict[str, str], cwd: Path) -> rec.CommandRecord:
     return one.run_one(command, Masker.for_commands(engine.base_env, [command]), env, cwd)
 
 
-def _judge(cmd: rec.CommandRecord, env: dict[str, str], version: str, t0: float, warning: str | None) -> Preflight:
+def _judge(cmd: rec.CommandRecord, keyed: bool, version: str, t0: float, warning: str | None) -> Preflight:
     said = _first_line(cmd.stderr_tail)
     if cmd.status != rec.RAN or cmd.cls != oc.OK:
-        cause = _cause(cmd, env)
+        cause = _cause(cmd, keyed)
         message = cmd.message if cmd.message and _DEPRECATED not in cmd.message else said
         message = message or f"{cmd.status}, exit code {cmd.exit_code}"
         if cmd.cls == oc.TIMEOUT:
@@ -195,11 +199,10 @@ def _judge(cmd: rec.CommandRecord, env: dict[str, str], version: str, t0: float,
     return Preflight(Cause.OK, account, version, time.monotonic() - t0, warning)
 
 
-def _cause(cmd: rec.CommandRecord, env: dict[str, str]) -> Cause:
+def _cause(cmd: rec.CommandRecord, keyed: bool) -> Cause:
     text = f"{cmd.message}\n{cmd.stderr_tail}"
     if cmd.cls == oc.AUTH:
-        has_key = any(env.get(n) for n in TOKEN_ENV) and any(env.get(n) for n in SECRET_ENV)
-        return Cause.BAD_KEY if has_key else Cause.NO_CREDENTIALS
+        return Cause.BAD_KEY if keyed else Cause.NO_CREDENTIALS
     if _about_profile(text):
         return Cause.PROFILE
     if cmd.cls in _CAUSE_OF_CLASS:
