@@ -59,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     elif s.scripts:
         config.args += [str(p) for p in s.scripts if str(p) not in config.args]  # and the paths given too
     scope = config.stash[SCOPE_KEY] = Scope.from_config(config, s)
-    # Inert unless asked (issue 14): without scripts to run, no signal handler, no run directory,
+    # Inert unless asked: without scripts to run, no signal handler, no run directory,
     # no thread and no plugin object; the run looks as if the plugin were not installed.
     worker_input = getattr(config, "workerinput", None)
     if worker_input is not None:
@@ -103,6 +103,7 @@ def _activate(config: pytest.Config) -> None:
 
 def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
     """Bad options are a UsageError before anything runs."""
+    settings.check_report_path(s.report)
     if s.active:
         workers = settings.xdist_workers(config)
         if workers > s.max_workers:
@@ -208,12 +209,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return None
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
-    result = yield
-    report = result.get_result()
+    report = yield
     if not isinstance(item, UsacloudItem) or report.when != "call":
-        return
+        return report
     path, line, domain = item.reportinfo()
     report.location = (report.location[0], line, domain)  # the failing line, now that the script ran
     if call.excinfo is not None and call.excinfo.errisinstance(ScriptSkipped) and isinstance(report.longrepr, tuple):
@@ -222,6 +222,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     if item.record is not None:
         report.usacloud = item.record.to_dict()
         item.release_record()
+    return report
 
 
 @pytest.hookimpl(wrapper=True)
