@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -16,6 +15,7 @@ from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
 from .limit.backend import Backend
 from .limit.errors import LimiterUnavailable
 from .run.execute import Engine, WorkerStats
+from .signals import Interrupts
 from .state import records
 from .state.shared import RUN_INPUT, SharedState, remote_file_bucket, shard_name
 
@@ -23,7 +23,7 @@ SETTINGS_KEY = pytest.StashKey[settings.Settings]()
 SCOPE_KEY = pytest.StashKey[Scope]()
 STATE_KEY = pytest.StashKey[SharedState]()
 TOTALS_KEY = pytest.StashKey[WorkerStats]()  # the controller's sum of every worker's counters
-SIGTERM_KEY = pytest.StashKey[bool]()  # this run put its SIGTERM handler in place (unconfigure takes it back)
+INTERRUPTS_KEY = pytest.StashKey[Interrupts]()  # this run's SIGTERM/SIGHUP handlers (unconfigure takes them back)
 STATS_OUTPUT = "usacloud_stats"
 
 
@@ -86,7 +86,7 @@ def _activate(config: pytest.Config) -> None:
         _check_controller(config, s)
         state = SharedState.open_run()
         config.stash[TOTALS_KEY] = WorkerStats()
-        config.stash[SIGTERM_KEY] = _install_sigterm()
+        config.stash[INTERRUPTS_KEY] = Interrupts().install()
     else:
         state = SharedState.open_worker(worker_input)
     config.stash[STATE_KEY] = state
@@ -165,22 +165,6 @@ def _engine(s: settings.Settings, state: SharedState, backend: Backend) -> Engin
 
 def _warn(message: str) -> None:
     warnings.warn(UsacloudWarning(message), stacklevel=2)
-
-
-def _install_sigterm() -> bool:
-    """SIGTERM to pytest behaves like Ctrl-C: children are terminated, what finished is reported.
-    True if the handler was put in place (only over the default action)."""
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        try:
-            signal.signal(signal.SIGTERM, _raise_interrupt)
-            return True
-        except ValueError:  # not the main thread
-            pass
-    return False
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -269,11 +253,9 @@ def pytest_testnodedown(node, error) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if config.stash.get(SIGTERM_KEY, False) and signal.getsignal(signal.SIGTERM) is _raise_interrupt:
-        try:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as it was: a later in-process run starts clean
-        except ValueError:
-            pass
+    interrupts = config.stash.get(INTERRUPTS_KEY, None)
+    if interrupts is not None:
+        interrupts.restore()
     state = config.stash.get(STATE_KEY, None)
     if state is not None:
         state.close()

@@ -9,7 +9,8 @@ import signal
 import subprocess
 import time
 
-from standin_tools import AUTH_401, framed, wait_until
+import pytest
+from standin_tools import AUTH_401, framed, wait_gone, wait_until
 
 from pytest_usacloud_sandbox.report.schema import validate
 
@@ -94,20 +95,24 @@ def test_report_is_written_after_a_stop(e2e):
     result.stdout.fnmatch_lines(["scripts: 0 passed, 1 failed, 1 cancelled (of 2)", "stopped: run stopped by*"])
 
 
-def test_report_is_written_after_ctrl_c(e2e):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_report_is_written_after_ctrl_c_or_a_closed_terminal(e2e, sig):
     e2e.rules([{"match": "region list", "sleep": 300}])
     e2e.script("a_quick.usacloud", "usacloud zone list\n")
     e2e.script("b_long.usacloud", "usacloud zone list\nusacloud region list\n")
     report = e2e.tmp / "report.json"
     proc = e2e.start(f"--usacloud-report={report}")
     wait_until(lambda: any(e.get("argv") == ["region", "list"] for e in e2e.events()), 60, "the long command")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out
     doc = json.loads(report.read_text())
     assert validate(doc) is True
     assert doc["run"]["interrupted"] is True
     # what had finished is kept
     assert [s["nodeid"].split("::")[-1] for s in doc["scripts"] if s["outcome"] == "passed"] == ["a_quick"], out
+    assert wait_gone(e2e.pids(), 5) == [], out  # the long command was terminated
+    assert list((e2e.tmp / "tmp").glob("pytest-usacloud-*")) == []  # and the run directory removed
 
 
 def read_pty(fd, seconds: float = 60) -> bytes:

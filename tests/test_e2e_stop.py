@@ -2,7 +2,10 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from standin_tools import AUTH_401, framed, pids_alive, wait_gone, wait_until
@@ -130,7 +133,7 @@ def test_maxfail_counts_failures_across_workers(e2e):
     assert pids_alive(e2e.pids()) == []
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 @pytest.mark.parametrize("workers", [0, 2])
 def test_interrupt_leaves_no_process_behind(e2e, sig, workers):
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
@@ -195,3 +198,29 @@ def test_kill_9_of_a_single_process_run_leaves_no_process_behind(e2e):
     pids = e2e.pids()
     assert len(pids) == 2
     assert wait_gone(pids) == []
+
+
+def test_a_suite_started_with_sigint_and_sighup_ignored_gives_its_inner_runs_the_default():
+    """``nohup pytest ... &`` starts the suite with SIGHUP and SIGINT ignored: the suite goes on
+    ignoring them, and its inner runs still stop on them."""
+    child = (
+        "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
+        "signal.getsignal(signal.SIGHUP) is signal.SIG_DFL)"
+    )
+    code = (
+        "import os, signal, subprocess, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import conftest\n"
+        "conftest.pytest_configure(None)\n"
+        "os.kill(os.getpid(), signal.SIGINT); os.kill(os.getpid(), signal.SIGHUP)\n"
+        f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True).stdout.strip())\n"
+    )
+    ignored = (signal.SIGINT, signal.SIGHUP)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: [signal.signal(signum, signal.SIG_IGN) for signum in ignored],
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "True True", done.stderr

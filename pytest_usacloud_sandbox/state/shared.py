@@ -55,7 +55,7 @@ LOST_GRACE = 1.0  # seconds between TERM and KILL when a worker lost its control
 LOST_CONTROLLER = StopReason(
     "(controller)", "lost-controller", "this worker lost its controller (it crashed, or the link to it broke)"
 )
-INTERRUPTED = StopReason("(interrupt)", "interrupted", "Ctrl-C or SIGTERM")
+INTERRUPTED = StopReason("(interrupt)", "interrupted", "Ctrl-C, SIGTERM or SIGHUP")
 
 
 class SharedState:
