@@ -16,7 +16,7 @@ import warnings
 import pytest
 
 from .items import FailureRepr, UsacloudItem
-from .report import github
+from .report import github, teststatus
 from .report import progress as prog
 from .report.reprs import command_list, printable, script_path
 from .report.runlog import Outcome, RunLog, ask_usacloud_version
@@ -54,6 +54,7 @@ class RunReporter:
         self.progress: prog.Progress | None = None
         self.interrupted = False
         self.finished = False
+        self.cancelled: list[str] = []  # node ids
         self.seen = False  # any usacloud script in this run
 
     def _ours(self, nodeid: str) -> bool:
@@ -114,7 +115,10 @@ class RunReporter:
         data = getattr(report, "usacloud", None)
         if report.when == "call":
             self.seen = True
-            self.runlog.script_finished(report.nodeid, _outcome(report, data), data, _text(report))
+            outcome = _outcome(report, data)
+            self.runlog.script_finished(report.nodeid, outcome, data, _text(report))
+            if outcome == Outcome.CANCELLED:
+                self.cancelled.append(report.nodeid)
             self._show_commands(data)
             if data is not None:
                 report.usacloud = None  # recorded (and in the JSONL file): pytest keeps every report
@@ -137,8 +141,14 @@ class RunReporter:
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         self.interrupted = True
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.finish()
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session):
+        self.finish()  # before the run directory goes (the plugin's own sessionfinish)
+        if self.cancelled and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED  # the run did not finish: never a pass
+        result = yield
+        teststatus.remember_cancelled(self.config, self.cancelled)  # after the cache plugin saved its list
+        return result
 
     def finish(self) -> None:
         self.finished = True
@@ -185,6 +195,11 @@ class RunReporter:
             tr.line(self._fake_line())
         if self.settings.report is not None:
             tr.line(f"report: {self.settings.report}")
+        if self.cancelled and exitstatus == pytest.ExitCode.OK:
+            tr.line(
+                f"exit status {int(pytest.ExitCode.INTERRUPTED)} (interrupted): {len(self.cancelled)} scripts were "
+                "cancelled by a stop, and nothing failed in this run"
+            )
         if github.enabled(self.settings.github, os.environ):
             self._github(tr, ended, stop_reason, limiter)
 

@@ -8,7 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from .report.reprs import cancel_text, failure_text, header, is_script, nothing_ran, printable, script_path
+from .report import teststatus
+from .report.reprs import (
+    cancel_text,
+    command_line,
+    failure_text,
+    header,
+    is_script,
+    nothing_ran,
+    partly_run,
+    printable,
+    script_path,
+    skipped_commands,
+)
 from .run.execute import Engine
 from .script.parse import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
 from .state import records as rec
@@ -37,7 +49,7 @@ class ScriptFailed(Exception):
 
 
 class Scope:
-    """Which files are usacloud scripts to collect (no surprise collection, issue 14).
+    """Which files are usacloud scripts to collect (no surprise collection).
 
     A file whose name matches the glob is collected when it lies under a configured script path
     (``--usacloud-scripts`` / ini ``usacloud_scripts``), when it is named on the command line
@@ -156,12 +168,12 @@ class UsacloudItem(pytest.Item):
                 raise self.input_error
             if engine.stop():
                 record.status = rec.ScriptStatus.CANCELLED
-                raise ScriptSkipped(_cancel_reason(engine, record))
+                raise ScriptSkipped(_cancelled(engine, record))
             try:
                 parsed = parse_script(read_script_text(self.path, engine.settings.max_script_bytes))
             except ScriptError as exc:
                 raise ScriptInputError(exc.line, exc.message) from None
-            if self._wants_shell(engine) and not engine.settings.dry_run:  # shell mode (issue 7)
+            if self._wants_shell(engine) and not engine.settings.dry_run:  # shell mode
                 from .run import shell  # its modules (the broker, the shim's protocol) only where used
 
                 shell.run_item(self, engine, parsed, record)
@@ -174,32 +186,43 @@ class UsacloudItem(pytest.Item):
             record.line, record.message = exc.line, exc.message
             raise
         if record.status == rec.ScriptStatus.CANCELLED:
-            raise ScriptSkipped(_cancel_reason(engine, record))
+            raise ScriptSkipped(_cancelled(engine, record))
         if record.status == rec.ScriptStatus.FAILED:
             raise ScriptFailed(record)
         nothing = nothing_ran(record, engine.settings.dry_run, self._wants_shell(engine))
-        if nothing is not None:  # a green run means the commands really ran (issue 14)
+        if nothing is not None:  # a green run means the commands really ran
             record.status, (record.message, record.line) = rec.ScriptStatus.SKIPPED, nothing
             raise ScriptSkipped(record.message)
+        if engine.settings.strict and skipped_commands(record):
+            record.status, record.cls = rec.ScriptStatus.FAILED, Cls.PARTLY_RUN
+            record.message, record.line = partly_run(record, engine.settings.dry_run, self._wants_shell(engine))
+            raise ScriptFailed(record)
 
     def _wants_shell(self, engine: Engine) -> bool:
         return engine.settings.mode == "shell" or self.get_closest_marker(SHELL_MARKER) is not None
 
     def _properties(self, record: rec.ScriptRecord) -> None:
+        """JUnit's properties (the status also tells pytest's report what to call the result), and the
+        commands that were skipped as the item's output (JUnit's system-out with ``junit_logging``)."""
         passed = record.status == rec.ScriptStatus.PASSED
         self.user_properties.extend(
             [
+                (teststatus.STATUS_PROPERTY, teststatus.status(record)),
                 ("usacloud_commands", len(record.commands)),
                 ("usacloud_commands_run", record.commands_run),
                 ("usacloud_commands_failed", record.commands_failed),
                 ("usacloud_class", str(record.cls or (Cls.OK if passed else record.status))),
             ]
         )
+        skipped = skipped_commands(record)
+        if skipped:
+            lines = [f"skipped commands ({len(skipped)}):", *(f"  {command_line(c)}" for c in skipped)]
+            self.add_report_section("call", "stdout", printable("\n".join(lines)) + "\n")
 
     def repr_failure(self, excinfo, style=None):
         relpath = self.location[0]
         if isinstance(excinfo.value, ScriptFailed):
-            if excinfo.value.record.mode == "shell":  # shell mode (issue 7)
+            if excinfo.value.record.mode == "shell":
                 from .run import shell
 
                 text = shell.failure_text(excinfo.value.record, relpath, self.stash.get(shell.BASH_OUTPUT, None))
@@ -256,6 +279,12 @@ def _require_straight_line(item: UsacloudItem, engine: Engine, parsed) -> None:
 class _Crash:
     def __init__(self, message: str) -> None:
         self.message = message
+
+
+def _cancelled(engine: Engine, record: rec.ScriptRecord) -> str:
+    """The skip reason of a cancelled script, kept in its record too (the JSON report's message)."""
+    record.message = _cancel_reason(engine, record)
+    return record.message
 
 
 def _cancel_reason(engine: Engine, record: rec.ScriptRecord) -> str:

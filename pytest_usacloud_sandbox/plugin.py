@@ -14,6 +14,7 @@ from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
 from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
 from .limit.backend import Backend
 from .limit.errors import LimiterUnavailable
+from .report import teststatus
 from .run.execute import Engine, WorkerStats
 from .signals import Interrupts
 from .state import records
@@ -207,6 +208,10 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         report.usacloud = item.record.to_dict()
         item.release_record()
     return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    return teststatus.teststatus(report)
 
 
 @pytest.hookimpl(wrapper=True)

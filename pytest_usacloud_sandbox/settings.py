@@ -308,6 +308,12 @@ OPTIONS = (
         choices=ERROR_POLICIES,
         metavar="POLICY",
     ),
+    Option(
+        "usacloud_strict",
+        "a partly run script fails (some of its commands were skipped because they need the shell)",
+        False,
+        "bool",
+    ),
     Option("usacloud_progress", "live progress: auto, on or off", "auto", choices=PROGRESS_MODES, metavar="MODE"),
     Option(
         "usacloud_progress_interval",
@@ -380,6 +386,7 @@ class Settings:
     shard: str = ""
     max_workers: int = DEFAULT_MAX_WORKERS
     error_policy: str = "critical"
+    strict: bool = False
     maxfail: int = 0
     progress: str = "auto"
     progress_interval: float = 10.0

@@ -64,7 +64,15 @@ def step_summary(log, ended: float, stop_reason: str | None, limiter: str, env: 
     lines += [f"| {o} | {n} |" for o, n in log.counts.items()]
     lines += [f"| **total** | **{total}** |", ""]
     if log.partly:
-        lines.append(f"Partly run (passed with commands skipped): {len(log.partly)}")
+        lines += [
+            f"### Partly run ({len(log.partly)})",
+            "",
+            "Passed, but some commands need the shell and were skipped.",
+            "",
+        ]
+        lines += ["| script | commands run | skipped |", "|---|---:|---:|"]
+        for p in sorted(log.partly, key=lambda p: p.where):
+            lines.append(f"| `{_cell(p.where)}` | {p.ran} of {p.commands} | {p.skipped} |")
         lines.append("")
     if log.by_class:
         lines += ["| command class | commands |", "|---|---:|"]

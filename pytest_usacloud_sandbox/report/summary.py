@@ -86,7 +86,12 @@ def running_text(running: dict[str, float], now: float, room: int) -> str:
 
 
 def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool) -> list[str]:
-    outcomes = ", ".join(f"{n} {o}" for o, n in log.counts.items() if n or o in ("passed", "failed"))
+    counts = dict(log.counts)
+    counts["passed"] -= len(log.partly)  # as pytest's last line counts them
+    shown = [(o, n) for o, n in counts.items() if n or o in ("passed", "failed")]
+    if log.partly:
+        shown.insert(1, ("partly run", len(log.partly)))
+    outcomes = ", ".join(f"{n} {o}" for o, n in shown)
     total = log.total or 0
     unfinished = total - log.done
     lines = [f"scripts: {outcomes} (of {total}" + (f"; {unfinished} not finished)" if unfinished > 0 else ")")]
@@ -137,7 +142,7 @@ def failed_line(f) -> str:
 
 
 def dry_run_lines(entries, where) -> list[str]:
-    """Per script, one line per command after the policy: what would run, or why not (issue 14)."""
+    """Per script, one line per command after the policy: what would run, or why not."""
     scripts = []
     for entry in entries:
         record = ScriptRecord.from_dict(_record_fields(entry))
