@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -127,8 +128,8 @@ class UsacloudFile(pytest.File):
         marks = []
         for spec in specs:
             try:
-                marks.append(_marker(spec, self.config))
-            except (ValueError, TypeError, AttributeError, pytest.fail.Exception) as exc:
+                marks.append(_marker(spec, self.path))
+            except (ValueError, TypeError, AttributeError, Warning, pytest.fail.Exception) as exc:
                 item.input_error = ScriptInputError(spec.line, f"bad marker {spec.name!r}: {_one_line(exc)}")
                 marks = []  # one bad marker: none apply (an xfail must not hide the error)
                 break
@@ -303,7 +304,9 @@ def _read_header(path: Path) -> str:
     return head.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\x00", "\ufffd")
 
 
-def _marker(spec: MarkerSpec, config: pytest.Config) -> pytest.MarkDecorator:
+def _marker(spec: MarkerSpec, path: Path) -> pytest.MarkDecorator:
+    """The marker a header line names. pytest's warnings about it (an unknown marker) point at that
+    line of the script, not at this module; one turned into an error (``-W error``) is the item's."""
     kwargs = dict(spec.kwargs)
     if spec.name in _CONDITION_MARKERS:
         conditions = list(spec.args) + ([kwargs["condition"]] if "condition" in kwargs else [])
@@ -312,7 +315,12 @@ def _marker(spec: MarkerSpec, config: pytest.Config) -> pytest.MarkDecorator:
                 raise ValueError(
                     f"the condition must be a literal such as True, not a string (pytest would evaluate {condition!r})"
                 )
-    return getattr(pytest.mark, spec.name)(*spec.args, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mark = getattr(pytest.mark, spec.name)(*spec.args, **kwargs)
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, os.fspath(path), spec.line)
+    return mark
 
 
 def _one_line(exc: BaseException) -> str:

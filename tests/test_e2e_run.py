@@ -69,6 +69,27 @@ def test_markers_from_the_header(e2e):
     result.assert_outcomes(passed=1)
 
 
+def test_a_warning_about_a_marker_points_at_the_script_line(e2e):
+    e2e.script("team/unknown.usacloud", "#!/bin/bash\n# pytest.mark.nosuchmarker\nusacloud zone list\n")
+    result = e2e.run("-p", "no:randomly")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "scripts/team/unknown.usacloud:2",
+            "  *scripts/team/unknown.usacloud:2: PytestUnknownMarkWarning: Unknown pytest.mark.nosuchmarker*",
+            "    # pytest.mark.nosuchmarker",
+        ]
+    )
+    assert "items.py" not in result.stdout.str()
+    # a warning made an error is the script's, at that line; the others go on
+    e2e.script("good.usacloud", "usacloud zone list\n")
+    result = e2e.run("-W", "error::pytest.PytestUnknownMarkWarning")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["invalid-script: bad marker 'nosuchmarker': Unknown pytest.mark.nosuchmarker*", "  at *unknown.usacloud:2"]
+    )
+
+
 def test_unregistered_marker_and_unsafe_condition_fail_the_item_only(e2e):
     e2e.script("unknown.usacloud", "# pytest.mark.nosuchmarker\nusacloud zone list\n")
     e2e.script(
