@@ -19,8 +19,8 @@ from .items import FailureRepr, UsacloudItem
 from .report import github, teststatus
 from .report import progress as prog
 from .report.reprs import command_list, printable, script_path
-from .report.runlog import Outcome, RunLog, ask_usacloud_version
-from .report.summary import dry_run_lines
+from .report.runlog import Outcome, RunLog
+from .report.summary import dry_run_lines, header_line
 from .run import fakestore
 from .run.execute import Engine, WorkerStats
 from .settings import OPTIONS, Settings, raw, xdist_workers
@@ -55,6 +55,7 @@ class RunReporter:
         self.interrupted = False
         self.finished = False
         self.cancelled: list[str] = []  # node ids
+        self._version: tuple[str | None] | None = None  # usacloud's, once asked
         self.seen = False  # any usacloud script in this run
 
     def _ours(self, nodeid: str) -> bool:
@@ -159,9 +160,7 @@ class RunReporter:
             self.runlog.close()
             return
         reason = self.engine.stop.reason()
-        version = None
-        if not self.settings.dry_run:  # with the same environment as every usacloud child (dummy keys in fake mode)
-            version = ask_usacloud_version(self.engine.usacloud_bin, env=self.engine.env_for(None))
+        version = self.usacloud_version()
         try:
             self.runlog.write_report(
                 self.settings.report,
@@ -172,6 +171,18 @@ class RunReporter:
             )
         except OSError as exc:
             warnings.warn(f"--usacloud-report: could not write {self.settings.report}: {exc}", stacklevel=1)
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        return header_line(self.settings, self.engine.usacloud_bin, self.usacloud_version(), self.runlog.backend)
+
+    def usacloud_version(self) -> str | None:
+        """``usacloud version``, asked once (a process start, with a timeout); never in a dry-run."""
+        if self._version is None:
+            version = None
+            if not self.settings.dry_run:
+                version = self.engine.usacloud_version()
+            self._version = (version,)
+        return self._version[0]
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
         if not (self.seen or self.runlog.total) or exitstatus == pytest.ExitCode.USAGE_ERROR:
@@ -217,11 +228,10 @@ class RunReporter:
         if self.settings.rate == float("inf"):
             return "limiter: off (--usacloud-rate=unlimited)"
         t = self.totals
-        mean = f" ({t.token_wait / t.tokens:.2f}s mean)" if t.tokens else ""
+        wait = f"{t.token_wait / t.tokens:.2f}s mean per token" if t.tokens else "-"
         return (
             f"limiter: {self.runlog.backend} at {self.settings.rate:g}/s, burst {self.settings.burst} "
-            f"| tokens {t.tokens} | attempts {t.attempts} | 429 retries {t.retries} "
-            f"| token wait {t.token_wait:.1f}s summed over every worker{mean}"
+            f"| tokens {t.tokens} | attempts {t.attempts} | 429 retries {t.retries} | token wait {wait}"
         )
 
     def _fake_line(self) -> str:

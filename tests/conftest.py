@@ -223,11 +223,15 @@ class E2E:
         return [c for c in read_log(self.log_path) if _seeding(c)]
 
     def events(self) -> list[dict]:
-        return [e for e in read_events(self.log_path) if e.get("argv") != ["version"]]
+        """The stand-in's events of the scripts' calls (not of the header's `usacloud version`)."""
+        events = read_events(self.log_path)
+        version = {e["pid"] for e in events if e.get("argv") == ["version"]}
+        return [e for e in events if e.get("pid") not in version]
 
-    def pids(self) -> list[int]:
-        """Every stand-in process the scenario started, and every grandchild they spawned."""
-        events = self.events()
+    def pids(self, version: bool = False) -> list[int]:
+        """Every stand-in process the scenario started, and every grandchild they spawned (``version``:
+        also those of the header's `usacloud version`)."""
+        events = read_events(self.log_path) if version else self.events()
         return [e["pid"] for e in events if e.get("event") == "start"] + [
             e["child_pid"] for e in events if e.get("event") == "spawn"
         ]

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from standin_tools import AUTH_401, framed, wait_gone, wait_until
+from standin_tools import AUTH_401, STANDIN_BIN, framed, read_log, wait_gone, wait_until
 
 from pytest_usacloud_sandbox.report.schema import validate
 
@@ -37,7 +37,7 @@ def test_summary_and_report_content(e2e):
             "scripts: 2 passed, 2 failed (of 4)",
             "commands: *",
             "retries: 0 | refused: 1 | attempts: 5",
-            "rate: */s of unlimited | * elapsed",
+            "rate: */s of unlimited (5 starts in *s from the first to the last, burst 1) | * elapsed",
             "slowest 5 commands:",
             "warnings from the offline check (2):",  # a refused command is still checked
             "*scripts/refused.usacloud:1 partial-name-match*",
@@ -85,7 +85,7 @@ def test_report_is_written_after_a_stop(e2e):
     e2e.script("b_long.usacloud", "usacloud zone list\nusacloud region list\n")
     report = e2e.tmp / "report.json"
     result = e2e.run(f"--usacloud-report={report}", workers=2)
-    result.assert_outcomes(failed=1, skipped=1)
+    assert result.parseoutcomes() == {"failed": 1, "cancelled": 1}
     doc = json.loads(report.read_text())
     assert validate(doc) is True
     assert doc["run"]["interrupted"] is True
@@ -165,7 +165,7 @@ def test_status_line_on_a_terminal_updates_before_the_end(e2e):
 
 
 def progress_lines(result) -> list[str]:
-    return [line for line in result.stdout.lines if line.startswith("usacloud: ")]
+    return [line for line in result.stdout.lines if re.match(r"usacloud: (\d+/\d+ scripts|collecting)", line)]
 
 
 def test_plain_progress_lines_without_a_terminal_respect_the_interval(e2e):
@@ -232,3 +232,27 @@ def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):
     text = result.stdout.str() + result.stderr.str() + junit.read_text()
     assert pw_shell not in text
     assert "PW=***" in text  # bash's xtrace line, masked with the value the call expanded
+
+
+def test_the_header_line_names_usacloud_mode_zone_rate_and_modes_asking_the_version_once(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    report = e2e.tmp / "r.json"
+    result = e2e.run(f"--usacloud-report={report}", "--usacloud-fake", rate="3")
+    result.assert_outcomes(passed=1)
+    versions = [c for c in read_log(e2e.log_path) if c["argv"] == ["version"]]
+    assert len(versions) == 1  # for the header and the report alike
+    version = json.loads(report.read_text())["run"]["usacloud_version"]
+    assert version
+    [line] = [line for line in result.stdout.lines if line.startswith("usacloud: ")]
+    assert line == (
+        f"usacloud: {STANDIN_BIN} {version} | commands mode | zone tk1v | rate 3/s, burst 1, "
+        f"bucket file:{e2e.tmp / 'cache'}/pytest-usacloud-sandbox/ratelimit-profile-"
+        + line.split("ratelimit-profile-")[1]
+    )
+    assert line.endswith(".bucket | fake mode on | dry-run off")
+    result = e2e.run("--usacloud-dry-run", "--usacloud-mode=shell")
+    assert (
+        "usacloud: not run (dry-run) | shell mode | zone tk1v | rate not used (dry-run) | fake mode off | dry-run on"
+        in (result.stdout.lines)
+    )
+    assert len([c for c in read_log(e2e.log_path) if c["argv"] == ["version"]]) == 1  # none in a dry-run

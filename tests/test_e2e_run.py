@@ -129,7 +129,7 @@ def test_non_usacloud_words_never_run_and_expansions_are_skipped(e2e):
         """,
     )
     result = e2e.run("-v")
-    result.assert_outcomes(passed=1)
+    assert result.ret == 0 and result.parseoutcomes() == {"partly": 1}  # 1 partly run
     assert not marker.exists()
     assert e2e.argvs() == [["zone", "list", "-q"], ["archive", "list", "--os-type", "ubuntu"]]
     result.stdout.fnmatch_lines(
@@ -254,7 +254,7 @@ def test_timeout_terminates_the_process_group(e2e):
         e["child_pid"] for e in events if e.get("event") == "spawn"
     ]
     assert len(pids) == 2
-    assert pids_alive(pids) == []
+    assert pids_alive(e2e.pids(version=True)) == []  # the header's `usacloud version` (ended at its timeout) too
 
 
 def test_exit_zero_errors_are_failures(e2e):

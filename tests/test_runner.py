@@ -307,3 +307,28 @@ def test_the_death_signal_falls_back_to_prctl_and_keeps_launch_errors(tmp_path):
     if runner.death_signal().setpriv is not None:  # a missing program is started bare: Popen's error is clearer
         assert runner.death_signal().wrap(["/nonexistent/usacloud"], ENV)[0] == ["/nonexistent/usacloud"]
         assert runner.death_signal().wrap(["sh"], ENV)[0][-2:] == ["--", "sh"]
+
+
+def test_usacloud_version_is_asked_as_a_child_of_the_run(tmp_path):
+    from pytest_usacloud_sandbox.run.execute import Engine
+    from pytest_usacloud_sandbox.settings import Settings
+    from pytest_usacloud_sandbox.state.stop import StopSignal
+
+    def engine(binary) -> Engine:
+        return Engine(Settings(), binary, StopSignal(tmp_path / "stop"), {"PATH": os.environ["PATH"]}, tmp_path)
+
+    answers = tmp_path / "usacloud"
+    answers.write_text("#!/bin/sh\necho\necho 1.22.8\n")
+    answers.chmod(0o755)
+    assert engine(str(answers)).usacloud_version() == "1.22.8"
+    assert engine(str(tmp_path / "missing")).usacloud_version() is None
+    assert engine(None).usacloud_version() is None
+    # one that hangs is ended at the timeout with what it started (its own process group)
+    hangs = tmp_path / "hangs"
+    pidfile = tmp_path / "pids"
+    hangs.write_text(f"#!/bin/sh\nsleep 300 &\necho $$ $! > {pidfile}\nwait\n")
+    hangs.chmod(0o755)
+    started = time.monotonic()
+    assert engine(str(hangs)).usacloud_version(timeout=1.0) is None
+    assert time.monotonic() - started < 30
+    assert wait_gone(_pids(pidfile), 5) == []

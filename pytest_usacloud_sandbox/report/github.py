@@ -88,7 +88,7 @@ def step_summary(log, ended: float, stop_reason: str | None, limiter: str, env: 
         lines.append("")
     lines += ["### Limiter", "", f"- {_cell(limiter)}"]
     if not getattr(log.settings, "dry_run", False):
-        lines.append(f"- rate: {rate_text(log, ended, log.attempts)}; {total_wait_text(log.token_wait, log.attempts)}")
+        lines.append(f"- rate: {rate_text(log)}; {total_wait_text(log.token_wait, log.attempts)}")
         lines.append(f"- attempts {log.attempts}, 429 retries {log.retries}, refused {log.refused}")
     return masker.text("\n".join(lines)) + "\n"
 

@@ -258,7 +258,12 @@ _RUN = {
         "retries": {**_COUNT, "description": "executions beyond the first (429 retries)"},
         "refused": {**_COUNT, "description": "commands the sandbox policy refused (never executed)"},
         "token_wait": _f("number", "seconds spent waiting for rate-limit tokens, all commands together", minimum=0),
-        "achieved_rate": _f("number", "`attempts` per second since the first script started", minimum=0),
+        "achieved_rate": _f(
+            "number",
+            "starts per second beyond the burst, from the first start (token grant) to the last: "
+            "(starts - burst) / span, never above the rate while the bucket held it; 0 with too few starts",
+            minimum=0,
+        ),
     },
 }
 

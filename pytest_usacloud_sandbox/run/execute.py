@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the limiter itself is imported by whoever makes one (limite
     from ..limit.bucket import TokenLimiter
 
 MAX_BACKOFF = 30.0
+VERSION_TIMEOUT = 5.0  # seconds `usacloud version` may take (it makes no API call)
 
 
 @dataclass
@@ -121,6 +122,15 @@ class Engine:
         if self.settings.fake and nodeid is not None:
             store = self.fake_stores().store_for(nodeid)
         return self._child_env(store)
+
+    def usacloud_version(self, timeout: float = VERSION_TIMEOUT) -> str | None:
+        """``usacloud version`` with a script's environment (dummy keys in fake mode), as one of the
+        run's children (its process group dies at the timeout); None without a binary or an answer."""
+        if not self.usacloud_bin:
+            return None
+        result = run_command([self.usacloud_bin, "version"], self.env_for(None), timeout, children=self.children)
+        first = next((line.strip() for line in result.stdout.splitlines() if line.strip()), "")
+        return first[:100] if result.exit_code == 0 and first else None
 
     def pins(self, env: dict[str, str]) -> dict[str, str]:
         """The variables of ``env`` (from :meth:`env_for`) that are laid over every call of a shell-mode
