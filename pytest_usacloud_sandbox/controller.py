@@ -2,8 +2,8 @@
 
 Registered as a plugin object by plugin.py on the process that owns the terminal; workers only
 send their reports (each carries the script's record as ``report.usacloud``) and their counters.
-Everything printed goes through pytest's TerminalReporter from the main thread, except the live
-status line (report/progress.py says why).
+Everything printed goes through pytest's TerminalReporter from the main thread, the live
+progress too (report/progress.py says how).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class RunReporter:
         workers = xdist_workers(config)
         self.xdist = workers > 0
         self.runlog = RunLog(settings, state.home, time.time(), masked_options(config), backend, workers)
-        self.progress: prog.Progress | None = None
+        self.progress: prog.LiveProgress | None = None
         self.interrupted = False
         self.finished = False
         self.cancelled: list[str] = []  # node ids
@@ -76,6 +76,8 @@ class RunReporter:
         if self._ours(nodeid):
             self.runlog.script_started(nodeid)
             self._start_progress()  # scripts collected anywhere show progress too
+        if self.progress is not None:
+            self.progress.tick()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
@@ -86,19 +88,19 @@ class RunReporter:
             return
         if self.config.pluginmanager.get_plugin("terminalreporter") is None:
             return
-        tw = self.config.get_terminal_writer()
-        stream = sys.stdout  # what the terminal reporter writes to (capture is suspended here)
-        isatty = bool(getattr(stream, "isatty", lambda: False)())
-        self.progress = prog.Progress(
+        self.progress = prog.LiveProgress(
+            self.config,
+            sys.stdout,  # the terminal (capture is suspended between tests)
             self.runlog,
-            stream,
-            isatty,
             self.settings.progress,
             self.settings.progress_interval,
             self.state.counters,
-            line_start=lambda: tw.width_of_current_line == 0,
+            poll=None if self.xdist else self._poll,
         )
         self.progress.start()
+
+    def _poll(self, tick) -> None:
+        self.engine.on_poll = tick  # a lone process: its waits for commands tick the progress
 
     # -- results ------------------------------------------------------------------------------
 
@@ -110,6 +112,8 @@ class RunReporter:
         result = yield
         if ours:
             self._record(report)
+        if self.progress is not None:
+            self.progress.tick()
         return result
 
     def _record(self, report: pytest.TestReport) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from standin_tools import STANDIN_BIN, read_events, read_log, standin_env, write_rules
 
+from pytest_usacloud_sandbox.report.ticker import WAKE
 from pytest_usacloud_sandbox.run.fakestore import SEED_FILE
 from pytest_usacloud_sandbox.signals import HANDLED
 
@@ -138,7 +139,7 @@ class E2E:
             leaked = _handlers()
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
-        assert leaked == handlers, "the plugin left its SIGTERM/SIGHUP handlers in place after the run"
+        assert leaked == handlers, "the plugin left its SIGTERM/SIGHUP/SIGURG handlers in place after the run"
         # the plugin joins its threads with bounded waits: one still running 10 s on is left behind
         left = wait_gone_threads(threads, 10)
         assert not left, f"the inner run left threads running: {left}"
@@ -242,7 +243,7 @@ class E2E:
 
 def _handlers() -> dict:
     """The signal handlers the plugin may put in place (and must take back)."""
-    return {signum: signal.getsignal(signum) for signum in HANDLED}
+    return {signum: signal.getsignal(signum) for signum in (*HANDLED, WAKE)}
 
 
 def wait_gone_threads(before: set, timeout: float) -> set:

@@ -191,7 +191,7 @@ def test_status_line_fits_its_width_dropping_fields_by_priority_never_mid_word(t
             ), (width, field)
         assert "running 2" in line, (width, line)  # the running scripts outlast every field but the head
     at_80 = log.status_line(T0 + 21, width=79)
-    assert at_80 == "usacloud: 6/13 scripts (46%) | 5 passed 1 failed | ETA 00:24 | running 2"
+    assert at_80 == "usacloud: 6/13 scripts (46%) | ETA 00:24 | running 2: db.usacloud 00:12 +1"
     assert log.status_line(T0 + 21, width=20) == "usacloud: 6/13"  # cut between words only
     assert log.status_line(T0 + 21, width=5) == "usacloud:"  # at least the first word, never part of one
 
@@ -449,3 +449,19 @@ def test_the_achieved_rate_of_a_run_that_kept_its_bound_never_reads_above_it(tmp
     assert log.run_section(T0 + 9, False, None, None)["achieved_rate"] == pytest.approx(2.0)
     live = log.status_line(T0 + 5, width=400)  # the live line too: 10 beyond the burst in 5.2 s
     assert "| 1.92/s of 2.00/s |" in live
+
+
+def test_cancelled_scripts_are_listed_with_their_reasons_folded(tmp_path):
+    log = make(tmp_path)
+    log.set_total(4)
+    reason = "cancelled: run stopped by a.usacloud (auth)"
+    for n in range(2):
+        nodeid, data = script(f"c{n}", status="cancelled", message=reason)
+        log.script_finished(nodeid, "cancelled", data, None)
+    log.script_finished("x.usacloud::x", "cancelled", None, reason + "; 1 of its commands had started")
+    lines = log.summary_lines(ended=T0 + 5, stop_reason="run stopped by a.usacloud::a (auth): 401")
+    at = lines.index("stopped: run stopped by a.usacloud::a (auth): 401")
+    assert lines[at + 1 : at + 3] == [
+        f"CANCELLED [2] {reason}",
+        f"CANCELLED [1] {reason}; 1 of its commands had started",
+    ]

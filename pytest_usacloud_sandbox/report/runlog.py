@@ -87,6 +87,7 @@ class RunLog:
         self.first_grant = self.last_grant = 0.0
         self.failed: list[Failed] = []
         self.partly: list[Partly] = []
+        self.cancel_reasons: dict[str, int] = {}  # why scripts were cancelled (a few distinct texts)
         self.warnings: list[str] = []
         self.more_warnings = 0
         self.running: dict[str, float] = {}  # node id -> when it started
@@ -128,6 +129,10 @@ class RunLog:
                 self._command(where, cmd)
             if outcome == Outcome.FAILED:
                 self.failed.append(_failed(where, record, report_longrepr_text))
+            elif outcome == Outcome.CANCELLED:
+                reason = (record or {}).get("message") or _first_line(report_longrepr_text or "") or "cancelled"
+                reason = _one_line(printable(reason), MESSAGE_CHARS)
+                self.cancel_reasons[reason] = self.cancel_reasons.get(reason, 0) + 1
             elif outcome == Outcome.PASSED and commands:
                 skipped = sum(1 for c in commands if c.get("status") == CommandStatus.SKIPPED)
                 if skipped:

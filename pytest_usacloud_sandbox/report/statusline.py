@@ -1,8 +1,9 @@
 """The live status line: the run's progress in one line that fits its width.
 
-Its fields keep their order on the line; when the line is too wide the least important go first
-(:data:`PRIORITY`), and what is left is never cut in the middle of a word. The running scripts come
-second only to the count of scripts done: as many of their names as fit, else their number.
+Its fields keep their order on the line. When the line is too wide, the fields are taken by
+importance (:data:`PRIORITY`) while they fit, and none is ever cut in the middle of a word: the
+count of scripts done, the longest-running script, the counts of passed and failed, the ETA, and so
+on; the running scripts' other names fill what room is left.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from .summary import clock, configured_rate, limited
 
 LINES_WIDTH = 220  # the line's width when it is not drawn on a terminal (CI logs)
 SEP = " | "
-#: what goes first when the line is too wide: a field dropped, or the counts shortened to those
-#: that are not 0 (the head always stays)
-SHORTEN = ("wait", "cmds", "rate", "elapsed", "short counts", "eta", "counts")
+#: the fields after the head and the longest-running script, most important first ("short counts":
+#: the counts that are not 0, where the whole counts do not fit)
+PRIORITY = ("short counts", "eta", "elapsed", "rate", "cmds", "wait", "counts")
 
 
 def live_rate(log, now: float, attempts: int) -> str:
@@ -71,21 +72,37 @@ def status_line(log, now: float, width: int | None = None) -> str:
     """The line, at most ``width`` characters (unless its first word alone is wider)."""
     width = width or LINES_WIDTH
     parts = fields(log, now)
-    least = f"{SEP}running {len(log.running)}" if log.running else ""
-    shown = {name for name, _ in parts} - {"short counts"}
-    for step in SHORTEN:
-        if len(_join(parts, shown)) + len(least) <= width:
-            break
-        if step == "short counts":
-            shown = (shown - {"counts"}) | {"short counts"}
-        else:
-            shown -= {step, "short counts"} if step == "counts" else {step}
-    line = fit_words(_join(parts, shown), width)
+    texts = dict(parts)
+    order = [name for name, _ in parts]
+    reserve = next((len(r) for r in _running_least(log.running, now) if len(texts["head"]) + len(r) <= width), 0)
+    shown = {"head"}
+    for name in PRIORITY:
+        if name not in texts:
+            continue
+        trial = (shown - {"short counts"}) | {name} if name == "counts" else shown | {name}
+        if len(_join(texts, order, trial)) + reserve <= width:
+            shown = trial
+    line = fit_words(_join(texts, order, shown), width)
     return line + running_text(log.running, now, width - len(line))
 
 
-def _join(parts: list[tuple[str, str]], shown: set[str]) -> str:
-    return SEP.join(text for name, text in parts if name in shown)
+def _running_least(running: dict[str, float], now: float) -> list[str]:
+    """What the running part needs at least: the longest-running script's name, else their number."""
+    if not running:
+        return []
+    label = f"{SEP}running {len(running)}"
+    more = len(running) - 1
+    return [f"{label}: {_ordered(running, now)[0]}" + (f" +{more}" if more else ""), label]
+
+
+def _ordered(running: dict[str, float], now: float) -> list[str]:
+    """``name elapsed`` of each running script, longest-running first."""
+    ordered = sorted(running.items(), key=lambda kv: (kv[1], kv[0]))
+    return [f"{PurePath(nodeid.split('::', 1)[0]).name} {clock(now - since)}" for nodeid, since in ordered]
+
+
+def _join(texts: dict[str, str], order: list[str], shown: set[str]) -> str:
+    return SEP.join(texts[name] for name in order if name in shown)
 
 
 def fit_words(text: str, width: int) -> str:
@@ -102,10 +119,9 @@ def running_text(running: dict[str, float], now: float, room: int) -> str:
     if not running:
         return ""
     label = f"{SEP}running {len(running)}"
-    ordered = sorted(running.items(), key=lambda kv: (kv[1], kv[0]))
-    names = []
-    for n, (nodeid, since) in enumerate(ordered):
-        name = f"{PurePath(nodeid.split('::', 1)[0]).name} {clock(now - since)}"
+    ordered = _ordered(running, now)
+    names: list[str] = []
+    for n, name in enumerate(ordered):
         more = len(ordered) - n - 1
         candidate = label + ": " + ", ".join([*names, name]) + (f" +{more}" if more else "")
         if len(candidate) > room:

@@ -89,6 +89,8 @@ def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool)
     lines.append(f"rate: {rate_text(log)}{wait} | {clock(ended - log.started)} elapsed")
     if stop_reason:
         lines.append(f"stopped: {stop_reason}")
+    for reason, n in sorted(log.cancel_reasons.items()):  # as pytest's short summary folds skips
+        lines.append(f"CANCELLED [{n}] {reason}")
     slowest = log.slowest()
     if slowest:
         lines.append(f"slowest {len(slowest)} commands:")

@@ -8,6 +8,7 @@ command runs and during a retry's backoff.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -65,11 +66,23 @@ class Engine:
     children: Children = field(default_factory=Children)  # this process's running process groups
     limiter_factory: Callable[[], TokenLimiter] | None = None
     publish: Callable[[WorkerStats, bool], None] | None = None  # live counters for the controller
+    #: called on the process's main thread from each loop that waits (a token, a command, a backoff):
+    #: a lone process's live progress is written from there
+    on_poll: Callable[[], object] | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
     _limiter: TokenLimiter | None = None
     _fake_stores: FakeStores | None = None
     # shell mode (shell.py/broker.py) swaps in a runner that runs the command inside the shim
     command_runner: Callable[..., RunResult] = run_command
+
+    def should_stop(self) -> bool:
+        """The stop signal, as the loops that wait ask it (on the main thread, after :attr:`on_poll`)."""
+        if self.on_poll is not None and threading.current_thread() is threading.main_thread():
+            try:
+                self.on_poll()
+            except Exception:
+                pass  # progress never fails a script
+        return bool(self.stop())
 
     def policy(self, cwd: Path | None = None) -> Policy:
         """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
@@ -242,7 +255,7 @@ class Engine:
             limiter = self.limiter()
             try:
                 if limiter is not None:
-                    token = limiter.acquire(self.stop)
+                    token = limiter.acquire(self.should_stop)
                     waited, granted = token.waited, token.granted_at
                     self.stats.tokens += 1
                     self.stats.token_wait += waited
@@ -261,7 +274,7 @@ class Engine:
                 argv,
                 env,
                 self.settings.command_timeout,
-                self.stop,
+                self.should_stop,
                 children=self.children,
                 cwd=None if cwd is None else str(cwd),
             )
@@ -301,7 +314,7 @@ class Engine:
         delay = min(MAX_BACKOFF, self.settings.retry_backoff * 2 ** (attempt - 1))
         deadline = time.monotonic() + delay * random.uniform(0.5, 1.5)
         while time.monotonic() < deadline:
-            if self.stop():
+            if self.should_stop():
                 return False
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         return not self.stop()
