@@ -16,6 +16,7 @@ import warnings
 import pytest
 
 from .items import FailureRepr, UsacloudItem
+from .options import OPTIONS, raw
 from .report import github, teststatus
 from .report import progress as prog
 from .report.reprs import command_list, printable, script_path
@@ -23,7 +24,7 @@ from .report.runlog import Outcome, RunLog
 from .report.summary import dry_run_lines, header_line
 from .run import fakestore
 from .run.execute import Engine, WorkerStats
-from .settings import OPTIONS, Settings, raw, xdist_workers
+from .settings import Settings, xdist_workers
 from .state.records import ScriptRecord, ScriptStatus
 from .state.shared import SharedState
 from .usacloud.mask import Masker, mask_url

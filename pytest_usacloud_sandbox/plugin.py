@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from . import settings
+from . import options, settings
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
 from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
 from .limit.backend import Backend
@@ -33,7 +33,7 @@ class UsacloudWarning(UserWarning):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    settings.add_options(parser)
+    options.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -93,7 +93,7 @@ def test_a_boolean_from_the_ini_file_is_undone_on_the_command_line(e2e):
 
 
 def test_every_boolean_option_has_its_no_form(e2e):
-    from pytest_usacloud_sandbox.settings import OPTIONS
+    from pytest_usacloud_sandbox.options import OPTIONS
 
     text = " ".join(e2e.pytester.runpytest_inprocess(*INNER_PLUGINS, "--help").stdout.str().split())
     for opt in OPTIONS:
@@ -137,3 +137,11 @@ def test_the_stand_in_is_what_runs(e2e):
     e2e.script("v.usacloud", "usacloud zone list\n")
     e2e.run().assert_outcomes(passed=1)
     assert e2e.calls()[0]["prog"] == str(STANDIN_BIN)
+
+
+def test_each_option_fills_its_settings_field():
+    from pytest_usacloud_sandbox.options import OPTIONS
+    from pytest_usacloud_sandbox.settings import Settings
+
+    fields = set(Settings.__dataclass_fields__)
+    assert [o.attribute for o in OPTIONS if o.attribute not in fields] == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import INNER_PLUGINS
-from pytest_usacloud_sandbox.settings import OPTIONS
+from pytest_usacloud_sandbox.options import OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
