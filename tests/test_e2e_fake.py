@@ -1,4 +1,4 @@
-"""--usacloud-fake end to end (issue 17, issue 12 item 11): dummy credentials, hangs, the seeded store."""
+"""--usacloud-fake end to end: dummy credentials, hangs, the seeded store."""
 
 import json
 import textwrap

@@ -1,4 +1,4 @@
-"""xdist workers on several hosts keep every guarantee (issue 13).
+"""xdist workers on several hosts keep every guarantee.
 
 The "remote" workers run in their own mount namespace (tests/hosts.py): a private /tmp and cache,
 so they see neither the controller's run directory nor its token-bucket file, as on another

@@ -1,4 +1,4 @@
-"""Inert unless asked, and no surprise collection (issue 14, items 1 and 2)."""
+"""Inert unless asked, and no surprise collection."""
 
 from __future__ import annotations
 

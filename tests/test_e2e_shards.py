@@ -1,4 +1,4 @@
-"""CI shards: separate runs on one Redis that name the same --usacloud-run-group share the stop (issue 13.5)."""
+"""CI shards: separate runs on one Redis that name the same --usacloud-run-group share the stop."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shell mode (issue 7): whole scripts under bash, every usacloud call sandboxed, limited and recorded."""
+"""Shell mode: whole scripts under bash, every usacloud call sandboxed, limited and recorded."""
 
 import json
 import os
@@ -125,7 +125,7 @@ def test_zones_stay_pinned_and_every_way_to_call_usacloud_is_sandboxed(e2e):
 
 
 def test_variables_that_steer_usacloud_refuse_the_call(e2e):
-    """Issue 11.1: set by the script, they never reach usacloud; harmless settings do."""
+    """Set by the script, they never reach usacloud; harmless settings do."""
     out = e2e.tmp / "out"
     shell_script(
         e2e,
@@ -161,7 +161,7 @@ def test_variables_that_steer_usacloud_refuse_the_call(e2e):
 
 
 def test_the_api_key_never_crosses_a_sandbox_socket(e2e):
-    """Issue 11.2: a script playing client of its own broker, on every socket it can find, gets no key."""
+    """A script playing client of its own broker, on every socket it can find, gets no key."""
     token, secret = "tok-9c2e71d0aa4f", "sec-3b8f05e1c7d2"
     e2e.env(SAKURACLOUD_ACCESS_TOKEN=token, SAKURACLOUD_ACCESS_TOKEN_SECRET=secret, STANDIN_REQUIRE_TOKEN=token)
     dump = e2e.tmp / "dump"
@@ -444,7 +444,7 @@ def test_marker_ini_and_dry_run(e2e):
 
 
 def test_kill_9_of_a_single_process_run_takes_bash_and_usacloud_with_it(e2e):
-    """Issue 11.12: the parent-death signal; nothing else is left to clean up after a SIGKILL."""
+    """The parent-death signal; nothing else is left to clean up after a SIGKILL."""
     e2e.rules([{"match": "region list", "sleep": 300}])
     pids = e2e.tmp / "pids"
     e2e.script("long.usacloud", SHELL + f"echo $$ > {pids}\nusacloud region list\nwhile :; do sleep 1; done\n")

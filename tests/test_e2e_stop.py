@@ -1,4 +1,4 @@
-"""Error policies: one failure controls the other scripts across every worker (issue: stop signal)."""
+"""Error policies: one failure controls the other scripts across every worker."""
 
 import os
 import signal
@@ -183,7 +183,7 @@ def test_a_dead_worker_leaves_no_process_behind(e2e):
 
 def test_kill_9_of_a_single_process_run_leaves_no_process_behind(e2e):
     """Commands mode, no xdist, nobody left to sweep: the process's watchdog kills the running
-    command and what it started, though pytest itself was killed outright (issue 11.12)."""
+    command and what it started, though pytest itself was killed outright."""
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
     e2e.rules([{"match": "region list", "sleep": LONG}])
     e2e.script("long.usacloud", "usacloud region list\n")

@@ -211,7 +211,7 @@ def test_a_caller_gone_cancels_the_command():
 
 
 def test_children_die_with_their_process_even_on_sigkill(tmp_path):
-    """Issue 11.12: the parent-death signal, for a child started from a thread other than the main one."""
+    """The parent-death signal, for a child started from a thread other than the main one."""
     if runner.death_signal().setpriv is None and runner.death_signal().prctl is None:
         import pytest
 
@@ -240,7 +240,7 @@ def _read(path) -> str:
 
 
 def test_the_watchdog_kills_what_a_sigkilled_process_left(tmp_path):
-    """Issue 11.12 without a setpriv per command: the process's watchdog kills its children's groups
+    """Without a setpriv per command: the process's watchdog kills its children's groups
     and, by the mark in their environment, what they moved out of the group (here: another session)."""
     pidfile = tmp_path / "pids"
     code = (
