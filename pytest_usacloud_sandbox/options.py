@@ -52,12 +52,7 @@ def per_second(value) -> float:
 
 def at_least(minimum: int) -> Callable[[object], int]:
     def whole(value) -> int:
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a whole number")
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a whole number") from None
+        number = _parsed(value, int, "a whole number")
         if number < minimum:
             raise ValueError(f"must be at least {minimum}, not {number}")
         return number
@@ -73,13 +68,18 @@ def text_name(value) -> str:
     return text
 
 
-def _number(value) -> float:
+def _parsed(value, convert: Callable[[str], float], what: str):
+    """``convert`` of the value's text (a boolean is not a number)."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{value!r} is not {what}")
     try:
-        number = float(str(value).strip())
+        return convert(str(value).strip())
     except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise ValueError(f"{value!r} is not {what}") from None
+
+
+def _number(value) -> float:
+    number = _parsed(value, float, "a number")
     if math.isnan(number):
         raise ValueError("NaN is not a valid value")
     return number
@@ -165,6 +165,14 @@ class Option:
         return self.check(value) if self.check else value
 
 
+def _seconds(name: str, help: str, default: float) -> Option:
+    return Option(name, help, default, check=seconds, ini="float", metavar="SECONDS")
+
+
+def _whole(name: str, help: str, default: int, minimum: int, metavar: str = "N") -> Option:
+    return Option(name, help, default, check=at_least(minimum), ini="int", metavar=metavar)
+
+
 OPTIONS = (
     Option(
         "usacloud_scripts",
@@ -189,22 +197,8 @@ OPTIONS = (
         metavar="PATH",
         field="usacloud_bin",
     ),
-    Option(
-        "usacloud_timeout",
-        "seconds one usacloud command may run before its process group is terminated",
-        300,
-        check=seconds,
-        ini="float",
-        metavar="SECONDS",
-    ),
-    Option(
-        "usacloud_script_timeout",
-        "seconds a whole script may run (shell mode)",
-        1800,
-        check=seconds,
-        ini="float",
-        metavar="SECONDS",
-    ),
+    _seconds("usacloud_timeout", "seconds one usacloud command may run before its process group is terminated", 300),
+    _seconds("usacloud_script_timeout", "seconds a whole script may run (shell mode)", 1800),
     Option("usacloud_dry_run", "execute nothing: check every command offline and show what would run", False, "bool"),
     Option(
         "usacloud_fake",
@@ -212,13 +206,10 @@ OPTIONS = (
         False,
         "bool",
     ),
-    Option(
+    _seconds(
         "usacloud_fake_timeout",
         "seconds one usacloud command may run in fake mode (usacloud's fake driver can hang after a change)",
         30,
-        check=seconds,
-        ini="float",
-        metavar="SECONDS",
     ),
     Option("usacloud_allow_dangerous", "allow delete, boot, shutdown, reset and send-nmi subcommands", False, "bool"),
     Option(
@@ -241,30 +232,9 @@ OPTIONS = (
         check=per_second,
         metavar="PER_SECOND",
     ),
-    Option(
-        "usacloud_burst",
-        "token bucket size: commands that may start at once",
-        1,
-        check=at_least(1),
-        ini="int",
-        metavar="N",
-    ),
-    Option(
-        "usacloud_retries",
-        "retries of a command refused for rate (429), with exponential backoff",
-        3,
-        check=at_least(0),
-        ini="int",
-        metavar="N",
-    ),
-    Option(
-        "usacloud_retry_backoff",
-        "seconds before the first retry of a 429; doubles each time, with jitter",
-        1.0,
-        check=seconds,
-        ini="float",
-        metavar="SECONDS",
-    ),
+    _whole("usacloud_burst", "token bucket size: commands that may start at once", 1, minimum=1),
+    _whole("usacloud_retries", "retries of a command refused for rate (429), with exponential backoff", 3, minimum=0),
+    _seconds("usacloud_retry_backoff", "seconds before the first retry of a 429; doubles each time, with jitter", 1.0),
     Option(
         "usacloud_rate_backend",
         "where the token bucket lives: file:PATH or redis://[:password@]host:port/db",
@@ -288,14 +258,7 @@ OPTIONS = (
         metavar="NAME",
         shown_default="host:pid",
     ),
-    Option(
-        "usacloud_max_workers",
-        "the most xdist workers a usacloud run may use",
-        DEFAULT_MAX_WORKERS,
-        check=at_least(1),
-        ini="int",
-        metavar="N",
-    ),
+    _whole("usacloud_max_workers", "the most xdist workers a usacloud run may use", DEFAULT_MAX_WORKERS, minimum=1),
     Option(
         "usacloud_error_policy",
         "what a failure does to the other scripts: continue, stop or critical",
@@ -310,14 +273,7 @@ OPTIONS = (
         "bool",
     ),
     Option("usacloud_progress", "live progress: auto, on or off", "auto", choices=PROGRESS_MODES, metavar="MODE"),
-    Option(
-        "usacloud_progress_interval",
-        "seconds between plain progress lines when not on a terminal",
-        10,
-        check=seconds,
-        ini="float",
-        metavar="SECONDS",
-    ),
+    _seconds("usacloud_progress_interval", "seconds between plain progress lines when not on a terminal", 10),
     Option(
         "usacloud_github",
         "GitHub Actions annotations and step summary: auto (when GITHUB_ACTIONS=true), on or off",
@@ -333,12 +289,11 @@ OPTIONS = (
         choices=MODES,
         metavar="MODE",
     ),
-    Option(
+    _whole(
         "usacloud_max_script_bytes",
         "scripts larger than this fail without being parsed",
         1024 * 1024,
-        check=at_least(1),
-        ini="int",
+        minimum=1,
         metavar="BYTES",
     ),
 )
