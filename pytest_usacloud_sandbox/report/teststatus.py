@@ -11,6 +11,7 @@ with the report).
 from __future__ import annotations
 
 from ..state.records import ScriptRecord, ScriptStatus
+from ..usacloud.outcome import Cls
 from .reprs import skipped_commands
 
 STATUS_PROPERTY = "usacloud_status"
@@ -21,10 +22,11 @@ WORDS = {CANCELLED: ("C", "CANCELLED"), PARTLY_RUN: ("P", "PARTLY RUN")}
 
 
 def status(record: ScriptRecord) -> str:
-    """``cancelled``, ``partly run`` (some commands ran, others needed the shell) or the record's status."""
+    """``cancelled``, ``partly run`` (passed, or failed for it under --usacloud-strict, with some
+    commands skipped because they need the shell) or the record's status."""
     if record.status == ScriptStatus.CANCELLED:
         return CANCELLED
-    if record.status != ScriptStatus.SKIPPED and skipped_commands(record):
+    if (record.status == ScriptStatus.PASSED or record.cls == Cls.PARTLY_RUN) and skipped_commands(record):
         return PARTLY_RUN
     return str(record.status)
 
