@@ -2,8 +2,8 @@
 
 Registered as a plugin object by plugin.py on the process that owns the terminal; workers only
 send their reports (each carries the script's record as ``report.usacloud``) and their counters.
-Everything printed goes through pytest's TerminalReporter from the main thread, except the live
-status line (report/progress.py says why).
+Everything printed goes through pytest's TerminalReporter from the main thread, the live
+progress too (report/progress.py says how).
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ import warnings
 import pytest
 
 from .items import FailureRepr, UsacloudItem
-from .report import github
+from .options import OPTIONS, raw
+from .report import github, teststatus
 from .report import progress as prog
 from .report.reprs import command_list, printable, script_path
-from .report.runlog import Outcome, RunLog, ask_usacloud_version
-from .report.summary import dry_run_lines
+from .report.runlog import Outcome, RunLog
+from .report.summary import dry_run_lines, header_line
 from .run import fakestore
 from .run.execute import Engine, WorkerStats
 from .run.preflight import Preflight
-from .settings import OPTIONS, Settings, raw, xdist_workers
+from .settings import Settings, xdist_workers
 from .state.records import ScriptRecord, ScriptStatus
 from .state.shared import SharedState
 from .usacloud.mask import Masker, mask_url
@@ -52,9 +53,11 @@ class RunReporter:
         workers = xdist_workers(config)
         self.xdist = workers > 0
         self.runlog = RunLog(settings, state.home, time.time(), masked_options(config), backend, workers)
-        self.progress: prog.Progress | None = None
+        self.progress: prog.LiveProgress | None = None
         self.interrupted = False
         self.finished = False
+        self.cancelled: list[str] = []  # node ids
+        self._version: tuple[str | None] | None = None  # usacloud's, once asked
         self.seen = False  # any usacloud script in this run
         self.preflight: Preflight | None = None  # once it ran (never in a dry-run)
 
@@ -63,7 +66,7 @@ class RunReporter:
         preflight's report is written now, since the session ends here."""
         from .run import preflight
 
-        self.preflight = preflight.check(self.engine, self.config.invocation_params.dir)
+        self.preflight = preflight.check(self.engine, self.config.invocation_params.dir, self.usacloud_version())
         if not self.preflight.ok:
             self.finish()
         return self.preflight
@@ -86,6 +89,8 @@ class RunReporter:
         if self._ours(nodeid):
             self.runlog.script_started(nodeid)
             self._start_progress()  # scripts collected anywhere show progress too
+        if self.progress is not None:
+            self.progress.tick()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
@@ -96,19 +101,19 @@ class RunReporter:
             return
         if self.config.pluginmanager.get_plugin("terminalreporter") is None:
             return
-        tw = self.config.get_terminal_writer()
-        stream = sys.stdout  # what the terminal reporter writes to (capture is suspended here)
-        isatty = bool(getattr(stream, "isatty", lambda: False)())
-        self.progress = prog.Progress(
+        self.progress = prog.LiveProgress(
+            self.config,
+            sys.stdout,  # the terminal (capture is suspended between tests)
             self.runlog,
-            stream,
-            isatty,
             self.settings.progress,
             self.settings.progress_interval,
             self.state.counters,
-            line_start=lambda: tw.width_of_current_line == 0,
+            poll=None if self.xdist else self._poll,
         )
         self.progress.start()
+
+    def _poll(self, tick) -> None:
+        self.engine.on_poll = tick  # a lone process: its waits for commands tick the progress
 
     # -- results ------------------------------------------------------------------------------
 
@@ -120,13 +125,18 @@ class RunReporter:
         result = yield
         if ours:
             self._record(report)
+        if self.progress is not None:
+            self.progress.tick()
         return result
 
     def _record(self, report: pytest.TestReport) -> None:
         data = getattr(report, "usacloud", None)
         if report.when == "call":
             self.seen = True
-            self.runlog.script_finished(report.nodeid, _outcome(report, data), data, _text(report))
+            outcome = _outcome(report, data)
+            self.runlog.script_finished(report.nodeid, outcome, data, _text(report))
+            if outcome == Outcome.CANCELLED:
+                self.cancelled.append(report.nodeid)
             self._show_commands(data)
             if data is not None:
                 report.usacloud = None  # recorded (and in the JSONL file): pytest keeps every report
@@ -149,8 +159,14 @@ class RunReporter:
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         self.interrupted = True
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.finish()
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session):
+        self.finish()  # before the run directory goes (the plugin's own sessionfinish)
+        if self.cancelled and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED  # the run did not finish: never a pass
+        result = yield
+        teststatus.remember_cancelled(self.config, self.cancelled)  # after the cache plugin saved its list
+        return result
 
     def finish(self) -> None:
         if self.finished:  # a failed preflight wrote the report already
@@ -163,9 +179,7 @@ class RunReporter:
             self.runlog.close()
             return
         reason = self.engine.stop.reason()
-        version = self.preflight.version if self.preflight is not None else None
-        if version is None and not self.settings.dry_run:  # with every usacloud child's environment
-            version = ask_usacloud_version(self.engine.usacloud_bin, env=self.engine.env_for(None))
+        version = self.usacloud_version()
         try:
             self.runlog.write_report(
                 self.settings.report,
@@ -177,6 +191,18 @@ class RunReporter:
             )
         except OSError as exc:
             warnings.warn(f"--usacloud-report: could not write {self.settings.report}: {exc}", stacklevel=1)
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        return header_line(self.settings, self.engine.usacloud_bin, self.usacloud_version(), self.runlog.backend)
+
+    def usacloud_version(self) -> str | None:
+        """``usacloud version``, asked once (a process start, with a timeout); never in a dry-run."""
+        if self._version is None:
+            version = None
+            if not self.settings.dry_run:
+                version = self.engine.usacloud_version()
+            self._version = (version,)
+        return self._version[0]
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
         if not (self.seen or self.runlog.total) or exitstatus == pytest.ExitCode.USAGE_ERROR:
@@ -199,11 +225,16 @@ class RunReporter:
         if self.preflight is not None:
             tr.line(printable(self.preflight.describe()))
         elif not (self.settings.preflight or self.settings.dry_run):
-            tr.line("preflight: off (--usacloud-preflight=off)")
+            tr.line("preflight: off (--no-usacloud-preflight)")
         if self.settings.fake:
             tr.line(self._fake_line())
         if self.settings.report is not None:
             tr.line(f"report: {self.settings.report}")
+        if self.cancelled and exitstatus == pytest.ExitCode.OK:
+            tr.line(
+                f"exit status {int(pytest.ExitCode.INTERRUPTED)} (interrupted): {len(self.cancelled)} scripts were "
+                "cancelled by a stop, and nothing failed in this run"
+            )
         if github.enabled(self.settings.github, os.environ):
             self._github(tr, ended, stop_reason, limiter)
 
@@ -221,11 +252,10 @@ class RunReporter:
         if self.settings.rate == float("inf"):
             return "limiter: off (--usacloud-rate=unlimited)"
         t = self.totals
-        mean = f" ({t.token_wait / t.tokens:.2f}s mean)" if t.tokens else ""
+        wait = f"{t.token_wait / t.tokens:.2f}s mean per token" if t.tokens else "-"
         return (
             f"limiter: {self.runlog.backend} at {self.settings.rate:g}/s, burst {self.settings.burst} "
-            f"| tokens {t.tokens} | attempts {t.attempts} | 429 retries {t.retries} "
-            f"| token wait {t.token_wait:.1f}s summed over every worker{mean}"
+            f"| tokens {t.tokens} | attempts {t.attempts} | 429 retries {t.retries} | token wait {wait}"
         )
 
     def _fake_line(self) -> str:

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from pathlib import Path
 
 import pytest
 
-from .report.reprs import cancel_text, failure_text, header, is_script, nothing_ran, printable, script_path
+from .report import teststatus
+from .report.reprs import (
+    cancel_text,
+    command_line,
+    failure_text,
+    header,
+    is_script,
+    nothing_ran,
+    partly_run,
+    printable,
+    script_path,
+    skipped_commands,
+)
 from .run.execute import Engine
 from .script.load import SHELL_MARKER, load_script
 from .script.parse import MarkerSpec, ScriptError, parse_markers
@@ -38,7 +51,7 @@ class ScriptFailed(Exception):
 
 
 class Scope:
-    """Which files are usacloud scripts to collect (no surprise collection, issue 14).
+    """Which files are usacloud scripts to collect (no surprise collection).
 
     A file whose name matches the glob is collected when it lies under a configured script path
     (``--usacloud-scripts`` / ini ``usacloud_scripts``), when it is named on the command line
@@ -116,8 +129,8 @@ class UsacloudFile(pytest.File):
         marks = []
         for spec in specs:
             try:
-                marks.append(_marker(spec, self.config))
-            except (ValueError, TypeError, AttributeError, pytest.fail.Exception) as exc:
+                marks.append(_marker(spec, self.path))
+            except (ValueError, TypeError, AttributeError, Warning, pytest.fail.Exception) as exc:
                 item.input_error = ScriptInputError(spec.line, f"bad marker {spec.name!r}: {_one_line(exc)}")
                 marks = []  # one bad marker: none apply (an xfail must not hide the error)
                 break
@@ -157,7 +170,7 @@ class UsacloudItem(pytest.Item):
                 raise self.input_error
             if engine.stop():
                 record.status = rec.ScriptStatus.CANCELLED
-                raise ScriptSkipped(_cancel_reason(engine, record))
+                raise ScriptSkipped(_cancelled(engine, record))
             shell_wanted = self._wants_shell(engine)
             try:  # a script meant for bash is checked as commands in a dry-run, but not held to the order
                 parsed = load_script(self.path, engine.settings.max_script_bytes, shell=shell_wanted)
@@ -175,34 +188,45 @@ class UsacloudItem(pytest.Item):
             record.line, record.message = exc.line, exc.message
             raise
         if record.status == rec.ScriptStatus.CANCELLED:
-            raise ScriptSkipped(_cancel_reason(engine, record))
+            raise ScriptSkipped(_cancelled(engine, record))
         if record.status == rec.ScriptStatus.FAILED:
             raise ScriptFailed(record)
         if record.status == rec.ScriptStatus.SKIPPED:  # a limit of usacloud's fake mode
             raise ScriptSkipped(record.message)
         nothing = nothing_ran(record, engine.settings.dry_run, self._wants_shell(engine))
-        if nothing is not None:  # a green run means the commands really ran (issue 14)
+        if nothing is not None:  # a green run means the commands really ran
             record.status, (record.message, record.line) = rec.ScriptStatus.SKIPPED, nothing
             raise ScriptSkipped(record.message)
+        if engine.settings.strict and skipped_commands(record):
+            record.status, record.cls = rec.ScriptStatus.FAILED, Cls.PARTLY_RUN
+            record.message, record.line = partly_run(record, engine.settings.dry_run, self._wants_shell(engine))
+            raise ScriptFailed(record)
 
     def _wants_shell(self, engine: Engine) -> bool:
         return engine.settings.mode == "shell" or self.get_closest_marker(SHELL_MARKER) is not None
 
     def _properties(self, record: rec.ScriptRecord) -> None:
+        """JUnit's properties (the status also tells pytest's report what to call the result), and the
+        commands that were skipped as the item's output (JUnit's system-out with ``junit_logging``)."""
         passed = record.status == rec.ScriptStatus.PASSED
         self.user_properties.extend(
             [
+                (teststatus.STATUS_PROPERTY, teststatus.status(record)),
                 ("usacloud_commands", len(record.commands)),
                 ("usacloud_commands_run", record.commands_run),
                 ("usacloud_commands_failed", record.commands_failed),
                 ("usacloud_class", str(record.cls or (Cls.OK if passed else record.status))),
             ]
         )
+        skipped = skipped_commands(record)
+        if skipped:
+            lines = [f"skipped commands ({len(skipped)}):", *(f"  {command_line(c)}" for c in skipped)]
+            self.add_report_section("call", "stdout", printable("\n".join(lines)) + "\n")
 
     def repr_failure(self, excinfo, style=None):
         relpath = self.location[0]
         if isinstance(excinfo.value, ScriptFailed):
-            if excinfo.value.record.mode == "shell":  # shell mode (issue 7)
+            if excinfo.value.record.mode == "shell":
                 from .run import shell
 
                 text = shell.failure_text(excinfo.value.record, relpath, self.stash.get(shell.BASH_OUTPUT, None))
@@ -261,6 +285,12 @@ class _Crash:
         self.message = message
 
 
+def _cancelled(engine: Engine, record: rec.ScriptRecord) -> str:
+    """The skip reason of a cancelled script, kept in its record too (the JSON report's message)."""
+    record.message = _cancel_reason(engine, record)
+    return record.message
+
+
 def _cancel_reason(engine: Engine, record: rec.ScriptRecord) -> str:
     reason = engine.stop.reason()
     if reason is None:
@@ -277,7 +307,9 @@ def _read_header(path: Path) -> str:
     return head.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\x00", "\ufffd")
 
 
-def _marker(spec: MarkerSpec, config: pytest.Config) -> pytest.MarkDecorator:
+def _marker(spec: MarkerSpec, path: Path) -> pytest.MarkDecorator:
+    """The marker a header line names. pytest's warnings about it (an unknown marker) point at that
+    line of the script, not at this module; one turned into an error (``-W error``) is the item's."""
     kwargs = dict(spec.kwargs)
     if spec.name in _CONDITION_MARKERS:
         conditions = list(spec.args) + ([kwargs["condition"]] if "condition" in kwargs else [])
@@ -286,7 +318,12 @@ def _marker(spec: MarkerSpec, config: pytest.Config) -> pytest.MarkDecorator:
                 raise ValueError(
                     f"the condition must be a literal such as True, not a string (pytest would evaluate {condition!r})"
                 )
-    return getattr(pytest.mark, spec.name)(*spec.args, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mark = getattr(pytest.mark, spec.name)(*spec.args, **kwargs)
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, os.fspath(path), spec.line)
+    return mark
 
 
 def _one_line(exc: BaseException) -> str:

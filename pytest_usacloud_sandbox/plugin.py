@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import os
-import signal
 import warnings
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from . import settings
+from . import options, settings
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
 from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
 from .limit.backend import Backend
 from .limit.errors import LimiterUnavailable
+from .report import teststatus
 from .run.execute import Engine, WorkerStats
+from .signals import Interrupts
 from .state import records
 from .state.shared import RUN_INPUT, SharedState, remote_file_bucket, shard_name
 
@@ -23,7 +24,7 @@ SETTINGS_KEY = pytest.StashKey[settings.Settings]()
 SCOPE_KEY = pytest.StashKey[Scope]()
 STATE_KEY = pytest.StashKey[SharedState]()
 TOTALS_KEY = pytest.StashKey[WorkerStats]()  # the controller's sum of every worker's counters
-SIGTERM_KEY = pytest.StashKey[bool]()  # this run put its SIGTERM handler in place (unconfigure takes it back)
+INTERRUPTS_KEY = pytest.StashKey[Interrupts]()  # this run's SIGTERM/SIGHUP handlers (unconfigure takes them back)
 STATS_OUTPUT = "usacloud_stats"
 
 
@@ -32,7 +33,7 @@ class UsacloudWarning(UserWarning):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    settings.add_options(parser)
+    options.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
@@ -59,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     elif s.scripts:
         config.args += [str(p) for p in s.scripts if str(p) not in config.args]  # and the paths given too
     scope = config.stash[SCOPE_KEY] = Scope.from_config(config, s)
-    # Inert unless asked (issue 14): without scripts to run, no signal handler, no run directory,
+    # Inert unless asked: without scripts to run, no signal handler, no run directory,
     # no thread and no plugin object; the run looks as if the plugin were not installed.
     worker_input = getattr(config, "workerinput", None)
     if worker_input is not None:
@@ -87,7 +88,7 @@ def _activate(config: pytest.Config) -> None:
         _check_controller(config, s)
         state = SharedState.open_run()
         config.stash[TOTALS_KEY] = WorkerStats()
-        config.stash[SIGTERM_KEY] = _install_sigterm()
+        config.stash[INTERRUPTS_KEY] = Interrupts().install()
     else:
         state = SharedState.open_worker(worker_input)
     config.stash[STATE_KEY] = state
@@ -104,6 +105,7 @@ def _activate(config: pytest.Config) -> None:
 
 def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
     """Bad options are a UsageError before anything runs."""
+    settings.check_report_path(s.report)
     if s.active:
         workers = settings.xdist_workers(config)
         if workers > s.max_workers:
@@ -167,22 +169,6 @@ def _warn(message: str) -> None:
     warnings.warn(UsacloudWarning(message), stacklevel=2)
 
 
-def _install_sigterm() -> bool:
-    """SIGTERM to pytest behaves like Ctrl-C: children are terminated, what finished is reported.
-    True if the handler was put in place (only over the default action)."""
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        try:
-            signal.signal(signal.SIGTERM, _raise_interrupt)
-            return True
-        except ValueError:  # not the main thread
-            pass
-    return False
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The preflight, on the controller or a lone process: before any script's first command, since
@@ -244,12 +230,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return None
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
-    result = yield
-    report = result.get_result()
+    report = yield
     if not isinstance(item, UsacloudItem) or report.when != "call":
-        return
+        return report
     path, line, domain = item.reportinfo()
     report.location = (report.location[0], line, domain)  # the failing line, now that the script ran
     if call.excinfo is not None and call.excinfo.errisinstance(ScriptSkipped) and isinstance(report.longrepr, tuple):
@@ -258,6 +243,11 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     if item.record is not None:
         report.usacloud = item.record.to_dict()
         item.release_record()
+    return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    return teststatus.teststatus(report)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -304,11 +294,9 @@ def pytest_testnodedown(node, error) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if config.stash.get(SIGTERM_KEY, False) and signal.getsignal(signal.SIGTERM) is _raise_interrupt:
-        try:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as it was: a later in-process run starts clean
-        except ValueError:
-            pass
+    interrupts = config.stash.get(INTERRUPTS_KEY, None)
+    if interrupts is not None:
+        interrupts.restore()
     state = config.stash.get(STATE_KEY, None)
     if state is not None:
         state.close()

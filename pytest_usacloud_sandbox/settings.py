@@ -1,8 +1,14 @@
-"""Options and ini keys, validated into one frozen Settings (bad values are a pytest.UsageError)."""
+"""Settings: the options' checked values (:mod:`.options`) as one frozen object.
+
+:func:`load` reads each option from the command line, else the ini file, else its default, and
+adds only what needs more than one value or the machine: paths (relative to where pytest started,
+or to the rootdir for the ini file), the rate backend, ``-x``; :func:`check_report_path` and
+:func:`resolve_binary` are the controller's checks before anything runs. A bad value is a
+pytest.UsageError naming the option.
+"""
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 from dataclasses import dataclass
@@ -11,200 +17,9 @@ from pathlib import Path
 import pytest
 
 from .limit.backend import Backend, parse_backend
+from .options import DEFAULT_MAX_WORKERS, OPTIONS, Option
 
-ERROR_POLICIES = ("continue", "stop", "critical")
-PROGRESS_MODES = ("auto", "on", "off")
-GITHUB_MODES = ("auto", "on", "off")
-COLLECT_MODES = ("paths", "anywhere")
-MODES = ("commands", "shell")
-PREFLIGHT_MODES = ("on", "off")
 AUTO_WORKERS = 5
-DEFAULT_MAX_WORKERS = 10
-
-
-@dataclass(frozen=True)
-class Option:
-    """One setting: a command-line option and the ini key of the same name."""
-
-    name: str  # ini key, e.g. "usacloud_rate"; the option is --usacloud-rate
-    help: str
-    default: object = None
-    kind: str = "string"  # string | bool | paths | flag-only
-    metavar: str | None = None
-    repeat: bool = False
-    shown_default: str | None = None  # how the default reads in --help and the README, when not the value
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    @property
-    def default_text(self) -> str:
-        if self.shown_default is not None:
-            return self.shown_default
-        if self.kind == "bool":
-            return "on" if self.default else "off"
-        return str(self.default) if self.default not in (None, "", ()) else "none"
-
-
-OPTIONS = (
-    Option(
-        "usacloud_scripts", "directory or file of *.usacloud scripts to collect (repeatable)", (), "paths", "PATH", True
-    ),
-    Option(
-        "usacloud_script_glob",
-        "file name pattern of usacloud scripts",
-        "*.usacloud",
-        metavar="GLOB",
-    ),
-    Option(
-        "usacloud_collect",
-        "where scripts are collected: paths (under --usacloud-scripts, or named on the command line) "
-        "or anywhere pytest looks",
-        "paths",
-        metavar="WHERE",
-    ),
-    Option("usacloud_bin", "the usacloud executable (a path, or a name found on PATH)", "usacloud", metavar="PATH"),
-    Option(
-        "usacloud_timeout",
-        "seconds one usacloud command may run before its process group is terminated",
-        "300",
-        metavar="SECONDS",
-    ),
-    Option("usacloud_script_timeout", "seconds a whole script may run (shell mode)", "1800", metavar="SECONDS"),
-    Option("usacloud_dry_run", "execute nothing: check every command offline and show what would run", False, "bool"),
-    Option(
-        "usacloud_preflight",
-        "before any script runs, check usacloud and the credentials with one read-only call "
-        "(usacloud auth-status) and end the session if it fails: on or off",
-        "on",
-        metavar="MODE",
-    ),
-    Option(
-        "usacloud_fake",
-        "run usacloud's own fake driver (SAKURACLOUD_FAKE_MODE=1) with dummy credentials, one fake store per script",
-        False,
-        "bool",
-    ),
-    Option(
-        "usacloud_fake_timeout",
-        "seconds one usacloud command may run in fake mode (usacloud's fake driver can hang after a change)",
-        "30",
-        metavar="SECONDS",
-    ),
-    Option(
-        "usacloud_allow_dangerous",
-        "allow delete, power (boot, shutdown, reset, send-nmi), disconnect/disable and connect subcommands",
-        False,
-        "bool",
-    ),
-    Option(
-        "usacloud_allow_global_writes",
-        "allow changes to global resources (dns, note, icon, ...), which tk1v does not isolate",
-        False,
-        "bool",
-    ),
-    Option(
-        "usacloud_allow_profiles",
-        "let usacloud read this machine's profiles (~/.usacloud, ...); by default it sees only the run's "
-        "environment, so a profile cannot choose the zone, the key or the API root",
-        False,
-        "bool",
-    ),
-    Option(
-        "usacloud_rate",
-        "usacloud commands per second, shared by every worker and run with the same API key ('unlimited' for none)",
-        "2.0",
-        metavar="PER_SECOND",
-    ),
-    Option("usacloud_burst", "token bucket size: commands that may start at once", "1", metavar="N"),
-    Option(
-        "usacloud_retries", "retries of a command refused for rate (429), with exponential backoff", "3", metavar="N"
-    ),
-    Option(
-        "usacloud_retry_backoff",
-        "seconds before the first retry of a 429; doubles each time, with jitter",
-        "1.0",
-        metavar="SECONDS",
-    ),
-    Option(
-        "usacloud_rate_backend",
-        "where the token bucket lives: file:PATH or redis://[:password@]host:port/db",
-        "",
-        metavar="SPEC",
-        shown_default="a file in the user cache",
-    ),
-    Option(
-        "usacloud_run_group",
-        "share the stop signal with every run that names this group on the same Redis (CI shards): "
-        "a stop in one cancels the others; unique per pipeline run; needs a redis:// rate backend",
-        "",
-        metavar="NAME",
-    ),
-    Option(
-        "usacloud_shard",
-        "this run's name in its run group, shown in the other shards' skip reasons",
-        "",
-        metavar="NAME",
-        shown_default="host:pid",
-    ),
-    Option(
-        "usacloud_max_workers", "the most xdist workers a usacloud run may use", str(DEFAULT_MAX_WORKERS), metavar="N"
-    ),
-    Option(
-        "usacloud_error_policy",
-        "what a failure does to the other scripts: continue, stop or critical",
-        "critical",
-        metavar="POLICY",
-    ),
-    Option("usacloud_progress", "live progress: auto, on or off", "auto", metavar="MODE"),
-    Option(
-        "usacloud_progress_interval",
-        "seconds between plain progress lines when not on a terminal",
-        "10",
-        metavar="SECONDS",
-    ),
-    Option(
-        "usacloud_github",
-        "GitHub Actions annotations and step summary: auto (when GITHUB_ACTIONS=true), on or off",
-        "auto",
-        metavar="MODE",
-    ),
-    Option("usacloud_report", "write a JSON record of every script and command to this path", "", metavar="PATH"),
-    Option(
-        "usacloud_mode",
-        "commands (run each usacloud command, no shell) or shell (run the script under bash)",
-        "commands",
-        metavar="MODE",
-    ),
-    Option(
-        "usacloud_max_script_bytes",
-        "scripts larger than this fail without being parsed",
-        str(1024 * 1024),
-        metavar="BYTES",
-    ),
-)
-
-
-def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("usacloud", "usacloud sandbox scripts")
-    for opt in OPTIONS:
-        ini_type = {"bool": "bool", "paths": "args"}.get(opt.kind, "string")
-        parser.addini(opt.name, opt.help, type=ini_type, default=opt.default)
-        text = f"{opt.help} (ini too; default: {opt.default_text})"
-        if opt.kind == "bool":
-            group.addoption(opt.flag, action="store_true", default=None, dest=opt.name, help=text)
-        else:
-            action = "append" if opt.repeat else "store"
-            group.addoption(opt.flag, action=action, default=None, dest=opt.name, metavar=opt.metavar, help=text)
-
-
-def raw(config: pytest.Config, name: str):
-    """Command line first, then the ini file, then the default."""
-    value = config.getoption(name)
-    if value is not None:
-        return value
-    return config.getini(name)
 
 
 @dataclass(frozen=True)
@@ -231,6 +46,7 @@ class Settings:
     shard: str = ""
     max_workers: int = DEFAULT_MAX_WORKERS
     error_policy: str = "critical"
+    strict: bool = False
     maxfail: int = 0
     progress: str = "auto"
     progress_interval: float = 10.0
@@ -250,52 +66,31 @@ class Settings:
         return bool(self.scripts)
 
 
+def value(config: pytest.Config, opt: Option) -> tuple[object, bool]:
+    """The option's checked value and whether it came from the command line (argparse checked it)."""
+    given = config.getoption(opt.name)
+    if given is not None:
+        return given, True
+    try:
+        return opt.from_ini(config.getini(opt.name)), False
+    except (ValueError, TypeError) as exc:  # pytest's own typed-value errors too
+        raise pytest.UsageError(f"ini {opt.name}: {exc}") from None
+
+
 def load(config: pytest.Config) -> Settings:
-    """Read and validate every setting; raise pytest.UsageError naming the option at fault."""
-    root = Path(config.rootpath)
-    cli_scripts = config.getoption("usacloud_scripts")
-    if cli_scripts:
-        scripts = tuple(Path(os.path.expanduser(p)).absolute() for p in cli_scripts)
-    else:
-        scripts = tuple((root / os.path.expanduser(p)).absolute() for p in config.getini("usacloud_scripts"))
-    for path in scripts:
-        if not path.exists():
-            raise pytest.UsageError(f"--usacloud-scripts: {path} does not exist")
-    maxfail = int(config.getoption("maxfail", 0) or 0)
-    policy = _choice(config, "usacloud_error_policy", ERROR_POLICIES)
-    if maxfail:
-        policy = "stop"  # -x / --maxfail=N mean stop after N failures
-    return Settings(
-        scripts=scripts,
-        script_glob=str(raw(config, "usacloud_script_glob")) or "*.usacloud",
-        collect=_choice(config, "usacloud_collect", COLLECT_MODES),
-        usacloud_bin=str(raw(config, "usacloud_bin")) or "usacloud",
-        timeout=_positive(config, "usacloud_timeout"),
-        script_timeout=_positive(config, "usacloud_script_timeout"),
-        dry_run=bool(raw(config, "usacloud_dry_run")),
-        preflight=_choice(config, "usacloud_preflight", PREFLIGHT_MODES) == "on",
-        fake=bool(raw(config, "usacloud_fake")),
-        fake_timeout=_positive(config, "usacloud_fake_timeout"),
-        allow_dangerous=bool(raw(config, "usacloud_allow_dangerous")),
-        allow_global_writes=bool(raw(config, "usacloud_allow_global_writes")),
-        allow_profiles=bool(raw(config, "usacloud_allow_profiles")),
-        rate=_rate(config),
-        burst=_integer(config, "usacloud_burst", minimum=1),
-        retries=_integer(config, "usacloud_retries", minimum=0),
-        retry_backoff=_positive(config, "usacloud_retry_backoff"),
-        rate_backend=_backend(config),
-        run_group=_name(config, "usacloud_run_group"),
-        shard=_name(config, "usacloud_shard"),
-        max_workers=_integer(config, "usacloud_max_workers", minimum=1),
-        error_policy=policy,
-        maxfail=maxfail,
-        progress=_choice(config, "usacloud_progress", PROGRESS_MODES),
-        progress_interval=_positive(config, "usacloud_progress_interval"),
-        report=_report_path(config),
-        github=_choice(config, "usacloud_github", GITHUB_MODES),
-        mode=_choice(config, "usacloud_mode", MODES),
-        max_script_bytes=_integer(config, "usacloud_max_script_bytes", minimum=1),
-    )
+    """Read every setting; raise pytest.UsageError naming the option at fault."""
+    values, from_cli = {}, {}
+    for opt in OPTIONS:
+        values[opt.attribute], from_cli[opt.attribute] = value(config, opt)
+    values["scripts"] = _scripts(config, values["scripts"], from_cli["scripts"])
+    values["script_glob"] = values["script_glob"] or "*.usacloud"
+    values["usacloud_bin"] = values["usacloud_bin"] or "usacloud"
+    values["rate_backend"] = _backend(values["rate_backend"])
+    values["report"] = _report_path(config, values["report"], from_cli["report"])
+    values["maxfail"] = int(config.getoption("maxfail", 0) or 0)
+    if values["maxfail"]:
+        values["error_policy"] = "stop"  # -x / --maxfail=N mean stop after N failures
+    return Settings(**values)
 
 
 def xdist_workers(config: pytest.Config) -> int:
@@ -327,80 +122,42 @@ def resolve_binary(name: str) -> str:
     return found
 
 
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+def check_report_path(path: Path | None) -> None:
+    """The JSON report can be written there (its directory exists or can be made, and is writable)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise pytest.UsageError(f"--usacloud-report: {path} is a directory")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise pytest.UsageError(f"--usacloud-report: cannot write {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise pytest.UsageError(f"--usacloud-report: cannot write {path}: {parent} is not writable")
 
 
-def _number(config: pytest.Config, name: str) -> float:
-    value = raw(config, name)
+def _scripts(config: pytest.Config, given, from_cli: bool) -> tuple[Path, ...]:
+    """Command-line paths from where pytest was started; ini paths from the rootdir. Each must exist."""
+    base = Path(config.invocation_params.dir) if from_cli else Path(config.rootpath)
+    scripts = tuple((base / os.path.expanduser(str(p))).absolute() for p in given or ())
+    for path in scripts:
+        if not path.exists():
+            raise pytest.UsageError(f"--usacloud-scripts: {path} does not exist")
+    return scripts
+
+
+def _backend(spec: str) -> Backend:
     try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise pytest.UsageError(f"{_flag(name)} (ini {name}): {value!r} is not a number") from None
-    if math.isnan(number):
-        raise pytest.UsageError(f"{_flag(name)} (ini {name}): NaN is not a valid value")
-    return number
-
-
-def _positive(config: pytest.Config, name: str) -> float:
-    number = _number(config, name)
-    if not (number > 0 and math.isfinite(number)):
-        raise pytest.UsageError(
-            f"{_flag(name)} (ini {name}): must be a positive number of seconds, not {raw(config, name)!r}"
-        )
-    return number
-
-
-def _rate(config: pytest.Config) -> float:
-    if str(raw(config, "usacloud_rate")).strip().lower() == "unlimited":
-        return math.inf
-    number = _number(config, "usacloud_rate")
-    if not number > 0:
-        raise pytest.UsageError(
-            f"--usacloud-rate (ini usacloud_rate): must be more than 0 commands per second "
-            f"(or 'unlimited'), not {raw(config, 'usacloud_rate')!r}"
-        )
-    return number
-
-
-def _integer(config: pytest.Config, name: str, minimum: int) -> int:
-    value = raw(config, name)
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise pytest.UsageError(f"{_flag(name)} (ini {name}): {value!r} is not a whole number") from None
-    if number < minimum:
-        raise pytest.UsageError(f"{_flag(name)} (ini {name}): must be at least {minimum}, not {number}")
-    return number
-
-
-def _choice(config: pytest.Config, name: str, choices: tuple[str, ...]) -> str:
-    value = str(raw(config, name)).strip().lower()
-    if value not in choices:
-        raise pytest.UsageError(f"{_flag(name)} (ini {name}): {value!r} is not one of {', '.join(choices)}")
-    return value
-
-
-def _name(config: pytest.Config, name: str) -> str:
-    value = str(raw(config, name) or "").strip()
-    if len(value) > 200 or not value.isprintable():
-        raise pytest.UsageError(f"{_flag(name)} (ini {name}): at most 200 printable characters")
-    return value
-
-
-def _backend(config: pytest.Config) -> Backend:
-    try:
-        return parse_backend(str(raw(config, "usacloud_rate_backend") or ""), os.environ)
+        return parse_backend(str(spec or ""), os.environ)
     except ValueError as exc:  # the message masks any password
         raise pytest.UsageError(f"--usacloud-rate-backend (ini usacloud_rate_backend): {exc}") from None
 
 
-def _report_path(config: pytest.Config) -> Path | None:
-    value = raw(config, "usacloud_report")
-    if not value:
+def _report_path(config: pytest.Config, given: str, from_cli: bool) -> Path | None:
+    if not given:
         return None
-    path = Path(os.path.expanduser(str(value)))
+    path = Path(os.path.expanduser(str(given)))
     if not path.is_absolute():
-        base = Path(config.invocation_params.dir) if config.getoption("usacloud_report") else Path(config.rootpath)
-        path = base / path
+        path = (Path(config.invocation_params.dir) if from_cli else Path(config.rootpath)) / path
     return path

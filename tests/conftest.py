@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from standin_tools import STANDIN_BIN, read_events, read_log, standin_env, write_rules
 
+from pytest_usacloud_sandbox.report.ticker import WAKE
 from pytest_usacloud_sandbox.run.fakestore import SEED_FILE
 from pytest_usacloud_sandbox.run.preflight import ARGV as PREFLIGHT_ARGV
+from pytest_usacloud_sandbox.signals import HANDLED
 
 #: pytest's own plugins an inner pytest goes without: ``unraisableexception`` runs gc.collect() five
 #: times at exit in every process (0.25 s each on this machine; about 0.5 s a run with xdist workers,
@@ -26,6 +28,21 @@ INNER_TRIMS = ("-p", "no:unraisableexception")
 INNER_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_usacloud_sandbox.plugin", *INNER_TRIMS)
 #: The header line that puts one script in shell mode.
 SHELL_MARKER_LINE = "# pytest.mark.usacloud_shell\n"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Started with SIGINT or SIGHUP ignored (``nohup``, a background job of a script), the suite
+    would pass that on: an ignored signal stays ignored across exec, so an inner pytest could not be
+    interrupted and the tests that send it SIGINT or SIGHUP would wait for it in vain. Such a signal
+    is ignored here by a handler instead: the same in this process, and, as for every handler, the
+    default again in each process started from here (inner runs, xdist workers)."""
+    for signum in (signal.SIGINT, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_IGN:
+            signal.signal(signum, _ignore)
+
+
+def _ignore(signum, frame) -> None:
+    pass
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of xdist's: the suite also runs without it (-p no:xdist)
@@ -58,6 +75,10 @@ class E2E:
         self.log_path = tmp_path / "usacloud.jsonl"
         env = standin_env(tmp_path)
         env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # never the user's real token bucket
+        # An inner run killed on purpose cannot remove its run directory: it stays in pytest's own
+        # temporary tree (cleaned by pytest), never in /tmp. (In-process runs use this process's.)
+        env["TMPDIR"] = str(tmp_path / "tmp")
+        (tmp_path / "tmp").mkdir()
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         for name in [k for k in os.environ if k not in env]:
             monkeypatch.delenv(name)
@@ -98,10 +119,10 @@ class E2E:
         otherwise in this process, which spares an interpreter, pytest and the plugin starting
         (about 1 s a run on a loaded 2-core machine); workers asked for with ``--tx`` in ``args``
         are started from here then. The plugin keeps no module-level state; that it leaves no
-        thread running and puts back the SIGTERM handler it installs is checked here. A test that
-        reads what the plugin writes to the terminal's file
-        descriptor itself (the progress lines), or signals the run, or needs its own process, runs
-        it in a fresh interpreter (``inprocess=False``, or :meth:`start`).
+        thread running and puts back the SIGTERM and SIGHUP handlers it installs is checked here.
+        A test that reads what the plugin writes to the terminal's file descriptor itself (the
+        progress lines), or signals the run, or needs its own process, runs it in a fresh
+        interpreter (``inprocess=False``, or :meth:`start`).
         """
         argv = self._args(args, workers, rate, scripts)
         if inprocess is False or (inprocess is None and workers):
@@ -109,7 +130,7 @@ class E2E:
         return self._inprocess(argv, timeout)
 
     def _inprocess(self, argv: list[str], timeout: float) -> pytest.RunResult:
-        handler, threads = signal.getsignal(signal.SIGTERM), set(threading.enumerate())
+        handlers, threads = _handlers(), set(threading.enumerate())
 
         def overdue(signum, frame):
             raise TimeoutError(f"the inner pytest run took more than {timeout:g} s: {argv}")
@@ -122,9 +143,10 @@ class E2E:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, alarm)
-            leaked = signal.getsignal(signal.SIGTERM)
-            signal.signal(signal.SIGTERM, handler)
-        assert leaked == handler, "the plugin left its SIGTERM handler in place after the run"
+            leaked = _handlers()
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+        assert leaked == handlers, "the plugin left its SIGTERM/SIGHUP/SIGURG handlers in place after the run"
         # the plugin joins its threads with bounded waits: one still running 10 s on is left behind
         left = wait_gone_threads(threads, 10)
         assert not left, f"the inner run left threads running: {left}"
@@ -136,10 +158,10 @@ class E2E:
         In-process is safe here (and 20 times cheaper than a new interpreter): a UsageError comes
         from the plugin's configure, before it installs a signal handler, starts a thread or makes
         a run directory. The result must say so, else the run may have left state behind."""
-        handler = signal.getsignal(signal.SIGTERM)
+        handlers = _handlers()
         result = self.pytester.runpytest_inprocess(*self._args(args, 0, "unlimited", scripts))
         assert result.ret == pytest.ExitCode.USAGE_ERROR, (args, result.stdout.str(), result.stderr.str())
-        assert signal.getsignal(signal.SIGTERM) == handler, "the usage error came after the plugin set up a run"
+        assert _handlers() == handlers, "the usage error came after the plugin set up a run"
         return result
 
     def argv(
@@ -221,15 +243,21 @@ class E2E:
         theirs = {e["pid"] for e in events if e.get("argv") in (["version"], list(PREFLIGHT_ARGV))}
         return [e for e in events if e.get("pid") not in theirs]
 
-    def pids(self) -> list[int]:
-        """Every stand-in process the scenario started, and every grandchild they spawned."""
-        events = self.events()
+    def pids(self, version: bool = False) -> list[int]:
+        """Every stand-in process the scenario started, and every grandchild they spawned (``version``:
+        also those of the header's `usacloud version`)."""
+        events = read_events(self.log_path) if version else self.events()
         return [e["pid"] for e in events if e.get("event") == "start"] + [
             e["child_pid"] for e in events if e.get("event") == "spawn"
         ]
 
     def argvs(self) -> list[list[str]]:
         return [c["argv"] for c in self.calls()]
+
+
+def _handlers() -> dict:
+    """The signal handlers the plugin may put in place (and must take back)."""
+    return {signum: signal.getsignal(signum) for signum in (*HANDLED, WAKE)}
 
 
 def wait_gone_threads(before: set, timeout: float) -> set:

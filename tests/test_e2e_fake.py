@@ -1,4 +1,4 @@
-"""--usacloud-fake end to end (issue 17, issue 12 item 11): dummy credentials, hangs, the seeded store."""
+"""--usacloud-fake end to end: dummy credentials, hangs, the seeded store."""
 
 import json
 import textwrap
@@ -177,7 +177,7 @@ def test_shell_mode_goes_on_after_a_create_that_hung_after_its_work(e2e):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--usacloud-fake-timeout=0"], "--usacloud-fake-timeout (ini usacloud_fake_timeout): must be a positive"),
+        (["--usacloud-fake-timeout=0"], "argument --usacloud-fake-timeout: must be a positive"),
         (["--usacloud-fake-timeout=soon"], "'soon' is not a number"),
         (["--usacloud-fake-timeout=inf"], "must be a positive number of seconds"),
     ],

@@ -3,6 +3,8 @@
 import pytest
 from standin_tools import STANDIN_BIN
 
+from conftest import INNER_PLUGINS
+
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_bad_scripts_fail_alone_with_file_and_line(e2e, workers):
@@ -38,21 +40,75 @@ def test_bad_scripts_fail_alone_with_file_and_line(e2e, workers):
 def test_bad_options_are_usage_errors_before_anything_runs(e2e):
     e2e.script("a.usacloud", "usacloud zone list\n")
     cases = [
-        (["--usacloud-rate=0"], "--usacloud-rate (ini usacloud_rate): must be more than 0"),
+        (["--usacloud-rate=0"], "argument --usacloud-rate: must be more than 0"),
         (["--usacloud-rate=-1"], "must be more than 0"),
         (["--usacloud-rate=nan"], "NaN is not a valid value"),
         (["--usacloud-rate=fast"], "'fast' is not a number"),
-        (["--usacloud-burst=0"], "--usacloud-burst (ini usacloud_burst): must be at least 1"),
+        (["--usacloud-burst=0"], "argument --usacloud-burst: must be at least 1"),
         (["--usacloud-retries=x"], "is not a whole number"),
-        (["--usacloud-timeout=0"], "--usacloud-timeout (ini usacloud_timeout): must be a positive number"),
-        (["--usacloud-error-policy=sometimes"], "'sometimes' is not one of continue, stop, critical"),
-        (["--usacloud-progress=maybe"], "is not one of auto, on, off"),
+        (["--usacloud-timeout=0"], "argument --usacloud-timeout: must be a positive number"),
+        (
+            ["--usacloud-error-policy=sometimes"],
+            "invalid choice: 'sometimes' (choose from 'continue', 'stop', 'critical')",
+        ),
+        (["--usacloud-progress=maybe"], "invalid choice: 'maybe' (choose from 'auto', 'on', 'off')"),
         (["--usacloud-rate-backend=ftp://x"], "--usacloud-rate-backend"),
         (["-n", "11"], "usacloud_max_workers"),
     ]
     for args, message in cases:
         result = e2e.usage_error(*args)
         assert message in result.stderr.str(), (args, result.stderr.str())
+    assert e2e.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("ini", "message"),
+    [
+        ("usacloud_burst = zero", "ini usacloud_burst: "),
+        ("usacloud_burst = 0", "ini usacloud_burst: must be at least 1, not 0"),
+        ("usacloud_dry_run = maybe", "ini usacloud_dry_run: "),
+        ("usacloud_timeout = -3", "ini usacloud_timeout: must be a positive number of seconds"),
+        ("usacloud_retry_backoff = soon", "ini usacloud_retry_backoff: could not convert string to float: 'soon'"),
+        (
+            "usacloud_progress = maybe",
+            "ini usacloud_progress: invalid choice: 'maybe' (choose from 'auto', 'on', 'off')",
+        ),
+    ],
+)
+def test_bad_ini_values_are_usage_errors_naming_the_key(e2e, ini, message):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    e2e.pytester.makeini(f"[pytest]\n{ini}\n")
+    result = e2e.usage_error()
+    assert message in result.stderr.str(), result.stderr.str()
+    assert e2e.calls() == []
+
+
+def test_a_boolean_from_the_ini_file_is_undone_on_the_command_line(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    e2e.pytester.makeini("[pytest]\nusacloud_dry_run = true\nusacloud_progress = OFF\nusacloud_burst = 2\n")
+    e2e.run().assert_outcomes(passed=1)
+    assert e2e.calls() == []  # the ini file's dry-run
+    e2e.run("--no-usacloud-dry-run").assert_outcomes(passed=1)
+    assert e2e.argvs() == [["zone", "list"]]
+
+
+def test_every_boolean_option_has_its_no_form(e2e):
+    from pytest_usacloud_sandbox.options import OPTIONS
+
+    text = " ".join(e2e.pytester.runpytest_inprocess(*INNER_PLUGINS, "--help").stdout.str().split())
+    for opt in OPTIONS:
+        if opt.kind == "bool":
+            assert f"{opt.flag}, --no-{opt.flag[2:]}" in text, opt.flag
+
+
+@pytest.mark.parametrize("where", ["a-file/report.json", "a-dir"])
+def test_an_unwritable_report_path_is_a_usage_error_before_anything_runs(e2e, where):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    (e2e.tmp / "a-file").write_text("")
+    (e2e.tmp / "a-dir").mkdir()
+    result = e2e.usage_error(f"--usacloud-report={e2e.tmp / where}")
+    assert "--usacloud-report: " in result.stderr.str(), result.stderr.str()
+    assert len(result.stderr.str().strip().splitlines()) == 1, result.stderr.str()
     assert e2e.calls() == []
 
 
@@ -81,3 +137,11 @@ def test_the_stand_in_is_what_runs(e2e):
     e2e.script("v.usacloud", "usacloud zone list\n")
     e2e.run().assert_outcomes(passed=1)
     assert e2e.calls()[0]["prog"] == str(STANDIN_BIN)
+
+
+def test_each_option_fills_its_settings_field():
+    from pytest_usacloud_sandbox.options import OPTIONS
+    from pytest_usacloud_sandbox.settings import Settings
+
+    fields = set(Settings.__dataclass_fields__)
+    assert [o.attribute for o in OPTIONS if o.attribute not in fields] == []

@@ -1,11 +1,12 @@
-"""Honest outcomes (issue 14): nothing run is a skip, the message comes first, the dry-run shows what
-would run, GitHub Actions output; and what the report and summary show (issue 11, items 8 and 11)."""
+"""Honest outcomes: nothing run is a skip, partly run and cancelled have their own words, the message
+comes first, the dry-run shows what would run, GitHub Actions output, what the report and summary show."""
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
-from standin_tools import framed
+from standin_tools import AUTH_401, framed
 
 from pytest_usacloud_sandbox.report.schema import validate
 
@@ -20,7 +21,8 @@ def test_a_script_that_ran_nothing_is_skipped_and_a_partly_run_one_is_listed(e2e
     e2e.script("ok.usacloud", "usacloud zone list\n")
     report, junit = e2e.tmp / "r.json", e2e.tmp / "junit.xml"
     result = e2e.run("-rs", f"--usacloud-report={report}", f"--junitxml={junit}")
-    result.assert_outcomes(passed=2, skipped=2)
+    result.assert_outcomes(passed=1, skipped=2)
+    assert "1 partly run" in result.stdout.lines[-1]
     result.stdout.fnmatch_lines_random(
         [
             "SKIPPED [[]1[]] scripts/needs.usacloud:2: nothing ran: 2 usacloud commands need the shell "
@@ -30,6 +32,7 @@ def test_a_script_that_ran_nothing_is_skipped_and_a_partly_run_one_is_listed(e2e
     )
     result.stdout.fnmatch_lines(
         [
+            "scripts: 1 passed, 1 partly run, 0 failed, 2 skipped (of 4)",
             "partly run (1): passed, but some commands need the shell and were skipped",
             "  scripts/partly.usacloud: 2 of 3 commands ran, 1 skipped",
         ]
@@ -168,3 +171,54 @@ def test_github_actions_annotations_and_step_summary(e2e):
     step.write_text("")
     result = e2e.run("--usacloud-error-policy=continue", "--usacloud-github=off")
     assert "::error" not in result.stdout.str() and step.read_text() == ""
+
+
+def test_partly_run_and_cancelled_have_their_own_word_letter_and_junit_status(e2e):
+    e2e.rules([{"match": "server list --names auth", "stderr": framed(AUTH_401)}])
+    e2e.script("partly.usacloud", "usacloud zone list\nusacloud server read $ID\nusacloud region list\n")
+    e2e.script("ok.usacloud", "usacloud zone list\n")
+    junit = e2e.tmp / "junit.xml"
+    result = e2e.run("-q", "-p", "no:randomly")
+    assert result.ret == 0
+    assert re.search(r"^\.P +\[100%\]$", result.stdout.str(), re.M), result.stdout.str()
+    assert result.stdout.lines[-1].startswith("1 passed, 1 partly run in ")
+    result = e2e.run("-v", f"--junitxml={junit}", "-o", "junit_logging=system-out")
+    result.stdout.fnmatch_lines(["scripts/partly.usacloud::partly PARTLY RUN *"])
+    cases = {c.get("name"): c for c in ET.parse(junit).iter("testcase")}
+    props = {p.get("name"): p.get("value") for p in cases["partly"].iter("property")}
+    assert props["usacloud_status"] == "partly run" and cases["partly"].find("failure") is None
+    assert (
+        "line 2    usacloud server read '$ID'  (needs shell expansion: $ID)" in cases["partly"].find("system-out").text
+    )
+    assert {p.get("name"): p.get("value") for p in cases["ok"].iter("property")}["usacloud_status"] == "passed"
+    # a stop: the others are cancelled, in pytest's words too, and --lf runs them again
+    e2e.script("a_auth.usacloud", "usacloud server list --names auth\n")
+    result = e2e.run("-v", f"--junitxml={junit}", "-p", "no:randomly")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["scripts/ok.usacloud::ok CANCELLED (cancelled: run stopped by *"])
+    assert re.match(r"=+ 1 failed, 2 cancelled in ", result.stdout.lines[-1]), result.stdout.lines[-1]
+    cases = {c.get("name"): c for c in ET.parse(junit).iter("testcase")}
+    assert cases["ok"].find("skipped") is not None
+    assert {p.get("name"): p.get("value") for p in cases["ok"].iter("property")}["usacloud_status"] == "cancelled"
+    e2e.rules([])
+    result = e2e.run("--lf", "-v")
+    assert "run-last-failure: rerun previous 3 failures" in result.stdout.str()
+    assert result.parseoutcomes() == {"passed": 2, "partly": 1}  # ("1 partly run": pytester reads one word)
+
+
+def test_strict_fails_a_partly_run_script(e2e):
+    e2e.env(CI="true")  # pytest prints the whole message on CI
+    e2e.script("partly.usacloud", "usacloud zone list\nusacloud server read $ID\nusacloud region list\n")
+    for args, ini in ((("--usacloud-strict",), ""), ((), "usacloud_strict = true")):
+        e2e.pytester.makeini(f"[pytest]\n{ini}\n")
+        result = e2e.run(*args)
+        assert result.ret == 1
+        result.stdout.fnmatch_lines(
+            [
+                "FAILED scripts/partly.usacloud::partly - partly-run: 2 of 3 usacloud commands ran, "
+                "1 needs the shell (line 2: `$ID`); mark it `usacloud_shell`",
+            ]
+        )
+        assert ["zone", "list"] in e2e.argvs()
+    result = e2e.run("--no-usacloud-strict")
+    assert result.ret == 0 and result.parseoutcomes() == {"partly": 1}

@@ -177,7 +177,7 @@ def test_the_preflight_takes_a_token(e2e):
     assert attempt["token_wait"] >= 1.0  # 5 s less the preflight's call and the collection
 
 
-@pytest.mark.parametrize("how", ["--usacloud-preflight=off", "ini", "--usacloud-dry-run", "--collect-only"])
+@pytest.mark.parametrize("how", ["--no-usacloud-preflight", "ini", "--usacloud-dry-run", "--collect-only"])
 def test_no_preflight_when_off_in_a_dry_run_or_when_nothing_runs(e2e, how):
     e2e.env(STANDIN_REQUIRE_TOKEN="x")  # a preflight would fail
     e2e.script("a.usacloud", "usacloud zone list\n")
@@ -186,14 +186,15 @@ def test_no_preflight_when_off_in_a_dry_run_or_when_nothing_runs(e2e, how):
     result = e2e.run(*([] if how == "ini" else [how]))
     assert e2e.preflight_calls() == []
     assert result.ret == (pytest.ExitCode.OK if how in ("--usacloud-dry-run", "--collect-only") else 1)
-    if how in ("ini", "--usacloud-preflight=off"):
-        result.stdout.fnmatch_lines(["preflight: off (--usacloud-preflight=off)"])
+    if how in ("ini", "--no-usacloud-preflight"):
+        result.stdout.fnmatch_lines(["preflight: off (--no-usacloud-preflight)"])
 
 
 def test_a_bad_preflight_value_is_a_usage_error(e2e):
     e2e.script("a.usacloud", "usacloud zone list\n")
-    result = e2e.usage_error("--usacloud-preflight=maybe")
-    result.stderr.fnmatch_lines(["*--usacloud-preflight (ini usacloud_preflight): 'maybe' is not one of on, off*"])
+    e2e.pytester.makeini("[pytest]\nusacloud_preflight = maybe\n")
+    result = e2e.usage_error()
+    result.stderr.fnmatch_lines(["*usacloud_preflight*maybe*"])
     assert read_log(e2e.log_path) == []
 
 

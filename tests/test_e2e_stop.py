@@ -1,8 +1,11 @@
-"""Error policies: one failure controls the other scripts across every worker (issue: stop signal)."""
+"""Error policies: one failure controls the other scripts across every worker."""
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from standin_tools import AUTH_401, framed, pids_alive, wait_gone, wait_until
@@ -49,12 +52,12 @@ def assert_stopped(result, e2e, started, cause, cls, unscheduled_ok=False):
     assert elapsed < 60, f"the session took {elapsed:.1f}s: the long scripts were not cancelled"
     assert result.ret != 0
     outcomes = result.parseoutcomes()
-    cancelled = outcomes.get("skipped", 0)
+    cancelled = outcomes.get("cancelled", 0)
     assert outcomes.get("failed") == 1 and outcomes.get("passed", 0) == 0
     # with -x, xdist itself stops handing out scripts: one never sent to a worker has no report
     assert cancelled == 4 or (unscheduled_ok and cancelled == 3), outcomes
     reason = f"cancelled: run stopped by scripts/{cause}.usacloud ({cls})"
-    lines = [line for line in result.stdout.lines if line.startswith("SKIPPED [")]
+    lines = [line for line in result.stdout.lines if line.startswith("CANCELLED [")]  # folded by reason
     assert sum(int(line.split("[")[1].split("]")[0]) for line in lines if reason in line) == cancelled, (
         result.stdout.str()
     )
@@ -130,7 +133,7 @@ def test_maxfail_counts_failures_across_workers(e2e):
     assert pids_alive(e2e.pids()) == []
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 @pytest.mark.parametrize("workers", [0, 2])
 def test_interrupt_leaves_no_process_behind(e2e, sig, workers):
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
@@ -180,7 +183,7 @@ def test_a_dead_worker_leaves_no_process_behind(e2e):
 
 def test_kill_9_of_a_single_process_run_leaves_no_process_behind(e2e):
     """Commands mode, no xdist, nobody left to sweep: the process's watchdog kills the running
-    command and what it started, though pytest itself was killed outright (issue 11.12)."""
+    command and what it started, though pytest itself was killed outright."""
     e2e.env(STANDIN_SPAWN_CHILD=1, STANDIN_CHILD_SLEEP=LONG)
     e2e.rules([{"match": "region list", "sleep": LONG}])
     e2e.script("long.usacloud", "usacloud region list\n")
@@ -195,3 +198,29 @@ def test_kill_9_of_a_single_process_run_leaves_no_process_behind(e2e):
     pids = e2e.pids()
     assert len(pids) == 2
     assert wait_gone(pids) == []
+
+
+def test_a_suite_started_with_sigint_and_sighup_ignored_gives_its_inner_runs_the_default():
+    """``nohup pytest ... &`` starts the suite with SIGHUP and SIGINT ignored: the suite goes on
+    ignoring them, and its inner runs still stop on them."""
+    child = (
+        "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
+        "signal.getsignal(signal.SIGHUP) is signal.SIG_DFL)"
+    )
+    code = (
+        "import os, signal, subprocess, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import conftest\n"
+        "conftest.pytest_configure(None)\n"
+        "os.kill(os.getpid(), signal.SIGINT); os.kill(os.getpid(), signal.SIGHUP)\n"
+        f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True).stdout.strip())\n"
+    )
+    ignored = (signal.SIGINT, signal.SIGHUP)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: [signal.signal(signum, signal.SIG_IGN) for signum in ignored],
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "True True", done.stderr

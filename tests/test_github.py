@@ -1,4 +1,4 @@
-"""GitHub Actions output: workflow-command escaping, masking, the Markdown summary (issue 14.7)."""
+"""GitHub Actions output: workflow-command escaping, masking, the Markdown summary."""
 
 from pathlib import Path
 
@@ -44,3 +44,15 @@ def test_step_summary_is_appended_and_masked(tmp_path):
     assert Path(env["GITHUB_STEP_SUMMARY"]).read_text() == "before\n" + text
     assert "could not append" in github.append_step_summary(text, {"GITHUB_STEP_SUMMARY": str(tmp_path)})
     assert github.append_step_summary(text, {}) is None
+
+
+def test_step_summary_names_each_partly_run_script(tmp_path):
+    log = RunLog(Settings(rate=2.0), tmp_path, T0, {}, "", workers=0)
+    log.set_total(2)
+    commands = [{"status": "ok", "line": 1}, {"status": "skipped", "line": 2}, {"status": "ok", "line": 3}]
+    for name in ("b", "a"):
+        log.script_finished(f"s/{name}.usacloud::{name}", "passed", {"status": "passed", "commands": commands}, None)
+    text = github.step_summary(log, T0 + 5, None, "limiter: off", {})
+    assert "### Partly run (2)" in text
+    at = text.index("| `s/a.usacloud` | 2 of 3 | 1 |")
+    assert at < text.index("| `s/b.usacloud` | 2 of 3 | 1 |")

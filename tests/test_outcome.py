@@ -219,3 +219,24 @@ def test_the_panic_text_is_the_transcripts():
     (record,) = [r for r in records if r["id"] == "ss-server-shared"]
     assert record["rc"] == 2 and record["stderr"].startswith(FAKE_SHARED_SEGMENT_PANIC)
     assert oc.classify_fake(result(2, record["stderr"]), "output", False).cls == oc.FAKE_LIMIT
+
+
+def test_the_status_property_of_a_script():
+    from pytest_usacloud_sandbox.report.teststatus import status
+    from pytest_usacloud_sandbox.state import records as rec
+
+    def record(status, *commands, cls=None):
+        return rec.ScriptRecord(
+            path="a.usacloud",
+            nodeid="a.usacloud::a",
+            status=status,
+            cls=cls,
+            commands=[rec.CommandRecord(line=n, text="usacloud x", status=c) for n, c in enumerate(commands, 1)],
+        )
+
+    assert status(record("passed", "ok", "ok")) == "passed"
+    assert status(record("passed", "ok", "skipped")) == "partly run"
+    assert status(record("failed", "ok", "skipped", cls="partly-run")) == "partly run"  # --usacloud-strict
+    assert status(record("failed", "skipped", "failed", cls="not-found")) == "failed"  # it failed, whatever ran
+    assert status(record("skipped", "skipped")) == "skipped"  # nothing ran
+    assert status(record("cancelled", "ok", "cancelled")) == "cancelled"

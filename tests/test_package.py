@@ -105,7 +105,7 @@ def test_the_installed_wheel_runs_the_dry_run_and_the_lint_outside_the_checkout(
         tmp_path,
     )
     assert dry.returncode == 0, dry.stdout + dry.stderr
-    assert re.search(r"9 passed, 1 skipped, 3 xfailed", dry.stdout), dry.stdout
+    assert re.search(r"7 passed, 1 skipped, 3 xfailed, .*2 partly run", dry.stdout), dry.stdout
     doc = json.loads(report.read_text())
     assert doc["run"]["plugin_version"] == VERSION
     failing = sorted(Path(s["path"]).name for s in doc["scripts"] if s["status"] == "failed")

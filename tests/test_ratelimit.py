@@ -726,7 +726,7 @@ def test_the_backend_spec_is_parsed_once_per_configure(pytester, monkeypatch):
     from pytest_usacloud_sandbox.limit import bucket as bucket_module
     from pytest_usacloud_sandbox.plugin import SETTINGS_KEY
 
-    monkeypatch.setattr(plugin, "_install_sigterm", lambda: None)  # not in this test process
+    monkeypatch.setattr(plugin.Interrupts, "install", lambda self: self)  # no handlers in this test process
     calls = []
     real = backend_module.parse_backend
 

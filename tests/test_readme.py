@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import INNER_PLUGINS
-from pytest_usacloud_sandbox.settings import OPTIONS
+from pytest_usacloud_sandbox.options import OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -25,6 +25,22 @@ def test_it_opens_with_a_five_line_quick_start_and_says_early_when_to_choose_she
     assert len(commands) == 5
     assert "$ pytest --usacloud-scripts=examples --usacloud-dry-run" in block.group(1)
     assert "shell mode" in head.lower() and "--usacloud-mode=shell" in head
+
+
+def test_the_first_screen_gives_the_two_set_up_commands_the_platform_and_the_suites_time():
+    screen = README[: README.index("## Quick start")]
+    assert len(screen.splitlines()) <= 30  # the first screen
+    japanese = README[README.index("## 日本語クイックスタート") :]
+    commands = [line.split("#")[0].strip() for line in screen.splitlines() if line.startswith("$ ")]
+    assert commands == [
+        "$ pip install -e '.[test]' && pytest --usacloud-scripts=examples --usacloud-dry-run",
+        "$ pip install -e '.[test]' && pytest -n 2",
+    ]
+    assert commands == [line.split("#")[0].strip() for line in japanese.splitlines() if line.startswith("$ ")][:2]
+    assert "Linux only" in screen
+    for reason in ("pidfd_getfd", "/proc/", "setpriv", "unshare"):
+        assert reason in screen, reason
+    assert re.search(r"\d+(\.\d+)? minutes", screen) and "SUITE_TIME" not in README  # as measured
 
 
 def test_the_ci_runs_the_documented_commands():

@@ -233,7 +233,7 @@ def test_an_unreachable_api_fails_and_the_preflight_names_it(real):
     assert "ERROR: usacloud preflight failed (API unreachable): Get " in out.stderr
     assert "connection refused" in out.stderr
     assert out.report["run"]["preflight"]["cause"] == "API unreachable" and out.report["scripts"] == []
-    off = real.run("--usacloud-preflight=off")
+    off = real.run("--no-usacloud-preflight")
     assert off.ret == 1, off.text
     (cmd,) = commands_of(off, "zones")
     assert off.script("zones")["outcome"] == "failed" and cmd["exit_code"] == 1
@@ -338,9 +338,9 @@ def test_trace_output_is_masked_everywhere_the_plugin_writes(real, mode):
     ],
 )
 def test_each_error_that_exits_0_fails(real, script, setup):
-    """usacloud prints these errors and exits 0; each is a failure (with --usacloud-preflight=off the
+    """usacloud prints these errors and exits 0; each is a failure (with --no-usacloud-preflight the
     script meets it; by default the profile cases stop at the preflight: see below)."""
-    args = ["--usacloud-preflight=off"]
+    args = ["--no-usacloud-preflight"]
     if setup == "key":
         key = real.dir / "k.pem"
         key.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -136,7 +137,8 @@ def test_summary_numbers(log):
     assert lines[1].startswith("commands: 11 in finished scripts, 9 run; by class: ok 8, ")
     assert lines[2] == "retries: 2 | refused: 1 | attempts: 11"
     assert lines[3] == (
-        "rate: 0.55/s of 2.00/s | token wait 4.5s summed over every command, 0.41s mean per command | 00:20 elapsed"
+        "rate: -- of 2.00/s (11 starts, burst 1) | token wait 4.5s summed over every command, 0.41s mean per command "
+        "| 00:20 elapsed"
     )
     assert "stopped: run stopped by x (auth): 401" in lines
 
@@ -145,7 +147,7 @@ def test_status_line(log):
     line = log.status_line(T0 + 21, width=400)
     assert line.startswith("usacloud: 7/13 scripts (54%) | 3 passed 2 failed 1 skipped 1 cancelled | 9 cmds | ")
     assert (
-        "| 0.52/s of 2.00/s | token wait 0.41s/cmd | 00:21 elapsed | ETA 00:18 | running 1: s7.usacloud 00:21" in line
+        "| 0.48/s of 2.00/s | token wait 0.41s/cmd | 00:21 elapsed | ETA 00:18 | running 1: s7.usacloud 00:21" in line
     )
 
 
@@ -156,10 +158,42 @@ def test_status_line_shows_running_scripts_longest_first_as_many_as_fit(tmp_path
         log.script_started(f"dir/{name}.usacloud::{name}", now=T0 + 10 * n)
     wide = log.status_line(T0 + 65, width=400)
     assert wide.endswith("| running 4: b.usacloud 01:05, c.usacloud 00:55, a.usacloud 00:45, d.usacloud 00:35")
-    base = len(log.status_line(T0 + 65, width=1)) + len(" | running 4: b.usacloud 01:05, c.usacloud 00:55 +2")
+    without = wide[: wide.index(" | running 4")]
+    base = len(without) + len(" | running 4: b.usacloud 01:05, c.usacloud 00:55 +2")
     narrow = log.status_line(T0 + 65, width=base)
-    assert narrow.endswith("| running 4: b.usacloud 01:05, c.usacloud 00:55 +2") and len(narrow) <= base
-    assert log.status_line(T0 + 65, width=1).endswith("ETA --:--")  # no room: the running part goes
+    assert narrow == without + " | running 4: b.usacloud 01:05, c.usacloud 00:55 +2"
+
+
+def test_status_line_fits_its_width_dropping_fields_by_priority_never_mid_word(tmp_path):
+    log = make(tmp_path)
+    log.set_total(13)
+    for n in range(5):
+        log.script_finished(f"p{n}.usacloud::p{n}", "passed", None, None)
+    log.script_finished("f.usacloud::f", "failed", None, None)
+    log.script_started("dir/db.usacloud::db", now=T0 + 9)
+    log.script_started("dir/web.usacloud::web", now=T0 + 18)
+    log.first_start = T0
+    log.live_stats({"gw0": {"commands": 41, "attempts": 41, "token_wait": 12.3}})
+    full = log.status_line(T0 + 21, width=400)
+    assert full == (
+        "usacloud: 6/13 scripts (46%) | 5 passed 1 failed 0 skipped 0 cancelled | 41 cmds | 1.90/s of 2.00/s "
+        "| token wait 0.30s/cmd | 00:21 elapsed | ETA 00:24 | running 2: db.usacloud 00:12, web.usacloud 00:03"
+    )
+    for width in range(40, 200):
+        line = log.status_line(T0 + 21, width=width)
+        assert len(line) <= width, (width, line)
+        fields = line.split(" | ")
+        for field in fields:  # whole fields of the full line only: never a word cut
+            assert (
+                field in full.split(" | ")
+                or field == "5 passed 1 failed"
+                or re.fullmatch(r"running 2(: db\.usacloud 00:12(, web\.usacloud 00:03| \+1))?", field)
+            ), (width, field)
+        assert "running 2" in line, (width, line)  # the running scripts outlast every field but the head
+    at_80 = log.status_line(T0 + 21, width=79)
+    assert at_80 == "usacloud: 6/13 scripts (46%) | ETA 00:24 | running 2: db.usacloud 00:12 +1"
+    assert log.status_line(T0 + 21, width=20) == "usacloud: 6/13"  # cut between words only
+    assert log.status_line(T0 + 21, width=5) == "usacloud:"  # at least the first word, never part of one
 
 
 def test_status_line_says_collecting_before_collection_ends(tmp_path):
@@ -175,7 +209,7 @@ def test_status_line_takes_newer_live_counters(log):
     log.live_stats({"gw1": {"commands": 11, "attempts": 9, "tokens": 9, "token_wait": 2.3}})
     log.live_stats({"gw0": {"commands": 30, "attempts": 33, "tokens": 33, "token_wait": 10.0}})
     line = log.status_line(T0 + 21)
-    assert "| 41 cmds | 2.00/s of 2.00/s | token wait 0.29s/cmd |" in line
+    assert "| 41 cmds | 1.95/s of 2.00/s | token wait 0.29s/cmd |" in line  # (42 attempts - burst 1) / 21 s
 
 
 def test_status_line_edges(tmp_path):
@@ -356,15 +390,6 @@ def test_mask_url_and_clock():
     assert rl.clock(59.9) == "00:59" and rl.clock(3600) == "1:00:00"
 
 
-def test_ask_usacloud_version(tmp_path):
-    fake = tmp_path / "usacloud"
-    fake.write_text("#!/bin/sh\necho 1.22.8\n")
-    fake.chmod(0o755)
-    assert rl.ask_usacloud_version(str(fake)) == "1.22.8"
-    assert rl.ask_usacloud_version(str(tmp_path / "missing")) is None
-    assert rl.ask_usacloud_version(None) is None
-
-
 def test_the_schema_doc_is_generated_from_the_schema():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "report-schema.md").read_text()
     assert doc == markdown(), "regenerate: python -m pytest_usacloud_sandbox.report.schema > docs/report-schema.md"
@@ -405,3 +430,38 @@ def test_a_record_travels_as_plain_data_and_comes_back_whole():
     assert rec.ScriptRecord.from_dict(record.to_dict()) == record
     assert rec.from_wire(rec.to_wire(record.to_dict())) == record.to_dict()
     assert rec.from_wire("{torn") is None and rec.from_wire("[]") is None
+
+
+def test_the_achieved_rate_of_a_run_that_kept_its_bound_never_reads_above_it(tmp_path):
+    """3 tokens at once (the burst), then one every 0.5 s at 2/s: 13 starts in 5 s. Over the whole
+    span they are 2.6 a second; beyond the burst, 2.00: exactly the bound, never above it."""
+    log = make(tmp_path, rate=2.0, burst=3)
+    log.set_total(13)
+    grants = [T0] * 3 + [T0 + 0.5 * n for n in range(1, 11)]
+    log.first_start = T0 - 0.2
+    for n, at in enumerate(grants):
+        cmd = command(1, 0.1)
+        cmd.attempts = [rec.Attempt(at + 0.01, at + 0.1, 0, "ok", 0.0, at)]
+        nodeid, data = script(f"s{n}", cmd)
+        log.script_finished(nodeid, "passed", data, None)
+    rate_line = next(line for line in log.summary_lines(ended=T0 + 9) if line.startswith("rate: "))
+    assert rate_line.startswith("rate: 2.00/s of 2.00/s (13 starts in 5.00s from the first to the last, burst 3) | ")
+    assert log.run_section(T0 + 9, False, None, None)["achieved_rate"] == pytest.approx(2.0)
+    live = log.status_line(T0 + 5, width=400)  # the live line too: 10 beyond the burst in 5.2 s
+    assert "| 1.92/s of 2.00/s |" in live
+
+
+def test_cancelled_scripts_are_listed_with_their_reasons_folded(tmp_path):
+    log = make(tmp_path)
+    log.set_total(4)
+    reason = "cancelled: run stopped by a.usacloud (auth)"
+    for n in range(2):
+        nodeid, data = script(f"c{n}", status="cancelled", message=reason)
+        log.script_finished(nodeid, "cancelled", data, None)
+    log.script_finished("x.usacloud::x", "cancelled", None, reason + "; 1 of its commands had started")
+    lines = log.summary_lines(ended=T0 + 5, stop_reason="run stopped by a.usacloud::a (auth): 401")
+    at = lines.index("stopped: run stopped by a.usacloud::a (auth): 401")
+    assert lines[at + 1 : at + 3] == [
+        f"CANCELLED [2] {reason}",
+        f"CANCELLED [1] {reason}; 1 of its commands had started",
+    ]

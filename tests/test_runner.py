@@ -211,7 +211,7 @@ def test_a_caller_gone_cancels_the_command():
 
 
 def test_children_die_with_their_process_even_on_sigkill(tmp_path):
-    """Issue 11.12: the parent-death signal, for a child started from a thread other than the main one."""
+    """The parent-death signal, for a child started from a thread other than the main one."""
     if runner.death_signal().setpriv is None and runner.death_signal().prctl is None:
         import pytest
 
@@ -240,7 +240,7 @@ def _read(path) -> str:
 
 
 def test_the_watchdog_kills_what_a_sigkilled_process_left(tmp_path):
-    """Issue 11.12 without a setpriv per command: the process's watchdog kills its children's groups
+    """Without a setpriv per command: the process's watchdog kills its children's groups
     and, by the mark in their environment, what they moved out of the group (here: another session)."""
     pidfile = tmp_path / "pids"
     code = (
@@ -307,3 +307,28 @@ def test_the_death_signal_falls_back_to_prctl_and_keeps_launch_errors(tmp_path):
     if runner.death_signal().setpriv is not None:  # a missing program is started bare: Popen's error is clearer
         assert runner.death_signal().wrap(["/nonexistent/usacloud"], ENV)[0] == ["/nonexistent/usacloud"]
         assert runner.death_signal().wrap(["sh"], ENV)[0][-2:] == ["--", "sh"]
+
+
+def test_usacloud_version_is_asked_as_a_child_of_the_run(tmp_path):
+    from pytest_usacloud_sandbox.run.execute import Engine
+    from pytest_usacloud_sandbox.settings import Settings
+    from pytest_usacloud_sandbox.state.stop import StopSignal
+
+    def engine(binary) -> Engine:
+        return Engine(Settings(), binary, StopSignal(tmp_path / "stop"), {"PATH": os.environ["PATH"]}, tmp_path)
+
+    answers = tmp_path / "usacloud"
+    answers.write_text("#!/bin/sh\necho\necho 1.22.8\n")
+    answers.chmod(0o755)
+    assert engine(str(answers)).usacloud_version() == "1.22.8"
+    assert engine(str(tmp_path / "missing")).usacloud_version() is None
+    assert engine(None).usacloud_version() is None
+    # one that hangs is ended at the timeout with what it started (its own process group)
+    hangs = tmp_path / "hangs"
+    pidfile = tmp_path / "pids"
+    hangs.write_text(f"#!/bin/sh\nsleep 300 &\necho $$ $! > {pidfile}\nwait\n")
+    hangs.chmod(0o755)
+    started = time.monotonic()
+    assert engine(str(hangs)).usacloud_version(timeout=1.0) is None
+    assert time.monotonic() - started < 30
+    assert wait_gone(_pids(pidfile), 5) == []

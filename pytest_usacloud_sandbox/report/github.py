@@ -64,7 +64,15 @@ def step_summary(log, ended: float, stop_reason: str | None, limiter: str, env: 
     lines += [f"| {o} | {n} |" for o, n in log.counts.items()]
     lines += [f"| **total** | **{total}** |", ""]
     if log.partly:
-        lines.append(f"Partly run (passed with commands skipped): {len(log.partly)}")
+        lines += [
+            f"### Partly run ({len(log.partly)})",
+            "",
+            "Passed, but some commands need the shell and were skipped.",
+            "",
+        ]
+        lines += ["| script | commands run | skipped |", "|---|---:|---:|"]
+        for p in sorted(log.partly, key=lambda p: p.where):
+            lines.append(f"| `{_cell(p.where)}` | {p.ran} of {p.commands} | {p.skipped} |")
         lines.append("")
     if log.by_class:
         lines += ["| command class | commands |", "|---|---:|"]
@@ -80,7 +88,7 @@ def step_summary(log, ended: float, stop_reason: str | None, limiter: str, env: 
         lines.append("")
     lines += ["### Limiter", "", f"- {_cell(limiter)}"]
     if not getattr(log.settings, "dry_run", False):
-        lines.append(f"- rate: {rate_text(log, ended, log.attempts)}; {total_wait_text(log.token_wait, log.attempts)}")
+        lines.append(f"- rate: {rate_text(log)}; {total_wait_text(log.token_wait, log.attempts)}")
         lines.append(f"- attempts {log.attempts}, 429 retries {log.retries}, refused {log.refused}")
     return masker.text("\n".join(lines)) + "\n"
 

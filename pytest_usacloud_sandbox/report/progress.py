@@ -1,37 +1,38 @@
 """Live progress on the controller: a status bar pinned to the terminal's bottom row, or plain lines.
 
+Everything is written through pytest's TerminalReporter, on the main thread, as pytest-xdist writes
+its own status: :meth:`Progress.tick` is called there, from the plugin's hooks, from the loops in
+which a lone process waits for a command (through the engine), and, under xdist, when the
+controller's main thread waits for its workers' next event (:mod:`.ticker` wakes it; no thread
+ever writes).
+
 On a terminal the bottom row is taken out of the scroll region (DECSTBM), so pytest's own output
-scrolls above it untouched; each update is one write that saves the cursor, draws the bottom row
-and restores the cursor. Without a terminal (CI logs) one whole line is written every `interval`
-seconds, never more often, and only when pytest's current line is empty, so a progress line never
-lands in the middle of pytest's row of dots (it waits for the row to end).
+scrolls above it; each draw saves the cursor, draws the bottom row and restores the cursor, and
+leaves pytest's count of its current line's width alone. Without a terminal (CI logs) a line of
+its own is written every ``interval`` seconds, whatever pytest's current line holds: a row of
+dots is ended first, and pytest goes on with a new row.
 
-Why this writer is not the TerminalReporter: everything else the plugin prints goes through pytest's
-TerminalReporter from the main thread, but the main thread is busy for minutes at a time (running
-a script in a lone process, or blocked on xdist's event queue), and the status must move while it
-is. So a daemon thread draws it, through its own duplicate of the terminal's file descriptor taken
-at start(), which also keeps it reaching the terminal while pytest captures fd 1 around a test in a
-lone process. The thread only reads the run log (under its lock) and never calls pytest.
-
-Time comes from an injectable clock: tests drive :meth:`Progress.tick` with a fake clock and do
-not sleep.
+Time comes from an injectable clock: tests drive :meth:`Progress.tick` with a fake clock and a
+fake terminal, and do not sleep.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 from .runlog import RunLog
+from .statusline import fit_words
+from .ticker import Ticker
 
 ESC = "\x1b"
 SAVE, RESTORE = ESC + "7", ESC + "8"
 TTY_REFRESH = 0.5  # seconds between redraws of the status bar (at least once a second)
 MIN_ROWS = 3  # smaller terminals get no bar
-LINE_START_POLL = 0.1  # seconds between looks at pytest's line while a plain line waits for it to end
 
 
 def _mode(mode: str, isatty: bool) -> str:
@@ -43,121 +44,128 @@ def _mode(mode: str, isatty: bool) -> str:
     return "lines"
 
 
+class ReporterTerminal:
+    """pytest's terminal as progress writes to it: through the TerminalReporter, with pytest's
+    capture suspended meanwhile (a lone process runs its scripts inside pytest's capture), as
+    pytest's own live logging does."""
+
+    def __init__(self, config: pytest.Config, stream) -> None:
+        """``stream``: the terminal's file (sys.stdout between tests, when pytest does not capture it)."""
+        self.reporter = config.pluginmanager.get_plugin("terminalreporter")
+        self.writer = config.get_terminal_writer()
+        self.capture = config.pluginmanager.get_plugin("capturemanager")
+        self.isatty = bool(getattr(self.reporter, "isatty", False))
+        self._fd: int | None = None  # a copy of the terminal's descriptor, only to ask its size
+        try:
+            self._fd = os.dup(stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            self._fd = None
+
+    def line(self, text: str) -> None:
+        """``text`` as a line of its own: pytest's unfinished line (a row of dots) is ended first."""
+        with self._uncaptured():
+            self.reporter.ensure_newline()
+            if self.writer.width_of_current_line:
+                self.reporter.write("\n")
+            self.reporter.write_line(text)
+            self.reporter.flush()
+
+    def raw(self, text: str) -> None:
+        """Escape sequences that leave the cursor where it was (not counted in pytest's line width)."""
+        with self._uncaptured():
+            self.reporter.write_raw(text, flush=True)
+
+    def size(self) -> tuple[int, int]:
+        """Rows and columns of the terminal."""
+        try:
+            size = os.get_terminal_size(self._fd) if self._fd is not None else None
+        except OSError:
+            size = None
+        if size is None or size.lines <= 0 or size.columns <= 0:
+            size = shutil.get_terminal_size((80, 24))
+        return size.lines, size.columns
+
+    def close(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+            self._fd = None
+
+    def _uncaptured(self):
+        if self.capture is None:
+            return _nothing()
+        return self.capture.global_and_fixture_disabled()
+
+
 class Progress:
     def __init__(
         self,
         runlog: RunLog,
-        stream,
-        isatty: bool,
+        terminal,
         mode: str,
         interval: float,
         read_worker_stats: Callable[[], dict],
-        line_start: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ):
         self.runlog = runlog
-        self.stream = stream
-        self.kind = _mode(mode, isatty)
+        self.terminal = terminal  # ReporterTerminal, or a test's stand-in with line/raw/size/isatty
+        self.kind = _mode(mode, bool(getattr(terminal, "isatty", False)))
         self.interval = max(float(interval), 0.01)
         self.read_worker_stats = read_worker_stats
-        self.line_start = line_start  # optional: False while pytest's current line is unfinished
         self.clock = clock  # monotonic seconds: when to write
         self.wall = wall  # wall-clock seconds: what the line says (elapsed, ETA)
-        self._fd: int | None = None
+        self.written = 0  # lines or draws so far
         self._rows = 0
         self._cols = 80
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._broken = False
-        self._lock = threading.Lock()
         self._last = 0.0
         self._started = False
+        self._broken = False
 
-    # -- life cycle ---------------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        return self._started and not self._broken and self.kind != "off"
 
-    def start(self, thread: bool = True) -> None:
-        """Take the descriptor, set up the bar, and (unless ``thread`` is False: tests) start drawing."""
+    def start(self) -> None:
+        """Set up the bar (the first line waits for the first interval)."""
         if self.kind == "off" or self._started:
             return
         self._started = True
         self._last = self.clock()
-        try:
-            self._fd = os.dup(self.stream.fileno())
-        except (AttributeError, OSError, ValueError):
-            self._fd = None  # no descriptor (a StringIO): plain lines through the stream
-            if self.kind == "bar":
-                self.kind = "lines"
         if self.kind == "bar":
-            self._rows, self._cols = self._size()
+            self._rows, self._cols = self.terminal.size()
             if self._rows < MIN_ROWS:
                 self.kind = "lines"
             else:
                 # IND then RI keeps the cursor's column and, if it sat on the bottom row, scrolls one
                 # line up so the cursor ends inside the new region; DECSTBM homes the cursor, hence 7/8.
-                self._write(f"{ESC}D{ESC}M{SAVE}{ESC}[1;{self._rows - 1}r{RESTORE}")
+                self._write(self.terminal.raw, f"{ESC}D{ESC}M{SAVE}{ESC}[1;{self._rows - 1}r{RESTORE}")
                 self._draw()
-        if thread:
-            self._thread = threading.Thread(target=self._loop, name="usacloud-progress", daemon=True)
-            self._thread.start()
 
     def stop(self) -> None:
         if not self._started:
             return
         self._started = False
-        thread, self._thread = self._thread, None
-        self._stop.set()
-        if thread is not None:
-            thread.join(timeout=5)
-        with self._lock:
-            if self.kind == "bar" and self._rows:
-                self._write(f"{SAVE}{ESC}[r{ESC}[{self._rows};1H{ESC}[2K{RESTORE}")
-            if self._fd is not None:
-                try:
-                    os.close(self._fd)
-                except OSError:
-                    pass
-                self._fd = None
-
-    # -- the thread ---------------------------------------------------------------------------
-
-    def _loop(self) -> None:
-        while not self._broken:
-            if self._stop.wait(self.next_delay()):
-                return
-            with self._lock:
-                if self._stop.is_set():
-                    return
-                self.tick()
+        if self.kind == "bar" and self._rows:
+            self._write(self.terminal.raw, f"{SAVE}{ESC}[r{ESC}[{self._rows};1H{ESC}[2K{RESTORE}")
 
     def next_delay(self) -> float:
-        """Seconds until the next tick is worth making."""
-        if self.kind == "bar":
-            return min(TTY_REFRESH, self.interval)
-        remaining = self._last + self.interval - self.clock()
-        return remaining if remaining > 0 else LINE_START_POLL  # due: waiting for pytest's line to end
+        """Seconds until the next line or draw is due (0: due now)."""
+        period = TTY_REFRESH if self.kind == "bar" else self.interval
+        return max(0.0, self._last + period - self.clock())
 
     def tick(self) -> bool:
-        """Draw the bar, or write a plain line if one is due and pytest's line is empty. True if written."""
-        if self._broken or self.kind == "off":
+        """On the main thread: draw the bar or write a line if one is due. True if written."""
+        if not self.active or self.next_delay() > 0:
             return False
+        self._last = self.clock()
         if self.kind == "bar":
             self._draw()
-            return True
-        now = self.clock()
-        if now - self._last < self.interval or not self._at_line_start():
-            return False
-        self._last = now
-        self._write(self._text() + "\n")
-        return True
-
-    def _at_line_start(self) -> bool:
-        if self.line_start is None:
-            return True
-        try:
-            return bool(self.line_start())
-        except Exception:
-            return True
+        else:
+            self._write(self.terminal.line, self._text())
+        return not self._broken
 
     def _text(self, width: int | None = None) -> str:
         try:
@@ -167,37 +175,73 @@ class Progress:
         return self.runlog.status_line(self.wall(), width)
 
     def _draw(self) -> None:
-        rows, cols = self._size()
+        rows, cols = self.terminal.size()
         prefix = ""
         if (rows, cols) != (self._rows, self._cols) and rows >= MIN_ROWS:
             # Resized: clear the old bar and set the region again.
             prefix = f"{ESC}[{self._rows};1H{ESC}[2K{ESC}[1;{rows - 1}r"
             self._rows, self._cols = rows, cols
         width = max(1, self._cols - 1)
-        text = self._text(width)[:width]
-        self._write(f"{SAVE}{prefix}{ESC}[{self._rows};1H{ESC}[2K{ESC}[0m{text}{RESTORE}")
+        text = fit_words(self._text(width), width)
+        self._write(self.terminal.raw, f"{SAVE}{prefix}{ESC}[{self._rows};1H{ESC}[2K{ESC}[0m{text}{RESTORE}")
 
-    def _size(self) -> tuple[int, int]:
-        try:
-            size = os.get_terminal_size(self._fd) if self._fd is not None else None
-        except OSError:
-            size = None
-        if size is None or size.lines <= 0 or size.columns <= 0:
-            size = shutil.get_terminal_size((80, 24))
-        return size.lines, size.columns
-
-    def _write(self, text: str) -> None:
-        """One write per update, so nothing else lands in the middle of it."""
+    def _write(self, write: Callable[[str], None], text: str) -> None:
         if self._broken:
             return
         try:
-            if self._fd is not None:
-                data = text.encode("utf-8", "replace")
-                while data:
-                    written = os.write(self._fd, data)
-                    data = data[written:]
-            else:
-                self.stream.write(text)
-                self.stream.flush()
+            write(text)
+            self.written += 1
         except (OSError, ValueError):
             self._broken = True  # the terminal went away: stop drawing, never fail the run
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class LiveProgress:
+    """Progress on pytest's terminal and what makes it tick: the hooks (:meth:`tick`), and either
+    the loops in which a lone process waits (``poll`` is given the tick) or, for an xdist
+    controller, a :class:`~.ticker.Ticker` that wakes the main thread while it waits for workers."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        stream,
+        runlog: RunLog,
+        mode: str,
+        interval: float,
+        read_worker_stats: Callable[[], dict],
+        poll: Callable[[Callable[[], object] | None], None] | None,
+    ) -> None:
+        self.terminal = ReporterTerminal(config, stream)
+        self.progress = Progress(runlog, self.terminal, mode, interval, read_worker_stats)
+        self.poll = poll  # None: an xdist controller
+        self.ticker: Ticker | None = None
+
+    def start(self) -> None:
+        self.progress.start()
+        if not self.progress.active:
+            return
+        if self.poll is not None:
+            self.poll(self.progress.tick)
+        else:
+            self.ticker = Ticker(self.progress.tick, self.progress.next_delay)
+            if not self.ticker.start():
+                self.ticker = None  # SIGURG is someone else's: progress at the hooks only
+
+    def tick(self) -> None:
+        self.progress.tick()
+
+    def stop(self) -> None:
+        if self.ticker is not None:
+            self.ticker.stop()
+            self.ticker = None
+        if self.poll is not None:
+            self.poll(None)
+        self.progress.stop()
+        self.terminal.close()

@@ -93,8 +93,8 @@ def header(cls: str | None, message: str, where: str) -> list[str]:
 def details(record: ScriptRecord) -> list[str]:
     """The failing command (line, words run, exit, hint, check findings, output tails) and every command."""
     failing = next((c for c in record.commands if c.failed), None)
-    if failing is None:
-        return []
+    if failing is None:  # the script failed as a whole (partly run under --usacloud-strict)
+        return ["  commands:", *command_list(record, indent="    ")] if record.commands else []
     lines = [f"  line {failing.line}: {failing.text}".replace("\n", "\n" + " " * 4)]
     if failing.words:
         label = "ran:      " if failing.attempts else "would run:"
@@ -138,6 +138,11 @@ def cancel_text(script: str, cls: str, started: int = 0, shard: str = "") -> str
     return text
 
 
+def skipped_commands(record: ScriptRecord) -> list[CommandRecord]:
+    """The commands that were not run because they need the shell."""
+    return [c for c in record.commands if c.status == CommandStatus.SKIPPED]
+
+
 def nothing_ran(record: ScriptRecord, dry_run: bool, shell_wanted: bool) -> tuple[str, int | None] | None:
     """Why a script that passed ran nothing (so it is skipped, not passed), and the line of the first
     cause; None if something ran."""
@@ -147,19 +152,29 @@ def nothing_ran(record: ScriptRecord, dry_run: bool, shell_wanted: bool) -> tupl
         if record.mode == "shell":
             return "nothing ran: the script made no usacloud call under bash", None
         return "no usacloud command", None
-    skipped = [c for c in record.commands if c.status == CommandStatus.SKIPPED]
+    skipped = skipped_commands(record)
     if not skipped:
         return None
-    first = skipped[0]
-    expansion = first.message.removeprefix(NEEDS_SHELL)
     n = len(skipped)
-    advice = "shell mode does not run in a dry-run" if shell_wanted else "mark it `usacloud_shell`"
     verb = "would run" if dry_run else "ran"
-    reason = (
-        f"nothing {verb}: {n} usacloud command{'s' if n != 1 else ''} need{'s' if n == 1 else ''} the shell "
-        f"(line {first.line}: `{expansion}`); {advice}"
-    )
-    return reason, first.line
+    head = f"nothing {verb}: {n} usacloud command{'s' if n != 1 else ''} need{'s' if n == 1 else ''} the shell"
+    return _needs_shell(head, skipped[0], shell_wanted)
+
+
+def partly_run(record: ScriptRecord, dry_run: bool, shell_wanted: bool) -> tuple[str, int | None]:
+    """Why a script whose commands ran only in part fails under ``--usacloud-strict``, and the line
+    of the first command that did not run."""
+    skipped = skipped_commands(record)
+    n, total = len(skipped), len(record.commands)
+    verb = "would run" if dry_run else "ran"
+    head = f"{total - n} of {total} usacloud commands {verb}, {n} need{'s' if n == 1 else ''} the shell"
+    return _needs_shell(head, skipped[0], shell_wanted)
+
+
+def _needs_shell(head: str, first: CommandRecord, shell_wanted: bool) -> tuple[str, int]:
+    expansion = first.message.removeprefix(NEEDS_SHELL)
+    advice = "shell mode does not run in a dry-run" if shell_wanted else "mark it `usacloud_shell`"
+    return f"{head} (line {first.line}: `{expansion}`); {advice}", first.line
 
 
 def is_script(path: Path, glob: str) -> bool:
@@ -169,7 +184,7 @@ def is_script(path: Path, glob: str) -> bool:
 @functools.lru_cache(maxsize=1024)  # the controller asks it of every report: 3 and more a script
 def script_path(nodeid: str, glob: str) -> str | None:
     """The script's path in a node id ``PATH::NAME`` (NAME is the file's stem), or None when it is not a
-    script's. Paths that hold ``::`` themselves are found too (issue 11)."""
+    script's. Paths that hold ``::`` themselves are found too."""
     at = nodeid.find("::")
     while at >= 0:
         path, name = nodeid[:at], nodeid[at + 2 :]

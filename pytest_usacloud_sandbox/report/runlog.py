@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 import json
 import os
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from .. import __version__
 from ..state.atomicfile import atomic_write
 from ..state.records import DONE, CommandStatus, ScriptRecord, ScriptStatus
 from ..usacloud.mask import mask_url
-from . import summary
+from . import statusline, summary
 from .reprs import printable, script_path
 from .summary import clock  # noqa: F401 (re-exported)
 
@@ -84,8 +83,11 @@ class RunLog:
         # commands in finished scripts; of those, run at least once; attempts (tokens); retries; refused
         self.commands = self.commands_run = self.attempts = self.retries = self.refused = 0
         self.token_wait = 0.0
+        self.starts = 0  # attempts with a known start (their token's grant, or their own start)
+        self.first_grant = self.last_grant = 0.0
         self.failed: list[Failed] = []
         self.partly: list[Partly] = []
+        self.cancel_reasons: dict[str, int] = {}  # why scripts were cancelled (a few distinct texts)
         self.warnings: list[str] = []
         self.more_warnings = 0
         self.running: dict[str, float] = {}  # node id -> when it started
@@ -127,6 +129,10 @@ class RunLog:
                 self._command(where, cmd)
             if outcome == Outcome.FAILED:
                 self.failed.append(_failed(where, record, report_longrepr_text))
+            elif outcome == Outcome.CANCELLED:
+                reason = (record or {}).get("message") or _first_line(report_longrepr_text or "") or "cancelled"
+                reason = _one_line(printable(reason), MESSAGE_CHARS)
+                self.cancel_reasons[reason] = self.cancel_reasons.get(reason, 0) + 1
             elif outcome == Outcome.PASSED and commands:
                 skipped = sum(1 for c in commands if c.get("status") == CommandStatus.SKIPPED)
                 if skipped:
@@ -139,6 +145,8 @@ class RunLog:
         self.commands += 1
         key = cmd.get("cls") or cmd.get("status") or "unknown"
         self.by_class[key] = self.by_class.get(key, 0) + 1
+        for attempt in cmd.get("attempts") or ():
+            self._started_at(attempt.get("token_at") or attempt.get("start"))
         attempts = len(cmd.get("attempts") or ())
         if attempts:
             self.commands_run += 1
@@ -163,6 +171,15 @@ class RunLog:
                     self.warnings.append(f"{where}:{cmd.get('line')} {finding.get('code')} {message}")
                 else:
                     self.more_warnings += 1
+
+    def _started_at(self, when) -> None:
+        if when is None:
+            return
+        when = float(when)
+        if not self.starts:
+            self.first_grant = self.last_grant = when
+        self.first_grant, self.last_grant = min(self.first_grant, when), max(self.last_grant, when)
+        self.starts += 1
 
     def _append(self, entry: dict) -> None:
         if self._jsonl is None:
@@ -203,12 +220,20 @@ class RunLog:
             max(self.token_wait, self._live_sum("token_wait")),
         )
 
-    def achieved_rate(self, now: float, attempts: int | None = None) -> float:
-        """Attempts (each took a token) per second since the first script started."""
-        attempts = self.attempts if attempts is None else attempts
-        since = self.first_start if self.first_start is not None else self.started
-        span = now - since
-        return attempts / span if span > 0 else 0.0
+    @property
+    def burst(self) -> int:
+        """Commands the bucket lets start at once (1 without a bucket)."""
+        if not summary.limited(self):
+            return 1
+        return int(getattr(self.settings, "burst", 1) or 1)
+
+    def achieved_rate(self) -> float:
+        """Starts per second beyond the burst, from the first start to the last: ``n`` starts under a
+        bucket of ``rate`` and ``burst`` take at least ``(n - burst) / rate`` seconds, so a run that
+        kept its bound never reads above it (0 when there are too few starts to tell)."""
+        span = self.last_grant - self.first_grant
+        extra = self.starts - self.burst
+        return extra / span if extra > 0 and span > 0 else 0.0
 
     def slowest(self) -> list[str]:
         """The slowest commands' lines, slowest first."""
@@ -220,7 +245,7 @@ class RunLog:
 
     def status_line(self, now: float, width: int | None = None) -> str:
         with self._lock:
-            return summary.status_line(self, now, width)
+            return statusline.status_line(self, now, width)
 
     def summary_lines(
         self, ended: float | None = None, stop_reason: str | None = None, list_failed: bool = True
@@ -269,7 +294,7 @@ class RunLog:
             "retries": self.retries,
             "refused": self.refused,
             "token_wait": self.token_wait,
-            "achieved_rate": self.achieved_rate(ended) if self.attempts else 0.0,
+            "achieved_rate": self.achieved_rate(),
         }
 
     def write_report(
@@ -377,23 +402,3 @@ def _one_line(text: str, limit: int) -> str:
 
 def _utc(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def ask_usacloud_version(binary: str | None, timeout: float = 5.0, env: dict | None = None) -> str | None:
-    """`usacloud version` (offline, no API call), or None if it cannot be asked cheaply."""
-    if not binary:
-        return None
-    try:
-        done = subprocess.run(
-            [binary, "version"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env=env,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    text = _first_line(done.stdout)
-    return text[:100] if done.returncode == 0 and text else None

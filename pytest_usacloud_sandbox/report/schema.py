@@ -253,7 +253,7 @@ _RUN = {
         "preflight": {
             "anyOf": [{"type": "null"}, {"$ref": "#/$defs/preflight"}],
             "description": "the check of usacloud and the credentials before any script ran; null in a dry-run "
-            "and with `--usacloud-preflight=off`",
+            "and with `--no-usacloud-preflight`",
         },
         "workers": {**_COUNT, "description": "xdist workers (0 without `-n`)"},
         "rate": _f(
@@ -289,7 +289,12 @@ _RUN = {
         "retries": {**_COUNT, "description": "executions beyond the first (429 retries)"},
         "refused": {**_COUNT, "description": "commands the sandbox policy refused (never executed)"},
         "token_wait": _f("number", "seconds spent waiting for rate-limit tokens, all commands together", minimum=0),
-        "achieved_rate": _f("number", "`attempts` per second since the first script started", minimum=0),
+        "achieved_rate": _f(
+            "number",
+            "starts per second beyond the burst, from the first start (token grant) to the last: "
+            "(starts - burst) / span, never above the rate while the bucket held it; 0 with too few starts",
+            minimum=0,
+        ),
     },
 }
 

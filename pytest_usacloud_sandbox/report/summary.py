@@ -1,16 +1,39 @@
-"""The run's texts: the live status line, the summary section and the dry-run's listing.
+"""The run's texts: the header line, the summary section and the dry-run's listing.
 
 Functions of a RunLog's counters (the caller holds its lock); plain text, masked at the source.
 """
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from ..state.records import ScriptRecord
+from ..usacloud.commands import SANDBOX_ZONE
 from .reprs import plan_line
 
-LINES_WIDTH = 220  # the status line's width when it is not drawn on a terminal (CI logs)
+
+def header_line(settings, binary: str | None, version: str | None, backend: str) -> str:
+    """pytest's header line: usacloud's path and version, the mode, the zone, the rate and its bucket,
+    fake mode and dry-run (``binary`` None: not looked for, in a dry-run)."""
+    if binary is None:
+        usacloud = "not run (dry-run)"
+    else:
+        usacloud = f"{binary} {version or '(version unknown)'}"
+    rate = float(getattr(settings, "rate", 0.0) or 0.0)
+    if getattr(settings, "dry_run", False):
+        limit = "rate not used (dry-run)"
+    elif rate == float("inf"):
+        limit = "rate unlimited"
+    else:
+        limit = f"rate {rate:g}/s, burst {getattr(settings, 'burst', 1)}, bucket {backend}"
+    return " | ".join(
+        [
+            f"usacloud: {usacloud}",
+            f"{getattr(settings, 'mode', 'commands')} mode",
+            f"zone {SANDBOX_ZONE}",
+            limit,
+            f"fake mode {'on' if getattr(settings, 'fake', False) else 'off'}",
+            f"dry-run {'on' if getattr(settings, 'dry_run', False) else 'off'}",
+        ]
+    )
 
 
 def clock(seconds: float) -> str:
@@ -20,73 +43,34 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
-def rate_text(log, now: float, attempts: int) -> str:
+def configured_rate(log) -> str:
+    rate = float(getattr(log.settings, "rate", 0.0) or 0.0)
+    return "unlimited" if rate == float("inf") else f"{rate:.2f}/s"
+
+
+def rate_text(log) -> str:
+    """The rate the run achieved, never read above the bound a run kept: the starts beyond the
+    burst over the span from the first start to the last (``n`` starts need at least
+    ``(n - burst) / rate`` seconds), with the counts it comes from."""
     if getattr(log.settings, "dry_run", False):
         return "dry-run"
-    rate = float(getattr(log.settings, "rate", 0.0) or 0.0)
-    configured = "unlimited" if rate == float("inf") else f"{rate:.2f}/s"
-    return f"{log.achieved_rate(now, attempts):.2f}/s of {configured}"
-
-
-def wait_text(wait: float, attempts: int) -> str:
-    """Token wait as the mean per command run (the sum over many workers says little on its own)."""
-    if not attempts:
-        return "token wait -"
-    return f"token wait {wait / attempts:.2f}s/cmd"
-
-
-def status_line(log, now: float, width: int | None = None) -> str:
-    width = width or LINES_WIDTH
-    done, total = log.done, log.total
-    cmds, attempts, wait = log.now_totals()
-    c = log.counts
-    if total is None:
-        head = "usacloud: collecting"
-        eta = ""
-    else:
-        pct = round(100 * done / total) if total else 0
-        if done < total:
-            pct = min(pct, 99)
-        head = f"usacloud: {done}/{total} scripts ({pct}%)"
-        since = log.first_start if log.first_start is not None else log.started
-        if done and total:
-            eta = " | ETA " + clock(max(0.0, now - since) * max(0, total - done) / done)
-        else:
-            eta = " | ETA --:--"
-    parts = [
-        head,
-        f"{c['passed']} passed {c['failed']} failed {c['skipped']} skipped {c['cancelled']} cancelled",
-        f"{cmds} cmds",
-        rate_text(log, now, attempts),
-    ]
-    if _limited(log):
-        parts.append(wait_text(wait, attempts))
-    line = " | ".join(parts) + f" | {clock(now - log.started)} elapsed{eta}"
-    return line + running_text(log.running, now, width - len(line))
-
-
-def running_text(running: dict[str, float], now: float, room: int) -> str:
-    """`` | running 3: c.usacloud 01:12, a.usacloud 00:03 +1``: longest-running first, as many as fit."""
-    if not running:
-        return ""
-    label = f" | running {len(running)}"
-    ordered = sorted(running.items(), key=lambda kv: (kv[1], kv[0]))
-    names = []
-    for n, (nodeid, since) in enumerate(ordered):
-        name = f"{PurePath(nodeid.split('::', 1)[0]).name} {clock(now - since)}"
-        more = len(ordered) - n - 1
-        candidate = label + ": " + ", ".join([*names, name]) + (f" +{more}" if more else "")
-        if len(candidate) > room:
-            break
-        names.append(name)
-    if not names:
-        return label if len(label) <= room else ""
-    rest = len(ordered) - len(names)
-    return label + ": " + ", ".join(names) + (f" +{rest}" if rest else "")
+    n, burst = log.starts, log.burst
+    span = (log.last_grant - log.first_grant) if n else 0.0
+    if n <= burst or span <= 0:
+        return f"-- of {configured_rate(log)} ({n} starts, burst {burst})"
+    return (
+        f"{log.achieved_rate():.2f}/s of {configured_rate(log)} "
+        f"({n} starts in {span:.2f}s from the first to the last, burst {burst})"
+    )
 
 
 def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool) -> list[str]:
-    outcomes = ", ".join(f"{n} {o}" for o, n in log.counts.items() if n or o in ("passed", "failed"))
+    counts = dict(log.counts)
+    counts["passed"] -= len(log.partly)  # as pytest's last line counts them
+    shown = [(o, n) for o, n in counts.items() if n or o in ("passed", "failed")]
+    if log.partly:
+        shown.insert(1, ("partly run", len(log.partly)))
+    outcomes = ", ".join(f"{n} {o}" for o, n in shown)
     total = log.total or 0
     unfinished = total - log.done
     lines = [f"scripts: {outcomes} (of {total}" + (f"; {unfinished} not finished)" if unfinished > 0 else ")")]
@@ -101,10 +85,12 @@ def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool)
         + (f"; by class: {classes}" if classes else "")
     )
     lines.append(f"retries: {log.retries} | refused: {log.refused} | attempts: {log.attempts}")
-    wait = f" | {total_wait_text(log.token_wait, log.attempts)}" if _limited(log) else ""
-    lines.append(f"rate: {rate_text(log, ended, log.attempts)}{wait} | {clock(ended - log.started)} elapsed")
+    wait = f" | {total_wait_text(log.token_wait, log.attempts)}" if limited(log) else ""
+    lines.append(f"rate: {rate_text(log)}{wait} | {clock(ended - log.started)} elapsed")
     if stop_reason:
         lines.append(f"stopped: {stop_reason}")
+    for reason, n in sorted(log.cancel_reasons.items()):  # as pytest's short summary folds skips
+        lines.append(f"CANCELLED [{n}] {reason}")
     slowest = log.slowest()
     if slowest:
         lines.append(f"slowest {len(slowest)} commands:")
@@ -120,7 +106,7 @@ def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool)
     return lines
 
 
-def _limited(log) -> bool:
+def limited(log) -> bool:
     """Whether commands took tokens (not in a dry-run, nor with --usacloud-rate=unlimited)."""
     settings = log.settings
     return not getattr(settings, "dry_run", False) and float(getattr(settings, "rate", 0.0) or 0.0) != float("inf")
@@ -137,7 +123,7 @@ def failed_line(f) -> str:
 
 
 def dry_run_lines(entries, where) -> list[str]:
-    """Per script, one line per command after the policy: what would run, or why not (issue 14)."""
+    """Per script, one line per command after the policy: what would run, or why not."""
     scripts = []
     for entry in entries:
         record = ScriptRecord.from_dict(_record_fields(entry))

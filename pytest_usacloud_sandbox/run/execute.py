@@ -8,6 +8,7 @@ command runs and during a retry's backoff.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # the limiter itself is imported by whoever makes one (limite
     from ..limit.bucket import TokenLimiter
 
 MAX_BACKOFF = 30.0
+VERSION_TIMEOUT = 5.0  # seconds `usacloud version` may take (it makes no API call)
 
 
 @dataclass
@@ -67,6 +69,9 @@ class Engine:
     children: Children = field(default_factory=Children)  # this process's running process groups
     limiter_factory: Callable[[], TokenLimiter] | None = None
     publish: Callable[[WorkerStats, bool], None] | None = None  # live counters for the controller
+    #: called on the process's main thread from each loop that waits (a token, a command, a backoff):
+    #: a lone process's live progress is written from there
+    on_poll: Callable[[], object] | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
     _limiter: TokenLimiter | None = None
     _fake_stores: FakeStores | None = None
@@ -78,6 +83,15 @@ class Engine:
     def __repr__(self) -> str:
         s = self.settings
         return f"Engine(worker={self.worker!r}, mode={s.mode!r}, dry_run={s.dry_run}, fake={s.fake})"
+
+    def should_stop(self) -> bool:
+        """The stop signal, as the loops that wait ask it (on the main thread, after :attr:`on_poll`)."""
+        if self.on_poll is not None and threading.current_thread() is threading.main_thread():
+            try:
+                self.on_poll()
+            except Exception:
+                pass  # progress never fails a script
+        return bool(self.stop())
 
     def policy(self, cwd: Path | None = None) -> Policy:
         """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
@@ -136,6 +150,15 @@ class Engine:
         if self.settings.fake and store is None:  # outside any script (the preflight): the fake driver, no store
             env.update(fake.MODE_ENV)
         return env
+
+    def usacloud_version(self, timeout: float = VERSION_TIMEOUT) -> str | None:
+        """``usacloud version`` with a script's environment (dummy keys in fake mode), as one of the
+        run's children (its process group dies at the timeout); None without a binary or an answer."""
+        if not self.usacloud_bin:
+            return None
+        result = run_command([self.usacloud_bin, "version"], self.env_for(None), timeout, children=self.children)
+        first = next((line.strip() for line in result.stdout.splitlines() if line.strip()), "")
+        return first[:100] if result.exit_code == 0 and first else None
 
     def pins(self, env: dict[str, str]) -> dict[str, str]:
         """The variables of ``env`` (from :meth:`env_for`) that are laid over every call of a shell-mode
@@ -225,7 +248,7 @@ class Engine:
             limiter = self.limiter()
             try:
                 if limiter is not None:
-                    token = limiter.acquire(self.stop)
+                    token = limiter.acquire(self.should_stop)
                     waited, granted = token.waited, token.granted_at
                     self.stats.tokens += 1
                     self.stats.token_wait += waited
@@ -244,7 +267,7 @@ class Engine:
                 argv,
                 env,
                 self.settings.command_timeout,
-                self.stop,
+                self.should_stop,
                 children=self.children,
                 cwd=None if cwd is None else str(cwd),
             )
@@ -286,7 +309,7 @@ class Engine:
         delay = min(MAX_BACKOFF, self.settings.retry_backoff * 2 ** (attempt - 1))
         deadline = time.monotonic() + delay * random.uniform(0.5, 1.5)
         while time.monotonic() < deadline:
-            if self.stop():
+            if self.should_stop():
                 return False
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         return not self.stop()

@@ -24,20 +24,18 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from ..report.runlog import ask_usacloud_version
 from ..script.parse import Command
 from ..state import records as rec
 from ..usacloud import outcome as oc
 from ..usacloud.commands import USACLOUD_VERSION
 from ..usacloud.fake import SECRET_ENV, TOKEN_ENV
 from ..usacloud.mask import Masker
-from .execute import Engine, WorkerStats
+from .execute import VERSION_TIMEOUT, Engine, WorkerStats
 
 ARGV = ("auth-status", "-o", "json")
 COMMAND = "usacloud " + " ".join(ARGV)
 #: The longest the call may take: usacloud retries an unreachable API silently for minutes.
 TIMEOUT = 60.0
-VERSION_TIMEOUT = 10.0  # `usacloud version` is offline: it answers at once
 _DEPRECATED = "auth-status is deprecated"  # auth-status's own warning: no news
 SUPPORTED_SERIES = ".".join(USACLOUD_VERSION.split(".")[:2]) + "."  # "1.22."
 #: Texts of Go's network errors: the API could not be reached at all.
@@ -144,11 +142,11 @@ def version_number(text: str | None) -> str | None:
     return first if first[:1].isdigit() else None
 
 
-def check(engine: Engine, cwd: Path) -> Preflight:
-    """Ask usacloud's version and make the preflight call in ``cwd`` (see the module)."""
+def check(engine: Engine, cwd: Path, version: str | None) -> Preflight:
+    """Judge ``version`` (what ``usacloud version`` printed, None: nothing) and make the preflight call
+    in ``cwd`` (see the module)."""
     env = engine.env_for(None)
     t0 = time.monotonic()
-    version = ask_usacloud_version(engine.usacloud_bin, VERSION_TIMEOUT, env=env)
     number = version_number(version)
     warning = None
     if number is not None and number != USACLOUD_VERSION:

@@ -126,7 +126,7 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
             [bash, str(path)],
             env,
             engine.settings.script_timeout,
-            engine.stop,
+            engine.should_stop,
             cwd=str(path.parent),  # as in commands mode: relative files are the script's neighbours
             children=engine.children,
             die_with_parent=True,

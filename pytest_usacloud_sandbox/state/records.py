@@ -26,7 +26,7 @@ class ScriptStatus(StrEnum):
 
     PASSED = "passed"
     FAILED = "failed"
-    SKIPPED = "skipped"  # nothing ran (issue 14)
+    SKIPPED = "skipped"  # nothing ran
     CANCELLED = "cancelled"
     ERROR = "error"
 

@@ -55,7 +55,7 @@ LOST_GRACE = 1.0  # seconds between TERM and KILL when a worker lost its control
 LOST_CONTROLLER = StopReason(
     "(controller)", "lost-controller", "this worker lost its controller (it crashed, or the link to it broke)"
 )
-INTERRUPTED = StopReason("(interrupt)", "interrupted", "Ctrl-C or SIGTERM")
+INTERRUPTED = StopReason("(interrupt)", "interrupted", "Ctrl-C, SIGTERM or SIGHUP")
 
 
 class SharedState:
@@ -257,7 +257,7 @@ def _reads_token(run_dir: Path, token: str) -> bool:
 
 
 def remote_file_bucket(worker: str, bucket: str) -> str:
-    """Why a run whose worker is on another host cannot keep its bucket in a file (issue 13.2)."""
+    """Why a run whose worker is on another host cannot keep its bucket in a file."""
     return (
         f"xdist worker {worker} cannot see this run's directory: it runs on another host (or in another "
         f"filesystem namespace), so the rate-limit bucket in the file {bucket} would not be shared with it "

@@ -31,6 +31,7 @@ class Cls(StrEnum):
     LIMITER = "limiter-unavailable"
     INVALID_SCRIPT = "invalid-script"  # the script could not be read or parsed
     SCRIPT_EXIT = "script-exit"  # shell mode: bash exited non-zero
+    PARTLY_RUN = "partly-run"  # --usacloud-strict: some commands were skipped (they need the shell)
     #: Fake mode: a changing command still running at --usacloud-fake-timeout after its effect was
     #: visible (usacloud's fake driver can hang after doing its work). It counts as done.
     FAKE_HANG = "fake-hang"
