@@ -17,6 +17,11 @@ PROGRESS_MODES = ("auto", "on", "off")
 GITHUB_MODES = ("auto", "on", "off")
 COLLECT_MODES = ("paths", "anywhere")
 MODES = ("commands", "shell")
+CLEANUP_MODES = ("run", "script", "off")
+#: --usacloud-allow-dangerous[=WHAT]: off, on (what this run created) or any (anything)
+DANGEROUS = {"off": "off", "false": "off", "no": "off", "0": "off", "": "off"}
+DANGEROUS |= {"on": "on", "true": "on", "yes": "on", "1": "on", "any": "any"}
+DEFAULT_SWEEP_HOURS = "24"
 AUTO_WORKERS = 5
 DEFAULT_MAX_WORKERS = 10
 
@@ -28,10 +33,11 @@ class Option:
     name: str  # ini key, e.g. "usacloud_rate"; the option is --usacloud-rate
     help: str
     default: object = None
-    kind: str = "string"  # string | bool | paths | flag-only
+    kind: str = "string"  # string | bool | paths | optional (the flag alone means ``const``)
     metavar: str | None = None
     repeat: bool = False
     shown_default: str | None = None  # how the default reads in --help and the README, when not the value
+    const: str | None = None  # kind optional: the value of the flag given without one
 
     @property
     def flag(self) -> str:
@@ -84,7 +90,15 @@ OPTIONS = (
         "30",
         metavar="SECONDS",
     ),
-    Option("usacloud_allow_dangerous", "allow delete, boot, shutdown, reset and send-nmi subcommands", False, "bool"),
+    Option(
+        "usacloud_allow_dangerous",
+        "allow delete, boot, shutdown, reset and send-nmi subcommands on what this run created "
+        "(=any: on anything its targets match)",
+        "off",
+        "optional",
+        "any",
+        const="on",
+    ),
     Option(
         "usacloud_allow_global_writes",
         "allow changes to global resources (dns, note, icon, ...), which tk1v does not isolate",
@@ -165,6 +179,28 @@ OPTIONS = (
         metavar="MODE",
     ),
     Option(
+        "usacloud_cleanup",
+        "what the run removes of what it created (it tags every create): run (all of it after the last script), "
+        "script (each script's right after it) or off (keep it; the summary says how to remove it)",
+        "run",
+        metavar="WHEN",
+    ),
+    Option(
+        "usacloud_cleanup_timeout",
+        "seconds the teardown may take before it stops and lists what remains",
+        "600",
+        metavar="SECONDS",
+    ),
+    Option(
+        "usacloud_sweep",
+        f"run no script: remove what earlier runs left, every resource carrying a run tag of this plugin "
+        f"older than HOURS (default {DEFAULT_SWEEP_HOURS})",
+        "",
+        "optional",
+        "HOURS",
+        const=DEFAULT_SWEEP_HOURS,
+    ),
+    Option(
         "usacloud_max_script_bytes",
         "scripts larger than this fail without being parsed",
         str(1024 * 1024),
@@ -181,6 +217,10 @@ def add_options(parser: pytest.Parser) -> None:
         text = f"{opt.help} (ini too; default: {opt.default_text})"
         if opt.kind == "bool":
             group.addoption(opt.flag, action="store_true", default=None, dest=opt.name, help=text)
+        elif opt.kind == "optional":  # --flag alone, or --flag=VALUE
+            group.addoption(
+                opt.flag, nargs="?", const=opt.const, default=None, dest=opt.name, metavar=opt.metavar, help=text
+            )
         else:
             action = "append" if opt.repeat else "store"
             group.addoption(opt.flag, action=action, default=None, dest=opt.name, metavar=opt.metavar, help=text)
@@ -206,6 +246,7 @@ class Settings:
     fake: bool = False
     fake_timeout: float = 30.0
     allow_dangerous: bool = False
+    allow_dangerous_any: bool = False  # =any: deletes may touch what this run did not create
     allow_global_writes: bool = False
     allow_profiles: bool = False
     rate: float = 2.0
@@ -223,6 +264,9 @@ class Settings:
     report: Path | None = None
     github: str = "auto"
     mode: str = "commands"
+    cleanup: str = "run"
+    cleanup_timeout: float = 600.0
+    sweep: float | None = None  # --usacloud-sweep: hours (None: no sweep, scripts run)
     max_script_bytes: int = 1024 * 1024
 
     @property
@@ -232,8 +276,8 @@ class Settings:
 
     @property
     def active(self) -> bool:
-        """Whether this session was asked to run usacloud scripts (options or ini)."""
-        return bool(self.scripts)
+        """Whether this session was asked to run usacloud scripts (options or ini), or to sweep."""
+        return bool(self.scripts) or self.sweep is not None
 
 
 def load(config: pytest.Config) -> Settings:
@@ -249,6 +293,7 @@ def load(config: pytest.Config) -> Settings:
             raise pytest.UsageError(f"--usacloud-scripts: {path} does not exist")
     maxfail = int(config.getoption("maxfail", 0) or 0)
     policy = _choice(config, "usacloud_error_policy", ERROR_POLICIES)
+    dangerous = _dangerous(config)
     if maxfail:
         policy = "stop"  # -x / --maxfail=N mean stop after N failures
     return Settings(
@@ -261,7 +306,8 @@ def load(config: pytest.Config) -> Settings:
         dry_run=bool(raw(config, "usacloud_dry_run")),
         fake=bool(raw(config, "usacloud_fake")),
         fake_timeout=_positive(config, "usacloud_fake_timeout"),
-        allow_dangerous=bool(raw(config, "usacloud_allow_dangerous")),
+        allow_dangerous=dangerous != "off",
+        allow_dangerous_any=dangerous == "any",
         allow_global_writes=bool(raw(config, "usacloud_allow_global_writes")),
         allow_profiles=bool(raw(config, "usacloud_allow_profiles")),
         rate=_rate(config),
@@ -279,6 +325,9 @@ def load(config: pytest.Config) -> Settings:
         report=_report_path(config),
         github=_choice(config, "usacloud_github", GITHUB_MODES),
         mode=_choice(config, "usacloud_mode", MODES),
+        cleanup=_choice(config, "usacloud_cleanup", CLEANUP_MODES),
+        cleanup_timeout=_positive(config, "usacloud_cleanup_timeout"),
+        sweep=_sweep(config),
         max_script_bytes=_integer(config, "usacloud_max_script_bytes", minimum=1),
     )
 
@@ -364,6 +413,35 @@ def _choice(config: pytest.Config, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise pytest.UsageError(f"{_flag(name)} (ini {name}): {value!r} is not one of {', '.join(choices)}")
     return value
+
+
+def _dangerous(config: pytest.Config) -> str:
+    """``off``, ``on`` (deletes touch only what this run created) or ``any``; the ini's old true/false too."""
+    value = raw(config, "usacloud_allow_dangerous")
+    text = ("on" if value else "off") if isinstance(value, bool) else str(value or "").strip().lower()
+    if text not in DANGEROUS:
+        raise pytest.UsageError(
+            f"--usacloud-allow-dangerous (ini usacloud_allow_dangerous): {value!r} is not one of on, off, any "
+            "(the flag alone means on; give a value with '=': --usacloud-allow-dangerous=any, since a word "
+            "after the flag is read as its value)"
+        )
+    return DANGEROUS[text]
+
+
+def _sweep(config: pytest.Config) -> float | None:
+    value = raw(config, "usacloud_sweep")
+    if value in (None, ""):
+        return None
+    try:
+        hours = float(str(value).strip())
+    except ValueError:
+        hours = math.nan
+    if not (hours >= 0 and math.isfinite(hours)):
+        raise pytest.UsageError(
+            f"--usacloud-sweep (ini usacloud_sweep): {value!r} is not a number of hours (0 or more; the flag "
+            f"alone means {DEFAULT_SWEEP_HOURS}; give a value with '=': --usacloud-sweep=48)"
+        )
+    return hours
 
 
 def _name(config: pytest.Config, name: str) -> str:

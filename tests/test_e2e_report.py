@@ -54,7 +54,7 @@ def test_summary_and_report_content(e2e):
     assert "token wait" not in result.stdout.str()  # no limiter: no wait to show
     doc = json.loads(report.read_text())
     assert validate(doc) is True
-    assert doc["schema_version"] == 2 and doc["run"]["workers"] == 2
+    assert doc["schema_version"] == 3 and doc["run"]["workers"] == 2
     assert doc["run"]["usacloud_version"] == "1.22.8"
     scripts = {s["nodeid"].split("::")[-1]: s for s in doc["scripts"]}
     ok = scripts["ok"]["commands"][0]

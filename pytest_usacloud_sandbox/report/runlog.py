@@ -28,7 +28,7 @@ from .reprs import printable, script_path
 from .summary import clock  # noqa: F401 (re-exported)
 
 SCHEMA_NAME = "pytest-usacloud-sandbox/report"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCRIPTS_FILE = "report-scripts.jsonl"
 
 
@@ -95,6 +95,8 @@ class RunLog:
         self._live: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._jsonl = None
+        self.phase: str | None = None  # after the scripts: what the run does now ("cleaning up ...")
+        self.cleanup: dict | None = None  # the report's cleanup section (cleanup.results.Summary)
         self.keep_records = bool(getattr(settings, "report", None) or getattr(settings, "dry_run", False))
 
     @property
@@ -281,6 +283,8 @@ class RunLog:
                 "schema_version": SCHEMA_VERSION,
                 "run": self.run_section(ended, interrupted, stop_reason, usacloud_version),
             }
+            if self.cleanup is not None:
+                head["cleanup"] = _printable(self.cleanup)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = _mode_for(path)

@@ -48,6 +48,8 @@ def status_line(log, now: float, width: int | None = None) -> str:
         if done < total:
             pct = min(pct, 99)
         head = f"usacloud: {done}/{total} scripts ({pct}%)"
+        if getattr(log, "phase", None):  # after the scripts (the teardown)
+            head = f"usacloud: {log.phase} | {done}/{total} scripts"
         since = log.first_start if log.first_start is not None else log.started
         if done and total:
             eta = " | ETA " + clock(max(0.0, now - since) * max(0, total - done) / done)

@@ -87,6 +87,7 @@ class Planned:
     refusal: Refusal | None
     invocation: commands.Invocation
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # allowed VAR=value prefixes
+    danger: str | None = None  # why it is dangerous (allowed by --usacloud-allow-dangerous), or None
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,13 @@ class Policy:
         rewritten, changed = rewrite_zones(words)
         invocation = commands.resolve(rewritten)
         applied, env_refusal = environment.from_prefixes(assignments)
+        full = _with_default_flags(rewritten, invocation)
         if env_refusal is not None:
             refusal = Refusal("environment", env_refusal.describe(), ())
         else:
-            refusal = self._refusal(_with_default_flags(rewritten, invocation))
-        return Planned(rewritten, changed, refusal, invocation, MappingProxyType(applied))
+            refusal = self._refusal(full)
+        danger = _danger(full.resource, full.subcommand, full) if full.resource and full.subcommand else None
+        return Planned(rewritten, changed, refusal, invocation, MappingProxyType(applied), danger)
 
     def _refusal(self, inv: commands.Invocation) -> Refusal | None:
         res, sub = inv.resource, inv.subcommand

@@ -1212,7 +1212,7 @@ def extras(sub, fl, params):
 
 def new_record(store, res, sub, fl, params, zone):
     name = fl.get("name") or params.get("Name") or fl.get("target") or ""
-    tags = fl.slice("tags") if fl.has("tags") else list(params.get("Tags") or [])
+    tags = sorted(fl.slice("tags") if fl.has("tags") else list(params.get("Tags") or []))  # stored sorted
     rec = {
         "ID": store.new_id(),
         "Name": name,
@@ -1239,6 +1239,41 @@ def new_record(store, res, sub, fl, params, zone):
         rec["Zone"] = zone_obj(zone)
     rec["CreatedAt"] = rec["ModifiedAt"] = now_iso()
     return rec
+
+
+def server_disks(store, fl, params, server, zone):
+    """The disks a `server create` connects: new ones (any --disk-* flag but --disk-id, or a --parameters
+    `Disks` entry without an ID) are made with their own tags only, not the server's (tg-disk-list-tag)."""
+    specs = []
+    disk_flags = [n for n in fl.values if n.startswith("disk-") and n not in ("disk-id", "disk-ids")]
+    if fl.get("disk-id"):
+        specs.append({"ID": fl.get("disk-id")})
+    elif disk_flags:
+        specs.append({"Name": fl.get("disk-name"), "Tags": fl.slice("disk-tags"), "SizeGB": fl.get("disk-size")})
+    specs += [{"ID": i} for i in fl.slice("disk-ids")]
+    specs += [d for d in params.get("Disks") or () if isinstance(d, dict)]
+    connected = []
+    for spec in specs:
+        if spec.get("ID"):
+            connected.append({"ID": str(spec["ID"]), "Name": ""})
+            continue
+        size = int(spec.get("SizeGB") or 20)
+        disk = {
+            "ID": store.new_id(),
+            "Name": spec.get("Name") or server["Name"],
+            "Description": "",
+            "Tags": sorted(spec.get("Tags") or []),
+            "Availability": "available",
+            "SizeMB": size * 1024,
+            "ServerID": server["ID"],
+            "CreatedAt": now_iso(),
+            "ModifiedAt": now_iso(),
+        }
+        if zone is not None:
+            disk["Zone"] = zone_obj(zone)
+        store.records("disk").append(disk)
+        connected.append({"ID": disk["ID"], "Name": disk["Name"]})
+    return connected
 
 
 # ----------------------------------------------------------------------------- output
@@ -1632,9 +1667,18 @@ def validation_errors(sub, fl, params):
             errors.append(f"--{f.name}: required")
         elif f.options and values and not_allowed(f, values):
             errors.append(f"--{f.name}: oneof=" + " ".join(f.options))
+        elif "tags" in (f.validate or "").split(",") and values:
+            errors += tag_errors(f.name, values)
     if match_mode(fl) not in ("partial", "exact"):
         errors.append("--argument-match-mode: oneof=partial exact")
     return zone, errors
+
+
+def tag_errors(name, tags):
+    """usacloud's `tags` validator: at most 10 tags of at most 32 characters (transcripts tg-create-*)."""
+    if len(tags) > 10:
+        return [f"--{name}: max=10"]
+    return [f"--{name}[{i}]: max=32" for i, t in enumerate(tags) if len(t) > 32]
 
 
 def match_mode(fl):
@@ -1797,6 +1841,8 @@ def run_command(res, sub, fl, args):
             for z in zones:
                 rec = new_record(store, res, sub, fl, params, z)
                 store.records(res.name).append(rec)
+                if res.name == "server":
+                    rec["Disks"] = server_disks(store, fl, params, rec, z)
                 result.append(rec)
             changed = True
         elif sub.kind == "u":
@@ -1818,6 +1864,10 @@ def run_command(res, sub, fl, args):
             ids = {(t["ID"], rec_zone(t)) for t in targets}
             recs = store.records(res.name)
             recs[:] = [r for r in recs if (r.get("ID"), rec_zone(r)) not in ids]
+            if res.name == "server" and fl.true("with-disks"):  # and their disks (tg-server-delete-force-disks)
+                gone = {(d.get("ID"), rec_zone(t)) for t in targets for d in t.get("Disks") or ()}
+                disks = store.records("disk")
+                disks[:] = [d for d in disks if (d.get("ID"), rec_zone(d)) not in gone]
             changed = True
         elif sub.kind == "p":
             status = {"boot": "up", "shutdown": "down"}.get(sub.name)
