@@ -68,7 +68,7 @@ def test_capture_an_id_loop_and_pipe_into_jq(e2e, workers):
         [
             "*ok * line 3 * usacloud switch create --tags usacloud-run=* -y --name sw-main -q",
             "*ok * line 5 * usacloud switch read 113000000001 -o json",
-            "*ok * line 7 * usacloud switch create --tags usacloud-run=* -y --name web-1 --zone tk1v -q  ?as written: is1a?",
+            "*ok * line 7 * usacloud switch create --tags * -y --name web-1 --zone tk1v -q  ?as written: is1a?",
             "*ok * line 9 * usacloud switch list -o json",
         ]
     )
