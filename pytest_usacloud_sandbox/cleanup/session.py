@@ -25,7 +25,7 @@ from ..usacloud.mask import Masker
 from . import plan as pl
 from . import resources
 from .hooks import CleanupHooks
-from .results import DISCARDED, KEPT, Outcome, Summary
+from .results import DISCARDED, KEPT, LEFT, Outcome, Summary
 from .runid import RunId
 from .teardown import Deadline, Teardown
 
@@ -161,7 +161,8 @@ class RunTeardown:
         tag = self.hooks.run.tag
         kinds = pl.make(self.entries, [tag], True).listings
         lines = [" ".join(resources.delete_words(kind, tag)) for kind in kinds]
-        lines += [" ".join(resources.delete_words(o.type, o.id)) for o in self.summary.left if o.id and o.type]
+        by_id = [o for o in self.summary.outcomes if o.result in (LEFT, KEPT) and o.id and o.type not in kinds]
+        lines += [" ".join(resources.delete_words(o.type, o.id)) for o in by_id if resources.deletes_by_id(o.type)]
         lines.append("or, once it is older than HOURS: pytest --usacloud-sweep=HOURS (every run's leftovers)")
         return list(dict.fromkeys(lines))
 
