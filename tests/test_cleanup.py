@@ -274,6 +274,8 @@ def test_the_plan_lists_each_tagged_kind_once_and_deletes_untagged_ones_by_id():
     }
     assert all(o.result == LEFT for o in made.unreachable)
     assert plan.make(journal, [TAG], allow_global=True).listings == ["server", "switch", "note"]
+    with_disk = plan.make([entry("k1", "server", disks="new")], [TAG], allow_global=False)
+    assert with_disk.listings == ["server", "disk"]  # the disk the server made carries the tag: found as a disk
 
 
 def test_stages_delete_only_what_carries_every_tag_in_tk1v_in_order():

@@ -274,3 +274,14 @@ def test_bad_cleanup_options_are_usage_errors(e2e, option, message):
     e2e.script("a.usacloud", "usacloud zone list\n")
     result = e2e.usage_error(option)
     assert message in result.stderr.str()
+
+
+def test_a_servers_own_disk_goes_with_it_and_a_connected_one_stays(e2e):
+    make(e2e, "disk create -y --name theirs --size 20")
+    theirs = state(e2e)["disk"][0]["ID"]
+    e2e.script("a.usacloud", "usacloud server create -y --name web --disk-size 20 -q\n")
+    e2e.script("b.usacloud", f"usacloud server create -y --name db --disk-id {theirs} -q\n")
+    e2e.run().assert_outcomes(passed=2)
+    assert state(e2e)["server"] == [] and names(e2e, "disk") == ["theirs"]
+    deletes = {a[-1]: a for a in (c["argv"] for c in e2e.own_calls()) if a[:2] == ["server", "delete"]}
+    assert sorted("--with-disks" in a for a in deletes.values()) == [False, True]

@@ -71,8 +71,8 @@ def make(entries: Iterable[dict], tags: Sequence[str], allow_global: bool) -> Pl
         if resources.is_global(resource) and not allow_global:
             plan.unreachable.append(_left(entry, GLOBAL_NOTE))
         elif by == "tag":
-            if resource not in plan.listings:
-                plan.listings.append(resource)
+            made = [resource, "disk"] if entry.get("disks", "none") != "none" else [resource]  # a server's disk
+            plan.listings += [kind for kind in made if kind not in plan.listings]
         elif by == "id" and entry.get("ids"):
             name = str(entry.get("name") or "")
             plan.by_id += [Deletion(resource, str(i), name, script=script) for i in entry["ids"]]

@@ -209,7 +209,10 @@ _RESOURCE = {
             "`deleted`; `left` (still there, `reason` says why); `kept` (`--usacloud-cleanup=off`); "
             "`discarded` (fake mode: its fake store went with its worker's run directory)",
         ),
-        "reason": _f("string", "why it was left or kept (empty when deleted)"),
+        "reason": _f(
+            "string",
+            "why it was left or kept; for a deleted one a note (`with its server ...`, `already gone`) or empty",
+        ),
         "script": _f("string", "the node id of the script that made it, when known"),
     },
 }
