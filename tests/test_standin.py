@@ -192,7 +192,7 @@ def test_targets_partial_exact_single(env):
     for name in ("web1", "web2", "db"):
         assert run_standin(["switch", "create", "-y", "-q", "--name", name], env).returncode == 0
     r = run_standin("switch read web", env)
-    assert (r.returncode, r.stderr.strip()) == (1, "in this operation, only a single target is allowed")
+    assert (r.returncode, r.stderr.strip()) == (1, 'in this operation, only a single target is allowed: query=["web"]')
     r = run_standin("switch read nothing", env)
     assert r.stderr == framed('target resource not found: query=["nothing"]')
     r = run_standin("switch read", env)

@@ -1176,7 +1176,7 @@ def resolve_targets(store, res, zones, args, single, exact):
     if not found:
         fail("target resource not found: query=" + go_quote_list(args))
     if single and len(found) > 1:
-        fail("in this operation, only a single target is allowed")
+        fail("in this operation, only a single target is allowed: query=" + go_quote_list(args))
     return found
 
 
