@@ -285,3 +285,16 @@ def test_a_servers_own_disk_goes_with_it_and_a_connected_one_stays(e2e):
     assert state(e2e)["server"] == [] and names(e2e, "disk") == ["theirs"]
     deletes = {a[-1]: a for a in (c["argv"] for c in e2e.own_calls()) if a[:2] == ["server", "delete"]}
     assert sorted("--with-disks" in a for a in deletes.values()) == [False, True]
+
+
+def test_what_a_worker_on_another_host_made_reaches_the_teardown(e2e):
+    """A worker that cannot see the run directory sends its journal up xdist's channel."""
+    from hosts import e2e_host, tx
+
+    wrapper = e2e_host(e2e)
+    e2e.script("a.usacloud", "usacloud switch create -y --name far -q\n")
+    result = e2e.run(*tx(0, 1, wrapper), f"--usacloud-report={e2e.tmp / 'report.json'}")
+    result.assert_outcomes(passed=1)
+    assert report(e2e)["scripts"][0]["worker"] == "gw0"
+    assert names(e2e, "switch") == []
+    result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
