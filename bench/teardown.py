@@ -30,17 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _e2e import (
-    bench_env,
-    finish,
-    load_now,
-    load_report,
-    machine_info,
-    pytest_argv,
-    standin_binary,
-    start_pytest,
-    tail,
-)
+import _e2e as e2e
 
 #: (kind, share of the resources, the create); a server makes its own disk (one more resource)
 KINDS = (
@@ -69,23 +59,23 @@ def one_run(tmp: Path, args, run: int) -> dict:
     scripts = base / "scripts"
     scripts.mkdir(parents=True)
     made = scripts_for(scripts, args.resources)
-    env = bench_env(base, STANDIN_LATENCY=args.latency)
+    env = e2e.bench_env(base, STANDIN_LATENCY=args.latency)
     report = base / "report.json"
-    argv = pytest_argv(
+    argv = e2e.pytest_argv(
         scripts,
-        standin_binary(base, args.slow_standin),
+        e2e.standin_binary(base, args.slow_standin),
         f"--usacloud-rate={args.rate}",
         "--usacloud-burst=1",
         f"--usacloud-report={report}",
         workers=args.workers,
     )
     out = base / "pytest.out"
-    code = finish(start_pytest(argv, env, base, out), timeout=3600)
+    code = e2e.finish(e2e.start_pytest(argv, env, base, out), timeout=3600)
     if code != 0:
-        raise SystemExit(f"run {run}: inner pytest exited {code}\n{tail(out, 30)}")
-    cleanup = load_report(report)["cleanup"]
+        raise SystemExit(f"run {run}: inner pytest exited {code}\n{e2e.tail(out, 30)}")
+    cleanup = e2e.load_report(report)["cleanup"]
     if cleanup["left"] or cleanup["deleted"] != made:
-        raise SystemExit(f"run {run}: {cleanup['deleted']} deleted, {cleanup['left']} left of {made}\n{tail(out)}")
+        raise SystemExit(f"run {run}: {cleanup['deleted']} deleted, {cleanup['left']} left of {made}\n{e2e.tail(out)}")
     attempts = [a for c in cleanup["commands"] for a in c["attempts"]]
     grants = sorted(a["token_at"] for a in attempts if a["token_at"] is not None)
     calls = len(attempts)
@@ -101,7 +91,7 @@ def one_run(tmp: Path, args, run: int) -> dict:
         "ratio": span / bound,
         "achieved": (len(grants) - 1) / spread if spread > 0 else float("inf"),
         "seconds": cleanup["seconds"],
-        "load": load_now(),
+        "load": e2e.load_now(),
     }
 
 
@@ -114,7 +104,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--slow-standin", action="store_true")
     args = parser.parse_args()
-    print(machine_info())
+    print(e2e.machine_info())
     print(
         f"teardown of {args.resources} resources (60% switches, 20% disks, 10% servers with their own disk) "
         f"at R={args.rate:g}/s, burst 1, stand-in latency {args.latency:g}s, -n {args.workers}"

@@ -68,12 +68,21 @@ class ScriptTeardown:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
+        """After the script, passed or not; not on Ctrl-C (the run's teardown at the end takes over)."""
         try:
-            return (yield)
-        finally:
-            record = getattr(item, "record", None)
-            if record is not None:
-                record.cleanup = self.after(item.nodeid)
+            result = yield
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            self._after(item)
+            raise
+        self._after(item)
+        return result
+
+    def _after(self, item: pytest.Item) -> None:
+        record = getattr(item, "record", None)
+        if record is not None:
+            record.cleanup = self.after(item.nodeid)
 
     def after(self, nodeid: str) -> dict | None:
         hooks = self.engine.cleanup
