@@ -7,7 +7,7 @@ import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from standin_tools import framed, run_standin, standin_env, wait_until
+from standin_tools import RATE_429, framed, run_standin, standin_env, wait_until
 
 from pytest_usacloud_sandbox.cleanup.runid import RunId
 
@@ -298,3 +298,32 @@ def test_what_a_worker_on_another_host_made_reaches_the_teardown(e2e):
     assert report(e2e)["scripts"][0]["worker"] == "gw0"
     assert names(e2e, "switch") == []
     result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
+
+
+def test_teardown_calls_retry_a_429_and_stop_at_the_cleanup_timeout(e2e):
+    e2e.rules(
+        [
+            {"match": "disk delete -y --zone tk1v", "stderr": framed(RATE_429), "times": 1},
+            {"match": "switch delete -y --zone tk1v", "sleep": 300},  # switches go after disks
+        ]
+    )
+    e2e.script("a.usacloud", "usacloud switch create -y --name sw -q\nusacloud disk create -y --name d --size 20 -q\n")
+    report_path = e2e.tmp / "report.json"
+    result = e2e.run("--usacloud-cleanup-timeout=3", "--usacloud-retry-backoff=0.1", f"--usacloud-report={report_path}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["cleanup: 1 deleted, 1 left*the teardown ended early: it reached --usacloud-cleanup-timeout (3s)"]
+    )
+    commands = {c["words"][1] + " " + c["words"][2]: c for c in report(e2e)["cleanup"]["commands"]}
+    assert len(commands["disk delete"]["attempts"]) == 2  # the 429, then the delete
+    assert commands["switch delete"]["status"] == "cancelled"
+    assert names(e2e, "switch") == ["sw"] and names(e2e, "disk") == []
+
+
+def test_the_options_are_ini_keys_too(e2e):
+    e2e.pytester.makeini("[pytest]\nusacloud_cleanup = off\nusacloud_allow_dangerous = any\n")
+    make(e2e, "switch create -y --name web-2")
+    e2e.script("a.usacloud", "usacloud switch create -y --name web -q\nusacloud switch delete -y web\n")
+    result = e2e.run()
+    result.assert_outcomes(passed=1)
+    assert names(e2e, "switch") == [] and not e2e.own_calls()  # any: as written; off: no teardown
