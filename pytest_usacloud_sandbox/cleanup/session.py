@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ..report import github
-from ..report.runlog import RunLog
 from ..run.execute import Engine
 from ..settings import Settings
 from ..state.shared import SharedState
@@ -28,6 +27,9 @@ from .hooks import CleanupHooks
 from .results import DISCARDED, KEPT, LEFT, Outcome, Summary
 from .runid import RunId
 from .teardown import Deadline, Teardown
+
+if TYPE_CHECKING:  # the report's modules are the terminal's process's: workers do not load them
+    from ..report.runlog import RunLog
 
 DISCARD_NOTE = "its fake store is on another host and went with that worker's run directory"
 
@@ -160,6 +162,8 @@ class RunTeardown:
         tr = terminalreporter
         for line in self.summary.lines(self.removal_hint()):
             tr.line(line)
+        from ..report import github
+
         left = self.summary.left
         if left and github.enabled(self.settings.github, os.environ):
             shown = "; ".join(o.describe() for o in left[:10])

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ..report import github
-from ..report.runlog import RunLog
 from ..run.execute import Engine
 from ..settings import Settings
 from ..usacloud.mask import Masker
@@ -26,6 +26,9 @@ from .printed import Listed
 from .results import LEFT, Summary
 from .runid import RunId, tag_time
 from .teardown import Deadline, Teardown
+
+if TYPE_CHECKING:
+    from ..report.runlog import RunLog
 
 SECTION = "usacloud sweep"
 UNTAGGED = "bridges, packet filters, IPv6 addresses, SSH keys and licenses take no tags: a sweep cannot find them"
