@@ -327,3 +327,11 @@ def test_the_options_are_ini_keys_too(e2e):
     result = e2e.run()
     result.assert_outcomes(passed=1)
     assert names(e2e, "switch") == [] and not e2e.own_calls()  # any: as written; off: no teardown
+
+
+def test_the_live_progress_says_the_run_is_cleaning_up(e2e):
+    e2e.rules([{"match": "switch delete -y --zone tk1v", "sleep": 1.5}])
+    e2e.script("a.usacloud", "usacloud switch create -y --name sw -q\n")
+    result = e2e.run("--usacloud-progress-interval=0.3", "-q", inprocess=False)  # lines on its own fd 1
+    result.assert_outcomes(passed=1)
+    assert any(line.startswith("usacloud: cleaning up (") for line in result.stdout.lines), result.stdout.str()

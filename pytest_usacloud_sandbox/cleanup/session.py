@@ -139,6 +139,11 @@ class RunTeardown:
             self.runlog.phase = f"cleaning up ({done}/{total} calls)"
 
         self.runlog.phase = "cleaning up"
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:  # its own line (the live progress writes only at a line's start)
+            if self.config.get_terminal_writer().width_of_current_line:
+                tr.write("\n")  # ends pytest's row of dots ("[100%]")
+            tr.write_line(f"usacloud: cleaning up what the run created (tagged {self.hooks.run.tag})")
         allow_global = self.settings.allow_global_writes
         tags = [self.hooks.run.tag]
         if not self.settings.fake:
