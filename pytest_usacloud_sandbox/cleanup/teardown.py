@@ -143,11 +143,15 @@ class Teardown:
         if not items:
             return []
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(items)), thread_name_prefix="usacloud-td") as pool:
-            futures = [pool.submit(fn, item, *args) for item in items]
-            pending = set(futures)
-            while pending:
-                try:
-                    _, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
-                    self.stop.interrupt()
+            try:
+                futures = [pool.submit(fn, item, *args) for item in items]
+                pending = set(futures)
+                while pending:
+                    try:
+                        _, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    except KeyboardInterrupt:
+                        self.stop.interrupt()
+            except BaseException:  # whatever ends this early: the calls in flight end with it
+                self.stop.interrupt()
+                raise
         return [future.result() for future in futures]
