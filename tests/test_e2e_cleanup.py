@@ -335,3 +335,14 @@ def test_the_live_progress_says_the_run_is_cleaning_up(e2e):
     result = e2e.run("--usacloud-progress-interval=0.3", "-q", inprocess=False)  # lines on its own fd 1
     result.assert_outcomes(passed=1)
     assert any(line.startswith("usacloud: cleaning up (") for line in result.stdout.lines), result.stdout.str()
+
+
+def test_an_id_the_run_created_passes_as_it_is(e2e):
+    e2e.script(
+        "a.usacloud",
+        '# pytest.mark.usacloud_shell\nID=$(usacloud switch create -y --name sw -q)\nusacloud switch delete -y "$ID"\n',
+    )
+    e2e.run("--usacloud-allow-dangerous").assert_outcomes(passed=1)
+    delete = next(c for c in e2e.calls() if c["argv"][:2] == ["switch", "delete"])
+    assert delete["argv"][-1].isdigit() and names(e2e, "switch") == []
+    assert not [c for c in e2e.own_calls() if c["start"] < delete["start"]]  # no listing needed first
