@@ -25,7 +25,12 @@ PROGRESS_MODES = ("auto", "on", "off")
 GITHUB_MODES = ("auto", "on", "off")
 COLLECT_MODES = ("paths", "anywhere")
 MODES = ("commands", "shell")
+CLEANUP_MODES = ("run", "script", "off")
 DEFAULT_MAX_WORKERS = 10
+DEFAULT_SWEEP_HOURS = "24"
+#: --usacloud-allow-dangerous[=WHAT]: off, on (on what this run created) or any (on anything)
+_DANGEROUS = {"off": "off", "false": "off", "no": "off", "0": "off", "": "off"}
+_DANGEROUS |= {"on": "on", "true": "on", "yes": "on", "1": "on", "any": "any"}
 NAME_CHARS = 200
 
 
@@ -66,6 +71,33 @@ def text_name(value) -> str:
     if len(text) > NAME_CHARS or not text.isprintable():
         raise ValueError(f"at most {NAME_CHARS} printable characters")
     return text
+
+
+def dangerous_mode(value) -> str:
+    """``off``, ``on`` (deletes touch only what this run created) or ``any``; true/false too."""
+    text = ("on" if value else "off") if isinstance(value, bool) else _word(value or "")
+    if text not in _DANGEROUS:
+        raise ValueError(
+            f"{value!r} is not one of on, off, any (the flag alone means on; give a value with '=': "
+            "--usacloud-allow-dangerous=any, since a word after the flag is read as its value)"
+        )
+    return _DANGEROUS[text]
+
+
+def hours(value) -> float | None:
+    """A number of hours, 0 or more; None for no value (no sweep)."""
+    if value in (None, ""):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        number = math.nan
+    if not (number >= 0 and math.isfinite(number)):
+        raise ValueError(
+            f"{value!r} is not a number of hours (0 or more; the flag alone means {DEFAULT_SWEEP_HOURS}; "
+            "give a value with '=': --usacloud-sweep=48)"
+        )
+    return number
 
 
 def _parsed(value, convert: Callable[[str], float], what: str):
@@ -112,13 +144,14 @@ class Option:
     name: str  # ini key, e.g. "usacloud_rate"; the option is --usacloud-rate
     help: str
     default: object = None
-    kind: str = "value"  # value | bool (--X and --no-X) | paths (repeatable)
+    kind: str = "value"  # value | bool (--X and --no-X) | paths (repeatable) | optional (the flag alone: const)
     check: Callable[[object], object] | None = None  # argparse's type= and the ini value's check
     choices: tuple[str, ...] | None = None  # case-insensitive
     ini: str = "string"  # pytest's ini type: string | int | float | bool | args
     metavar: str | None = None
     shown_default: str | None = None  # how the default reads in --help and the README, when not the value
     field: str | None = None  # the Settings field; default: the name without "usacloud_"
+    const: str | None = None  # kind optional: the value of the flag given without one
 
     @property
     def flag(self) -> str:
@@ -144,6 +177,17 @@ class Option:
             group.addoption(self.flag, action=argparse.BooleanOptionalAction, default=None, dest=self.name, help=text)
         elif self.kind == "paths":
             group.addoption(self.flag, action="append", default=None, dest=self.name, metavar=self.metavar, help=text)
+        elif self.kind == "optional":  # --flag alone, or --flag=VALUE
+            group.addoption(
+                self.flag,
+                nargs="?",
+                const=self.check(self.const) if self.check else self.const,
+                default=None,
+                dest=self.name,
+                metavar=self.metavar,
+                help=text,
+                type=_argparse_type(self.check) if self.check else str,
+            )
         else:
             group.addoption(
                 self.flag,
@@ -220,9 +264,13 @@ OPTIONS = (
     ),
     Option(
         "usacloud_allow_dangerous",
-        "allow delete, power (boot, shutdown, reset, send-nmi), disconnect/disable and connect subcommands",
-        False,
-        "bool",
+        "allow delete, power (boot, shutdown, reset, send-nmi), disconnect/disable and connect subcommands "
+        "on what this run created (=any: on anything their targets match)",
+        "off",
+        "optional",
+        check=dangerous_mode,
+        metavar="any",
+        const="on",
     ),
     Option(
         "usacloud_allow_global_writes",
@@ -300,6 +348,25 @@ OPTIONS = (
         "commands",
         choices=MODES,
         metavar="MODE",
+    ),
+    Option(
+        "usacloud_cleanup",
+        "what the run removes of what it created (it tags every create): run (all of it after the last script), "
+        "script (each script's right after it) or off (keep it; the summary says how to remove it)",
+        "run",
+        choices=CLEANUP_MODES,
+        metavar="WHEN",
+    ),
+    _seconds("usacloud_cleanup_timeout", "seconds the teardown may take before it stops and lists what remains", 600),
+    Option(
+        "usacloud_sweep",
+        "run no script: remove what earlier runs left, every resource carrying a run tag of this plugin "
+        f"older than HOURS (default {DEFAULT_SWEEP_HOURS})",
+        "",
+        "optional",
+        check=hours,
+        metavar="HOURS",
+        const=DEFAULT_SWEEP_HOURS,
     ),
     _whole(
         "usacloud_max_script_bytes",

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from . import options, settings
+from .cleanup import session as cleanup
+from .cleanup.runid import RunId
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
 from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
 from .limit.backend import Backend
@@ -66,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker_input is not None:
         if RUN_INPUT in worker_input:  # the controller was asked
             _activate(config)
-    elif scope.asked or (scope.anywhere and config.getoption("dist", "no") != "no"):
+    elif scope.asked or s.sweep is not None or (scope.anywhere and config.getoption("dist", "no") != "no"):
         _activate(config)  # under xdist the controller cannot wait for collection: workers need the run
 
 
@@ -86,7 +88,7 @@ def _activate(config: pytest.Config) -> None:
     backend = s.rate_backend  # parsed once, by settings.load
     if worker_input is None:
         _check_controller(config, s)
-        state = SharedState.open_run()
+        state = SharedState.open_run(RunId.new().value)
         config.stash[TOTALS_KEY] = WorkerStats()
         config.stash[INTERRUPTS_KEY] = Interrupts().install()
     else:
@@ -94,13 +96,16 @@ def _activate(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     engine = config.stash[ENGINE_KEY] = _engine(s, state, backend)
     config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, state), "usacloud-policy")
+    runlog = None
     if worker_input is None:
         from .controller import RunReporter  # the terminal's process only: workers never load the reports
 
         reporter = RunReporter(config, s, engine, state, backend.label(), config.stash[TOTALS_KEY])
         config.pluginmanager.register(reporter, "usacloud-reporter")
+        runlog = reporter.runlog
         if s.run_group:
             state.join_group(backend.url or "", s.run_group, shard_name(s.shard))
+    cleanup.install(config, s, state, engine, runlog)  # tags, teardown, sweep
 
 
 def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
@@ -116,6 +121,8 @@ def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
             )
         if not s.dry_run:
             settings.resolve_binary(s.usacloud_bin)
+    if s.sweep is not None and s.dry_run:
+        raise pytest.UsageError("--usacloud-sweep lists and deletes resources: it cannot run with --usacloud-dry-run")
     if s.active and not s.dry_run and s.rate != float("inf"):
         try:
             _check_backend(s.rate_backend)

@@ -35,6 +35,7 @@ class Settings:
     fake: bool = False
     fake_timeout: float = 30.0
     allow_dangerous: bool = False
+    allow_dangerous_any: bool = False  # =any: deletes may touch what this run did not create
     allow_global_writes: bool = False
     allow_profiles: bool = False
     rate: float = 2.0
@@ -53,6 +54,9 @@ class Settings:
     report: Path | None = None
     github: str = "auto"
     mode: str = "commands"
+    cleanup: str = "run"
+    cleanup_timeout: float = 600.0
+    sweep: float | None = None  # --usacloud-sweep: hours (None: no sweep, scripts run)
     max_script_bytes: int = 1024 * 1024
 
     @property
@@ -62,8 +66,8 @@ class Settings:
 
     @property
     def active(self) -> bool:
-        """Whether this session was asked to run usacloud scripts (options or ini)."""
-        return bool(self.scripts)
+        """Whether this session was asked to run usacloud scripts (options or ini), or to sweep."""
+        return bool(self.scripts) or self.sweep is not None
 
 
 def value(config: pytest.Config, opt: Option) -> tuple[object, bool]:
@@ -87,6 +91,8 @@ def load(config: pytest.Config) -> Settings:
     values["usacloud_bin"] = values["usacloud_bin"] or "usacloud"
     values["rate_backend"] = _backend(values["rate_backend"])
     values["report"] = _report_path(config, values["report"], from_cli["report"])
+    dangerous = values["allow_dangerous"]
+    values["allow_dangerous"], values["allow_dangerous_any"] = dangerous != "off", dangerous == "any"
     values["maxfail"] = int(config.getoption("maxfail", 0) or 0)
     if values["maxfail"]:
         values["error_policy"] = "stop"  # -x / --maxfail=N mean stop after N failures

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from standin_tools import STANDIN_BIN, read_events, read_log, standin_env, write_rules
+from standin_tools import STANDIN_BIN, read_events, read_log, standin_env, untagged, write_rules
 
 from pytest_usacloud_sandbox.report.ticker import WAKE
 from pytest_usacloud_sandbox.run.fakestore import SEED_FILE
@@ -223,15 +223,22 @@ class E2E:
 
     def calls(self) -> list[dict]:
         """Finished stand-in calls made by scripts, in log order (not `usacloud version`, nor the
-        preflight's call (:meth:`preflight_calls`), nor the seeding of the fake store in fake mode:
-        see :meth:`seed_calls`)."""
+        preflight's call (:meth:`preflight_calls`), nor the seeding of the fake store in fake mode
+        (:meth:`seed_calls`), nor the plugin's own listings and deletes (:meth:`own_calls`))."""
         return [
-            c for c in read_log(self.log_path) if c["argv"] != ["version"] and not _seeding(c) and not _preflight(c)
+            c
+            for c in read_log(self.log_path)
+            if c["argv"] != ["version"] and not _seeding(c) and not _preflight(c) and not _own(c)
         ]
 
     def preflight_calls(self) -> list[dict]:
         """Finished stand-in calls of the run's preflight (run/preflight.py)."""
         return [c for c in read_log(self.log_path) if _preflight(c)]
+
+    def own_calls(self) -> list[dict]:
+        """Finished stand-in calls the plugin made itself (the teardown, the sweep, the listing that
+        checks a delete's targets): they run in the run's own directory."""
+        return [c for c in read_log(self.log_path) if _own(c)]
 
     def seed_calls(self) -> list[dict]:
         """Finished stand-in calls that seeded a fake mode run's store (run/fakestore.py)."""
@@ -252,7 +259,8 @@ class E2E:
         ]
 
     def argvs(self) -> list[list[str]]:
-        return [c["argv"] for c in self.calls()]
+        """The scripts' calls as they wrote them, but for the zone: the run's tags taken out."""
+        return [untagged(c["argv"]) for c in self.calls()]
 
 
 def _handlers() -> dict:
@@ -274,6 +282,11 @@ def _preflight(call: dict) -> bool:
 
 def _seeding(call: dict) -> bool:
     return SEED_FILE in Path(call.get("fake_store") or "").name
+
+
+def _own(call: dict) -> bool:
+    """A call the plugin made itself: it runs in the run directory (state/shared.py makes its name)."""
+    return Path(call.get("cwd") or "").name.startswith("pytest-usacloud-")
 
 
 @pytest.fixture

@@ -161,6 +161,21 @@ def child_pids(path) -> list[int]:
     return [e["child_pid"] for e in read_events(path) if e.get("event") == "spawn"]
 
 
+def untagged(argv: list[str]) -> list[str]:
+    """``argv`` without the tags the plugin adds to a create (``--tags usacloud-run=...`` and the like)."""
+    from pytest_usacloud_sandbox.cleanup.runid import SCRIPT_TAG_PREFIX, TAG_PREFIX
+
+    out, i = [], 0
+    while i < len(argv):
+        value = argv[i + 1] if i + 1 < len(argv) else ""
+        if argv[i] in ("--tags", "--disk-tags") and value.startswith((TAG_PREFIX, SCRIPT_TAG_PREFIX)):
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def write_rules(path, rules: list[dict]) -> Path:
     """Write a STANDIN_RULES file (and reset its ``times`` counters)."""
     path = Path(path)

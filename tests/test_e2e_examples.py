@@ -1,5 +1,6 @@
 """The README's first command: the shipped examples in dry-run, on a machine without usacloud."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def test_examples_dry_run(pytester, monkeypatch):
         ["*dry-run * line 6 * usacloud server list --zone=tk1v -o json  ?as written: --zone=all?"]
     )
     # commands that need the shell are skipped with the reason
-    result.stdout.fnmatch_lines(["*skipped * line 10 *needs shell expansion: $ARCHIVE_ID*"])
+    result.stdout.fnmatch_lines(["*skipped * line 12 *needs shell expansion: $NAME*"])
     # the refusals and the typo are the expected failures
     result.stdout.fnmatch_lines_random(
         [
@@ -46,16 +47,23 @@ def test_examples_dry_run(pytester, monkeypatch):
     assert "limiter: not used (dry-run)" in out
 
 
-def test_examples_run_against_the_stand_in(e2e):
-    """The same examples run for real (against the stand-in) pass, with jq lines never executed."""
+def test_examples_run_against_the_stand_in_twice_in_a_row(e2e):
+    """The same examples run for real (against the stand-in, whose store persists between runs) pass,
+    with jq lines never executed; what each run created is gone after it, so the second run passes too
+    (without the cleanup, 02's read of its switch finds two and fails)."""
     e2e.pytester.makeini("[pytest]\nmarkers =\n    network: example scripts that build networks\n")
     examples = shutil.copytree(EXAMPLES, e2e.pytester.path / "examples")
-    result = e2e.run(f"--usacloud-scripts={examples}", "--usacloud-error-policy=continue", workers=2, scripts=False)
-    result.assert_outcomes(passed=9, skipped=1, xfailed=3)
+    store = e2e.tmp / "usacloud-state.json"
+    for run in (1, 2):
+        result = e2e.run(f"--usacloud-scripts={examples}", "--usacloud-error-policy=continue", workers=2, scripts=False)
+        result.assert_outcomes(passed=9, skipped=1, xfailed=3)
+        left = {kind: items for kind, items in json.loads(store.read_text())["resources"].items() if items}
+        assert left == {}, (run, left)
+        result.stdout.fnmatch_lines(["cleanup: * deleted, 0 left*"])
     argvs = e2e.argvs()
     # 03 runs in shell mode: its captured archive ID reached the create command
     creates = [a for a in argvs if a[:2] == ["server", "create"]]
-    assert len(creates) == 1 and creates[0][creates[0].index("--disk-source-archive-id") + 1].isdigit()
+    assert len(creates) == 2 and creates[0][creates[0].index("--disk-source-archive-id") + 1].isdigit()
     argvs = e2e.argvs()
     assert ["zone", "list", "-o", "json"] in argvs
     assert all("--zone" not in a or a[a.index("--zone") + 1] == "tk1v" for a in argvs)

@@ -64,9 +64,9 @@ def test_capture_an_id_loop_and_pipe_into_jq(e2e, workers):
     # every call was recorded with its line and the script's text
     result.stdout.fnmatch_lines(
         [
-            "*ok * line 3 * usacloud switch create -y --name sw-main -q",
+            "*ok * line 3 * usacloud switch create --tags usacloud-run=* -y --name sw-main -q",
             "*ok * line 5 * usacloud switch read 100000000010 -o json",
-            "*ok * line 7 * usacloud switch create -y --name web-1 --zone tk1v -q  ?as written: is1a?",
+            "*ok * line 7 * usacloud switch create --tags * -y --name web-1 --zone tk1v -q  ?as written: is1a?",
             "*ok * line 9 * usacloud switch list -o json",
         ]
     )
@@ -438,7 +438,7 @@ def test_marker_ini_and_dry_run(e2e):
     result = e2e.run("-v", "--usacloud-dry-run")
     assert result.parseoutcomes() == {"partly": 2}
     assert len(e2e.calls()) == calls
-    result.stdout.fnmatch_lines(["*dry-run * line 2 * usacloud switch create -y --name sw -q*"])
+    result.stdout.fnmatch_lines(["*dry-run * line 2 * usacloud switch create --tags usacloud-run=* -y --name sw -q*"])
 
 
 def test_kill_9_of_a_single_process_run_takes_bash_and_usacloud_with_it(e2e):

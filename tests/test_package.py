@@ -138,4 +138,5 @@ def test_the_installed_wheel_runs_shell_mode_with_its_own_prologue_and_shim(buil
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
     calls = [c["argv"][:2] for c in read_log(tmp_path / "usacloud.jsonl") if c["argv"][:1] == ["switch"]]
-    assert calls == [["switch", "create"], ["switch", "read"]]
+    # the script's calls, then the run's teardown of what it created (listed by its tag, deleted)
+    assert calls == [["switch", "create"], ["switch", "read"], ["switch", "list"], ["switch", "delete"]]

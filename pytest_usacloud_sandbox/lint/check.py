@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cleanup import tagging
+from ..cleanup.runid import PLACEHOLDER
 from ..report.reprs import nothing_ran
 from ..script.load import load_script, marked_shell
 from ..script.parse import Command, ScriptError
@@ -92,10 +94,14 @@ def lint_script(path: Path, shown: str, options: Options) -> Linted:
         cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
         record.commands.append(cmd)
         planned = plan_command(command, cmd, masker, policy, cwd)
-        if planned is not None and not cmd.failed:
-            cmd.status = rec.DRY_RUN
         refusal = planned.refusal if planned is not None else None
-        found.append((command, cmd, masker.text(refusal.describe()) if refusal is not None else None))
+        refused = masker.text(refusal.describe()) if refusal is not None else None
+        if planned is not None and not cmd.failed:  # a create gets the run's tag, as in a run
+            if tagging.record(cmd, masker, tagging.tag_create(planned.words, [PLACEHOLDER.tag], cwd)):
+                cmd.status = rec.DRY_RUN
+            else:
+                refused = cmd.message
+        found.append((command, cmd, refused))
         if cmd.failed and record.status != rec.ScriptStatus.FAILED:  # the first failure is the script's
             record.status, record.cls, record.line = rec.ScriptStatus.FAILED, cmd.cls, cmd.line
             record.message = cmd.message

@@ -1,4 +1,4 @@
-"""GitHub Actions: an ``::error`` annotation per failed script and a Markdown run summary.
+"""GitHub Actions: an ``::error`` annotation per failed script, warnings, and a Markdown run summary.
 
 With ``--usacloud-github=auto`` (the default) both are on when ``GITHUB_ACTIONS=true``. The texts
 come from the run log (masked at the source) and are masked once more here, like every output.
@@ -48,6 +48,12 @@ def annotations(log, rootdir: Path, env: Mapping[str, str]) -> list[str]:
         message = masker.text(printable(f"{f.cls}: {f.message}"))
         out.append(f"::error {props},title={escape_property(masker.text(title))}::{escape_data(message)}")
     return out
+
+
+def warning(title: str, message: str, env: Mapping[str, str]) -> str:
+    """``::warning title=...::message`` (masked like every output)."""
+    masker = Masker.from_sources(env)
+    return f"::warning title={escape_property(masker.text(title))}::{escape_data(masker.text(printable(message)))}"
 
 
 def _cell(text: str) -> str:

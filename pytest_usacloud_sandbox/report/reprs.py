@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import itertools
 import re
 import shlex
 from pathlib import Path
@@ -46,13 +47,32 @@ def shown(words) -> str:
     return " ".join(_quote(w) for w in words).replace("\n", "\\n")
 
 
+_TAG_FLAGS = ("--tags", "--disk-tags")
+
+
 def written_note(cmd: CommandRecord) -> str:
-    """What the policy changed, as the script wrote it ("" when nothing changed)."""
-    if not cmd.written or cmd.written == cmd.words:
+    """What the policy changed, as the script wrote it ("" when nothing changed). Tags the run added
+    to a create (shown in the words that ran) are not counted as a change."""
+    words = _without_added_tags(cmd.words, cmd.written)
+    if not cmd.written or cmd.written == words:
         return ""
-    if len(cmd.written) == len(cmd.words):
-        return shown(w for w, p in zip(cmd.written, cmd.words, strict=True) if w != p)
+    if len(cmd.written) == len(words):
+        return shown(w for w, p in zip(cmd.written, words, strict=True) if w != p)
     return shown(cmd.written)
+
+
+def _without_added_tags(words: list[str], written: list[str]) -> list[str]:
+    """``words`` without the ``--tags X`` / ``--disk-tags X`` pairs that ``written`` does not have."""
+    given = {(a, b) for a, b in itertools.pairwise(written) if a in _TAG_FLAGS}
+    out, i = [], 0
+    while i < len(words):
+        pair = (words[i], words[i + 1] if i + 1 < len(words) else "")
+        if pair[0] in _TAG_FLAGS and pair not in given and i + 1 < len(words):
+            i += 2
+            continue
+        out.append(words[i])
+        i += 1
+    return out
 
 
 def command_line(cmd: CommandRecord) -> str:

@@ -97,6 +97,8 @@ class RunLog:
         self._live: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._jsonl = None
+        self.phase: str | None = None  # after the scripts: what the run does now ("cleaning up ...")
+        self.cleanup: dict | None = None  # the report's cleanup section (cleanup.results.Summary)
         self.keep_records = bool(getattr(settings, "report", None) or getattr(settings, "dry_run", False))
 
     @property
@@ -318,6 +320,8 @@ class RunLog:
                 "schema_version": SCHEMA_VERSION,
                 "run": self.run_section(ended, interrupted, stop_reason, usacloud_version, preflight),
             }
+            if self.cleanup is not None:
+                head["cleanup"] = _printable(self.cleanup)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = _mode_for(path)

@@ -190,6 +190,66 @@ _SCRIPT = {
             "items": {"$ref": "#/$defs/command"},
             "description": "every usacloud command of the script, in order (below)",
         },
+        "cleanup": {
+            "anyOf": [{"$ref": "#/$defs/cleanup"}, {"type": "null"}],
+            "description": "`--usacloud-cleanup=script`: the teardown right after it, as the top-level `cleanup`; "
+            "null when it made nothing",
+        },
+    },
+}
+
+_RESOURCE = {
+    "type": "object",
+    "description": "one resource the run created (or, in a sweep, an earlier run left), and what became of it",
+    "additionalProperties": False,
+    "required": ["type", "id", "name", "zone", "result", "reason"],
+    "properties": {
+        "type": _f("string", "the usacloud resource (`server`, `switch`, ...)"),
+        "id": _f(["string", "null"], "its ID; null when it is not known (a listing failed, no ID was printed)"),
+        "name": _f("string", "its name, when known"),
+        "zone": _f(["string", "null"], "its zone (`tk1v`); null for a global resource or when not known"),
+        "result": _enum(
+            ["deleted", "left", "kept", "discarded"],
+            "`deleted`; `left` (still there, `reason` says why); `kept` (`--usacloud-cleanup=off`); "
+            "`discarded` (fake mode: its fake store went with its worker's run directory)",
+        ),
+        "reason": _f(
+            "string",
+            "why it was left or kept; for a deleted one a note (`with its server ...`, `already gone`) or empty",
+        ),
+        "script": _f("string", "the node id of the script that made it, when known"),
+    },
+}
+
+_CLEANUP = {
+    "type": "object",
+    "description": "what the run created and what its teardown (or the sweep) removed",
+    "additionalProperties": False,
+    "required": ["mode", "tag", "deleted", "left", "resources", "commands"],
+    "properties": {
+        "mode": _enum(
+            ["run", "script", "off", "sweep"],
+            "`--usacloud-cleanup` (`run`, `script`, `off`), or `sweep` for `--usacloud-sweep`",
+        ),
+        "tag": _f("string", "the run's tag, carried by everything it created (`usacloud-run=YYMMDDhhmmss-xxxxxx`)"),
+        "deleted": {**_COUNT, "description": "resources deleted"},
+        "left": {**_COUNT, "description": "resources left behind (each with its reason in `resources`)"},
+        "kept": {**_COUNT, "description": "resources kept under `--usacloud-cleanup=off`"},
+        "discarded": {**_COUNT, "description": "fake mode: resources in fake stores that went with their worker"},
+        "interrupted": _f(
+            ["string", "null"], "why the teardown ended early (its timeout, a second Ctrl-C); null when it did not"
+        ),
+        "seconds": _f("number", "time the teardown took", minimum=0),
+        "resources": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/resource"},
+            "description": "each resource and its result (below)",
+        },
+        "commands": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/command"},
+            "description": "the teardown's own usacloud calls (listings and deletes), recorded like a script's",
+        },
     },
 }
 
@@ -309,6 +369,10 @@ SCHEMA: dict = {
         "schema": {"const": SCHEMA_NAME, "description": f'`"{SCHEMA_NAME}"`'},
         "schema_version": {"const": SCHEMA_VERSION, "description": f"`{SCHEMA_VERSION}`"},
         "run": {"$ref": "#/$defs/run", "description": "the run's metadata and totals (below)"},
+        "cleanup": {
+            "$ref": "#/$defs/cleanup",
+            "description": "what the run created and removed (below); absent in a dry-run",
+        },
         "scripts": {
             "type": "array",
             "items": {"$ref": "#/$defs/script"},
@@ -318,6 +382,8 @@ SCHEMA: dict = {
     "$defs": {
         "run": _RUN,
         "preflight": _PREFLIGHT,
+        "cleanup": _CLEANUP,
+        "resource": _RESOURCE,
         "script": _SCRIPT,
         "command": _COMMAND,
         "attempt": _ATTEMPT,
@@ -380,6 +446,8 @@ $ jq '[.scripts[].commands[] | select(.attempts | length > 0) | .duration] | max
 _SECTIONS = (
     ("Top level", SCHEMA),
     ("`run`", _RUN),
+    ("`cleanup`", _CLEANUP),
+    ("`cleanup.resources[]`", _RESOURCE),
     ("`scripts[]`", _SCRIPT),
     ("`scripts[].commands[]`", _COMMAND),
     ("`scripts[].commands[].attempts[]`", _ATTEMPT),
@@ -392,8 +460,8 @@ def _type(prop: dict) -> str:
         return "integer" if isinstance(prop["const"], int) else "string"
     if "enum" in prop:
         return "string"
-    if "$ref" in prop:
-        return "object"
+    if "$ref" in prop or "anyOf" in prop:
+        return "object" + (" or null" if {"type": "null"} in prop.get("anyOf", ()) else "")
     kinds = prop.get("type", "object")
     kinds = kinds if isinstance(kinds, list) else [kinds]
     if kinds[0] == "array":

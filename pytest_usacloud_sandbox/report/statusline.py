@@ -51,6 +51,8 @@ def fields(log, now: float) -> list[tuple[str, str]]:
         if done < total:
             pct = min(pct, 99)
         head = f"usacloud: {done}/{total} scripts ({pct}%)"
+        if getattr(log, "phase", None):  # after the scripts (the teardown)
+            head = f"usacloud: {log.phase} | {done}/{total} scripts"
         since = log.first_start if log.first_start is not None else log.started
         eta = "ETA " + (clock(max(0.0, now - since) * max(0, total - done) / done) if done and total else "--:--")
     out = [

@@ -62,8 +62,10 @@ class Broker:
         given_env: Mapping[str, str],
         socket_path: str,
         text_at: Callable[[int], str | None],
+        script: str | None = None,
     ) -> None:
         self.engine = engine
+        self.script = script  # the node id of the script whose calls this broker runs
         self.masker = masker
         self.seen = masker  # grows with every call's expanded secrets
         # the run's environment for this script (engine.env_for), without a trace: usacloud's
@@ -258,7 +260,7 @@ class Broker:
                 cmd = not_run(rec.REFUSED, oc.REFUSED, masker.text(refusal.describe()))
                 call_engine.stats.refused += 1
             else:
-                cmd = call_engine.run_one(command, masker, env, _cwd_of(pid))
+                cmd = call_engine.run_one(command, masker, env, _cwd_of(pid), self.script)
         except Exception as exc:
             cmd = not_run(rec.FAILED, oc.ERROR, f"internal error in the sandbox broker: {exc!r}")
         if state.get("vanished") and cmd.status == rec.CANCELLED:

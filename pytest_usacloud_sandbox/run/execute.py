@@ -7,15 +7,17 @@ command runs and during a retry's backoff.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..limit.errors import Cancelled, LimiterUnavailable
+from ..report.reprs import shown
 from ..script.parse import Command, ParsedScript
 from ..settings import Settings
 from ..state import records as rec
@@ -34,6 +36,27 @@ if TYPE_CHECKING:  # the limiter itself is imported by whoever makes one (limite
 
 MAX_BACKOFF = 30.0
 VERSION_TIMEOUT = 5.0  # seconds `usacloud version` may take (it makes no API call)
+INTERNAL_TAIL = 4 * 1024 * 1024  # bytes of output kept for the plugin's own calls (listings it reads)
+
+
+class CommandHooks(Protocol):
+    """What the Engine asks around each command (cleanup's: ``cleanup.hooks.CleanupHooks``)."""
+
+    def mark(self, words: Sequence[str], cwd: Path | None, script: str | None) -> Any:
+        """The words to run (``.words``) or why not (``.refusal``): a create gets the run's tag."""
+
+    def record(self, cmd: rec.CommandRecord, masker: Masker, marked: Any) -> bool:
+        """Put the marked words in ``cmd``; False, with ``cmd`` refused, when the create may not run."""
+
+    def guard(self, words: Sequence[str], env: Mapping[str, str], lister: Callable) -> Any:
+        """A dangerous command's words with its targets resolved (``.words``), or ``.refusal`` / ``.failed``."""
+
+    def started(self, marked: Any, script: str | None, line: int) -> dict | None: ...
+
+    def script_env(self, nodeid: str) -> dict[str, str]:
+        """Variables a shell-mode script gets (the run's id, the script's id)."""
+
+    def finished(self, entry: dict | None, cmd: rec.CommandRecord, stdout: str) -> None: ...
 
 
 @dataclass
@@ -79,19 +102,24 @@ class Engine:
     command_runner: Callable[..., RunResult] = run_command
     # shell mode's calls: usacloud writes to the script's own files, unmasked (the policy refuses --trace)
     output_to_script: bool = False
+    cleanup: CommandHooks | None = None  # tags creates, checks what deletes touch, notes what was made
 
     def __repr__(self) -> str:
         s = self.settings
         return f"Engine(worker={self.worker!r}, mode={s.mode!r}, dry_run={s.dry_run}, fake={s.fake})"
 
     def should_stop(self) -> bool:
-        """The stop signal, as the loops that wait ask it (on the main thread, after :attr:`on_poll`)."""
+        """The stop signal, as the loops that wait ask it (on the main thread, after :meth:`tick`)."""
+        self.tick()
+        return bool(self.stop())
+
+    def tick(self) -> None:
+        """Let the live progress write, if this is the main thread (:attr:`on_poll`)."""
         if self.on_poll is not None and threading.current_thread() is threading.main_thread():
             try:
                 self.on_poll()
             except Exception:
                 pass  # progress never fails a script
-        return bool(self.stop())
 
     def policy(self, cwd: Path | None = None) -> Policy:
         """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
@@ -137,15 +165,17 @@ class Engine:
             env = fake.apply_env(env, self.fake_stores().profile_dir)
         return env
 
-    def env_for(self, nodeid: str | None) -> dict[str, str]:
+    def env_for(self, nodeid: str | None, fresh: bool = True) -> dict[str, str]:
         """A usacloud child's environment for the script ``nodeid`` (None: a call outside any script).
 
         The sandbox's pins over pytest's environment; in fake mode also the script's own fake store
-        (a copy of the run's seeded store) and dummy credentials instead of the user's.
+        (a fresh copy of the run's seeded store; with ``fresh`` False the store as the script left it)
+        and dummy credentials instead of the user's.
         """
         store = None
         if self.settings.fake and nodeid is not None:
-            store = self.fake_stores().store_for(nodeid)
+            stores = self.fake_stores()
+            store = stores.store_for(nodeid) if fresh else stores.path_for(nodeid)
         env = self._child_env(store)
         if self.settings.fake and store is None:  # outside any script (the preflight): the fake driver, no store
             env.update(fake.MODE_ENV)
@@ -190,7 +220,7 @@ class Engine:
                 if self.stop():
                     cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
                 else:
-                    self._one(command, cmd, masker, env, base_dir)
+                    self._one(command, cmd, masker, env, base_dir, record.nodeid)
                 if cmd.status == rec.CANCELLED:
                     record.status, halted = "cancelled", True
                 elif cmd.status == rec.UNSUPPORTED:  # fake mode cannot go on: skipped, never failed nor passed
@@ -209,31 +239,86 @@ class Engine:
                 self.publish(self.stats, False)
         return record
 
-    def run_one(self, command: Command, masker: Masker, env: dict, cwd: Path | None = None) -> rec.CommandRecord:
+    def run_one(
+        self, command: Command, masker: Masker, env: dict, cwd: Path | None = None, script: str | None = None
+    ) -> rec.CommandRecord:
         """One command through check, policy, token, runner and outcome (shell mode's broker);
-        ``cwd``: the caller's directory, where usacloud will run."""
+        ``cwd``: the caller's directory, where usacloud will run; ``script``: the node id it runs for."""
         cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
         if self.stop():
             cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
         else:
-            self._one(command, cmd, masker, env, cwd)
+            self._one(command, cmd, masker, env, cwd, script)
         return cmd
 
+    def call(
+        self, words: Sequence[str], env: Mapping[str, str], masker: Masker
+    ) -> tuple[rec.CommandRecord, RunResult | None]:
+        """One of the plugin's own usacloud calls (a listing, the teardown's deletes): no policy, but the
+        token, the 429 retries, the timeout and a record, like a script's command. It runs in the run's
+        own directory (no script's file can change what it reads); its output is kept, not forwarded,
+        for the caller to read."""
+        words = tuple(words)
+        cmd = rec.CommandRecord(line=0, text=masker.text(shown(words)), words=list(masker.words(words)))
+        cmd.written = list(cmd.words)
+        if self.stop():
+            cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+            return cmd, None
+        runner = functools.partial(run_command, tail_bytes=INTERNAL_TAIL)
+        return cmd, self._execute(words, cmd, masker, dict(env), self.run_dir, runner)
+
     def _one(
-        self, command: Command, cmd: rec.CommandRecord, masker: Masker, env: dict, cwd: Path | None = None
+        self,
+        command: Command,
+        cmd: rec.CommandRecord,
+        masker: Masker,
+        env: dict,
+        cwd: Path | None = None,
+        script: str | None = None,
     ) -> None:
         planned = plan_command(command, cmd, masker, self.policy(cwd), cwd)
         if cmd.status == rec.REFUSED:
             self.stats.refused += 1
         if planned is None or cmd.failed:  # skipped, refused or invalid: the record says why
             return
+        words, marked = planned.words, None
+        if self.cleanup is not None:  # a create gets the run's tag (the dry-run shows it too)
+            marked = self.cleanup.mark(words, cwd, script)
+            if not self.cleanup.record(cmd, masker, marked):
+                self.stats.refused += 1
+                return
+            words = marked.words
         if self.settings.dry_run:
             cmd.status = rec.DRY_RUN
             return
-        words = fake.dummy_words(planned.words) if self.settings.fake else planned.words
-        self._execute(words, cmd, masker, {**env, **planned.env}, cwd)  # allowed VAR=value prefixes
+        env = {**env, **planned.env}  # allowed VAR=value prefixes
+        if self.cleanup is not None and planned.danger:  # it acts only on what this run made
+            guarded = self.cleanup.guard(words, env, lambda listing: self.call(listing, env, masker))
+            if guarded.failed is not None:
+                _listing_failed(cmd, guarded.failed)
+                return
+            if guarded.refusal is not None:
+                self._refuse(cmd, masker, guarded.refusal)
+                return
+            words = guarded.words
+            cmd.words = list(masker.words(words))
+        entry = self.cleanup.started(marked, script, cmd.line) if self.cleanup is not None else None
+        words = fake.dummy_words(words) if self.settings.fake else words
+        result = self._execute(words, cmd, masker, env, cwd)
+        if self.cleanup is not None:
+            self.cleanup.finished(entry, cmd, result.stdout if result is not None else "")
 
-    def _execute(self, words, cmd: rec.CommandRecord, masker: Masker, env: dict, cwd: Path | None) -> None:
+    def _refuse(self, cmd: rec.CommandRecord, masker: Masker, message: str) -> None:
+        cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
+        cmd.message = masker.text(message)
+        self.stats.refused += 1
+
+    def _execute(
+        self, words, cmd: rec.CommandRecord, masker: Masker, env: dict, cwd: Path | None, runner=None
+    ) -> RunResult | None:
+        """Run ``words`` through the token bucket, the runner and the outcome, retrying a 429; fills
+        ``cmd``. Returns the last attempt's result (None if it never ran)."""
+        runner = runner or self.command_runner
         argv = [self.usacloud_bin or words[0], *words[1:]]
         self.stats.commands += 1
         effect = store = None
@@ -255,15 +340,15 @@ class Engine:
             except Cancelled:
                 cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
                 cmd.message = "cancelled while waiting for a rate-limit token"
-                return
+                return None
             except LimiterUnavailable as exc:
                 cmd.status, cmd.cls = rec.FAILED, oc.LIMITER
                 cmd.message, cmd.hint = masker.text(str(exc)), oc.HINTS[oc.LIMITER]
-                return
+                return None
             cmd.token_wait += waited
             self.stats.attempts += 1
             before = fake.fingerprint(store) if effect is not None else None
-            result = self.command_runner(
+            result = runner(
                 argv,
                 env,
                 self.settings.command_timeout,
@@ -291,7 +376,7 @@ class Engine:
                 if self._backoff(attempt):
                     continue
                 cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
-                return
+                return result
             break
         if outcome.cls == oc.CANCELLED:
             cmd.status = rec.CANCELLED
@@ -303,6 +388,7 @@ class Engine:
             cmd.status = rec.FAILED
             if outcome.cls == oc.RATE_LIMITED:
                 cmd.message = f"still rate-limited (429) after {attempt} attempts: {cmd.message}"
+        return result
 
     def _backoff(self, attempt: int) -> bool:
         """Sleep before a retry; False if the stop signal came meanwhile."""
@@ -318,3 +404,10 @@ class Engine:
 def fake_limit_reason(cmd: rec.CommandRecord) -> str:
     """Why a script that hit a limit of usacloud's fake mode is skipped."""
     return f"a limit of usacloud's fake mode, not a failure of the script: {cmd.message}"
+
+
+def _listing_failed(cmd: rec.CommandRecord, listing: rec.CommandRecord) -> None:
+    """The listing that checks a destructive command's targets failed: the command fails with its class."""
+    cmd.status = rec.CANCELLED if listing.status == rec.CANCELLED else rec.FAILED
+    cmd.cls, cmd.hint = listing.cls, listing.hint
+    cmd.message = f"the targets could not be checked (`{listing.text}` {listing.status}): {listing.message}"

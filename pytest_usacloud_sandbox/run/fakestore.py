@@ -102,9 +102,13 @@ class FakeStores:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def path_for(self, nodeid: str) -> Path:
+        """Where the script's own store is (as it left it; nothing is copied)."""
+        return self.run_dir / STORES_DIR / store_name(nodeid)
+
     def store_for(self, nodeid: str) -> Path:
         """The script's own store path, empty until its first command (:meth:`prepare`) makes it."""
-        store = self.run_dir / STORES_DIR / store_name(nodeid)
+        store = self.path_for(nodeid)
         store.parent.mkdir(parents=True, exist_ok=True)
         store.unlink(missing_ok=True)  # a script run again starts afresh too
         with self._lock:

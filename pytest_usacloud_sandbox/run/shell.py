@@ -115,7 +115,10 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
     )
     base = engine.env_for(record.nodeid)  # the run's environment for this script: usacloud's, pins included
     env = {k: v for k, v in base.items() if k not in SECRET_ENV and not k.startswith(ENV_PREFIX)}
-    broker = Broker(engine, masker, base, env, str(sock_dir / "broker.sock"), lambda line: _text_at(parsed, line))
+    if engine.cleanup is not None:  # USACLOUD_SANDBOX_RUN_ID and the script's id, for unique names
+        env.update(engine.cleanup.script_env(record.nodeid))
+    socket_path = str(sock_dir / "broker.sock")
+    broker = Broker(engine, masker, base, env, socket_path, lambda line: _text_at(parsed, line), record.nodeid)
     env[LINE_ENV] = "0"
     try:
         broker.start()

@@ -23,6 +23,7 @@ HELLO = "hello"  # worker -> controller, once: {"visible": bool, "host": str}
 STOP = "stop"  # either way: a StopReason as a dict
 COUNTERS = "counters"  # worker -> controller: the worker's live counters
 FAILURE = "failure"  # worker -> controller: {"reason": dict, "maxfail": int}, counted by the controller
+CREATED = "created"  # worker -> controller: one entry of the run's journal of what it made
 
 _END = ("end", None)  # what a channel's callback receives when it closes
 

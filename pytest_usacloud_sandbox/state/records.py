@@ -96,6 +96,7 @@ class ScriptRecord:
     end: float | None = None
     skipped_lines: int = 0
     commands: list[CommandRecord] = field(default_factory=list)
+    cleanup: dict | None = None  # --usacloud-cleanup=script: the teardown right after it (cleanup.results)
 
     @property
     def commands_run(self) -> int:
@@ -110,7 +111,7 @@ class ScriptRecord:
         this record. Written out by hand: ``dataclasses.asdict`` deep-copies every value and cost a
         worker 0.3 ms a script."""
         data = _plain(vars(self))
-        data["commands"] = [_command_dict(c) for c in self.commands]
+        data["commands"] = [command_dict(c) for c in self.commands]
         data["commands_run"] = self.commands_run
         data["commands_failed"] = self.commands_failed
         return data
@@ -128,7 +129,8 @@ class ScriptRecord:
         return cls(commands=cmds, **data)
 
 
-def _command_dict(cmd: CommandRecord) -> dict:
+def command_dict(cmd: CommandRecord) -> dict:
+    """A command's record as plain data (built-in types only, nothing shared with it)."""
     data = _plain(vars(cmd))
     data["words"] = list(cmd.words)
     data["written"] = list(cmd.written)

@@ -10,6 +10,8 @@ state lives. It owns:
 * the live counters of every worker, for the controller's progress line (:meth:`publish`,
   :meth:`counters`);
 * the run-wide failure count behind ``--maxfail`` (:meth:`note_failure`);
+* the run's id (made by the controller, handed to every worker) and its journal of what the run
+  created (:meth:`note_created`, :meth:`created`), which the teardown reads;
 * ``home``: this host's directory for the run (the controller's per-script records go there,
   and scratch files such as fake stores and shell-mode files).
 
@@ -30,6 +32,7 @@ every worker on every host and every shard of the group whichever of them stoppe
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -41,13 +44,14 @@ from pathlib import Path
 from typing import Any
 
 from .children import Children, sweep
-from .links import COUNTERS, FAILURE, HELLO, STOP, Link, NodeChannels, WorkerChannel
+from .links import COUNTERS, CREATED, FAILURE, HELLO, STOP, Link, NodeChannels, WorkerChannel
 from .stop import StopReason, StopSignal
 
-RUN_INPUT = "usacloud_run"  # workerinput: {"run_dir": str, "token": str, "channel": execnet channel}
+RUN_INPUT = "usacloud_run"  # workerinput: {"run_dir", "token", "run_id": str, "channel": execnet channel}
 TOKEN_FILE = "host-token"
 STOP_FILE = "stop"
 FAILURES_FILE = "failures"
+CREATED_FILE = "created.jsonl"
 CHILDREN_DIR = "children"
 PUBLISH_EVERY = 0.5  # seconds between two counter messages of a worker (the display redraws at 2 Hz)
 LOST_GRACE = 1.0  # seconds between TERM and KILL when a worker lost its controller
@@ -59,8 +63,9 @@ INTERRUPTED = StopReason("(interrupt)", "interrupted", "Ctrl-C, SIGTERM or SIGHU
 
 
 class SharedState:
-    def __init__(self, home: Path, worker: str, *, owner: bool, shared: bool, token: str) -> None:
+    def __init__(self, home: Path, worker: str, *, owner: bool, shared: bool, token: str, run_id: str = "") -> None:
         self.home = home
+        self.run_id = run_id
         self.worker = worker
         self.owner = owner  # this process made ``home`` and removes it
         self.shared = shared  # ``home`` is the run directory (not a remote worker's private one)
@@ -80,25 +85,25 @@ class SharedState:
     # -- the three kinds of process ----------------------------------------------------------
 
     @classmethod
-    def open_run(cls) -> SharedState:
+    def open_run(cls, run_id: str = "") -> SharedState:
         """A lone process or an xdist controller: a new run directory, with the token workers check."""
         home = Path(tempfile.mkdtemp(prefix="pytest-usacloud-"))
         token = secrets.token_hex(16)
         (home / TOKEN_FILE).write_text(token)
-        return cls(home, "main", owner=True, shared=True, token=token)
+        return cls(home, "main", owner=True, shared=True, token=token, run_id=run_id)
 
     @classmethod
     def open_worker(cls, workerinput: dict) -> SharedState:
         """An xdist worker: the controller's run directory if this host sees it, else a private one."""
         run = workerinput[RUN_INPUT]
         worker = str(workerinput.get("workerid", "gw"))
-        run_dir, token = Path(run["run_dir"]), str(run["token"])
+        run_dir, token, run_id = Path(run["run_dir"]), str(run["token"]), str(run.get("run_id") or "")
         visible = _reads_token(run_dir, token)
         if visible:
-            state = cls(run_dir, worker, owner=False, shared=True, token=token)
+            state = cls(run_dir, worker, owner=False, shared=True, token=token, run_id=run_id)
         else:
             home = Path(tempfile.mkdtemp(prefix=f"pytest-usacloud-{worker}-"))
-            state = cls(home, worker, owner=True, shared=False, token=token)
+            state = cls(home, worker, owner=True, shared=False, token=token, run_id=run_id)
         channel = run.get("channel")
         if channel is not None:
             state._up = WorkerChannel(channel, state._from_controller, state._lost_controller)
@@ -146,7 +151,12 @@ class SharedState:
             self._nodes = NodeChannels(self._from_worker)
             self._links.append(self._nodes)
         channel = self._nodes.open(worker, gateway)
-        workerinput[RUN_INPUT] = {"run_dir": str(self.home), "token": self.token, "channel": channel}
+        workerinput[RUN_INPUT] = {
+            "run_dir": str(self.home),
+            "token": self.token,
+            "run_id": self.run_id,
+            "channel": channel,
+        }
 
     def sees_run_dir(self, worker: str) -> bool | None:
         """Whether that worker reads this run directory (None: it has not said)."""
@@ -169,6 +179,8 @@ class SharedState:
             reason = StopReason.from_dict(payload.get("reason"))
             if reason is not None:
                 self.note_failure(reason, int(payload.get("maxfail") or 1))
+        elif kind == CREATED:
+            self.note_created(payload)
 
     def node_down(self, worker: str, crashed: bool) -> int:
         """A worker ended; if it crashed on this host, kill what it left. Returns the groups killed."""
@@ -227,6 +239,38 @@ class SharedState:
             count = sum(1 for _ in fh)
         if count >= max(1, maxfail):
             self.request_stop(reason)
+
+    # -- what the run created ---------------------------------------------------------------
+
+    def note_created(self, entry: dict) -> None:
+        """One entry of the run's journal of what it made, written before a create runs and again after:
+        the teardown reads it (a process killed mid-way has said what it was making)."""
+        if not self.shared:
+            if self._up is not None:
+                self._up.send(CREATED, dict(entry))
+            return
+        line = ("\n" + json.dumps(entry, separators=(",", ":"))).encode()
+        fd = os.open(self.home / CREATED_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line)  # one write on an O_APPEND descriptor: lines stay whole
+        finally:
+            os.close(fd)
+
+    def created(self) -> list[dict]:
+        """Every journal entry this host's run directory holds (remote workers' came up their channel)."""
+        try:
+            text = (self.home / CREATED_FILE).read_text(encoding="utf-8")
+        except OSError:
+            return []
+        entries = []
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # empty, or torn by a kill mid-write
+            if isinstance(entry, dict):
+                entries.append(entry)
+        return entries
 
     # -- the end -----------------------------------------------------------------------------
 

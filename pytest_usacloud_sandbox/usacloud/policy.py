@@ -92,6 +92,7 @@ class Planned:
     refusal: Refusal | None
     invocation: commands.Invocation
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # allowed VAR=value prefixes
+    danger: str | None = None  # why it is dangerous (allowed by --usacloud-allow-dangerous), or None
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class Policy:
         invocation = commands.resolve(rewritten)
         applied, env_refusal = environment.from_prefixes(assignments)
         traced = _trace_word(rewritten) if self.output_to_script else None
+        full = _with_default_flags(rewritten, invocation)
         if env_refusal is not None:
             refusal = Refusal("environment", env_refusal.describe(), ())
         elif traced is not None:
@@ -118,8 +120,9 @@ class Policy:
                 (),
             )
         else:
-            refusal = self._refusal(_with_default_flags(rewritten, invocation))
-        return Planned(rewritten, changed, refusal, invocation, MappingProxyType(applied))
+            refusal = self._refusal(full)
+        danger = _danger(full.resource, full.subcommand, full) if full.resource and full.subcommand else None
+        return Planned(rewritten, changed, refusal, invocation, MappingProxyType(applied), danger)
 
     def _refusal(self, inv: commands.Invocation) -> Refusal | None:
         res, sub = inv.resource, inv.subcommand

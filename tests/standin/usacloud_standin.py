@@ -70,8 +70,9 @@ repository (generated from usacloud 1.22.8's source by tools/gen_commands.py); t
   server, ``shutdown`` or ``reset`` of one that is not running fail with the fake driver's 409
   (``request to Server[ID:...] is conflicted: Boot is failed``); ``delete`` of a running one without
   ``--force``: ``target tk1v:"<id>" has not yet shut down``.  ``--disk-os-type`` (or a source archive
-  or disk) also creates a disk named after the server, without its tags, of ``--disk-size`` GB
-  (``disk plan[SSDプラン:0GB] is not found`` without it); ``delete --with-disks`` removes it too.
+  or disk) also creates a disk named after the server, with ``--disk-tags`` and without the server's
+  tags, of ``--disk-size`` GB (``disk plan[SSDプラン:0GB] is not found`` without it; ``--disk-size``
+  alone makes a blank disk, as the real one does); ``delete --with-disks`` removes it too.
   ``wait-until-ready`` on a server that is not up waits for ever; in fake mode so does
   ``wait-until-shutdown`` (recorded even after a forced shutdown).
 * ``--process-timeout-sec`` / SAKURACLOUD_PROCESS_TIMEOUT_SEC: when the injected sleeps would
@@ -1615,8 +1616,9 @@ def create(store, res, sub, fl, values, zone):
 def create_server(store, sub, fl, values, zone, now):
     catalog = sibling("standin_catalog")
     disk = values.under("Disk")
-    with_disk = any(disk.get(k) for k in ("OSType", "SourceArchiveID", "SourceDiskID"))
     size = int(disk.get("SizeGB", 0) or 0)
+    # a source (OS type, archive, disk) or a size makes a new disk; --disk-size alone a blank one
+    with_disk = size > 0 or any(disk.get(k) for k in ("OSType", "SourceArchiveID", "SourceDiskID"))
     if with_disk and size <= 0:
         plan = catalog.DISK_PLANS.get(disk.get("DiskPlan", "ssd") or "ssd", catalog.DISK_PLANS["ssd"])
         fail(f"disk plan[{plan[1]}:0GB] is not found")

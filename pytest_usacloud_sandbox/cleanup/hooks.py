@@ -1,0 +1,154 @@
+"""What the Engine asks of cleanup around each command it runs (one object per process).
+
+* :meth:`CleanupHooks.mark`: a create's words with the run's tag (the dry-run shows them too);
+* :meth:`CleanupHooks.guard`: a destructive command's targets resolved to what this run made;
+* :meth:`CleanupHooks.started` / :meth:`CleanupHooks.finished`: the journal of what the run made,
+  written before a create runs (a process killed mid-way has said what it was making) and after
+  (with the IDs it printed), kept per script for ``--usacloud-cleanup=script`` and shared with the
+  controller through the run's state (``note``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..state import records as rec
+from ..usacloud import outcome as oc
+from ..usacloud.mask import Masker
+from ..usacloud.policy import Refusal
+from . import ownership, printed, tagging
+from .runid import RunId
+
+#: Results of a create that may have made something although no output was seen.
+_UNSURE = frozenset({oc.TIMEOUT, oc.CANCELLED, oc.CRASHED})
+NO_ID = "its output did not show the new ID (-q, -o json, -o yaml and the table show it; --format and --query may not)"
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A destructive command after the ownership check: the words to run, or why not."""
+
+    words: tuple[str, ...]
+    refusal: str | None = None
+    failed: rec.CommandRecord | None = None  # the listing that should have resolved the targets failed
+
+
+Lister = Callable[[Sequence[str]], "tuple[rec.CommandRecord, object]"]
+
+
+class CleanupHooks:
+    def __init__(
+        self,
+        run: RunId,
+        mode: str = "run",
+        any_target: bool = False,
+        note: Callable[[dict], None] | None = None,
+        noted: Callable[[], list[dict]] | None = None,
+        worker: str = "main",
+    ) -> None:
+        self.run = run
+        self.mode = mode  # run | script | off
+        self.any_target = any_target  # --usacloud-allow-dangerous=any
+        self.note = note or (lambda entry: None)
+        self.noted = noted or list
+        self.worker = worker
+        self._keys = itertools.count(1)
+        self._by_script: dict[str, list[dict]] = {}
+        self._lock = threading.Lock()
+
+    def tags(self, script: str | None) -> list[str]:
+        """The tags a create of ``script`` gets: the run's, and under ``script`` cleanup the script's."""
+        if self.mode == "script" and script:
+            return [self.run.tag, self.run.script_tag(script)]
+        return [self.run.tag]
+
+    def script_env(self, nodeid: str) -> dict[str, str]:
+        return self.run.env(nodeid)
+
+    # -- before a command runs ----------------------------------------------------------------
+
+    def mark(self, words: Sequence[str], cwd: Path | None, script: str | None) -> tagging.Tagged:
+        return tagging.tag_create(words, self.tags(script), cwd)
+
+    def record(self, cmd: rec.CommandRecord, masker: Masker, marked: tagging.Tagged) -> bool:
+        return tagging.record(cmd, masker, marked)
+
+    def guard(self, words: Sequence[str], env: Mapping[str, str], lister: Lister) -> Guarded:
+        """``words`` with their targets resolved to IDs this run made (``lister`` runs the listing)."""
+        words = tuple(words)
+        if self.any_target:
+            return Guarded(words)
+        found = ownership.targets(words, env)
+        if found is None:
+            return Guarded(words)
+        if isinstance(found, Refusal):
+            return Guarded(words, refusal=found.describe())
+        mine = self.owned_ids(found.resource)
+        if found.values and set(found.values) <= mine:  # IDs the run's creates printed pass as they are
+            return Guarded(words)
+        cmd, result = lister(ownership.list_words(found))
+        if cmd.status != rec.RAN or result is None:
+            return Guarded(words, failed=cmd)
+        listing = printed.listed(getattr(result, "stdout", ""))
+        if listing is None:
+            why = f"the listing of `{found.resource}` that checks the targets could not be read"
+            return Guarded(words, refusal=ownership.refusal(why).describe())
+        resolved = ownership.resolve(found, listing, lambda item: self.run.tag in item.tags or item.id in mine)
+        if isinstance(resolved, Refusal):
+            return Guarded(words, refusal=resolved.describe())
+        return Guarded(resolved)
+
+    # -- the journal --------------------------------------------------------------------------
+
+    def started(self, tagged: tagging.Tagged | None, script: str | None, line: int) -> dict | None:
+        """Note a create about to run; returns its journal entry (None for any other command)."""
+        if tagged is None or tagged.resource is None:
+            return None
+        entry = {
+            "key": f"{self.worker}:{os.getpid()}:{next(self._keys)}",
+            "script": script or "",
+            "line": line,
+            "resource": tagged.resource,
+            "by": tagged.by,
+            "tags": self.tags(script) if tagged.by == "tag" else [],
+            "name": tagged.name,
+            "disks": tagged.disks,
+            "ids": [],
+            "state": "running",
+            "reason": tagged.reason,
+        }
+        with self._lock:
+            self._by_script.setdefault(script or "", []).append(entry)
+        self.note(dict(entry))
+        return entry
+
+    def finished(self, entry: dict | None, cmd: rec.CommandRecord, stdout: str) -> None:
+        """The create ran (or not): what it printed, and whether it made something."""
+        if entry is None:
+            return
+        if cmd.status == rec.RAN:
+            entry["state"], entry["ids"] = "done", printed.printed_ids(stdout)
+            if entry["by"] == "id" and not entry["ids"]:
+                entry["reason"] = NO_ID
+        elif cmd.attempts and cmd.cls in _UNSURE:
+            entry["state"] = "unsure"
+            entry["reason"] = entry["reason"] or f"the create ended as {cmd.cls}: whether it made something is unknown"
+        else:
+            entry["state"] = "failed"
+        self.note(dict(entry))
+
+    def take(self, script: str) -> list[dict]:
+        """The journal entries of ``script``'s creates in this process (its teardown takes them)."""
+        with self._lock:
+            return [dict(e) for e in self._by_script.pop(script, [])]
+
+    def owned_ids(self, resource: str) -> set[str]:
+        """IDs of ``resource`` the run's creates printed (those without tags are only known so)."""
+        with self._lock:
+            mine = [e for entries in self._by_script.values() for e in entries]
+        return {i for e in [*mine, *self.noted()] if e.get("resource") == resource for i in e.get("ids") or ()}

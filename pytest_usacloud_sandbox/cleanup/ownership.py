@@ -1,0 +1,128 @@
+"""Deletes touch only what this run made.
+
+A destructive command allowed by ``--usacloud-allow-dangerous`` (delete, a power action, a dangerous
+flag) names its targets by ID, name or tag, and usacloud matches names by substring across the
+whole zone: `server delete -y web` also removes another run's `web-2`. So before it runs, the
+resource is listed, each target is matched the way usacloud matches it (ID and tag exactly, the
+name by substring unless the match mode is `exact`; an empty target matches every name), and:
+
+* a match that carries neither the run's tag nor an ID the run recorded fails the command, named;
+* otherwise the targets are replaced by the IDs they matched, so that usacloud acts on those only.
+
+``--usacloud-allow-dangerous=any`` lifts this. A destructive command whose targets cannot be read
+this way (``rest`` DELETE, ``ipv6addr delete`` by address) is refused unless ``any``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..usacloud import commands
+from ..usacloud.policy import Refusal
+from . import resources
+from .printed import Listed
+
+ANY_OPTION = "--usacloud-allow-dangerous=any"
+MATCH_MODE_ENV = ("SAKURACLOUD_ARGUMENT_MATCH_MODE", "SAKURA_ARGUMENT_MATCH_MODE")
+_LOCAL = frozenset({"config"})  # local profile files, not cloud resources
+SHOWN = 3  # strangers named in a refusal
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The targets of a destructive command: which words, of which resource, matched how."""
+
+    resource: str
+    words: tuple[str, ...]
+    indexes: tuple[int, ...]
+    exact: bool
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(self.words[i] for i in self.indexes)
+
+
+def targets(words: Sequence[str], env: Mapping[str, str]) -> Targets | Refusal | None:
+    """What must be resolved before this (dangerous) command runs: its Targets, a Refusal when
+    they cannot be checked, or None when it acts on no cloud resource by name (`ssh`, profiles)."""
+    words = tuple(words)
+    inv = commands.resolve(words)
+    res, sub = inv.resource, inv.subcommand
+    if res is None or sub is None or sub.kind == "connect" or res.name in _LOCAL:
+        return None
+    if sub.kind == "request" or sub.selector not in ("single", "multi"):
+        what = f"`{res.name} {sub.name}`"
+        return refusal(f"{what} names what it acts on in a way the run cannot check against its tag")
+    indexes = _positional_indexes(words, inv)
+    if len(indexes) != len(inv.positionals):
+        return refusal(f"the targets of `{res.name} {sub.name}` could not be read")
+    return Targets(res.name, words, tuple(indexes), _exact(inv, env))
+
+
+def resolve(found: Targets, listing: Sequence[Listed], owned: Callable[[Listed], bool]) -> tuple[str, ...] | Refusal:
+    """The command's words with its targets replaced by the IDs they match, or a Refusal naming the
+    matches this run did not create. A target that matches nothing is left as written (usacloud
+    reports it as not found)."""
+    ids: list[str] = []
+    kept: list[str] = []
+    strangers: list[Listed] = []
+    for value in found.values:
+        matches = [item for item in listing if _matches(item, value, found.exact)]
+        if not matches:
+            kept.append(value)
+        for item in matches:
+            if not owned(item):
+                if item not in strangers:
+                    strangers.append(item)
+            elif item.id not in ids:
+                ids.append(item.id)
+    if strangers:
+        names = ", ".join(f"{s.name or '(no name)'} (ID {s.id})" for s in strangers[:SHOWN])
+        more = f" and {len(strangers) - SHOWN} more" if len(strangers) > SHOWN else ""
+        written = " ".join(repr(v) for v in found.values) or "no target"
+        return refusal(
+            f"`{found.resource}` {written} matches {names}{more}, not created by this run "
+            "(it carries neither the run's tag nor an ID the run recorded)"
+        )
+    first = found.indexes[0] if found.indexes else len(found.words)
+    skip = set(found.indexes)
+    head = list(found.words[:first])
+    tail = [w for i, w in enumerate(found.words) if i >= first and i not in skip]
+    return (*head, *ids, *kept, *tail)
+
+
+def list_words(found: Targets) -> list[str]:
+    """The listing that resolves the targets: every resource of that kind in the zone."""
+    return resources.list_words(found.resource, ())
+
+
+def _matches(item: Listed, value: str, exact: bool) -> bool:
+    """usacloud's match of one target: the ID or a tag exactly, the name by substring (or exactly)."""
+    if item.id == value or value in item.tags:
+        return True
+    return item.name == value if exact else value in item.name
+
+
+def _exact(inv: commands.Invocation, env: Mapping[str, str]) -> bool:
+    given = [u.value for u in inv.flag_uses("--argument-match-mode") if u.value is not None]
+    mode = given[-1] if given else next((env[n] for n in MATCH_MODE_ENV if env.get(n)), "partial")
+    return mode == "exact"
+
+
+def _positional_indexes(words: tuple[str, ...], inv: commands.Invocation) -> list[int]:
+    start = inv.subcommand_index if inv.subcommand_index is not None else inv.resource_index
+    taken = {u.index for u in inv.flags} | {u.value_index for u in inv.flags if u.value_index is not None}
+    out: list[int] = []
+    dashes = False
+    for i in range((start or 0) + 1, len(words)):
+        if words[i] == "--" and not dashes:
+            dashes = True
+        elif dashes or i not in taken:
+            out.append(i)
+    return out
+
+
+def refusal(message: str) -> Refusal:
+    """The policy's refusal of a command whose targets are not (or cannot be shown to be) the run's own."""
+    return Refusal("ownership", message, (ANY_OPTION,))

@@ -1,0 +1,211 @@
+"""Cleanup in a pytest session: the hooks on every process's Engine, the per-script teardown under
+``--usacloud-cleanup=script``, and on the controller the run's teardown after the last script, its
+summary lines, its report section and its GitHub warning.
+
+The run's teardown runs in ``pytest_sessionfinish`` on the process that owns the terminal (the
+controller under xdist, which has an Engine and reads the run's journal of what every worker made),
+before the report is written and while the live progress still runs ("cleaning up"). pytest calls
+``pytest_sessionfinish`` after a stop, ``-x``, Ctrl-C and SIGTERM too (the plugin turns SIGTERM into
+an interrupt), so the teardown runs then; a second interrupt ends it (see :mod:`.teardown`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ..run.execute import Engine
+from ..settings import Settings
+from ..state.shared import SharedState
+from ..usacloud.mask import Masker
+from . import plan as pl
+from . import resources
+from .hooks import CleanupHooks
+from .results import DISCARDED, KEPT, LEFT, Outcome, Summary
+from .runid import RunId
+from .teardown import Deadline, Teardown
+
+if TYPE_CHECKING:  # the report's modules are the terminal's process's: workers do not load them
+    from ..report.runlog import RunLog
+
+DISCARD_NOTE = "its fake store is on another host and went with that worker's run directory"
+
+
+def install(config: pytest.Config, settings: Settings, state: SharedState, engine: Engine, runlog: RunLog | None):
+    """Give ``engine`` the cleanup hooks; register the per-script teardown (``script``) and, on the
+    controller (``runlog`` given), the run's teardown and its reporting."""
+    run = RunId(state.run_id) if state.run_id else RunId.new()
+    engine.cleanup = CleanupHooks(
+        run, settings.cleanup, settings.allow_dangerous_any, state.note_created, state.created, state.worker
+    )
+    if settings.dry_run:
+        return
+    if settings.sweep is not None:
+        from .sweep import Sweep
+
+        config.pluginmanager.register(Sweep(settings, engine, runlog, run), "usacloud-sweep")
+        return
+    if settings.cleanup == "script":
+        config.pluginmanager.register(ScriptTeardown(settings, engine), "usacloud-script-cleanup")
+    if runlog is not None:
+        config.pluginmanager.register(RunTeardown(config, settings, state, engine, runlog), "usacloud-cleanup")
+
+
+def _teardown(engine: Engine, settings: Settings, env: dict, plan: pl.Plan, summary: Summary, progress=None):
+    stop = Deadline(settings.cleanup_timeout)
+    masker = Masker.from_sources(engine.base_env)
+    return Teardown(engine, env, masker, stop, progress).run(plan, summary)
+
+
+class ScriptTeardown:
+    """``--usacloud-cleanup=script``: a script's resources removed right after it, on the process that
+    ran it (in fake mode on the script's own store); reported in its record, never failing it."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        """After the script, passed or not; not on Ctrl-C (the run's teardown at the end takes over)."""
+        try:
+            result = yield
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            self._after(item)
+            raise
+        self._after(item)
+        return result
+
+    def _after(self, item: pytest.Item) -> None:
+        record = getattr(item, "record", None)
+        if record is not None:
+            record.cleanup = self.after(item.nodeid)
+
+    def after(self, nodeid: str) -> dict | None:
+        hooks = self.engine.cleanup
+        entries = hooks.take(nodeid)
+        if not entries:
+            return None
+        plan = pl.make(entries, hooks.tags(nodeid), self.settings.allow_global_writes)
+        summary = Summary("script", hooks.run.tag)
+        env = self.engine.env_for(nodeid, fresh=False)
+        return _teardown(self.engine, self.settings, env, plan, summary).to_dict()
+
+
+class RunTeardown:
+    """The controller's part: the run's teardown, its summary lines, report section and warning."""
+
+    def __init__(self, config, settings: Settings, state: SharedState, engine: Engine, runlog: RunLog) -> None:
+        self.config = config
+        self.settings = settings
+        self.state = state
+        self.engine = engine
+        self.runlog = runlog
+        self.hooks: CleanupHooks = engine.cleanup
+        self.summary = Summary(settings.cleanup, self.hooks.run.tag)
+        self.entries: list[dict] = []
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Under ``script`` cleanup each script's teardown comes with its record."""
+        data = getattr(report, "usacloud", None)
+        done = data.get("cleanup") if isinstance(data, dict) else None
+        if isinstance(done, dict):
+            self.summary.outcomes += [Outcome(**o) for o in done.get("resources", ())]
+            self.summary.seconds += float(done.get("seconds") or 0.0)
+            self.summary.interrupted = self.summary.interrupted or done.get("interrupted") or ""
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session):
+        """The teardown, first of all: the report (written by the run's reporter as the session
+        finishes) carries its results, and the run directory is still there."""
+        self._finish()
+        return (yield)
+
+    def _finish(self) -> None:
+        self.entries = pl.merge(self.state.created())
+        try:
+            if self.settings.cleanup == "off":
+                self.summary.outcomes += _kept(self.entries)
+            elif self.entries:
+                self._run_teardown()
+        except KeyboardInterrupt:  # between two calls: the calls that did not run are not listed
+            self.summary.interrupted = self.summary.interrupted or "interrupted (a second Ctrl-C or SIGTERM)"
+        finally:
+            self.runlog.phase = None
+            self.runlog.cleanup = self.summary.to_dict()
+
+    def _run_teardown(self) -> None:
+        def progress(done: int, total: int) -> None:
+            self.runlog.phase = f"cleaning up ({done}/{total} calls)"
+
+        self.runlog.phase = "cleaning up"
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:  # its own line (the live progress writes only at a line's start)
+            if self.config.get_terminal_writer().width_of_current_line:
+                tr.write("\n")  # ends pytest's row of dots ("[100%]")
+            tr.write_line(f"usacloud: cleaning up what the run created (tagged {self.hooks.run.tag})")
+        allow_global = self.settings.allow_global_writes
+        tags = [self.hooks.run.tag]
+        if not self.settings.fake:
+            plan = pl.make(self.entries, tags, allow_global)
+            _teardown(self.engine, self.settings, self.engine.env_for(None), plan, self.summary, progress)
+            return
+        if self.settings.cleanup == "script":
+            return  # each script's store was cleaned after it, and goes with the run directory
+        for script, entries in _by_script(self.entries).items():  # each script's own fake store
+            if not self.engine.fake_stores().path_for(script).exists():
+                self.summary.outcomes += _kept(entries, DISCARDED, DISCARD_NOTE)
+                continue
+            plan = pl.make(entries, tags, allow_global)
+            env = self.engine.env_for(script, fresh=False)
+            _teardown(self.engine, self.settings, env, plan, self.summary, progress)
+
+    @pytest.hookimpl(trylast=True)  # after the run's summary lines, in its section
+    def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
+        if not (self.summary.outcomes or self.summary.commands or self.summary.interrupted):
+            return
+        tr = terminalreporter
+        for line in self.summary.lines(self.removal_hint()):
+            tr.line(line)
+        from ..report import github
+
+        left = self.summary.left
+        if left and github.enabled(self.settings.github, os.environ):
+            shown = "; ".join(o.describe() for o in left[:10])
+            tr.line(github.warning("usacloud cleanup", f"{len(left)} resources left: {shown}", os.environ))
+
+    def removal_hint(self) -> list[str]:
+        """How to remove what carries the run's tag later: a delete by tag per kind it made, or a sweep."""
+        tag = self.hooks.run.tag
+        kinds = pl.make(self.entries, [tag], True).listings
+        lines = [" ".join(resources.delete_words(kind, tag)) for kind in kinds]
+        by_id = [o for o in self.summary.outcomes if o.result in (LEFT, KEPT) and o.id and o.type not in kinds]
+        lines += [" ".join(resources.delete_words(o.type, o.id)) for o in by_id if resources.deletes_by_id(o.type)]
+        lines.append("or, once it is older than HOURS: pytest --usacloud-sweep=HOURS (every run's leftovers)")
+        return list(dict.fromkeys(lines))
+
+
+def _by_script(entries: Iterable[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for entry in entries:
+        grouped.setdefault(str(entry.get("script") or ""), []).append(entry)
+    return grouped
+
+
+def _kept(entries: Iterable[dict], result: str = KEPT, reason: str = "") -> list[Outcome]:
+    """One outcome per create that made (or may have made) something, when no teardown touches it."""
+    out = []
+    for entry in entries:
+        if entry.get("state") == "failed":
+            continue
+        tags = ", ".join(entry.get("tags") or ())
+        why = reason or (f"kept, tagged {tags}" if tags else entry.get("reason") or "kept (it takes no tags)")
+        resource, name, script = str(entry.get("resource")), str(entry.get("name") or ""), str(entry.get("script"))
+        out += [Outcome(resource, rid, name, None, result, why, script) for rid in entry.get("ids") or [None]]
+    return out

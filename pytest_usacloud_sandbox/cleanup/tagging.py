@@ -1,0 +1,188 @@
+"""A create's words with the run's tag added, kept beside the script's own tags.
+
+usacloud reads ``--parameters`` JSON first and then parses the flags again on top of it (its
+``parameter_loader.go``), so where the tag goes depends on where the script's tags are:
+
+* ``--tags`` on the command line: one more ``--tags TAG`` (repeated ``--tags`` add up; the JSON, if
+  any, is left as it is);
+* no ``--tags`` flag but ``--parameters`` JSON usacloud can read: the tag goes into its ``Tags``
+  (any key that folds to "tags", as Go's decoder matches keys), the JSON is passed inline;
+* otherwise ``--tags TAG``.
+
+A ``server create`` that makes a new disk gets the tag on the disk too (``--disk-tags``, and in
+``--parameters`` ``Disks`` entries without an ``ID``): the disk does not inherit the server's tags.
+The tag is never given to a disk the create only connects (``--disk-id``, ``--disk-ids``, an
+entry with an ``ID``). A create that would end with more than 10 tags is refused before it runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..state import records as rec
+from ..usacloud import commands, values
+from ..usacloud import outcome as oc
+from ..usacloud.mask import Masker
+from ..usacloud.policy import Refusal
+from . import resources
+from .runid import MAX_TAGS
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A command after tagging. ``resource`` is set for a create (what it makes)."""
+
+    words: tuple[str, ...]
+    resource: str | None = None
+    by: str = ""  # "tag" (found by the run's tag), "id" (by the ID it prints), "none" (cannot be removed)
+    refusal: str | None = None
+    name: str = ""
+    disks: str = "none"  # server create: "new" | "existing" | "unknown" | "none"
+    reason: str = ""  # for "none": why the teardown cannot remove it
+
+
+def read_parameters(value: str, base_dir: Path | None) -> values.Parameters:
+    """``--parameters`` as usacloud reads it (the package's one reader)."""
+    return values.load_parameters(value, base_dir)
+
+
+def tag_create(words: Sequence[str], tags: Sequence[str], base_dir: Path | None = None) -> Tagged:
+    """``words`` with ``tags`` added when they are a create; any other command comes back unchanged."""
+    words = tuple(words)
+    inv = commands.resolve(words)
+    res, sub = inv.resource, inv.subcommand
+    if res is None or sub is None or sub.kind != "create":
+        return Tagged(words)
+    name = next((u.value for u in inv.flag_uses("--name") if u.value), "")
+    if not resources.takes_tags(sub):
+        if sub.name == "create" and resources.deletes_by_id(res.name):
+            return Tagged(words, res.name, "id", name=name)
+        why = f"`{res.name} {sub.name}` takes no tags and is not deleted by its ID"
+        return Tagged(words, res.name, "none", name=name, reason=why)
+    params_use = next(iter(inv.flag_uses("--parameters")), None)
+    params = read_parameters(params_use.value or "", base_dir) if params_use is not None else None
+    data = params.data if params is not None else None
+    flag_tags = [t for u in inv.flag_uses("--tags") for t in _csv(u.value)]
+    json_tags = _json_tags(data)
+    new = [t for t in tags if t not in flag_tags and t not in json_tags]
+    count = len(flag_tags) + len(json_tags) + len(new)
+    if count > MAX_TAGS:
+        return Tagged(words, res.name, "tag", refusal=_too_many(res.name, count - len(new), new), name=name)
+    disks = resources.server_disks(inv) if res.name == "server" else "none"
+    inserted: list[str] = []
+    if flag_tags or not isinstance(data, dict):
+        inserted += [w for t in new for w in ("--tags", t)]
+    else:
+        data = _with_tags(data, new)
+    if disks == "new":
+        disk_tags = [t for u in inv.flag_uses("--disk-tags") for t in _csv(u.value)]
+        add = [t for t in tags if t not in disk_tags]
+        if len(disk_tags) + len(add) > MAX_TAGS:
+            why = _too_many("server create --disk", len(disk_tags), add)
+            return Tagged(words, res.name, "tag", refusal=why, name=name, disks=disks)
+        inserted += [w for t in add for w in ("--disk-tags", t)]
+    if isinstance(data, dict) and res.name == "server":
+        data, json_disks = _with_disk_tags(data, tags)
+        disks = _merge(disks, json_disks)
+    out = list(words)
+    if params_use is not None and isinstance(data, dict) and data != params.data:
+        text = json.dumps(data, ensure_ascii=False)
+        if params_use.value_index is not None:
+            out[params_use.value_index] = text
+        else:
+            out[params_use.index] = f"{params_use.name}={text}"
+    at = inv.subcommand_index + 1 if inv.subcommand_index is not None else _end(out)
+    out[at:at] = inserted
+    return Tagged(tuple(out), res.name, "tag", name=name or _json_name(data), disks=disks)
+
+
+def _csv(value: str | None) -> list[str]:
+    """A string-slice flag's value as pflag reads it: comma-separated."""
+    return [t for t in (value or "").split(",") if t]
+
+
+def _key(data: dict, name: str) -> list[str]:
+    """Every key of ``data`` Go's decoder would match to ``name`` (case-insensitively)."""
+    folded = name.casefold()
+    return [k for k in data if isinstance(k, str) and k.casefold() == folded]
+
+
+def _json_tags(data) -> list[str]:
+    if not isinstance(data, dict):
+        return []
+    found: list[str] = []
+    for key in _key(data, "Tags"):
+        if isinstance(data[key], list):
+            found += [t for t in data[key] if isinstance(t, str) and t not in found]
+    return found
+
+
+def _with_tags(data: dict, tags: Sequence[str]) -> dict:
+    """A copy of ``data`` whose ``Tags`` (each spelling, so whichever Go keeps) hold ``tags`` too."""
+    out = dict(data)
+    keys = _key(out, "Tags") or ["Tags"]
+    for key in keys:
+        have = out.get(key)
+        have = list(have) if isinstance(have, list) else []
+        out[key] = have + [t for t in tags if t not in have]
+    return out
+
+
+def _with_disk_tags(data: dict, tags: Sequence[str]) -> tuple[dict, str]:
+    """``Disks`` entries that make a new disk (no ``ID``) get ``tags``; returns the data and what the
+    entries do ("new", "existing", or "none")."""
+    out, kinds = dict(data), set()
+    for key in _key(out, "Disks"):
+        if not isinstance(out[key], list):
+            continue
+        entries = []
+        for entry in out[key]:
+            if isinstance(entry, dict) and any(entry[k] for k in _key(entry, "ID")):
+                kinds.add("existing")
+            elif isinstance(entry, dict):
+                kinds.add("new")
+                entry = _with_tags(entry, tags)
+            entries.append(entry)
+        out[key] = entries
+    return out, "existing" if "existing" in kinds else ("new" if kinds else "none")
+
+
+def _merge(flags: str, json_disks: str) -> str:
+    for kind in ("existing", "unknown", "new"):
+        if kind in (flags, json_disks):
+            return kind
+    return "none"
+
+
+def _json_name(data) -> str:
+    if isinstance(data, dict):
+        for key in _key(data, "Name"):
+            if isinstance(data[key], str):
+                return data[key]
+    return ""
+
+
+def _end(words: list[str]) -> int:
+    """Where flags may still go: before a ``--`` that ends them, else at the end."""
+    return words.index("--") if "--" in words else len(words)
+
+
+def _too_many(what: str, have: int, new: Sequence[str]) -> str:
+    return (
+        f"`{what}` already has {have} tags; with the run's {', '.join(new)} it would have {have + len(new)}, "
+        f"more than the {MAX_TAGS} usacloud allows, and the run could not find it to remove it"
+    )
+
+
+def record(cmd: rec.CommandRecord, masker: Masker, tagged: Tagged) -> bool:
+    """Put the words with the run's tag in ``cmd``; False, with ``cmd`` refused, when the tag cannot
+    be added (the create already has the most tags usacloud allows)."""
+    cmd.words = list(masker.words(tagged.words))
+    if tagged.refusal is None:
+        return True
+    cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
+    cmd.message = masker.text(Refusal("run-tag", tagged.refusal, ()).describe())
+    return False
