@@ -186,10 +186,13 @@ def test_create_then_read_passes_with_the_real_json_in_the_record(real, args, ap
     assert [create["cls"], read["cls"]] == ["ok", "ok"]
     (made,) = json.loads(create["stdout_tail"])
     (seen,) = json.loads(read["stdout_tail"])
-    assert made["Name"] == seen["Name"] == "tier-sw1" and seen["ID"] == made["ID"] and seen["Tags"] == ["tier"]
+    assert made["Name"] == seen["Name"] == "tier-sw1" and seen["ID"] == made["ID"]
+    tier, run_tag = seen["Tags"]  # the script's own tag, and the run's beside it (stored sorted)
+    assert tier == "tier" and run_tag.startswith("usacloud-run=") and run_tag == out.report["cleanup"]["tag"]
     if api is not None:
         methods = [r["method"] for r in out.requests if r["path"].startswith("/switch")]
-        assert methods[0] == "POST" and set(methods[1:]) == {"GET"}  # created once, then only read
+        # created once, then only read (the script's read, the teardown's listing), then the teardown's delete
+        assert methods[0] == "POST" and set(methods[1:-1]) == {"GET"} and methods[-1] == "DELETE"
         assert zoned_requests_in_tk1v(out) and all(r["auth"] for r in out.requests)
 
 
@@ -313,7 +316,10 @@ def test_trace_output_is_masked_everywhere_the_plugin_writes(real, mode):
     out = real.run("-v", f"--junitxml={junit}", "--usacloud-github=on", api=[])
     assert out.ret == 1, out.text
     commands = commands_of(out, "traced")
-    assert "Authorization: Basic ***" in commands[0]["stderr_tail"]  # the trace was there, and masked
+    if mode == "shell":  # the script's own stderr would carry the trace: refused before it runs
+        assert commands[0]["status"] == "refused" and "(trace)" in commands[0]["message"]
+    else:
+        assert "Authorization: Basic ***" in commands[0]["stderr_tail"]  # the trace was there, and masked
     written = {
         "terminal": out.text,
         "junit": junit.read_text(),
