@@ -17,7 +17,7 @@ import pytest
 
 from .items import FailureRepr, UsacloudItem
 from .options import OPTIONS, raw
-from .report import github, teststatus
+from .report import github, junit, teststatus
 from .report import progress as prog
 from .report.reprs import command_list, printable, script_path
 from .report.runlog import Outcome, RunLog
@@ -59,6 +59,7 @@ class RunReporter:
         self.cancelled: list[str] = []  # node ids
         self._version: tuple[str | None] | None = None  # usacloud's, once asked
         self.seen = False  # any usacloud script in this run
+        self.nodeids: set[str] = set()  # every script that was reported
         self.preflight: Preflight | None = None  # once it ran (never in a dry-run)
 
     def run_preflight(self) -> Preflight:
@@ -130,6 +131,7 @@ class RunReporter:
         return result
 
     def _record(self, report: pytest.TestReport) -> None:
+        self.nodeids.add(report.nodeid)
         data = getattr(report, "usacloud", None)
         if report.when == "call":
             self.seen = True
@@ -282,6 +284,9 @@ class RunReporter:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.progress is not None:
             self.progress.stop()
+        xml_path = config.getoption("xmlpath", None)
+        if xml_path and self.nodeids:  # written by pytest's junitxml as the session finished
+            junit.retitle(xml_path, self.nodeids, config.getoption("junitprefix", None))
 
 
 def _outcome(report: pytest.TestReport, data: dict | None) -> str:

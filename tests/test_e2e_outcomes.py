@@ -222,3 +222,16 @@ def test_strict_fails_a_partly_run_script(e2e):
         assert ["zone", "list"] in e2e.argvs()
     result = e2e.run("--no-usacloud-strict")
     assert result.ret == 0 and result.parseoutcomes() == {"partly": 1}
+
+
+def test_junit_names_a_script_by_its_path_not_a_dotted_package(e2e):
+    """pytest turns a node id's path into a dotted classname (a package per directory): a script's
+    test case keeps its path instead, with --junitprefix in front; a Python test beside it keeps pytest's."""
+    e2e.script("mixed/c-refused.usacloud", "usacloud zone list\n")
+    e2e.pytester.makepyfile(test_beside="def test_one():\n    pass\n")
+    junit = e2e.tmp / "junit.xml"
+    for workers in (0, 2):
+        args = (f"--junitxml={junit}", "--junitprefix=ci", "test_beside.py")
+        e2e.run(*args, workers=workers).assert_outcomes(passed=2)
+        cases = {c.get("name"): c.get("classname") for c in ET.parse(junit).iter("testcase")}
+        assert cases == {"c-refused": "ci.scripts/mixed/c-refused.usacloud", "test_one": "ci.test_beside"}
