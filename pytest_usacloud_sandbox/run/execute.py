@@ -73,7 +73,7 @@ class Engine:
     def policy(self, cwd: Path | None = None) -> Policy:
         """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
         s = self.settings
-        return Policy(s.allow_dangerous, s.allow_global_writes, fake=s.fake, cwd=cwd)
+        return Policy(s.allow_dangerous, s.allow_global_writes, fake=s.fake, cwd=cwd, home=self.base_env.get("HOME"))
 
     def limiter(self) -> TokenLimiter | None:
         if self._limiter is None and self.limiter_factory is not None:
@@ -186,7 +186,7 @@ class Engine:
             return
         # The offline check reads the words as written (a bad zone is a bad zone even though the
         # policy pins it); only then does the policy rewrite them for execution. Both are kept.
-        findings = check_command(command.words, cwd)
+        findings = check_command(command.words, cwd, self.base_env.get("HOME"))
         cmd.findings = [
             {
                 "severity": f.severity,

@@ -27,17 +27,8 @@ from .commands import (
     find_resource,
     resolve,
 )
-from .values import (
-    GO_TRUE,
-    Parameters,
-    disallowed,
-    go_bool,
-    go_int,
-    levenshtein,
-    load_parameters,
-    suggest,
-    suggest_flag,
-)
+from .params import Parameters, read_parameters
+from .values import GO_TRUE, disallowed, go_bool, go_int, levenshtein, suggest, suggest_flag
 from .versions import DEPRECATED_ALIASES, DEPRECATED_FLAGS, REMOVED_SUBCOMMANDS, V0_OUTPUT_TYPES, V0_REMOVED
 
 __all__ = ["ERROR", "WARNING", "Finding", "check_command", "levenshtein", "suggest"]
@@ -87,10 +78,11 @@ def _listed(values: Sequence[str], limit: int = 12) -> str:
 
 
 class _Checker:
-    def __init__(self, words: Sequence[str], base_dir: str | Path | None) -> None:
+    def __init__(self, words: Sequence[str], base_dir: str | Path | None, home: str | None) -> None:
         self.inv: Invocation = resolve(words)
         self.words = _argv(words)
         self.base_dir = base_dir
+        self.home = home
         self.findings: list[Finding] = []
         self.help = any(u.flag is not None and u.flag.name == "--help" for u in self.inv.flags)
 
@@ -235,9 +227,11 @@ class _Checker:
         params = None
         use = self.last("--parameters")
         if use is not None and use.value is not None:
-            params = load_parameters(use.value, self.base_dir)
+            params = read_parameters(use.value, self.base_dir, self.home)
             if params.source == "broken":
-                self.error("bad-parameters", use.word, f"`--parameters` is {params.note}")
+                self.error(
+                    "bad-parameters", use.word, f"`--parameters`: {params.note} (usacloud prints that and does nothing)"
+                )
             elif params.source == "unread":
                 message = f"--parameters: {params.note}; the required-flag check is skipped for this command"
                 self.warn("parameters-unread", use.word, message)
@@ -410,8 +404,9 @@ class _Checker:
         return self.findings
 
 
-def check_command(words: Sequence[str], base_dir: str | Path | None = None) -> list[Finding]:
+def check_command(words: Sequence[str], base_dir: str | Path | None = None, home: str | None = None) -> list[Finding]:
     """All findings for one command line (argv, ``words[0]`` is the binary). Never raises.
 
-    ``base_dir`` is the script's directory: a relative ``--parameters`` file is read from there."""
-    return _Checker(words, base_dir).run()
+    ``base_dir`` is the script's directory, where usacloud runs: a relative ``--parameters`` file is
+    read from there; ``home`` is usacloud's ``$HOME`` (``~/`` in ``--parameters``)."""
+    return _Checker(words, base_dir, home).run()

@@ -1,13 +1,10 @@
-"""Flag values the way usacloud reads them: Go's number and boolean syntax, allowed-value sets,
-``--parameters`` JSON, and "did you mean" suggestions. Used by the offline check."""
+"""Flag values the way usacloud reads them: Go's number and boolean syntax, allowed-value sets, and
+"did you mean" suggestions. Used by the offline check."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 from .commands import Flag
 
@@ -18,7 +15,6 @@ _GO_INT = re.compile(
     r"[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0(?:_?[0-7])*|[1-9](?:_?[0-9])*)\Z"
 )
 INT64 = 2**63
-MAX_PARAMETERS_BYTES = 1024 * 1024
 
 
 def go_int(text: str) -> bool:
@@ -57,77 +53,6 @@ def _int(text: str) -> int:
         return int(body, 0)
     except ValueError:  # Go reads a leading 0 as octal
         return int(body, 8)
-
-
-# -- --parameters ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Parameters:
-    """What ``--parameters VALUE`` gives usacloud, as far as the check can tell."""
-
-    data: dict | None  # the JSON object (None: not read)
-    source: str  # "inline" | "file" | "unread" | "broken"
-    note: str = ""  # why it was not read, or the decoder's complaint
-
-    def has(self, field: str) -> bool:
-        """Whether the JSON sets ``field`` ("Disk.SizeGB") to a non-zero value (keys match as in
-        Go's encoding/json: case-insensitively)."""
-        node: object = self.data
-        for part in field.split("."):
-            if not isinstance(node, dict):
-                return False
-            key = next((k for k in node if k == part), None) or next(
-                (k for k in node if isinstance(k, str) and k.lower() == part.lower()), None
-            )
-            if key is None:
-                return False
-            node = node[key]
-        return node not in (None, "", 0, False, [], {})
-
-    def value(self, field: str) -> object:
-        node: object = self.data
-        for part in field.split("."):
-            if not isinstance(node, dict):
-                return None
-            node = next((v for k, v in node.items() if isinstance(k, str) and k.lower() == part.lower()), None)
-        return node
-
-
-def load_parameters(value: str, base_dir: str | Path | None) -> Parameters:
-    """Read ``--parameters`` as usacloud does: a readable file's content, else the text itself.
-
-    A relative path is read relative to ``base_dir`` (the script's directory); without one, or
-    when the file cannot be read here, the parameters are "unread" and checks that need them are
-    skipped."""
-    text = value.strip()
-    if text.startswith(("{", "[")) or text in ("", "null"):
-        return _decode(value, "inline")
-    path = Path(value)
-    if not path.is_absolute():
-        if base_dir is None:
-            return Parameters(None, "unread", f"`{value}` is relative and the script's directory is not known")
-        path = Path(base_dir) / path
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_PARAMETERS_BYTES + 1)
-    except OSError as exc:
-        return Parameters(None, "unread", f"cannot read `{value}` here ({exc.strerror or exc})")
-    if len(raw) > MAX_PARAMETERS_BYTES:
-        return Parameters(None, "unread", f"`{value}` is larger than {MAX_PARAMETERS_BYTES} bytes")
-    return _decode(raw.decode("utf-8", errors="replace"), "file")
-
-
-def _decode(text: str, source: str) -> Parameters:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        return Parameters(None, "broken", f"not JSON: {exc}")
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        return Parameters(None, "broken", f"a JSON {type(data).__name__}, not an object")
-    return Parameters(data, source)
 
 
 # -- "did you mean" -----------------------------------------------------------------------------
