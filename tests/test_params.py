@@ -90,7 +90,7 @@ def test_the_policy_reads_the_file_beside_the_script_wherever_pytest_runs(tmp_pa
     elsewhere.mkdir()
     (elsewhere / "server.json").write_text(json.dumps({**SERVER_JSON, "BootAfterCreate": False}))
     monkeypatch.chdir(elsewhere)  # a file of the same name in pytest's directory must not count
-    words = "usacloud server create -y --parameters server.json".split()
+    words = ["usacloud", "server", "create", "-y", "--parameters", "server.json"]
     refusal = Policy(cwd=scripts).apply(words).refusal
     assert refusal is not None and refusal.options == (DANGEROUS_OPTION,)
     assert "BootAfterCreate" in refusal.message
