@@ -11,6 +11,7 @@ import pytest
 from .report.reprs import cancel_text, failure_text, header, is_script, nothing_ran, printable, script_path
 from .run.execute import Engine
 from .script.parse import MarkerSpec, ScriptError, parse_markers, parse_script, read_script_text
+from .script.syntax import SyntaxCheckUnavailable, bash_syntax_problem, find_bash
 from .state import records as rec
 from .usacloud.outcome import Cls
 
@@ -158,7 +159,9 @@ class UsacloudItem(pytest.Item):
                 record.status = rec.ScriptStatus.CANCELLED
                 raise ScriptSkipped(_cancel_reason(engine, record))
             try:
-                parsed = parse_script(read_script_text(self.path, engine.settings.max_script_bytes))
+                text = read_script_text(self.path, engine.settings.max_script_bytes)
+                _require_bash_syntax(self.path, engine)
+                parsed = parse_script(text)
             except ScriptError as exc:
                 raise ScriptInputError(exc.line, exc.message) from None
             if self._wants_shell(engine) and not engine.settings.dry_run:  # shell mode (issue 7)
@@ -239,6 +242,18 @@ class FailureRepr:
     def wrap(cls, report: pytest.TestReport) -> None:
         if report.failed and isinstance(report.longrepr, str):
             report.longrepr = cls(report.longrepr)
+
+
+def _require_bash_syntax(path: Path, engine: Engine) -> None:
+    """A script bash cannot parse fails at bash's line before anything runs, in every mode and in the
+    dry-run (commands mode never runs a command from a script bash would refuse). Without bash, or
+    when bash cannot decide in time, the script goes on to the plugin's own reader."""
+    try:
+        problem = bash_syntax_problem(path, bash=find_bash(engine.base_env.get("PATH", os.defpath)))
+    except SyntaxCheckUnavailable:
+        return
+    if problem is not None:
+        raise ScriptInputError(problem.line, problem.describe())
 
 
 def _require_straight_line(item: UsacloudItem, engine: Engine, parsed) -> None:
