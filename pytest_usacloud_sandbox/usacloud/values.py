@@ -1,61 +1,13 @@
-"""Flag values the way usacloud reads them: Go's number and boolean syntax, allowed-value sets, and
-"did you mean" suggestions. Used by the offline check."""
+"""Go's true words, and "did you mean" suggestions for the offline check."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
-from .commands import Flag
+from .pflag import GO_BOOLS
 
-#: strconv.ParseBool
-GO_BOOLS = frozenset({"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"})
-GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_GO_INT = re.compile(
-    r"[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0(?:_?[0-7])*|[1-9](?:_?[0-9])*)\Z"
-)
-INT64 = 2**63
-
-
-def go_int(text: str) -> bool:
-    """Whether pflag's int flags take ``text``: strconv.ParseInt(text, 0, 64), Go's literal syntax."""
-    if not _GO_INT.match(text):
-        return False
-    body = text.replace("_", "").lstrip("+-")
-    base = {"x": 16, "b": 2, "o": 8}.get(body[1:2].lower(), 8 if len(body) > 1 and body[0] == "0" else 10)
-    digits = body[2:] if base != 10 and body[1:2].isalpha() else body
-    value = int(digits, base)
-    return value < INT64 or (text.startswith("-") and value == INT64)
-
-
-def go_bool(text: str) -> bool:
-    """Whether ``--flag=text`` is a boolean pflag accepts (strconv.ParseBool)."""
-    return text in GO_BOOLS
-
-
-def disallowed(flag: Flag, value: str) -> list[str]:
-    """The parts of ``value`` that are not among ``flag.options`` (usacloud's `oneof`); [] if fine.
-
-    An empty value is not checked (usacloud's validators are `omitempty`). A list flag checks each
-    comma-separated item; an int flag compares numbers ("0100" is 100)."""
-    if not flag.options or value == "":
-        return []
-    items = [v.strip() for v in value.split(",")] if flag.value == "strings" else [value]
-    if flag.value == "int":
-        allowed = {int(o) for o in flag.options if go_int(o)}
-        return [v for v in items if not go_int(v) or _int(v) not in allowed]
-    return [v for v in items if v not in flag.options]
-
-
-def _int(text: str) -> int:
-    body = text.replace("_", "")
-    try:
-        return int(body, 0)
-    except ValueError:  # Go reads a leading 0 as octal
-        return int(body, 8)
-
-
-# -- "did you mean" -----------------------------------------------------------------------------
+#: The words strconv.ParseBool reads as true.
+GO_TRUE = frozenset(word for word, value in GO_BOOLS.items() if value)
 
 
 def levenshtein(a: str, b: str) -> int:
