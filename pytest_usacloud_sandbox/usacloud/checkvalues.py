@@ -86,9 +86,8 @@ class ParameterCheck:
             return
         res = self.inv.resource.name
         named = custom.profile_name_from_argument(res, sub.name, self.inv)
-        if named is not None and "Name" in fields.by_field:
-            name = fields.by_field["Name"]
-            fields.by_field["Name"] = Field(name.flag, Value("string", named), "flag")
+        if named is not None and fields.get("Name") is not None:
+            fields.set("Name", Value("string", named))
         if not custom.skips_rules(res, sub.name):
             self.check_rules(sub, fields, params)
         if self.errors() == errors_before:  # the subcommand's own checks run once the rules pass
@@ -189,13 +188,17 @@ class ParameterCheck:
             if tag == "omitempty,dive" and fields.struct_set(struct):
                 self.panics(sub, struct)
                 return  # the validator panics there: nothing else is reported
+        skipped = tuple(s + "." for s, tag in structs.items() if tag == "omitempty" and not fields.struct_set(s))
         for flag in sub.flags:
             if not flag.validate or not flag.field or flag.name == "--zone" or flag.name in self.reported:
                 continue
+            unset = flag.name not in fields.values and fields.params is None and flag.field not in fields.by_field
+            if unset and flag.validate.startswith("omitempty,"):
+                continue  # nil or zero, where omitempty stops (a default in code is valid anyway)
             field = fields.get(flag.field)
             if field is None or field.default:
                 continue
-            if any(flag.field.startswith(s + ".") and not fields.struct_set(s) for s in structs):
+            if skipped and flag.field.startswith(skipped):
                 continue  # an all-zero struct tagged omitempty is not looked into
             context = Context(lambda name, of=flag.field: fields.sibling(of, name), self.ck.base_dir)
             for error in validate(flag.field, flag.validate, field.value, context):

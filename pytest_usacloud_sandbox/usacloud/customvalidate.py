@@ -307,8 +307,8 @@ def json_flag_errors(cmd: Command) -> list[CustomError]:
     inv = cmd.inv
     resource = inv.resource.name if inv.resource is not None else ""
     command = f"{resource} {inv.subcommand.name}" if inv.subcommand is not None else resource
-    for field, found in cmd.fields.by_field.items():
-        leaf = field.rpartition(".")[2]
+    for found in cmd.fields.flagged():
+        leaf = found.flag.field.rpartition(".")[2]
         go_type = JSON_LISTS.get((command, leaf)) or JSON_LISTS.get((resource, leaf))
         value = found.value.value
         if go_type is None or not isinstance(value, str) or not value or found.source != "flag":

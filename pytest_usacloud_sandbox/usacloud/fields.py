@@ -79,18 +79,21 @@ class Fields:
     decoder would refuse (usacloud prints it and exits 0)."""
 
     def __init__(self, sub: Subcommand, given: dict[str, object], params: Parameters | None) -> None:
+        self.sub = sub
+        self.values = given
+        self.params = params if params is not None and params.data is not None else None
+        self.flags = {flag.field: flag for flag in sub.flags if flag.field}
+        self.by_field: dict[str, Field] = {}  # worked out so far (by :meth:`get`)
         self.json_errors: list[str] = []
-        self.by_field: dict[str, Field] = {}
-        with_json = params is not None and params.data is not None
-        for flag in sub.flags:
-            if flag.field:
-                self.by_field[flag.field] = self._field(sub, flag, given, params if with_json else None)
+        if self.params is not None:  # Go decodes every key: its complaints are known once all are read
+            for field in self.flags:
+                self.get(field)
 
-    def _field(self, sub: Subcommand, flag: Flag, given: dict[str, object], params: Parameters | None) -> Field:
+    def _field(self, flag: Flag) -> Field:
+        params = self.params
         kind, pointer = kind_of(flag), is_pointer(flag)
         zero = None if pointer or kind == "list" else {"int": 0, "bool": False}.get(kind, "")
-        start = (DEFAULT, "default") if sub.defaulted(flag.field) else (zero, "zero")
-        value, source = start
+        value, source = (DEFAULT, "default") if self.sub.defaulted(flag.field) else (zero, "zero")
         if params is not None and json_settable(flag.field):
             found, raw = params.lookup(flag.field)
             if found and not (raw is None and not pointer and kind != "list"):  # null leaves a plain field
@@ -99,30 +102,47 @@ class Fields:
                     self.json_errors.append(error)
                 else:
                     value, source = converted, "json"
-        if flag.name in given and not (params is not None and pointer):
-            flagged = given[flag.name]
+        if flag.name in self.values and not (params is not None and pointer):
+            flagged = self.values[flag.name]
             if params is not None and flag.value == "strings" and isinstance(value, list):
                 flagged = [*value, *flagged]  # pflag's slice was changed already: it appends
             value, source = flagged, "flag"
         return Field(flag, Value(kind, value, pointer), source)
 
     def get(self, field: str) -> Field | None:
-        return self.by_field.get(field)
+        found = self.by_field.get(field)
+        if found is None and field in self.flags:
+            found = self.by_field[field] = self._field(self.flags[field])
+        return found
+
+    def set(self, field: str, value: Value) -> None:
+        """Give ``field`` a value of the command's own making (config takes a name from its argument)."""
+        self.by_field[field] = Field(self.flags[field], value, "flag")
+
+    def flagged(self) -> list[Field]:
+        """The fields the words set with a flag."""
+        return [f for f in map(self.get, (fl.field for fl in self.flags.values() if fl.name in self.values)) if f]
 
     def sibling(self, of_field: str, name: str) -> Value | None:
         """The field ``name`` in the struct that holds ``of_field`` (None: no such field)."""
         parent = of_field.rpartition(".")[0]
-        found = self.by_field.get(f"{parent}.{name}" if parent else name)
+        found = self.get(f"{parent}.{name}" if parent else name)
         return None if found is None else found.value
 
     def given(self, field: str) -> bool:
-        found = self.by_field.get(field)
+        found = self.get(field)
         return found is not None and found.source in ("flag", "json")
 
     def struct_set(self, prefix: str) -> bool:
         """Whether the struct ``prefix`` ("Disk") is not Go's zero value: some field of it is non-zero,
         a set pointer or a non-nil list (reflect's IsZero, and usacloud's util.IsEmpty)."""
-        return any(not is_zero(f.value) for name, f in self.by_field.items() if name.startswith(prefix + "."))
+        for field, flag in self.flags.items():
+            if not field.startswith(prefix + "."):
+                continue
+            could = flag.name in self.values or self.params is not None or self.sub.defaulted(field)
+            if could and not is_zero(self.get(field).value):
+                return True
+        return False
 
 
 def is_zero(value: Value) -> bool:

@@ -14,6 +14,7 @@ usacloud prints ``err.ActualTag()`` (the rule inside an alias: ``tags`` fails as
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -82,6 +83,7 @@ class Rule:
     options: tuple[Rule, ...] = ()  # an or-group's rules
 
 
+@functools.cache
 def parse_tag(tag: str) -> tuple[Rule, ...]:
     """A ``validate`` tag as rules, aliases expanded (each rule remembers its alias)."""
     rules: list[Rule] = []
