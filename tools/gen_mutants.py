@@ -42,6 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from pytest_usacloud_sandbox.usacloud.commands import all_resources  # noqa: E402
+from pytest_usacloud_sandbox.usacloud.fields import STRUCT_TAGS  # noqa: E402
 
 OUTPUT = REPO_ROOT / "tests" / "data" / "mutants.jsonl"
 ID = "123456789012"
@@ -556,15 +557,9 @@ class Mutants:
         self.add("parameters", [*update, json.dumps({"Zone": "tk1v"}), "--description", "é" * 513], None)
 
 
-#: Tags of struct fields (not in the command table): "omitempty" skips an all-zero struct,
-#: "omitempty,dive" panics on a struct that is not all zero.
-STRUCTS = {
-    ("auto-scale", "create"): {"CPUThresholdScaling": "omitempty,dive", "RouterThresholdScaling": "omitempty,dive"},
-    ("auto-scale", "update"): {"CPUThresholdScaling": "omitempty,dive", "RouterThresholdScaling": "omitempty,dive"},
-    ("mobile-gateway", "create"): {"PrivateInterface": "omitempty", "DNS": "omitempty"},
-    ("mobile-gateway", "update"): {"PrivateInterface": "omitempty"},
-    ("server", "create"): {"NetworkInterface": "omitempty", "Disk": "omitempty"},
-}
+#: Tags of struct fields (not in the command table, read from usacloud's source): "omitempty" skips an
+#: all-zero struct, "omitempty,dive" panics on a struct that is not all zero.
+STRUCTS = STRUCT_TAGS
 DIVE_PANIC = "panic: dive error! can't dive on a non slice or map"
 
 
@@ -748,6 +743,8 @@ def run_real(
     """(exit status or "timeout", stderr) of the real usacloud in a network namespace with no network."""
     home = workdir / "home"
     home.mkdir(exist_ok=True)
+    if not os.access(binary, os.X_OK):
+        raise RuntimeError(f"{binary} is not an executable file (any more)")
     proc = subprocess.Popen(
         ["unshare", "-n", binary, *argv],
         cwd=workdir,
@@ -759,11 +756,13 @@ def run_real(
     )
     try:
         _, err = proc.communicate(timeout=timeout)
-        return proc.returncode, err.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         return "timeout", ""
+    if proc.returncode in (126, 127):  # unshare could not start it: no verdict at all
+        raise RuntimeError(f"{binary} could not be run: {err.decode('utf-8', 'replace').strip()}")
+    return proc.returncode, err.decode("utf-8", "replace")
 
 
 def real_verdict(rc: int | str, stderr: str) -> tuple[str, list[str]]:
@@ -793,6 +792,9 @@ def seed_store(binary: str, workdir: Path) -> Path:
 def confirm(binary: str, records: list[dict], workers: int = 2) -> list[tuple[dict, str, list[str], str]]:
     """Run each record through ``binary``: (record, verdict, lines, note)."""
     with tempfile.TemporaryDirectory(prefix="mutants-real-") as tmp:
+        version = subprocess.run(["unshare", "-n", binary, "version"], capture_output=True, text=True, check=False)
+        if not version.stdout.startswith("1.22.8 "):
+            raise RuntimeError(f"{binary} is not usacloud 1.22.8: {version.stdout.strip() or version.stderr.strip()}")
         seed = seed_store(binary, Path(tmp))
 
         def one(record: dict):
