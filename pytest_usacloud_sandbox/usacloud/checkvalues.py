@@ -63,6 +63,7 @@ class ParameterCheck:
         self.reported: set[str] = set()  # flags a per-use check already failed
 
     def run(self) -> None:
+        errors_before = self.errors()
         params = self.read_parameters()
         seen = set()
         for use in reversed(self.inv.flags):  # the last use of a flag is the one usacloud keeps
@@ -73,7 +74,6 @@ class ParameterCheck:
         sub = self.inv.subcommand
         if sub is None:
             return
-        errors_before = self.errors()
         if sub.has_zone:
             self.check_parameters_zone(params)
         if params is not None and params.data is None:
