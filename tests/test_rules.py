@@ -219,3 +219,8 @@ def test_custom_rules_run_only_when_the_tags_pass():
     assert f.message.startswith(
         "validation error: --os-type & --source-archive-id & --source-disk-id: only one of them can be specified"
     )
+
+
+def test_a_bad_zone_keeps_the_custom_rules_from_running():
+    words = shlex.split("usacloud disk create -y --name d --os-type ubuntu --source-disk-id 1 --zone is1z")
+    assert [f.code for f in check_command(words)] == ["bad-zone"]
