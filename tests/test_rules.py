@@ -11,10 +11,11 @@ import pytest
 
 from pytest_usacloud_sandbox.usacloud import pflag
 from pytest_usacloud_sandbox.usacloud.check import Checker, check_command
-from pytest_usacloud_sandbox.usacloud.commands import find_resource
-from pytest_usacloud_sandbox.usacloud.customvalidate import authorized_key
+from pytest_usacloud_sandbox.usacloud.commands import all_resources, find_resource
+from pytest_usacloud_sandbox.usacloud.customvalidate import CUSTOM, NOTHING_OFFLINE
 from pytest_usacloud_sandbox.usacloud.fields import DEFAULT, Fields
 from pytest_usacloud_sandbox.usacloud.params import read_parameters
+from pytest_usacloud_sandbox.usacloud.sshkey import authorized_key
 from pytest_usacloud_sandbox.usacloud.validate import Context, Value, is_cidrv4, is_fqdn, is_ipv4, is_mac, validate
 
 NO_SIBLINGS = Context(lambda name: None, "/nonexistent")  # `file`: no file exists there
@@ -224,3 +225,12 @@ def test_custom_rules_run_only_when_the_tags_pass():
 def test_a_bad_zone_keeps_the_custom_rules_from_running():
     words = shlex.split("usacloud disk create -y --name d --os-type ubuntu --source-disk-id 1 --zone is1z")
     assert [f.code for f in check_command(words)] == ["bad-zone"]
+
+
+def test_every_subcommand_with_its_own_validate_is_accounted_for():
+    """The 19 subcommands the command table marks custom_validate: each has its checks here, or is
+    listed with the reason there is nothing to check offline."""
+    marked = {(r.name, s.name) for r in all_resources() for s in r.subcommands if s.custom_validate}
+    assert len(marked) == 19
+    assert marked == set(CUSTOM) | NOTHING_OFFLINE
+    assert not set(CUSTOM) & NOTHING_OFFLINE

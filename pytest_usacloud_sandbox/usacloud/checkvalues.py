@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import customvalidate as custom
 from .commands import GLOBAL_FLAGS, SANDBOX_ZONE, ZONES, Flag, FlagUse, Subcommand
+from .customize import json_list_errors
 from .fields import STRUCT_TAGS, Field, Fields
 from .finding import ERROR, did_you_mean, first, listed
 from .params import Parameters, read_parameters
@@ -92,7 +93,7 @@ class ParameterCheck:
             self.check_rules(sub, fields, params)
         if self.errors() == errors_before:  # the subcommand's own checks run once the rules pass
             command = custom.Command(self.inv, fields, params, self.ck.base_dir, self.ck.home)
-            for error in custom.custom_errors(res, sub.name, command):
+            for error in custom.custom_errors(res, sub.name, command) or json_list_errors(command):
                 line = f"validation error: {error.line}" if error.framed else error.line
                 self.ck.error(error.code, self.inv.subcommand_word or res, f"{line} — {error.message}", error.fix)
 

@@ -20,18 +20,17 @@ whether ``server boot --user-data`` is a YAML mapping, and anything the rest com
 
 from __future__ import annotations
 
-import base64
 import os
 import re
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .commands import Invocation
 from .fields import DEFAULT, Fields
-from .params import JSONObject, Parameters, decode_json, expand_home, member
+from .params import JSONObject, Parameters, expand_home, member
 from .pflag import string_id
+from .sshkey import authorized_key
 
 
 @dataclass(frozen=True)
@@ -263,200 +262,6 @@ NOTHING_OFFLINE |= {("rest", "request"), ("server", "boot")}
 
 
 def custom_errors(resource: str, subcommand: str, cmd: Command) -> list[CustomError]:
-    """The subcommand's own Validate errors; when there are none, usacloud's Customize step decodes
-    the JSON flags, stopping at the first it cannot decode (before any API call)."""
+    """The subcommand's own Validate errors."""
     check = CUSTOM.get((resource, subcommand))
-    found = [] if check is None else check(cmd)
-    return found or json_flag_errors(cmd)
-
-
-#: Flags whose value (a file where one exists, else the text) usacloud decodes as a JSON list in its
-#: Customize step, with the Go type it decodes into (pkg/commands/iaas/*/*.go): (resource, field) -> type.
-JSON_LISTS = {
-    ("auto-scale", "ScheduleScalingData"): "[]*iaas.AutoScaleScheduleScaling",
-    ("certificate-authority", "ClientsData"): "[]*builder.ClientCert",
-    ("certificate-authority", "ServersData"): "[]*builder.ServerCert",
-    ("disk", "NotesData"): "[]*iaas.DiskEditNote",
-    ("server", "NotesData"): "[]*iaas.DiskEditNote",
-    ("container-registry", "UsersData"): "[]*builder.User",
-    ("dns", "RecordsData"): "iaas.DNSRecords/iaas.DNSRecord",
-    ("gslb", "ServersData"): "iaas.GSLBServers/iaas.GSLBServer",
-    (
-        "load-balancer",
-        "VirtualIPAddressesData",
-    ): "iaas.LoadBalancerVirtualIPAddresses/iaas.LoadBalancerVirtualIPAddress",
-    ("local-router", "PeersData"): "[]*iaas.LocalRouterPeer",
-    ("local-router", "StaticRoutesData"): "[]*iaas.LocalRouterStaticRoute",
-    ("mobile-gateway", "SIMsData"): "[]*mobilegateway.SIMSetting",
-    ("mobile-gateway", "SIMRoutesData"): "[]*mobilegateway.SIMRouteSetting",
-    ("mobile-gateway", "StaticRoutesData"): "[]*iaas.MobileGatewayStaticRoute",
-    ("packet-filter", "ExpressionsData"): "[]*iaas.PacketFilterExpression",
-    ("proxy-lb", "BindPortsData"): "[]*iaas.ProxyLBBindPort",
-    ("proxy-lb", "ServersData"): "[]*iaas.ProxyLBServer",
-    ("proxy-lb", "RulesData"): "[]*iaas.ProxyLBRule",
-    ("server", "NetworkInterfaceData"): "[]*server.NetworkInterface",
-    ("server", "DisksData"): "[]*server.diskApplyParameter",
-    ("vpc-router create", "PrivateNetworkInterfacesData"): "[]*builder.AdditionalPremiumNICSetting",
-    ("vpc-router create-standard", "PrivateNetworkInterfacesData"): "[]*builder.AdditionalStandardNICSetting",
-    ("vpc-router update", "PrivateNetworkInterfacesData"): "[]*vpcrouter.AdditionalPremiumNICSettingUpdate",
-    ("vpc-router update-standard", "PrivateNetworkInterfacesData"): "[]*vpcrouter.AdditionalStandardNICSettingUpdate",
-}
-
-
-def json_flag_errors(cmd: Command) -> list[CustomError]:
-    inv = cmd.inv
-    resource = inv.resource.name if inv.resource is not None else ""
-    command = f"{resource} {inv.subcommand.name}" if inv.subcommand is not None else resource
-    for found in cmd.fields.flagged():
-        leaf = found.flag.field.rpartition(".")[2]
-        go_type = JSON_LISTS.get((command, leaf)) or JSON_LISTS.get((resource, leaf))
-        value = found.value.value
-        if go_type is None or not isinstance(value, str) or not value or found.source != "flag":
-            continue
-        problem = _json_list_problem(cmd, value, go_type)
-        if problem is not None:
-            flag = found.flag.name
-            message = f"`{flag}` takes a JSON list (or a file holding one) and usacloud cannot decode it"
-            return [CustomError(problem, message, framed=False)]
-    return []
-
-
-def _json_list_problem(cmd: Command, value: str, go_type: str) -> str | None:
-    """Go's complaint decoding ``value`` (util.MarshalJSONFromPathOrContent) into a list, or None."""
-    expanded = expand_home(value, cmd.home)
-    if expanded is None:
-        return "got invalid pathOrContent"
-    text = expanded
-    if cmd.base_dir is not None:
-        try:
-            text = Path(cmd.base_dir, expanded).read_text("utf-8", errors="replace")
-        except (OSError, ValueError):
-            pass
-    elif not expanded.lstrip().startswith(("[", "{")):
-        return None  # perhaps a file: it cannot be looked at here
-    try:
-        data = decode_json(text)
-    except (ValueError, RecursionError):
-        stripped = text.lstrip(" \t\r\n")
-        if not stripped:
-            return "unexpected end of JSON input"
-        return (
-            f"invalid character '{stripped[0]}' looking for beginning of value"
-            if stripped[0] not in '[{"-0123456789tfn'
-            else "invalid JSON"
-        )
-    if data is None or (isinstance(data, list) and not isinstance(data, JSONObject)):
-        items = data or []
-        bad = next((i for i in items if i is not None and not isinstance(i, JSONObject)), None)
-        if bad is None:
-            return None
-        element = go_type.partition("/")[2] or go_type.removeprefix("[]*")
-        return (
-            f"json: cannot unmarshal {_json_kind(bad)} into Go value of type {element}" if element else "json: bad list"
-        )
-    return (
-        f"json: cannot unmarshal {_json_kind(data)} into Go value of type {go_type.partition('/')[0]}"
-        if go_type
-        else "json: not a list"
-    )
-
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, JSONObject):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "string" if type(value) is str else "number"
-
-
-# -- SSH public keys (golang.org/x/crypto/ssh ParseAuthorizedKey) ------------------------------------------
-_CURVES = {"nistp256": 65, "nistp384": 97, "nistp521": 133}
-
-
-def authorized_key(data: bytes) -> bool:
-    """Whether some line of ``data`` is an authorized_keys entry x/crypto/ssh parses: optional options,
-    a key type word, then the base64 wire-format key (its structure checked, not the curve point)."""
-    for raw in data.split(b"\n"):
-        line = raw.split(b"\r", 1)[0].strip()
-        if not line or line.startswith(b"#"):
-            continue
-        words = line.split(None, 1)
-        if len(words) == 2 and _key_blob_ok(words[1]):
-            return True
-        rest = _after_options(line)
-        if rest is not None:
-            words = rest.split(None, 1)
-            if len(words) == 2 and _key_blob_ok(words[1]):
-                return True
-    return False
-
-
-def _after_options(line: bytes) -> bytes | None:
-    quoted = False
-    for i, byte in enumerate(line):
-        if byte == ord('"') and (i == 0 or line[i - 1] != ord("\\")):
-            quoted = not quoted
-        elif not quoted and byte in b" \t":
-            rest = line[i:].lstrip(b" \t")
-            return rest or None
-    return None
-
-
-def _key_blob_ok(text: bytes) -> bool:
-    encoded = text.strip().split(None, 1)[0]
-    try:
-        blob = base64.b64decode(encoded, validate=True)
-    except ValueError:
-        return False
-    algo, rest = _string(blob)
-    if algo is None:
-        return False
-    name = algo.decode("latin-1")
-    parts = {
-        "ssh-rsa": ("rsa-exponent", "mpint"),
-        "ssh-dss": ("mpint", "mpint", "mpint", "mpint"),
-        "ssh-ed25519": ("ed25519",),
-        "sk-ssh-ed25519@openssh.com": ("ed25519", "string"),
-    }.get(name)
-    if name.startswith(("ecdsa-sha2-", "sk-ecdsa-sha2-")):
-        curve = name.removeprefix("sk-").removeprefix("ecdsa-sha2-").removesuffix("@openssh.com")
-        parts = ("curve:" + curve, "point:" + curve) + (("string",) if name.startswith("sk-") else ())
-    if name.endswith("-cert-v01@openssh.com"):
-        return len(rest) > 0  # certificates: the structure is not followed further here
-    if parts is None:
-        return False
-    for part in parts:
-        rest = _part(part, rest)
-        if rest is None:
-            return False
-    return rest == b""
-
-
-def _part(part: str, data: bytes) -> bytes | None:
-    value, rest = _string(data)
-    if value is None:
-        return None
-    if part == "mpint":
-        return None if value and value[0] & 0x80 else rest
-    if part == "rsa-exponent":  # non-negative, at most 24 bits, odd and at least 3
-        exponent = int.from_bytes(value, "big")
-        ok = not (value and value[0] & 0x80) and exponent.bit_length() <= 24 and exponent >= 3 and exponent & 1
-        return rest if ok else None
-    if part == "ed25519":
-        return rest if len(value) == 32 else None
-    if part.startswith("curve:"):
-        return rest if value.decode("latin-1") == part[6:] else None
-    if part.startswith("point:"):
-        return rest if len(value) == _CURVES.get(part[6:], -1) and value[:1] == b"\x04" else None
-    return rest
-
-
-def _string(data: bytes) -> tuple[bytes | None, bytes]:
-    if len(data) < 4:
-        return None, data
-    (length,) = struct.unpack(">I", data[:4])
-    if len(data) < 4 + length:
-        return None, data
-    return data[4 : 4 + length], data[4 + length :]
+    return [] if check is None else check(cmd)
