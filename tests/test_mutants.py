@@ -60,7 +60,7 @@ def test_the_check_agrees_with_every_mutant(gen, tmp_path):
         kind = record["kind"].split(" (")[0]
         if record["expected"] == "rejected":
             caught[kind, verdict == "rejected"] += 1
-            if verdict == "rejected" and lines != record["lines"]:
+            if verdict == "rejected" and lines != record["lines"] and not record.get("words_vary"):
                 wrong_words.append((record["id"], record["argv"], record["lines"], lines))
         elif verdict == "rejected":
             false_rejections.append((record["id"], record["argv"], lines))
@@ -93,6 +93,7 @@ def test_the_data_is_what_the_generator_makes(gen):
     assert made.keys() == committed.keys(), "stale: run python tools/gen_mutants.py"
     for ident, record in committed.items():
         assert record["argv"] == made[ident]["argv"], ident
+        assert record.get("words_vary") == made[ident].get("words_vary"), ident
         assert (record["expected"], record["lines"]) == (made[ident]["expected"], made[ident]["lines"]), ident
         assert record["expected_by"] in ("rule", gen.REAL_JUDGE)
 
@@ -108,6 +109,8 @@ def test_the_real_usacloud_gives_every_mutant_its_verdict(gen):
         pytest.skip("unshare -n is not available: the real usacloud runs only without a network")
     differ = []
     for record, verdict, lines, note in gen.confirm(binary, _records()):
+        if record.get("words_vary"):  # Go's words for it differ by Go release: the verdict is what counts
+            lines = record["lines"] if verdict == "rejected" else []
         if (verdict, lines if verdict == "rejected" else []) != (record["expected"], record["lines"]):
             differ.append((record["id"], record["argv"], record["expected"], record["lines"], verdict, lines, note))
     assert differ == [], f"{len(differ)} lines: {differ[:10]}"
