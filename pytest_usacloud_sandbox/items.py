@@ -25,6 +25,7 @@ from .report.reprs import (
 from .run.execute import Engine
 from .script.load import SHELL_MARKER, load_script
 from .script.parse import MarkerSpec, ScriptError, parse_markers
+from .script.syntax import find_bash
 from .state import records as rec
 from .usacloud.mask import Masker
 from .usacloud.outcome import Cls
@@ -173,7 +174,8 @@ class UsacloudItem(pytest.Item):
                 raise ScriptSkipped(_cancelled(engine, record))
             shell_wanted = self._wants_shell(engine)
             try:  # a script meant for bash is checked as commands in a dry-run, but not held to the order
-                parsed = load_script(self.path, engine.settings.max_script_bytes, shell=shell_wanted)
+                bash = find_bash(engine.base_env.get("PATH", os.defpath))
+                parsed = load_script(self.path, engine.settings.max_script_bytes, shell=shell_wanted, bash=bash)
             except ScriptError as exc:
                 raise ScriptInputError(exc.line, exc.message) from None
             if shell_wanted and not engine.settings.dry_run:  # shell mode

@@ -289,6 +289,19 @@ def _own(call: dict) -> bool:
     return Path(call.get("cwd") or "").name.startswith("pytest-usacloud-")
 
 
+@pytest.fixture(scope="session")
+def gen_mutants():
+    """tools/gen_mutants.py as a module: values inside usacloud's rules, correct commands, the mutants."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "gen_mutants", Path(__file__).parent.parent / "tools" / "gen_mutants.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def dry_engine(tmp_path: Path):
     """An in-process Engine in dry-run mode (default policy): ``run(text, path)`` -> ScriptRecord."""

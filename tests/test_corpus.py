@@ -16,7 +16,7 @@ from standin_tools import shared_file
 
 from pytest_usacloud_sandbox.script.parse import ScriptError
 
-REQUIRED_AGREEMENT = 0.995
+REQUIRED_AGREEMENT = 1.0
 
 
 def verdict(record) -> tuple[str, str]:

@@ -61,8 +61,9 @@ def test_parameters_are_read_relative_to_the_script(dry_engine, tmp_path):
     ok, noname, missing = dry_engine(text, scripts / "p.usacloud").commands
     assert ok.status == rec.DRY_RUN, ok.message
     assert noname.status == rec.INVALID and "`switch create` needs `--name`" in noname.message
-    assert missing.status == rec.DRY_RUN
-    assert [f["code"] for f in missing.findings] == ["parameters-unread"]
+    # no such file: usacloud takes the text itself as JSON, prints the decoder's error and exits 0
+    assert missing.status == rec.INVALID and "no file `missing.json`" in missing.message
+    assert [f["code"] for f in missing.findings] == ["bad-parameters"]
 
 
 def test_help_runs_nothing_and_says_so(dry_engine):

@@ -42,3 +42,15 @@ def test_rest_data_naming_a_neighbour_file_is_refused(e2e):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*names a local file, which usacloud would upload*"])
     assert e2e.calls() == []
+
+
+def test_parameters_beside_the_script_that_boot_a_server_are_refused_by_default(e2e):
+    # pytest runs in pytester's directory; usacloud would read scripts/team/server.json and boot
+    e2e.script("team/boot.usacloud", "usacloud server create -y --parameters server.json\n")
+    server = {"Zone": "tk1v", "Name": "web", "CPU": 1, "Memory": 1, "BootAfterCreate": True}
+    (e2e.dir / "team" / "server.json").write_text(json.dumps(server))
+    (e2e.pytester.path / "server.json").write_text(json.dumps({**server, "BootAfterCreate": False}))
+    result = e2e.run("--usacloud-fake")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*refused by the sandbox policy (dangerous)*BootAfterCreate*"])
+    assert e2e.calls() == []

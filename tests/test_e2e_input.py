@@ -27,7 +27,7 @@ def test_bad_scripts_fail_alone_with_file_and_line(e2e, workers):
             "  at *latin1.usacloud:2",
             "invalid-script: NUL byte at line 3*",
             "  at *nul.usacloud:3",
-            "invalid-script: unterminated single quote*line 2*",
+            "invalid-script: bash cannot parse the script: unexpected EOF while looking for matching*",
             "  at *quote.usacloud:2",
             "invalid-script: script is 52428800 bytes (over the limit of 1048576; raise usacloud_max_script_bytes)*",
             "  at *huge.usacloud",

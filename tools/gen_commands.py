@@ -170,6 +170,7 @@ def build(tree: dict) -> dict:
                     "selector": selector,
                     "is_default": sname == res["default"],
                     "custom_validate": bool(sub.get("custom_validate")),
+                    "defaults": tuple(sub.get("defaults") or ()),
                     "flags": flags,
                 }
             )
@@ -216,7 +217,8 @@ def render(data: dict, input_name: str) -> str:
         "  options   the closed set of values usacloud accepts, or None",
         "  validate  the go-playground/validator tag of the field in usacloud's source, or None",
         "  go_type   the field's Go type ('int', '*int', '[]string', 'types.ID', ...), or None",
-        "A subcommand with custom_validate also runs its own Validate method in usacloud's Go code.",
+        "A subcommand with custom_validate also runs its own Validate method in usacloud's Go code;",
+        "its defaults are the parameter fields (or structs) usacloud gives a value in code.",
         '"""',
         "",
         f"USACLOUD_VERSION = {version!r}",
@@ -236,7 +238,7 @@ def render(data: dict, input_name: str) -> str:
         for s in r["subcommands"]:
             head = ", ".join(
                 f"{k!r}: {s[k]!r}"
-                for k in ("name", "aliases", "confirm", "kind", "selector", "is_default", "custom_validate")
+                for k in ("name", "aliases", "confirm", "kind", "selector", "is_default", "custom_validate", "defaults")
             )
             out.append(f"            {{{head}, 'flags': (")
             out += [f"                {row!r}," for row in s["flags"]]

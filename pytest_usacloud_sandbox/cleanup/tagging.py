@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..state import records as rec
-from ..usacloud import commands, values
+from ..usacloud import commands, params
 from ..usacloud import outcome as oc
 from ..usacloud.mask import Masker
 from ..usacloud.policy import Refusal
@@ -44,9 +44,21 @@ class Tagged:
     reason: str = ""  # for "none": why the teardown cannot remove it
 
 
-def read_parameters(value: str, base_dir: Path | None) -> values.Parameters:
-    """``--parameters`` as usacloud reads it (the package's one reader)."""
-    return values.load_parameters(value, base_dir)
+def read_json(value: str, base_dir: Path | None) -> tuple[params.Parameters, dict | None]:
+    """``--parameters`` as usacloud reads it (the package's one reader), and its object as plain
+    dicts and lists to add tags to (a key given twice: the last, as Go keeps it)."""
+    found = params.read_parameters(value, base_dir)
+    return found, _plain(found.data) if found.data is not None else None
+
+
+def _plain(value):
+    if isinstance(value, params.JSONObject):
+        return {key: _plain(item) for key, item in value}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, params.FloatLiteral):
+        return float(value)
+    return value
 
 
 def tag_create(words: Sequence[str], tags: Sequence[str], base_dir: Path | None = None) -> Tagged:
@@ -63,8 +75,7 @@ def tag_create(words: Sequence[str], tags: Sequence[str], base_dir: Path | None 
         why = f"`{res.name} {sub.name}` takes no tags and is not deleted by its ID"
         return Tagged(words, res.name, "none", name=name, reason=why)
     params_use = next(iter(inv.flag_uses("--parameters")), None)
-    params = read_parameters(params_use.value or "", base_dir) if params_use is not None else None
-    data = params.data if params is not None else None
+    given, data = read_json(params_use.value or "", base_dir) if params_use is not None else (None, None)
     flag_tags = [t for u in inv.flag_uses("--tags") for t in _csv(u.value)]
     json_tags = _json_tags(data)
     new = [t for t in tags if t not in flag_tags and t not in json_tags]
@@ -88,7 +99,7 @@ def tag_create(words: Sequence[str], tags: Sequence[str], base_dir: Path | None 
         data, json_disks = _with_disk_tags(data, tags)
         disks = _merge(disks, json_disks)
     out = list(words)
-    if params_use is not None and isinstance(data, dict) and data != params.data:
+    if params_use is not None and isinstance(data, dict) and data != _plain(given.data):
         text = json.dumps(data, ensure_ascii=False)
         if params_use.value_index is not None:
             out[params_use.value_index] = text
@@ -105,9 +116,9 @@ def _csv(value: str | None) -> list[str]:
 
 
 def _key(data: dict, name: str) -> list[str]:
-    """Every key of ``data`` Go's decoder would match to ``name`` (case-insensitively)."""
-    folded = name.casefold()
-    return [k for k in data if isinstance(k, str) and k.casefold() == folded]
+    """Every key of ``data`` Go's decoder would match to ``name`` (exactly, or by its case folding)."""
+    folded = params.go_fold(name)
+    return [k for k in data if isinstance(k, str) and (k == name or params.go_fold(k) == folded)]
 
 
 def _json_tags(data) -> list[str]:

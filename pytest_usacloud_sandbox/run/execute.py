@@ -125,7 +125,12 @@ class Engine:
         """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
         s = self.settings
         return Policy(
-            s.allow_dangerous, s.allow_global_writes, fake=s.fake, cwd=cwd, output_to_script=self.output_to_script
+            s.allow_dangerous,
+            s.allow_global_writes,
+            fake=s.fake,
+            cwd=cwd,
+            home=self.base_env.get("HOME"),
+            output_to_script=self.output_to_script,
         )
 
     def limiter(self) -> TokenLimiter | None:
@@ -276,7 +281,7 @@ class Engine:
         cwd: Path | None = None,
         script: str | None = None,
     ) -> None:
-        planned = plan_command(command, cmd, masker, self.policy(cwd), cwd)
+        planned = plan_command(command, cmd, masker, self.policy(cwd), cwd, self.base_env.get("HOME"))
         if cmd.status == rec.REFUSED:
             self.stats.refused += 1
         if planned is None or cmd.failed:  # skipped, refused or invalid: the record says why

@@ -15,7 +15,8 @@ Flag rows are (name, short, aliases, value, required, field, options, validate, 
   options   the closed set of values usacloud accepts, or None
   validate  the go-playground/validator tag of the field in usacloud's source, or None
   go_type   the field's Go type ('int', '*int', '[]string', 'types.ID', ...), or None
-A subcommand with custom_validate also runs its own Validate method in usacloud's Go code.
+A subcommand with custom_validate also runs its own Validate method in usacloud's Go code;
+its defaults are the parameter fields (or structs) usacloud gives a value in code.
 """
 
 USACLOUD_VERSION = '1.22.8'
@@ -57,7 +58,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -78,7 +79,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -91,7 +92,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', False, 'Destination', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -100,14 +101,14 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -120,7 +121,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -137,7 +138,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -148,7 +149,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -164,7 +165,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -172,7 +173,7 @@ RESOURCES = (
                 ('--source-file', None, (), 'string', False, 'SourceFile', None, 'omitempty,file', 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -188,7 +189,7 @@ RESOURCES = (
         'default': 'read',
         'deprecated': "auth-status is deprecated. Please use 'usacloud rest https://secure.sakura.ad.jp/cloud/api/iam/1.0/auth/context' instead.",
         'subcommands': (
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -208,7 +209,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--disk-id', None, (), 'id', True, 'DiskID', None, 'required', 'types.ID'),
@@ -227,7 +228,7 @@ RESOURCES = (
                 ('--weekdays', None, (), 'strings', True, 'Weekdays', ('all', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'), 'required,weekdays', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -240,7 +241,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -255,7 +256,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -266,7 +267,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -294,7 +295,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--api-key-id', None, (), 'string', True, 'APIKeyID', None, 'required', 'string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--config', None, (), 'string', True, 'Config', None, 'required', 'string'),
@@ -321,7 +322,7 @@ RESOURCES = (
                 ('--trigger-type', None, (), 'string', False, 'TriggerType', ('cpu', 'router', 'schedule'), 'omitempty,oneof=cpu router schedule', 'string'),
                 ('--zones', None, (), 'strings', True, 'Zones', None, 'required', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -333,7 +334,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -347,7 +348,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -357,7 +358,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--config', None, (), 'string', True, 'Config', None, 'omitempty,required', '*string'),
                 ('--cpu-threshold-scaling-down', None, (), 'int', False, 'CPUThresholdScaling.Down', None, None, '*int'),
@@ -393,7 +394,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'csv', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'csv', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -403,7 +404,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -425,7 +426,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'connect-switch', 'aliases': ('switch-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'connect-switch', 'aliases': ('switch-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -433,7 +434,7 @@ RESOURCES = (
                 ('--switch-id', None, (), 'id', True, 'SwitchID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -447,7 +448,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -463,14 +464,14 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disconnect-switch', 'aliases': ('switch-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'disconnect-switch', 'aliases': ('switch-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -484,7 +485,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -495,7 +496,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -519,7 +520,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('SizeGB',), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -537,7 +538,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -553,7 +554,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', False, 'Destination', None, None, 'string'),
@@ -563,14 +564,14 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -583,7 +584,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -600,7 +601,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -611,7 +612,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -627,7 +628,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -645,7 +646,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--clients', None, (), 'string', False, 'ClientsData', None, None, 'string'),
                 ('--common-name', None, (), 'string', True, 'CommonName', None, 'required', 'string'),
@@ -667,7 +668,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--validity-period-hours', None, (), 'int', True, 'ValidityPeriodHours', None, 'required', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -679,7 +680,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -693,7 +694,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -703,7 +704,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--clients', None, (), 'string', False, 'ClientsData', None, None, '*string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -730,7 +731,7 @@ RESOURCES = (
         'default': 'edit',
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--access-token', None, ('--token',), 'string', False, 'AccessToken', None, None, 'string'),
                 ('--access-token-secret', None, ('--secret',), 'string', False, 'AccessTokenSecret', None, None, 'string'),
                 ('--default-output-type', None, (), 'string', False, 'DefaultOutputType', None, 'omitempty,output_type', 'string'),
@@ -739,13 +740,13 @@ RESOURCES = (
                 ('--use', None, (), 'bool', False, 'Use', None, None, 'bool'),
                 ('--zone', None, (), 'string', False, 'Zone', None, None, 'string'),
             )},
-            {'name': 'current', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'current', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
             )},
-            {'name': 'delete', 'aliases': (), 'confirm': True, 'kind': 'delete', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'delete', 'aliases': (), 'confirm': True, 'kind': 'delete', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'edit', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'flags': (
+            {'name': 'edit', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--access-token', None, ('--token',), 'string', False, 'AccessToken', None, None, 'string'),
                 ('--access-token-secret', None, ('--secret',), 'string', False, 'AccessTokenSecret', None, None, 'string'),
                 ('--default-output-type', None, (), 'string', False, 'DefaultOutputType', None, 'omitempty,output_type', 'string'),
@@ -754,15 +755,15 @@ RESOURCES = (
                 ('--use', None, (), 'bool', False, 'Use', None, None, 'bool'),
                 ('--zone', None, (), 'string', False, 'Zone', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls',), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls',), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
             )},
-            {'name': 'path', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'path', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'show', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'show', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'use', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'use', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
         ),
@@ -775,7 +776,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--access-level', None, (), 'string', False, 'AccessLevel', ('readonly', 'none'), 'omitempty,container_registry_access_level', 'string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -794,7 +795,7 @@ RESOURCES = (
                 ('--users', None, (), 'string', False, 'UsersData', None, None, 'string'),
                 ('--virtual-domain', None, (), 'string', False, 'VirtualDomain', None, 'omitempty,fqdn', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -806,7 +807,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -820,7 +821,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -830,7 +831,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--access-level', None, (), 'string', False, 'AccessLevel', ('readonly', 'none'), 'omitempty,container_registry_access_level', '*string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -859,7 +860,7 @@ RESOURCES = (
         'default': 'list',
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -879,7 +880,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -887,7 +888,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backup-start-time-hour', None, (), 'int', False, 'BackupStartTimeHour', None, 'omitempty,min=0,max=23', 'int'),
                 ('--backup-start-time-minute', None, (), 'int', False, 'BackupStartTimeMinute', ('0', '15', '30', '45'), 'omitempty,backup_start_minute', 'int'),
@@ -923,7 +924,7 @@ RESOURCES = (
                 ('--username', None, (), 'string', True, 'Username', None, 'required', 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -937,7 +938,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -952,7 +953,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list-parameters', 'aliases': ('list-parameter',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list-parameters', 'aliases': ('list-parameter',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -963,7 +964,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -976,7 +977,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-database', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-database', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -989,7 +990,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-disk', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-disk', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1002,7 +1003,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1015,7 +1016,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1026,14 +1027,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -1042,7 +1043,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backup-start-time-hour', None, (), 'int', False, 'BackupStartTimeHour', None, 'omitempty,min=0,max=23', '*int'),
                 ('--backup-start-time-minute', None, (), 'int', False, 'BackupStartTimeMinute', None, 'omitempty,oneof=0 15 30 45', '*int'),
@@ -1068,13 +1069,13 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -1090,7 +1091,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'connect-to-server', 'aliases': ('server-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'connect-to-server', 'aliases': ('server-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1098,7 +1099,7 @@ RESOURCES = (
                 ('--server-id', None, (), 'id', True, 'ServerID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('Connection', 'DiskPlan', 'SizeGB'), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--connector', None, ('--connection',), 'string', False, 'Connection', ('virtio', 'ide'), 'required,disk_connection', 'string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1139,7 +1140,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1155,14 +1156,14 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disconnect-from-server', 'aliases': ('server-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'disconnect-from-server', 'aliases': ('server-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'edit', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'edit', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-partition-uuid', None, (), 'bool', False, 'EditDisk.ChangePartitionUUID', None, None, 'bool'),
                 ('--disable-pw-auth', None, (), 'bool', False, 'EditDisk.DisablePWAuth', None, None, 'bool'),
@@ -1189,7 +1190,7 @@ RESOURCES = (
                 ('--ssh-keys', None, (), 'strings', False, 'EditDisk.SSHKeys', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1204,7 +1205,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-disk', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-disk', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1217,7 +1218,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1228,14 +1229,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'resize-partition', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'resize-partition', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--connector', None, ('--connection',), 'string', False, 'Connection', ('virtio', 'ide'), 'omitempty,disk_connection', '*string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1267,7 +1268,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -1283,7 +1284,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1297,7 +1298,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1318,7 +1319,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1334,7 +1335,7 @@ RESOURCES = (
                 ('--records', None, (), 'string', False, 'RecordsData', None, None, 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1346,7 +1347,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1360,7 +1361,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1370,7 +1371,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1396,7 +1397,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--allowed-networks', None, (), 'strings', False, 'AllowedNetworks', None, 'omitempty,dive,gt=0', '[]string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--database-name', None, (), 'string', True, 'DatabaseName', None, 'required', 'string'),
@@ -1416,7 +1417,7 @@ RESOURCES = (
                 ('--region', None, (), 'string', True, 'Region', ('is1', 'tk1'), 'required,enhanced_db_region', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1428,7 +1429,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1442,7 +1443,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1452,7 +1453,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--allowed-networks', None, (), 'strings', True, 'AllowedNetworks', None, 'omitempty,dive,required', '*[]string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1479,7 +1480,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1494,7 +1495,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1506,7 +1507,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1520,7 +1521,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1530,7 +1531,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1540,7 +1541,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'send-message', 'aliases': ('send',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'send-message', 'aliases': ('send',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', True, 'Destination', None, 'required', 'string'),
                 ('--domain-name', None, (), 'string', False, 'DomainName', None, 'omitempty,fqdn', 'string'),
@@ -1555,7 +1556,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--sender', None, (), 'string', True, 'Sender', None, 'required', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1580,7 +1581,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop',), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'required,min=10,max=60', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1604,7 +1605,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--weighted', None, (), 'bool', False, 'Weighted', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1616,7 +1617,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1630,7 +1631,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1640,7 +1641,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'omitempty,min=10,max=60', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1674,7 +1675,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1688,7 +1689,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1700,7 +1701,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1715,7 +1716,7 @@ RESOURCES = (
                 ('--scope', None, (), 'string', False, 'Scope', ('user', 'shared'), 'omitempty,scope', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1725,7 +1726,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1748,7 +1749,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1766,7 +1767,7 @@ RESOURCES = (
                 ('--server-names', None, (), 'strings', False, 'ServerNames', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1787,7 +1788,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'add-subnet', 'aliases': ('subnet-add',), 'confirm': True, 'kind': 'create', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'add-subnet', 'aliases': ('subnet-add',), 'confirm': True, 'kind': 'create', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': ('NetworkMaskLen',), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1801,7 +1802,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('BandWidthMbps', 'NetworkMaskLen', 'NotFoundRetry'), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--band-width', None, ('--band-width-mbps',), 'int', False, 'BandWidthMbps', ('100', '250', '500', '1000', '1500', '2000', '2500', '3000', '3500', '4000', '4500', '5000', '5500', '6000', '6500', '7000', '7500', '8000', '8500', '9000', '9500', '10000'), 'required,internet_bandwidth', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1822,7 +1823,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1836,7 +1837,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete-subnet', 'aliases': ('subnet-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete-subnet', 'aliases': ('subnet-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1845,14 +1846,14 @@ RESOURCES = (
                 ('--subnet-id', None, (), 'id', True, 'SubnetID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disable-ipv6', 'aliases': ('ipv6-disable',), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'disable-ipv6', 'aliases': ('ipv6-disable',), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'enable-ipv6', 'aliases': ('ipv6-enable',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'enable-ipv6', 'aliases': ('ipv6-enable',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1864,7 +1865,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1881,7 +1882,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list-subnet', 'aliases': ('subnet-list',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list-subnet', 'aliases': ('subnet-list',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1892,7 +1893,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1905,7 +1906,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1916,7 +1917,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--band-width', None, ('--band-width-mbps',), 'int', False, 'BandWidthMbps', ('100', '250', '500', '1000', '1500', '2000', '2500', '3000', '3500', '4000', '4500', '5000', '5500', '6000', '6500', '7000', '7500', '8000', '8500', '9000', '9500', '10000'), 'omitempty,internet_bandwidth', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1944,7 +1945,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1958,7 +1959,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1979,7 +1980,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1992,7 +1993,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2004,7 +2005,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update-host-name', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update-host-name', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('RetryInterval', 'RetryMax'), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2030,7 +2031,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2044,7 +2045,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2058,7 +2059,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2074,7 +2075,7 @@ RESOURCES = (
                 ('--switch-ids', None, (), 'strings', False, 'SwitchIDs', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2086,7 +2087,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2110,7 +2111,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2127,7 +2128,7 @@ RESOURCES = (
                 ('--switch-names', None, (), 'strings', False, 'SwitchNames', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2148,7 +2149,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2161,7 +2162,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2173,7 +2174,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2186,7 +2187,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2196,7 +2197,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2218,7 +2219,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2231,7 +2232,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2251,7 +2252,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2259,7 +2260,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('PlanID',), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2284,7 +2285,7 @@ RESOURCES = (
                 ('--vrid', None, (), 'int', False, 'VRID', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2298,7 +2299,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2313,7 +2314,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2326,7 +2327,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2337,14 +2338,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2353,7 +2354,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2371,13 +2372,13 @@ RESOURCES = (
                 ('--virtual-ip-addresses', None, ('--vips',), 'string', False, 'VirtualIPAddressesData', None, None, '*string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2393,7 +2394,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2417,7 +2418,7 @@ RESOURCES = (
                 ('--virtual-ip-address', None, (), 'string', False, 'Interface.VirtualIPAddress', None, 'omitempty,ipv4', 'string'),
                 ('--vrid', None, (), 'int', False, 'Interface.VRID', None, 'omitempty', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2429,7 +2430,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2439,7 +2440,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2453,7 +2454,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-local-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-local-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2465,7 +2466,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2475,7 +2476,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2509,7 +2510,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2517,7 +2518,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -2551,7 +2552,7 @@ RESOURCES = (
                 ('--traffic-config-traffic-quota-in-mb', None, (), 'int', False, 'TrafficConfig.TrafficQuotaInMB', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2565,7 +2566,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2580,7 +2581,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2593,7 +2594,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2606,7 +2607,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2617,14 +2618,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2633,7 +2634,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dns1', None, (), 'string', False, 'DNS.DNS1', None, 'required_with=DNS2,omitempty,ipv4', '*string'),
@@ -2666,13 +2667,13 @@ RESOURCES = (
                 ('--traffic-config-traffic-quota-in-mb', None, (), 'int', False, 'TrafficConfig.TrafficQuotaInMB', None, None, '*int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2688,7 +2689,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2696,7 +2697,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan',), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2719,7 +2720,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2733,7 +2734,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2748,7 +2749,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-free-disk-size', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-free-disk-size', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2761,7 +2762,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2774,7 +2775,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2785,14 +2786,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2801,7 +2802,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2817,13 +2818,13 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2839,7 +2840,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Class',), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--class', None, (), 'string', False, 'Class', ('shell', 'yaml_cloud_config'), 'required,note_class', 'string'),
                 ('--content', None, ('--contents', '--script', '--scripts'), 'string', True, 'Content', None, 'required', 'string'),
@@ -2855,7 +2856,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2867,7 +2868,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2882,7 +2883,7 @@ RESOURCES = (
                 ('--scope', None, (), 'string', False, 'Scope', ('user', 'shared'), 'omitempty,scope', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2892,7 +2893,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--content', None, ('--contents',), 'string', False, 'Content', None, 'omitempty', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2917,7 +2918,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2932,7 +2933,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2948,7 +2949,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2962,7 +2963,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2973,7 +2974,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2998,7 +2999,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--class', None, (), 'string', False, 'Class', ('dynamic', 'ms_windows'), 'required_without=PlanID,private_host_class', 'string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -3016,7 +3017,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3027,7 +3028,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3042,7 +3043,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3053,7 +3054,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3079,7 +3080,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3093,7 +3094,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3114,7 +3115,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('HealthCheck', 'Plan', 'Region', 'Timeout'), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backend-http-keep-alive-mode', None, (), 'string', False, 'BackendHttpKeepAlive.Mode', None, 'omitempty,oneof=safe aggressive', 'string'),
                 ('--bind-ports', None, (), 'string', False, 'BindPortsData', None, None, 'string'),
@@ -3153,7 +3154,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--vip-fail-over', None, (), 'bool', False, 'UseVIPFailover', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3165,7 +3166,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health-status', 'aliases': ('health',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'health-status', 'aliases': ('health',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3175,7 +3176,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3189,7 +3190,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-connection', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-connection', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3201,7 +3202,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3211,13 +3212,13 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'renew-lets-encrypt-cert', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'renew-lets-encrypt-cert', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backend-http-keep-alive-mode', None, (), 'string', False, 'BackendHttpKeepAlive.Mode', None, 'omitempty,oneof=safe aggressive', '*string'),
                 ('--bind-ports', None, (), 'string', False, 'BindPortsData', None, None, '*string'),
@@ -3264,7 +3265,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3277,7 +3278,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3297,7 +3298,7 @@ RESOURCES = (
         'default': 'request',
         'deprecated': None,
         'subcommands': (
-            {'name': 'request', 'aliases': (), 'confirm': False, 'kind': 'request', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'flags': (
+            {'name': 'request', 'aliases': (), 'confirm': False, 'kind': 'request', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': ('Method',), 'flags': (
                 ('--auth-preference', None, (), 'string', False, 'AuthPreference', None, 'omitempty,oneof=basic bearer', 'string'),
                 ('--data', '-d', (), 'string', False, 'Data', None, 'omitempty,file|json', 'string'),
                 ('--method', '-X', (), 'string', False, 'Method', ('get', 'post', 'patch', 'put', 'delete', 'GET', 'POST', 'PATCH', 'PUT', 'DELETE'), 'required,rest_method', 'string'),
@@ -3315,7 +3316,7 @@ RESOURCES = (
         'default': 'id',
         'deprecated': None,
         'subcommands': (
-            {'name': 'id', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'flags': (
+            {'name': 'id', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--no-new-line', '-n', (), 'bool', False, 'NoNewLine', None, None, 'bool'),
             )},
         ),
@@ -3328,7 +3329,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3337,7 +3338,7 @@ RESOURCES = (
                 ('--user-data', None, (), 'string', False, 'UserData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': ('build',), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': ('build',), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('CPU', 'Commitment', 'Generation', 'InterfaceDriver', 'Memory'), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--cdrom-id', None, ('--iso-image-id',), 'id', False, 'CDROMID', None, None, 'types.ID'),
@@ -3400,7 +3401,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3410,7 +3411,7 @@ RESOURCES = (
                 ('--with-disks', None, (), 'bool', False, 'WithDisks', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3425,7 +3426,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3438,7 +3439,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'rdp', 'aliases': ('remote-desktop',), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'rdp', 'aliases': ('remote-desktop',), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port', 'User'), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -3447,7 +3448,7 @@ RESOURCES = (
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3458,21 +3459,21 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'send-nmi', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'send-nmi', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -3481,7 +3482,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ssh', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ssh', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port',), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--key', '-i', (), 'string', False, 'Key', None, 'omitempty,file', 'string'),
@@ -3492,7 +3493,7 @@ RESOURCES = (
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--cdrom-id', None, ('--iso-image-id',), 'id', False, 'CDROMID', None, None, '*types.ID'),
                 ('--commitment', None, (), 'string', False, 'Commitment', ('standard', 'dedicatedcpu'), 'omitempty,server_plan_commitment', '*string'),
@@ -3522,20 +3523,20 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'vnc', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'vnc', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -3551,7 +3552,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3565,7 +3566,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3586,7 +3587,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3609,13 +3610,13 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'activate', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'activate', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3632,13 +3633,13 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'deactivate', 'aliases': (), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'deactivate', 'aliases': (), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3653,7 +3654,7 @@ RESOURCES = (
                 ('--wait-for-release-tick', None, (), 'int', False, 'WaitForReleaseTick', None, None, 'int'),
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3667,7 +3668,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3677,7 +3678,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'monitor-sim', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-sim', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3689,7 +3690,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3699,7 +3700,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3724,7 +3725,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop', 'Enabled', 'MaxCheckAttempts', 'NotifyInterval', 'RetryInterval'), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'min=60,max=3600', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -3767,7 +3768,7 @@ RESOURCES = (
                 ('--target', None, (), 'string', True, 'Target', None, 'required', 'string'),
                 ('--timeout', None, (), 'int', False, 'Timeout', None, 'omitempty,min=1,max=30', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3779,7 +3780,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3791,7 +3792,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3805,7 +3806,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-response-time', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-response-time', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3817,7 +3818,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3827,7 +3828,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'omitempty,min=60,max=3600', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -3879,7 +3880,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3893,7 +3894,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3905,7 +3906,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3918,7 +3919,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3928,7 +3929,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3951,7 +3952,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3964,7 +3965,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3985,7 +3986,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4001,7 +4002,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -4017,7 +4018,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4032,7 +4033,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4043,7 +4044,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--display-gateway', None, ('--display-default-route',), 'string', False, 'DefaultRoute', None, None, '*string'),
@@ -4071,7 +4072,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4079,7 +4080,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan', 'Version'), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -4119,7 +4120,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create-standard', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create-standard', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Version',), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -4154,7 +4155,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -4168,7 +4169,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4183,7 +4184,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4196,7 +4197,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4210,14 +4211,14 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ping', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ping', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--destination', '-d', ('--dest',), 'string', True, 'Destination', None, 'required,ipv4', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4228,14 +4229,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -4244,7 +4245,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dhcp-server', None, (), 'string', False, 'RouterSetting.DHCPServerData', None, None, 'string'),
@@ -4279,7 +4280,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update-standard', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update-standard', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dhcp-server', None, (), 'string', False, 'RouterSetting.DHCPServerData', None, None, 'string'),
@@ -4311,13 +4312,13 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -4333,7 +4334,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create-certificate', 'aliases': ('certificate-create', 'cert-create'), 'confirm': True, 'kind': 'create', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create-certificate', 'aliases': ('certificate-create', 'cert-create'), 'confirm': True, 'kind': 'create', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--certificate-chain', None, (), 'string', True, 'CertificateChain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4346,7 +4347,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete-cache', 'aliases': ('cache-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete-cache', 'aliases': ('cache-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4358,14 +4359,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--url', None, (), 'strings', True, 'URLs', None, 'required', '[]string'),
             )},
-            {'name': 'delete-cache-all', 'aliases': ('cache-delete-all',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete-cache-all', 'aliases': ('cache-delete-all',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--domain', None, (), 'string', True, 'Domain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4377,7 +4378,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4387,7 +4388,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read-certificate', 'aliases': ('certificate-read', 'cert-read'), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read-certificate', 'aliases': ('certificate-read', 'cert-read'), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4397,7 +4398,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update-certificate', 'aliases': ('certificate-update', 'cert-update'), 'confirm': True, 'kind': 'update', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update-certificate', 'aliases': ('certificate-update', 'cert-update'), 'confirm': True, 'kind': 'update', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--certificate-chain', None, (), 'string', True, 'CertificateChain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4420,7 +4421,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4433,7 +4434,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),

@@ -12,41 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from .commands import (
-    GLOBAL_FLAGS,
-    ROOT_COMMANDS,
-    SANDBOX_ZONE,
-    ZONES,
-    Flag,
-    FlagUse,
-    Invocation,
-    all_resources,
-    find_resource,
-    resolve,
-)
-from .values import (
-    GO_TRUE,
-    Parameters,
-    disallowed,
-    go_bool,
-    go_int,
-    levenshtein,
-    load_parameters,
-    suggest,
-    suggest_flag,
-)
-from .versions import DEPRECATED_ALIASES, DEPRECATED_FLAGS, REMOVED_SUBCOMMANDS, V0_OUTPUT_TYPES, V0_REMOVED
+from . import pflag
+from .checkvalues import ROOT_FLAG_VALUES, ParameterCheck
+from .commands import GLOBAL_FLAGS, ROOT_COMMANDS, FlagUse, Invocation, all_resources, find_resource, resolve
+from .finding import ERROR, WARNING, Finding, did_you_mean, first
+from .values import GO_TRUE, levenshtein, suggest, suggest_flag
+from .versions import DEPRECATED_ALIASES, REMOVED_SUBCOMMANDS, V0_OUTPUT_TYPES, V0_REMOVED
 
-__all__ = ["ERROR", "WARNING", "Finding", "check_command", "levenshtein", "suggest"]
+__all__ = ["ERROR", "ROOT_FLAG_VALUES", "WARNING", "Finding", "check_command", "levenshtein", "suggest"]
 
-ERROR, WARNING = "error", "warning"
 
-DEFAULT_ZONES = ZONES
-#: Values of root flags that usacloud checks (the tree lists allowed values for subcommand flags only).
-ROOT_FLAG_VALUES = {"--argument-match-mode": ("partial", "exact")}
 COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell")
 INFO_FLAGS = ("--generate-skeleton", "--example")  # print something and exit before validation
 #: The flags every subcommand of a kind shares (output, input, zone, confirmation); a "did you
@@ -57,15 +34,6 @@ SHARED_FLAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # "error" | "warning"
-    code: str
-    word: str  # the word at fault as written ("" if none)
-    message: str
-    fix: str | None = None
-
-
 def _argv(words: Sequence[str]) -> tuple[str, ...]:
     try:
         return tuple("" if w is None else str(w) for w in (words or ()))
@@ -73,25 +41,14 @@ def _argv(words: Sequence[str]) -> tuple[str, ...]:
         return ()
 
 
-def _first(options: list[str]) -> str | None:
-    return options[0] if options else None
-
-
-def _did_you_mean(options: list[str]) -> str:
-    return f"; did you mean {', '.join(options)}?" if options else ""
-
-
-def _listed(values: Sequence[str], limit: int = 12) -> str:
-    shown = ", ".join(values[:limit])
-    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
-
-
-class _Checker:
-    def __init__(self, words: Sequence[str], base_dir: str | Path | None) -> None:
+class Checker:
+    def __init__(self, words: Sequence[str], base_dir: str | Path | None, home: str | None) -> None:
         self.inv: Invocation = resolve(words)
         self.words = _argv(words)
         self.base_dir = base_dir
+        self.home = home
         self.findings: list[Finding] = []
+        self.given: dict[str, object] = {}  # each flag's value as pflag leaves it (canonical name -> value)
         self.help = any(u.flag is not None and u.flag.name == "--help" for u in self.inv.flags)
 
     def error(self, code: str, word: str, message: str, fix: str | None = None) -> None:
@@ -133,11 +90,11 @@ class _Checker:
             else:
                 pool = [w for r in all_resources() if inv.root is None or r.location == "iaas" for w in r.names]
                 options = suggest(word, pool + ([] if inv.root else list(ROOT_COMMANDS)))
-                message = f"unknown command `{word}`{_did_you_mean(options)}"
+                message = f"unknown command `{word}`{did_you_mean(options)}"
                 if inv.root == "iaas":  # under `iaas` cobra prints help; at the root it fails
-                    self.help_only("unknown-resource", word, message, _first(options))
+                    self.help_only("unknown-resource", word, message, first(options))
                 else:
-                    self.error("unknown-resource", word, message, _first(options))
+                    self.error("unknown-resource", word, message, first(options))
             return False
         res = inv.resource
         if word in DEPRECATED_ALIASES:
@@ -154,8 +111,8 @@ class _Checker:
         sword = inv.subcommand_word
         options = suggest(sword, [w for s in res.subcommands for w in (s.name, *s.aliases)])
         note = REMOVED_SUBCOMMANDS.get((res.name, sword))
-        message = f"`{sword}` is not a subcommand of `{res.name}`" + (f": {note}" if note else _did_you_mean(options))
-        self.help_only("unknown-subcommand", sword, message, _first(options))
+        message = f"`{sword}` is not a subcommand of `{res.name}`" + (f": {note}" if note else did_you_mean(options))
+        self.help_only("unknown-subcommand", sword, message, first(options))
         return False
 
     def help_only(self, code: str, word: str, message: str, fix: str | None = None) -> None:
@@ -178,7 +135,10 @@ class _Checker:
 
     # -- flags as pflag reads them ---------------------------------------------------------------
     def check_flags(self, known: bool) -> bool:
-        """Returns False at the first flag pflag would refuse (it stops there, and so does usacloud)."""
+        """Returns False at the first flag pflag would refuse (it stops there, and so does usacloud);
+        the values it parses go to :attr:`given`."""
+        parsed: dict[str, list[object]] = {}
+        flags = {}
         for use in self.inv.flags:
             if use.name == "--selector":
                 target = (use.value or "").partition("=")[2] or use.value or "<target>"
@@ -195,14 +155,16 @@ class _Checker:
             if flag.takes_value and use.value is None:
                 self.error("missing-value", use.word, f"`{use.name}` needs a value")
                 return False
-            value = use.value
-            if not flag.takes_value and value is not None and not go_bool(value):
-                message = f"`{use.name}` is a switch: `{value}` is not true or false"
-                self.error("invalid-argument", use.word, message, use.name)
+            value, problem = pflag.parse_use(flag, use.value)
+            if problem is not None:
+                error = pflag.invalid_argument(flag, use.value or "", problem)
+                what = {"bool": "is a switch: true or false", "int": "takes a whole number"}.get(flag.value, "")
+                message = f"Error: {error}" + (f" — `{use.name}` {what}" if what else "")
+                self.error("invalid-argument", use.word, message, use.name if flag.value == "bool" else None)
                 return False
-            if flag.value == "int" and value is not None and not go_int(value):
-                self.error("invalid-argument", use.word, f"`{use.name}` takes a number, not `{value}`")
-                return False
+            parsed.setdefault(flag.name, []).append(value)
+            flags[flag.name] = flag
+        self.given = {name: pflag.combine(flags[name], values) for name, values in parsed.items()}
         return True
 
     def v0_output_type(self, use: FlagUse) -> bool:
@@ -226,119 +188,7 @@ class _Checker:
             shared = [w for f in (sub.flags if sub else ()) if f.name in SHARED_FLAGS for w in f.names]
             root = [w for f in GLOBAL_FLAGS for w in f.names]
             options = suggest_flag(use.name, (own, shared, root))
-            self.error("unknown-flag", use.word, f"unknown flag `{use.name}`{_did_you_mean(options)}", _first(options))
-
-    # -- parameters as usacloud validates them ---------------------------------------------------
-    def check_values(self) -> Parameters | None:
-        """Zone, allowed values and required flags: usacloud reports all of them at once."""
-        inv, sub = self.inv, self.inv.subcommand
-        params = None
-        use = self.last("--parameters")
-        if use is not None and use.value is not None:
-            params = load_parameters(use.value, self.base_dir)
-            if params.source == "broken":
-                self.error("bad-parameters", use.word, f"`--parameters` is {params.note}")
-            elif params.source == "unread":
-                message = f"--parameters: {params.note}; the required-flag check is skipped for this command"
-                self.warn("parameters-unread", use.word, message)
-        seen = set()
-        for use in reversed(inv.flags):  # the last use of a flag is the one usacloud keeps
-            if use.flag is None or use.flag.name in seen or use.value is None:
-                continue
-            seen.add(use.flag.name)
-            self.check_value(use, use.flag, use.value)
-        if sub is None:
-            return params
-        if sub.has_zone:
-            self.check_parameters_zone(params)
-        if params is None or params.data is not None:
-            self.check_required(params)
-        named = inv.positionals or any(u.value for u in self.used("--name"))
-        if inv.resource.name == "config" and sub.name == "create" and not named:
-            self.error("missing-required", inv.subcommand_word, "`config create` needs a profile name", "--name")
-        return params
-
-    def check_value(self, use: FlagUse, flag: Flag, value: str) -> None:
-        if self.v0_output_type(use):
-            return
-        if flag.name == "--zone":
-            self.check_zone(use, value)
-            return
-        if value == "=" and use.value_index is not None:  # the value is not echoed: it may be a secret
-            message = f"`{use.name} = ...` sets `{use.name}` to `=`: remove the spaces around `=`"
-            self.error("spaced-equals", use.word, message, f"{use.name}=VALUE")
-            return
-        options = flag.options or ROOT_FLAG_VALUES.get(flag.name)
-        if flag.options is None and options is not None:
-            bad = [] if value.lower() in options else [value]
-        else:
-            bad = disallowed(flag, value)
-        if bad:
-            same = [o for o in options if o.lower() == bad[0].lower()]
-            close = same + [o for o in suggest(bad[0].lower(), options) if o not in same]
-            code = "bad-output-type" if flag.name == "--output-type" else "bad-value"
-            fix = _first(close) or (options[1] if flag.name == "--output-type" else None)
-            message = f"`{use.name}` does not take `{bad[0]}`: one of {_listed(options)}{_did_you_mean(close[:2])}"
-            self.error(code, use.word, message, fix)
-        res = self.inv.resource
-        if res is not None and (res.name, flag.name) in DEPRECATED_FLAGS:
-            self.warn("deprecated-flag", use.word, f"`{use.name}` is {DEPRECATED_FLAGS[res.name, flag.name]}")
-
-    def check_zone(self, use: FlagUse, value: str) -> None:
-        inv = self.inv
-        is_rest = inv.resource is not None and inv.resource.name == "rest"
-        if inv.subcommand is None or not (inv.subcommand.has_zone or is_rest):
-            return  # config edit/create: a profile value
-        zones = next((u for u in inv.flags if u.flag in GLOBAL_FLAGS and u.flag.name == "--zones"), None)
-        permitted = tuple((zones.value or "").split(",")) if zones else DEFAULT_ZONES
-        sandbox = f"--zone={SANDBOX_ZONE}"
-        if value == "=" and use.value_index is not None:  # v0: --zone = all
-            k = use.value_index + 1
-            nxt = self.words[k] if k < len(self.words) else "<zone>"
-            message = f"`--zone = {nxt}` is the v0 spelling (usacloud v1 reads the zone `=`): write `--zone={nxt}`"
-            self.error("spaced-equals", use.word, message, f"--zone={nxt}")
-        elif value == "all" and is_rest:
-            self.error("bad-zone", use.word, "`rest` rejects `--zone=all`; name one zone", sandbox)
-        elif value == "all" and permitted != (SANDBOX_ZONE,):  # with --zones tk1v, `all` is the sandbox only
-            self.warn(
-                "zone-all", use.word, "`--zone=all` fans out over every permitted zone, production included", sandbox
-            )
-        elif value not in ("all", "") and value not in permitted:
-            options = suggest(value, permitted)
-            fix = SANDBOX_ZONE if SANDBOX_ZONE in options or not options else options[0]
-            what = "a zone `--zones` does not permit" if value in DEFAULT_ZONES else "unknown zone"
-            message = f"{what} `{value}`: one of all, {', '.join(permitted)}{_did_you_mean(options)}"
-            self.error("bad-zone", use.word, message, fix)
-
-    def check_parameters_zone(self, params: Parameters | None) -> None:
-        """With --parameters, usacloud drops the zone it took from SAKURACLOUD_ZONE (the sandbox's)."""
-        if params is None or params.data is None or self.used("--zone"):
-            return
-        word = self.last("--parameters").word
-        zone = params.value("Zone")
-        if not params.has("Zone"):
-            message = (
-                '`--parameters` replaces the zone from the environment: without "Zone" in it or `--zone`, '
-                "usacloud fails with `--zone: required`"
-            )
-            self.error("missing-required", word, message, f"--zone {SANDBOX_ZONE}")
-        elif zone not in (SANDBOX_ZONE, "all"):
-            message = (
-                f'"Zone": {zone!r} in --parameters is not rewritten by the sandbox, and usacloud rejects it '
-                f"there (SAKURACLOUD_ZONES={SANDBOX_ZONE}); remove it and pass --zone"
-            )
-            self.error("bad-zone", word, message, f"--zone {SANDBOX_ZONE}")
-
-    def check_required(self, params: Parameters | None) -> None:
-        sub, res = self.inv.subcommand, self.inv.resource
-        for flag in sub.flags:
-            if not flag.required or flag.name == "--zone":
-                continue
-            if any(u.value for u in self.used(flag.name)) or (params is not None and params.has(flag.field)):
-                continue
-            where = "" if params is None else " (or in --parameters)"
-            message = f"`{res.name} {sub.name}` needs `{flag.name}`{where}"
-            self.error("missing-required", self.inv.subcommand_word or res.name, message, flag.name)
+            self.error("unknown-flag", use.word, f"unknown flag `{use.name}`{did_you_mean(options)}", first(options))
 
     # -- targets, confirmation and hazards -------------------------------------------------------
     def check_subcommand(self) -> None:
@@ -401,17 +251,18 @@ class _Checker:
         if not known:
             return self.findings
         if self.inv.subcommand is None:
-            self.check_values()
+            ParameterCheck(self).run()
             return self.findings
         if any(self.used(name) for name in INFO_FLAGS):
             return self.findings  # --generate-skeleton / --example print and exit before validating
-        self.check_values()
+        ParameterCheck(self).run()
         self.check_subcommand()
         return self.findings
 
 
-def check_command(words: Sequence[str], base_dir: str | Path | None = None) -> list[Finding]:
+def check_command(words: Sequence[str], base_dir: str | Path | None = None, home: str | None = None) -> list[Finding]:
     """All findings for one command line (argv, ``words[0]`` is the binary). Never raises.
 
-    ``base_dir`` is the script's directory: a relative ``--parameters`` file is read from there."""
-    return _Checker(words, base_dir).run()
+    ``base_dir`` is the script's directory, where usacloud runs: a relative ``--parameters`` file is
+    read from there; ``home`` is usacloud's ``$HOME`` (``~/`` in ``--parameters``)."""
+    return Checker(words, base_dir, home).run()

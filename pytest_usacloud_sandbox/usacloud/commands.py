@@ -67,6 +67,12 @@ class Subcommand:
     flags: tuple[Flag, ...]  # every flag of the subcommand, not the global flags
     is_default: bool = False
     custom_validate: bool = False  # usacloud also runs the subcommand's own Validate method
+    defaults: tuple[str, ...] = ()  # parameter fields (or structs holding them) usacloud sets in code
+
+    def defaulted(self, field: str) -> bool:
+        """Whether usacloud gives ``field`` ("HealthCheck.DelayLoop") a value in code."""
+        parts = field.split(".")
+        return any(".".join(parts[:i]) in self.defaults for i in range(1, len(parts) + 1))
 
     @property
     def read_only(self) -> bool:
@@ -130,6 +136,7 @@ def _subcommand(d: dict, zoned: bool) -> Subcommand:
         flags=flags,
         is_default=d["is_default"],
         custom_validate=d["custom_validate"],
+        defaults=d["defaults"],
     )
 
 

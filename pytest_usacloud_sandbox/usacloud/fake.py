@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import commands, mask
-from .values import load_parameters
+from .params import read_parameters
 
 DUMMY_TOKEN = "usacloud-sandbox-fake-token"
 DUMMY_SECRET = "usacloud-sandbox-fake-secret"
@@ -154,7 +154,7 @@ def connects_shared_segment(words: Sequence[str], base_dir: str | Path | None = 
     given = [u.value for u in inv.flags if u.flag is not None and u.flag.field == field and u.value is not None]
     parameters = [u.value for u in inv.flags if u.name == "--parameters" and u.value is not None]
     if parameters:  # it replaces every flag's value
-        given = [load_parameters(parameters[-1], base_dir).value(field)]
+        given = [read_parameters(parameters[-1], base_dir).value(field)]
     return bool(given) and given[-1] == "shared"
 
 

@@ -25,13 +25,19 @@ CHECK_HINT = "found by the offline check against usacloud's command tree; nothin
 
 
 def plan_command(
-    command: Command, cmd: rec.CommandRecord, masker: Masker, policy: Policy | None, cwd: Path | None = None
+    command: Command,
+    cmd: rec.CommandRecord,
+    masker: Masker,
+    policy: Policy | None,
+    cwd: Path | None = None,
+    home: str | None = None,
 ) -> Planned | None:
     """Check ``command`` and apply ``policy`` (None: none, the words run as written); fill ``cmd``.
 
     Returns None when the command needs the shell (``cmd`` is skipped), else the policy's plan;
     ``cmd.failed`` then tells whether it may run (refused by the policy, or invalid by the check).
-    ``cwd`` is where usacloud would run: a relative ``--parameters`` file is read there.
+    ``cwd`` is where usacloud would run: a relative ``--parameters`` file is read there; ``home`` its
+    ``$HOME`` (``--parameters ~/FILE``; None: this process's).
     """
     if command.expansion is not None:
         cmd.status = rec.SKIPPED
@@ -40,7 +46,7 @@ def plan_command(
         return None
     # The offline check reads the words as written (a bad zone is a bad zone even though the
     # policy pins it); only then does the policy rewrite them for execution. Both are kept.
-    findings = check_command(command.words, cwd)
+    findings = check_command(command.words, cwd, home)
     cmd.findings = [
         {
             "severity": f.severity,

@@ -6,7 +6,6 @@ recorded and executed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from types import MappingProxyType
 
 from . import commands, environment, fake, rest
 from .commands import SANDBOX_ZONE
+from .params import read_parameters
 from .values import GO_TRUE
 
 DANGEROUS_OPTION = "--usacloud-allow-dangerous"
@@ -100,7 +100,8 @@ class Policy:
     allow_dangerous: bool = False
     allow_global_writes: bool = False
     fake: bool = False  # --usacloud-fake: what usacloud does not fake is refused
-    cwd: Path | None = None  # where usacloud runs (for `rest -d FILE`); None: this process's
+    cwd: Path | None = None  # where usacloud runs (`rest -d FILE`, `--parameters FILE`); None: this process's
+    home: str | None = None  # usacloud's $HOME (`--parameters ~/FILE`); None: this process's
     output_to_script: bool = False  # shell mode: usacloud writes to the script's own files (no --trace)
 
     def apply(self, words: Sequence[str], assignments: Iterable[tuple[str, str]] = ()) -> Planned:
@@ -121,7 +122,9 @@ class Policy:
             )
         else:
             refusal = self._refusal(full)
-        danger = _danger(full.resource, full.subcommand, full) if full.resource and full.subcommand else None
+        danger = None
+        if full.resource and full.subcommand:
+            danger = _danger(full.resource, full.subcommand, full, self.cwd or Path.cwd(), self.home)
         return Planned(rewritten, changed, refusal, invocation, MappingProxyType(applied), danger)
 
     def _refusal(self, inv: commands.Invocation) -> Refusal | None:
@@ -160,7 +163,7 @@ class Policy:
             reasons.append(
                 f"`{res.name} {sub.name}` changes a global resource, which the sandbox zone does not isolate"
             )
-        danger = _danger(res, sub, inv)
+        danger = _danger(res, sub, inv, self.cwd or Path.cwd(), self.home)
         if danger and not self.allow_dangerous:
             needed.append(DANGEROUS_OPTION)
             reasons.append(danger)
@@ -234,7 +237,9 @@ def _global_read(sub: commands.Subcommand, inv: commands.Invocation) -> bool:
     return sub.read_only
 
 
-def _danger(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invocation) -> str | None:
+def _danger(
+    res: commands.Resource, sub: commands.Subcommand, inv: commands.Invocation, cwd: Path, home: str | None
+) -> str | None:
     """Why the command is dangerous (needs --usacloud-allow-dangerous), or None."""
     if sub.dangerous:
         what = _DANGEROUS_KIND[sub.kind]
@@ -248,40 +253,27 @@ def _danger(res: commands.Resource, sub: commands.Subcommand, inv: commands.Invo
         if found is not None and (use.value is None or use.value.strip().lower() not in _FALSE):
             return f"`{res.name} {sub.name} {use.name}` is a dangerous flag: {found[1]}"
     for use in inv.flag_uses("--parameters"):
-        for flag, why in _parameter_dangers(res, sub, use.value):
-            return f"`{res.name} {sub.name} --parameters` sets {flag.name[2:]}, a dangerous flag: {why}"
+        danger = _parameter_danger(sub, use.value, cwd, home)
+        if danger is not None:
+            return f"`{res.name} {sub.name} --parameters` {danger}"
     return None
 
 
-def _parameter_dangers(res: commands.Resource, sub: commands.Subcommand, value: str | None):
-    """Dangerous flags switched on through ``--parameters`` JSON (inline, or a file usacloud would read)."""
-    fields = {f.name[2:].replace("-", ""): (f, why) for f, why in _dangerous_flags(sub).values()}
-    if not fields or not value:
-        return
-    data = _json(value)
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, inner in item.items():
-                hit = fields.get(str(key).replace("_", "").lower())
-                if hit is not None and inner not in (False, None, 0, "", "false"):
-                    yield hit
-                stack.append(inner)
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _json(value: str):
-    try:
-        return json.loads(value)
-    except (ValueError, RecursionError):
-        pass
-    try:
-        with open(value, encoding="utf-8", errors="replace") as fh:
-            return json.loads(fh.read(1_000_000))
-    except (OSError, ValueError, RecursionError):
+def _parameter_danger(sub: commands.Subcommand, value: str | None, cwd: Path, home: str | None) -> str | None:
+    """How ``--parameters`` switches a dangerous flag on (inline JSON, or the file usacloud would read
+    in ``cwd``), or None. Parameters that cannot be read here are dangerous when the subcommand has
+    such a flag: what they set cannot be told."""
+    dangers = _dangerous_flags(sub).values()
+    if not dangers or not value:
         return None
+    params = read_parameters(value, cwd, home)
+    if params.source == "unread":
+        return f"cannot be checked for dangerous flags ({params.note})"
+    for flag, why in dangers:
+        found, setting = params.lookup(flag.field)
+        if found and setting not in (False, None, 0, "", "false"):
+            return f"sets {flag.field}, the dangerous flag {flag.name}: {why}"
+    return None
 
 
 def rewrite_zones(words: Sequence[str]) -> tuple[tuple[str, ...], bool]:
