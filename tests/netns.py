@@ -4,7 +4,7 @@ The real usacloud may only ever run where it can reach nothing: a new network na
 interface but a loopback, which this brings up (so the loopback API stand-in, ``sakura_api.py``,
 can serve inside it). Creating one needs root (or CAP_SYS_ADMIN); :func:`unavailable` says why not.
 
-    run(argv, env, api={"token": ..., "secret": ..., "rules": [...], "log": PATH}, cwd=..., timeout=...)
+    run(argv, env, api={"token": ..., "secret": ..., "rules": [...], "log": PATH, "seed": {...}}, cwd=..., timeout=...)
 
 runs ``argv`` inside a new namespace (with ``api``: the stand-in serving there, its root URL in the
 command's ``SAKURACLOUD_API_ROOT_URL``) and returns its CompletedProcess. The whole process group
@@ -87,7 +87,7 @@ def _inside(config_path: str) -> int:
         from sakura_api import Api, serve
 
         api = config["api"]
-        server, root = serve(Api(api["token"], api["secret"], api.get("rules"), api.get("log")))
+        server, root = serve(Api(api["token"], api["secret"], api.get("rules"), api.get("log"), api.get("seed")))
         env["SAKURACLOUD_API_ROOT_URL"] = root
     try:
         return subprocess.run(config["argv"], env=env, check=False).returncode

@@ -15,6 +15,7 @@ What it serves, as the real API answers (iaas-api-go's envelopes):
   ``{"<Name>": ...}``, 201), Update (``PUT``), Delete (``DELETE``); each zone its own, in memory;
 * every request needs ``Authorization: Basic base64(token:secret)`` of the configured key, else
   ``401`` with the API's JSON error body; a missing resource is ``404`` (``not_found``);
+* **seed** (``{"switch": [{"Name": "theirs"}], ...}``): resources in tk1v before the first request;
 * **rules** force an answer: ``{"method": "GET", "path": "/switch", "status": 503, "code": "busy",
   "message": "...", "times": N, "raw": "<html>..."}`` (first match wins; ``path`` is a substring of
   the path after ``/api/cloud/1.1``; ``times`` limits how often; ``raw`` sends a non-JSON body).
@@ -86,13 +87,23 @@ ACCOUNT = {
 class Api:
     """The API's state and its answers (thread-safe: the server handles requests in threads)."""
 
-    def __init__(self, token: str, secret: str, rules: list[dict] | None = None, log: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        secret: str,
+        rules: list[dict] | None = None,
+        log: str | None = None,
+        seed: dict[str, list[dict]] | None = None,
+    ) -> None:
         self.expected = "Basic " + base64.b64encode(f"{token}:{secret}".encode()).decode()
         self.rules = [dict(rule) for rule in rules or ()]
         self.log_path = log
         self.store: dict[tuple[str, str], dict[str, dict]] = {}  # (zone, resource) -> id -> record
         self.next_id = 113000000001
         self.lock = threading.Lock()
+        for resource, records in (seed or {}).items():  # resources that were there before the run, in tk1v
+            for given in records:
+                self._crud("POST", "tk1v", resource, "", json.dumps({RESOURCES[resource][0]: given}).encode())
 
     def answer(self, method: str, path: str, headers, body: bytes) -> tuple[int, bytes, str]:
         zone, resource, rest = _split(path)
@@ -143,6 +154,7 @@ class Api:
                 "Zone": next((z for z in ZONES if z["Name"] == zone), {"Name": zone}),
                 "CreatedAt": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
                 "Tags": given.get("Tags") or [],
+                "Availability": "available",  # usacloud waits for it after creating a disk or an archive
             }
             if resource == "switch":
                 record.update({"Scope": "user", "ServerCount": 0, "Subnets": []})
@@ -246,7 +258,8 @@ def serve(api: Api) -> tuple[ThreadingHTTPServer, str]:
 
 def main(argv: list[str]) -> None:
     config = json.loads(Path(argv[1]).read_text())
-    _server, root = serve(Api(config["token"], config["secret"], config.get("rules"), config.get("log")))
+    api = Api(config["token"], config["secret"], config.get("rules"), config.get("log"), config.get("seed"))
+    _server, root = serve(api)
     print(root, flush=True)
     threading.Event().wait()
 

@@ -253,7 +253,7 @@ def test_the_plan_lists_each_tagged_kind_once_and_deletes_untagged_ones_by_id():
     ]
     made = plan.make(journal, [TAG], allow_global=False)
     assert made.listings == ["server", "switch"]
-    assert made.by_id == [plan.Deletion("packet-filter", "21", "pf", script="a::a")]
+    assert made.by_id == [plan.Deletion("packet-filter", "21", "pf", "tk1v", script="a::a")]
     reasons = {o.type: o.reason for o in made.unreachable}
     assert reasons == {
         "bridge": "its output did not show the new ID",

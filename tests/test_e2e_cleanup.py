@@ -212,6 +212,20 @@ def test_script_cleanup_removes_a_scripts_resources_right_after_it(e2e):
     result.stdout.fnmatch_lines(["cleanup: 2 deleted, 0 left*"])
 
 
+def test_script_cleanup_counts_what_it_deleted_by_id_once(e2e):
+    """A packet filter takes no tags and is deleted by the ID its create printed: the script's own
+    teardown deletes it, and the run's teardown does not count it again ("already gone")."""
+    e2e.script("a.usacloud", "usacloud packet-filter create -y --name pf -q\n")
+    result = e2e.run("--usacloud-cleanup=script", f"--usacloud-report={e2e.tmp / 'report.json'}")
+    result.assert_outcomes(passed=1)
+    resources = report(e2e)["cleanup"]["resources"]
+    assert [(r["type"], r["zone"], r["result"], r["reason"]) for r in resources] == [
+        ("packet-filter", "tk1v", "deleted", "")
+    ]
+    assert [c["argv"][:2] for c in e2e.own_calls()] == [["packet-filter", "delete"]]
+    result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
+
+
 def test_a_failed_teardown_is_left_listed_and_annotated(e2e):
     e2e.rules([{"match": "switch delete -y --zone tk1v", "stderr": framed("Error in response: 409 Conflict")}])
     e2e.script("a.usacloud", "usacloud switch create -y --name sw -q\n")

@@ -108,8 +108,16 @@ class RealRun:
         path.write_text(textwrap.dedent(text).lstrip("\n"))
         return path
 
-    def run(self, *args: str, api: list[dict] | None = None, scripts: Path | None = None, timeout=600) -> Outcome:
-        """The inner pytest; ``api``: the loopback API's rules (None: no API in the namespace)."""
+    def run(
+        self,
+        *args: str,
+        api: list[dict] | None = None,
+        seed: dict | None = None,
+        scripts: Path | None = None,
+        timeout=600,
+    ) -> Outcome:
+        """The inner pytest; ``api``: the loopback API's rules (None: no API in the namespace); ``seed``:
+        the resources it has before the run."""
         report = self.tmp / "report.json"
         report.unlink(missing_ok=True)
         log = self.tmp / "api.jsonl"
@@ -129,7 +137,9 @@ class RealRun:
             "-rA",
             *args,
         ]
-        config = None if api is None else {"token": TOKEN, "secret": SECRET, "rules": api, "log": str(log)}
+        config = (
+            None if api is None else {"token": TOKEN, "secret": SECRET, "rules": api, "log": str(log), "seed": seed}
+        )
         done = netns.run(argv, self.env, api=config, cwd=self.tmp, timeout=timeout)
         doc = json.loads(report.read_text()) if report.exists() else None
         requests = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -454,3 +464,36 @@ def test_every_example_ends_as_its_markers_say(real, mode):
             commands = scripts[name]["commands"]
             assert any(c["status"] == "ok" for c in commands), name
             assert all(c["status"] in ("ok", "skipped") for c in commands), (name, commands)
+
+
+# -- cleanup ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cleanup", ["run", "script"])
+def test_the_teardown_removes_what_the_run_made_and_nothing_else(real, cleanup):
+    """Against the loopback API, with the real usacloud's own listing and deletes: everything the
+    scripts created (tagged, or a packet filter by the ID it printed) is gone after the run; what was
+    there before, names matching included, is untouched."""
+    real.script(
+        "a.usacloud", "usacloud switch create -y --name web -q\nusacloud disk create -y --name d --size 20 -q\n"
+    )
+    real.script(
+        "b.usacloud", "usacloud packet-filter create -y --name pf -q\nusacloud switch create -y --name web-2 -q\n"
+    )
+    seed = {"switch": [{"Name": "web-theirs", "Tags": ["someone"]}], "disk": [{"Name": "d-theirs"}]}
+    out = real.run(f"--usacloud-cleanup={cleanup}", "--usacloud-timeout=60", api=[], seed=seed)
+    assert out.ret == 0, out.text
+    made = {(r["path"].split("/")[1], r["status"]) for r in out.requests if r["method"] == "POST"}
+    assert made == {("switch", 201), ("disk", 201), ("packetfilter", 201)}
+    created = [r for r in out.requests if r["method"] == "POST" and r["status"] == 201]
+    deleted = [r["path"] for r in out.requests if r["method"] == "DELETE" and r["status"] == 200]
+    assert len(created) == 4 and len(deleted) == 4, out.requests  # the seed's two never deleted
+    assert not any(p.endswith(("/113000000001", "/113000000002")) for p in deleted)  # the seed's IDs
+    summary = out.report["cleanup"]
+    assert (summary["mode"], summary["deleted"], summary["left"]) == (cleanup, 4, 0)
+    assert sorted((r["type"], r["zone"], r["result"]) for r in summary["resources"]) == [
+        ("disk", "tk1v", "deleted"),
+        ("packet-filter", "tk1v", "deleted"),
+        ("switch", "tk1v", "deleted"),
+        ("switch", "tk1v", "deleted"),
+    ]

@@ -75,7 +75,8 @@ def make(entries: Iterable[dict], tags: Sequence[str], allow_global: bool) -> Pl
             plan.listings += [kind for kind in made if kind not in plan.listings]
         elif by == "id" and entry.get("ids"):
             name = str(entry.get("name") or "")
-            plan.by_id += [Deletion(resource, str(i), name, script=script) for i in entry["ids"]]
+            zone = None if resources.is_global(resource) else SANDBOX_ZONE  # the run creates nothing elsewhere
+            plan.by_id += [Deletion(resource, str(i), name, zone, script=script) for i in entry["ids"]]
         elif entry.get("state") in ("done", "unsure", "running"):  # made, or maybe: not reachable
             unseen = "its create did not finish: the ID it made was not seen"
             reason = entry.get("reason") or (unseen if entry.get("state") == "running" else "it takes no tags")

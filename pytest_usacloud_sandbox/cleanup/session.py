@@ -109,6 +109,7 @@ class RunTeardown:
         self.hooks: CleanupHooks = engine.cleanup
         self.summary = Summary(settings.cleanup, self.hooks.run.tag)
         self.entries: list[dict] = []
+        self.cleaned: set[str] = set()  # scripts whose own teardown ran (--usacloud-cleanup=script)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -116,6 +117,7 @@ class RunTeardown:
         data = getattr(report, "usacloud", None)
         done = data.get("cleanup") if isinstance(data, dict) else None
         if isinstance(done, dict):
+            self.cleaned.add(report.nodeid)
             self.summary.outcomes += [Outcome(**o) for o in done.get("resources", ())]
             self.summary.seconds += float(done.get("seconds") or 0.0)
             self.summary.interrupted = self.summary.interrupted or done.get("interrupted") or ""
@@ -152,8 +154,9 @@ class RunTeardown:
             tr.write_line(f"usacloud: cleaning up what the run created (tagged {self.hooks.run.tag})")
         allow_global = self.settings.allow_global_writes
         tags = [self.hooks.run.tag]
-        if not self.settings.fake:
-            plan = pl.make(self.entries, tags, allow_global)
+        if not self.settings.fake:  # what a script's own teardown removed is not counted twice
+            entries = [e for e in self.entries if str(e.get("script") or "") not in self.cleaned]
+            plan = pl.make(entries, tags, allow_global)
             _teardown(self.engine, self.settings, self.engine.env_for(None), plan, self.summary, progress)
             return
         if self.settings.cleanup == "script":
