@@ -431,6 +431,24 @@ def test_empty_values_that_are_not_targets_are_fine(words):
 @pytest.mark.parametrize("flag", ["--trace", "-trace", "--trace=true", "--trace=1", "-trace=T"])
 def test_trace_is_refused_where_usacloud_writes_to_the_script(flag):
     words = ["usacloud", flag, "zone", "list"]
+    _refused_as_trace(words, flag)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        # pflag gives a flag that takes a value the next word whatever it is, `--` included: the
+        # `--trace` after it is a flag, not an argument
+        ["usacloud", "server", "list", "--names", "--", "--trace"],
+        ["usacloud", "server", "list", "--names=x", "--trace", "--", "y"],
+        ["usacloud", "server", "list", "--tags", "--", "--trace=true"],
+    ],
+)
+def test_trace_after_a_dashdash_that_is_a_flag_value_is_refused(words):
+    _refused_as_trace(words, next(w for w in words if w.startswith("--trace")))
+
+
+def _refused_as_trace(words, flag):
     refusal = Policy(output_to_script=True, allow_dangerous=True, allow_global_writes=True).apply(words).refusal
     assert refusal is not None and refusal.rule == "trace" and refusal.options == ()
     assert flag in refusal.message and "credentials" in refusal.message
@@ -438,7 +456,12 @@ def test_trace_is_refused_where_usacloud_writes_to_the_script(flag):
 
 
 @pytest.mark.parametrize(
-    "words", [["usacloud", "--trace=false", "zone", "list"], ["usacloud", "note", "create", "-y", "--", "--trace"]]
+    "words",
+    [
+        ["usacloud", "--trace=false", "zone", "list"],
+        ["usacloud", "note", "create", "-y", "--", "--trace"],
+        ["usacloud", "switch", "create", "-y", "--name", "--trace"],  # the name's value
+    ],
 )
 def test_no_trace_no_refusal(words):
     refusal = Policy(output_to_script=True, allow_global_writes=True).apply(words).refusal

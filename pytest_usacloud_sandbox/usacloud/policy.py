@@ -108,7 +108,7 @@ class Policy:
         rewritten, changed = rewrite_zones(words)
         invocation = commands.resolve(rewritten)
         applied, env_refusal = environment.from_prefixes(assignments)
-        traced = _trace_word(rewritten) if self.output_to_script else None
+        traced = _trace_word(invocation) if self.output_to_script else None
         full = _with_default_flags(rewritten, invocation)
         if env_refusal is not None:
             refusal = Refusal("environment", env_refusal.describe(), ())
@@ -204,15 +204,20 @@ def _empty_target(res: commands.Resource, sub: commands.Subcommand, inv: command
     return None
 
 
-def _trace_word(words: Sequence[str]) -> str | None:
+def _trace_word(inv: commands.Invocation) -> str | None:
     """The word that turns usacloud's HTTP trace on (`--trace`, `--trace=true`; `-trace` too, as
-    Go's flag package would read it), or None. `--trace=false` does not."""
-    for word in words[1:]:
-        if word == "--":
-            return None
-        name, eq, value = word.partition("=")
-        if name in ("--trace", "-trace") and not (eq and value.strip().lower() in _FALSE):
-            return word
+    Go's flag package would read it), or None. `--trace=false` does not. Read from the flag parse,
+    as usacloud reads it: after `--names --`, `--trace` is a flag (pflag gives `--names` the `--`)."""
+    for use in inv.flags:
+        name, eq, value = use.word.partition("=")
+        if use.flag is not None and use.flag.name == "--trace":
+            value = use.value
+        elif name != "-trace":
+            continue
+        elif not eq:
+            value = None
+        if value is None or value.strip().lower() not in _FALSE:
+            return use.word
     return None
 
 
