@@ -224,10 +224,13 @@ def test_plain_progress_lines_come_at_the_interval_whatever_pytests_row_of_dots_
 
 def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):
     pw_json, pw_short, pw_shell, redis_pw = "Sup3rSecretPw", "abc", "hunter2222secret", "QueryPw123"
+    pw_users = "Pa55word-reg"  # in another flag's JSON, in double quotes: the script's text shows it escaped
     e2e.script(
         "params.usacloud",
         f"""usacloud disk edit -y 123456789012 --parameters '{{"Password":"{pw_json}"}}'\n"""
-        f"usacloud disk edit -y 123456789012 --password={pw_short}\n",
+        f"usacloud disk edit -y 123456789012 --password={pw_short}\n"
+        'usacloud container-registry create -y --name reg --users "[{\\"UserName\\":\\"u\\",'
+        f'\\"Password\\":\\"{pw_users}\\",\\"Permission\\":\\"all\\"}}]" --visibility private --bogus-flag\n',
     )
     e2e.script(
         "shell.usacloud",
@@ -244,7 +247,8 @@ def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):
         "--usacloud-dry-run",
     )
     text = result.stdout.str() + result.stderr.str() + report.read_text() + junit.read_text()
-    for secret in (pw_json, f"--password={pw_short}", redis_pw):
+    assert "--bogus-flag" in text  # the line is shown (it fails the check)
+    for secret in (pw_json, f"--password={pw_short}", redis_pw, pw_users):
         assert secret not in text, secret
     # shell mode runs for real (dry-run checks commands only): run it to see bash's own output masked
     result = e2e.run(f"--junitxml={junit}", "-k", "shell")

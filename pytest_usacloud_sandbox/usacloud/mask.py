@@ -76,7 +76,11 @@ _MIN_SECRET_LEN = 4
 _KEY_FILE_BYTES = 64 * 1024  # a PEM private key is a few KB
 _SECRET_KEY = re.compile(r"(?i)(password|secret|token|passcode|pass_?phrase|private_?key)")
 _ENV_VALUE = re.compile(r"(?<![\w])(" + "|".join(SECRET_ENV) + r")(=)('[^']*'|\"[^\"]*\"|[^\s'\";|&)]+)")
-_JSON_SECRET = re.compile(r'(?i)("[A-Za-z_]*(?:password|secret|token|passcode|privatekey)[A-Za-z_]*"\s*:\s*)"[^"]*"')
+_SECRET_JSON_KEY = r"[A-Za-z_]*(?:password|secret|token|passcode|privatekey)[A-Za-z_]*"
+#: a secret JSON value as written: `"Password": "x"`, and inside a double-quoted shell word
+#: (`"[{\"Password\":\"x\"}]"`)
+_JSON_SECRET = re.compile(rf'(?i)("{_SECRET_JSON_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"')
+_ESCAPED_JSON_SECRET = re.compile(rf'(?i)(\\"{_SECRET_JSON_KEY}\\"\s*:\s*)\\"(?:[^"\\]|\\[^"])*\\"')
 _YAML_SECRET = re.compile(
     r"(?im)^\s*(?:access_token|access_token_secret|private_key|[a-z_]*(?:password|secret|token))\s*:\s*(.+?)\s*$"
 )
@@ -189,19 +193,23 @@ def basic_credentials(env: Mapping[str, str]) -> list[str]:
 
 
 def flag_secrets(words: Sequence[str]) -> list[str]:
-    """Values given to credential flags (`--token X`, `--token=X`) in one or several argvs, by name."""
+    """Values given to credential flags (`--token X`, `--token=X`) in one or several argvs, by name,
+    and the values under secret keys of every word that is JSON (`--parameters`, `--users`,
+    `--site-to-site-vpn` ..., also as `--flag=JSON`): the script's text shows them in any quoting."""
     secret = secret_flags()
     found = []
     for index, word in enumerate(words):
         name, eq, value = word.partition("=")
+        if eq and value.lstrip().startswith(("{", "[")):
+            found += json_secrets(value)
+        elif word.lstrip().startswith(("{", "[")):
+            found += json_secrets(word)
         if not eq:
             value = words[index + 1] if index + 1 < len(words) else ""
         if name in secret:
             found.append(value)
             if not eq and value == "=" and index + 2 < len(words):  # v0: `--password = X`
                 found.append(words[index + 2])
-        elif name == "--parameters":
-            found += json_secrets(value)
     return found
 
 
@@ -255,7 +263,8 @@ class Masker:
         # (`SAKURACLOUD_ACCESS_TOKEN_SECRET=... usacloud`), under secret JSON keys, auth headers
         text = _flag_value_pattern().sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         text = _ENV_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
-        text = _JSON_SECRET.sub(lambda m: m.group(1) + '"' + MASK + '"', text)
+        text = _JSON_SECRET.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+        text = _ESCAPED_JSON_SECRET.sub(lambda m: f'{m.group(1)}\\"{MASK}\\"', text)
         text = _AUTH_SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         return _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
 
