@@ -280,3 +280,13 @@ def test_the_header_line_names_usacloud_mode_zone_rate_and_modes_asking_the_vers
         in (result.stdout.lines)
     )
     assert len([c for c in read_log(e2e.log_path) if c["argv"] == ["version"]]) == 1  # none in a dry-run
+
+
+def test_a_redis_password_is_masked_in_the_reports_options_whatever_blanks_come_before_it(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    report = e2e.tmp / "r.json"
+    result = e2e.run(f"--usacloud-report={report}", "--usacloud-rate-backend= redis://:Pw-Redis-D@127.0.0.1:1/0")
+    result.assert_outcomes(passed=1)
+    options = json.loads(report.read_text())["run"]["options"]
+    assert options["usacloud_rate_backend"] == " redis://:***@127.0.0.1:1/0"
+    assert "Pw-Redis-D" not in result.stdout.str() + result.stderr.str() + report.read_text()

@@ -118,6 +118,10 @@ def test_redis_urls_are_masked_without_parsing():
     assert mask_url("redis://slip@h/0") == "redis://***@h/0"
     assert mask_url("redis://h/0?password=QueryPw123&x=1") == "redis://h/0?password=***&x=1"
     assert mask_url("redis://h:6379/0") == "redis://h:6379/0"
+    # wherever the URL starts: a value with a leading blank, any scheme
+    assert mask_url(" redis://:Pw-Redis-D@127.0.0.1:1/0") == " redis://:***@127.0.0.1:1/0"
+    assert mask_url("\trediss://u:pw@h/0") == "\trediss://u:***@h/0"
+    assert mask_url("x unix://u:pw@/run/redis.sock") == "x unix://u:***@/run/redis.sock"
 
 
 # -- issue 11.7 -------------------------------------------------------------------------------------

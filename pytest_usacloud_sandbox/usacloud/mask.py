@@ -87,7 +87,8 @@ _YAML_SECRET = re.compile(
 _AUTH_HEADER = re.compile(r"(?im)^(\s*authorization:\s*).*$")
 #: HTTP credentials wherever a trace prints them (`map[Authorization:[Basic dG9r...]]`, `Bearer ...`)
 _AUTH_SCHEME = re.compile(r"(?i)\b(basic|bearer)(\s+)[A-Za-z0-9+/._~-]{8,}=*")
-_URL_USERINFO = re.compile(r"(?is)^(rediss?://)(.*)@")
+#: a URL's user information, wherever the URL starts in the text (a value with a leading blank)
+_URL_USERINFO = re.compile(r"(?is)([a-z][a-z0-9+.-]*://)(.*)@")
 _URL_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
 #: Where usacloud looks for profiles, in its order (SAKURA_ first, as for every setting).
 PROFILE_DIR_ENV = ("SAKURA_PROFILE_DIR", "SAKURACLOUD_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
@@ -95,12 +96,13 @@ PROFILE_DIR_ENV = ("SAKURA_PROFILE_DIR", "SAKURACLOUD_PROFILE_DIR", "USACLOUD_PR
 
 def mask_url(url: str) -> str:
     """A redis URL with any password hidden: `redis://:pw@host`, `redis://user:pw@host`, `redis://pw@host`
-    (a common slip) and `?password=` (a password may hold `/`, `#` or `?`: no URL parsing here)."""
-    match = _URL_USERINFO.match(url)
+    (a common slip) and `?password=` (a password may hold `/`, `#` or `?`: no URL parsing here). The
+    URL may start anywhere in the text (` redis://...`, any `scheme://user:pw@`)."""
+    match = _URL_USERINFO.search(url)
     if match:
         userinfo = match.group(2)
         user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
-        url = f"{match.group(1)}{user}{MASK}@{url[match.end() :]}"
+        url = f"{url[: match.start()]}{match.group(1)}{user}{MASK}@{url[match.end() :]}"
     return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK, url)
 
 
