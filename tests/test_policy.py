@@ -466,3 +466,51 @@ def _refused_as_trace(words, flag):
 def test_no_trace_no_refusal(words):
     refusal = Policy(output_to_script=True, allow_global_writes=True).apply(words).refusal
     assert refusal is None or refusal.rule != "trace"
+
+
+# -- output options that read a local file ----------------------------------------------------------
+@pytest.mark.parametrize(
+    "words",
+    [
+        "usacloud zone list --format fmt.txt",  # relative to where usacloud runs
+        "usacloud zone list --fmt=./fmt.txt",
+        "usacloud zone list --format ~/home.txt",  # go-homedir expands a leading ~/
+        "usacloud zone list --format /proc/self/environ",
+        "usacloud zone list -o json --query fmt.txt",
+        "usacloud rest --query fmt.txt /zone",
+        'usacloud zone list --format {{file\t"/proc/self/environ"}}',
+        'usacloud zone list --format {{printf\t"%x"\t(file\t"x")}}',
+        'usacloud zone list --format {{-\tfile\t"x"\t-}}',
+        'usacloud zone list --format {{"x"|file}}',
+        'usacloud zone list --format {{define\t"t"}}{{file\t"x"}}{{end}}{{template\t"t"}}',
+    ],
+)
+def test_output_options_that_read_a_local_file_are_refused(words, tmp_path, monkeypatch):
+    (tmp_path / "fmt.txt").write_text("{{.Name}}")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "home.txt").write_text("{{.Name}}")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    argv = [w.replace("\t", " ") for w in words.split(" ")]
+    for policy in (Policy(cwd=tmp_path), Policy(cwd=tmp_path, output_to_script=True, allow_dangerous=True)):
+        refusal = policy.apply(argv).refusal
+        assert refusal is not None and refusal.rule == "reads-file" and refusal.options == (), (argv, refusal)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        'usacloud zone list --format {{.Name}}\t{{.file}}\t{{$file:=.ID}}{{$file}}\t{{"file"}}\t{{`file`}}',
+        "usacloud zone list --format {{/*\tfile\t*/}}{{.Name}}",
+        "usacloud zone list --format file",  # text, not an action: printed as it is
+        "usacloud zone list --format missing.txt",  # no such file: usacloud uses the value as the template
+        "usacloud zone list --format sub",  # a directory: usacloud cannot read it, the value is the template
+        "usacloud zone list --format ~nobody/fmt.txt",  # go-homedir does not expand ~user
+        "usacloud zone list -o json --query [0].Name",
+        "usacloud switch create -y --name fmt.txt",  # another flag naming the file
+    ],
+)
+def test_output_options_that_read_no_file_run(words, tmp_path):
+    (tmp_path / "fmt.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    argv = [w.replace("\t", " ") for w in words.split(" ")]
+    assert Policy(cwd=tmp_path, output_to_script=True).apply(argv).refusal is None

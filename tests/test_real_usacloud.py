@@ -451,3 +451,55 @@ def test_every_example_ends_as_its_markers_say(real, mode):
             commands = scripts[name]["commands"]
             assert any(c["status"] == "ok" for c in commands), name
             assert all(c["status"] in ("ok", "skipped") for c in commands), (name, commands)
+
+
+# -- output options that read files or the environment --------------------------------------------------
+
+
+def test_output_options_that_read_a_file_are_refused_and_the_key_reaches_nothing(real):
+    """usacloud reads `--format FILE` as the template and its `file` function prints any file: its own
+    /proc/self/environ holds the key (the run's here, as for real)."""
+    leaks = real.tmp / "leaks"
+    leaks.mkdir()
+    real.script(
+        "leak.usacloud",
+        """usacloud zone list --format '{{$e := file "/proc/self/environ"}}{{printf "%x" $e}}' --names tk1v\n""",
+    )
+    real.script(
+        "shell-leak.usacloud",
+        SHELL
+        + f"""usacloud zone list --format '{{{{file "/proc/self/environ"}}}}' --names tk1v > {leaks}/a
+        usacloud zone list --names tk1v --format /proc/self/environ > {leaks}/b
+        """.replace("        ", ""),
+    )
+    junit = real.tmp / "junit.xml"
+    out = real.run("-v", f"--junitxml={junit}", "--usacloud-error-policy=continue", api=[])
+    assert out.ret == 1, out.text
+    for name in ("leak", "shell-leak"):
+        commands = commands_of(out, name)
+        assert commands and all(c["status"] == "refused" and "(reads-file)" in c["message"] for c in commands)
+    written = out.text + junit.read_text() + json.dumps(out.report) + "".join(p.read_text() for p in leaks.iterdir())
+    for secret in (TOKEN, SECRET):
+        assert secret not in written and secret.encode().hex() not in written
+    assert [r for r in out.requests if r["path"] != "/auth-status"] == []  # nothing ran
+
+
+@pytest.mark.parametrize(
+    ("query", "printed"),
+    [
+        ("$ENV", "{}"),
+        ("env", "{}"),
+        ("$ENV.SAKURACLOUD_ACCESS_TOKEN", "null"),
+        ('"\\(env)"', '"{}"'),
+        ("input_filename", "gojq: function not defined: input_filename/0"),
+    ],
+)
+def test_the_jq_driver_sees_no_environment(real, query, printed):
+    """usacloud runs gojq without an environment: `--query-driver jq` cannot print the key (pinned here,
+    as the policy lets these queries run)."""
+    real.script("jq.usacloud", f"usacloud zone list --names tk1v -o json --query-driver jq --query '{query}'\n")
+    out = real.run("--usacloud-error-policy=continue", api=[])  # the run's key in usacloud's environment
+    (cmd,) = commands_of(out, "jq")
+    assert cmd["status"] != "refused"
+    assert printed in cmd["stdout_tail"] + cmd["stderr_tail"], cmd
+    assert TOKEN not in json.dumps(out.report)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from . import commands, environment, fake, rest
+from . import commands, environment, fake, filereads, rest
 from .commands import SANDBOX_ZONE
 from .values import GO_TRUE
 
@@ -72,7 +72,7 @@ def __getattr__(name: str):
 @dataclass(frozen=True)
 class Refusal:
     rule: str  # dangerous | global-write | global-write+dangerous | self-update | environment | route
-    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace
+    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace | reads-file
     message: str
     options: tuple[str, ...]  # what lifts it (all of them are needed)
 
@@ -100,7 +100,7 @@ class Policy:
     allow_dangerous: bool = False
     allow_global_writes: bool = False
     fake: bool = False  # --usacloud-fake: what usacloud does not fake is refused
-    cwd: Path | None = None  # where usacloud runs (for `rest -d FILE`); None: this process's
+    cwd: Path | None = None  # where usacloud runs (`rest -d FILE`, `--format FILE`); None: this process's
     output_to_script: bool = False  # shell mode: usacloud writes to the script's own files (no --trace)
 
     def apply(self, words: Sequence[str], assignments: Iterable[tuple[str, str]] = ()) -> Planned:
@@ -136,6 +136,9 @@ class Policy:
         faked = self._not_faked(inv)
         if faked is not None:
             return Refusal("fake-mode", faked, ())
+        reads = filereads.problem(inv, self.cwd)
+        if reads is not None:  # it could print the API key from usacloud's own environment
+            return Refusal("reads-file", reads, ())
         if inv.root == "update-self":
             if self.allow_dangerous:
                 return None
