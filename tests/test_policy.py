@@ -2,6 +2,7 @@
 
 import pytest
 
+from pytest_usacloud_sandbox.usacloud import commands
 from pytest_usacloud_sandbox.usacloud.policy import (
     DANGEROUS_OPTION,
     GLOBAL_WRITES_OPTION,
@@ -341,6 +342,27 @@ def test_fake_mode_refuses_what_usacloud_does_not_fake(words):
     assert planned.refusal.options == ()
     assert "does not fake" in planned.refusal.describe()
     assert Policy(fake=True).apply(["usacloud", "server", "list"]).refusal is None
+
+
+def test_fake_mode_refuses_every_subcommand_that_reaches_a_real_api():
+    """From the command table: each web-accelerator subcommand (its client is always real), the IAM
+    lookups of bill and coupon, rest; under every alias, with every option."""
+    policy = Policy(allow_dangerous=True, allow_global_writes=True, fake=True)
+    refused = 0
+    for res in commands.all_resources():
+        for sub in res.subcommands:
+            for name in (res.name, *res.aliases):
+                for word in (sub.name, *sub.aliases):
+                    refusal = policy.apply(["usacloud", name, word]).refusal
+                    if sub.unfaked is None:  # connect subcommands start a local client: refused apart
+                        assert refusal is None or refusal.rule != "fake-mode" or sub.kind == "connect", (name, word)
+                        continue
+                    assert refusal is not None and refusal.rule == "fake-mode", (name, word)
+                    assert f"does not fake `{res.name} {sub.name}`" in refusal.message or res.name == "rest"
+                    refused += 1
+    assert refused >= 12
+    assert policy.apply(["usacloud", "iaas", "bill", "ls"]).refusal.rule == "fake-mode"
+    assert Policy(allow_global_writes=True).apply(["usacloud", "web-accelerator", "list"]).refusal is None
 
 
 @pytest.mark.parametrize(

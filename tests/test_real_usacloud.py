@@ -503,3 +503,53 @@ def test_the_jq_driver_sees_no_environment(real, query, printed):
     assert cmd["status"] != "refused"
     assert printed in cmd["stdout_tail"] + cmd["stderr_tail"], cmd
     assert TOKEN not in json.dumps(out.report)
+
+
+# -- what the fake driver does not fake ------------------------------------------------------------------
+
+
+def test_the_command_tables_unfaked_subcommands_are_the_ones_the_real_fake_driver_sends_out(real_bin, tmp_path):
+    """Every reading subcommand without a target, in usacloud's own fake mode in a namespace with no
+    network: those the table marks ``unfaked`` try to reach secure.sakura.ad.jp (and fail there), all
+    the others answer from the fake driver."""
+    from pytest_usacloud_sandbox.usacloud import commands
+
+    lines = []
+    for res in commands.all_resources():
+        for sub in res.subcommands:
+            if sub.kind == "read" and sub.selector == "none" and not any(f.required for f in sub.flags):
+                lines.append((f"{res.name} {sub.name}", sub.unfaked is not None))
+    env = {
+        "PATH": os.defpath,
+        "HOME": str(tmp_path),
+        "SAKURACLOUD_ACCESS_TOKEN": TOKEN,
+        "SAKURACLOUD_ACCESS_TOKEN_SECRET": SECRET,
+        "SAKURACLOUD_FAKE_MODE": "1",
+        "SAKURACLOUD_ZONE": "tk1v",
+        "SAKURACLOUD_ZONES": "tk1v",
+        "SAKURACLOUD_PROFILE_DIR": str(tmp_path / "no-profiles"),
+        "USACLOUD_NO_VERSION_CHECK": "1",
+        **QUICK_RETRIES,
+    }
+    loop = "".join(
+        f'if {real_bin} {line} > /dev/null 2> err; then echo "{line}|0|"; '
+        f'else echo "{line}|1|$(grep -c secure.sakura.ad.jp err)"; fi\n'
+        for line, _ in lines
+    )
+    done = netns.run(["bash", "-c", loop], env, cwd=tmp_path, timeout=600)
+    seen = {}
+    for row in done.stdout.splitlines():
+        line, failed, host = row.split("|")
+        seen[line] = failed == "1" and host not in ("", "0")
+    assert seen == dict(lines), done.stderr
+    assert sum(unfaked for _, unfaked in lines) >= 3  # web-accelerator list, bill list, coupon list
+
+
+def test_what_the_fake_driver_does_not_fake_is_refused_in_fake_mode(real):
+    for name in ("web-accelerator list", "bill list", "coupon list"):
+        real.script(f"{name.split()[0]}.usacloud", f"usacloud {name}\n")
+    out = real.run("--usacloud-fake", "--usacloud-allow-global-writes", "--usacloud-error-policy=continue")
+    assert out.ret == 1, out.text
+    for script in out.scripts().values():
+        (cmd,) = script["commands"]
+        assert cmd["status"] == "refused" and "(fake-mode): usacloud does not fake" in cmd["message"], cmd

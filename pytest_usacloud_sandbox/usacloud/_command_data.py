@@ -16,6 +16,8 @@ Flag rows are (name, short, aliases, value, required, field, options, validate, 
   validate  the go-playground/validator tag of the field in usacloud's source, or None
   go_type   the field's Go type ('int', '*int', '[]string', 'types.ID', ...), or None
 A subcommand with custom_validate also runs its own Validate method in usacloud's Go code.
+A resource's platform is the API client it uses (iaas, webaccel; '' for config and rest); a
+subcommand's unfaked names the real API it reaches even in fake mode (webaccel, iam, rest), or None.
 """
 
 USACLOUD_VERSION = '1.22.8'
@@ -54,10 +56,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -78,7 +81,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -91,7 +94,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', False, 'Destination', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -100,14 +103,14 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -120,7 +123,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -137,7 +140,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -148,7 +151,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -164,7 +167,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -172,7 +175,7 @@ RESOURCES = (
                 ('--source-file', None, (), 'string', False, 'SourceFile', None, 'omitempty,file', 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -185,10 +188,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoneless',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': 'read',
         'deprecated': "auth-status is deprecated. Please use 'usacloud rest https://secure.sakura.ad.jp/cloud/api/iam/1.0/auth/context' instead.",
         'subcommands': (
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -205,10 +209,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--disk-id', None, (), 'id', True, 'DiskID', None, 'required', 'types.ID'),
@@ -227,7 +232,7 @@ RESOURCES = (
                 ('--weekdays', None, (), 'strings', True, 'Weekdays', ('all', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'), 'required,weekdays', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -240,7 +245,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -255,7 +260,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -266,7 +271,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -291,10 +296,11 @@ RESOURCES = (
         'aliases': ('autoscale',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--api-key-id', None, (), 'string', True, 'APIKeyID', None, 'required', 'string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--config', None, (), 'string', True, 'Config', None, 'required', 'string'),
@@ -321,7 +327,7 @@ RESOURCES = (
                 ('--trigger-type', None, (), 'string', False, 'TriggerType', ('cpu', 'router', 'schedule'), 'omitempty,oneof=cpu router schedule', 'string'),
                 ('--zones', None, (), 'strings', True, 'Zones', None, 'required', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -333,7 +339,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -347,7 +353,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -357,7 +363,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--config', None, (), 'string', True, 'Config', None, 'omitempty,required', '*string'),
                 ('--cpu-threshold-scaling-down', None, (), 'int', False, 'CPUThresholdScaling.Down', None, None, '*int'),
@@ -390,10 +396,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'csv', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'csv', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': 'iam', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -403,7 +410,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': 'iam', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -422,10 +429,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'connect-switch', 'aliases': ('switch-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'connect-switch', 'aliases': ('switch-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -433,7 +441,7 @@ RESOURCES = (
                 ('--switch-id', None, (), 'id', True, 'SwitchID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -447,7 +455,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -463,14 +471,14 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disconnect-switch', 'aliases': ('switch-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'disconnect-switch', 'aliases': ('switch-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -484,7 +492,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -495,7 +503,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -516,10 +524,11 @@ RESOURCES = (
         'aliases': ('iso-image',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -537,7 +546,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -553,7 +562,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', False, 'Destination', None, None, 'string'),
@@ -563,14 +572,14 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -583,7 +592,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -600,7 +609,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -611,7 +620,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -627,7 +636,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -642,10 +651,11 @@ RESOURCES = (
         'aliases': ('managed-pki',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--clients', None, (), 'string', False, 'ClientsData', None, None, 'string'),
                 ('--common-name', None, (), 'string', True, 'CommonName', None, 'required', 'string'),
@@ -667,7 +677,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--validity-period-hours', None, (), 'int', True, 'ValidityPeriodHours', None, 'required', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -679,7 +689,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -693,7 +703,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -703,7 +713,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--clients', None, (), 'string', False, 'ClientsData', None, None, '*string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -727,10 +737,11 @@ RESOURCES = (
         'aliases': ('profile',),
         'scope': 'global',
         'location': 'root',
+        'platform': '',
         'default': 'edit',
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--access-token', None, ('--token',), 'string', False, 'AccessToken', None, None, 'string'),
                 ('--access-token-secret', None, ('--secret',), 'string', False, 'AccessTokenSecret', None, None, 'string'),
                 ('--default-output-type', None, (), 'string', False, 'DefaultOutputType', None, 'omitempty,output_type', 'string'),
@@ -739,13 +750,13 @@ RESOURCES = (
                 ('--use', None, (), 'bool', False, 'Use', None, None, 'bool'),
                 ('--zone', None, (), 'string', False, 'Zone', None, None, 'string'),
             )},
-            {'name': 'current', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'current', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
             )},
-            {'name': 'delete', 'aliases': (), 'confirm': True, 'kind': 'delete', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'delete', 'aliases': (), 'confirm': True, 'kind': 'delete', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'edit', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'flags': (
+            {'name': 'edit', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--access-token', None, ('--token',), 'string', False, 'AccessToken', None, None, 'string'),
                 ('--access-token-secret', None, ('--secret',), 'string', False, 'AccessTokenSecret', None, None, 'string'),
                 ('--default-output-type', None, (), 'string', False, 'DefaultOutputType', None, 'omitempty,output_type', 'string'),
@@ -754,15 +765,15 @@ RESOURCES = (
                 ('--use', None, (), 'bool', False, 'Use', None, None, 'bool'),
                 ('--zone', None, (), 'string', False, 'Zone', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls',), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls',), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
             )},
-            {'name': 'path', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'path', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'show', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'show', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'use', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'use', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
         ),
@@ -772,10 +783,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--access-level', None, (), 'string', False, 'AccessLevel', ('readonly', 'none'), 'omitempty,container_registry_access_level', 'string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -794,7 +806,7 @@ RESOURCES = (
                 ('--users', None, (), 'string', False, 'UsersData', None, None, 'string'),
                 ('--virtual-domain', None, (), 'string', False, 'VirtualDomain', None, 'omitempty,fqdn', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -806,7 +818,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -820,7 +832,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -830,7 +842,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--access-level', None, (), 'string', False, 'AccessLevel', ('readonly', 'none'), 'omitempty,container_registry_access_level', '*string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -856,10 +868,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': 'list',
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'unfaked': 'iam', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -876,10 +889,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -887,7 +901,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backup-start-time-hour', None, (), 'int', False, 'BackupStartTimeHour', None, 'omitempty,min=0,max=23', 'int'),
                 ('--backup-start-time-minute', None, (), 'int', False, 'BackupStartTimeMinute', ('0', '15', '30', '45'), 'omitempty,backup_start_minute', 'int'),
@@ -923,7 +937,7 @@ RESOURCES = (
                 ('--username', None, (), 'string', True, 'Username', None, 'required', 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -937,7 +951,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -952,7 +966,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list-parameters', 'aliases': ('list-parameter',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list-parameters', 'aliases': ('list-parameter',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -963,7 +977,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -976,7 +990,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-database', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-database', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -989,7 +1003,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-disk', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-disk', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1002,7 +1016,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1015,7 +1029,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1026,14 +1040,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -1042,7 +1056,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backup-start-time-hour', None, (), 'int', False, 'BackupStartTimeHour', None, 'omitempty,min=0,max=23', '*int'),
                 ('--backup-start-time-minute', None, (), 'int', False, 'BackupStartTimeMinute', None, 'omitempty,oneof=0 15 30 45', '*int'),
@@ -1068,13 +1082,13 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -1087,10 +1101,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'connect-to-server', 'aliases': ('server-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'connect-to-server', 'aliases': ('server-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1098,7 +1113,7 @@ RESOURCES = (
                 ('--server-id', None, (), 'id', True, 'ServerID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--connector', None, ('--connection',), 'string', False, 'Connection', ('virtio', 'ide'), 'required,disk_connection', 'string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1139,7 +1154,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1155,14 +1170,14 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disconnect-from-server', 'aliases': ('server-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'disconnect-from-server', 'aliases': ('server-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'edit', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'edit', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-partition-uuid', None, (), 'bool', False, 'EditDisk.ChangePartitionUUID', None, None, 'bool'),
                 ('--disable-pw-auth', None, (), 'bool', False, 'EditDisk.DisablePWAuth', None, None, 'bool'),
@@ -1189,7 +1204,7 @@ RESOURCES = (
                 ('--ssh-keys', None, (), 'strings', False, 'EditDisk.SSHKeys', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1204,7 +1219,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-disk', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-disk', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1217,7 +1232,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1228,14 +1243,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'resize-partition', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'resize-partition', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--connector', None, ('--connection',), 'string', False, 'Connection', ('virtio', 'ide'), 'omitempty,disk_connection', '*string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1267,7 +1282,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -1280,10 +1295,11 @@ RESOURCES = (
         'aliases': ('diskplan',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1297,7 +1313,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1315,10 +1331,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1334,7 +1351,7 @@ RESOURCES = (
                 ('--records', None, (), 'string', False, 'RecordsData', None, None, 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1346,7 +1363,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1360,7 +1377,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1370,7 +1387,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1393,10 +1410,11 @@ RESOURCES = (
         'aliases': ('enhanced-database', 'edb'),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--allowed-networks', None, (), 'strings', False, 'AllowedNetworks', None, 'omitempty,dive,gt=0', '[]string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--database-name', None, (), 'string', True, 'DatabaseName', None, 'required', 'string'),
@@ -1416,7 +1434,7 @@ RESOURCES = (
                 ('--region', None, (), 'string', True, 'Region', ('is1', 'tk1'), 'required,enhanced_db_region', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1428,7 +1446,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1442,7 +1460,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1452,7 +1470,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--allowed-networks', None, (), 'strings', True, 'AllowedNetworks', None, 'omitempty,dive,required', '*[]string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1476,10 +1494,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1494,7 +1513,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1506,7 +1525,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1520,7 +1539,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1530,7 +1549,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1540,7 +1559,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'send-message', 'aliases': ('send',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'send-message', 'aliases': ('send',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', True, 'Destination', None, 'required', 'string'),
                 ('--domain-name', None, (), 'string', False, 'DomainName', None, 'omitempty,fqdn', 'string'),
@@ -1555,7 +1574,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--sender', None, (), 'string', True, 'Sender', None, 'required', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1577,10 +1596,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'required,min=10,max=60', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1604,7 +1624,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--weighted', None, (), 'bool', False, 'Weighted', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1616,7 +1636,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1630,7 +1650,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1640,7 +1660,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'omitempty,min=10,max=60', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1671,10 +1691,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1688,7 +1709,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1700,7 +1721,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1715,7 +1736,7 @@ RESOURCES = (
                 ('--scope', None, (), 'string', False, 'Scope', ('user', 'shared'), 'omitempty,scope', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1725,7 +1746,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1745,10 +1766,11 @@ RESOURCES = (
         'aliases': ('iface',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1766,7 +1788,7 @@ RESOURCES = (
                 ('--server-names', None, (), 'strings', False, 'ServerNames', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1784,10 +1806,11 @@ RESOURCES = (
         'aliases': ('router',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'add-subnet', 'aliases': ('subnet-add',), 'confirm': True, 'kind': 'create', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'add-subnet', 'aliases': ('subnet-add',), 'confirm': True, 'kind': 'create', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1801,7 +1824,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--band-width', None, ('--band-width-mbps',), 'int', False, 'BandWidthMbps', ('100', '250', '500', '1000', '1500', '2000', '2500', '3000', '3500', '4000', '4500', '5000', '5500', '6000', '6500', '7000', '7500', '8000', '8500', '9000', '9500', '10000'), 'required,internet_bandwidth', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1822,7 +1845,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1836,7 +1859,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete-subnet', 'aliases': ('subnet-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete-subnet', 'aliases': ('subnet-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1845,14 +1868,14 @@ RESOURCES = (
                 ('--subnet-id', None, (), 'id', True, 'SubnetID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disable-ipv6', 'aliases': ('ipv6-disable',), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'disable-ipv6', 'aliases': ('ipv6-disable',), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'enable-ipv6', 'aliases': ('ipv6-enable',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'enable-ipv6', 'aliases': ('ipv6-enable',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1864,7 +1887,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1881,7 +1904,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list-subnet', 'aliases': ('subnet-list',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list-subnet', 'aliases': ('subnet-list',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1892,7 +1915,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1905,7 +1928,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1916,7 +1939,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--band-width', None, ('--band-width-mbps',), 'int', False, 'BandWidthMbps', ('100', '250', '500', '1000', '1500', '2000', '2500', '3000', '3500', '4000', '4500', '5000', '5500', '6000', '6500', '7000', '7500', '8000', '8500', '9000', '9500', '10000'), 'omitempty,internet_bandwidth', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1941,10 +1964,11 @@ RESOURCES = (
         'aliases': ('internetplan',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1958,7 +1982,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1976,10 +2000,11 @@ RESOURCES = (
         'aliases': ('ip-address',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1992,7 +2017,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2004,7 +2029,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update-host-name', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update-host-name', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2027,10 +2052,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2044,7 +2070,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2058,7 +2084,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2074,7 +2100,7 @@ RESOURCES = (
                 ('--switch-ids', None, (), 'strings', False, 'SwitchIDs', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2086,7 +2112,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2107,10 +2133,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2127,7 +2154,7 @@ RESOURCES = (
                 ('--switch-names', None, (), 'strings', False, 'SwitchNames', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2145,10 +2172,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2161,7 +2189,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2173,7 +2201,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2186,7 +2214,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2196,7 +2224,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2215,10 +2243,11 @@ RESOURCES = (
         'aliases': ('licenseinfo',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2231,7 +2260,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2248,10 +2277,11 @@ RESOURCES = (
         'aliases': ('loadbalancer',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2259,7 +2289,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2284,7 +2314,7 @@ RESOURCES = (
                 ('--vrid', None, (), 'int', False, 'VRID', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2298,7 +2328,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2313,7 +2343,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2326,7 +2356,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2337,14 +2367,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2353,7 +2383,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2371,13 +2401,13 @@ RESOURCES = (
                 ('--virtual-ip-addresses', None, ('--vips',), 'string', False, 'VirtualIPAddressesData', None, None, '*string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2390,10 +2420,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2417,7 +2448,7 @@ RESOURCES = (
                 ('--virtual-ip-address', None, (), 'string', False, 'Interface.VirtualIPAddress', None, 'omitempty,ipv4', 'string'),
                 ('--vrid', None, (), 'int', False, 'Interface.VRID', None, 'omitempty', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2429,7 +2460,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2439,7 +2470,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2453,7 +2484,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-local-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-local-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2465,7 +2496,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2475,7 +2506,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2506,10 +2537,11 @@ RESOURCES = (
         'aliases': ('mobilegateway', 'mgw'),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2517,7 +2549,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -2551,7 +2583,7 @@ RESOURCES = (
                 ('--traffic-config-traffic-quota-in-mb', None, (), 'int', False, 'TrafficConfig.TrafficQuotaInMB', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2565,7 +2597,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2580,7 +2612,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2593,7 +2625,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2606,7 +2638,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2617,14 +2649,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2633,7 +2665,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dns1', None, (), 'string', False, 'DNS.DNS1', None, 'required_with=DNS2,omitempty,ipv4', '*string'),
@@ -2666,13 +2698,13 @@ RESOURCES = (
                 ('--traffic-config-traffic-quota-in-mb', None, (), 'int', False, 'TrafficConfig.TrafficQuotaInMB', None, None, '*int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2685,10 +2717,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2696,7 +2729,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2719,7 +2752,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2733,7 +2766,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2748,7 +2781,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-free-disk-size', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-free-disk-size', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2761,7 +2794,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2774,7 +2807,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2785,14 +2818,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2801,7 +2834,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2817,13 +2850,13 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2836,10 +2869,11 @@ RESOURCES = (
         'aliases': ('startup-script',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--class', None, (), 'string', False, 'Class', ('shell', 'yaml_cloud_config'), 'required,note_class', 'string'),
                 ('--content', None, ('--contents', '--script', '--scripts'), 'string', True, 'Content', None, 'required', 'string'),
@@ -2855,7 +2889,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2867,7 +2901,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2882,7 +2916,7 @@ RESOURCES = (
                 ('--scope', None, (), 'string', False, 'Scope', ('user', 'shared'), 'omitempty,scope', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2892,7 +2926,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--content', None, ('--contents',), 'string', False, 'Content', None, 'omitempty', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2914,10 +2948,11 @@ RESOURCES = (
         'aliases': ('packetfilter',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2932,7 +2967,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2948,7 +2983,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2962,7 +2997,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2973,7 +3008,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2995,10 +3030,11 @@ RESOURCES = (
         'aliases': ('privatehost',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--class', None, (), 'string', False, 'Class', ('dynamic', 'ms_windows'), 'required_without=PlanID,private_host_class', 'string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -3016,7 +3052,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3027,7 +3063,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3042,7 +3078,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3053,7 +3089,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3076,10 +3112,11 @@ RESOURCES = (
         'aliases': ('privatehostplan',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3093,7 +3130,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3111,10 +3148,11 @@ RESOURCES = (
         'aliases': ('proxylb', 'elb', 'enhanced-load-balancer'),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backend-http-keep-alive-mode', None, (), 'string', False, 'BackendHttpKeepAlive.Mode', None, 'omitempty,oneof=safe aggressive', 'string'),
                 ('--bind-ports', None, (), 'string', False, 'BindPortsData', None, None, 'string'),
@@ -3153,7 +3191,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--vip-fail-over', None, (), 'bool', False, 'UseVIPFailover', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3165,7 +3203,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health-status', 'aliases': ('health',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'health-status', 'aliases': ('health',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3175,7 +3213,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3189,7 +3227,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-connection', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-connection', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3201,7 +3239,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3211,13 +3249,13 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'renew-lets-encrypt-cert', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'renew-lets-encrypt-cert', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backend-http-keep-alive-mode', None, (), 'string', False, 'BackendHttpKeepAlive.Mode', None, 'omitempty,oneof=safe aggressive', '*string'),
                 ('--bind-ports', None, (), 'string', False, 'BindPortsData', None, None, '*string'),
@@ -3261,10 +3299,11 @@ RESOURCES = (
         'aliases': ('regions',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3277,7 +3316,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3294,10 +3333,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'root',
+        'platform': '',
         'default': 'request',
         'deprecated': None,
         'subcommands': (
-            {'name': 'request', 'aliases': (), 'confirm': False, 'kind': 'request', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'flags': (
+            {'name': 'request', 'aliases': (), 'confirm': False, 'kind': 'request', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'unfaked': 'rest', 'flags': (
                 ('--auth-preference', None, (), 'string', False, 'AuthPreference', None, 'omitempty,oneof=basic bearer', 'string'),
                 ('--data', '-d', (), 'string', False, 'Data', None, 'omitempty,file|json', 'string'),
                 ('--method', '-X', (), 'string', False, 'Method', ('get', 'post', 'patch', 'put', 'delete', 'GET', 'POST', 'PATCH', 'PUT', 'DELETE'), 'required,rest_method', 'string'),
@@ -3312,10 +3352,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoneless',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': 'id',
         'deprecated': None,
         'subcommands': (
-            {'name': 'id', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'flags': (
+            {'name': 'id', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--no-new-line', '-n', (), 'bool', False, 'NoNewLine', None, None, 'bool'),
             )},
         ),
@@ -3325,10 +3366,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3337,7 +3379,7 @@ RESOURCES = (
                 ('--user-data', None, (), 'string', False, 'UserData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': ('build',), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': ('build',), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--cdrom-id', None, ('--iso-image-id',), 'id', False, 'CDROMID', None, None, 'types.ID'),
@@ -3400,7 +3442,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3410,7 +3452,7 @@ RESOURCES = (
                 ('--with-disks', None, (), 'bool', False, 'WithDisks', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3425,7 +3467,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3438,7 +3480,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'rdp', 'aliases': ('remote-desktop',), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'rdp', 'aliases': ('remote-desktop',), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -3447,7 +3489,7 @@ RESOURCES = (
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3458,21 +3500,21 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'send-nmi', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'send-nmi', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -3481,7 +3523,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ssh', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ssh', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--key', '-i', (), 'string', False, 'Key', None, 'omitempty,file', 'string'),
@@ -3492,7 +3534,7 @@ RESOURCES = (
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--cdrom-id', None, ('--iso-image-id',), 'id', False, 'CDROMID', None, None, '*types.ID'),
                 ('--commitment', None, (), 'string', False, 'Commitment', ('standard', 'dedicatedcpu'), 'omitempty,server_plan_commitment', '*string'),
@@ -3522,20 +3564,20 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'vnc', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'vnc', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -3548,10 +3590,11 @@ RESOURCES = (
         'aliases': ('serverplan',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3565,7 +3608,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3583,10 +3626,11 @@ RESOURCES = (
         'aliases': ('serviceclass', 'public-price', 'publicprice'),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3606,16 +3650,17 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'activate', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'activate', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3632,13 +3677,13 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'deactivate', 'aliases': (), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'deactivate', 'aliases': (), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3653,7 +3698,7 @@ RESOURCES = (
                 ('--wait-for-release-tick', None, (), 'int', False, 'WaitForReleaseTick', None, None, 'int'),
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3667,7 +3712,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3677,7 +3722,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'monitor-sim', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-sim', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3689,7 +3734,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3699,7 +3744,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3721,10 +3766,11 @@ RESOURCES = (
         'aliases': ('simplemonitor',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'min=60,max=3600', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -3767,7 +3813,7 @@ RESOURCES = (
                 ('--target', None, (), 'string', True, 'Target', None, 'required', 'string'),
                 ('--timeout', None, (), 'int', False, 'Timeout', None, 'omitempty,min=1,max=30', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3779,7 +3825,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3791,7 +3837,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3805,7 +3851,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-response-time', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-response-time', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3817,7 +3863,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3827,7 +3873,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'omitempty,min=60,max=3600', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -3876,10 +3922,11 @@ RESOURCES = (
         'aliases': ('sshkey',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3893,7 +3940,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3905,7 +3952,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3918,7 +3965,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3928,7 +3975,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3948,10 +3995,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3964,7 +4012,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3982,10 +4030,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4001,7 +4050,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -4017,7 +4066,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4032,7 +4081,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4043,7 +4092,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--display-gateway', None, ('--display-default-route',), 'string', False, 'DefaultRoute', None, None, '*string'),
@@ -4068,10 +4117,11 @@ RESOURCES = (
         'aliases': ('vpcrouter',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4079,7 +4129,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -4119,7 +4169,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create-standard', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create-standard', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -4154,7 +4204,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -4168,7 +4218,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4183,7 +4233,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4196,7 +4246,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4210,14 +4260,14 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ping', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'ping', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--destination', '-d', ('--dest',), 'string', True, 'Destination', None, 'required,ipv4', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4228,14 +4278,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -4244,7 +4294,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dhcp-server', None, (), 'string', False, 'RouterSetting.DHCPServerData', None, None, 'string'),
@@ -4279,7 +4329,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update-standard', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update-standard', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dhcp-server', None, (), 'string', False, 'RouterSetting.DHCPServerData', None, None, 'string'),
@@ -4311,13 +4361,13 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -4330,10 +4380,11 @@ RESOURCES = (
         'aliases': ('web-accel', 'webaccel'),
         'scope': 'global',
         'location': 'root',
+        'platform': 'webaccel',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create-certificate', 'aliases': ('certificate-create', 'cert-create'), 'confirm': True, 'kind': 'create', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'create-certificate', 'aliases': ('certificate-create', 'cert-create'), 'confirm': True, 'kind': 'create', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': 'webaccel', 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--certificate-chain', None, (), 'string', True, 'CertificateChain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4346,7 +4397,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete-cache', 'aliases': ('cache-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete-cache', 'aliases': ('cache-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': 'webaccel', 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4358,14 +4409,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--url', None, (), 'strings', True, 'URLs', None, 'required', '[]string'),
             )},
-            {'name': 'delete-cache-all', 'aliases': ('cache-delete-all',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'delete-cache-all', 'aliases': ('cache-delete-all',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': 'webaccel', 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--domain', None, (), 'string', True, 'Domain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': 'webaccel', 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4377,7 +4428,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': 'webaccel', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4387,7 +4438,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read-certificate', 'aliases': ('certificate-read', 'cert-read'), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read-certificate', 'aliases': ('certificate-read', 'cert-read'), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': 'webaccel', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4397,7 +4448,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update-certificate', 'aliases': ('certificate-update', 'cert-update'), 'confirm': True, 'kind': 'update', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'update-certificate', 'aliases': ('certificate-update', 'cert-update'), 'confirm': True, 'kind': 'update', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': 'webaccel', 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--certificate-chain', None, (), 'string', True, 'CertificateChain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4417,10 +4468,11 @@ RESOURCES = (
         'aliases': ('zones',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4433,7 +4485,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),

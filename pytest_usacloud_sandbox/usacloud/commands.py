@@ -67,6 +67,8 @@ class Subcommand:
     flags: tuple[Flag, ...]  # every flag of the subcommand, not the global flags
     is_default: bool = False
     custom_validate: bool = False  # usacloud also runs the subcommand's own Validate method
+    #: the real API it reaches even in fake mode ("webaccel", "iam", "rest"), None when faked or local
+    unfaked: str | None = None
 
     @property
     def read_only(self) -> bool:
@@ -94,6 +96,7 @@ class Resource:
     scope: str  # "zoned" | "global" | "zoneless"
     location: str  # "iaas" | "root"
     subcommands: tuple[Subcommand, ...]
+    platform: str = "iaas"  # the API client usacloud uses for it: "iaas", "webaccel", "" (config, rest)
     default_subcommand: str | None = None
     deprecated: str | None = None  # the deprecation warning usacloud prints, if any
 
@@ -130,6 +133,7 @@ def _subcommand(d: dict, zoned: bool) -> Subcommand:
         flags=flags,
         is_default=d["is_default"],
         custom_validate=d["custom_validate"],
+        unfaked=d["unfaked"],
     )
 
 
@@ -140,6 +144,7 @@ def _resource(d: dict) -> Resource:
         scope=d["scope"],
         location=d["location"],
         subcommands=tuple(_subcommand(s, d["scope"] != "global") for s in d["subcommands"]),
+        platform=d["platform"],
         default_subcommand=d["default"],
         deprecated=d["deprecated"],
     )

@@ -32,6 +32,13 @@ _DANGEROUS_KIND = {
     "power": "a power",
     "disruptive": "a disruptive (it disconnects or disables something in use)",
 }
+#: Why a subcommand the command table marks ``unfaked`` reaches a real API in fake mode.
+_UNFAKED = {
+    "webaccel": "its fake driver covers the IaaS API only, and this calls the web accelerator API for real "
+    "(with whatever key it has)",
+    "iam": "it looks the account up in the real IAM API first (saclient's client), with whatever key it has",
+    "rest": "it calls the real API (with whatever key it has) even in fake mode",
+}
 _POWER_WORDS = frozenset({"boot", "shutdown", "reboot", "reset", "power"})
 _FALSE = frozenset({"0", "f", "false"})
 
@@ -187,6 +194,9 @@ class Policy:
             return "usacloud does not fake `update-self`: it downloads a new binary and replaces this one"
         if inv.subcommand is not None and inv.subcommand.kind == "connect":
             return f"usacloud does not fake `{inv.subcommand.name}`: it starts a real local client"
+        real = inv.subcommand.unfaked if inv.subcommand is not None and inv.resource is not None else None
+        if real is not None:
+            return f"usacloud does not fake `{inv.resource.name} {inv.subcommand.name}`: {_UNFAKED[real]}"
         return None
 
 
