@@ -553,3 +553,35 @@ def test_what_the_fake_driver_does_not_fake_is_refused_in_fake_mode(real):
     for script in out.scripts().values():
         (cmd,) = script["commands"]
         assert cmd["status"] == "refused" and "(fake-mode): usacloud does not fake" in cmd["message"], cmd
+
+
+# -- profiles ------------------------------------------------------------------------------------------
+
+
+def test_a_profile_planted_by_a_shell_script_would_trace_every_call_and_cannot_be_planted(real, real_bin):
+    """With no profile named, usacloud reads the profile `<profile dir>/current` names: a `TraceMode` in
+    it prints the key's HTTP credentials on every call's stderr (shown first with a directory that can
+    be written). The run's profile place is one nothing can write."""
+    writable = real.tmp / "writable-profiles"
+    (writable / "default").mkdir(parents=True)
+    (writable / "default" / "config.json").write_text('{"TraceMode": "all"}')
+    (writable / "current").write_text("default\n")
+    env = {**real.env, "SAKURACLOUD_PROFILE_DIR": str(writable)}
+    done = netns.run([real_bin, "zone", "list", "-q"], env, api={"token": TOKEN, "secret": SECRET, "rules": []})
+    assert f"Authorization: Basic {BASIC}" in done.stderr  # the threat is real
+    seen = real.tmp / "seen"
+    real.script(
+        "a-plant.usacloud",
+        SHELL
+        + f"""mkdir -p "$SAKURACLOUD_PROFILE_DIR/default" || echo "mkdir refused" > {seen}
+        echo '{{"TraceMode": "all"}}' > "$SAKURACLOUD_PROFILE_DIR/default/config.json" || echo "write refused" >> {seen}
+        echo default > "$SAKURACLOUD_PROFILE_DIR/current" || echo "current refused" >> {seen}
+        usacloud zone list -q 2>> {seen}
+        """.replace("        ", ""),
+    )
+    real.script("b-later.usacloud", SHELL + f"usacloud zone list -q 2>> {seen}\n")
+    out = real.run(api=[])
+    assert out.ret == 0, out.text
+    text = seen.read_text()
+    assert "mkdir refused" in text and "write refused" in text and "current refused" in text
+    assert "Authorization" not in text and BASIC not in text and "TRACE" not in text

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from . import commands, environment, fake, filereads, rest
+from . import commands, environment, fake, filereads, profiles, rest
 from .commands import SANDBOX_ZONE
 from .values import GO_TRUE
 
 DANGEROUS_OPTION = "--usacloud-allow-dangerous"
 GLOBAL_WRITES_OPTION = "--usacloud-allow-global-writes"
+PROFILES_OPTION = "--usacloud-allow-profiles"
+#: The resource whose subcommands read and write usacloud's profiles on this machine, not the API.
+PROFILES_RESOURCE = "config"
 
 _ZONE_FLAGS = ("--zone", "--zones")
 # The zone of a full API URL given to `usacloud rest`: https://host/cloud/zone/is1a/api/...
@@ -79,7 +82,7 @@ def __getattr__(name: str):
 @dataclass(frozen=True)
 class Refusal:
     rule: str  # dangerous | global-write | global-write+dangerous | self-update | environment | route
-    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace | reads-file
+    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace | reads-file | profile-write
     message: str
     options: tuple[str, ...]  # what lifts it (all of them are needed)
 
@@ -109,6 +112,9 @@ class Policy:
     fake: bool = False  # --usacloud-fake: what usacloud does not fake is refused
     cwd: Path | None = None  # where usacloud runs (`rest -d FILE`, `--format FILE`); None: this process's
     output_to_script: bool = False  # shell mode: usacloud writes to the script's own files (no --trace)
+    allow_profiles: bool = (
+        False  # --usacloud-allow-profiles: usacloud reads (and `config` writes) this machine's profiles
+    )
 
     def apply(self, words: Sequence[str], assignments: Iterable[tuple[str, str]] = ()) -> Planned:
         """The policy for one command; ``assignments``: its ``VAR=value`` prefixes (commands mode)."""
@@ -165,7 +171,17 @@ class Policy:
                 return Refusal(found[0].rule, "; ".join(p.message for p in found), ())
         needed = []
         reasons = []
-        if res.is_global and not _global_read(sub, inv) and not self.allow_global_writes:
+        profile_write = res.name == PROFILES_RESOURCE and not sub.read_only
+        if profile_write and (self.fake or not self.allow_profiles):
+            why = (
+                "fake mode points usacloud at no profiles (a place nothing can write), whatever the options"
+                if self.fake
+                else "the sandbox points usacloud at no profiles (a place nothing can write); with "
+                f"{PROFILES_OPTION} usacloud reads this machine's profiles, and this would change them"
+            )
+            options = () if self.fake else (PROFILES_OPTION,)
+            return Refusal("profile-write", f"`{res.name} {sub.name}` writes usacloud's profiles: {why}", options)
+        if res.is_global and not profile_write and not _global_read(sub, inv) and not self.allow_global_writes:
             needed.append(GLOBAL_WRITES_OPTION)
             reasons.append(
                 f"`{res.name} {sub.name}` changes a global resource, which the sandbox zone does not isolate"
@@ -335,20 +351,21 @@ def rewrite_zones(words: Sequence[str]) -> tuple[tuple[str, ...], bool]:
 
 
 def sandbox_env(
-    base: Mapping[str, str], fake_store: Path | None = None, profile_dir: Path | None = None
+    base: Mapping[str, str], fake_store: Path | None = None, profile_dir: str | Path | None = None
 ) -> dict[str, str]:
     """The child's environment: pytest's, with the zone pinned to tk1v (and fake mode when asked).
 
-    ``profile_dir``: an empty directory usacloud is pointed at instead of the machine's profiles,
-    under all three names, with no profile name (any the run has is removed): usacloud then reads no
-    profile, so that none can choose the zone, the key, the API root or the token endpoint. A named
-    profile would not do: usacloud 1.22.8 cannot open it there and runs every command as a no-op
-    that exits 0. None leaves the profiles as the run has them (``--usacloud-allow-profiles``).
+    ``profile_dir``: where usacloud is pointed instead of the machine's profiles (the run's is
+    :data:`.profiles.NO_PROFILES`, which nothing can write), under all three names, with no profile
+    name (any the run has is removed): usacloud then reads no profile, so that none can choose the
+    zone, the key, the API root, the token endpoint or a trace. A named profile would not do:
+    usacloud 1.22.8 cannot open it there and runs every command as a no-op that exits 0. None leaves
+    the profiles as the run has them (``--usacloud-allow-profiles``).
     """
     env = dict(base)
     if profile_dir is not None:
         env = fake.without_profile_name(env)
-        env.update(dict.fromkeys(fake.PROFILE_DIR_ENV, str(profile_dir)))
+        env.update(dict.fromkeys(profiles.PROFILE_DIR_ENV, str(profile_dir)))
     for prefix in ("SAKURACLOUD_", "SAKURA_"):
         env[prefix + "ZONE"] = SANDBOX_ZONE
         env[prefix + "ZONES"] = SANDBOX_ZONE
