@@ -183,7 +183,9 @@ class Broker:
 
     def _authenticate(self, conn: socket.socket, unix: bool, kind: str, token: str, pid: int) -> int:
         """The caller's pid, if it knows the script's cookie and is a process of the script (a
-        descendant of this worker: on the Unix socket the kernel says which process it is)."""
+        descendant of this worker). The kernel says which process it is: on the Unix socket its peer
+        credentials, on TCP the process holding the connection's other end, which must be the pid
+        the request declares (another process of the run cannot call in a script's name)."""
         if unix:
             pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
             if uid != os.getuid():
@@ -193,6 +195,8 @@ class Broker:
             raise protocol.Stranger("not the script's client")
         if not protocol.is_descendant(pid, os.getpid()):
             raise protocol.Stranger("not a process of the script")
+        if not unix and not protocol.holds_connection(pid, conn):
+            raise protocol.Stranger("the declared process does not hold this connection")
         return pid
 
     def _files(self, request: protocol.Request, conn: socket.socket, unix: bool):
