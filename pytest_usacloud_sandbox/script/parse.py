@@ -379,5 +379,30 @@ class _Walker:
         how = redefines_usacloud(name, args)
         if how is not None:
             self.flow.redefine(line, how)
+        if name == "alias":
+            for arg in args:
+                alias, eq, body = arg.partition("=")
+                if eq and alias != "usacloud":
+                    self.alias_body(alias, body)
         if not wrapped:
             level.call(name, line)
+
+    def alias_body(self, alias: str, body: str) -> None:
+        """``alias NAME=BODY``: calling NAME runs BODY's commands, like a function's (``alias die='exit 1'``
+        makes ``die`` end the script). Counted whether or not ``expand_aliases`` is on (a file the script
+        sources may turn it on); a body that does not lex counts as one that can end the script."""
+        try:
+            tokens = Lexer(body).tokens()
+        except ShellSyntaxError:
+            self.flow.can_end(alias)
+            return
+        command: list[str] = []
+        for token in [*tokens, None]:
+            if token is not None and token.__class__ is Word:
+                command.append(token.value)
+                continue
+            if command and ends_script(command[0], command[1:]) is not None:
+                self.flow.can_end(alias)
+            elif command:
+                self.flow.calls(alias, command[0])
+            command = []
