@@ -16,12 +16,12 @@ straight-line (its :class:`ControlFlow` says why) when it is
   ``coproc``;
 * after something that ends the script (:mod:`effects`: ``exit``, ``logout``, ``return`` outside a
   function, ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n``; a ``${NAME:?message}`` expansion;
-  a call of a function whose body, or a function it calls, has one): at the top level (groups
-  included) when it runs unconditionally or after ``&&`` (``[ -f done ] && exit 0``), and anywhere
-  inside a top-level ``if``/``case``/loop. Inside a subshell ``( ... )`` or a command substitution
-  such an exit ends only that subshell. An exit after ``||`` (``cd dir || exit 1``, ``usacloud ...
-  || exit 1``) is not counted: it ends the script only when a command failed, and commands mode
-  stops at a usacloud failure anyway;
+  a call of a function or alias whose body, or a function it calls, has one): at the top level
+  (groups included) unless it runs only after a usacloud command failed (``usacloud ... || exit 1``:
+  commands mode stops there anyway), so also after ``&&`` (``[ -f done ] && exit 0``, ``true && exit``)
+  and after ``||`` that follows a command commands mode does not run (``[ "$OK" = yes ] || exit 0``,
+  ``cd dir || exit 1``); and anywhere inside a top-level ``if``/``case``/loop. Inside a subshell
+  ``( ... )`` or a command substitution such an exit ends only that subshell;
 * after the script made ``usacloud`` mean something else: its own ``usacloud`` function, an alias,
   ``hash -p``, ``enable``.
 
