@@ -94,3 +94,63 @@ def test_the_agreement_cases_say_what_bash_does(tmp_path):
     assert bash_runs(AGREE["descriptor variable"], tmp_path) == [("switch", "list", "--names"), ("zone", "list")]
     (tmp_path / "log").unlink()
     assert bash_runs(AGREE["tilde after = in an argument"], tmp_path)[0][-1] == f"note={tmp_path}/x"
+
+
+# -- redirections: bash runs no command whose redirection it cannot open ------------------------------
+
+REDIRECT_REFUSED = {
+    "output into a missing directory": "set -e\nusacloud switch list -o json > artifacts/before.json\nusacloud b\n",
+    "output into a missing directory, no set -e": "usacloud a > artifacts/x && usacloud b\n",
+    "input that does not exist": "usacloud a < missing.json\n",
+    "output onto a directory": "usacloud a > sub\n",
+    "a descriptor nobody opened": "usacloud a >&3\n",
+    "read-write in a missing directory": "usacloud a <> nowhere/x\n",
+}
+REDIRECT_OK = {
+    "output next to the script": "usacloud a > out.json\nusacloud b >> out.json 2>&1\n",
+    "into a subdirectory that exists": "usacloud a > sub/out.json\n",
+    "input that exists": "usacloud a < in.json\n",
+    "standard descriptors": "usacloud a 2>&1 >/dev/null <&0\nusacloud b >&2\n",
+    "the null device": "usacloud a &>/dev/null\n",
+}
+
+
+def load_runs(text: str, tmp_path) -> list[tuple[str, ...]] | None:
+    """What commands mode would run from the script at tmp_path (its redirections checked there)."""
+    from pytest_usacloud_sandbox.script.load import load_script
+
+    path = tmp_path / "s.usacloud"
+    path.write_text(text)
+    try:
+        parsed = load_script(path)
+    except ScriptError:
+        return None
+    return [tuple(c.words[1:]) for c in parsed.commands if c.expansion is None]
+
+
+@pytest.fixture
+def beside(tmp_path):
+    """A script's directory holding `sub/` and `in.json`."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "in.json").write_text("{}")
+    return tmp_path
+
+
+@pytest.mark.parametrize("text", REDIRECT_REFUSED.values(), ids=REDIRECT_REFUSED.keys())
+def test_a_redirection_bash_cannot_open_refuses_the_script(text, beside):
+    mine = load_runs(text, beside)
+    ran = bash_runs(text, beside)
+    assert mine is None
+    assert ran in ([], [("b",)]) and ran[:1] != [("a",)]  # bash did not run the redirected command
+
+
+def test_a_descriptor_the_shell_opened_is_refused_too(beside):
+    """Commands mode skips the `exec 3>log` that opens it: bash would run the command, commands mode
+    cannot give it that descriptor (a script that needs it belongs in shell mode)."""
+    assert load_runs("exec 3>log\nusacloud a >&3\n", beside) is None
+
+
+@pytest.mark.parametrize("text", REDIRECT_OK.values(), ids=REDIRECT_OK.keys())
+def test_redirections_bash_can_open_run(text, beside):
+    mine = load_runs(text, beside)
+    assert mine is not None and mine == bash_runs(text, beside)

@@ -11,8 +11,10 @@ Choices (tokenizing: :mod:`.shellwords`; reading the file: :mod:`.source`; marke
 * **Expansions** stay verbatim in ``Command.words`` (``"$ID"`` -> ``$ID``); ``Command.expansion``
   is the first one in the argv as written: ``$ID``, ``${ZONE}``, the whole ``$(...)``, backtick,
   ``$((...))`` or ``<(...)`` text, ``*``, ``?``, ``[`` (with a ``]`` after it), ``{a,b}`` /
-  ``{1..3}``, or a leading ``~``, in a ``VAR=value`` prefix (they come first) or the argv.
-  Expansions in redirections don't count.
+  ``{1..3}``, or a leading ``~``, in a ``VAR=value`` prefix (they come first), the argv, or the file
+  of one of its redirections (``> "$OUT/x"``: whether bash can open it needs the shell).
+* **Redirections**: ``Command.redirections`` keeps the usacloud command's file and descriptor
+  redirections as written (:mod:`.redirects` checks that bash could open them).
 * **Prefixes** reach usacloud's environment: ``Command.assignments`` keeps the ``VAR=value`` words
   before the command word and the ``NAME=value`` arguments of an ``env`` wrapper, as
   (name as written, value unquoted): ``A[1]`` and ``B+`` keep their subscript and ``+``.
@@ -76,6 +78,9 @@ class Command:
     assignments: tuple[tuple[str, str], ...] = ()
     #: set when the command does not run in straight-line order (commands mode refuses the script)
     control: ControlFlow | None = None
+    #: its redirections as written: (operator, target word with quotes removed), e.g. (">", "out.json");
+    #: here-documents and here-strings are left out (they open no file)
+    redirections: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ _PREFIX_KEYWORDS = frozenset(
 )
 _OTHER_KEYWORDS = frozenset({"for", "select", "[[", "case", "function"})
 _CASE_SEPARATORS = frozenset({";;", ";&", ";;&"})
+_NO_FILE = frozenset({"<<", "<<-", "<<<"})  # here-documents and here-strings
 #: ``${NAME:?...}`` / ``${NAME?...}``: bash prints the message and exits when NAME is unset (or empty)
 _EXITING_EXPANSION = re.compile(r"\$\{[#!]?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*])(?:\[[^\]]*\])?:?\?")
 
@@ -134,6 +140,18 @@ def parse_script(text: str) -> ParsedScript:
     except ShellSyntaxError as e:
         raise ScriptError(e.line, e.message) from None
     return ParsedScript(walker.result(), tuple(walker.skipped), markers)
+
+
+def _file_redirections(cur: list) -> list[tuple[str, Word]]:
+    """The redirections among a simple command's tokens that open a file or a descriptor, with their
+    target words (here-documents and here-strings open none)."""
+    found = []
+    for index, token in enumerate(cur[:-1]):
+        if token.__class__ is Op and token.op in REDIRECTIONS and token.op not in _NO_FILE:
+            target = cur[index + 1]
+            if target.__class__ is Word:
+                found.append((token.op, target))
+    return found
 
 
 class _Walker:
@@ -322,7 +340,9 @@ class _Walker:
                 end_line = lexer.line_of(cur[-1].end - 1)
                 assignments = assignments_of(words[:prefixes]) + assignments_of(words[prefixes:k], env=True)
                 expansion = None
-                for w in (*words[:prefixes], *argv):  # as written: the prefixes first
+                redirections = _file_redirections(cur)
+                # as written: the prefixes first; a redirection's file too (bash may fail to open it)
+                for w in (*words[:prefixes], *argv, *(target for _, target in redirections)):
                     if w.expansion is not None:
                         expansion = w.expansion
                         break
@@ -334,6 +354,7 @@ class _Walker:
                     expansion,
                     nested,
                     assignments,
+                    redirections=tuple((op, target.value) for op, target in redirections),
                 )
                 self.commands.append(command)
                 self.flow.mark(command, reason)

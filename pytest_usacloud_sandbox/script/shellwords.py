@@ -222,7 +222,7 @@ class Lexer(Expansions):
         raise ShellSyntaxError(line, f"here-document operator {op} without a delimiter word at line {line}")
 
     def _skip_heredocs(self) -> None:
-        text, n = self.text, self.n
+        n = self.n
         for delim, strip_tabs, op_pos, quoted in self.heredocs:
             while True:
                 if self.pos >= n:  # bash only warns, but the rest of the script would silently vanish
