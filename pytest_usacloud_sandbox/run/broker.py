@@ -40,7 +40,7 @@ from ..state import records as rec
 from ..usacloud import outcome as oc
 from ..usacloud.environment import TRACE_VARIABLES, from_shell
 from ..usacloud.mask import SECRET_ENV, Masker
-from . import protocol, runner
+from . import peers, protocol, runner
 from .execute import Engine, WorkerStats
 from .runner import RunResult
 from .shim import ENV_PREFIX, EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, PREFIX
@@ -193,9 +193,9 @@ class Broker:
         cookie = token.encode("utf-8", "surrogateescape")
         if kind != ("shim" if unix else "fn") or not secrets.compare_digest(cookie, self.cookie.encode()):
             raise protocol.Stranger("not the script's client")
-        if not protocol.is_descendant(pid, os.getpid()):
+        if not peers.is_descendant(pid, os.getpid()):
             raise protocol.Stranger("not a process of the script")
-        if not unix and not protocol.holds_connection(pid, conn):
+        if not unix and not peers.holds_connection(pid, conn):
             raise protocol.Stranger("the declared process does not hold this connection")
         return pid
 
@@ -214,7 +214,7 @@ class Broker:
                 return None, request.pid
             # The function wrote its request with its stdout sent to this connection (`{ ...; } >&$fd`);
             # until bash has put its stdout back, what we took is that, not the caller's stdout.
-            if not any(protocol.is_other_end(fd, conn) for fd in files) or time.monotonic() > deadline:
+            if not any(peers.is_other_end(fd, conn) for fd in files) or time.monotonic() > deadline:
                 return files, request.pid
             protocol.close_all(files)
             time.sleep(RETAKE_PAUSE)

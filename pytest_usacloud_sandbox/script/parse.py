@@ -44,13 +44,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .effects import ends_script, redefines_usacloud
+from .effects import alias_commands, ends_script, redefines_usacloud
 from .flow import ALWAYS_SUCCEED, STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
 from .markers import MarkerSpec, parse_markers
 from .prefixes import ASSIGNMENT, BUILTIN_WRAPPERS, assignments_of, literal, strip_wrappers
 from .shellwords import Lexer
 from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, check_line_ends, read_script_text
-from .tokens import REDIRECTIONS, Op, ShellSyntaxError, Word, is_op, is_word
+from .tokens import REDIRECTIONS, Op, ShellSyntaxError, Word, file_redirections, is_op, is_word
 
 __all__ = [
     "MAX_SCRIPT_BYTES_DEFAULT",
@@ -118,7 +118,6 @@ _PREFIX_KEYWORDS = frozenset(
 )
 _OTHER_KEYWORDS = frozenset({"for", "select", "[[", "case", "function"})
 _CASE_SEPARATORS = frozenset({";;", ";&", ";;&"})
-_NO_FILE = frozenset({"<<", "<<-", "<<<"})  # here-documents and here-strings
 #: ``${NAME:?...}`` / ``${NAME?...}``: bash prints the message and exits when NAME is unset (or empty)
 _EXITING_EXPANSION = re.compile(r"\$\{[#!]?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*])(?:\[[^\]]*\])?:?\?")
 
@@ -140,18 +139,6 @@ def parse_script(text: str) -> ParsedScript:
     except ShellSyntaxError as e:
         raise ScriptError(e.line, e.message) from None
     return ParsedScript(walker.result(), tuple(walker.skipped), markers)
-
-
-def _file_redirections(cur: list) -> list[tuple[str, Word]]:
-    """The redirections among a simple command's tokens that open a file or a descriptor, with their
-    target words (here-documents and here-strings open none)."""
-    found = []
-    for index, token in enumerate(cur[:-1]):
-        if token.__class__ is Op and token.op in REDIRECTIONS and token.op not in _NO_FILE:
-            target = cur[index + 1]
-            if target.__class__ is Word:
-                found.append((token.op, target))
-    return found
 
 
 class _Walker:
@@ -340,7 +327,7 @@ class _Walker:
                 end_line = lexer.line_of(cur[-1].end - 1)
                 assignments = assignments_of(words[:prefixes]) + assignments_of(words[prefixes:k], env=True)
                 expansion = None
-                redirections = _file_redirections(cur)
+                redirections = file_redirections(cur)
                 # as written: the prefixes first; a redirection's file too (bash may fail to open it)
                 for w in (*words[:prefixes], *argv, *(target for _, target in redirections)):
                     if w.expansion is not None:
@@ -412,18 +399,9 @@ class _Walker:
         """``alias NAME=BODY``: calling NAME runs BODY's commands, like a function's (``alias die='exit 1'``
         makes ``die`` end the script). Counted whether or not ``expand_aliases`` is on (a file the script
         sources may turn it on); a body that does not lex counts as one that can end the script."""
-        try:
-            tokens = Lexer(body).tokens()
-        except ShellSyntaxError:
+        commands = alias_commands(body)
+        if commands is None or any(ends_script(name, args) is not None for name, *args in commands):
             self.flow.can_end(alias)
             return
-        command: list[str] = []
-        for token in [*tokens, None]:
-            if token is not None and token.__class__ is Word:
-                command.append(token.value)
-                continue
-            if command and ends_script(command[0], command[1:]) is not None:
-                self.flow.can_end(alias)
-            elif command:
-                self.flow.calls(alias, command[0])
-            command = []
+        for name, *_ in commands:
+            self.flow.calls(alias, name)
