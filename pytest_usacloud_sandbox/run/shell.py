@@ -133,8 +133,10 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
             cwd=str(path.parent),  # as in commands mode: relative files are the script's neighbours
             children=engine.children,
             die_with_parent=True,
+            tagged=True,  # what the script starts, in any session, dies with it (the watchdog's tag)
         )
     finally:
+        engine.children.kill_tagged()  # what it left running: a job in a session of its own
         record.commands = broker.close()
         record.end = time.time()
         shutil.rmtree(work, ignore_errors=True)
