@@ -78,6 +78,8 @@ def test_rewrite_zones(words, expected, changed):
         # a rest URL must not climb out of /zone/tk1v/
         ("usacloud rest https://secure.sakura.ad.jp/cloud/zone/tk1v/../is1a/api/cloud/1.1/server", "zone-escape", ()),
         ("usacloud rest /../../is1a/api/cloud/1.1/server", "zone-escape", ()),
+        # usacloud's own deprecation hint for auth-status: the IAM API is outside the zone (README rule 3)
+        ("usacloud rest https://secure.sakura.ad.jp/cloud/api/iam/1.0/auth/context", "zone-escape", ()),
         ("usacloud rest /zone/tk1v/%2e%2e/is1a/server", "zone-escape", ()),
     ],
 )
