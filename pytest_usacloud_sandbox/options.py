@@ -280,8 +280,9 @@ OPTIONS = (
     ),
     Option(
         "usacloud_allow_profiles",
-        "let usacloud read this machine's profiles (~/.usacloud, ...); by default it sees only the run's "
-        "environment, so a profile cannot choose the zone, the key or the API root",
+        "let usacloud read this machine's profiles (~/.usacloud, ...) and `config create/edit/use/delete` "
+        "write them; by default it sees only the run's environment, so a profile cannot choose the zone, "
+        "the key or the API root",
         False,
         "bool",
     ),

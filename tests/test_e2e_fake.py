@@ -82,6 +82,22 @@ def test_a_rest_call_in_fake_mode_never_sends_the_users_key(e2e):
     assert all(e["token"] == DUMMY_TOKEN for e in sent)
 
 
+@pytest.mark.parametrize("mode", ["commands", "shell"])
+def test_what_the_fake_driver_does_not_fake_is_refused(e2e, mode):
+    """web-accelerator (its own client, always real) and the IAM lookup of bill and coupon."""
+    head = "# pytest.mark.usacloud_shell\n" if mode == "shell" else ""
+    for name in ("webaccel", "bill", "coupon"):
+        line = {"webaccel": "web-accelerator list", "bill": "bill list", "coupon": "coupon list"}[name]
+        e2e.script(f"{name}.usacloud", f"{head}usacloud {line}\n")
+    result = e2e.run("--usacloud-fake", "--usacloud-allow-global-writes", "--usacloud-error-policy=continue", "-rA")
+    result.assert_outcomes(failed=3)
+    assert e2e.calls() == [] and [e for e in read_events(e2e.log_path) if e.get("event") == "network"] == []
+    result.stdout.fnmatch_lines(
+        ["*refused by the sandbox policy (fake-mode): usacloud does not fake `web-accelerator list`*"]
+    )
+    assert result.stdout.str().count("(fake-mode): usacloud does not fake") >= 3
+
+
 # -- hangs ----------------------------------------------------------------------------------------
 
 

@@ -145,3 +145,29 @@ def test_each_option_fills_its_settings_field():
 
     fields = set(Settings.__dataclass_fields__)
     assert [o.attribute for o in OPTIONS if o.attribute not in fields] == []
+
+
+def test_a_redirection_bash_could_not_open_fails_the_script_before_anything_runs(e2e):
+    """bash never runs a command whose redirection it cannot open (and stops there under set -e);
+    commands mode refuses such a script at that line, in a run, a dry-run and the lint alike."""
+    e2e.script(
+        "snapshot.usacloud",
+        """
+        set -euo pipefail
+        usacloud switch list -o json > artifacts/switches-before.json
+        usacloud switch create -y --name after-failed-redirect
+        """,
+    )
+    e2e.script("fine.usacloud", "mkdir -p out\nusacloud zone list > zones.json\n")
+    for args in ((), ("--usacloud-dry-run",)):
+        result = e2e.run("--usacloud-error-policy=continue", *args)
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "invalid-script: line 2: the redirection `> artifacts/switches-before.json` of the usacloud command "
+                "on line 2 cannot be opened (the directory artifacts/ does not exist, next to the script)*",
+                "  at *snapshot.usacloud:2",
+            ]
+        )
+    assert e2e.argvs() == [["zone", "list"]]  # the fine script's only
+    assert not (e2e.dir / "zones.json").exists()  # commands mode does not write the file

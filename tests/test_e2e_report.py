@@ -224,10 +224,13 @@ def test_plain_progress_lines_come_at_the_interval_whatever_pytests_row_of_dots_
 
 def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):
     pw_json, pw_short, pw_shell, redis_pw = "Sup3rSecretPw", "abc", "hunter2222secret", "QueryPw123"
+    pw_users = "Pa55word-reg"  # in another flag's JSON, in double quotes: the script's text shows it escaped
     e2e.script(
         "params.usacloud",
         f"""usacloud disk edit -y 123456789012 --parameters '{{"Password":"{pw_json}"}}'\n"""
-        f"usacloud disk edit -y 123456789012 --password={pw_short}\n",
+        f"usacloud disk edit -y 123456789012 --password={pw_short}\n"
+        'usacloud container-registry create -y --name reg --users "[{\\"UserName\\":\\"u\\",'
+        f'\\"Password\\":\\"{pw_users}\\",\\"Permission\\":\\"all\\"}}]" --visibility private --bogus-flag\n',
     )
     e2e.script(
         "shell.usacloud",
@@ -244,7 +247,8 @@ def test_secrets_in_parameters_flags_urls_and_shell_output_never_leak(e2e):
         "--usacloud-dry-run",
     )
     text = result.stdout.str() + result.stderr.str() + report.read_text() + junit.read_text()
-    for secret in (pw_json, f"--password={pw_short}", redis_pw):
+    assert "--bogus-flag" in text  # the line is shown (it fails the check)
+    for secret in (pw_json, f"--password={pw_short}", redis_pw, pw_users):
         assert secret not in text, secret
     # shell mode runs for real (dry-run checks commands only): run it to see bash's own output masked
     result = e2e.run(f"--junitxml={junit}", "-k", "shell")
@@ -276,3 +280,13 @@ def test_the_header_line_names_usacloud_mode_zone_rate_and_modes_asking_the_vers
         in (result.stdout.lines)
     )
     assert len([c for c in read_log(e2e.log_path) if c["argv"] == ["version"]]) == 1  # none in a dry-run
+
+
+def test_a_redis_password_is_masked_in_the_reports_options_whatever_blanks_come_before_it(e2e):
+    e2e.script("a.usacloud", "usacloud zone list\n")
+    report = e2e.tmp / "r.json"
+    result = e2e.run(f"--usacloud-report={report}", "--usacloud-rate-backend= redis://:Pw-Redis-D@127.0.0.1:1/0")
+    result.assert_outcomes(passed=1)
+    options = json.loads(report.read_text())["run"]["options"]
+    assert options["usacloud_rate_backend"] == " redis://:***@127.0.0.1:1/0"
+    assert "Pw-Redis-D" not in result.stdout.str() + result.stderr.str() + report.read_text()

@@ -453,18 +453,37 @@ def test_kill_9_of_a_single_process_run_takes_bash_and_usacloud_with_it(e2e):
     assert wait_gone(found) == []
 
 
+def test_a_job_that_left_the_session_and_dropped_the_mark_dies_with_its_script(e2e):
+    """`setsid env -u USACLOUD_SANDBOX_GUARD ...` leaves bash's process group and the environment mark:
+    the descriptor it inherited (the watchdog's tag) still names it, when its script ends."""
+    pids = e2e.tmp / "pids"
+    e2e.script(
+        "escape.usacloud",
+        SHELL
+        + "setsid env -u USACLOUD_SANDBOX_GUARD "
+        + f"sh -c 'echo $$ >> {pids}; exec sleep 300' < /dev/null > /dev/null 2>&1 &\n"
+        + f"until [ -s {pids} ]; do sleep 0.05; done\nusacloud zone list -q\n",
+    )
+    e2e.run().assert_outcomes(passed=1)
+    (pid,) = pidfile_pids(pids)
+    assert wait_gone([pid], 10) == []
+
+
 @pytest.mark.parametrize("killed", ["pytest", "worker"])
-def test_kill_9_takes_a_background_job_that_left_the_session_too(e2e, killed):
+@pytest.mark.parametrize("unmarked", [False, True], ids=["marked", "unmarked"])
+def test_kill_9_takes_a_background_job_that_left_the_session_too(e2e, killed, unmarked):
     """A job the script moved to a session of its own is neither bash's child nor in a recorded
     process group: neither the parent-death signal nor the controller's sweep of a dead worker's
-    groups reaches it. The killed process's watchdog does (the job carries its mark)."""
+    groups reaches it. The killed process's watchdog does (the job carries its mark, or, without it,
+    the descriptor the watchdog tagged bash with)."""
     e2e.rules([{"match": "region list", "sleep": 300}])
     pids, worker = e2e.tmp / "pids", e2e.tmp / "worker"
     e2e.script(
         "long.usacloud",
         SHELL
         + f"echo $PPID > {worker}\n"
-        + f"setsid sh -c 'echo $$ >> {pids}; exec sleep 300' < /dev/null > /dev/null 2>&1 &\n"
+        + ("setsid env -u USACLOUD_SANDBOX_GUARD " if unmarked else "setsid ")
+        + f"sh -c 'echo $$ >> {pids}; exec sleep 300' < /dev/null > /dev/null 2>&1 &\n"
         + f"echo $$ >> {pids}\nusacloud region list\n",
     )
     proc = e2e.start(workers=1 if killed == "worker" else 0)

@@ -4,6 +4,8 @@ credential variables, ``--trace``, empty targets after expansion, other scripts'
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 
 from standin_tools import FAKE_PEM
 
@@ -96,13 +98,14 @@ def test_trace_is_refused_in_shell_mode_and_the_runs_own_trace_is_dropped(e2e):
         f"""
         usacloud --trace zone list -q 2> {logs}/flag.log || echo "refused: $?" >> {logs}/status
         usacloud -trace zone list -q 2> {logs}/short.log || echo "refused: $?" >> {logs}/status
+        usacloud server list --names -- --trace 2> {logs}/dashdash.log || echo "refused: $?" >> {logs}/status
         usacloud zone list -q 2> {logs}/env.log > /dev/null && echo "ran: $?" >> {logs}/status
         """,
     )
     e2e.env(SAKURACLOUD_TRACE="1")  # the run's own trace: dropped for shell-mode calls
     result = e2e.run("--usacloud-error-policy=continue")
     result.assert_outcomes(failed=1)
-    assert (logs / "status").read_text().splitlines() == ["refused: 1", "refused: 1", "ran: 0"]
+    assert (logs / "status").read_text().splitlines() == ["refused: 1", "refused: 1", "refused: 1", "ran: 0"]
     written = "".join(p.read_text() for p in logs.iterdir())
     assert basic(token, secret) not in written and "[TRACE]" not in written
     assert "refused by the sandbox policy (trace): `--trace` prints the API key's HTTP credentials" in written
@@ -118,3 +121,54 @@ def test_commands_mode_masks_the_trace(e2e):
     result.assert_outcomes(passed=1)
     text = result.stdout.str() + report.read_text()
     assert "Authorization:[Basic ***]" in text and basic(token, secret) not in text
+
+
+def test_output_options_that_read_a_file_are_refused_in_both_modes(e2e):
+    """`--format FILE`, `--query FILE` and the template function `file` would print usacloud's own
+    /proc/self/environ (the API key): to the script itself in shell mode, encoded past the masker
+    in commands mode."""
+    lines = [
+        "usacloud zone list --format /proc/self/environ",
+        "usacloud zone list --fmt=~/template.txt",
+        """usacloud zone list --format '{{$e := file "/proc/self/environ"}}{{printf "%x" $e}}'""",
+        "usacloud zone list -o json --query-driver jq --query query.jq",
+    ]
+    home = e2e.tmp / "home"
+    home.mkdir()
+    (home / "template.txt").write_text("{{.Name}}")
+    e2e.env(HOME=home)
+    out = e2e.tmp / "status"
+    e2e.shell_script("shell.usacloud", "".join(f"{line} || echo $? >> {out}\n" for line in lines))
+    (e2e.dir / "query.jq").write_text(".[0].Name")
+    for n, line in enumerate(lines):
+        e2e.script(f"commands{n}.usacloud", line + "\n")
+    report = e2e.tmp / "report.json"
+    result = e2e.run("--usacloud-error-policy=continue", f"--usacloud-report={report}")
+    result.assert_outcomes(failed=len(lines) + 1)
+    assert out.read_text() == "1\n" * len(lines)
+    assert e2e.calls() == []
+    scripts = {Path(s["path"]).stem: s for s in json.loads(report.read_text())["scripts"]}
+    expected = [
+        "`--format /proc/self/environ` names a file (/proc/self/environ): usacloud would read it as the template",
+        f"`--fmt ~/template.txt` names a file ({home / 'template.txt'}): usacloud would read it as the template",
+        "the `--format` template calls `file`, which prints a local file into usacloud's output",
+        f"`--query query.jq` names a file ({e2e.dir / 'query.jq'}): usacloud would read it as the query",
+    ]
+    shell = [c["message"] for c in scripts["shell"]["commands"]]
+    for n, what in enumerate(expected):
+        for message in (shell[n], scripts[f"commands{n}"]["commands"][0]["message"]):
+            assert message.startswith(f"refused by the sandbox policy (reads-file): {what}"), message
+            assert message.endswith("; no option allows it")
+
+
+def test_output_options_that_read_nothing_run(e2e):
+    e2e.script(
+        "plain.usacloud",
+        """
+        usacloud zone list --format '{{.Name}} {{.file}} {{"file"}}'
+        usacloud zone list --format no-such-template-file
+        usacloud zone list -o json --query '[0].Name'
+        """,
+    )
+    e2e.run().assert_outcomes(passed=1)
+    assert len(e2e.calls()) == 3

@@ -120,6 +120,34 @@ NOT_STRAIGHT = [
     ("set -n\nusacloud a", [(2, "a", 1, "set -n")]),
     ("set -euon pipefail\nusacloud a", [(2, "a", 1, "set -n")]),
     ("set -o noexec\nusacloud a", [(2, "a", 1, "set -n")]),
+    # an exit after `||` that follows a command commands mode does not run: such a guard fails as an
+    # ordinary outcome (third hostile review)
+    ("cd work || exit 1\nusacloud a", [(2, "a", 1, "exit")]),
+    ('[ -n "$X" ] || exit 1\nusacloud a', [(2, "a", 1, "exit")]),
+    (
+        '[ "${CLEANUP_CONFIRMED:-no}" = yes ] || { echo "not confirmed"; exit 0; }\nusacloud switch delete -y x',
+        [(2, "switch", 1, "exit")],
+    ),
+    ('test -z "$(ls)" || exit 0\nusacloud a', [(2, "a", 1, "exit")]),
+    ("[[ $X == y ]] || exit 0\nusacloud a", [(2, "a", 1, "exit")]),
+    ("grep -q '^ready$' /etc/hostname || exit 0\nusacloud a", [(2, "a", 1, "exit")]),
+    ("usacloud a | grep -q x || exit 0\nusacloud b", [(1, "a"), (2, "b", 1, "exit")]),
+    ("usacloud a && grep -q x f ||\n  exit 0\nusacloud b", [(1, "a"), (3, "b", 2, "exit")]),
+    ("if test -f x; then :; fi || exit 0\nusacloud b", [(2, "b", 1, "exit")]),
+    ("die() { exit 1; }\ncd dir || die\nusacloud a", [(3, "a", 2, "call die")]),
+    ("[ -f x ] || {\n  echo no\n  { exit 3; }\n}\nusacloud a", [(5, "a", 3, "exit")]),
+    # an exit after `&&` counts whatever came before it, an always-succeeding command too
+    ("true && exit 0\nusacloud a", [(2, "a", 1, "exit")]),
+    (": && exit 0\nusacloud a", [(2, "a", 1, "exit")]),
+    ("DONE=1 && exit 0\nusacloud a", [(2, "a", 1, "exit")]),
+    ("usacloud a || usacloud b && exit 0\nusacloud c", [(1, "a"), (1, "b", 1, "||"), (2, "c", 1, "exit")]),
+    # an alias whose body ends the script, as a function's would
+    (
+        "shopt -s expand_aliases\nalias die='exit 1'\nusacloud switch list\ndie\nusacloud b",
+        [(3, "switch"), (5, "b", 4, "call die")],
+    ),
+    ("alias bye='echo bye; logout'\nbye\nusacloud b", [(3, "b", 2, "call bye")]),
+    ("stop() { exit 1; }\nalias s=stop\ns\nusacloud b", [(4, "b", 3, "call s")]),
 ]
 
 
@@ -143,8 +171,9 @@ STRAIGHT = [
     "usacloud a || true",
     "usacloud a || exit 1\nusacloud b",  # exits where commands mode stops anyway
     "usacloud a || { echo failed >&2; exit 1; }\nusacloud b",
-    "cd work || exit 1\nusacloud a",  # guarded by a command commands mode does not run
-    '[ -n "$X" ] || exit 1\nusacloud a',
+    "usacloud a && usacloud b || exit 1\nusacloud c",  # only after a usacloud command failed
+    "true || exit 1\nusacloud a",  # never
+    "alias ll='ls -l'\nll\nusacloud a",
     'echo "${X:-default}" "${Y:=v}"\nusacloud a',
     "exec >log 2>&1\nusacloud a",
     "( exit 1 )\nusacloud a",  # ends only the subshell
@@ -165,7 +194,6 @@ STRAIGHT = [
     "f() ( exit 1 )\nf\nusacloud a",
     "f() { x=$(exit 1); }\nf\nusacloud a",
     "die() { exit 1; }\nusacloud a",
-    "die() { exit 1; }\ncd dir || die\nusacloud a",  # like `cd dir || exit 1`
     "die() { exit 1; }\nx=$(die)\nusacloud a",
     "die() { exit 1; }\ncommand die\nusacloud a",
     "if true; then ( exit 1 ); fi\nusacloud a",
@@ -211,3 +239,19 @@ def test_messages_name_the_call_and_the_redefinition():
     )
     error = parse_script("alias usacloud=echo\nusacloud a\n").straight_line_error()
     assert "runs after `alias usacloud` (line 1), which makes bash run something else than usacloud" in str(error)
+
+
+def test_compound_commands_nested_deeper_than_bash_accepts_are_an_error_at_their_line():
+    """bash's parser gives up at a few thousand nested compound commands; so does this one, at 1,000,
+    with the line (and in linear time: `bench/parse_scaling.py`)."""
+    from pytest_usacloud_sandbox.script.flow import MAX_NESTING
+    from pytest_usacloud_sandbox.script.source import ScriptError
+
+    with pytest.raises(ScriptError) as caught:
+        parse_script("{\n" * (MAX_NESTING + 1) + "usacloud a\n" + "}\n" * (MAX_NESTING + 1))
+    assert caught.value.line == MAX_NESTING + 1 and "nested more than 1000 deep" in str(caught.value)
+    deep = parse_script("{\n" * MAX_NESTING + "usacloud a\n" + "}\n" * MAX_NESTING + "exit 0\nusacloud b\n")
+    assert (deep.commands[0].line, deep.commands[0].control) == (MAX_NESTING + 1, None)
+    assert deep.commands[1].control.construct == "exit"
+    nested = parse_script("if x; then\n" * MAX_NESTING + "usacloud a\n" + "fi\n" * MAX_NESTING)
+    assert (nested.commands[0].control.line, nested.commands[0].control.construct) == (1, "if")

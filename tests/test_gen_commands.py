@@ -59,6 +59,34 @@ def test_required_means_required_without_a_default(gen, tree):
     assert required == ["--name", "--zone"]  # CPU, Memory, Commitment... get defaults in code
 
 
+def test_what_the_fake_driver_does_not_fake_comes_from_the_platform_and_the_iam_callers(gen, tree):
+    """The tree's `platform` (iaas, webaccel, '' for config and rest) is carried into the table, and
+    every subcommand says which real API it reaches in fake mode: every web-accelerator one (another
+    client), `rest`, and the iaas commands that look the account up in IAM (bill, coupon)."""
+    data = gen.build(tree)
+    platforms = {r["name"]: r["platform"] for r in data["resources"]}
+    assert {n: p for n, p in platforms.items() if p != "iaas"} == {
+        "config": "",
+        "rest": "",
+        "web-accelerator": "webaccel",
+    }
+    unfaked = {
+        (r["name"], s["name"]): s["unfaked"] for r in data["resources"] for s in r["subcommands"] if s["unfaked"]
+    }
+    webaccel = next(r for r in data["resources"] if r["name"] == "web-accelerator")["subcommands"]
+    assert unfaked == {
+        **{("web-accelerator", s["name"]): "webaccel" for s in webaccel},
+        ("rest", "request"): "rest",
+        ("bill", "list"): "iam",
+        ("bill", "csv"): "iam",
+        ("coupon", "list"): "iam",
+    }
+    bad = copy.deepcopy(tree)
+    bad["resources"]["zone"]["platform"] = ""  # a resource with no API client of its own: classify it
+    with pytest.raises(gen.TreeError, match="zone list"):
+        gen.build(bad)
+
+
 def test_an_unclassified_subcommand_stops_the_generator(gen, tree):
     bad = copy.deepcopy(tree)
     bad["resources"]["server"]["subcommands"]["frobnicate"] = bad["resources"]["server"]["subcommands"]["list"]

@@ -2,6 +2,7 @@
 
 import pytest
 
+from pytest_usacloud_sandbox.usacloud import commands
 from pytest_usacloud_sandbox.usacloud.policy import (
     DANGEROUS_OPTION,
     GLOBAL_WRITES_OPTION,
@@ -77,6 +78,8 @@ def test_rewrite_zones(words, expected, changed):
         # a rest URL must not climb out of /zone/tk1v/
         ("usacloud rest https://secure.sakura.ad.jp/cloud/zone/tk1v/../is1a/api/cloud/1.1/server", "zone-escape", ()),
         ("usacloud rest /../../is1a/api/cloud/1.1/server", "zone-escape", ()),
+        # usacloud's own deprecation hint for auth-status: the IAM API is outside the zone (README rule 3)
+        ("usacloud rest https://secure.sakura.ad.jp/cloud/api/iam/1.0/auth/context", "zone-escape", ()),
         ("usacloud rest /zone/tk1v/%2e%2e/is1a/server", "zone-escape", ()),
     ],
 )
@@ -343,6 +346,27 @@ def test_fake_mode_refuses_what_usacloud_does_not_fake(words):
     assert Policy(fake=True).apply(["usacloud", "server", "list"]).refusal is None
 
 
+def test_fake_mode_refuses_every_subcommand_that_reaches_a_real_api():
+    """From the command table: each web-accelerator subcommand (its client is always real), the IAM
+    lookups of bill and coupon, rest; under every alias, with every option."""
+    policy = Policy(allow_dangerous=True, allow_global_writes=True, fake=True)
+    refused = 0
+    for res in commands.all_resources():
+        for sub in res.subcommands:
+            for name in (res.name, *res.aliases):
+                for word in (sub.name, *sub.aliases):
+                    refusal = policy.apply(["usacloud", name, word]).refusal
+                    if sub.unfaked is None:  # connect subcommands start a local client: refused apart
+                        assert refusal is None or refusal.rule != "fake-mode" or sub.kind == "connect", (name, word)
+                        continue
+                    assert refusal is not None and refusal.rule == "fake-mode", (name, word)
+                    assert f"does not fake `{res.name} {sub.name}`" in refusal.message or res.name == "rest"
+                    refused += 1
+    assert refused >= 12
+    assert policy.apply(["usacloud", "iaas", "bill", "ls"]).refusal.rule == "fake-mode"
+    assert Policy(allow_global_writes=True).apply(["usacloud", "web-accelerator", "list"]).refusal is None
+
+
 @pytest.mark.parametrize(
     "words", ["usacloud --fake=false server list", "usacloud server list --fake=0", "usacloud zone list --fake=F"]
 )
@@ -431,6 +455,24 @@ def test_empty_values_that_are_not_targets_are_fine(words):
 @pytest.mark.parametrize("flag", ["--trace", "-trace", "--trace=true", "--trace=1", "-trace=T"])
 def test_trace_is_refused_where_usacloud_writes_to_the_script(flag):
     words = ["usacloud", flag, "zone", "list"]
+    _refused_as_trace(words, flag)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        # pflag gives a flag that takes a value the next word whatever it is, `--` included: the
+        # `--trace` after it is a flag, not an argument
+        ["usacloud", "server", "list", "--names", "--", "--trace"],
+        ["usacloud", "server", "list", "--names=x", "--trace", "--", "y"],
+        ["usacloud", "server", "list", "--tags", "--", "--trace=true"],
+    ],
+)
+def test_trace_after_a_dashdash_that_is_a_flag_value_is_refused(words):
+    _refused_as_trace(words, next(w for w in words if w.startswith("--trace")))
+
+
+def _refused_as_trace(words, flag):
     refusal = Policy(output_to_script=True, allow_dangerous=True, allow_global_writes=True).apply(words).refusal
     assert refusal is not None and refusal.rule == "trace" and refusal.options == ()
     assert flag in refusal.message and "credentials" in refusal.message
@@ -438,8 +480,61 @@ def test_trace_is_refused_where_usacloud_writes_to_the_script(flag):
 
 
 @pytest.mark.parametrize(
-    "words", [["usacloud", "--trace=false", "zone", "list"], ["usacloud", "note", "create", "-y", "--", "--trace"]]
+    "words",
+    [
+        ["usacloud", "--trace=false", "zone", "list"],
+        ["usacloud", "note", "create", "-y", "--", "--trace"],
+        ["usacloud", "switch", "create", "-y", "--name", "--trace"],  # the name's value
+    ],
 )
 def test_no_trace_no_refusal(words):
     refusal = Policy(output_to_script=True, allow_global_writes=True).apply(words).refusal
     assert refusal is None or refusal.rule != "trace"
+
+
+# -- output options that read a local file ----------------------------------------------------------
+@pytest.mark.parametrize(
+    "words",
+    [
+        "usacloud zone list --format fmt.txt",  # relative to where usacloud runs
+        "usacloud zone list --fmt=./fmt.txt",
+        "usacloud zone list --format ~/home.txt",  # go-homedir expands a leading ~/
+        "usacloud zone list --format /proc/self/environ",
+        "usacloud zone list -o json --query fmt.txt",
+        "usacloud rest --query fmt.txt /zone",
+        'usacloud zone list --format {{file\t"/proc/self/environ"}}',
+        'usacloud zone list --format {{printf\t"%x"\t(file\t"x")}}',
+        'usacloud zone list --format {{-\tfile\t"x"\t-}}',
+        'usacloud zone list --format {{"x"|file}}',
+        'usacloud zone list --format {{define\t"t"}}{{file\t"x"}}{{end}}{{template\t"t"}}',
+    ],
+)
+def test_output_options_that_read_a_local_file_are_refused(words, tmp_path, monkeypatch):
+    (tmp_path / "fmt.txt").write_text("{{.Name}}")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "home.txt").write_text("{{.Name}}")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    argv = [w.replace("\t", " ") for w in words.split(" ")]
+    for policy in (Policy(cwd=tmp_path), Policy(cwd=tmp_path, output_to_script=True, allow_dangerous=True)):
+        refusal = policy.apply(argv).refusal
+        assert refusal is not None and refusal.rule == "reads-file" and refusal.options == (), (argv, refusal)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        'usacloud zone list --format {{.Name}}\t{{.file}}\t{{$file:=.ID}}{{$file}}\t{{"file"}}\t{{`file`}}',
+        "usacloud zone list --format {{/*\tfile\t*/}}{{.Name}}",
+        "usacloud zone list --format file",  # text, not an action: printed as it is
+        "usacloud zone list --format missing.txt",  # no such file: usacloud uses the value as the template
+        "usacloud zone list --format sub",  # a directory: usacloud cannot read it, the value is the template
+        "usacloud zone list --format ~nobody/fmt.txt",  # go-homedir does not expand ~user
+        "usacloud zone list -o json --query [0].Name",
+        "usacloud switch create -y --name fmt.txt",  # another flag naming the file
+    ],
+)
+def test_output_options_that_read_no_file_run(words, tmp_path):
+    (tmp_path / "fmt.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    argv = [w.replace("\t", " ") for w in words.split(" ")]
+    assert Policy(cwd=tmp_path, output_to_script=True).apply(argv).refusal is None

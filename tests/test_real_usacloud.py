@@ -497,3 +497,137 @@ def test_the_teardown_removes_what_the_run_made_and_nothing_else(real, cleanup):
         ("switch", "tk1v", "deleted"),
         ("switch", "tk1v", "deleted"),
     ]
+
+
+# -- output options that read files or the environment --------------------------------------------------
+
+
+def test_output_options_that_read_a_file_are_refused_and_the_key_reaches_nothing(real):
+    """usacloud reads `--format FILE` as the template and its `file` function prints any file: its own
+    /proc/self/environ holds the key (the run's here, as for real)."""
+    leaks = real.tmp / "leaks"
+    leaks.mkdir()
+    real.script(
+        "leak.usacloud",
+        """usacloud zone list --format '{{$e := file "/proc/self/environ"}}{{printf "%x" $e}}' --names tk1v\n""",
+    )
+    real.script(
+        "shell-leak.usacloud",
+        SHELL
+        + f"""usacloud zone list --format '{{{{file "/proc/self/environ"}}}}' --names tk1v > {leaks}/a
+        usacloud zone list --names tk1v --format /proc/self/environ > {leaks}/b
+        """.replace("        ", ""),
+    )
+    junit = real.tmp / "junit.xml"
+    out = real.run("-v", f"--junitxml={junit}", "--usacloud-error-policy=continue", api=[])
+    assert out.ret == 1, out.text
+    for name in ("leak", "shell-leak"):
+        commands = commands_of(out, name)
+        assert commands and all(c["status"] == "refused" and "(reads-file)" in c["message"] for c in commands)
+    written = out.text + junit.read_text() + json.dumps(out.report) + "".join(p.read_text() for p in leaks.iterdir())
+    for secret in (TOKEN, SECRET):
+        assert secret not in written and secret.encode().hex() not in written
+    assert [r for r in out.requests if r["path"] != "/auth-status"] == []  # nothing ran
+
+
+@pytest.mark.parametrize(
+    ("query", "printed"),
+    [
+        ("$ENV", "{}"),
+        ("env", "{}"),
+        ("$ENV.SAKURACLOUD_ACCESS_TOKEN", "null"),
+        ('"\\(env)"', '"{}"'),
+        ("input_filename", "gojq: function not defined: input_filename/0"),
+    ],
+)
+def test_the_jq_driver_sees_no_environment(real, query, printed):
+    """usacloud runs gojq without an environment: `--query-driver jq` cannot print the key (pinned here,
+    as the policy lets these queries run)."""
+    real.script("jq.usacloud", f"usacloud zone list --names tk1v -o json --query-driver jq --query '{query}'\n")
+    out = real.run("--usacloud-error-policy=continue", api=[])  # the run's key in usacloud's environment
+    (cmd,) = commands_of(out, "jq")
+    assert cmd["status"] != "refused"
+    assert printed in cmd["stdout_tail"] + cmd["stderr_tail"], cmd
+    assert TOKEN not in json.dumps(out.report)
+
+
+# -- what the fake driver does not fake ------------------------------------------------------------------
+
+
+def test_the_command_tables_unfaked_subcommands_are_the_ones_the_real_fake_driver_sends_out(real_bin, tmp_path):
+    """Every reading subcommand without a target, in usacloud's own fake mode in a namespace with no
+    network: those the table marks ``unfaked`` try to reach secure.sakura.ad.jp (and fail there), all
+    the others answer from the fake driver."""
+    from pytest_usacloud_sandbox.usacloud import commands
+
+    lines = []
+    for res in commands.all_resources():
+        for sub in res.subcommands:
+            if sub.kind == "read" and sub.selector == "none" and not any(f.required for f in sub.flags):
+                lines.append((f"{res.name} {sub.name}", sub.unfaked is not None))
+    env = {
+        "PATH": os.defpath,
+        "HOME": str(tmp_path),
+        "SAKURACLOUD_ACCESS_TOKEN": TOKEN,
+        "SAKURACLOUD_ACCESS_TOKEN_SECRET": SECRET,
+        "SAKURACLOUD_FAKE_MODE": "1",
+        "SAKURACLOUD_ZONE": "tk1v",
+        "SAKURACLOUD_ZONES": "tk1v",
+        "SAKURACLOUD_PROFILE_DIR": str(tmp_path / "no-profiles"),
+        "USACLOUD_NO_VERSION_CHECK": "1",
+        **QUICK_RETRIES,
+    }
+    loop = "".join(
+        f'if {real_bin} {line} > /dev/null 2> err; then echo "{line}|0|"; '
+        f'else echo "{line}|1|$(grep -c secure.sakura.ad.jp err)"; fi\n'
+        for line, _ in lines
+    )
+    done = netns.run(["bash", "-c", loop], env, cwd=tmp_path, timeout=600)
+    seen = {}
+    for row in done.stdout.splitlines():
+        line, failed, host = row.split("|")
+        seen[line] = failed == "1" and host not in ("", "0")
+    assert seen == dict(lines), done.stderr
+    assert sum(unfaked for _, unfaked in lines) >= 3  # web-accelerator list, bill list, coupon list
+
+
+def test_what_the_fake_driver_does_not_fake_is_refused_in_fake_mode(real):
+    for name in ("web-accelerator list", "bill list", "coupon list"):
+        real.script(f"{name.split()[0]}.usacloud", f"usacloud {name}\n")
+    out = real.run("--usacloud-fake", "--usacloud-allow-global-writes", "--usacloud-error-policy=continue")
+    assert out.ret == 1, out.text
+    for script in out.scripts().values():
+        (cmd,) = script["commands"]
+        assert cmd["status"] == "refused" and "(fake-mode): usacloud does not fake" in cmd["message"], cmd
+
+
+# -- profiles ------------------------------------------------------------------------------------------
+
+
+def test_a_profile_planted_by_a_shell_script_would_trace_every_call_and_cannot_be_planted(real, real_bin):
+    """With no profile named, usacloud reads the profile `<profile dir>/current` names: a `TraceMode` in
+    it prints the key's HTTP credentials on every call's stderr (shown first with a directory that can
+    be written). The run's profile place is one nothing can write."""
+    writable = real.tmp / "writable-profiles"
+    (writable / "default").mkdir(parents=True)
+    (writable / "default" / "config.json").write_text('{"TraceMode": "all"}')
+    (writable / "current").write_text("default\n")
+    env = {**real.env, "SAKURACLOUD_PROFILE_DIR": str(writable)}
+    done = netns.run([real_bin, "zone", "list", "-q"], env, api={"token": TOKEN, "secret": SECRET, "rules": []})
+    assert f"Authorization: Basic {BASIC}" in done.stderr  # the threat is real
+    seen = real.tmp / "seen"
+    real.script(
+        "a-plant.usacloud",
+        SHELL
+        + f"""mkdir -p "$SAKURACLOUD_PROFILE_DIR/default" || echo "mkdir refused" > {seen}
+        echo '{{"TraceMode": "all"}}' > "$SAKURACLOUD_PROFILE_DIR/default/config.json" || echo "write refused" >> {seen}
+        echo default > "$SAKURACLOUD_PROFILE_DIR/current" || echo "current refused" >> {seen}
+        usacloud zone list -q 2>> {seen}
+        """.replace("        ", ""),
+    )
+    real.script("b-later.usacloud", SHELL + f"usacloud zone list -q 2>> {seen}\n")
+    out = real.run(api=[])
+    assert out.ret == 0, out.text
+    text = seen.read_text()
+    assert "mkdir refused" in text and "write refused" in text and "current refused" in text
+    assert "Authorization" not in text and BASIC not in text and "TRACE" not in text

@@ -320,7 +320,7 @@ REDIRECTIONS = [
     ("usacloud a <>rw", ("usacloud", "a")),
     (">x usacloud a", ("usacloud", "a")),
     ("2>/dev/null usacloud a b", ("usacloud", "a", "b")),
-    ('usacloud a >"$OUT"', ("usacloud", "a")),
+    ('usacloud a <<<"$X"', ("usacloud", "a")),  # a here-string opens no file
     ("usacloud a 2 >x", ("usacloud", "a", "2")),
     ("usacloud a x2>y", ("usacloud", "a", "x2")),
     ("usacloud a -o json 2>&1 >out.json | jq .", ("usacloud", "a", "-o", "json")),
@@ -380,10 +380,13 @@ def test_expansion_is_the_first_one_in_the_argv():
     assert only('usacloud server read --zone "$ZONE" ${ID} *').expansion == "$ZONE"
 
 
-def test_expansions_in_redirections_do_not_count():
+def test_an_expansion_in_a_redirections_file_counts():
+    """Whether bash can open `> "$OUT"` needs the shell: the command is skipped, never run."""
     command = only('usacloud server list > "$OUT" 2>${ERR}')
     assert command.words == ("usacloud", "server", "list")
-    assert command.expansion is None
+    assert command.expansion == "$OUT"
+    assert command.redirections == ((">", "$OUT"), (">", "${ERR}"))
+    assert only("usacloud zone list <<$END\nbody\n$END\n").expansion is None  # a here-document opens none
 
 
 def test_expansions_in_prefixes_count():

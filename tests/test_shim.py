@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -217,21 +218,28 @@ def test_a_call_through_the_function_runs_with_the_callers_files(h, fake_usaclou
     assert calls[0].text == "usacloud switch create -y --name x --zone is1a -q"
 
 
-def test_nothing_but_the_exit_status_crosses_the_socket(h, fake_usacloud, tmp_path):
-    """A client of our own (a child process, as any script process would be) sees only the status."""
-    _, log = fake_usacloud
-    client = tmp_path / "client.py"
-    client.write_text(
+def tcp_client(path):
+    """A client of the function's protocol: PORT COOKIE DUMP [PID] (its own pid unless given); it asks
+    for `zone list` and writes what the broker answers to DUMP."""
+    path.write_text(
         "import os, socket, sys\n"
         "port, cookie, dump = int(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+        "pid = sys.argv[4] if len(sys.argv) > 4 else str(os.getpid())\n"
         "s = socket.create_connection(('127.0.0.1', port))\n"
-        "fields = ['fn', cookie, str(os.getpid()), '3', '', '2', 'zone', 'list', 'declare -x A=\"1\"\\n']\n"
+        "fields = ['fn', cookie, pid, '3', '', '2', 'zone', 'list', 'declare -x A=\"1\"\\n']\n"
         "s.sendall(b''.join(f.encode() + b'\\0' for f in fields))\n"
         "got = b''\n"
         "while chunk := s.recv(65536):\n"
         "    got += chunk\n"
         "open(dump, 'wb').write(got)\n"
     )
+    return path
+
+
+def test_nothing_but_the_exit_status_crosses_the_socket(h, fake_usacloud, tmp_path):
+    """A client of our own (a child process, as any script process would be) sees only the status."""
+    _, log = fake_usacloud
+    client = tcp_client(tmp_path / "client.py")
     dump = tmp_path / "dump"
     out = subprocess.run(
         [sys.executable, str(client), str(h.broker.port), h.broker.cookie, str(dump)],
@@ -248,6 +256,32 @@ def test_nothing_but_the_exit_status_crosses_the_socket(h, fake_usacloud, tmp_pa
     )
     assert dump.read_bytes() == b"" and stranger.stdout == b""
     assert len(log.read_text().splitlines()) == 1
+
+
+def test_a_client_claiming_another_process_of_the_script_gets_nothing(h, fake_usacloud, tmp_path):
+    """Over TCP the declared pid must be the process holding the connection (the kernel's socket
+    tables say which): another process of the run, even with the cookie, cannot act for it."""
+    _, log = fake_usacloud
+    victim = subprocess.Popen(["sleep", "60"], stdin=subprocess.DEVNULL)  # a process of the run too
+    client = tcp_client(tmp_path / "spoof.py")
+    dump = tmp_path / "dump"
+    try:
+        argv = [sys.executable, str(client), str(h.broker.port), h.broker.cookie, str(dump), str(victim.pid)]
+        subprocess.run(argv, capture_output=True, timeout=60, check=True)
+    finally:
+        victim.kill()
+        victim.wait()
+    assert dump.read_bytes() == b""
+    assert not log.exists() or log.read_text() == ""
+    assert h.close() == []
+
+
+def test_the_client_files_are_the_users_own(h):
+    """The cookie is in the client file: readable by the user only, in a directory only it may enter."""
+    assert stat.S_IMODE(h.client.stat().st_mode) == 0o600
+    assert stat.S_IMODE(h.prologue.stat().st_mode) == 0o600
+    assert stat.S_IMODE(h.launcher.stat().st_mode) == 0o700
+    assert stat.S_IMODE(h.launcher.parent.stat().st_mode) == 0o700
 
 
 def test_variables_that_steer_usacloud_refuse_the_call(h, fake_usacloud):

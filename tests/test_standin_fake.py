@@ -41,6 +41,17 @@ def test_rest_goes_out_even_in_fake_mode(fake_env):
     assert r.returncode == 0 and len(events(fake_env, "network")) == 2
 
 
+@pytest.mark.parametrize("line", ["web-accelerator list", "webaccel ls", "bill list", "coupon list"])
+def test_what_the_fake_driver_does_not_fake_goes_out_too(fake_env, line):
+    """The real usacloud calls the web accelerator API, and IAM for bill and coupon, in fake mode."""
+    fake_env.update(SAKURACLOUD_ACCESS_TOKEN="tok-1", SAKURACLOUD_ACCESS_TOKEN_SECRET="sec-1")
+    run_standin(line, fake_env)
+    (sent,) = events(fake_env, "network")
+    assert sent["fake_mode"] is True and sent["api"] in ("webaccel", "iam") and sent["token"] == "tok-1"
+    run_standin("switch list", fake_env)
+    assert len(events(fake_env, "network")) == 1
+
+
 def test_credentials_come_from_flags_environment_or_the_profile_file(tmp_path, fake_env):
     home = tmp_path / "home"
     (home / ".usacloud" / "prod").mkdir(parents=True)

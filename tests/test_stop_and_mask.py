@@ -3,6 +3,7 @@
 import json
 import multiprocessing as mp
 
+import pytest
 from standin_tools import FAKE_PEM, FAKE_PEM_LINES
 
 from pytest_usacloud_sandbox.state.stop import StopReason, StopSignal
@@ -75,6 +76,30 @@ def test_short_flag_values_parameters_json_and_auth_headers(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--users", '[{"UserName":"u","Password":"Pa55word-reg","Permission":"all"}]'],
+        ['--users=[{"UserName":"u","Password":"Pa55word-reg"}]'],
+        ["--site-to-site-vpn", '[{"Peer":"192.0.2.1","PreSharedSecret":"Pa55word-reg"}]'],
+        ["--parameters", '{"Disk": {"Password": "Pa55word-reg"}}'],
+    ],
+)
+def test_secrets_in_any_json_flag_value_are_masked_in_any_quoting(words):
+    """A password under a secret key of any flag's JSON value is a secret, whatever the flag: the
+    script's text shows it in double quotes (`\\"Password\\":\\"...\\"`), where no pattern sees it."""
+    assert "Pa55word-reg" in flag_secrets(["usacloud", "vpc-router", "create", *words])
+    masker = Masker.from_sources({}, ["usacloud", "vpc-router", "create", *words])
+    written = 'usacloud x --users "[{\\"UserName\\":\\"u\\",\\"Password\\":\\"Pa55word-reg\\"}]"'
+    assert "Pa55word-reg" not in masker.text(written)
+
+
+def test_secret_json_values_are_masked_by_pattern_in_double_quoted_words_too():
+    """Values too short to mask wherever they appear are masked under their key, also escaped."""
+    text = Masker().text('--users "[{\\"Password\\":\\"ab\\",\\"x\\":1}]" {"Password": "c\\"d"}')
+    assert text == '--users "[{\\"Password\\":\\"***\\",\\"x\\":1}]" {"Password": "***"}'
+
+
 def test_profile_credentials_are_masked(tmp_path):
     profile = tmp_path / ".usacloud" / "default"
     profile.mkdir(parents=True)
@@ -93,6 +118,10 @@ def test_redis_urls_are_masked_without_parsing():
     assert mask_url("redis://slip@h/0") == "redis://***@h/0"
     assert mask_url("redis://h/0?password=QueryPw123&x=1") == "redis://h/0?password=***&x=1"
     assert mask_url("redis://h:6379/0") == "redis://h:6379/0"
+    # wherever the URL starts: a value with a leading blank, any scheme
+    assert mask_url(" redis://:Pw-Redis-D@127.0.0.1:1/0") == " redis://:***@127.0.0.1:1/0"
+    assert mask_url("\trediss://u:pw@h/0") == "\trediss://u:***@h/0"
+    assert mask_url("x unix://u:pw@/run/redis.sock") == "x unix://u:***@/run/redis.sock"
 
 
 # -- issue 11.7 -------------------------------------------------------------------------------------

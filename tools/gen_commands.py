@@ -62,6 +62,15 @@ KIND_OVERRIDES = {
     ("config", "use"): "local-write",
     ("self", "id"): "local-read",
 }
+# What usacloud's fake driver does not fake (read from usacloud 1.22.8's source, measured with the real
+# binary): it fakes only the iaas platform's API caller. A resource of another platform (the tree's
+# `platform`: `webaccel`) gets a real client in fake mode, and so does `rest` (platform ``, the
+# plain HTTP client). Among the iaas commands, those that build an iaas-service-go service with
+# saclient's client look the account up in the real IAM API first (`ctx.Saclient()`): these.
+IAM_CALLERS = frozenset({("bill", "list"), ("bill", "csv"), ("coupon", "list")})
+# Resources that only read and write local files (usacloud's profiles).
+LOCAL_RESOURCES = frozenset({"config"})
+
 # Subcommands whose positional arguments are not ID|NAME|TAG targets (a profile name, a URL).
 SELECTOR_OVERRIDES = {("config", name): "other" for name in ("show", "use", "path", "edit", "create", "delete")}
 SELECTOR_OVERRIDES[("rest", "request")] = "other"
@@ -113,6 +122,20 @@ def kind_of(resource: str, name: str) -> str:
     raise TreeError(f"`{resource} {name}` is a subcommand this generator has not classified: add it to KIND_BY_NAME")
 
 
+def unfaked(resource: str, platform: str, name: str, kind: str) -> str | None:
+    """The real API a subcommand reaches even in fake mode ("webaccel", "iam", "rest"), or None when
+    the fake driver answers it (or it reads only local files)."""
+    if kind.startswith("local") or resource in LOCAL_RESOURCES:
+        return None
+    if platform == "iaas":
+        return "iam" if (resource, name) in IAM_CALLERS else None
+    if not platform:
+        if kind != "request":
+            raise TreeError(f"`{resource} {name}` has no platform and is not `rest`: classify its fake mode")
+        return "rest"
+    return platform
+
+
 def options_of(where: str, raw: list | None) -> tuple[str, ...] | None:
     """The closed set of allowed values, or None (no fixed set, or one with a placeholder)."""
     if not raw:
@@ -161,16 +184,18 @@ def build(tree: dict) -> dict:
             selector = SELECTOR_OVERRIDES.get((rname, sname), sub["selector"])
             if selector not in ("none", "single", "multi", "other"):
                 raise TreeError(f"{where}: unknown selector {selector!r}")
+            kind = kind_of(rname, sname)
             subs.append(
                 {
                     "name": sname,
                     "aliases": tuple(sub["aliases"]),
                     "confirm": bool(sub["confirm"]),
-                    "kind": kind_of(rname, sname),
+                    "kind": kind,
                     "selector": selector,
                     "is_default": sname == res["default"],
                     "custom_validate": bool(sub.get("custom_validate")),
                     "defaults": tuple(sub.get("defaults") or ()),
+                    "unfaked": unfaked(rname, res.get("platform", ""), sname, kind),
                     "flags": flags,
                 }
             )
@@ -181,6 +206,7 @@ def build(tree: dict) -> dict:
                 "aliases": tuple(res["aliases"]),
                 "scope": "global" if res["global"] else "zoned" if zoned else "zoneless",
                 "location": res["location"],
+                "platform": res.get("platform", ""),
                 "default": res["default"],
                 "deprecated": res["warning"] or None,
                 "subcommands": tuple(subs),
@@ -219,6 +245,8 @@ def render(data: dict, input_name: str) -> str:
         "  go_type   the field's Go type ('int', '*int', '[]string', 'types.ID', ...), or None",
         "A subcommand with custom_validate also runs its own Validate method in usacloud's Go code;",
         "its defaults are the parameter fields (or structs) usacloud gives a value in code.",
+        "A resource's platform is the API client it uses (iaas, webaccel; '' for config and rest); a",
+        "subcommand's unfaked names the real API it reaches even in fake mode (webaccel, iam, rest), or None.",
         '"""',
         "",
         f"USACLOUD_VERSION = {version!r}",
@@ -233,12 +261,16 @@ def render(data: dict, input_name: str) -> str:
     out += [")", "", "RESOURCES = ("]
     for r in data["resources"]:
         out += ["    {"]
-        out += [f"        {k!r}: {r[k]!r}," for k in ("name", "aliases", "scope", "location", "default", "deprecated")]
+        keys = ("name", "aliases", "scope", "location", "platform", "default", "deprecated")
+        out += [f"        {k!r}: {r[k]!r}," for k in keys]
         out += ["        'subcommands': ("]
         for s in r["subcommands"]:
             head = ", ".join(
                 f"{k!r}: {s[k]!r}"
-                for k in ("name", "aliases", "confirm", "kind", "selector", "is_default", "custom_validate", "defaults")
+                for k in (
+                    *("name", "aliases", "confirm", "kind", "selector", "is_default"),
+                    *("custom_validate", "defaults", "unfaked"),
+                )
             )
             out.append(f"            {{{head}, 'flags': (")
             out += [f"                {row!r}," for row in s["flags"]]

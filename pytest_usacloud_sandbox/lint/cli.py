@@ -73,6 +73,12 @@ def parser() -> argparse.ArgumentParser:
         "--allow-global-writes", "--usacloud-allow-global-writes", action="store_true", help="allow what it allows"
     )
     p.add_argument(
+        "--allow-profiles",
+        "--usacloud-allow-profiles",
+        action="store_true",
+        help="let `config create/edit/use/delete` write this machine's usacloud profiles",
+    )
+    p.add_argument(
         "--fake", "--usacloud-fake", action="store_true", help="refuse what usacloud's fake driver does not fake"
     )
     p.add_argument(
@@ -99,7 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"usacloud-lint: error: {exc}", file=sys.stderr)
         return 2
-    policy = None if args.no_policy else Policy(args.allow_dangerous, args.allow_global_writes, fake=args.fake)
+    policy = (
+        None
+        if args.no_policy
+        else Policy(args.allow_dangerous, args.allow_global_writes, fake=args.fake, allow_profiles=args.allow_profiles)
+    )
     options = Options(policy, args.mode == "shell", args.max_script_bytes, os.environ)
     linted = [lint_script(path, shown, options) for path, shown in files]
     try:

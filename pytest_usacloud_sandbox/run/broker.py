@@ -40,7 +40,7 @@ from ..state import records as rec
 from ..usacloud import outcome as oc
 from ..usacloud.environment import TRACE_VARIABLES, from_shell
 from ..usacloud.mask import SECRET_ENV, Masker
-from . import protocol, runner
+from . import peers, protocol, runner
 from .execute import Engine, WorkerStats
 from .runner import RunResult
 from .shim import ENV_PREFIX, EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, PREFIX
@@ -183,7 +183,9 @@ class Broker:
 
     def _authenticate(self, conn: socket.socket, unix: bool, kind: str, token: str, pid: int) -> int:
         """The caller's pid, if it knows the script's cookie and is a process of the script (a
-        descendant of this worker: on the Unix socket the kernel says which process it is)."""
+        descendant of this worker). The kernel says which process it is: on the Unix socket its peer
+        credentials, on TCP the process holding the connection's other end, which must be the pid
+        the request declares (another process of the run cannot call in a script's name)."""
         if unix:
             pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
             if uid != os.getuid():
@@ -191,8 +193,10 @@ class Broker:
         cookie = token.encode("utf-8", "surrogateescape")
         if kind != ("shim" if unix else "fn") or not secrets.compare_digest(cookie, self.cookie.encode()):
             raise protocol.Stranger("not the script's client")
-        if not protocol.is_descendant(pid, os.getpid()):
+        if not peers.is_descendant(pid, os.getpid()):
             raise protocol.Stranger("not a process of the script")
+        if not unix and not peers.holds_connection(pid, conn):
+            raise protocol.Stranger("the declared process does not hold this connection")
         return pid
 
     def _files(self, request: protocol.Request, conn: socket.socket, unix: bool):
@@ -210,7 +214,7 @@ class Broker:
                 return None, request.pid
             # The function wrote its request with its stdout sent to this connection (`{ ...; } >&$fd`);
             # until bash has put its stdout back, what we took is that, not the caller's stdout.
-            if not any(protocol.is_other_end(fd, conn) for fd in files) or time.monotonic() > deadline:
+            if not any(peers.is_other_end(fd, conn) for fd in files) or time.monotonic() > deadline:
                 return files, request.pid
             protocol.close_all(files)
             time.sleep(RETAKE_PAUSE)

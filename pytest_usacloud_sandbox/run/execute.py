@@ -23,12 +23,12 @@ from ..settings import Settings
 from ..state import records as rec
 from ..state.children import Children
 from ..state.stop import StopSignal
-from ..usacloud import fake
+from ..usacloud import fake, profiles
 from ..usacloud import outcome as oc
 from ..usacloud.mask import SECRET_ENV, Masker
 from ..usacloud.plan import plan_command
 from ..usacloud.policy import Policy, sandbox_env
-from .fakestore import PROFILE_DIR, SEED_ARGV, FakeStores
+from .fakestore import SEED_ARGV, FakeStores
 from .runner import RunResult, run_command
 
 if TYPE_CHECKING:  # the limiter itself is imported by whoever makes one (limiter_factory)
@@ -131,6 +131,7 @@ class Engine:
             cwd=cwd,
             home=self.base_env.get("HOME"),
             output_to_script=self.output_to_script,
+            allow_profiles=s.allow_profiles,
         )
 
     def limiter(self) -> TokenLimiter | None:
@@ -156,18 +157,13 @@ class Engine:
             [self.usacloud_bin or "usacloud", *SEED_ARGV], env, self.settings.timeout, self.stop, children=self.children
         )
 
-    def empty_profile_dir(self) -> Path:
-        """Where usacloud looks for profiles unless --usacloud-allow-profiles: an empty directory of the run
-        (with no profile named: :func:`..usacloud.policy.sandbox_env`)."""
-        path = self.run_dir / PROFILE_DIR
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
     def _child_env(self, store: Path | None) -> dict[str, str]:
-        profiles = None if self.settings.allow_profiles else self.empty_profile_dir()
-        env = sandbox_env(self.base_env, store, profiles)
+        # unless --usacloud-allow-profiles, usacloud is pointed at a place with no profile that nothing
+        # can write, and no profile is named (:mod:`..usacloud.profiles`, :func:`..usacloud.policy.sandbox_env`)
+        none = None if self.settings.allow_profiles else profiles.NO_PROFILES
+        env = sandbox_env(self.base_env, store, none)
         if self.settings.fake:
-            env = fake.apply_env(env, self.fake_stores().profile_dir)
+            env = fake.apply_env(env)
         return env
 
     def env_for(self, nodeid: str | None, fresh: bool = True) -> dict[str, str]:
@@ -197,13 +193,13 @@ class Engine:
 
     def pins(self, env: dict[str, str]) -> dict[str, str]:
         """The variables of ``env`` (from :meth:`env_for`) that are laid over every call of a shell-mode
-        script: the zone, the empty profile directory (unless --usacloud-allow-profiles), fake mode and
+        script: the zone, the place with no profiles (unless --usacloud-allow-profiles), fake mode and
         its store, the credentials (dummies in fake mode). The profile names are not among them: ``env``
         has none, and a call's own variables never add one (the environment allow-list refuses them)."""
-        names = set(sandbox_env({}, Path("store"), None if self.settings.allow_profiles else Path("profiles")))
+        names = set(sandbox_env({}, Path("store"), None if self.settings.allow_profiles else profiles.NO_PROFILES))
         names |= set(SECRET_ENV)
         if self.settings.fake:
-            names |= set(fake.dummy_env(Path("profiles")))
+            names |= set(fake.dummy_env())
         return {name: env[name] for name in sorted(names) if name in env}
 
     def run(self, script: ParsedScript, record: rec.ScriptRecord) -> rec.ScriptRecord:
@@ -351,6 +347,11 @@ class Engine:
                 cmd.message, cmd.hint = masker.text(str(exc)), oc.HINTS[oc.LIMITER]
                 return None
             cmd.token_wait += waited
+            planted = profiles.planted() if profiles.pins(env) else None
+            if planted is not None:  # never run usacloud where it could read a profile a script left
+                cmd.status, cmd.cls = rec.FAILED, oc.ERROR
+                cmd.message = f"not run: {planted}; the sandbox points usacloud there so that it reads no profile"
+                return None
             self.stats.attempts += 1
             before = fake.fingerprint(store) if effect is not None else None
             result = runner(

@@ -39,7 +39,6 @@ STORES_DIR = "fake-stores"
 SEED_FILE = "fake-seed.json"
 SEED_INFO = "fake-seed-info.json"
 SEED_LOCK = "fake-seed.lock"
-PROFILE_DIR = "no-profiles"  # empty: usacloud finds no profile there (fake mode; real mode by default)
 #: The seeding command: a read of built-in data that every usacloud has; it never hangs.
 SEED_ARGV = ("zone", "list", "-q")
 LOCK_POLL = 0.2
@@ -95,12 +94,6 @@ class FakeStores:
         self._known = False  # the seed's outcome is known to this process
         self._pending: set[Path] = set()  # scripts' stores not yet made (their first command has not run)
         self._lock = threading.Lock()  # shell mode: a script's calls may come from several broker threads
-
-    @property
-    def profile_dir(self) -> Path:
-        path = self.run_dir / PROFILE_DIR
-        path.mkdir(parents=True, exist_ok=True)
-        return path
 
     def path_for(self, nodeid: str) -> Path:
         """Where the script's own store is (as it left it; nothing is copied)."""

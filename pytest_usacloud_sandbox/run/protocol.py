@@ -10,7 +10,8 @@ Two clients send the same request, a list of NUL-terminated fields::
 
 TOKEN is the script's random cookie. The broker reads the first three fields, at most
 :data:`AUTH_BYTES`, and checks the caller before it reads anything more: the cookie, and that the
-caller is a process of the script (a descendant of the worker running it). A stranger gets no
+caller is a process of the script (a descendant of the worker running it) as the kernel names it
+(over TCP: PID must hold the connection's other end, :func:`.peers.holds_connection`). A stranger gets no
 answer, and cannot make the broker read or parse a large request.
 
 * ``fn``: the ``usacloud`` bash function (:data:`CLIENT`), written with bash builtins only: no
@@ -38,11 +39,9 @@ import os
 import re
 import shlex
 import socket
-import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .shim import COOKIE_ENV  # the variable that hands the cookie to the Python shim
 
@@ -342,34 +341,6 @@ class _PidfdGetfd:
 
 
 PIDFD = _PidfdGetfd()  # immutable after import: the libc entry point, if any
-
-
-def is_other_end(fd: int | None, conn: socket.socket) -> bool:
-    """Whether ``fd`` is the client's end of ``conn`` (a connection to us)."""
-    if fd is None or not stat.S_ISSOCK(os.fstat(fd).st_mode):
-        return False
-    probe = socket.socket(fileno=os.dup(fd))
-    try:
-        return probe.getpeername() == conn.getsockname() and probe.getsockname() == conn.getpeername()
-    except OSError:
-        return False
-    finally:
-        probe.close()
-
-
-def is_descendant(pid: int, ancestor: int) -> bool:
-    """Whether ``pid`` is a (grand)child of ``ancestor``, from /proc's parent links."""
-    for _ in range(64):
-        if pid <= 1:
-            return False
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return False
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
-        if pid == ancestor:
-            return True
-    return False
 
 
 def close_all(fds) -> None:

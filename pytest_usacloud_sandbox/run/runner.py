@@ -162,6 +162,7 @@ def run_command(
     watch=None,
     stop_grace: float = TERM_GRACE,
     die_with_parent: bool = False,
+    tagged: bool = False,
 ) -> RunResult:
     """Run ``argv`` to its end, its timeout or the stop signal; ``children`` tracks it meanwhile.
 
@@ -169,6 +170,8 @@ def run_command(
     child's stdout and stderr are copied to. ``watch``: a socket that becomes readable when the
     caller the command runs for is gone; the command is then cancelled. ``die_with_parent``: also
     ask the kernel for the parent-death signal (one more exec where it goes through ``setpriv``).
+    ``tagged``: the child and all it starts inherit the watchdog's tag (:mod:`..state.guard`), so that
+    ``children.kill_tagged()`` and the watchdog find them in any session.
     """
     started, t0 = time.time(), time.monotonic()
     env = dict(env)
@@ -179,6 +182,7 @@ def run_command(
         start_argv, preexec = death_signal().wrap(list(argv), env)
     else:
         start_argv, preexec = list(argv), None
+    tag = children.guard.tag if tagged and children is not None else None
     try:
         proc = subprocess.Popen(
             start_argv,
@@ -189,6 +193,7 @@ def run_command(
             cwd=cwd,
             start_new_session=True,  # own session and process group: we can kill the whole group
             preexec_fn=preexec,
+            pass_fds=() if tag is None else (tag,),
         )
     except (OSError, subprocess.SubprocessError) as exc:
         reason = getattr(exc, "strerror", None) or exc

@@ -133,8 +133,10 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
             cwd=str(path.parent),  # as in commands mode: relative files are the script's neighbours
             children=engine.children,
             die_with_parent=True,
+            tagged=True,  # what the script starts, in any session, dies with it (the watchdog's tag)
         )
     finally:
+        engine.children.kill_tagged()  # what it left running: a job in a session of its own
         record.commands = broker.close()
         record.end = time.time()
         shutil.rmtree(work, ignore_errors=True)
@@ -223,20 +225,29 @@ def failure_text(record: rec.ScriptRecord, relpath: str, bash: BashOutput | None
 
 
 def write_client_files(work: Path, bash: str, broker: Broker) -> Path:
-    """The client function, the PATH launcher (work/bin/usacloud) and the prologue; returns the prologue's path."""
+    """The client function, the PATH launcher (work/bin/usacloud) and the prologue; returns the prologue's
+    path. The client holds the script's cookie: every file is the user's only (0600, the launcher 0700),
+    in directories only the user may enter (0700)."""
     shim = [sys.executable, "-I", "-S", str(Path(__file__).resolve().with_name("shim.py")), broker.socket_path]
+    work.chmod(0o700)
     client = work / "client.bash"
-    client.write_text(protocol.client_text(broker.port, broker.cookie, shim))
+    _write_private(client, protocol.client_text(broker.port, broker.cookie, shim), 0o600)
     bindir = work / "bin"
-    bindir.mkdir()
+    bindir.mkdir(mode=0o700)
     launcher = bindir / "usacloud"
-    launcher.write_text(LAUNCHER.format(bash=bash, client=shlex.quote(str(client))))
-    launcher.chmod(0o755)
+    _write_private(launcher, LAUNCHER.format(bash=bash, client=shlex.quote(str(client))), 0o700)
     prologue = work / "prologue.bash"
-    prologue.write_text(
-        PROLOGUE.format(line=LINE_ENV, client=shlex.quote(str(client)), bindir=shlex.quote(str(bindir)))
-    )
+    text = PROLOGUE.format(line=LINE_ENV, client=shlex.quote(str(client)), bindir=shlex.quote(str(bindir)))
+    _write_private(prologue, text, 0o600)
     return prologue
+
+
+def _write_private(path: Path, text: str, mode: int) -> None:
+    """A new file with ``mode`` from the start (no moment at which the umask's mode lets others read it)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, mode)  # whatever the umask took away
 
 
 def _last(text: str, lines: int) -> str:

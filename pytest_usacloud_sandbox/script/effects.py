@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .shellwords import Lexer
+from .tokens import ShellSyntaxError, Word
+
 #: Builtins that end the script (``return`` only outside a function: flow tells them apart).
 _ENDERS = frozenset({"exit", "logout", "return"})
 #: A kill target that is the script itself: its pid, its process group (``0``, ``-$$``), or every
@@ -90,3 +93,20 @@ def _sets_noexec(args: Sequence[str]) -> bool:
         if word.startswith("-") and "n" in word[1:] and not word.startswith("--"):
             return True
     return False
+
+
+def alias_commands(body: str) -> list[list[str]] | None:
+    """The simple commands of an alias's body, as lists of words (quotes removed): what a call of
+    the alias runs. None when the body does not lex."""
+    try:
+        tokens = Lexer(body).tokens()
+    except ShellSyntaxError:
+        return None
+    commands, words = [], []
+    for token in [*tokens, None]:
+        if token is not None and token.__class__ is Word:
+            words.append(token.value)
+        elif words:
+            commands.append(words)
+            words = []
+    return commands

@@ -205,8 +205,8 @@ class Expansions:
             pos += 2
             if e in _ANSI_SIMPLE:
                 out.append(_ANSI_SIMPLE[e])
-            elif e == "\n":
-                self._cont(pos - 2)
+            elif e == "\n":  # not a line continuation inside $'...': the backslash and the newline stay
+                out.append("\\\n")
             elif e and e in "01234567":
                 m = _OCT.match(text, pos - 1)
                 out.append(chr(int(m.group(), 8)))

@@ -16,12 +16,12 @@ straight-line (its :class:`ControlFlow` says why) when it is
   ``coproc``;
 * after something that ends the script (:mod:`effects`: ``exit``, ``logout``, ``return`` outside a
   function, ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n``; a ``${NAME:?message}`` expansion;
-  a call of a function whose body, or a function it calls, has one): at the top level (groups
-  included) when it runs unconditionally or after ``&&`` (``[ -f done ] && exit 0``), and anywhere
-  inside a top-level ``if``/``case``/loop. Inside a subshell ``( ... )`` or a command substitution
-  such an exit ends only that subshell. An exit after ``||`` (``cd dir || exit 1``, ``usacloud ...
-  || exit 1``) is not counted: it ends the script only when a command failed, and commands mode
-  stops at a usacloud failure anyway;
+  a call of a function or alias whose body, or a function it calls, has one): at the top level
+  (groups included) unless it runs only after a usacloud command failed (``usacloud ... || exit 1``:
+  commands mode stops there anyway), so also after ``&&`` (``[ -f done ] && exit 0``, ``true && exit``)
+  and after ``||`` that follows a command commands mode does not run (``[ "$OK" = yes ] || exit 0``,
+  ``cd dir || exit 1``); and anywhere inside a top-level ``if``/``case``/loop. Inside a subshell
+  ``( ... )`` or a command substitution such an exit ends only that subshell;
 * after the script made ``usacloud`` mean something else: its own ``usacloud`` function, an alias,
   ``hash -p``, ``enable``.
 
@@ -37,7 +37,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .tokens import ShellSyntaxError
+
 CONTROL_KEYWORDS = frozenset({"if", "while", "until", "for", "select", "case"})
+#: Compound commands nested deeper than this are an error: bash's own parser gives up at a few
+#: thousand (about 2,500 nested `if`s, 5,000 `{`s: "syntax error"), and no script means it.
+MAX_NESTING = 1000
 STRAIGHT_LINE_ADVICE = "mark it `usacloud_shell` or run `--usacloud-mode=shell`"
 _CLOSER_OF = {
     "if": "fi",
@@ -98,17 +103,17 @@ class ControlFlow:
 class _List:
     """The and-or list being read at one nesting level."""
 
-    __slots__ = ("and_after_usacloud", "and_guard", "and_seen", "bang", "coproc", "or_line", "other", "start")
+    __slots__ = ("and_guard", "bang", "coproc", "last_op", "or_line", "or_other", "other", "start")
 
     def __init__(self, start: int) -> None:
         self.start = start  # index of its first usacloud command in Flow.commands
         self.or_line: int | None = None
         self.bang: int | None = None  # line of a `!` negating the current pipeline
         self.coproc: int | None = None
-        self.and_seen = False
-        self.and_after_usacloud = False
         self.other: int | None = None  # line of a command commands mode does not run, in this list
         self.and_guard: int | None = None  # line of a `&&` after such a command
+        self.last_op: str | None = None  # the last `&&` or `||` read in the list
+        self.or_other = False  # at that `||`, a command commands mode does not run came before it
 
     def reason(self) -> ControlFlow | None:
         if self.coproc is not None:
@@ -121,6 +126,11 @@ class _List:
             return ControlFlow(self.and_guard, "&&")
         return None
 
+    def exits_only_after_usacloud_failed(self) -> bool:
+        """Whatever comes now runs only when a usacloud command failed (``usacloud a || exit 1``, and
+        ``true || exit``): after `||` with only usacloud and always-succeeding commands before it."""
+        return self.last_op == "||" and not self.or_other
+
 
 class Flow:
     """Script-wide state: the usacloud commands found so far and the reasons of those not straight-line."""
@@ -129,27 +139,53 @@ class Flow:
         self.commands = commands  # the walker's list, in source order (appended by the walker)
         self.marks: dict[int, ControlFlow] = {}  # id(command) -> why
         self.exits: list[ControlFlow | None] = [None]  # per exit scope: script, subshell, substitution
+        self._exit_seen: list[ControlFlow | None] = [None]  # per exit scope: its own, or an outer scope's
         self.inherited: list[ControlFlow | None] = [None]  # reason of the command holding a substitution
         self.redefined: ControlFlow | None = None  # where the script made `usacloud` mean something else
-        self.exiting_functions: set[str] = set()  # functions whose body can end the script
-        self.calls: dict[str, set[str]] = {}  # function -> the commands its body runs
+        self.ending: set[str] = set()  # functions (and aliases) that can end the script, directly or by a call
+        self._callers: dict[str, set[str]] = {}  # name -> the functions whose body calls it
 
     def redefine(self, line: int, how: str) -> None:
         if self.redefined is None:
             self.redefined = ControlFlow(line, how)
 
     def ends_the_script(self, name: str) -> bool:
-        """Whether calling ``name`` can end the script: a function whose body (or a function it calls,
-        as defined so far) can."""
-        seen, todo = set(), [name]
+        """Whether calling ``name`` can end the script: a function or alias whose body (or one it
+        calls, as defined so far) can. Kept up to date as bodies are read: a lookup is O(1)."""
+        return name in self.ending
+
+    def can_end(self, function: str) -> None:
+        """``function``'s body can end the script: so can every function that calls it."""
+        todo = [function]
         while todo:
-            current = todo.pop()
-            if current in self.exiting_functions:
-                return True
-            if current not in seen:
-                seen.add(current)
-                todo.extend(self.calls.get(current, ()))
-        return False
+            name = todo.pop()
+            if name not in self.ending:
+                self.ending.add(name)
+                todo.extend(self._callers.get(name, ()))
+
+    def calls(self, function: str, name: str) -> None:
+        """``function``'s body calls ``name``."""
+        self._callers.setdefault(name, set()).add(function)
+        if name in self.ending:
+            self.can_end(function)
+
+    def exit_seen(self) -> ControlFlow | None:
+        """What ended the script so far, in this exit scope or an enclosing one (innermost first)."""
+        return self._exit_seen[-1]
+
+    def end_here(self, flow: ControlFlow) -> None:
+        """Something ends the current exit scope (the first such thing counts)."""
+        if self.exits[-1] is None:
+            self.exits[-1] = flow
+            self._exit_seen[-1] = flow
+
+    def push_scope(self) -> None:
+        self.exits.append(None)
+        self._exit_seen.append(self._exit_seen[-1])
+
+    def pop_scope(self) -> None:
+        self.exits.pop()
+        self._exit_seen.pop()
 
     def level(self) -> Level:
         return Level(self)
@@ -162,16 +198,19 @@ class Flow:
     def substitution(self, reason: ControlFlow | None) -> Iterator[None]:
         """Inside a command substitution (its own exit scope) of a command that has ``reason``."""
         self.inherited.append(reason or self.inherited[-1])
-        self.exits.append(None)
+        self.push_scope()
         try:
             yield
         finally:
             self.inherited.pop()
-            self.exits.pop()
+            self.pop_scope()
 
 
 class Level:
-    """One token stream (the script, or one command substitution): open constructs and the current list."""
+    """One token stream (the script, or one command substitution): open constructs and the current list.
+
+    Every question asked per command is answered in constant time from what each open construct
+    noted when it opened (a deeply nested script parses in linear time)."""
 
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
@@ -179,23 +218,19 @@ class Level:
         self.list = _List(len(flow.commands))
         self.function: tuple[str, int] | None = None  # `f()` seen: the next construct is its body
         self.continued = False  # after && || | a newline does not end the list
+        self._open_by_closer: dict[str, list[int]] = {}  # closer -> indexes of the open frames it closes
 
     # -- the reason of a command found now -------------------------------------------------------
     def reason(self) -> ControlFlow | None:
         inherited = self.flow.inherited[-1]
         if inherited is not None:
             return inherited
-        for frame in self.frames:
-            if frame.control:
-                return ControlFlow(frame.line, frame.kind)
-            found = frame.enclosing.reason()
-            if found is not None:
-                return found
+        if self.frames and self.frames[-1].reason is not None:
+            return self.frames[-1].reason
         found = self.list.reason()
         if found is not None:
             return found
-        found = next((mark for mark in reversed(self.flow.exits) if mark is not None), None)
-        return found or self.flow.redefined
+        return self.flow.exit_seen() or self.flow.redefined
 
     # -- events from the walker --------------------------------------------------------------------
     def word(self) -> None:
@@ -209,33 +244,51 @@ class Level:
     def open(self, kind: str, line: int) -> None:
         """A compound command starts: a keyword construct, a group ``{`` or a subshell ``(``."""
         closer = _CLOSER_OF[kind]
+        if len(self.frames) >= MAX_NESTING:
+            raise ShellSyntaxError(
+                line, f"compound commands nested more than {MAX_NESTING} deep at line {line} (bash gives up too)"
+            )
         if self.function is not None:
             name, line = self.function
             kind, self.function = f"function {name}", None
-        self.frames.append(_Frame(kind, line, closer, self.list))
-        if closer == ")":
-            self.flow.exits.append(None)  # an exit inside a subshell ends only the subshell
+        frame = _Frame(kind, line, closer, self.list)
+        outer = self.frames[-1] if self.frames else None
+        frame.reason = outer.reason if outer is not None and outer.reason is not None else None
+        if frame.reason is None:
+            frame.reason = ControlFlow(line, kind) if frame.control else self.list.reason()
+        if closer == ")":  # a subshell (or a function whose body is one): an exit scope of its own
+            self.flow.push_scope()
+        else:  # the constructs in the current exit scope, as :meth:`may_exit` and :meth:`call` ask
+            inner = outer is not None and outer.closer != ")"
+            frame.function = kind[9:] if kind.startswith("function ") else outer.function if inner else None
+            frame.control_in_scope = frame.control or (inner and outer.control_in_scope)
+            guarded = self.list.exits_only_after_usacloud_failed()
+            frame.guarded_in_scope = guarded or (inner and outer.guarded_in_scope)
+        self._open_by_closer.setdefault(closer, []).append(len(self.frames))
+        self.frames.append(frame)
         self.list = _List(len(self.flow.commands))
         self.continued = False
 
     def close(self, closer: str) -> bool:
         """A closer (``fi`` ``done`` ``esac`` ``}`` ``)``); False if nothing it closes is open."""
-        for index in range(len(self.frames) - 1, -1, -1):
-            if self.frames[index].closer == closer:
-                other = None
-                for frame in self.frames[index:]:
-                    if frame.closer == ")":
-                        self.flow.exits.pop()
-                    other = other or frame.other
-                self.list = self.frames[index].enclosing
-                if other is not None:  # `if test ...; fi && usacloud`, `{ cd x; } && usacloud`
-                    self.list.other = self.list.other or other
-                    if index:
-                        self.frames[index - 1].other = self.frames[index - 1].other or other
-                del self.frames[index:]
-                self.continued = False
-                return True
-        return False
+        open_ones = self._open_by_closer.get(closer)
+        if not open_ones:
+            return False
+        index = open_ones[-1]
+        other = None
+        for frame in self.frames[index:]:  # an unclosed inner construct ends with it
+            self._open_by_closer[frame.closer].pop()  # each frame here is the last one of its closer
+            if frame.closer == ")":
+                self.flow.pop_scope()
+            other = other or frame.other
+        self.list = self.frames[index].enclosing
+        if other is not None:  # `if test ...; fi && usacloud`, `{ cd x; } && usacloud`
+            self.list.other = self.list.other or other
+            if index:
+                self.frames[index - 1].other = self.frames[index - 1].other or other
+        del self.frames[index:]
+        self.continued = False
+        return True
 
     def middle(self) -> None:
         """``then`` ``else`` ``elif`` ``do``: the list before it has ended."""
@@ -243,7 +296,7 @@ class Level:
         self.continued = False
 
     def other(self, line: int) -> None:
-        """A command commands mode does not run (its exit status decides a later ``&&``)."""
+        """A command commands mode does not run (its exit status decides a later ``&&`` or ``||``)."""
         if self.list.other is None:
             self.list.other = line
         if self.frames and self.frames[-1].other is None:
@@ -260,14 +313,13 @@ class Level:
         if op == "||":
             if self.list.or_line is None:
                 self.list.or_line = line
+            self.list.last_op, self.list.or_other = "||", self.list.other is not None
             self.list.bang = None
             self.continued = True
         elif op == "&&":
-            self.list.and_seen = True
             if self.list.other is not None and self.list.and_guard is None:
                 self.list.and_guard = line
-            if len(self.flow.commands) > self.list.start:
-                self.list.and_after_usacloud = True
+            self.list.last_op = "&&"
             self.list.bang = None
             self.continued = True
         elif op in ("|", "|&"):
@@ -287,7 +339,7 @@ class Level:
         end the script counts as that (``die "no key"``, ``confirm``)."""
         function = self._function()
         if function is not None:
-            self.flow.calls.setdefault(function, set()).add(name)
+            self.flow.calls(function, name)
         elif self.flow.ends_the_script(name):
             self.may_exit(f"call {name}", line)
 
@@ -299,39 +351,32 @@ class Level:
 
         Inside a function body it makes the function one that can end the script (``return`` does
         not). Inside ``if``/``case``/a loop it counts, whatever decides whether it runs. Otherwise it
-        counts when it runs unconditionally, or after ``&&`` that follows a usacloud command or a
-        command commands mode does not run (``[ -f done ] && exit 0``). After ``||`` it does not
-        (``cd dir || exit 1`` exits only when a command commands mode skips has failed).
+        counts unless it runs only after a usacloud command failed: after ``||`` with nothing but
+        usacloud (or always-succeeding) commands before it (``usacloud a || exit 1``: commands mode
+        stops there anyway). After ``||`` that follows a command commands mode does not run
+        (``[ "$OK" = yes ] || exit 0``, ``cd dir || exit 1``, ``grep -q x f || die``) it counts: such
+        a guard fails as an ordinary outcome. After ``&&`` it counts whatever came before
+        (``true && exit 0``, ``[ -f done ] && exit 0``).
         """
         if self.flow.inherited[-1] is not None:
             return
-        scope = self._scope()
-        function = next((f.kind[9:] for f in scope if f.kind.startswith("function ")), None)
+        function = self._function()
         if function is not None:
             if construct != "return":
-                self.flow.exiting_functions.add(function)
+                self.flow.can_end(function)
             return
-        if not any(f.control for f in scope):
-            lists = [self.list, *(f.enclosing for f in scope)]  # `usacloud a || { ...; exit 1; }`
-            after_and = any(lst.and_after_usacloud or lst.and_guard is not None for lst in lists)
-            unconditional = all(lst.or_line is None and not lst.and_seen for lst in lists)
-            if not (after_and or unconditional):
+        top = self.frames[-1] if self.frames and self.frames[-1].closer != ")" else None
+        if top is None or not top.control_in_scope:
+            guarded = top is not None and top.guarded_in_scope  # `usacloud a || { ...; exit 1; }`
+            if guarded or self.list.exits_only_after_usacloud_failed():
                 return
-        if self.flow.exits[-1] is None:
-            self.flow.exits[-1] = ControlFlow(line, construct)
-
-    def _scope(self) -> list[_Frame]:
-        """The open constructs up to the exit scope (the innermost subshell), innermost first."""
-        scope = []
-        for frame in reversed(self.frames):
-            if frame.closer == ")":  # a subshell (or a function whose body is one): its own scope
-                break
-            scope.append(frame)
-        return scope
+        self.flow.end_here(ControlFlow(line, construct))
 
     def _function(self) -> str | None:
         """The function whose body is being read, within the current exit scope (None: none)."""
-        return next((f.kind[9:] for f in self._scope() if f.kind.startswith("function ")), None)
+        if not self.frames or self.frames[-1].closer == ")":
+            return None
+        return self.frames[-1].function
 
 
 @dataclass
@@ -341,6 +386,11 @@ class _Frame:
     closer: str
     enclosing: _List  # the and-or list the construct is part of
     other: int | None = None  # line of a command inside that commands mode does not run
+    reason: ControlFlow | None = None  # why a command inside is not straight-line (this or an outer construct)
+    # within the current exit scope (up to the innermost subshell), noted when the construct opened:
+    function: str | None = None  # the innermost function whose body this is part of
+    control_in_scope: bool = False  # inside if/case/a loop/a function body
+    guarded_in_scope: bool = False  # runs only after a usacloud command failed (`usacloud a || { ... }`)
 
     @property
     def control(self) -> bool:

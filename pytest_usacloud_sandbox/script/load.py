@@ -1,5 +1,5 @@
 """A script as the plugin runs or checks it: read, parsed, and, when the plugin itself runs its
-commands in order (commands mode), held to the straight-line rule.
+commands in order (commands mode), held to the straight-line rule and to redirections bash could open.
 
 The pytest item (a run, or the dry-run) and ``usacloud-lint`` load every script through
 :func:`load_script`, so a script they cannot use fails both with the same line and message.
@@ -7,7 +7,10 @@ The pytest item (a run, or the dry-run) and ``usacloud-lint`` load every script 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .parse import ParsedScript, parse_script, read_script_text
+from .redirects import redirection_error
 from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError
 from .syntax import SyntaxCheckUnavailable, bash_syntax_problem
 
@@ -30,7 +33,9 @@ def load_script(
     the plugin's own reader decides alone. ``shell``: whether bash runs the script (shell mode:
     bash, not the order of the lines, decides what runs); None: as its header says
     (:data:`SHELL_MARKER`). Otherwise the plugin runs its commands in order, so a usacloud command
-    bash might not run is an error before anything runs.
+    bash might not run is an error before anything runs: one
+    off the straight line, or one whose redirection bash could not open (looked at from the script's
+    directory, where commands mode runs usacloud).
     """
     text = read_script_text(path, max_bytes)
     try:
@@ -43,7 +48,7 @@ def load_script(
     if shell is None:
         shell = marked_shell(script)
     if not shell:
-        error = script.straight_line_error()
+        error = script.straight_line_error() or redirection_error(script, Path(path).parent)
         if error is not None:
             raise error
     return script

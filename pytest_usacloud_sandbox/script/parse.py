@@ -11,8 +11,10 @@ Choices (tokenizing: :mod:`.shellwords`; reading the file: :mod:`.source`; marke
 * **Expansions** stay verbatim in ``Command.words`` (``"$ID"`` -> ``$ID``); ``Command.expansion``
   is the first one in the argv as written: ``$ID``, ``${ZONE}``, the whole ``$(...)``, backtick,
   ``$((...))`` or ``<(...)`` text, ``*``, ``?``, ``[`` (with a ``]`` after it), ``{a,b}`` /
-  ``{1..3}``, or a leading ``~``, in a ``VAR=value`` prefix (they come first) or the argv.
-  Expansions in redirections don't count.
+  ``{1..3}``, or a leading ``~``, in a ``VAR=value`` prefix (they come first), the argv, or the file
+  of one of its redirections (``> "$OUT/x"``: whether bash can open it needs the shell).
+* **Redirections**: ``Command.redirections`` keeps the usacloud command's file and descriptor
+  redirections as written (:mod:`.redirects` checks that bash could open them).
 * **Prefixes** reach usacloud's environment: ``Command.assignments`` keeps the ``VAR=value`` words
   before the command word and the ``NAME=value`` arguments of an ``env`` wrapper, as
   (name as written, value unquoted): ``A[1]`` and ``B+`` keep their subscript and ``+``.
@@ -42,13 +44,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .effects import ends_script, redefines_usacloud
+from .effects import alias_commands, ends_script, redefines_usacloud
 from .flow import ALWAYS_SUCCEED, STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
 from .markers import MarkerSpec, parse_markers
 from .prefixes import ASSIGNMENT, BUILTIN_WRAPPERS, assignments_of, literal, strip_wrappers
 from .shellwords import Lexer
 from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, check_line_ends, read_script_text
-from .tokens import REDIRECTIONS, Op, ShellSyntaxError, Word, is_op, is_word
+from .tokens import REDIRECTIONS, Op, ShellSyntaxError, Word, file_redirections, is_op, is_word
 
 __all__ = [
     "MAX_SCRIPT_BYTES_DEFAULT",
@@ -76,6 +78,9 @@ class Command:
     assignments: tuple[tuple[str, str], ...] = ()
     #: set when the command does not run in straight-line order (commands mode refuses the script)
     control: ControlFlow | None = None
+    #: its redirections as written: (operator, target word with quotes removed), e.g. (">", "out.json");
+    #: here-documents and here-strings are left out (they open no file)
+    redirections: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -322,7 +327,9 @@ class _Walker:
                 end_line = lexer.line_of(cur[-1].end - 1)
                 assignments = assignments_of(words[:prefixes]) + assignments_of(words[prefixes:k], env=True)
                 expansion = None
-                for w in (*words[:prefixes], *argv):  # as written: the prefixes first
+                redirections = file_redirections(cur)
+                # as written: the prefixes first; a redirection's file too (bash may fail to open it)
+                for w in (*words[:prefixes], *argv, *(target for _, target in redirections)):
                     if w.expansion is not None:
                         expansion = w.expansion
                         break
@@ -334,6 +341,7 @@ class _Walker:
                     expansion,
                     nested,
                     assignments,
+                    redirections=tuple((op, target.value) for op, target in redirections),
                 )
                 self.commands.append(command)
                 self.flow.mark(command, reason)
@@ -379,5 +387,21 @@ class _Walker:
         how = redefines_usacloud(name, args)
         if how is not None:
             self.flow.redefine(line, how)
+        if name == "alias":
+            for arg in args:
+                alias, eq, body = arg.partition("=")
+                if eq and alias != "usacloud":
+                    self.alias_body(alias, body)
         if not wrapped:
             level.call(name, line)
+
+    def alias_body(self, alias: str, body: str) -> None:
+        """``alias NAME=BODY``: calling NAME runs BODY's commands, like a function's (``alias die='exit 1'``
+        makes ``die`` end the script). Counted whether or not ``expand_aliases`` is on (a file the script
+        sources may turn it on); a body that does not lex counts as one that can end the script."""
+        commands = alias_commands(body)
+        if commands is None or any(ends_script(name, args) is not None for name, *args in commands):
+            self.flow.can_end(alias)
+            return
+        for name, *_ in commands:
+            self.flow.calls(alias, name)

@@ -36,7 +36,7 @@ _PLAIN = re.compile(r"[^ \t\n;&|()<>'\"\\$`*?\[\]{}~]+")
 # by a blank or a separator.  _FAST matches blanks, then a newline or a run of simple words.
 _SIMPLE = (
     r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}~#]|'[^']*+'|\"[^\"\\$`]*+\")"
-    r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}]++|'[^']*+'|\"[^\"\\$`]*+\")*+(?=[ \t\n;&|)]|\Z)"
+    r"(?:[^ \t\n;&|()<>'\"\\$`*?\[\]{}~]++|'[^']*+'|\"[^\"\\$`]*+\")*+(?=[ \t\n;&|)]|\Z)"
 )
 _FAST = re.compile(rf"[ \t]*+(?:(\n)|({_SIMPLE}(?:[ \t]++{_SIMPLE})*+))?")
 _SIMPLE_WORD = re.compile(_SIMPLE)
@@ -45,6 +45,8 @@ _BLANKS = re.compile(r"[ \t]+")
 _PIECES = re.compile(r"'([^']*)'|\"([^\"]*)\"|([^'\"]+)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGN_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+#: What may stand right before a redirection operator: an IO number, or ``{NAME}`` (bash gives NAME a new descriptor)
+_IO_WORD = re.compile(r"[0-9]+|\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 class Lexer(Expansions):
@@ -57,7 +59,8 @@ class Lexer(Expansions):
         self.first_line = first_line
         self.nl: list[int] | None = None
         self.cont_lines = set() if cont_lines is None else cont_lines
-        self.heredocs: list[tuple[str, bool, int]] = []  # (delimiter, strip tabs, offset of <<)
+        # (delimiter, strip tabs, offset of <<, delimiter quoted: no backslash-newline joining in the body)
+        self.heredocs: list[tuple[str, bool, int, bool]] = []
         self.depth = depth
 
     # -- helpers ------------------------------------------------------------------------------
@@ -121,7 +124,7 @@ class Lexer(Expansions):
                         else:
                             tok = Word(raw, raw, w.start(), w.end(), None, False)
                         if heredoc_op is not None:
-                            self.heredocs.append((tok.value, heredoc_op[0] == "<<-", heredoc_op[1]))
+                            self.heredocs.append((tok.value, heredoc_op[0] == "<<-", heredoc_op[1], tok.quoted))
                             heredoc_op = None
                         elif cmd_pos and not tok.quoted:
                             if raw == "case":
@@ -194,8 +197,8 @@ class Lexer(Expansions):
                     elif op == "(":
                         paren += 1
                     fd = None
-                    if op in REDIRECTIONS and word_end == pos and toks[-1].raw.isdigit() and toks[-1].raw.isascii():
-                        fd = toks.pop().raw  # IO number: "2" in 2>&1
+                    if op in REDIRECTIONS and word_end == pos and _IO_WORD.fullmatch(toks[-1].raw):
+                        fd = toks.pop().raw  # IO number: "2" in 2>&1, or a descriptor variable: {fd}>log
                     toks.append(Op(op, pos, fd))
                     if op in ("<<", "<<-"):
                         heredoc_op = (op, pos)
@@ -204,7 +207,7 @@ class Lexer(Expansions):
                 tok = self.read_word()
                 word_end = self.pos
             if heredoc_op is not None:
-                self.heredocs.append((tok.value, heredoc_op[0] == "<<-", heredoc_op[1]))
+                self.heredocs.append((tok.value, heredoc_op[0] == "<<-", heredoc_op[1], tok.quoted))
                 heredoc_op = None
             elif cmd_pos and tok.plain:
                 if tok.value == "case":
@@ -219,24 +222,50 @@ class Lexer(Expansions):
         raise ShellSyntaxError(line, f"here-document operator {op} without a delimiter word at line {line}")
 
     def _skip_heredocs(self) -> None:
-        text, n = self.text, self.n
-        for delim, strip_tabs, op_pos in self.heredocs:
+        n = self.n
+        for delim, strip_tabs, op_pos, quoted in self.heredocs:
             while True:
                 if self.pos >= n:  # bash only warns, but the rest of the script would silently vanish
                     line = self.line_of(op_pos)
                     raise ShellSyntaxError(
                         line, f"unterminated here-document starting at line {line}: no line {delim!r} closes it"
                     )
-                end = text.find("\n", self.pos)
-                if end < 0:
-                    end = n
-                line = text[self.pos : end]
-                self.pos = min(end + 1, n)
-                if (line.lstrip("\t") if strip_tabs else line) == delim:
+                if self._body_line(strip_tabs, quoted) == delim:
                     break
         self.heredocs.clear()
 
+    def _body_line(self, strip_tabs: bool, quoted: bool) -> str:
+        """The next logical line of a here-document body (consumed), as bash compares it with the
+        delimiter: with an unquoted delimiter a line ending in an odd number of backslashes goes on
+        on the next line (``a \\`` then ``EOF`` is the line ``a EOF``; ``E\\`` then ``OF`` is ``EOF``)."""
+        text, n = self.text, self.n
+        logical = []
+        first = True
+        while True:
+            end = text.find("\n", self.pos)
+            if end < 0:
+                end = n
+            line = text[self.pos : end]
+            self.pos = min(end + 1, n)
+            if first and strip_tabs:
+                line = line.lstrip("\t")
+            first = False
+            trailing = len(line) - len(line.rstrip("\\"))
+            if quoted or trailing % 2 == 0 or end >= n:
+                logical.append(line)
+                return "".join(logical)
+            logical.append(line[:-1])
+
     # -- words --------------------------------------------------------------------------------
+    def _assignment_tilde(self, start: int, pos: int) -> bool:
+        """A ``~`` at ``pos`` that bash expands in a word shaped like an assignment (``note=~/x``,
+        ``a=b:~/x``, also as an argument): right after its first ``=`` or an unquoted ``:`` in the value."""
+        text = self.text
+        if text[pos - 1] not in "=:":
+            return False
+        name = _ASSIGN_PREFIX.match(text, start)
+        return name is not None and name.end() <= pos
+
     def read_word(self) -> Word:
         text, n = self.text, self.n
         start = pos = self.pos
@@ -291,7 +320,7 @@ class Lexer(Expansions):
                     self.read_backtick(b, False)
                 pos = self.pos
             else:
-                if c in "*?" or (c == "~" and pos == start):
+                if c in "*?" or (c == "~" and (pos == start or self._assignment_tilde(start, pos))):
                     b.note(pos, c)
                 elif c == "[" and bracket is None:
                     bracket = pos

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 SEPARATORS = frozenset({";", "&", "&&", "||", "|", "|&", "\n", ";;", ";&", ";;&", "(", ")"})
 REDIRECTIONS = frozenset({"<", ">", ">>", ">|", "<>", "<&", ">&", "&>", "&>>", "<<", "<<-", "<<<"})
+_NO_FILE = frozenset({"<<", "<<-", "<<<"})  # here-documents and here-strings open no file
 
 
 class ShellSyntaxError(Exception):
@@ -86,3 +87,15 @@ def is_op(token, op: str) -> bool:
 
 def is_word(token, value: str) -> bool:
     return isinstance(token, Word) and token.plain and token.value == value
+
+
+def file_redirections(tokens: list) -> list[tuple[str, Word]]:
+    """The redirections among a simple command's tokens that open a file or a descriptor, with their
+    target words (each target follows its operator)."""
+    found = []
+    for index, token in enumerate(tokens[:-1]):
+        if token.__class__ is Op and token.op in REDIRECTIONS and token.op not in _NO_FILE:
+            target = tokens[index + 1]
+            if target.__class__ is Word:
+                found.append((token.op, target))
+    return found

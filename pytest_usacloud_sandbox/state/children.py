@@ -88,6 +88,10 @@ class Children:
             kill_group(proc.pid, signal.SIGKILL)
         return len(procs)
 
+    def kill_tagged(self) -> int:
+        """Kill what a child started with the watchdog's tag left behind (:meth:`~.guard.Guard.kill_tagged`)."""
+        return self.guard.kill_tagged()
+
     def close(self) -> None:
         """The session's end: the watchdog sweeps what is left (nothing, after :meth:`terminate_all`) and exits."""
         self.guard.close()

@@ -13,7 +13,13 @@ and the ``sh``, before it exits:
    mark in its environment and passes it on to what it starts: this covers a child killed in the
    window between its start and its registry entry, and what a shell-mode script started in the
    background in another process group or session. A token names one process's descendants only,
-   so neither a reused pid nor another run's processes can match.
+   so neither a reused pid nor another run's processes can match;
+3. kills every process (but this one) holding this guard's *tag*: the read end of a pipe of its own,
+   which shell mode hands to bash as an open descriptor and which everything bash starts inherits.
+   A script can drop an environment variable on the way (``setsid env -u USACLOUD_SANDBOX_GUARD
+   sleep 1000 &``); an inherited descriptor stays unless the script closes it by its number. Found
+   with ``find /proc/*/fd -lname`` (GNU or busybox find). :meth:`Guard.kill_tagged` does the same
+   from Python after each shell-mode script.
 
 It costs one ``sh`` per process instead of something per command (``setpriv --pdeathsig``: one more
 exec, ~2 ms of CPU, per command). The runner still asks the kernel for ``PR_SET_PDEATHSIG`` where it
@@ -28,6 +34,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -35,8 +42,9 @@ from pathlib import Path
 MARK_ENV = "USACLOUD_SANDBOX_GUARD"
 CLOSE_WAIT = 10.0  # seconds the session's end waits for the sweep
 
-# $1: the registry directory ('' for none); $2: the mark, as NAME=token. Nothing is ever written to
-# the pipe: `read` returns at EOF, when the last holder of the write end (this process) is gone.
+# $1: the registry directory ('' for none); $2: the mark, as NAME=token; $3: the tag's link text as a
+# find pattern (`pipe:\[INODE\]`); $4: this process's pid (it holds the tag too). Nothing is ever
+# written to the pipe: `read` returns at EOF, when the last holder of the write end (this process) is gone.
 SCRIPT = r"""
 trap '' INT TERM HUP QUIT PIPE
 while read -r _; do :; done
@@ -51,6 +59,13 @@ for f in $(grep -lzxF -e "$2" /proc/[0-9]*/environ 2>/dev/null); do
   p=${f#/proc/}
   kill -s KILL -- "${p%/environ}" 2>/dev/null
 done
+if [ -n "$3" ] && command -v find >/dev/null 2>&1; then
+  for f in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "$3" 2>/dev/null); do
+    p=${f#/proc/}
+    p=${p%%/*}
+    [ "$p" = "$4" ] || kill -s KILL -- "$p" 2>/dev/null
+  done
+fi
 """
 
 
@@ -62,6 +77,7 @@ class Guard:
         self.token = secrets.token_hex(12)
         self._proc: subprocess.Popen | None = None
         self._write = None  # the pipe's write end (a file object: closed if this object is collected)
+        self._tag: int | None = None  # the read end of a pipe of its own: the descriptor bash inherits
         self._pid = os.getpid()  # a forked copy of this object guards nothing
         self._failed = False
         self._lock = threading.Lock()
@@ -86,10 +102,22 @@ class Guard:
                 self._write.close()
                 self._write = None
             sh = shutil.which("sh") or "/bin/sh"
+            if self._tag is None:
+                self._tag, tag_write = os.pipe()  # the read end is the tag (its inode); nothing is written
+                os.close(tag_write)
             read_end, write_end = os.pipe()  # neither end inheritable: the watchdog gets read_end as stdin
             try:
                 self._proc = subprocess.Popen(
-                    [sh, "-c", SCRIPT, "usacloud-sandbox-guard", str(self.directory or ""), f"{MARK_ENV}={self.token}"],
+                    [
+                        sh,
+                        "-c",
+                        SCRIPT,
+                        "usacloud-sandbox-guard",
+                        str(self.directory or ""),
+                        f"{MARK_ENV}={self.token}",
+                        f"pipe:\\[{os.fstat(self._tag).st_ino}\\]",
+                        str(self._pid),
+                    ],
                     stdin=read_end,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
@@ -106,6 +134,26 @@ class Guard:
             self._write = open(write_end, "wb", buffering=0)  # noqa: SIM115 (held until close)
             return True
 
+    @property
+    def tag(self) -> int | None:
+        """The descriptor to hand a child whose every descendant must die with this process (bash in
+        shell mode), once the watchdog runs; None without one."""
+        return self._tag if self.running else None
+
+    def kill_tagged(self) -> int:
+        """Kill every other process holding the tag (what a shell-mode script left behind, in any
+        session and whatever its environment); returns how many."""
+        if self._tag is None or self._pid != os.getpid():
+            return 0
+        target = f"pipe:[{os.fstat(self._tag).st_ino}]"
+        killed = 0
+        for pid in holders(target):
+            if pid != self._pid:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+        return killed
+
     def close(self, wait: float = CLOSE_WAIT) -> None:
         """End the watchdog: it sweeps (finding nothing, normally) and exits."""
         with self._lock:
@@ -116,3 +164,29 @@ class Guard:
         if proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(wait)
+        if self._tag is not None and self._pid == os.getpid():
+            os.close(self._tag)
+            self._tag = None
+
+
+def holders(link: str) -> list[int]:
+    """The pids of the processes with a descriptor whose ``/proc`` link reads ``link`` (Linux)."""
+    found = []
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return found
+    for pid in pids:
+        fd_dir = f"/proc/{pid}/fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"{fd_dir}/{fd}") == link:
+                    found.append(int(pid))
+                    break
+            except OSError:
+                continue
+    return found

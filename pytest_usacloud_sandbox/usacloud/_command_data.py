@@ -17,6 +17,8 @@ Flag rows are (name, short, aliases, value, required, field, options, validate, 
   go_type   the field's Go type ('int', '*int', '[]string', 'types.ID', ...), or None
 A subcommand with custom_validate also runs its own Validate method in usacloud's Go code;
 its defaults are the parameter fields (or structs) usacloud gives a value in code.
+A resource's platform is the API client it uses (iaas, webaccel; '' for config and rest); a
+subcommand's unfaked names the real API it reaches even in fake mode (webaccel, iam, rest), or None.
 """
 
 USACLOUD_VERSION = '1.22.8'
@@ -55,10 +57,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -79,7 +82,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -92,7 +95,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', False, 'Destination', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -101,14 +104,14 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -121,7 +124,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -138,7 +141,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -149,7 +152,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -165,7 +168,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -173,7 +176,7 @@ RESOURCES = (
                 ('--source-file', None, (), 'string', False, 'SourceFile', None, 'omitempty,file', 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -186,10 +189,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoneless',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': 'read',
         'deprecated': "auth-status is deprecated. Please use 'usacloud rest https://secure.sakura.ad.jp/cloud/api/iam/1.0/auth/context' instead.",
         'subcommands': (
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -206,10 +210,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--disk-id', None, (), 'id', True, 'DiskID', None, 'required', 'types.ID'),
@@ -228,7 +233,7 @@ RESOURCES = (
                 ('--weekdays', None, (), 'strings', True, 'Weekdays', ('all', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'), 'required,weekdays', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -241,7 +246,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -256,7 +261,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -267,7 +272,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -292,10 +297,11 @@ RESOURCES = (
         'aliases': ('autoscale',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--api-key-id', None, (), 'string', True, 'APIKeyID', None, 'required', 'string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--config', None, (), 'string', True, 'Config', None, 'required', 'string'),
@@ -322,7 +328,7 @@ RESOURCES = (
                 ('--trigger-type', None, (), 'string', False, 'TriggerType', ('cpu', 'router', 'schedule'), 'omitempty,oneof=cpu router schedule', 'string'),
                 ('--zones', None, (), 'strings', True, 'Zones', None, 'required', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -334,7 +340,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -348,7 +354,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -358,7 +364,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--config', None, (), 'string', True, 'Config', None, 'omitempty,required', '*string'),
                 ('--cpu-threshold-scaling-down', None, (), 'int', False, 'CPUThresholdScaling.Down', None, None, '*int'),
@@ -391,10 +397,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'csv', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'csv', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -404,7 +411,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -423,10 +430,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'connect-switch', 'aliases': ('switch-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'connect-switch', 'aliases': ('switch-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -434,7 +442,7 @@ RESOURCES = (
                 ('--switch-id', None, (), 'id', True, 'SwitchID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -448,7 +456,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -464,14 +472,14 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disconnect-switch', 'aliases': ('switch-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'disconnect-switch', 'aliases': ('switch-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -485,7 +493,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -496,7 +504,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -517,10 +525,11 @@ RESOURCES = (
         'aliases': ('iso-image',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('SizeGB',), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('SizeGB',), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -538,7 +547,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -554,7 +563,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', False, 'Destination', None, None, 'string'),
@@ -564,14 +573,14 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -584,7 +593,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -601,7 +610,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -612,7 +621,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -628,7 +637,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -643,10 +652,11 @@ RESOURCES = (
         'aliases': ('managed-pki',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--clients', None, (), 'string', False, 'ClientsData', None, None, 'string'),
                 ('--common-name', None, (), 'string', True, 'CommonName', None, 'required', 'string'),
@@ -668,7 +678,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--validity-period-hours', None, (), 'int', True, 'ValidityPeriodHours', None, 'required', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -680,7 +690,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -694,7 +704,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -704,7 +714,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--clients', None, (), 'string', False, 'ClientsData', None, None, '*string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -728,10 +738,11 @@ RESOURCES = (
         'aliases': ('profile',),
         'scope': 'global',
         'location': 'root',
+        'platform': '',
         'default': 'edit',
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--access-token', None, ('--token',), 'string', False, 'AccessToken', None, None, 'string'),
                 ('--access-token-secret', None, ('--secret',), 'string', False, 'AccessTokenSecret', None, None, 'string'),
                 ('--default-output-type', None, (), 'string', False, 'DefaultOutputType', None, 'omitempty,output_type', 'string'),
@@ -740,13 +751,13 @@ RESOURCES = (
                 ('--use', None, (), 'bool', False, 'Use', None, None, 'bool'),
                 ('--zone', None, (), 'string', False, 'Zone', None, None, 'string'),
             )},
-            {'name': 'current', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'current', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
             )},
-            {'name': 'delete', 'aliases': (), 'confirm': True, 'kind': 'delete', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': (), 'confirm': True, 'kind': 'delete', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'edit', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'edit', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--access-token', None, ('--token',), 'string', False, 'AccessToken', None, None, 'string'),
                 ('--access-token-secret', None, ('--secret',), 'string', False, 'AccessTokenSecret', None, None, 'string'),
                 ('--default-output-type', None, (), 'string', False, 'DefaultOutputType', None, 'omitempty,output_type', 'string'),
@@ -755,15 +766,15 @@ RESOURCES = (
                 ('--use', None, (), 'bool', False, 'Use', None, None, 'bool'),
                 ('--zone', None, (), 'string', False, 'Zone', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls',), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls',), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
             )},
-            {'name': 'path', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'path', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'show', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'show', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'use', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'use', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
         ),
@@ -773,10 +784,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--access-level', None, (), 'string', False, 'AccessLevel', ('readonly', 'none'), 'omitempty,container_registry_access_level', 'string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -795,7 +807,7 @@ RESOURCES = (
                 ('--users', None, (), 'string', False, 'UsersData', None, None, 'string'),
                 ('--virtual-domain', None, (), 'string', False, 'VirtualDomain', None, 'omitempty,fqdn', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -807,7 +819,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -821,7 +833,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -831,7 +843,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--access-level', None, (), 'string', False, 'AccessLevel', ('readonly', 'none'), 'omitempty,container_registry_access_level', '*string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -857,10 +869,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': 'list',
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -877,10 +890,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -888,7 +902,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backup-start-time-hour', None, (), 'int', False, 'BackupStartTimeHour', None, 'omitempty,min=0,max=23', 'int'),
                 ('--backup-start-time-minute', None, (), 'int', False, 'BackupStartTimeMinute', ('0', '15', '30', '45'), 'omitempty,backup_start_minute', 'int'),
@@ -924,7 +938,7 @@ RESOURCES = (
                 ('--username', None, (), 'string', True, 'Username', None, 'required', 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -938,7 +952,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -953,7 +967,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list-parameters', 'aliases': ('list-parameter',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list-parameters', 'aliases': ('list-parameter',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -964,7 +978,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -977,7 +991,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-database', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-database', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -990,7 +1004,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-disk', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-disk', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1003,7 +1017,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1016,7 +1030,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1027,14 +1041,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -1043,7 +1057,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backup-start-time-hour', None, (), 'int', False, 'BackupStartTimeHour', None, 'omitempty,min=0,max=23', '*int'),
                 ('--backup-start-time-minute', None, (), 'int', False, 'BackupStartTimeMinute', None, 'omitempty,oneof=0 15 30 45', '*int'),
@@ -1069,13 +1083,13 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -1088,10 +1102,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'connect-to-server', 'aliases': ('server-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'connect-to-server', 'aliases': ('server-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1099,7 +1114,7 @@ RESOURCES = (
                 ('--server-id', None, (), 'id', True, 'ServerID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('Connection', 'DiskPlan', 'SizeGB'), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('Connection', 'DiskPlan', 'SizeGB'), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--connector', None, ('--connection',), 'string', False, 'Connection', ('virtio', 'ide'), 'required,disk_connection', 'string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1140,7 +1155,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1156,14 +1171,14 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disconnect-from-server', 'aliases': ('server-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'disconnect-from-server', 'aliases': ('server-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'edit', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'edit', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-partition-uuid', None, (), 'bool', False, 'EditDisk.ChangePartitionUUID', None, None, 'bool'),
                 ('--disable-pw-auth', None, (), 'bool', False, 'EditDisk.DisablePWAuth', None, None, 'bool'),
@@ -1190,7 +1205,7 @@ RESOURCES = (
                 ('--ssh-keys', None, (), 'strings', False, 'EditDisk.SSHKeys', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1205,7 +1220,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-disk', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-disk', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1218,7 +1233,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1229,14 +1244,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'resize-partition', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'resize-partition', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--connector', None, ('--connection',), 'string', False, 'Connection', ('virtio', 'ide'), 'omitempty,disk_connection', '*string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1268,7 +1283,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -1281,10 +1296,11 @@ RESOURCES = (
         'aliases': ('diskplan',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1298,7 +1314,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1316,10 +1332,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1335,7 +1352,7 @@ RESOURCES = (
                 ('--records', None, (), 'string', False, 'RecordsData', None, None, 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1347,7 +1364,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1361,7 +1378,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1371,7 +1388,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1394,10 +1411,11 @@ RESOURCES = (
         'aliases': ('enhanced-database', 'edb'),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--allowed-networks', None, (), 'strings', False, 'AllowedNetworks', None, 'omitempty,dive,gt=0', '[]string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--database-name', None, (), 'string', True, 'DatabaseName', None, 'required', 'string'),
@@ -1417,7 +1435,7 @@ RESOURCES = (
                 ('--region', None, (), 'string', True, 'Region', ('is1', 'tk1'), 'required,enhanced_db_region', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1429,7 +1447,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1443,7 +1461,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1453,7 +1471,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--allowed-networks', None, (), 'strings', True, 'AllowedNetworks', None, 'omitempty,dive,required', '*[]string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1477,10 +1495,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1495,7 +1514,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1507,7 +1526,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1521,7 +1540,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1531,7 +1550,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1541,7 +1560,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'send-message', 'aliases': ('send',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'send-message', 'aliases': ('send',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', True, 'Destination', None, 'required', 'string'),
                 ('--domain-name', None, (), 'string', False, 'DomainName', None, 'omitempty,fqdn', 'string'),
@@ -1556,7 +1575,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--sender', None, (), 'string', True, 'Sender', None, 'required', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1578,10 +1597,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop',), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop',), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'required,min=10,max=60', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1605,7 +1625,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--weighted', None, (), 'bool', False, 'Weighted', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1617,7 +1637,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1631,7 +1651,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1641,7 +1661,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'omitempty,min=10,max=60', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1672,10 +1692,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1689,7 +1710,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1701,7 +1722,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1716,7 +1737,7 @@ RESOURCES = (
                 ('--scope', None, (), 'string', False, 'Scope', ('user', 'shared'), 'omitempty,scope', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1726,7 +1747,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1746,10 +1767,11 @@ RESOURCES = (
         'aliases': ('iface',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1767,7 +1789,7 @@ RESOURCES = (
                 ('--server-names', None, (), 'strings', False, 'ServerNames', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1785,10 +1807,11 @@ RESOURCES = (
         'aliases': ('router',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'add-subnet', 'aliases': ('subnet-add',), 'confirm': True, 'kind': 'create', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': ('NetworkMaskLen',), 'flags': (
+            {'name': 'add-subnet', 'aliases': ('subnet-add',), 'confirm': True, 'kind': 'create', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': ('NetworkMaskLen',), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1802,7 +1825,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('BandWidthMbps', 'NetworkMaskLen', 'NotFoundRetry'), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('BandWidthMbps', 'NetworkMaskLen', 'NotFoundRetry'), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--band-width', None, ('--band-width-mbps',), 'int', False, 'BandWidthMbps', ('100', '250', '500', '1000', '1500', '2000', '2500', '3000', '3500', '4000', '4500', '5000', '5500', '6000', '6500', '7000', '7500', '8000', '8500', '9000', '9500', '10000'), 'required,internet_bandwidth', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1823,7 +1846,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1837,7 +1860,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete-subnet', 'aliases': ('subnet-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete-subnet', 'aliases': ('subnet-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1846,14 +1869,14 @@ RESOURCES = (
                 ('--subnet-id', None, (), 'id', True, 'SubnetID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disable-ipv6', 'aliases': ('ipv6-disable',), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'disable-ipv6', 'aliases': ('ipv6-disable',), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'enable-ipv6', 'aliases': ('ipv6-enable',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'enable-ipv6', 'aliases': ('ipv6-enable',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1865,7 +1888,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1882,7 +1905,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list-subnet', 'aliases': ('subnet-list',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list-subnet', 'aliases': ('subnet-list',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1893,7 +1916,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1906,7 +1929,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1917,7 +1940,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--band-width', None, ('--band-width-mbps',), 'int', False, 'BandWidthMbps', ('100', '250', '500', '1000', '1500', '2000', '2500', '3000', '3500', '4000', '4500', '5000', '5500', '6000', '6500', '7000', '7500', '8000', '8500', '9000', '9500', '10000'), 'omitempty,internet_bandwidth', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1942,10 +1965,11 @@ RESOURCES = (
         'aliases': ('internetplan',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1959,7 +1983,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1977,10 +2001,11 @@ RESOURCES = (
         'aliases': ('ip-address',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1993,7 +2018,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2005,7 +2030,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update-host-name', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('RetryInterval', 'RetryMax'), 'flags': (
+            {'name': 'update-host-name', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('RetryInterval', 'RetryMax'), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2028,10 +2053,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2045,7 +2071,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2059,7 +2085,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2075,7 +2101,7 @@ RESOURCES = (
                 ('--switch-ids', None, (), 'strings', False, 'SwitchIDs', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2087,7 +2113,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2108,10 +2134,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2128,7 +2155,7 @@ RESOURCES = (
                 ('--switch-names', None, (), 'strings', False, 'SwitchNames', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2146,10 +2173,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2162,7 +2190,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2174,7 +2202,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2187,7 +2215,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2197,7 +2225,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2216,10 +2244,11 @@ RESOURCES = (
         'aliases': ('licenseinfo',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2232,7 +2261,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2249,10 +2278,11 @@ RESOURCES = (
         'aliases': ('loadbalancer',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2260,7 +2290,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('PlanID',), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('PlanID',), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2285,7 +2315,7 @@ RESOURCES = (
                 ('--vrid', None, (), 'int', False, 'VRID', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2299,7 +2329,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2314,7 +2344,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2327,7 +2357,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2338,14 +2368,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2354,7 +2384,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2372,13 +2402,13 @@ RESOURCES = (
                 ('--virtual-ip-addresses', None, ('--vips',), 'string', False, 'VirtualIPAddressesData', None, None, '*string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2391,10 +2421,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2418,7 +2449,7 @@ RESOURCES = (
                 ('--virtual-ip-address', None, (), 'string', False, 'Interface.VirtualIPAddress', None, 'omitempty,ipv4', 'string'),
                 ('--vrid', None, (), 'int', False, 'Interface.VRID', None, 'omitempty', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2430,7 +2461,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2440,7 +2471,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2454,7 +2485,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-local-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-local-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2466,7 +2497,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2476,7 +2507,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2507,10 +2538,11 @@ RESOURCES = (
         'aliases': ('mobilegateway', 'mgw'),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2518,7 +2550,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -2552,7 +2584,7 @@ RESOURCES = (
                 ('--traffic-config-traffic-quota-in-mb', None, (), 'int', False, 'TrafficConfig.TrafficQuotaInMB', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2566,7 +2598,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2581,7 +2613,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2594,7 +2626,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2607,7 +2639,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2618,14 +2650,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2634,7 +2666,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dns1', None, (), 'string', False, 'DNS.DNS1', None, 'required_with=DNS2,omitempty,ipv4', '*string'),
@@ -2667,13 +2699,13 @@ RESOURCES = (
                 ('--traffic-config-traffic-quota-in-mb', None, (), 'int', False, 'TrafficConfig.TrafficQuotaInMB', None, None, '*int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2686,10 +2718,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2697,7 +2730,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan',), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan',), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2720,7 +2753,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2734,7 +2767,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2749,7 +2782,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-free-disk-size', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-free-disk-size', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2762,7 +2795,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2775,7 +2808,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2786,14 +2819,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2802,7 +2835,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2818,13 +2851,13 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2837,10 +2870,11 @@ RESOURCES = (
         'aliases': ('startup-script',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Class',), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Class',), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--class', None, (), 'string', False, 'Class', ('shell', 'yaml_cloud_config'), 'required,note_class', 'string'),
                 ('--content', None, ('--contents', '--script', '--scripts'), 'string', True, 'Content', None, 'required', 'string'),
@@ -2856,7 +2890,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2868,7 +2902,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2883,7 +2917,7 @@ RESOURCES = (
                 ('--scope', None, (), 'string', False, 'Scope', ('user', 'shared'), 'omitempty,scope', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2893,7 +2927,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--content', None, ('--contents',), 'string', False, 'Content', None, 'omitempty', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2915,10 +2949,11 @@ RESOURCES = (
         'aliases': ('packetfilter',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2933,7 +2968,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2949,7 +2984,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2963,7 +2998,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2974,7 +3009,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2996,10 +3031,11 @@ RESOURCES = (
         'aliases': ('privatehost',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--class', None, (), 'string', False, 'Class', ('dynamic', 'ms_windows'), 'required_without=PlanID,private_host_class', 'string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -3017,7 +3053,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3028,7 +3064,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3043,7 +3079,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3054,7 +3090,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3077,10 +3113,11 @@ RESOURCES = (
         'aliases': ('privatehostplan',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3094,7 +3131,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3112,10 +3149,11 @@ RESOURCES = (
         'aliases': ('proxylb', 'elb', 'enhanced-load-balancer'),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('HealthCheck', 'Plan', 'Region', 'Timeout'), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('HealthCheck', 'Plan', 'Region', 'Timeout'), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backend-http-keep-alive-mode', None, (), 'string', False, 'BackendHttpKeepAlive.Mode', None, 'omitempty,oneof=safe aggressive', 'string'),
                 ('--bind-ports', None, (), 'string', False, 'BindPortsData', None, None, 'string'),
@@ -3154,7 +3192,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--vip-fail-over', None, (), 'bool', False, 'UseVIPFailover', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3166,7 +3204,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health-status', 'aliases': ('health',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'health-status', 'aliases': ('health',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3176,7 +3214,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3190,7 +3228,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-connection', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-connection', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3202,7 +3240,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3212,13 +3250,13 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'renew-lets-encrypt-cert', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'renew-lets-encrypt-cert', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backend-http-keep-alive-mode', None, (), 'string', False, 'BackendHttpKeepAlive.Mode', None, 'omitempty,oneof=safe aggressive', '*string'),
                 ('--bind-ports', None, (), 'string', False, 'BindPortsData', None, None, '*string'),
@@ -3262,10 +3300,11 @@ RESOURCES = (
         'aliases': ('regions',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3278,7 +3317,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3295,10 +3334,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'root',
+        'platform': '',
         'default': 'request',
         'deprecated': None,
         'subcommands': (
-            {'name': 'request', 'aliases': (), 'confirm': False, 'kind': 'request', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': ('Method',), 'flags': (
+            {'name': 'request', 'aliases': (), 'confirm': False, 'kind': 'request', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': ('Method',), 'unfaked': 'rest', 'flags': (
                 ('--auth-preference', None, (), 'string', False, 'AuthPreference', None, 'omitempty,oneof=basic bearer', 'string'),
                 ('--data', '-d', (), 'string', False, 'Data', None, 'omitempty,file|json', 'string'),
                 ('--method', '-X', (), 'string', False, 'Method', ('get', 'post', 'patch', 'put', 'delete', 'GET', 'POST', 'PATCH', 'PUT', 'DELETE'), 'required,rest_method', 'string'),
@@ -3313,10 +3353,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoneless',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': 'id',
         'deprecated': None,
         'subcommands': (
-            {'name': 'id', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'id', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--no-new-line', '-n', (), 'bool', False, 'NoNewLine', None, None, 'bool'),
             )},
         ),
@@ -3326,10 +3367,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3338,7 +3380,7 @@ RESOURCES = (
                 ('--user-data', None, (), 'string', False, 'UserData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': ('build',), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('CPU', 'Commitment', 'Generation', 'InterfaceDriver', 'Memory'), 'flags': (
+            {'name': 'create', 'aliases': ('build',), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('CPU', 'Commitment', 'Generation', 'InterfaceDriver', 'Memory'), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--cdrom-id', None, ('--iso-image-id',), 'id', False, 'CDROMID', None, None, 'types.ID'),
@@ -3401,7 +3443,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3411,7 +3453,7 @@ RESOURCES = (
                 ('--with-disks', None, (), 'bool', False, 'WithDisks', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3426,7 +3468,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3439,7 +3481,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'rdp', 'aliases': ('remote-desktop',), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port', 'User'), 'flags': (
+            {'name': 'rdp', 'aliases': ('remote-desktop',), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port', 'User'), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -3448,7 +3490,7 @@ RESOURCES = (
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3459,21 +3501,21 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'send-nmi', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'send-nmi', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -3482,7 +3524,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ssh', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port',), 'flags': (
+            {'name': 'ssh', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port',), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--key', '-i', (), 'string', False, 'Key', None, 'omitempty,file', 'string'),
@@ -3493,7 +3535,7 @@ RESOURCES = (
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--cdrom-id', None, ('--iso-image-id',), 'id', False, 'CDROMID', None, None, '*types.ID'),
                 ('--commitment', None, (), 'string', False, 'Commitment', ('standard', 'dedicatedcpu'), 'omitempty,server_plan_commitment', '*string'),
@@ -3523,20 +3565,20 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'vnc', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'vnc', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -3549,10 +3591,11 @@ RESOURCES = (
         'aliases': ('serverplan',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3566,7 +3609,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3584,10 +3627,11 @@ RESOURCES = (
         'aliases': ('serviceclass', 'public-price', 'publicprice'),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3607,16 +3651,17 @@ RESOURCES = (
         'aliases': (),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'activate', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'activate', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3633,13 +3678,13 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'deactivate', 'aliases': (), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'deactivate', 'aliases': (), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3654,7 +3699,7 @@ RESOURCES = (
                 ('--wait-for-release-tick', None, (), 'int', False, 'WaitForReleaseTick', None, None, 'int'),
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3668,7 +3713,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3678,7 +3723,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'monitor-sim', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-sim', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3690,7 +3735,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3700,7 +3745,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3722,10 +3767,11 @@ RESOURCES = (
         'aliases': ('simplemonitor',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop', 'Enabled', 'MaxCheckAttempts', 'NotifyInterval', 'RetryInterval'), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop', 'Enabled', 'MaxCheckAttempts', 'NotifyInterval', 'RetryInterval'), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'min=60,max=3600', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -3768,7 +3814,7 @@ RESOURCES = (
                 ('--target', None, (), 'string', True, 'Target', None, 'required', 'string'),
                 ('--timeout', None, (), 'int', False, 'Timeout', None, 'omitempty,min=1,max=30', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3780,7 +3826,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3792,7 +3838,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3806,7 +3852,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-response-time', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-response-time', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3818,7 +3864,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3828,7 +3874,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'omitempty,min=60,max=3600', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -3877,10 +3923,11 @@ RESOURCES = (
         'aliases': ('sshkey',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3894,7 +3941,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3906,7 +3953,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3919,7 +3966,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3929,7 +3976,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3949,10 +3996,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3965,7 +4013,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3983,10 +4031,11 @@ RESOURCES = (
         'aliases': (),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4002,7 +4051,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -4018,7 +4067,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4033,7 +4082,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4044,7 +4093,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--display-gateway', None, ('--display-default-route',), 'string', False, 'DefaultRoute', None, None, '*string'),
@@ -4069,10 +4118,11 @@ RESOURCES = (
         'aliases': ('vpcrouter',),
         'scope': 'zoned',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4080,7 +4130,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan', 'Version'), 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan', 'Version'), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -4120,7 +4170,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create-standard', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Version',), 'flags': (
+            {'name': 'create-standard', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Version',), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -4155,7 +4205,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -4169,7 +4219,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4184,7 +4234,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4197,7 +4247,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4211,14 +4261,14 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ping', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'ping', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--destination', '-d', ('--dest',), 'string', True, 'Destination', None, 'required,ipv4', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4229,14 +4279,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -4245,7 +4295,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dhcp-server', None, (), 'string', False, 'RouterSetting.DHCPServerData', None, None, 'string'),
@@ -4280,7 +4330,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update-standard', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update-standard', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dhcp-server', None, (), 'string', False, 'RouterSetting.DHCPServerData', None, None, 'string'),
@@ -4312,13 +4362,13 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -4331,10 +4381,11 @@ RESOURCES = (
         'aliases': ('web-accel', 'webaccel'),
         'scope': 'global',
         'location': 'root',
+        'platform': 'webaccel',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create-certificate', 'aliases': ('certificate-create', 'cert-create'), 'confirm': True, 'kind': 'create', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'create-certificate', 'aliases': ('certificate-create', 'cert-create'), 'confirm': True, 'kind': 'create', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--certificate-chain', None, (), 'string', True, 'CertificateChain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4347,7 +4398,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete-cache', 'aliases': ('cache-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete-cache', 'aliases': ('cache-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4359,14 +4410,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--url', None, (), 'strings', True, 'URLs', None, 'required', '[]string'),
             )},
-            {'name': 'delete-cache-all', 'aliases': ('cache-delete-all',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'delete-cache-all', 'aliases': ('cache-delete-all',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--domain', None, (), 'string', True, 'Domain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4378,7 +4429,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4388,7 +4439,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read-certificate', 'aliases': ('certificate-read', 'cert-read'), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read-certificate', 'aliases': ('certificate-read', 'cert-read'), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4398,7 +4449,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update-certificate', 'aliases': ('certificate-update', 'cert-update'), 'confirm': True, 'kind': 'update', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'update-certificate', 'aliases': ('certificate-update', 'cert-update'), 'confirm': True, 'kind': 'update', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--certificate-chain', None, (), 'string', True, 'CertificateChain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4418,10 +4469,11 @@ RESOURCES = (
         'aliases': ('zones',),
         'scope': 'global',
         'location': 'iaas',
+        'platform': 'iaas',
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4434,7 +4486,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),

@@ -67,6 +67,8 @@ class Subcommand:
     flags: tuple[Flag, ...]  # every flag of the subcommand, not the global flags
     is_default: bool = False
     custom_validate: bool = False  # usacloud also runs the subcommand's own Validate method
+    #: the real API it reaches even in fake mode ("webaccel", "iam", "rest"), None when faked or local
+    unfaked: str | None = None
     defaults: tuple[str, ...] = ()  # parameter fields (or structs holding them) usacloud sets in code
 
     def defaulted(self, field: str) -> bool:
@@ -100,6 +102,7 @@ class Resource:
     scope: str  # "zoned" | "global" | "zoneless"
     location: str  # "iaas" | "root"
     subcommands: tuple[Subcommand, ...]
+    platform: str = "iaas"  # the API client usacloud uses for it: "iaas", "webaccel", "" (config, rest)
     default_subcommand: str | None = None
     deprecated: str | None = None  # the deprecation warning usacloud prints, if any
 
@@ -137,6 +140,7 @@ def _subcommand(d: dict, zoned: bool) -> Subcommand:
         is_default=d["is_default"],
         custom_validate=d["custom_validate"],
         defaults=d["defaults"],
+        unfaked=d["unfaked"],
     )
 
 
@@ -147,6 +151,7 @@ def _resource(d: dict) -> Resource:
         scope=d["scope"],
         location=d["location"],
         subcommands=tuple(_subcommand(s, d["scope"] != "global") for s in d["subcommands"]),
+        platform=d["platform"],
         default_subcommand=d["default"],
         deprecated=d["deprecated"],
     )

@@ -11,7 +11,7 @@ findings 33-36):
 
 So under ``--usacloud-fake`` every usacloud child gets fixed dummy credentials instead of the user's:
 the key variables get dummy values, the other ways to authenticate (service principal, private key)
-are removed, profile lookups point at an empty private directory with no profile named (usacloud
+are removed, profile lookups point at a place nothing can write (:mod:`.profiles`), with no profile named (usacloud
 1.22.8 turns a named profile it cannot open into ``API Error - failed to open ...``, exit 0, nothing
 run), and the ``--token`` / ``--secret`` words of a command get the dummy values too (``--profile X``,
 ``--private-key-path`` and the service-principal flags are dropped with their values).
@@ -31,8 +31,9 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from . import commands, mask
+from . import commands, mask, profiles
 from .params import read_parameters
+from .profiles import PROFILE_DIR_ENV
 
 DUMMY_TOKEN = "usacloud-sandbox-fake-token"
 DUMMY_SECRET = "usacloud-sandbox-fake-secret"
@@ -43,8 +44,6 @@ SECRET_ENV = tuple(prefix + "ACCESS_TOKEN_SECRET" for prefix in _PREFIXES)
 #: The profile name. Never set by the sandbox: usacloud 1.22.8 fails (exit 0, nothing run) on a named
 #: profile missing from the profile directory, even ``default``; with no name it reads no profile.
 PROFILE_ENV = ("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE")
-#: Where usacloud (and its saclient) looks for profiles; without them, ~/.usacloud or XDG_CONFIG_HOME.
-PROFILE_DIR_ENV = ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
 #: Every other credential variable (the service principal, its private key, the USACLOUD_ forms):
 #: never passed in fake mode.
 REMOVED_ENV = tuple(name for name in mask.SECRET_ENV if name not in TOKEN_ENV + SECRET_ENV)
@@ -75,18 +74,19 @@ EFFECTS = {
 }
 
 
-def dummy_env(profile_dir: Path) -> dict[str, str]:
+def dummy_env(profile_dir: str | None = None) -> dict[str, str]:
     """The variables laid over every usacloud child's environment in fake mode (no profile name:
     :func:`apply_env` removes those)."""
     env = dict.fromkeys(TOKEN_ENV, DUMMY_TOKEN)
     env.update(dict.fromkeys(SECRET_ENV, DUMMY_SECRET))
-    env.update(dict.fromkeys(PROFILE_DIR_ENV, str(profile_dir)))
+    env.update(dict.fromkeys(PROFILE_DIR_ENV, str(profile_dir or profiles.NO_PROFILES)))
     return env
 
 
-def apply_env(env: Mapping[str, str], profile_dir: Path) -> dict[str, str]:
+def apply_env(env: Mapping[str, str], profile_dir: str | None = None) -> dict[str, str]:
     """``env`` with the user's credentials replaced by dummies, the other ways to sign in and any
-    profile name removed, and the profile directory pinned to ``profile_dir``."""
+    profile name removed, and the profile directory pinned to ``profile_dir`` (default: the place
+    nothing can write, :data:`.profiles.NO_PROFILES`)."""
     out = without_profile_name(env)
     for name in REMOVED_ENV:
         out.pop(name, None)

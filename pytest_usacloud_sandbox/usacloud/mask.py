@@ -76,14 +76,19 @@ _MIN_SECRET_LEN = 4
 _KEY_FILE_BYTES = 64 * 1024  # a PEM private key is a few KB
 _SECRET_KEY = re.compile(r"(?i)(password|secret|token|passcode|pass_?phrase|private_?key)")
 _ENV_VALUE = re.compile(r"(?<![\w])(" + "|".join(SECRET_ENV) + r")(=)('[^']*'|\"[^\"]*\"|[^\s'\";|&)]+)")
-_JSON_SECRET = re.compile(r'(?i)("[A-Za-z_]*(?:password|secret|token|passcode|privatekey)[A-Za-z_]*"\s*:\s*)"[^"]*"')
+_SECRET_JSON_KEY = r"[A-Za-z_]*(?:password|secret|token|passcode|privatekey)[A-Za-z_]*"
+#: a secret JSON value as written: `"Password": "x"`, and inside a double-quoted shell word
+#: (`"[{\"Password\":\"x\"}]"`)
+_JSON_SECRET = re.compile(rf'(?i)("{_SECRET_JSON_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"')
+_ESCAPED_JSON_SECRET = re.compile(rf'(?i)(\\"{_SECRET_JSON_KEY}\\"\s*:\s*)\\"(?:[^"\\]|\\[^"])*\\"')
 _YAML_SECRET = re.compile(
     r"(?im)^\s*(?:access_token|access_token_secret|private_key|[a-z_]*(?:password|secret|token))\s*:\s*(.+?)\s*$"
 )
 _AUTH_HEADER = re.compile(r"(?im)^(\s*authorization:\s*).*$")
 #: HTTP credentials wherever a trace prints them (`map[Authorization:[Basic dG9r...]]`, `Bearer ...`)
 _AUTH_SCHEME = re.compile(r"(?i)\b(basic|bearer)(\s+)[A-Za-z0-9+/._~-]{8,}=*")
-_URL_USERINFO = re.compile(r"(?is)^(rediss?://)(.*)@")
+#: a URL's user information, wherever the URL starts in the text (a value with a leading blank)
+_URL_USERINFO = re.compile(r"(?is)([a-z][a-z0-9+.-]*://)(.*)@")
 _URL_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
 #: Where usacloud looks for profiles, in its order (SAKURA_ first, as for every setting).
 PROFILE_DIR_ENV = ("SAKURA_PROFILE_DIR", "SAKURACLOUD_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
@@ -91,12 +96,13 @@ PROFILE_DIR_ENV = ("SAKURA_PROFILE_DIR", "SAKURACLOUD_PROFILE_DIR", "USACLOUD_PR
 
 def mask_url(url: str) -> str:
     """A redis URL with any password hidden: `redis://:pw@host`, `redis://user:pw@host`, `redis://pw@host`
-    (a common slip) and `?password=` (a password may hold `/`, `#` or `?`: no URL parsing here)."""
-    match = _URL_USERINFO.match(url)
+    (a common slip) and `?password=` (a password may hold `/`, `#` or `?`: no URL parsing here). The
+    URL may start anywhere in the text (` redis://...`, any `scheme://user:pw@`)."""
+    match = _URL_USERINFO.search(url)
     if match:
         userinfo = match.group(2)
         user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
-        url = f"{match.group(1)}{user}{MASK}@{url[match.end() :]}"
+        url = f"{url[: match.start()]}{match.group(1)}{user}{MASK}@{url[match.end() :]}"
     return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK, url)
 
 
@@ -189,19 +195,23 @@ def basic_credentials(env: Mapping[str, str]) -> list[str]:
 
 
 def flag_secrets(words: Sequence[str]) -> list[str]:
-    """Values given to credential flags (`--token X`, `--token=X`) in one or several argvs, by name."""
+    """Values given to credential flags (`--token X`, `--token=X`) in one or several argvs, by name,
+    and the values under secret keys of every word that is JSON (`--parameters`, `--users`,
+    `--site-to-site-vpn` ..., also as `--flag=JSON`): the script's text shows them in any quoting."""
     secret = secret_flags()
     found = []
     for index, word in enumerate(words):
         name, eq, value = word.partition("=")
+        if eq and value.lstrip().startswith(("{", "[")):
+            found += json_secrets(value)
+        elif word.lstrip().startswith(("{", "[")):
+            found += json_secrets(word)
         if not eq:
             value = words[index + 1] if index + 1 < len(words) else ""
         if name in secret:
             found.append(value)
             if not eq and value == "=" and index + 2 < len(words):  # v0: `--password = X`
                 found.append(words[index + 2])
-        elif name == "--parameters":
-            found += json_secrets(value)
     return found
 
 
@@ -255,7 +265,8 @@ class Masker:
         # (`SAKURACLOUD_ACCESS_TOKEN_SECRET=... usacloud`), under secret JSON keys, auth headers
         text = _flag_value_pattern().sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         text = _ENV_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
-        text = _JSON_SECRET.sub(lambda m: m.group(1) + '"' + MASK + '"', text)
+        text = _JSON_SECRET.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+        text = _ESCAPED_JSON_SECRET.sub(lambda m: f'{m.group(1)}\\"{MASK}\\"', text)
         text = _AUTH_SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         return _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
 

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from . import commands, environment, fake, rest
+from . import commands, environment, fake, filereads, profiles, rest
 from .commands import SANDBOX_ZONE
 from .params import read_parameters
 from .values import GO_TRUE
 
 DANGEROUS_OPTION = "--usacloud-allow-dangerous"
 GLOBAL_WRITES_OPTION = "--usacloud-allow-global-writes"
+PROFILES_OPTION = "--usacloud-allow-profiles"
+#: The resource whose subcommands read and write usacloud's profiles on this machine, not the API.
+PROFILES_RESOURCE = "config"
 
 _ZONE_FLAGS = ("--zone", "--zones")
 # The zone of a full API URL given to `usacloud rest`: https://host/cloud/zone/is1a/api/...
@@ -31,6 +34,13 @@ _DANGEROUS_KIND = {
     "delete": "a destructive",
     "power": "a power",
     "disruptive": "a disruptive (it disconnects or disables something in use)",
+}
+#: Why a subcommand the command table marks ``unfaked`` reaches a real API in fake mode.
+_UNFAKED = {
+    "webaccel": "its fake driver covers the IaaS API only, and this calls the web accelerator API for real "
+    "(with whatever key it has)",
+    "iam": "it looks the account up in the real IAM API first (saclient's client), with whatever key it has",
+    "rest": "it calls the real API (with whatever key it has) even in fake mode",
 }
 _POWER_WORDS = frozenset({"boot", "shutdown", "reboot", "reset", "power"})
 _FALSE = frozenset({"0", "f", "false"})
@@ -72,7 +82,7 @@ def __getattr__(name: str):
 @dataclass(frozen=True)
 class Refusal:
     rule: str  # dangerous | global-write | global-write+dangerous | self-update | environment | route
-    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace
+    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace | reads-file | profile-write
     message: str
     options: tuple[str, ...]  # what lifts it (all of them are needed)
 
@@ -100,16 +110,18 @@ class Policy:
     allow_dangerous: bool = False
     allow_global_writes: bool = False
     fake: bool = False  # --usacloud-fake: what usacloud does not fake is refused
-    cwd: Path | None = None  # where usacloud runs (`rest -d FILE`, `--parameters FILE`); None: this process's
+    cwd: Path | None = None  # where usacloud runs (`rest -d FILE`, `--parameters FILE`, `--format FILE`)
     home: str | None = None  # usacloud's $HOME (`--parameters ~/FILE`); None: this process's
     output_to_script: bool = False  # shell mode: usacloud writes to the script's own files (no --trace)
+    #: --usacloud-allow-profiles: usacloud reads (and `config` writes) this machine's profiles
+    allow_profiles: bool = False
 
     def apply(self, words: Sequence[str], assignments: Iterable[tuple[str, str]] = ()) -> Planned:
         """The policy for one command; ``assignments``: its ``VAR=value`` prefixes (commands mode)."""
         rewritten, changed = rewrite_zones(words)
         invocation = commands.resolve(rewritten)
         applied, env_refusal = environment.from_prefixes(assignments)
-        traced = _trace_word(rewritten) if self.output_to_script else None
+        traced = _trace_word(invocation) if self.output_to_script else None
         full = _with_default_flags(rewritten, invocation)
         if env_refusal is not None:
             refusal = Refusal("environment", env_refusal.describe(), ())
@@ -139,6 +151,9 @@ class Policy:
         faked = self._not_faked(inv)
         if faked is not None:
             return Refusal("fake-mode", faked, ())
+        reads = filereads.problem(inv, self.cwd)
+        if reads is not None:  # it could print the API key from usacloud's own environment
+            return Refusal("reads-file", reads, ())
         if inv.root == "update-self":
             if self.allow_dangerous:
                 return None
@@ -158,7 +173,17 @@ class Policy:
                 return Refusal(found[0].rule, "; ".join(p.message for p in found), ())
         needed = []
         reasons = []
-        if res.is_global and not _global_read(sub, inv) and not self.allow_global_writes:
+        profile_write = res.name == PROFILES_RESOURCE and not sub.read_only
+        if profile_write and (self.fake or not self.allow_profiles):
+            why = (
+                "fake mode points usacloud at no profiles (a place nothing can write), whatever the options"
+                if self.fake
+                else "the sandbox points usacloud at no profiles (a place nothing can write); with "
+                f"{PROFILES_OPTION} usacloud reads this machine's profiles, and this would change them"
+            )
+            options = () if self.fake else (PROFILES_OPTION,)
+            return Refusal("profile-write", f"`{res.name} {sub.name}` writes usacloud's profiles: {why}", options)
+        if res.is_global and not profile_write and not _global_read(sub, inv) and not self.allow_global_writes:
             needed.append(GLOBAL_WRITES_OPTION)
             reasons.append(
                 f"`{res.name} {sub.name}` changes a global resource, which the sandbox zone does not isolate"
@@ -187,6 +212,9 @@ class Policy:
             return "usacloud does not fake `update-self`: it downloads a new binary and replaces this one"
         if inv.subcommand is not None and inv.subcommand.kind == "connect":
             return f"usacloud does not fake `{inv.subcommand.name}`: it starts a real local client"
+        real = inv.subcommand.unfaked if inv.subcommand is not None and inv.resource is not None else None
+        if real is not None:
+            return f"usacloud does not fake `{inv.resource.name} {inv.subcommand.name}`: {_UNFAKED[real]}"
         return None
 
 
@@ -207,15 +235,20 @@ def _empty_target(res: commands.Resource, sub: commands.Subcommand, inv: command
     return None
 
 
-def _trace_word(words: Sequence[str]) -> str | None:
+def _trace_word(inv: commands.Invocation) -> str | None:
     """The word that turns usacloud's HTTP trace on (`--trace`, `--trace=true`; `-trace` too, as
-    Go's flag package would read it), or None. `--trace=false` does not."""
-    for word in words[1:]:
-        if word == "--":
-            return None
-        name, eq, value = word.partition("=")
-        if name in ("--trace", "-trace") and not (eq and value.strip().lower() in _FALSE):
-            return word
+    Go's flag package would read it), or None. `--trace=false` does not. Read from the flag parse,
+    as usacloud reads it: after `--names --`, `--trace` is a flag (pflag gives `--names` the `--`)."""
+    for use in inv.flags:
+        name, eq, value = use.word.partition("=")
+        if use.flag is not None and use.flag.name == "--trace":
+            value = use.value
+        elif name != "-trace":
+            continue
+        elif not eq:
+            value = None
+        if value is None or value.strip().lower() not in _FALSE:
+            return use.word
     return None
 
 
@@ -309,20 +342,21 @@ def rewrite_zones(words: Sequence[str]) -> tuple[tuple[str, ...], bool]:
 
 
 def sandbox_env(
-    base: Mapping[str, str], fake_store: Path | None = None, profile_dir: Path | None = None
+    base: Mapping[str, str], fake_store: Path | None = None, profile_dir: str | Path | None = None
 ) -> dict[str, str]:
     """The child's environment: pytest's, with the zone pinned to tk1v (and fake mode when asked).
 
-    ``profile_dir``: an empty directory usacloud is pointed at instead of the machine's profiles,
-    under all three names, with no profile name (any the run has is removed): usacloud then reads no
-    profile, so that none can choose the zone, the key, the API root or the token endpoint. A named
-    profile would not do: usacloud 1.22.8 cannot open it there and runs every command as a no-op
-    that exits 0. None leaves the profiles as the run has them (``--usacloud-allow-profiles``).
+    ``profile_dir``: where usacloud is pointed instead of the machine's profiles (the run's is
+    :data:`.profiles.NO_PROFILES`, which nothing can write), under all three names, with no profile
+    name (any the run has is removed): usacloud then reads no profile, so that none can choose the
+    zone, the key, the API root, the token endpoint or a trace. A named profile would not do:
+    usacloud 1.22.8 cannot open it there and runs every command as a no-op that exits 0. None leaves
+    the profiles as the run has them (``--usacloud-allow-profiles``).
     """
     env = dict(base)
     if profile_dir is not None:
         env = fake.without_profile_name(env)
-        env.update(dict.fromkeys(fake.PROFILE_DIR_ENV, str(profile_dir)))
+        env.update(dict.fromkeys(profiles.PROFILE_DIR_ENV, str(profile_dir)))
     for prefix in ("SAKURACLOUD_", "SAKURA_"):
         env[prefix + "ZONE"] = SANDBOX_ZONE
         env[prefix + "ZONES"] = SANDBOX_ZONE

@@ -14,9 +14,10 @@ and ``params-*`` show each case. In order:
    USACLOUD_PROFILE (or by ``<dir>/current``) must be ``<dir>/<name>/config.json``, ``<dir>`` being the
    first of SAKURA_PROFILE_DIR, SAKURACLOUD_PROFILE_DIR, USACLOUD_PROFILE_DIR, else ``$HOME/.usacloud``:
    ``API Error - failed to open directory <dir>: ...`` or ``API Error - failed to open <name>/config.json:
-   ...``. An empty name is no name; with no name only ``<dir>/default/config.json`` is read, if it is
-   there. A private key file readable by others: ``API Error - private key file <path> permission is too
-   lax: 644``.
+   ...``. An empty name is no name; with no name only ``$HOME/.usacloud/default/config.json`` is read,
+   if it is there (in a directory a ``*_PROFILE_DIR`` names, ``default`` is read only when ``current``
+   names it: measured on 1.22.8). A private key file readable by others: ``API Error - private key
+   file <path> permission is too lax: 644``.
 3. ``--parameters``: a file (relative to the working directory, ``~/`` expanded), else the text itself,
    decoded as Go's encoding/json does (its syntax errors word for word; keys matched to the parameter
    fields case-insensitively with Unicode simple folding, so ``Deſcription`` sets ``Description``).
@@ -74,7 +75,8 @@ def configure(flag_profile, private_key, zones_given, match_mode, env):
     """Steps 1 and 2; ``flag_profile``, ``private_key``, ``match_mode``: those flags' values (None: not given)."""
     s = Setup()
     home = env.get("HOME") or os.path.expanduser("~")
-    base = first_env(env, PROFILE_DIR_ENV) or os.path.join(home, ".usacloud")
+    given_dir = first_env(env, PROFILE_DIR_ENV)
+    base = given_dir or os.path.join(home, ".usacloud")
     name = flag_profile if flag_profile is not None else first_env(env, PROFILE_ENV)
     named = bool(name)
     if not named:
@@ -82,7 +84,8 @@ def configure(flag_profile, private_key, zones_given, match_mode, env):
             with open(os.path.join(base, "current"), encoding="utf-8") as f:
                 name, named = f.read().strip(), True
         except OSError:
-            name = "default"
+            # no `current`: ~/.usacloud's `default` is read, a profile directory's is not (measured on 1.22.8)
+            name = "" if given_dir else "default"
     found = os.path.join(base, name, "config.json") if name else None
     exists = found is not None and os.path.isfile(found)
     if named and not exists and name != "default":

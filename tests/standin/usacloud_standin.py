@@ -166,6 +166,10 @@ Fake-mode faults of the real usacloud (facts; transcript findings 33, 34, 36)
   has. The stand-in logs that request as ``{"event": "network", "pid", "argv", "url", "method",
   "fake_mode", "token", "secret"}`` (the credentials it would have sent), checks
   STANDIN_REQUIRE_TOKEN even in fake mode, and answers ``{"is_ok": true}``.
+* The other subcommands the table marks ``unfaked`` (``web-accelerator``'s: another API client;
+  ``bill list``/``csv``, ``coupon list``: an IAM account lookup) reach a real API in fake mode too:
+  the stand-in logs ``{"event": "network", "pid", "argv", "api", "fake_mode", "token", "secret"}``
+  and then answers from its store as usual.
 STANDIN_FAKE_HANG=<fraction>      in fake mode, each changing command (create, update, delete,
                                   power, other operations, wait) that succeeded hangs with this
                                   probability (1: every one, like GOMAXPROCS=1) *after* doing its
@@ -590,6 +594,7 @@ class Sub:
         self.kind = KIND_CODES[d["kind"]]
         self.sel = SEL_CODES[d["selector"]]
         self.all_flags = [Flag(r) for r in d["flags"]]
+        self.unfaked = d["unfaked"]  # the real API it reaches even in fake mode, or None
         names = {f.name for f in self.all_flags}
         self.std = (
             ("Z" if zoned and "zone" in names else "")
@@ -1367,6 +1372,14 @@ SHARED_SEGMENT_PANIC = (
 
 
 # ----------------------------------------------------------------------------- execution
+
+
+def log_network(fake, **what):
+    """A request the real usacloud would send to a real API (even in fake mode), with these credentials."""
+    line = {"event": "network", "pid": os.getpid(), "argv": sys.argv[1:], **what, "fake_mode": fake}
+    log_line({**line, "token": CTX.auth["token"], "secret": CTX.auth["secret"]})
+
+
 def check_token(fl, fake):
     need = os.environ.get("STANDIN_REQUIRE_TOKEN")
     if not need or fake:
@@ -1480,22 +1493,13 @@ def run_command(res, sub, fl, args):
 
     if sub.kind == "q":  # rest request
         # the real `rest` ignores fake mode: this request would go out, with these credentials
-        log_line(
-            {
-                "event": "network",
-                "pid": os.getpid(),
-                "argv": sys.argv[1:],
-                "url": args[0],
-                "method": fl.get("method") or "GET",
-                "fake_mode": fake,
-                "token": CTX.auth["token"],
-                "secret": CTX.auth["secret"],
-            }
-        )
+        log_network(fake, url=args[0], method=fl.get("method") or "GET")
         check_token(fl, False)
         out(pretty({"is_ok": True}))
         return 0
 
+    if fake and sub.unfaked:  # the real one calls this API for real (web accelerator, IAM) in fake mode
+        log_network(fake, api=sub.unfaked)
     zones = [None]
     if res.zoned and zone:
         zones = permitted_zones(fl) if zone == "all" else [zone]

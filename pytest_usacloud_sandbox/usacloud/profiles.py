@@ -1,0 +1,43 @@
+"""Where usacloud looks for profiles when the run reads none: a place that nothing can write.
+
+usacloud (saclient-go) reads its profiles from the directory named by ``SAKURACLOUD_PROFILE_DIR``,
+``SAKURA_PROFILE_DIR`` or ``USACLOUD_PROFILE_DIR``: with no profile named, its ``current`` file
+names one; ``<name>/config.json`` holds a key, a zone, a ``TraceMode`` (the HTTP trace,
+``Authorization`` header included, on stderr), retry and rate settings and a token endpoint.
+A directory of the run would do only as long as nothing writes into it, and a shell-mode script runs
+as the same user (root, often, in CI), so it could plant a profile there for every later call of
+the run.
+
+So the sandbox points all three names at a path inside procfs that cannot exist:
+:data:`NO_PROFILES`. The kernel creates nothing under ``/proc/self`` for anyone, root included, and
+usacloud 1.22.8 treats a missing profile directory like an empty one (measured: commands run and
+read no profile; ``config list`` lists none; ``config current``/``show``/``path`` fail, as they do
+on an empty directory). Before each call :func:`planted` makes sure it still does not exist.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+#: The profile directory variables usacloud reads, SAKURACLOUD_ first.
+PROFILE_DIR_ENV = ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
+#: A profile directory that cannot exist, nor anything in it.
+NO_PROFILES = "/proc/self/usacloud-sandbox-no-profiles"
+
+
+def pins(env: Mapping[str, str]) -> bool:
+    """Whether ``env`` points usacloud at :data:`NO_PROFILES` (the run reads no profile)."""
+    return any(env.get(name) == NO_PROFILES for name in PROFILE_DIR_ENV)
+
+
+def planted(path: str | None = None) -> str | None:
+    """Why usacloud could find a profile at ``path`` (default :data:`NO_PROFILES`) after all (something
+    is there, or ``/proc`` is not Linux's procfs), or None when it is as it must be: missing, and
+    impossible to create."""
+    path = path or NO_PROFILES
+    if not os.path.isdir(f"/proc/{os.getpid()}") or os.path.realpath("/proc/self") != f"/proc/{os.getpid()}":
+        return "/proc is not Linux's procfs here, so the place usacloud is pointed at for profiles could be written"
+    if os.path.lexists(path):
+        return f"{path} exists: usacloud could read a profile there (its key, zone, API root or trace setting)"
+    return None
