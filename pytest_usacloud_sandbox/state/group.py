@@ -17,7 +17,7 @@ import json
 import threading
 from collections.abc import Callable
 
-from ..limit.store import import_redis, redis_client
+from ..limit.redisstore import import_redis, redis_client
 from .links import STOP
 from .stop import StopReason
 
