@@ -246,9 +246,9 @@ def test_should_stop_cancels_a_real_wait_promptly(tmp_path):
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    while slices["before"] < 3:  # it really is waiting for the token, slice after slice
-        time.sleep(0.01)
-        assert thread.is_alive()
+    # it really is waiting for the token, slice after slice
+    wait_until(lambda: slices["before"] >= 3 or not thread.is_alive(), 30, "three slices of waiting", interval=0.01)
+    assert thread.is_alive()
     stop.set()
     thread.join(timeout=30)
     assert not thread.is_alive()

@@ -5,14 +5,12 @@ import fcntl
 import os
 import select
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import threading
 import time
 
-from standin_tools import pids_alive, wait_gone, wait_until
+from standin_tools import pids_alive, unread_bytes, wait_gone, wait_until
 
 from pytest_usacloud_sandbox.run import runner
 from pytest_usacloud_sandbox.state.children import Children, sweep
@@ -154,11 +152,6 @@ def test_two_owners_do_not_share_children(tmp_path):
     thread.join(10)
 
 
-def _unread(fd: int) -> int:
-    """Bytes waiting in the pipe ``fd`` reads."""
-    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
-
-
 def test_forwards_output_as_it_comes_and_keeps_the_tails(tmp_path):
     """The one output pump: copies to the caller's descriptors (pipe, file, /dev/null) and keeps tails."""
     read_end, write_end = os.pipe()
@@ -168,7 +161,7 @@ def test_forwards_output_as_it_comes_and_keeps_the_tails(tmp_path):
 
     def reader():
         with os.fdopen(read_end, "rb") as fh:
-            wait_until(lambda: _unread(read_end) >= full, 30, "a full pipe")  # a slow reader: the pump must wait
+            wait_until(lambda: unread_bytes(read_end) >= full, 30, "a full pipe")  # a slow reader: the pump must wait
             got.append(fh.read())
 
     thread = threading.Thread(target=reader)
