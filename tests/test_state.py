@@ -14,7 +14,7 @@ from redis_tools import private_redis
 from standin_tools import wait_until
 
 from pytest_usacloud_sandbox.errorpolicy import ErrorPolicy
-from pytest_usacloud_sandbox.state import shared
+from pytest_usacloud_sandbox.state import links, shared
 from pytest_usacloud_sandbox.state.shared import LOST_CONTROLLER, RUN_INPUT, SharedState
 from pytest_usacloud_sandbox.state.stop import StopReason
 
@@ -101,6 +101,12 @@ def hosts(run):
     remote = start_worker(controller, "gw1", private=True)
     states += [local, remote]
     return controller, local, remote
+
+
+def test_execnet_and_the_stand_ins_offer_what_the_links_use():
+    execnet = pytest.importorskip("execnet")
+    assert issubclass(execnet.Channel, links.Channel) and issubclass(execnet.Gateway, links.Gateway)
+    assert isinstance(End(), links.Channel) and isinstance(Gateway(), links.Gateway)
 
 
 def test_a_worker_uses_the_run_directory_only_when_it_reads_the_token(hosts):

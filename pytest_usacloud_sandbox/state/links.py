@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 HELLO = "hello"  # worker -> controller, once: {"visible": bool, "host": str}
 STOP = "stop"  # either way: a StopReason as a dict
@@ -42,6 +42,7 @@ class Link(ABC):
         """This process is done with the link; it sends nothing more."""
 
 
+@runtime_checkable
 class Channel(Protocol):
     """What the links use of an execnet channel."""
 
@@ -54,6 +55,7 @@ class Channel(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class Gateway(Protocol):
     """What the links use of an execnet gateway (xdist's to a worker)."""
 
