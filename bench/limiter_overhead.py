@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _limiter import backend_specs, header, load
 
 from pytest_usacloud_sandbox.limit.bucket import TokenLimiter, open_store, parse_backend
-from pytest_usacloud_sandbox.limit.store import redis_client
+from pytest_usacloud_sandbox.limit.redisstore import redis_client
 
 RATE, BURST = 1e6, 1_000_000
 

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from pyrate_limiter import StateStore
+from pytest_usacloud_sandbox.limit.store import TokenStore
 
 JITTER = 0.020  # seconds of scheduling jitter allowed (the issue's figure), for token grants
 #: The bucket decides to the microsecond, so the grants of a run hold the bound exactly; this only
@@ -88,7 +88,7 @@ def assert_run_held(report_path: Path, standin_starts: list[float], rate: float,
     assert span >= (len(standin_starts) - burst) / rate - LAUNCH_JITTER
 
 
-class RecordingStore(StateStore):
+class RecordingStore(TokenStore):
     """Delegates to a real store and notes (before, after) around every admitting check().
 
     The admission (the store's atomic step) happened inside that interval, so a
@@ -96,15 +96,22 @@ class RecordingStore(StateStore):
     being descheduled after it was admitted.
     """
 
-    def __init__(self, inner: StateStore) -> None:
+    def __init__(self, inner: TokenStore) -> None:
         self.inner = inner
-        self.default_clock = inner.default_clock
         self.admitted: list[tuple[float, float]] = []
 
-    def __getattr__(self, name):  # the store's own extras: its last verdict, stamps_ignored, use_clock
-        if name == "inner":  # not set yet (unpickling)
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+    @property
+    def default_clock(self):
+        return self.inner.default_clock
+
+    def verdict(self):
+        return self.inner.verdict()
+
+    def stamp(self, bucket):
+        return self.inner.stamp(bucket)
+
+    def use_clock(self, clock):
+        self.inner.use_clock(clock)
 
     def check(self, algorithm, rates, now, weight):
         before = time.time()

@@ -10,11 +10,14 @@ The stand-in's behaviour and environment variables are documented in its own doc
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -226,6 +229,11 @@ def wait_until(condition, timeout: float = 60, what: str = "the condition", inte
             return value
         assert time.monotonic() < deadline, f"{what} did not happen within {timeout:g} s"
         time.sleep(interval)
+
+
+def unread_bytes(fd: int) -> int:
+    """Bytes waiting to be read on ``fd`` (a pipe's read end, a socket): how far its reader is behind."""
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
 
 
 def wait_gone(pids, timeout: float = 10) -> list[int]:

@@ -131,12 +131,15 @@ def test_mode_off_writes_nothing():
 
 
 def test_modes(monkeypatch):
+    def kind(mode: str, isatty: bool) -> str:
+        return make(runlog(), Terminal(isatty=isatty), Clock(), mode=mode).kind
+
     monkeypatch.setenv("TERM", "xterm-256color")
-    assert pg._mode("auto", True) == "bar" and pg._mode("on", True) == "bar"
-    assert pg._mode("auto", False) == "lines" and pg._mode("on", False) == "lines"
-    assert pg._mode("off", True) == "off"
+    assert kind("auto", True) == "bar" and kind("on", True) == "bar"
+    assert kind("auto", False) == "lines" and kind("on", False) == "lines"
+    assert kind("off", True) == "off"
     monkeypatch.setenv("TERM", "dumb")
-    assert pg._mode("auto", True) == "lines" and pg._mode("on", True) == "bar"
+    assert kind("auto", True) == "lines" and kind("on", True) == "bar"
 
 
 def test_broken_stats_and_a_terminal_that_went_away():

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 import redis_tools
-from pyrate_limiter import AbstractClock, InMemoryStateStore, Rate, TokenBucket
+from pyrate_limiter import InMemoryStateStore, Rate, TokenBucket
 from ratecheck import GRANT_JITTER, JITTER, RecordingStore, worst_window
 from redis_tools import private_redis
+from standin_tools import wait_until
 
 from pytest_usacloud_sandbox.limit.bucket import (
     AcquireResult,
@@ -35,6 +36,7 @@ from pytest_usacloud_sandbox.limit.bucket import (
     LimiterUnavailable,
     MicroTokenBucket,
     RedisClock,
+    StateStoreAdapter,
     TokenLimiter,
     check_backend,
     default_state_path,
@@ -44,6 +46,8 @@ from pytest_usacloud_sandbox.limit.bucket import (
     state_key,
 )
 from pytest_usacloud_sandbox.limit.filestore import RECORD_SIZE, DamagedRecord, decode_record, encode_record
+from pytest_usacloud_sandbox.limit.redisstore import RetryingRedisStateStore
+from pytest_usacloud_sandbox.limit.store import MicroClock
 
 REDIS_URL = redis_tools.SHARED_URL
 
@@ -70,10 +74,7 @@ class FakeTime:
         self.sleeps: list[float] = []
         outer = self
 
-        class _Clock(AbstractClock):
-            def now(self) -> int:
-                return outer.us // 1000
-
+        class _Clock(MicroClock):
             def now_us(self) -> int:
                 return outer.us
 
@@ -91,8 +92,13 @@ class FakeTime:
 # -- rate/burst arithmetic on a fake timeline ----------------------------------------
 
 
+def memory_store() -> StateStoreAdapter:
+    """pyrate's own in-process store, through the adapter any plain StateStore takes."""
+    return StateStoreAdapter(InMemoryStateStore())
+
+
 def _stores(tmp_path):
-    return {"memory": InMemoryStateStore(), "file": FileStateStore(tmp_path / "state.bucket")}
+    return {"memory": memory_store(), "file": FileStateStore(tmp_path / "state.bucket")}
 
 
 @pytest.mark.parametrize("kind", ["memory", "file"])
@@ -115,7 +121,7 @@ def test_n_acquires_take_n_minus_burst_over_rate(tmp_path, kind, rate, burst, n)
 def test_rate_never_rounds_up():
     # 1/7 per second must not become 0.143/s: the emission interval errs long.
     fake = FakeTime()
-    limiter = TokenLimiter(1 / 7, 1, InMemoryStateStore(), clock=fake.clock, sleep=fake.sleep)
+    limiter = TokenLimiter(1 / 7, 1, memory_store(), clock=fake.clock, sleep=fake.sleep)
     for _ in range(4):
         limiter.acquire()
     assert fake.seconds - 1_700_000_000.0 >= 3 * 7
@@ -123,7 +129,7 @@ def test_rate_never_rounds_up():
 
 def test_bucket_refills_after_idle_but_not_beyond_burst():
     fake = FakeTime()
-    limiter = TokenLimiter(2, 3, InMemoryStateStore(), clock=fake.clock, sleep=fake.sleep)
+    limiter = TokenLimiter(2, 3, memory_store(), clock=fake.clock, sleep=fake.sleep)
     for _ in range(3):
         assert limiter.acquire().waited == 0
     fake.sleep(100)  # long idle: the bucket is full again, but holds only `burst`
@@ -138,7 +144,7 @@ def test_unlimited_never_touches_the_store():
         def check(self, *args):
             raise AssertionError("store used")
 
-    limiter = TokenLimiter(math.inf, 1, Exploding())
+    limiter = TokenLimiter(math.inf, 1, StateStoreAdapter(Exploding()))
     assert limiter.unlimited
     assert limiter.acquire() == AcquireResult(waited=0.0, attempts=0)
 
@@ -155,7 +161,12 @@ def test_unlimited_never_touches_the_store():
 )
 def test_invalid_rate_or_burst(bad):
     with pytest.raises(ValueError):
-        TokenLimiter(store=InMemoryStateStore(), **bad)
+        TokenLimiter(store=memory_store(), **bad)
+
+
+def test_a_plain_pyrate_store_needs_the_adapter():
+    with pytest.raises(TypeError, match="StateStoreAdapter"):
+        TokenLimiter(1, 1, InMemoryStateStore())
 
 
 def _lock_is_free(path) -> bool:
@@ -191,7 +202,7 @@ def test_waiting_happens_outside_the_file_lock(tmp_path):
 
 def test_should_stop_checked_between_sleep_slices():
     fake = FakeTime()
-    limiter = TokenLimiter(0.1, 1, InMemoryStateStore(), clock=fake.clock, sleep=fake.sleep)
+    limiter = TokenLimiter(0.1, 1, memory_store(), clock=fake.clock, sleep=fake.sleep)
     limiter.acquire()
     calls = []
 
@@ -235,9 +246,9 @@ def test_should_stop_cancels_a_real_wait_promptly(tmp_path):
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    while slices["before"] < 3:  # it really is waiting for the token, slice after slice
-        time.sleep(0.01)
-        assert thread.is_alive()
+    # it really is waiting for the token, slice after slice
+    wait_until(lambda: slices["before"] >= 3 or not thread.is_alive(), 30, "three slices of waiting", interval=0.01)
+    assert thread.is_alive()
     stop.set()
     thread.join(timeout=30)
     assert not thread.is_alive()
@@ -264,38 +275,48 @@ def worst_window_intervals(intervals, rate: float, burst: int, jitter: float = J
     return worst
 
 
-def _worker(spec, token, rate, burst, count, go, out):
+def _worker(spec, token, rate, burst, count, ready, go, granted, out):
     env = {"SAKURACLOUD_ACCESS_TOKEN": token}
     store = RecordingStore(open_store(parse_backend(spec, env), env))
     limiter = TokenLimiter(rate, burst, store)
+    ready.release()
     go.wait()
     for _ in range(count):
         limiter.acquire()
+        with granted.get_lock():
+            granted.value += 1
     limiter.close()
     out.put(store.admitted)
 
 
-def start_workers(target, args, procs: int):
-    """Start ``procs`` workers together; returns a function that waits for their results."""
-    go, out = FORK.Event(), FORK.Queue()
-    workers = [FORK.Process(target=target, args=(*args, go, out)) for _ in range(procs)]
-    for worker in workers:
-        worker.start()
-    time.sleep(0.2)  # let them all reach the start line
-    go.set()
+class Workers:
+    """``procs`` forked workers, let go together once every one is at the start line.
 
-    def results() -> list:
-        collected = [out.get(timeout=60) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=10)
-            assert worker.exitcode == 0
+    ``granted`` counts the tokens they have taken so far, all of them together.
+    """
+
+    def __init__(self, target, args, procs: int) -> None:
+        ready, go = FORK.Semaphore(0), FORK.Event()
+        self.granted, self._out = FORK.Value("i", 0), FORK.Queue()
+        self._procs = [
+            FORK.Process(target=target, args=(*args, ready, go, self.granted, self._out)) for _ in range(procs)
+        ]
+        for proc in self._procs:
+            proc.start()
+        for _ in self._procs:
+            assert ready.acquire(timeout=60), "a worker did not reach the start line"
+        go.set()
+
+    def results(self) -> list:
+        collected = [self._out.get(timeout=60) for _ in self._procs]
+        for proc in self._procs:
+            proc.join(timeout=10)
+            assert proc.exitcode == 0
         return collected
-
-    return results
 
 
 def run_workers(target, args, procs: int) -> list:
-    return start_workers(target, args, procs)()
+    return Workers(target, args, procs).results()
 
 
 def assert_rate_bound(results, rate, burst, procs, per_proc):
@@ -524,10 +545,11 @@ def test_corrupting_the_file_mid_run_grants_no_burst(tmp_path, how):
     # run, and the grants that follow are counted. A fresh bucket would let 5 through at once.
     procs, per_proc, rate, burst, window = 4, 10, 20.0, 5, 0.3
     path = tmp_path / "state.bucket"
-    pending = start_workers(_worker, (f"file:{path}", "t", rate, burst, per_proc), procs)
-    time.sleep(0.8)  # past the initial burst: the bucket is empty and refilling at R
+    workers = Workers(_worker, (f"file:{path}", "t", rate, burst, per_proc), procs)
+    # past the initial burst: the bucket is empty and refilling at R
+    wait_until(lambda: workers.granted.value >= burst + 3, 60, "the burst spent and three tokens at R")
     corrupted_at = _corrupt_under_lock(path, how)
-    results = pending()
+    results = workers.results()
     assert_rate_bound(results, rate, burst, procs, per_proc)
     after = [(lo, hi) for r in results for lo, hi in r if lo >= corrupted_at]
     assert after, "the corruption came after the last grant: nothing was tested"
@@ -765,18 +787,40 @@ def test_unreachable_redis_raises_after_bounded_retry():
     assert "hunter2" not in str(excinfo.value) and "unreachable" in str(excinfo.value)
 
 
+class FlakyRedis:
+    """A Redis client whose script and TIME fail with ``failures`` (in turn), then answer."""
+
+    def __init__(self, failures: list[Exception], server_us: int) -> None:
+        self.failures, self.server_us, self.calls = failures, server_us, 0
+
+    def _answer(self, value):
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return value
+
+    def register_script(self, lua):
+        return lambda keys, args: self._answer([-1, self.server_us])  # admitted at the server's TIME
+
+    def time(self):
+        return self._answer(divmod(self.server_us, 1_000_000))
+
+
 def test_redis_retry_recovers_within_window():
     redis = pytest.importorskip("redis")
-    store = open_store(Backend("redis", url="redis://127.0.0.1:1/0"), {}, retry_window=5)
-    store._sleep = lambda s: None
-    failures = iter([redis.exceptions.ConnectionError("down"), redis.exceptions.TimeoutError("slow")])
+    server_us = 1_700_000_000_123_456
+    sleeps: list[float] = []
 
-    def flaky():
-        for exc in failures:
-            raise exc
-        return "ok"
+    def store_failing(*failures) -> RetryingRedisStateStore:
+        client = FlakyRedis(list(failures), server_us)
+        return RetryingRedisStateStore(client, "k", retry_window=5, sleep=sleeps.append)
 
-    assert store._call(flaky) == "ok"
+    store = store_failing(redis.exceptions.ConnectionError("down"), redis.exceptions.TimeoutError("slow"))
+    assert store.default_clock.now_us() == server_us
+    assert store.client.calls == 3 and sleeps == [0.05, 0.1]  # two retries, backing off
+    store = store_failing(redis.exceptions.ConnectionError("down"))
+    assert TokenLimiter(10, 1, store).acquire().granted_at == server_us / 1e6  # a grant through a retry
+    assert store.client.calls == 2
 
 
 def _redis_backend_and_env():

@@ -1,14 +1,16 @@
 """Running one command: process group, timeout, cancel, bounded output, the registry of children."""
 
 import contextlib
+import fcntl
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
 import time
 
-from standin_tools import pids_alive, wait_gone, wait_until
+from standin_tools import pids_alive, unread_bytes, wait_gone, wait_until
 
 from pytest_usacloud_sandbox.run import runner
 from pytest_usacloud_sandbox.state.children import Children, sweep
@@ -153,12 +155,13 @@ def test_two_owners_do_not_share_children(tmp_path):
 def test_forwards_output_as_it_comes_and_keeps_the_tails(tmp_path):
     """The one output pump: copies to the caller's descriptors (pipe, file, /dev/null) and keeps tails."""
     read_end, write_end = os.pipe()
+    full = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ) - select.PIPE_BUF  # no room left for the rest of the output
     target = tmp_path / "err"
     got = []
 
     def reader():
         with os.fdopen(read_end, "rb") as fh:
-            time.sleep(0.5)  # a slow reader: the pipe fills up meanwhile
+            wait_until(lambda: unread_bytes(read_end) >= full, 30, "a full pipe")  # a slow reader: the pump must wait
             got.append(fh.read())
 
     thread = threading.Thread(target=reader)
@@ -270,14 +273,14 @@ def test_the_watchdog_kills_what_a_sigkilled_process_left(tmp_path):
 def test_the_watchdog_ends_with_the_session_and_takes_stragglers(tmp_path):
     children = Children(tmp_path / "registry")
     name, token = children.mark()
-    watchdog = children.guard._proc
-    assert watchdog.poll() is None and os.getsid(watchdog.pid) == watchdog.pid  # its own session: no Ctrl-C
+    watchdog = children.guard.pid
+    assert pids_alive([watchdog]) == [watchdog] and os.getsid(watchdog) == watchdog  # its own session: no Ctrl-C
     # something that escaped terminate_all (not registered, own session), carrying the mark
     straggler = subprocess.Popen(["sleep", "300"], env={**ENV, name: token}, start_new_session=True)
     stranger = subprocess.Popen(["sleep", "300"], env={**ENV, name: "another-process"}, start_new_session=True)
     try:
         children.close()
-        assert watchdog.poll() is not None
+        assert pids_alive([watchdog]) == []
         assert straggler.wait(10) == -9
         assert stranger.poll() is None  # another guard's mark: not ours to kill
     finally:
@@ -290,10 +293,11 @@ def test_a_watchdog_killed_from_outside_is_replaced(tmp_path):
     children = Children(tmp_path / "registry")
     try:
         first = children.mark()
-        children.guard._proc.kill()
-        children.guard._proc.wait()
+        killed = children.guard.pid
+        os.kill(killed, signal.SIGKILL)
+        assert wait_gone([killed]) == []
         assert children.mark() == first
-        assert children.guard._proc.poll() is None
+        assert children.guard.running and pids_alive([children.guard.pid]) == [children.guard.pid] != [killed]
         res = runner.run_command([PY, "-c", f"import os; print(os.environ[{first[0]!r}])"], ENV, 30, children=children)
         assert res.stdout.strip() == first[1]  # every child carries the mark
     finally:

@@ -9,11 +9,12 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from standin_tools import pids_alive, wait_until
+from standin_tools import pids_alive, unread_bytes, wait_gone, wait_until
 
 from pytest_usacloud_sandbox.run import protocol, shim
 from pytest_usacloud_sandbox.run.broker import VANISHED, Broker, exit_of
@@ -64,13 +65,21 @@ def test_read_request_in_pieces_with_descriptors(tmp_path):
     cut = data.index(b"\0", data.index(b"\0", len(cookie) + 6) + 1) + 3  # inside ARGC's field
     target = tmp_path / "f"
     seen = []
-    with open(target, "w") as fh:
+
+    def send_in_pieces(fh):
         socket.send_fds(a, [data[:9]], [fh.fileno()])  # the header is cut inside the cookie
-        time.sleep(0.05)
-        a.sendall(data[9:cut])
-        time.sleep(0.05)
-        a.sendall(data[cut:])
-    request = protocol.read_request(b, True, lambda *fields: seen.append(fields) or 4242)
+        for piece in (data[9:cut], data[cut:]):  # each once the reader took all of the last one
+            wait_until(lambda: unread_bytes(b.fileno()) == 0, 30, "the reader taking the piece sent")
+            a.sendall(piece)
+
+    b.settimeout(60)  # as the broker does: a sender that failed cannot hang the test
+    with open(target, "w") as fh:
+        sender = threading.Thread(target=send_in_pieces, args=(fh,))
+        sender.start()
+        try:
+            request = protocol.read_request(b, True, lambda *fields: seen.append(fields) or 4242)
+        finally:
+            sender.join(30)
     assert seen == [("shim", cookie, os.getpid())]  # checked first: the caller's pid is the kernel's
     assert (request.kind, request.token, request.pid, request.line, request.words) == ("shim", cookie, 4242, 7, words)
     assert request.env == {"X": "1", "USACLOUD_SANDBOX_LINE": "7"}
@@ -423,17 +432,10 @@ def test_a_caller_killed_mid_call_cancels_it(h, tmp_path):
     caller = subprocess.Popen(
         [BASH, "-c", f". {h.client}\nusacloud switch read {pidfile}"], env=dict(h.given), start_new_session=True
     )
-    deadline = time.monotonic() + 30
-    while not (pidfile.exists() and pidfile.read_text().strip()):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 30, "the call's pid")
     os.killpg(caller.pid, signal.SIGKILL)
     caller.wait()
-    usacloud = int(pidfile.read_text())
-    deadline = time.monotonic() + 10
-    while pids_alive([usacloud]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert pids_alive([usacloud]) == []
+    assert wait_gone([int(pidfile.read_text())]) == []
     [call] = h.close()
     assert (call.status, call.message) == (rec.CANCELLED, VANISHED)
 

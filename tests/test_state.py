@@ -7,14 +7,14 @@ an endmarker, send, isclosed, close); tests/test_e2e_hosts.py runs the real thin
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from redis_tools import private_redis
+from standin_tools import wait_until
 
 from pytest_usacloud_sandbox.errorpolicy import ErrorPolicy
-from pytest_usacloud_sandbox.state import shared
+from pytest_usacloud_sandbox.state import links, shared
 from pytest_usacloud_sandbox.state.shared import LOST_CONTROLLER, RUN_INPUT, SharedState
 from pytest_usacloud_sandbox.state.stop import StopReason
 
@@ -57,18 +57,25 @@ class End:
 
 class Gateway:
     def __init__(self) -> None:
-        self.remote: End | None = None
+        self.local: End | None = None  # the controller's end
+        self.remote: End | None = None  # the worker's
 
     def newchannel(self) -> End:
         here, there = End(), End()
         here.peer, there.peer = there, here
-        self.remote = there
+        self.local, self.remote = here, there
         return here
 
+    def controller_gone(self) -> None:
+        """The channel ends, as when the controller's process dies."""
+        self.local.close()
 
-def start_worker(controller: SharedState, worker: str, private: bool = False) -> SharedState:
+
+def start_worker(
+    controller: SharedState, worker: str, private: bool = False, gateway: Gateway | None = None
+) -> SharedState:
     """What xdist does: configure_node on the controller, workerinput to the worker (its end of the channel)."""
-    gateway, workerinput = Gateway(), {"workerid": worker}
+    gateway, workerinput = gateway or Gateway(), {"workerid": worker}
     controller.configure_node(worker, gateway, workerinput)
     run = dict(workerinput[RUN_INPUT], channel=gateway.remote)
     if private:
@@ -94,6 +101,12 @@ def hosts(run):
     remote = start_worker(controller, "gw1", private=True)
     states += [local, remote]
     return controller, local, remote
+
+
+def test_execnet_and_the_stand_ins_offer_what_the_links_use():
+    execnet = pytest.importorskip("execnet")
+    assert issubclass(execnet.Channel, links.Channel) and issubclass(execnet.Gateway, links.Gateway)
+    assert isinstance(End(), links.Channel) and isinstance(Gateway(), links.Gateway)
 
 
 def test_a_worker_uses_the_run_directory_only_when_it_reads_the_token(hosts):
@@ -160,14 +173,19 @@ def test_maxfail_counts_failures_of_every_host(hosts):
     assert controller.stop.reason() == REASON and local.stop() and remote.stop()
 
 
-def test_a_worker_that_loses_its_controller_kills_its_children(hosts):
-    controller, local, remote = hosts
+def test_a_worker_that_loses_its_controller_kills_its_children(run):
+    controller, states = run
+    gateways = [Gateway(), Gateway()]
+    local = start_worker(controller, "gw0", gateway=gateways[0])
+    remote = start_worker(controller, "gw1", private=True, gateway=gateways[1])
+    states += [local, remote]
     procs = []
     for state in (local, remote):
         proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
         state.children.add(proc)
         procs.append(proc)
-    controller._nodes.close()  # the ends the workers hold close: as when the controller dies
+    for gateway in gateways:
+        gateway.controller_gone()
     for proc in procs:
         assert proc.wait(5) is not None
     for state in (local, remote):
@@ -177,12 +195,13 @@ def test_a_worker_that_loses_its_controller_kills_its_children(hosts):
 
 def test_a_channel_closing_after_the_session_is_the_normal_end(run):
     controller, states = run
-    worker = start_worker(controller, "gw0", private=True)
+    gateway = Gateway()
+    worker = start_worker(controller, "gw0", private=True, gateway=gateway)
     states.append(worker)
     proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
     worker.children.add(proc)
     worker.finish()
-    controller._nodes.close()
+    gateway.controller_gone()
     assert not worker.stop()
     assert proc.poll() is None
     worker.children.terminate_all(grace=1)
@@ -227,12 +246,12 @@ def group_member(url: str, name: str, shard: str) -> SharedState:
 def test_shards_of_a_run_group_share_the_stop(tmp_path: Path):
     with private_redis(tmp_path) as server:
         a, b = group_member(server.url, "run-1", "a"), group_member(server.url, "run-1", "b")
-        other = group_member(server.url, "run-2", "c")
+        other = SharedState.open_run()
+        other_group = other.join_group(server.url, "run-2", "c")
         try:
             assert a.request_stop(REASON)
-            deadline = time.monotonic() + 5
-            while not b.stop() and time.monotonic() < deadline:
-                time.sleep(0.02)
+            reads = other_group.reads  # the stop is in Redis from now on
+            wait_until(b.stop, 5, "the stop reaching another shard of the group", interval=0.02)
             assert b.stop.reason() == StopReason(REASON.nodeid, REASON.cls, REASON.message, "a")
             assert "shard 'a'" in b.stop.reason().describe()
             late = group_member(server.url, "run-1", "d")  # a shard that starts after the stop
@@ -240,7 +259,10 @@ def test_shards_of_a_run_group_share_the_stop(tmp_path: Path):
                 assert late.stop.reason() == b.stop.reason()
             finally:
                 late.close()
-            time.sleep(3 * 0.2)
+            # another group's shard has read its own key twice since (a read may have begun before)
+            wait_until(
+                lambda: other.stop() or other_group.reads >= reads + 2, 10, "two reads of the other group's stop"
+            )
             assert not other.stop(), "another group is not stopped"
         finally:
             for state in (a, b, other):

@@ -1,1 +1,2 @@
-"""The shared token bucket (bucket) and the stores its state lives in (store)."""
+"""The shared token bucket (bucket), the interface of its stores (store) and the stores: a file
+(filestore) or Redis (redisstore)."""

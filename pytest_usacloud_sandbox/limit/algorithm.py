@@ -17,7 +17,7 @@ How it relates to ``TokenBucket``: it *is* one (a subclass), so ``StateBucket`` 
 microseconds), same ``initial``/``max_weight``/``decode``. ``step`` keeps pyrate's millisecond
 interface and contract (a denial returns the state unchanged) and gives, at whole-millisecond
 times, exactly the answers of pyrate's own ``TokenBucket.step`` (``tests/test_ratelimit.py``
-checks this on random traffic). The stores of :mod:`.filestore` and :mod:`.store` call
+checks this on random traffic). The stores of :mod:`.filestore` and :mod:`.redisstore` call
 :meth:`~MicroTokenBucket.decide` with their own microsecond clock instead.
 """
 

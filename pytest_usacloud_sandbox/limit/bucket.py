@@ -16,19 +16,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from pyrate_limiter import AbstractClock, RateItem, StateBucket, StateStore
+from pyrate_limiter import AbstractClock, RateItem, StateBucket
 
 from .algorithm import MicroTokenBucket, make_rate
 from .backend import Backend, default_state_path, parse_backend, state_key
+from .errors import Cancelled, LimiterUnavailable
 from .filestore import FileStateStore
-from .store import (
-    Cancelled,
-    LimiterUnavailable,
-    RedisClock,
-    RetryingRedisStateStore,
-    import_redis,
-    redis_client,
-)
+from .redisstore import RedisClock, RetryingRedisStateStore, import_redis, redis_client
+from .store import StateStoreAdapter, TokenStore
 
 __all__ = [
     "AcquireResult",
@@ -38,7 +33,9 @@ __all__ = [
     "LimiterUnavailable",
     "MicroTokenBucket",
     "RedisClock",
+    "StateStoreAdapter",
     "TokenLimiter",
+    "TokenStore",
     "check_backend",
     "default_state_path",
     "make_rate",
@@ -64,18 +61,18 @@ class TokenLimiter:
     any store lock, in slices of at most ``poll`` seconds so that ``should_stop`` is honoured
     promptly. ``rate=math.inf`` disables limiting entirely (the store is never touched).
 
-    The clock defaults to the store's ``default_clock``: wall-clock time for
-    :class:`FileStateStore`, the server's ``TIME`` for the Redis store. An explicit ``clock`` is
-    handed to a store that has ``use_clock()`` (the file store re-reads the clock under its lock).
-    A store that leaves a :class:`~.store.Verdict` in ``last`` (both of the plugin's do) gives the
-    exact wait; any other ``StateStore`` the wait pyrate's bucket reports, in milliseconds.
+    The store is a :class:`~.store.TokenStore` (a plain pyrate ``StateStore`` goes in a
+    :class:`~.store.StateStoreAdapter`): its verdict gives the exact wait. The clock defaults to
+    the store's ``default_clock``: wall-clock time for :class:`FileStateStore`, the server's
+    ``TIME`` for the Redis store; an explicit ``clock`` is handed to the store as well
+    (``use_clock``: the file store re-reads the clock under its lock).
     """
 
     def __init__(
         self,
         rate: float,
         burst: int,
-        store: StateStore,
+        store: TokenStore,
         clock: AbstractClock | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] | None = None,
@@ -85,6 +82,10 @@ class TokenLimiter:
             raise ValueError(f"rate must be > 0 tokens/s (or inf for unlimited), got {rate!r}")
         if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
             raise ValueError(f"burst must be an integer >= 1, got {burst!r}")
+        if not isinstance(store, TokenStore):
+            raise TypeError(
+                f"store must be a TokenStore (wrap a pyrate StateStore in StateStoreAdapter), got {store!r}"
+            )
         self.rate = rate
         self.burst = burst
         self.store = store
@@ -95,7 +96,7 @@ class TokenLimiter:
         self._lock = threading.Lock()  # put() and the store's verdict belong together
         self.bucket: StateBucket | None = None
         if not math.isinf(rate):
-            if clock is not None and hasattr(store, "use_clock"):
+            if clock is not None:
                 store.use_clock(clock)  # a store that re-reads the clock must read the same one
             self.bucket = StateBucket([make_rate(rate, burst)], MicroTokenBucket(), store, clock)
 
@@ -105,16 +106,14 @@ class TokenLimiter:
 
     def _attempt(self, bucket: StateBucket) -> tuple[bool, float]:
         """One put(): (admitted, clock reading of the admission | seconds to wait; < 0: never)."""
+        store = self.store
         with self._lock:
-            stamp = int(time.time() * 1000) if getattr(self.store, "stamps_ignored", False) else bucket.now()
-            item = RateItem("usacloud", stamp, 1)
-            admitted = bucket.put(item)
-            verdict = getattr(self.store, "last", None)
-            if admitted:
-                return True, verdict.at if verdict is not None else time.time()
-            if verdict is not None:
-                return False, -1.0 if verdict.retry_after is None else verdict.retry_after
-            return False, bucket.waiting(item) / 1000
+            admitted = bucket.put(RateItem("usacloud", store.stamp(bucket), 1))
+            verdict = store.verdict()
+        assert verdict is not None, f"{type(store).__name__}.check() left no verdict"
+        if admitted:
+            return True, verdict.at
+        return False, -1.0 if verdict.retry_after is None else verdict.retry_after
 
     def acquire(self, should_stop: Callable[[], object] | None = None, poll: float = 0.05) -> AcquireResult:
         """Block until a token is taken. Raises :class:`Cancelled` or :class:`LimiterUnavailable`."""
@@ -158,7 +157,7 @@ def open_store(
     lock_timeout: float = 10.0,
     retry_window: float = 10.0,
     socket_timeout: float = 2.0,
-) -> StateStore:
+) -> TokenStore:
     """The store behind ``backend``. Redis: server clock, retries bounded by ``retry_window`` seconds."""
     if backend.kind == "file":
         assert backend.path is not None

@@ -33,10 +33,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from pyrate_limiter import AbstractClock, StateStore, WallClock
+from pyrate_limiter import AbstractClock
 
 from .algorithm import MicroTokenBucket, State
-from .store import LimiterUnavailable, Verdict, clock_us
+from .errors import LimiterUnavailable
+from .store import MicroClock, TokenStore, Verdict, clock_us
 
 __all__ = ["RECORD_SIZE", "DamagedRecord", "FileStateStore", "MicroWallClock", "decode_record", "encode_record"]
 
@@ -56,8 +57,8 @@ LOCK_POLL_FIRST = 0.000_05
 LOCK_POLL_MAX = 0.001
 
 
-class MicroWallClock(WallClock):
-    """Wall-clock time (the state outlives processes), with ``now_us()`` for the file store."""
+class MicroWallClock(MicroClock):
+    """Wall-clock time (the state outlives processes), in microseconds."""
 
     def now_us(self) -> int:
         return time.time_ns() // 1000
@@ -99,7 +100,7 @@ def decode_record(raw: bytes) -> State:
     return _LAYOUTS[count].unpack_from(raw)[3:]
 
 
-class FileStateStore(StateStore):
+class FileStateStore(TokenStore):
     """The bucket's state in a small file (see the module docstring), for :class:`MicroTokenBucket`.
 
     Decisions are taken at the clock read while the lock is held (wall-clock time by default: the
@@ -108,7 +109,6 @@ class FileStateStore(StateStore):
 
     is_async = False
     default_clock: AbstractClock = MicroWallClock()
-    last: Verdict | None = None  # this process's last check()
 
     def __init__(
         self,
@@ -131,6 +131,10 @@ class FileStateStore(StateStore):
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the open file
         self._lost = False  # the file this process used vanished or was replaced
         self._thread_lock = threading.Lock()
+        self._verdict: Verdict | None = None
+
+    def verdict(self) -> Verdict | None:
+        return self._verdict
 
     def use_clock(self, clock: AbstractClock) -> None:
         """Take the limiter's clock: ``check()`` re-reads it under the lock, so both must agree."""
@@ -310,7 +314,7 @@ class FileStateStore(StateStore):
         except OSError as exc:
             raise self._fail("cannot write it", exc) from exc
 
-    # -- StateStore -------------------------------------------------------------------
+    # -- TokenStore -------------------------------------------------------------------
 
     @staticmethod
     def _algorithm(algorithm) -> MicroTokenBucket:
@@ -329,7 +333,7 @@ class FileStateStore(StateStore):
             new_state, decision, wait_us = algorithm.decide(rates, state, now_us, weight)
             if decision.allowed or dirty:
                 self._write(fd, new_state, misfit)
-            self.last = Verdict(now_us / 1e6, None if decision.allowed else wait_us / 1e6)
+            self._verdict = Verdict(now_us / 1e6, None if decision.allowed else wait_us / 1e6)
         return decision
 
     def read(self, algorithm, rates):

@@ -1,29 +1,22 @@
-"""What the bucket's stores share, and the Redis store.
+"""The one interface :class:`~.bucket.TokenLimiter` drives its stores through: :class:`TokenStore`.
 
-Both stores (:class:`~.filestore.FileStateStore` and :class:`RetryingRedisStateStore`) implement
-pyrate-limiter's ``StateStore`` for :class:`~.algorithm.MicroTokenBucket`, decide at their own
-clock read when the state is locked (the file's lock, the Redis script), to the microsecond, and
-leave a :class:`Verdict` of their last ``check()`` for :class:`~.bucket.TokenLimiter`: the exact
-wait, where pyrate's ``Decision`` carries it rounded up to the millisecond.
-
-``import_redis`` and ``redis_client`` are the one place the plugin connects to Redis.
+A ``TokenStore`` is pyrate-limiter's ``StateStore`` (``check``, ``read``, ``reset``, ``close``,
+``default_clock``) with what a limiter deciding to the microsecond needs besides: the
+:class:`Verdict` of the last ``check()`` (pyrate's ``Decision`` carries the wait rounded up to the
+millisecond), the timestamp to put an item at, and the limiter's clock. The file store
+(:mod:`.filestore`) and the Redis store (:mod:`.redisstore`) implement it; any other ``StateStore``
+fits through :class:`StateStoreAdapter`.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from pyrate_limiter import AbstractClock, Decision, StateStore
+from pyrate_limiter import AbstractClock, Decision, StateBucket, StateStore
 
-from .algorithm import MicroTokenBucket
-from .errors import Cancelled, LimiterUnavailable  # noqa: F401 -- re-exported: the limiter's API
-
-T = TypeVar("T")
+__all__ = ["MicroClock", "StateStoreAdapter", "TokenStore", "Verdict", "clock_us"]
 
 
 @dataclass(frozen=True)
@@ -31,195 +24,77 @@ class Verdict:
     """A store's last ``check()`` in this process, to the microsecond."""
 
     at: float  # seconds on the store's clock when the decision was taken
-    retry_after: float | None  # seconds to wait from `at` before asking again; None: admitted
+    #: seconds to wait from `at` before asking again; None: admitted (or, on a denial, never)
+    retry_after: float | None
+
+    @classmethod
+    def of(cls, decision: Decision) -> Verdict:
+        """pyrate's ``Decision``, taken now on the wall clock, its wait at whole milliseconds."""
+        wait = decision.retry_after_ms
+        return cls(time.time(), None if decision.allowed or wait is None else wait / 1000)
 
 
-def clock_us(clock: AbstractClock) -> int:
-    """Microseconds from ``clock``: its ``now_us()`` where it has one, else pyrate's milliseconds."""
-    precise = getattr(clock, "now_us", None)
-    return int(precise()) if precise is not None else int(clock.now()) * 1000
+class MicroClock(AbstractClock):
+    """A clock that reads microseconds (pyrate's ``now()`` is in milliseconds)."""
 
-
-# -- Redis ------------------------------------------------------------------------
-
-
-def import_redis() -> Any:
-    try:
-        import redis
-    except ImportError as exc:
-        raise LimiterUnavailable(
-            "the redis rate-limit backend needs the 'redis' package: pip install 'pytest-usacloud-sandbox[redis]'"
-        ) from exc
-    return redis
-
-
-def redis_client(url: str, socket_timeout: float) -> Any:
-    """A client whose every call fails fast: retries are the store's business."""
-    redis = import_redis()
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=socket_timeout,
-        retry=Retry(NoBackoff(), 0),
-    )
-
-
-class RedisClock(AbstractClock):
-    """The Redis server's ``TIME``: one clock for every machine (``now()`` ms, ``now_us()`` us)."""
-
-    def __init__(self, client: Any, call: Callable[..., Any] | None = None) -> None:
-        self._client = client
-        self._call = call or (lambda fn, *args: fn(*args))
-
-    def now_us(self) -> int:
-        seconds, micros = self._call(self._client.time)
-        return int(seconds) * 1_000_000 + int(micros)
+    @abstractmethod
+    def now_us(self) -> int: ...
 
     def now(self) -> int:
         return self.now_us() // 1000
 
 
-#: The GCRA step of :class:`MicroTokenBucket` over one hash per key, fields tat1..tatN in integer
-#: microseconds (pyrate's own layout, so ``RedisStateStore.read()`` still works), decided at the
-#: server's ``TIME`` when the script runs.
-#: ARGV: now_ms (ignored), weight, ttl_ms, n, then (emission_us, burst) per rate.
-#: Replies {-1, server now in us} when admitted, else {failing rate index, exact wait in us (-1: never)}.
-GCRA_SERVER_TIME_LUA = """
--- The caller's stamp (ARGV[1]) is ignored: the decision is taken at the
--- server's time now, so neither a stale stamp nor a skewed client matters.
-local t = redis.call('TIME')
-local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local weight, ttl, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local tats, dirty = {}, false
-for i = 1, n do
-    local emission, burst = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
-    local empty = now_us + burst * emission
-    local raw = redis.call('HGET', KEYS[1], 'tat' .. i)
-    local tat = tonumber(raw)
-    if raw and not tat then
-        -- a damaged value: recovered as a bucket emptied by a grant made now (no burst)
-        tat, dirty = empty, true
-    end
-    tat = math.max(tat or now_us, now_us)
-    if tat > empty then
-        -- beyond an empty bucket: a clock that went backwards, or a foreign writer
-        tat, dirty = empty, true
-    end
-    tats[i] = tat
-end
-local function store(values)
-    for i = 1, n do
-        -- %.0f: tostring() would print a 16-digit integer in exponent form
-        redis.call('HSET', KEYS[1], 'tat' .. i, string.format('%.0f', values[i]))
-    end
-    redis.call('PEXPIRE', KEYS[1], ttl)
-end
-local advanced = {}
-for i = 1, n do
-    local emission, burst = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
-    if weight > burst then
-        return {i - 1, -1}
-    end
-    advanced[i] = tats[i] + weight * emission
-    local allow_at = advanced[i] - burst * emission
-    if allow_at > now_us then
-        if dirty then
-            store(tats)
-        end
-        return {i - 1, allow_at - now_us}
-    end
-end
-store(advanced)
-return {-1, now_us}
-"""
+def clock_us(clock: AbstractClock) -> int:
+    """Microseconds from ``clock``: a :class:`MicroClock`'s own, else pyrate's milliseconds."""
+    return clock.now_us() if isinstance(clock, MicroClock) else int(clock.now()) * 1000
 
 
-class RetryingRedisStateStore(StateStore):
-    """pyrate-limiter's ``RedisStateStore`` with bounded retries and the server's clock.
+class TokenStore(StateStore):
+    """A ``StateStore`` as :class:`~.bucket.TokenLimiter` uses it.
 
-    Timestamps come from the server (``TIME``), so clock skew between machines cannot loosen the
-    bound; :class:`MicroTokenBucket`'s step runs as this module's Lua script, which reads ``TIME``
-    when it executes (the caller's stamp is ignored, so :attr:`stamps_ignored`) and answers the
-    exact wait in microseconds. A damaged stored value is recovered as an empty bucket, as the
-    file store does. Any other ``StateAlgorithm`` goes to pyrate's ``RedisStateStore`` as it is.
-
-    Connection errors and timeouts are retried with backoff for ``retry_window`` seconds (per
-    operation), then raise :class:`LimiterUnavailable` naming only the masked URL. A single
-    attempt can overrun the window by at most the socket timeout.
+    The limiter serialises ``stamp()``, the bucket's ``put()`` (which calls ``check()``) and
+    ``verdict()``, so a store keeps one verdict per instance.
     """
 
-    is_async = False
-    #: Stamping an item through RedisClock would cost a round trip per attempt for nothing.
-    stamps_ignored = True
-    last: Verdict | None = None  # this process's last check()
+    @abstractmethod
+    def verdict(self) -> Verdict | None:
+        """The last ``check()``'s decision, exact; None before the first."""
 
-    def __init__(
-        self,
-        client: Any,
-        key: str,
-        *,
-        retry_window: float = 10.0,
-        display_url: str = "redis",
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        from pyrate_limiter import RedisStateStore
+    def stamp(self, bucket: StateBucket) -> int:
+        """The timestamp (ms) to put the next item at: the bucket's clock."""
+        return bucket.now()
 
-        self.client = client
-        self.key = key
-        self.retry_window = float(retry_window)
-        self.display_url = display_url
-        self._sleep = sleep
-        self._inner = RedisStateStore(client, key)
-        self._script = client.register_script(GCRA_SERVER_TIME_LUA)
-        self.default_clock = RedisClock(client, self._call)
+    @abstractmethod
+    def use_clock(self, clock: AbstractClock) -> None:
+        """The limiter was given ``clock``: decide on it where the store reads a clock of its own."""
 
-    def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        redis = import_redis()
-        retryable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-        deadline = time.monotonic() + self.retry_window
-        delay = 0.05
-        while True:
-            try:
-                return fn(*args)
-            except retryable as exc:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise LimiterUnavailable(
-                        f"rate-limit redis {self.display_url} unreachable for {self.retry_window:g}s: {exc}"
-                    ) from exc
-                self._sleep(min(delay, remaining))
-                delay = min(delay * 2, 1.0)
-            except redis.exceptions.RedisError as exc:  # NOAUTH, wrong db, READONLY...: retrying will not help
-                raise LimiterUnavailable(f"rate-limit redis {self.display_url} refused: {exc}") from exc
+
+class StateStoreAdapter(TokenStore):
+    """Any pyrate ``StateStore`` as a :class:`TokenStore`: it decides at the stamp, on the bucket's
+    clock, and its verdict is pyrate's millisecond ``Decision``."""
+
+    def __init__(self, inner: StateStore) -> None:
+        self.inner = inner
+        self.is_async = inner.is_async
+        self.default_clock = inner.default_clock
+        self._verdict: Verdict | None = None
+
+    def verdict(self) -> Verdict | None:
+        return self._verdict
+
+    def use_clock(self, clock: AbstractClock) -> None:
+        """Nothing to take: the inner store decides at the stamp, which the bucket reads from ``clock``."""
 
     def check(self, algorithm, rates, now, weight):
-        if not isinstance(algorithm, MicroTokenBucket):
-            return self._call(self._inner.check, algorithm, rates, now, weight)
-        emissions = [algorithm.emission_us(rate) for rate in rates]
-        ttl_ms = max(
-            math.ceil(2 * rate.burst * emission / 1000) for rate, emission in zip(rates, emissions, strict=True)
-        )
-        args: list = [int(now), int(weight), max(1, ttl_ms), len(rates)]
-        for rate, emission in zip(rates, emissions, strict=True):
-            args += [emission, rate.burst]
-        index, value = (int(part) for part in self._call(self._script, [self.key], args))
-        if index < 0:  # on admission the script returns the server's TIME (us)
-            self.last = Verdict(value / 1e6, None)
-            return Decision()
-        # The wait counts from the server's decision; this process learns of it half a round
-        # trip later, which is the only lateness left.
-        self.last = Verdict(time.time(), None if value < 0 else value / 1e6)
-        return Decision(failing_rate=rates[index], retry_after_ms=None if value < 0 else -(-value // 1000))
+        decision = self.inner.check(algorithm, rates, now, weight)
+        self._verdict = Verdict.of(decision)
+        return decision
 
     def read(self, algorithm, rates):
-        return self._call(self._inner.read, algorithm, rates)
+        return self.inner.read(algorithm, rates)
 
-    def reset(self) -> None:
-        self._call(self._inner.reset)
+    def reset(self):
+        return self.inner.reset()
 
     def close(self) -> None:
-        with suppress(Exception):
-            self.client.close()
+        self.inner.close()

@@ -17,8 +17,8 @@ import json
 import threading
 from collections.abc import Callable
 
-from ..limit.store import import_redis, redis_client
-from .links import STOP
+from ..limit.redisstore import import_redis, redis_client
+from .links import STOP, Link
 from .stop import StopReason
 
 KEY_PREFIX = "pytest-usacloud-sandbox:group:"
@@ -32,7 +32,7 @@ def group_key(name: str) -> str:
     return f"{KEY_PREFIX}{digest}:stop"
 
 
-class RunGroup:
+class RunGroup(Link):
     """This shard's membership: ``send(STOP, reason)`` publishes, ``on_stop`` hears the others."""
 
     def __init__(self, url: str, name: str, shard: str, on_stop: Callable[[StopReason], None], poll: float = POLL):
@@ -44,6 +44,7 @@ class RunGroup:
         self._poll = poll
         self._done = threading.Event()
         self._heard = False
+        self._reads = 0
         self._thread = threading.Thread(target=self._watch, name="usacloud-run-group", daemon=True)
 
     def start(self) -> None:
@@ -69,12 +70,18 @@ class RunGroup:
             data = self._client.get(self.key)
         except self._errors:
             return None
+        self._reads += 1
         if data is None:
             return None
         try:
             return StopReason.from_dict(json.loads(data))
         except ValueError:
             return None
+
+    @property
+    def reads(self) -> int:
+        """How many times this shard has read the group's stop (at the start, then every ``poll`` s)."""
+        return self._reads
 
     def _check(self) -> None:
         reason = self.stopped()

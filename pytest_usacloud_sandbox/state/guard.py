@@ -86,6 +86,12 @@ class Guard:
     def running(self) -> bool:
         return self._proc is not None and self._pid == os.getpid() and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The watchdog's process id, once it was started (None before, and after :meth:`close`)."""
+        proc = self._proc
+        return proc.pid if proc is not None else None
+
     def mark(self) -> tuple[str, str] | None:
         """The (name, value) to put in a child's environment, once the watchdog runs; None if it cannot run."""
         if not self.running and not self._start():

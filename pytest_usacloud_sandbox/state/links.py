@@ -1,7 +1,7 @@
 """Transports between the processes of one run: the :class:`Link` interface and its execnet side.
 
 A link carries small messages ``(kind, payload)`` between this process and the rest of the run;
-what they mean is :mod:`.shared`'s business. Two transports implement it:
+what they mean is :mod:`.shared`'s business. Two transports implement :class:`Link`:
 
 * xdist's execnet gateway (here). The controller opens one extra channel per worker on the
   gateway xdist already has (``gateway.newchannel()``) and hands it down in ``workerinput``;
@@ -10,14 +10,16 @@ what they mean is :mod:`.shared`'s business. Two transports implement it:
   controller is gone.
 * Redis, for the shards of a run group (:mod:`.group`).
 
-Callbacks run in execnet's receiver thread: they must be quick and must not raise.
+What the execnet side uses of execnet is :class:`Channel` and :class:`Gateway`. Callbacks run in
+execnet's receiver thread: they must be quick and must not raise.
 """
 
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 HELLO = "hello"  # worker -> controller, once: {"visible": bool, "host": str}
 STOP = "stop"  # either way: a StopReason as a dict
@@ -28,19 +30,42 @@ CREATED = "created"  # worker -> controller: one entry of the run's journal of w
 _END = ("end", None)  # what a channel's callback receives when it closes
 
 
-class Link(Protocol):
+class Link(ABC):
     """One way this process's state reaches the other processes of the run."""
 
+    @abstractmethod
     def send(self, kind: str, payload: dict) -> None:
         """Best effort: a link that is gone drops the message."""
 
+    @abstractmethod
+    def close(self) -> None:
+        """This process is done with the link; it sends nothing more."""
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """What the links use of an execnet channel."""
+
+    def setcallback(self, callback: Callable[[Any], None], endmarker: Any = ...) -> None: ...
+
+    def send(self, item: Any) -> None: ...
+
+    def isclosed(self) -> bool: ...
+
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Gateway(Protocol):
+    """What the links use of an execnet gateway (xdist's to a worker)."""
+
+    def newchannel(self) -> Channel: ...
 
 
 Receive = Callable[[str, dict], None]
 
 
-def _send(channel: Any, kind: str, payload: dict) -> None:
+def _send(channel: Channel, kind: str, payload: dict) -> None:
     try:
         if not channel.isclosed():
             channel.send((kind, payload))
@@ -48,14 +73,14 @@ def _send(channel: Any, kind: str, payload: dict) -> None:
         pass
 
 
-class WorkerChannel:
+class WorkerChannel(Link):
     """A worker's end: messages up to the controller, the controller's down to ``receive``.
 
     ``lost`` is called once if the channel ends while the worker still runs (the controller
     crashed, or the ssh link broke).
     """
 
-    def __init__(self, channel: Any, receive: Receive, lost: Callable[[], None]) -> None:
+    def __init__(self, channel: Channel, receive: Receive, lost: Callable[[], None]) -> None:
         self.channel = channel
         self._receive = receive
         self._lost = lost
@@ -78,15 +103,15 @@ class WorkerChannel:
         self._closing = True
 
 
-class NodeChannels:
+class NodeChannels(Link):
     """The controller's ends: one channel per worker; ``receive(worker_id, kind, payload)``."""
 
     def __init__(self, receive: Callable[[str, str, dict], None]) -> None:
         self._receive = receive
-        self._channels: dict[str, Any] = {}
+        self._channels: dict[str, Channel] = {}
         self._lock = threading.Lock()
 
-    def open(self, worker_id: str, gateway: Any) -> Any:
+    def open(self, worker_id: str, gateway: Gateway) -> Channel:
         """A new channel on ``gateway`` for ``worker_id``, to hand down in its workerinput."""
         channel = gateway.newchannel()
         with self._lock:
@@ -130,7 +155,7 @@ def _unpack(message: Any) -> tuple[str, dict]:
     return "", {}
 
 
-def _close(channel: Any) -> None:
+def _close(channel: Channel) -> None:
     try:
         channel.close()
     except Exception:

@@ -41,11 +41,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .children import Children, sweep
-from .links import COUNTERS, CREATED, FAILURE, HELLO, STOP, Link, NodeChannels, WorkerChannel
+from .links import COUNTERS, CREATED, FAILURE, HELLO, STOP, Channel, Gateway, Link, NodeChannels, WorkerChannel
 from .stop import StopReason, StopSignal
+
+if TYPE_CHECKING:
+    from .group import RunGroup
 
 RUN_INPUT = "usacloud_run"  # workerinput: {"run_dir", "token", "run_id": str, "channel": execnet channel}
 TOKEN_FILE = "host-token"
@@ -104,20 +107,21 @@ class SharedState:
         else:
             home = Path(tempfile.mkdtemp(prefix=f"pytest-usacloud-{worker}-"))
             state = cls(home, worker, owner=True, shared=False, token=token, run_id=run_id)
-        channel = run.get("channel")
+        channel: Channel | None = run.get("channel")
         if channel is not None:
             state._up = WorkerChannel(channel, state._from_controller, state._lost_controller)
             state._links.append(state._up)
             state._up.send(HELLO, {"visible": visible, "host": socket.gethostname()})
         return state
 
-    def join_group(self, url: str, name: str, shard: str) -> None:
+    def join_group(self, url: str, name: str, shard: str) -> RunGroup:
         """Share the stop signal with every run of the group ``name`` on this Redis."""
         from .group import RunGroup  # only runs that name a group need redis
 
         group = RunGroup(url, name, shard, self._from_group)
         self._links.append(group)
         group.start()
+        return group
 
     # -- the stop signal ---------------------------------------------------------------------
 
@@ -145,7 +149,7 @@ class SharedState:
 
     # -- the controller ----------------------------------------------------------------------
 
-    def configure_node(self, worker: str, gateway: Any, workerinput: dict) -> None:
+    def configure_node(self, worker: str, gateway: Gateway, workerinput: dict) -> None:
         """Give a starting worker the run directory, the token and its channel."""
         if self._nodes is None:
             self._nodes = NodeChannels(self._from_worker)
