@@ -7,8 +7,8 @@ measures what is still referenced: pytest's TerminalReporter keeps every TestRep
 the short summary). A script's record crosses xdist in its call report's serialized data but is
 not an attribute of any report: it is in flight (``record.inflight.InFlight``) only while its
 reports are logged. Prints the deep size per script of each kind of report (and of any attribute
-a report still carries beyond pytest's own), the records still in flight, the memory still held by
-the plugin's record modules, and tracemalloc's top allocation sites. Also times the controller's
+a report still carries beyond pytest's and xdist's own), the records still in flight and still
+alive, and tracemalloc's top allocation sites. Also times the controller's
 wind-down: last script report -> session finish -> terminal summary -> unconfigure -> pytest.main
 returns.
 
@@ -19,6 +19,7 @@ returns.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -35,7 +36,7 @@ from _e2e import bench_env, machine_info, standin_binary
 #: what a TestReport has of pytest's own (``TestReport.__init__``) and of xdist's; the rest a plugin added
 PYTEST_FIELDS = frozenset(
     {"nodeid", "location", "keywords", "outcome", "longrepr", "when", "user_properties", "sections", "duration"}
-    | {"start", "stop", "wasxfail", "item_index", "worker_id", "testrun_uid"}
+    | {"start", "stop", "wasxfail", "item_index", "worker_id", "testrun_uid", "$report_type"}
 )
 
 
@@ -82,6 +83,8 @@ class Probe:
 
     def measure(self, session) -> None:
         from pytest_usacloud_sandbox.items import RECORDS_KEY
+        from pytest_usacloud_sandbox.record.command import CommandRecord
+        from pytest_usacloud_sandbox.record.script import ScriptRecord
 
         tr = session.config.pluginmanager.get_plugin("terminalreporter")
         reports = [r for kept in tr.stats.values() for r in kept if hasattr(r, "when")]
@@ -92,7 +95,9 @@ class Probe:
             fields = {k: v for k, v in r.__dict__.items() if k != "node"}  # node: the shared WorkerController
             sizes[r.when] += deep_size(fields)
             if r.when == "call":  # what a call report carries beyond pytest's and xdist's own
-                sizes["plugin attributes"] += deep_size({k: v for k, v in fields.items() if k not in PYTEST_FIELDS})
+                sizes["plugin attributes"] += sum(deep_size(v) for k, v in fields.items() if k not in PYTEST_FIELDS)
+        extra = sorted({k for r in calls for k in r.__dict__ if k not in PYTEST_FIELDS and k != "node"})
+        self.lines.append(f"call reports' attributes beyond pytest's and xdist's: {extra or 'none'}")
         kept = {k or "(setup/teardown)": len(v) for k, v in tr.stats.items()}
         records = session.config.stash.get(RECORDS_KEY, None)
         self.lines.append(f"records still in flight: {len(records) if records is not None else 'none (inert)'}")
@@ -105,14 +110,9 @@ class Probe:
             + ", ".join(f"{k} {v / n / 1024:.2f} kB" for k, v in sizes.items())
             + f"; all three reports {total / n / 1024:.2f} kB"
         )
+        alive = Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, (ScriptRecord, CommandRecord)))
+        self.lines.append(f"records alive at the end (ScriptRecord, CommandRecord): {dict(alive) or 'none'}")
         snap = tracemalloc.take_snapshot()
-        plugin = [
-            s for s in snap.statistics("filename") if "pytest_usacloud_sandbox/record/" in s.traceback[0].filename
-        ]
-        self.lines.append(
-            "still allocated in the plugin's record modules: "
-            + (", ".join(f"{Path(s.traceback[0].filename).name} {s.size / 1024:.1f} kB" for s in plugin) or "nothing")
-        )
         self.lines.append(
             "tracemalloc, top allocation sites of what is still alive (totals; imports and the "
             "command tree are fixed costs, execnet's unserializer builds the reports received from workers):"

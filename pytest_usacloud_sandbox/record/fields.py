@@ -82,19 +82,28 @@ class Record:
         """Make this record and every record in it read-only; returns it."""
         if not self._frozen:
             for name in _field_names(type(self)):
-                object.__setattr__(self, name, _frozen(getattr(self, name)))
+                value = getattr(self, name)
+                if type(value) in _CONTAINERS or isinstance(value, Record):  # a scalar stays as it is
+                    object.__setattr__(self, name, _frozen(value))
             object.__setattr__(self, "_frozen", True)
         return self
 
 
 def _frozen(value):
+    kind = type(value)
+    if kind is list or kind is tuple:
+        if all(type(v) in _SCALARS for v in value):  # words: nothing inside to freeze
+            return value if kind is tuple else tuple(value)
+        return tuple(_frozen(v) for v in value)
+    if kind is dict or kind is types.MappingProxyType:
+        return types.MappingProxyType({k: _frozen(v) for k, v in value.items()})
     if isinstance(value, Record):
         return value.freeze()
-    if isinstance(value, (list, tuple)):
-        return tuple(_frozen(v) for v in value)
-    if isinstance(value, Mapping):
-        return types.MappingProxyType({k: _frozen(v) for k, v in value.items()})
     return value
+
+
+_CONTAINERS = frozenset({list, tuple, dict, types.MappingProxyType})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 @functools.cache
@@ -115,25 +124,27 @@ def plain(value):
     """``value`` as built-in types only (what JSON and execnet take), sharing nothing with it: a
     dataclass as a dict of its fields and computed values, enum members as their words, tuples as
     lists, None fields marked ``absent_when_none`` left out."""
-    if value is None or isinstance(value, (bool, int, float)):
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    if isinstance(value, str):
-        return str(value) if isinstance(value, Enum) else value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        cls = type(value)
+    if kind is list or kind is tuple:
+        return [v if type(v) is str else plain(v) for v in value]
+    if kind is dict or kind is types.MappingProxyType:
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(kind):
         data = {}
-        for name, absent in _plain_fields(cls):
+        for name, absent in _plain_fields(kind):
             item = getattr(value, name)
             if item is None and absent:
                 continue
-            data[name] = plain(item)
-        for name in computed_names(cls):
+            data[name] = item if type(item) in _SCALARS else plain(item)
+        for name in computed_names(kind):
             data[name] = plain(getattr(value, name))
         return data
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
     return value
 
 
@@ -145,18 +156,21 @@ def _plain_fields(cls: type) -> tuple[tuple[str, bool], ...]:
 def from_plain(cls: type, data: Mapping):
     """A record of type ``cls`` (frozen) from its plain data (:func:`plain`): nested records, enum
     members and tuples made again from the annotations; computed values and unknown keys ignored."""
-    kwargs = {}
-    for name, convert in _converters(cls):
-        if name in data:
-            kwargs[name] = convert(data[name])
+    names, converters = _plan(cls)
+    kwargs = {name: value for name, value in data.items() if name in names}
+    for name, convert in converters:
+        if name in kwargs:
+            kwargs[name] = convert(kwargs[name])
     made = cls(**kwargs)
     return made.freeze() if isinstance(made, Record) else made
 
 
 @functools.cache
-def _converters(cls: type) -> tuple[tuple[str, Any], ...]:
+def _plan(cls: type) -> tuple[frozenset[str], tuple[tuple[str, Any], ...]]:
+    """The names of ``cls``'s fields, and a converter for each field whose plain value is not its value."""
     hints = typing.get_type_hints(cls)
-    return tuple((f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls))
+    converters = ((f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls))
+    return frozenset(_field_names(cls)), tuple((name, c) for name, c in converters if c is not _same)
 
 
 def _converter(hint):

@@ -46,6 +46,8 @@ class InFlight:
                 queued.popleft()
             if not queued:
                 self._records.pop(_key(report), None)
+            if not self._records:  # a dict keeps the room it grew to: after a backlog, give it back
+                self._records = {}
 
     def _first(self, key: tuple[str | None, str]) -> ScriptRecord | None:
         with self._lock:

@@ -164,11 +164,12 @@ def _mode_for(path: Path) -> int:
 
 def _printable(value):
     """Every string in plain data made safe (no terminal control sequences reach the report)."""
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return printable(value)
-    if isinstance(value, dict):
+    if kind is dict:
         return {k: _printable(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if kind is list:
         return [_printable(v) for v in value]
     return value
 

@@ -29,7 +29,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """``text`` safe for a terminal, JUnit XML and the report: colour and cursor sequences are
     removed, any other control character is shown escaped (``\\x1b``); newlines and tabs stay."""
-    if not text:
+    if not text or not _CONTROL.search(text):  # the common case: nothing to remove or escape
         return text
     text = text.replace("\r\n", "\n")
     text = _SEQUENCE.sub("", text)
