@@ -14,8 +14,16 @@ import pytest
 
 from pytest_usacloud_sandbox.record.command import Attempt, CommandRecord, Finding
 from pytest_usacloud_sandbox.record.fields import from_plain, plain
+from pytest_usacloud_sandbox.record.inflight import InFlight
 from pytest_usacloud_sandbox.record.script import ScriptRecord, from_wire, to_wire
-from pytest_usacloud_sandbox.record.vocabulary import REPORTED, CommandStatus, ResultClass, ScriptOutcome, Verdict
+from pytest_usacloud_sandbox.record.vocabulary import (
+    REPORTED,
+    WORDS,
+    CommandStatus,
+    ResultClass,
+    ScriptOutcome,
+    Verdict,
+)
 from pytest_usacloud_sandbox.report import runlog as rl
 from pytest_usacloud_sandbox.report.document import SCHEMA_VERSION
 from pytest_usacloud_sandbox.report.schema import SCHEMA, markdown, validate
@@ -409,6 +417,15 @@ def test_the_schema_uses_the_one_vocabulary():
     assert defs["script"]["properties"]["outcome"]["enum"] == [str(o) for o in REPORTED]
 
 
+def test_the_schema_doc_says_what_every_word_means():
+    doc = markdown()
+    words = doc[doc.index("## Words") :]
+    for vocabulary in WORDS:
+        for word in vocabulary:
+            assert word.doc, f"{vocabulary.__name__}.{word.name} says nothing of what it means"
+            assert f"| `{word}` | {word.doc} |" in words
+
+
 def test_a_record_travels_as_plain_data_and_comes_back_whole():
     # across xdist a record travels as JSON text of its plain data: built-in types only (execnet and
     # json take no enum or dataclass), nothing shared with the worker's record, nothing lost.
@@ -450,6 +467,28 @@ def test_a_recorded_record_is_frozen_with_everything_in_it():
     with pytest.raises(AttributeError):
         record.commands.append(command(2))
     assert (record.status, cmd.words[-1], record.commands_run) == ("failed", "tk1v", 1)
+
+
+def test_records_in_flight_are_kept_apart_by_worker_and_queue_for_a_rerun():
+    def report(nodeid, worker=None):
+        made = pytest.TestReport(nodeid, (nodeid, None, ""), {}, "passed", None, "call")
+        if worker is not None:
+            made.worker_id = worker  # what xdist gives the reports it receives
+        return made
+
+    records = InFlight()
+    mine, first, again, other = (ScriptRecord(f"/{n}", "a.usacloud::a", worker=n) for n in ("main", "gw0", "r", "gw1"))
+    records.put(mine)
+    records.put(first, "gw0")
+    records.put(again, "gw0")  # the same script again on gw0 before its first run was logged
+    records.put(other, "gw1")  # `--dist each`: the same node id on another worker
+    assert records.running("a.usacloud::a") is mine is records.get(report("a.usacloud::a"))
+    assert records.get(report("a.usacloud::a", "gw0")) is first and records.get(report("a.usacloud::a", "gw1")) is other
+    records.drop(report("a.usacloud::a", "gw0"))
+    assert records.get(report("a.usacloud::a", "gw0")) is again and len(records) == 3
+    for worker in (None, "gw0", "gw1", "gw1"):  # one drop too many changes nothing
+        records.drop(report("a.usacloud::a", worker))
+    assert len(records) == 0 and records.running("a.usacloud::a") is None
 
 
 def test_the_achieved_rate_of_a_run_that_kept_its_bound_never_reads_above_it(tmp_path):

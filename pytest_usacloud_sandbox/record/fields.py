@@ -2,9 +2,9 @@
 
 Each field of a record carries its description (``field(metadata=doc("..."))``): that and its type
 annotation are what the report's schema and docs/report-schema.md are made of
-(:mod:`..report.schema`), so a field added to a record is in both. A value the record computes from its
-fields is :func:`computed`: it is in the record's plain data and in the schema too.
-A bound a JSON schema states goes in the annotation (:class:`Bound`; ``Count``, ``Seconds``).
+(:mod:`..report.schema`), so a field added to a record is in both. A value the record computes
+from its fields is :func:`computed`: it is in the record's plain data and in the schema too. A
+bound the schema states goes in the annotation (:class:`Bound`; ``Count``, ``Seconds``).
 
 A :class:`Record` is filled while what it records happens (a script's commands, a teardown's
 calls) and frozen once that has finished (:meth:`Record.freeze`): its lists become tuples, the
@@ -174,18 +174,18 @@ def _plan(cls: type) -> tuple[frozenset[str], tuple[tuple[str, Any], ...]]:
 
 
 def _converter(hint):
-    """A function from plain data to a value of the type ``hint``."""
+    """A function from plain data to a value of the type ``hint`` (:func:`_same` when they are alike)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Annotated:
         return _converter(args[0])
     if origin in (typing.Union, types.UnionType):
         inner = [_converter(a) for a in args if a is not type(None)]
         one = inner[0] if len(inner) == 1 else _same
-        return lambda v: None if v is None else one(v)
+        return _same if one is _same else (lambda v: None if v is None else one(v))
     if origin is typing.Literal:
         kinds = {type(a) for a in args}
-        kind = kinds.pop() if len(kinds) == 1 and issubclass(next(iter(kinds)), Enum) else None
-        return kind if kind is not None else _same
+        (kind,) = kinds if len(kinds) == 1 else (None,)
+        return kind if kind is not None and issubclass(kind, Enum) else _same
     if origin in (tuple, list, Sequence):
         item = _converter(args[0]) if args else _same
         return lambda v: tuple(item(x) for x in v)

@@ -1,15 +1,16 @@
-"""The records of the scripts whose reports pytest is logging, held between their item and their teardown.
+"""The records of the scripts whose reports pytest is logging, held from their item to their teardown.
 
 pytest keeps every item and every report for the whole session, so neither holds a script's record
-(10,000 scripts add up): the record lives here, from the start of its item's run to the log of its
-item's teardown report, and nothing refers to it after that.
+(10,000 scripts add up): the record lives here while its reports are logged, and nothing refers to
+it after that.
 
-On the process that runs a script, its item puts the record here as it starts (:meth:`put`), fills
-it, and it is frozen as its report is made; the hooks that log that report read it here
-(:meth:`get`), xdist's serialization among them, which sends it to the controller with the report.
-The controller puts what arrives here too, under the worker's id, where its own hooks read it. Each
-process drops it when the item's teardown report is logged (:meth:`drop`). A node id that runs
-again before the controller has logged its first run (a rerun) queues behind it.
+On the process that runs a script, its item puts the record here as it starts (:meth:`put`) and
+fills it; it is frozen as its call report is made; the hooks that log that report read it here
+(:meth:`get`), xdist's serialization among them, which sends it with the report to the controller;
+it is dropped as the item's teardown report is made (:meth:`drop`). The controller puts what
+arrives here too, under the worker's id, where its own hooks read it, and drops it when that
+worker's teardown report is logged. A node id that runs again on a worker before the controller
+has logged its first run (a rerun) queues behind it.
 """
 
 from __future__ import annotations

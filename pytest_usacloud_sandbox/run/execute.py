@@ -230,9 +230,8 @@ class Engine:
                     self._one(command, cmd, masker, env, base_dir, record.nodeid)
                 if cmd.status == CommandStatus.CANCELLED:
                     record.status, halted = ScriptOutcome.CANCELLED, True
-                elif (
-                    cmd.status == CommandStatus.UNSUPPORTED
-                ):  # fake mode cannot go on: skipped, never failed nor passed
+                elif cmd.status == CommandStatus.UNSUPPORTED:
+                    # fake mode cannot go on: skipped, never failed nor passed
                     record.status, halted = ScriptOutcome.SKIPPED, True
                     record.cls, record.line = ResultClass.FAKE_LIMIT, cmd.line
                     record.message = fake_limit_reason(cmd)
