@@ -60,7 +60,7 @@ WORKER_PARTS = (
     ("masking (secrets from env, profiles, flags; text)", r"usacloud/mask\.py:(from_sources|text|words)$"),
     ("child environment", r"run/execute\.py:env_for$"),
     ("runner: start, pump, reap (+ registry files)", r"run/runner\.py:run_command$"),
-    ("record -> dict for the report", r"state/records\.py:to_dict$"),
+    ("record -> wire text for the report", r"record/script\.py:to_wire$"),
     ("live counters to the controller", r"state/shared\.py:publish$"),
     ("item.location / reportinfo", r"items\.py:location$"),
     ("reports to the controller (xdist serialise + send)", r"xdist/remote\.py:sendevent$"),

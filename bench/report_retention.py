@@ -4,11 +4,13 @@ Runs the inner pytest *in this process* (so this process is the xdist controller
 one-command scripts with ``-n 4``, unlimited rate, and a probe plugin that, at session finish,
 measures what is still referenced: pytest's TerminalReporter keeps every TestReport in
 ``terminalreporter.stats`` (setup, call and teardown reports, for the final "N passed" line and
-the short summary), and each call report carries the plugin's ``report.usacloud`` (the script's
-record, attached in plugin.pytest_runtest_makereport). Prints the deep size per script of each
-kind of report and of ``report.usacloud``, and tracemalloc's top allocation sites. Also times the
-controller's wind-down: last script report -> session finish -> terminal summary -> unconfigure
--> pytest.main returns.
+the short summary). A script's record crosses xdist in its call report's serialized data but is
+not an attribute of any report: it is in flight (``record.inflight.InFlight``) only while its
+reports are logged. Prints the deep size per script of each kind of report (and of any attribute
+a report still carries beyond pytest's and xdist's own), the records still in flight and still
+alive, and tracemalloc's top allocation sites. Also times the controller's
+wind-down: last script report -> session finish -> terminal summary -> unconfigure -> pytest.main
+returns.
 
     python bench/report_retention.py [--scripts 600]
     python bench/report_retention.py --workers 0   # no xdist: also what each item keeps (as on a worker)
@@ -17,6 +19,7 @@ controller's wind-down: last script report -> session finish -> terminal summary
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -29,6 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest
 from _e2e import bench_env, machine_info, standin_binary
+
+#: what a TestReport has of pytest's own (``TestReport.__init__``) and of xdist's; the rest a plugin added
+PYTEST_FIELDS = frozenset(
+    {"nodeid", "location", "keywords", "outcome", "longrepr", "when", "user_properties", "sections", "duration"}
+    | {"start", "stop", "wasxfail", "item_index", "worker_id", "testrun_uid", "$report_type"}
+)
 
 
 def deep_size(obj, seen: set | None = None) -> int:
@@ -73,6 +82,10 @@ class Probe:
         self.measuring = time.time() - started
 
     def measure(self, session) -> None:
+        from pytest_usacloud_sandbox.items import RECORDS_KEY
+        from pytest_usacloud_sandbox.record.command import CommandRecord
+        from pytest_usacloud_sandbox.record.script import ScriptRecord
+
         tr = session.config.pluginmanager.get_plugin("terminalreporter")
         reports = [r for kept in tr.stats.values() for r in kept if hasattr(r, "when")]
         calls = [r for r in reports if r.when == "call"]
@@ -81,23 +94,24 @@ class Probe:
         for r in reports:
             fields = {k: v for k, v in r.__dict__.items() if k != "node"}  # node: the shared WorkerController
             sizes[r.when] += deep_size(fields)
-            if r.when == "call":
-                sizes["report.usacloud"] += deep_size(getattr(r, "usacloud", None))
+            if r.when == "call":  # what a call report carries beyond pytest's and xdist's own
+                sizes["plugin attributes"] += sum(deep_size(v) for k, v in fields.items() if k not in PYTEST_FIELDS)
+        extra = sorted({k for r in calls for k in r.__dict__ if k not in PYTEST_FIELDS and k != "node"})
+        self.lines.append(f"call reports' attributes beyond pytest's and xdist's: {extra or 'none'}")
         kept = {k or "(setup/teardown)": len(v) for k, v in tr.stats.items()}
-        records = [item.record for item in session.items if getattr(item, "record", None) is not None]
-        if records:  # a lone process (--workers 0): the items are here, as they are on each xdist worker
-            self.lines.append(
-                f"UsacloudItem.record still held by {len(records)} items after they ran: "
-                f"{sum(deep_size(r) for r in records) / len(records) / 1024:.2f} kB/script (deep)"
-            )
+        records = session.config.stash.get(RECORDS_KEY, None)
+        self.lines.append(f"records still in flight: {len(records) if records is not None else 'none (inert)'}")
+        held = [name for item in session.items for name in ("record", "failing_line") if hasattr(item, name)]
+        self.lines.append(f"items with a record attribute after they ran: {len(held)}")
         self.lines.append(f"terminalreporter.stats holds: {kept}")
         total = sizes["setup"] + sizes["call"] + sizes["teardown"]
         self.lines.append(
             "deep size per script: "
             + ", ".join(f"{k} {v / n / 1024:.2f} kB" for k, v in sizes.items())
-            + f"; all three reports {total / n / 1024:.2f} kB, of which report.usacloud "
-            f"{sizes['report.usacloud'] / max(1, total):.0%}"
+            + f"; all three reports {total / n / 1024:.2f} kB"
         )
+        alive = Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, (ScriptRecord, CommandRecord)))
+        self.lines.append(f"records alive at the end (ScriptRecord, CommandRecord): {dict(alive) or 'none'}")
         snap = tracemalloc.take_snapshot()
         self.lines.append(
             "tracemalloc, top allocation sites of what is still alive (totals; imports and the "

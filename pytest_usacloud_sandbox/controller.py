@@ -1,7 +1,8 @@
 """The controller's (or a lone process's) view of the run: progress, listings, summary, JSON report.
 
 Registered as a plugin object by plugin.py on the process that owns the terminal; workers only
-send their reports (each carries the script's record as ``report.usacloud``) and their counters.
+send their reports (a call report's data carries its script's record, which is in flight here
+while its reports are logged: :class:`~.record.inflight.InFlight`) and their counters.
 Everything printed goes through pytest's TerminalReporter from the main thread, the live
 progress too (report/progress.py says how).
 """
@@ -17,19 +18,20 @@ import pytest
 
 from .items import FailureRepr, UsacloudItem
 from .options import OPTIONS, raw
+from .record.inflight import InFlight
+from .record.preflight import Preflight
+from .record.script import ScriptRecord
+from .record.vocabulary import ResultClass, ScriptOutcome
 from .report import github, junit, teststatus
 from .report import progress as prog
 from .report.reprs import command_list, printable, script_path
-from .report.runlog import Outcome, RunLog
+from .report.runlog import RunLog
 from .report.summary import dry_run_lines, header_line
 from .run import fakestore
 from .run.execute import Engine, WorkerStats
-from .run.preflight import Preflight
 from .settings import Settings, xdist_workers
-from .state.records import ScriptRecord, ScriptStatus
 from .state.shared import SharedState
 from .usacloud.mask import Masker, mask_url
-from .usacloud.outcome import FAKE_HANG, FAKE_LIMIT
 
 SUMMARY_TITLE = "usacloud sandbox summary"
 DRY_RUN_TITLE = "usacloud dry-run: what would run"
@@ -42,6 +44,7 @@ class RunReporter:
         settings: Settings,
         engine: Engine,
         state: SharedState,
+        records: InFlight,
         backend: str,
         totals: WorkerStats,
     ) -> None:
@@ -50,6 +53,7 @@ class RunReporter:
         self.settings = settings
         self.engine = engine
         self.state = state
+        self.records = records
         workers = xdist_workers(config)
         self.xdist = workers > 0
         self.runlog = RunLog(settings, state.home, time.time(), masked_options(config), backend, workers)
@@ -132,30 +136,29 @@ class RunReporter:
 
     def _record(self, report: pytest.TestReport) -> None:
         self.nodeids.add(report.nodeid)
-        data = getattr(report, "usacloud", None)
         if report.when == "call":
             self.seen = True
-            outcome = _outcome(report, data)
-            self.runlog.script_finished(report.nodeid, outcome, data, _text(report))
-            if outcome == Outcome.CANCELLED:
+            record = self.records.get(report)
+            outcome = record.outcome if record is not None else teststatus.outcome(report, None)
+            self.runlog.script_finished(report.nodeid, outcome, record, _text(report))
+            if outcome == ScriptOutcome.CANCELLED:
                 self.cancelled.append(report.nodeid)
-            self._show_commands(data)
-            if data is not None:
-                report.usacloud = None  # recorded (and in the JSONL file): pytest keeps every report
+            self._show_commands(record)
         elif report.when in ("setup", "???") and not report.passed:  # "???": a worker crashed while running it
             self.seen = True
-            outcome = Outcome.XFAILED if hasattr(report, "wasxfail") else report.outcome
-            self.runlog.script_finished(report.nodeid, outcome, None, _text(report))
+            self.runlog.script_finished(report.nodeid, teststatus.outcome(report, None), None, _text(report))
+        elif report.when == "teardown" and hasattr(report, "worker_id"):
+            self.records.drop(report)  # a worker's script: logged (the worker dropped its own)
 
-    def _show_commands(self, data: dict | None) -> None:
+    def _show_commands(self, record: ScriptRecord | None) -> None:
         """With -v, each command's status under its script."""
-        if not data or self.config.option.verbose < 1:
+        if record is None or self.config.option.verbose < 1:
             return
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         if tr is None:
             return
         tr.ensure_newline()
-        for line in command_list(ScriptRecord.from_dict(data), indent="    "):
+        for line in command_list(record, indent="    "):
             tr.write_line(printable(line))
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
@@ -189,7 +192,7 @@ class RunReporter:
                 self.interrupted or reason is not None,
                 reason.describe() if reason else None,
                 version,
-                self.preflight.to_dict() if self.preflight is not None else None,
+                self.preflight,
             )
         except OSError as exc:
             warnings.warn(f"--usacloud-report: could not write {self.settings.report}: {exc}", stacklevel=1)
@@ -268,13 +271,13 @@ class RunReporter:
         seeded = fakestore.read_info(self.state.home)
         if seeded is not None:
             parts.append(seeded.describe())
-        hangs = self.runlog.by_class.get(FAKE_HANG, 0)
+        hangs = self.runlog.by_class.get(ResultClass.FAKE_HANG, 0)
         parts.append(f"timeout {self.settings.fake_timeout:g}s per command")
         parts.append(
             f"fake-mode hangs: {hangs}"
             + (" (timed out after their effect was visible; counted as done)" if hangs else "")
         )
-        limits = self.runlog.by_class.get(FAKE_LIMIT, 0)
+        limits = self.runlog.by_class.get(ResultClass.FAKE_LIMIT, 0)
         parts.append(
             f"fake-driver limits: {limits}"
             + (" (commands usacloud's fake driver cannot do: their scripts are skipped, not failed)" if limits else "")
@@ -287,14 +290,6 @@ class RunReporter:
         xml_path = config.getoption("xmlpath", None)
         if xml_path and self.nodeids:  # written by pytest's junitxml as the session finished
             junit.retitle(xml_path, self.nodeids, config.getoption("junitprefix", None))
-
-
-def _outcome(report: pytest.TestReport, data: dict | None) -> str:
-    if hasattr(report, "wasxfail"):
-        return Outcome.XPASSED if report.passed else Outcome.XFAILED
-    if report.skipped and data and data.get("status") == ScriptStatus.CANCELLED:
-        return Outcome.CANCELLED
-    return report.outcome
 
 
 def _text(report: pytest.TestReport) -> str | None:

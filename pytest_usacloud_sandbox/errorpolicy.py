@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import pytest
 
+from .record.inflight import InFlight
+from .record.vocabulary import CRITICAL_CLASSES
 from .state.shared import INTERRUPTED, SharedState
 from .state.stop import StopReason
-from .usacloud import outcome
 
 CRITICAL_MARKER = "usacloud_critical"
 
 
 class ErrorPolicy:
-    def __init__(self, config: pytest.Config, policy: str, maxfail: int, state: SharedState) -> None:
+    def __init__(
+        self, config: pytest.Config, policy: str, maxfail: int, state: SharedState, records: InFlight | None = None
+    ) -> None:
         self.config = config
         self.policy = policy
         self.maxfail = maxfail
         self.state = state
+        # the failed script's record, on the process that ran it (None: none to read, as for a crashed worker)
+        self.records = records
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call" or not report.failed:
@@ -48,13 +53,13 @@ class ErrorPolicy:
 
     def decide(self, report: pytest.TestReport) -> StopReason | None:
         """The reason this failure would stop the run under the policy (None: it does not)."""
-        data = getattr(report, "usacloud", None) or {}
-        cls = data.get("cls") or "failed"
-        message = (data.get("message") or "")[:300]
+        record = self.records.get(report) if self.records is not None else None
+        cls = str(record.cls or "failed") if record is not None else "failed"
+        message = (record.message if record is not None else "")[:300]
         if self.policy == "stop":
             return StopReason(report.nodeid, cls, message or "failed")
         if self.policy == "critical":
-            if cls in outcome.CRITICAL_CLASSES:
+            if cls in CRITICAL_CLASSES:
                 return StopReason(report.nodeid, cls, message)
             if CRITICAL_MARKER in report.keywords:
                 return StopReason(report.nodeid, f"{CRITICAL_MARKER}, {cls}", message)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from .record.inflight import InFlight
+from .record.script import ScriptRecord
+from .record.vocabulary import ResultClass, ScriptOutcome
 from .report import teststatus
 from .report.reprs import (
     cancel_text,
@@ -26,11 +29,10 @@ from .run.execute import Engine
 from .script.load import SHELL_MARKER, load_script
 from .script.parse import MarkerSpec, ScriptError, parse_markers
 from .script.syntax import find_bash
-from .state import records as rec
 from .usacloud.mask import Masker
-from .usacloud.outcome import Cls
 
 ENGINE_KEY = pytest.StashKey[Engine]()
+RECORDS_KEY = pytest.StashKey[InFlight]()  # this process's scripts' records in flight
 HEADER_BYTES = 64 * 1024
 # pytest evaluates string conditions of skipif/xfail as Python: a script may only give literals.
 _CONDITION_MARKERS = ("skipif", "xfail")
@@ -46,7 +48,7 @@ class ScriptInputError(Exception):
 
 
 class ScriptFailed(Exception):
-    def __init__(self, record: rec.ScriptRecord) -> None:
+    def __init__(self, record: ScriptRecord) -> None:
         super().__init__(record.message)
         self.record = record
 
@@ -145,32 +147,27 @@ class ScriptSkipped(pytest.skip.Exception):
 
 
 class UsacloudItem(pytest.Item):
-    input_error: ScriptInputError | None = None
-    record: rec.ScriptRecord | None = None
-    failing_line: int | None = None  # kept once the record has gone into the report
+    """One script. Its record is not kept on the item (pytest keeps every item for the whole
+    session): it is in flight (:class:`~.record.inflight.InFlight`) from the start of its run until
+    its teardown report is made."""
 
-    def release_record(self) -> None:
-        """The record now travels in the report: keep only what reportinfo needs (10,000 scripts add up)."""
-        if self.record is not None:
-            self.failing_line = self.record.line
-            self.record = None
+    input_error: ScriptInputError | None = None
 
     def runtest(self) -> None:
         engine = self.config.stash[ENGINE_KEY]
-        self.record = record = rec.ScriptRecord(
-            path=str(self.path), nodeid=self.nodeid, worker=engine.worker, mode=engine.settings.mode
-        )
+        record = ScriptRecord(path=str(self.path), nodeid=self.nodeid, worker=engine.worker, mode=engine.settings.mode)
+        self.config.stash[RECORDS_KEY].put(record)
         try:
             self._run(engine, record)
         finally:
             self._properties(record)
 
-    def _run(self, engine: Engine, record: rec.ScriptRecord) -> None:
+    def _run(self, engine: Engine, record: ScriptRecord) -> None:
         try:
             if self.input_error is not None:
                 raise self.input_error
             if engine.stop():
-                record.status = rec.ScriptStatus.CANCELLED
+                record.status = ScriptOutcome.CANCELLED
                 raise ScriptSkipped(_cancelled(engine, record))
             shell_wanted = self._wants_shell(engine)
             try:  # a script meant for bash is checked as commands in a dry-run, but not held to the order
@@ -186,38 +183,38 @@ class UsacloudItem(pytest.Item):
                 record.mode = "commands"
                 engine.run(parsed, record)
         except ScriptInputError as exc:
-            record.status, record.cls = rec.ScriptStatus.FAILED, Cls.INVALID_SCRIPT
+            record.status, record.cls = ScriptOutcome.FAILED, ResultClass.INVALID_SCRIPT
             record.line, record.message = exc.line, exc.message
             raise
-        if record.status == rec.ScriptStatus.CANCELLED:
+        if record.status == ScriptOutcome.CANCELLED:
             raise ScriptSkipped(_cancelled(engine, record))
-        if record.status == rec.ScriptStatus.FAILED:
+        if record.status == ScriptOutcome.FAILED:
             raise ScriptFailed(record)
-        if record.status == rec.ScriptStatus.SKIPPED:  # a limit of usacloud's fake mode
+        if record.status == ScriptOutcome.SKIPPED:  # a limit of usacloud's fake mode
             raise ScriptSkipped(record.message)
         nothing = nothing_ran(record, engine.settings.dry_run, self._wants_shell(engine))
         if nothing is not None:  # a green run means the commands really ran
-            record.status, (record.message, record.line) = rec.ScriptStatus.SKIPPED, nothing
+            record.status, (record.message, record.line) = ScriptOutcome.SKIPPED, nothing
             raise ScriptSkipped(record.message)
         if engine.settings.strict and skipped_commands(record):
-            record.status, record.cls = rec.ScriptStatus.FAILED, Cls.PARTLY_RUN
+            record.status, record.cls = ScriptOutcome.FAILED, ResultClass.PARTLY_RUN
             record.message, record.line = partly_run(record, engine.settings.dry_run, self._wants_shell(engine))
             raise ScriptFailed(record)
 
     def _wants_shell(self, engine: Engine) -> bool:
         return engine.settings.mode == "shell" or self.get_closest_marker(SHELL_MARKER) is not None
 
-    def _properties(self, record: rec.ScriptRecord) -> None:
+    def _properties(self, record: ScriptRecord) -> None:
         """JUnit's properties (the status also tells pytest's report what to call the result), and the
         commands that were skipped as the item's output (JUnit's system-out with ``junit_logging``)."""
-        passed = record.status == rec.ScriptStatus.PASSED
+        passed = record.status == ScriptOutcome.PASSED
         self.user_properties.extend(
             [
-                (teststatus.STATUS_PROPERTY, teststatus.status(record)),
+                (teststatus.STATUS_PROPERTY, str(teststatus.status(record))),
                 ("usacloud_commands", len(record.commands)),
                 ("usacloud_commands_run", record.commands_run),
                 ("usacloud_commands_failed", record.commands_failed),
-                ("usacloud_class", str(record.cls or (Cls.OK if passed else record.status))),
+                ("usacloud_class", str(record.cls or (ResultClass.OK if passed else record.status))),
             ]
         )
         skipped = skipped_commands(record)
@@ -237,7 +234,7 @@ class UsacloudItem(pytest.Item):
         if isinstance(excinfo.value, ScriptInputError):
             err = excinfo.value
             where = f"{relpath}:{err.line}" if err.line else relpath
-            return FailureRepr(printable("\n".join(header(Cls.INVALID_SCRIPT, err.message, where))))
+            return FailureRepr(printable("\n".join(header(ResultClass.INVALID_SCRIPT, err.message, where))))
         return FailureRepr(printable(self._internal_error(excinfo, style)))
 
     def _internal_error(self, excinfo: pytest.ExceptionInfo, style) -> str:
@@ -248,12 +245,15 @@ class UsacloudItem(pytest.Item):
         masker = Masker.from_sources(engine.base_env if engine is not None else os.environ)
         trace = excinfo.getrepr(funcargs=False, showlocals=False, style="short" if style == "short" else "long")
         message = f"internal error in pytest-usacloud-sandbox: {excinfo.typename}: {excinfo.value}"
-        lines = header(Cls.ERROR, message, self.location[0])
+        lines = header(ResultClass.ERROR, message, self.location[0])
         lines += ["  " + line for line in str(trace).splitlines()]
         return masker.text("\n".join(lines))
 
     def reportinfo(self):
-        line = self.record.line if self.record is not None else self.failing_line
+        """The script, at its failing line once it has run (while its record is in flight)."""
+        records = self.config.stash.get(RECORDS_KEY, None)
+        record = records.running(self.nodeid) if records is not None else None
+        line = record.line if record is not None else None
         if line is None and self.input_error is not None and self.input_error.line:
             line = self.input_error.line
         return self.path, (line - 1) if line else 0, f"usacloud script: {self.path.name}"
@@ -287,13 +287,13 @@ class _Crash:
         self.message = message
 
 
-def _cancelled(engine: Engine, record: rec.ScriptRecord) -> str:
+def _cancelled(engine: Engine, record: ScriptRecord) -> str:
     """The skip reason of a cancelled script, kept in its record too (the JSON report's message)."""
     record.message = _cancel_reason(engine, record)
     return record.message
 
 
-def _cancel_reason(engine: Engine, record: rec.ScriptRecord) -> str:
+def _cancel_reason(engine: Engine, record: ScriptRecord) -> str:
     reason = engine.stop.reason()
     if reason is None:
         return "cancelled: the run was stopped"

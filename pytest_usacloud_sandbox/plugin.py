@@ -13,13 +13,14 @@ from . import options, settings
 from .cleanup import session as cleanup
 from .cleanup.runid import RunId
 from .errorpolicy import CRITICAL_MARKER, ErrorPolicy
-from .items import ENGINE_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
+from .items import ENGINE_KEY, RECORDS_KEY, Scope, ScriptSkipped, UsacloudFile, UsacloudItem
 from .limit.backend import Backend
 from .limit.errors import LimiterUnavailable
+from .record.inflight import InFlight
+from .record.script import from_wire, to_wire
 from .report import teststatus
 from .run.execute import Engine, WorkerStats
 from .signals import Interrupts
-from .state import records
 from .state.shared import RUN_INPUT, SharedState, remote_file_bucket, shard_name
 
 SETTINGS_KEY = pytest.StashKey[settings.Settings]()
@@ -28,6 +29,7 @@ STATE_KEY = pytest.StashKey[SharedState]()
 TOTALS_KEY = pytest.StashKey[WorkerStats]()  # the controller's sum of every worker's counters
 INTERRUPTS_KEY = pytest.StashKey[Interrupts]()  # this run's SIGTERM/SIGHUP handlers (unconfigure takes them back)
 STATS_OUTPUT = "usacloud_stats"
+RECORD_WIRE = "usacloud"  # a call report's serialized data: its script's record, as JSON text
 
 
 class UsacloudWarning(UserWarning):
@@ -95,17 +97,18 @@ def _activate(config: pytest.Config) -> None:
         state = SharedState.open_worker(worker_input)
     config.stash[STATE_KEY] = state
     engine = config.stash[ENGINE_KEY] = _engine(s, state, backend)
-    config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, state), "usacloud-policy")
+    records = config.stash[RECORDS_KEY] = InFlight()
+    config.pluginmanager.register(ErrorPolicy(config, s.error_policy, s.maxfail, state, records), "usacloud-policy")
     runlog = None
     if worker_input is None:
         from .controller import RunReporter  # the terminal's process only: workers never load the reports
 
-        reporter = RunReporter(config, s, engine, state, backend.label(), config.stash[TOTALS_KEY])
+        reporter = RunReporter(config, s, engine, state, records, backend.label(), config.stash[TOTALS_KEY])
         config.pluginmanager.register(reporter, "usacloud-reporter")
         runlog = reporter.runlog
         if s.run_group:
             state.join_group(backend.url or "", s.run_group, shard_name(s.shard))
-    cleanup.install(config, s, state, engine, runlog)  # tags, teardown, sweep
+    cleanup.install(config, s, state, engine, records, runlog)  # tags, teardown, sweep
 
 
 def _check_controller(config: pytest.Config, s: settings.Settings) -> None:
@@ -237,19 +240,28 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return None
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: pytest's outcome (xfail included) is final
 def pytest_runtest_makereport(item: pytest.Item, call):
+    """A script's call report: its record is frozen with the outcome pytest gives it, and the report
+    points at the failing line. Its teardown report: the record has been logged, and goes."""
     report = yield
-    if not isinstance(item, UsacloudItem) or report.when != "call":
+    records = item.config.stash.get(RECORDS_KEY, None)
+    if not isinstance(item, UsacloudItem) or records is None:
         return report
+    if report.when == "teardown":
+        records.drop(report)
+        return report
+    if report.when != "call":
+        return report
+    record = records.running(item.nodeid)
+    if record is not None and not record.frozen:
+        record.outcome = teststatus.outcome(report, record)
+        record.freeze()
     path, line, domain = item.reportinfo()
     report.location = (report.location[0], line, domain)  # the failing line, now that the script ran
     if call.excinfo is not None and call.excinfo.errisinstance(ScriptSkipped) and isinstance(report.longrepr, tuple):
         # at the script, not at this plugin
         report.longrepr = (os.fspath(path), line + 1, f"Skipped: {call.excinfo.value.msg}")
-    if item.record is not None:
-        report.usacloud = item.record.to_dict()
-        item.release_record()
     return report
 
 
@@ -259,18 +271,26 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_report_to_serializable(config: pytest.Config, report):
-    """A worker's report crosses xdist with its record as one JSON string (read back below)."""
+    """A worker's call report crosses xdist with its script's record, as one JSON text in its data."""
     data = yield
-    if hasattr(config, "workerinput") and isinstance(data, dict) and isinstance(data.get("usacloud"), dict):
-        data["usacloud"] = records.to_wire(data["usacloud"])
+    records = config.stash.get(RECORDS_KEY, None)
+    if records is not None and hasattr(config, "workerinput") and isinstance(data, dict):
+        record = records.get(report) if getattr(report, "when", None) == "call" else None
+        if record is not None:
+            data[RECORD_WIRE] = to_wire(record)
     return data
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_report_from_serializable(config: pytest.Config, data):
+    """On the controller the record goes in flight under the worker's id; the report itself does not
+    carry it (pytest keeps every report for the whole session)."""
+    wire = data.pop(RECORD_WIRE, None) if isinstance(data, dict) else None
     report = yield
-    if isinstance(getattr(report, "usacloud", None), str):
-        report.usacloud = records.from_wire(report.usacloud)
+    records = config.stash.get(RECORDS_KEY, None)
+    record = from_wire(wire) if isinstance(wire, str) and records is not None else None
+    if record is not None:
+        records.put(record, getattr(report, "worker_id", None))
     return report
 
 

@@ -305,10 +305,10 @@ def gen_mutants():
 @pytest.fixture
 def dry_engine(tmp_path: Path):
     """An in-process Engine in dry-run mode (default policy): ``run(text, path)`` -> ScriptRecord."""
+    from pytest_usacloud_sandbox.record.script import ScriptRecord
     from pytest_usacloud_sandbox.run.execute import Engine
     from pytest_usacloud_sandbox.script.parse import parse_script
     from pytest_usacloud_sandbox.settings import Settings
-    from pytest_usacloud_sandbox.state import records as rec
     from pytest_usacloud_sandbox.state.stop import StopSignal
 
     engine = Engine(
@@ -319,9 +319,9 @@ def dry_engine(tmp_path: Path):
         run_dir=tmp_path,
     )
 
-    def run(text: str, path: Path | None = None) -> rec.ScriptRecord:
+    def run(text: str, path: Path | None = None) -> ScriptRecord:
         path = path or tmp_path / "script.usacloud"
-        record = rec.ScriptRecord(path=str(path), nodeid=path.name)
+        record = ScriptRecord(path=str(path), nodeid=path.name)
         return engine.run(parse_script(text), record)
 
     yield run

@@ -8,10 +8,12 @@ import pytest
 
 from pytest_usacloud_sandbox.cleanup import ownership, plan, resources
 from pytest_usacloud_sandbox.cleanup.printed import Listed, listed, printed_ids
-from pytest_usacloud_sandbox.cleanup.results import DELETED, KEPT, LEFT, Outcome, Summary
 from pytest_usacloud_sandbox.cleanup.runid import MAX_TAG_CHARS, RunId, tag_time
 from pytest_usacloud_sandbox.cleanup.tagging import tag_create
 from pytest_usacloud_sandbox.cleanup.teardown import Deadline
+from pytest_usacloud_sandbox.record.cleanup import CleanupRecord, ResourceRecord
+from pytest_usacloud_sandbox.record.fields import plain
+from pytest_usacloud_sandbox.record.vocabulary import ResourceResult
 from pytest_usacloud_sandbox.usacloud.policy import Refusal
 
 RUN = RunId("261207093000-3fa9c1")
@@ -260,7 +262,7 @@ def test_the_plan_lists_each_tagged_kind_once_and_deletes_untagged_ones_by_id():
         "ipv6addr": "takes no tags",
         "note": plan.GLOBAL_NOTE,
     }
-    assert all(o.result == LEFT for o in made.unreachable)
+    assert all(o.result == ResourceResult.LEFT for o in made.unreachable)
     assert plan.make(journal, [TAG], allow_global=True).listings == ["server", "switch", "note"]
     with_disk = plan.make([entry("k1", "server", disks="new")], [TAG], allow_global=False)
     assert with_disk.listings == ["server", "disk"]  # the disk the server made carries the tag: found as a disk
@@ -293,19 +295,19 @@ def test_stages_delete_only_what_carries_every_tag_in_tk1v_in_order():
 
 
 def test_the_summary_line_counts_and_lists_each_leftover_with_its_reason():
-    summary = Summary("run", TAG)
-    summary.outcomes += [
-        Outcome("switch", "1", "a", "tk1v", DELETED),
-        Outcome("server", "2", "web", "tk1v", LEFT, "conflict: still_creating", "a.usacloud::a"),
+    summary = CleanupRecord("run", TAG)
+    summary.resources += [
+        ResourceRecord("switch", "1", "a", "tk1v", ResourceResult.DELETED),
+        ResourceRecord("server", "2", "web", "tk1v", ResourceResult.LEFT, "conflict: still_creating", "a.usacloud::a"),
     ]
     lines = summary.lines(["usacloud server delete -y --force --zone tk1v " + TAG])
     assert lines[0] == "cleanup: 1 deleted, 1 left"
     assert lines[1] == "  left: server 2 'web' (tk1v), made by a.usacloud::a: conflict: still_creating"
     assert TAG in lines[2] and lines[3].endswith(TAG)
-    kept = Summary("off", TAG, [Outcome("switch", "1", result=KEPT)])
+    kept = CleanupRecord("off", TAG, [ResourceRecord("switch", "1", result=ResourceResult.KEPT)])
     assert kept.lines([])[0] == "cleanup: 0 deleted, 0 left, 1 kept (--usacloud-cleanup=off)"
     assert any(TAG in line for line in kept.lines([]))
-    data = summary.to_dict()
+    data = plain(summary)
     assert (data["deleted"], data["left"], data["resources"][1]["reason"]) == (1, 1, "conflict: still_creating")
 
 

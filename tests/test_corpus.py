@@ -21,7 +21,7 @@ REQUIRED_AGREEMENT = 1.0
 
 def verdict(record) -> tuple[str, str]:
     """("rejected" | "accepted", why) for a dry-run script record."""
-    errors = [f["message"] for c in record.commands for f in c.findings if f["severity"] == "error"]
+    errors = [f.message for c in record.commands for f in c.findings if f.severity == "error"]
     if errors:
         return "rejected", "; ".join(errors)
     return "accepted", ", ".join(f"line {c.line}: {c.status}" for c in record.commands) or "no usacloud command"

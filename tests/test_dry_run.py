@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import json
 
+from pytest_usacloud_sandbox.record.vocabulary import CommandStatus
 from pytest_usacloud_sandbox.report.reprs import command_line, failure_text
-from pytest_usacloud_sandbox.state import records as rec
 
 
 def test_a_bad_zone_fails_although_the_policy_would_pin_it(dry_engine):
     (cmd,) = dry_engine("usacloud server list --zone is1z\n").commands
-    assert cmd.status == rec.INVALID and "unknown zone `is1z`" in cmd.message
+    assert cmd.status == CommandStatus.INVALID and "unknown zone `is1z`" in cmd.message
     assert cmd.written == ["usacloud", "server", "list", "--zone", "is1z"]
     assert cmd.words == ["usacloud", "server", "list", "--zone", "tk1v"]
 
 
 def test_the_v0_zone_spelling_fails_and_names_the_v1_one(dry_engine):
     (cmd,) = dry_engine("usacloud server list --zone = all\n").commands
-    assert cmd.status == rec.INVALID and "write `--zone=all`" in cmd.message
-    assert [f["fix"] for f in cmd.findings if f["code"] == "spaced-equals"] == ["--zone=all"]
+    assert cmd.status == CommandStatus.INVALID and "write `--zone=all`" in cmd.message
+    assert [f.fix for f in cmd.findings if f.code == "spaced-equals"] == ["--zone=all"]
 
 
 def test_the_record_keeps_the_words_as_written_and_after_the_policy(dry_engine):
     (cmd,) = dry_engine("usacloud server list --zone is1a -o json\n").commands
-    assert cmd.status == rec.DRY_RUN and cmd.zone_rewritten
+    assert cmd.status == CommandStatus.DRY_RUN and cmd.zone_rewritten
     assert cmd.written[3:5] == ["--zone", "is1a"] and cmd.words[3:5] == ["--zone", "tk1v"]
     line = command_line(cmd)
     assert "usacloud server list --zone tk1v -o json" in line and "[as written: is1a]" in line
@@ -34,18 +34,18 @@ def test_the_record_keeps_the_words_as_written_and_after_the_policy(dry_engine):
 def test_a_refused_command_is_still_checked_and_both_problems_are_reported(dry_engine):
     record = dry_engine("usacloud server delete --zone is1z web\n")
     (cmd,) = record.commands
-    assert cmd.status == rec.REFUSED
+    assert cmd.status == CommandStatus.REFUSED
     assert "refused by the sandbox policy (dangerous)" in cmd.message
     assert "the offline check also fails it" in cmd.message and "unknown zone `is1z`" in cmd.message
-    assert {f["code"] for f in cmd.findings} >= {"bad-zone", "missing-assumeyes"}
+    assert {f.code for f in cmd.findings} >= {"bad-zone", "missing-assumeyes"}
     text = failure_text(record, "script.usacloud")
     assert "refused by the sandbox policy" in text and "check: `server delete` asks for confirmation" in text
 
 
 def test_a_refused_command_that_passes_the_check_has_no_check_errors(dry_engine):
     (cmd,) = dry_engine("usacloud server delete -y --zone tk1v 123456789012\n").commands
-    assert cmd.status == rec.REFUSED and "offline check" not in cmd.message
-    assert [f for f in cmd.findings if f["severity"] == "error"] == []
+    assert cmd.status == CommandStatus.REFUSED and "offline check" not in cmd.message
+    assert [f for f in cmd.findings if f.severity == "error"] == []
 
 
 def test_parameters_are_read_relative_to_the_script(dry_engine, tmp_path):
@@ -59,14 +59,14 @@ def test_parameters_are_read_relative_to_the_script(dry_engine, tmp_path):
         "usacloud switch create -y --parameters missing.json --name x\n"
     )
     ok, noname, missing = dry_engine(text, scripts / "p.usacloud").commands
-    assert ok.status == rec.DRY_RUN, ok.message
-    assert noname.status == rec.INVALID and "`switch create` needs `--name`" in noname.message
+    assert ok.status == CommandStatus.DRY_RUN, ok.message
+    assert noname.status == CommandStatus.INVALID and "`switch create` needs `--name`" in noname.message
     # no such file: usacloud takes the text itself as JSON, prints the decoder's error and exits 0
-    assert missing.status == rec.INVALID and "no file `missing.json`" in missing.message
-    assert [f["code"] for f in missing.findings] == ["bad-parameters"]
+    assert missing.status == CommandStatus.INVALID and "no file `missing.json`" in missing.message
+    assert [f.code for f in missing.findings] == ["bad-parameters"]
 
 
 def test_help_runs_nothing_and_says_so(dry_engine):
     (cmd,) = dry_engine("usacloud switch create -h\n").commands
-    assert cmd.status == rec.DRY_RUN
-    assert [(f["severity"], f["code"]) for f in cmd.findings] == [("warning", "help-only")]
+    assert cmd.status == CommandStatus.DRY_RUN
+    assert [(f.severity, f.code) for f in cmd.findings] == [("warning", "help-only")]

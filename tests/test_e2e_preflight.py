@@ -210,7 +210,8 @@ def test_scripts_collected_anywhere_get_the_preflight_too(e2e):
 
 
 def test_the_schema_names_every_cause():
+    from pytest_usacloud_sandbox.record.vocabulary import PreflightCause
     from pytest_usacloud_sandbox.report.schema import SCHEMA
 
     text = SCHEMA["$defs"]["preflight"]["properties"]["cause"]["description"]
-    assert all(f"`{cause}`" in text for cause in preflight.Cause)
+    assert all(f"`{cause}`" in text for cause in PreflightCause)

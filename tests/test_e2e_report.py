@@ -12,10 +12,37 @@ import time
 import pytest
 from standin_tools import AUTH_401, STANDIN_BIN, framed, read_log, wait_gone, wait_until
 
+from pytest_usacloud_sandbox.items import RECORDS_KEY
+from pytest_usacloud_sandbox.record.script import ScriptRecord
 from pytest_usacloud_sandbox.report.schema import validate
 
 TOKEN = "tok-report-7a1c0e99"
 SECRET = "sec-report-4b2f1d77"
+
+
+@pytest.mark.parametrize("xdist", [(), ("-d", "--tx", "2*popen")], ids=["one process", "workers"])
+def test_no_report_or_item_pytest_keeps_holds_a_record(e2e, xdist):
+    """pytest keeps every report and item for the whole session: a script's record reaches the
+    report's file (across xdist too), and none of them holds it afterwards, nor is it in flight."""
+    e2e.rules([{"match": "server read", "exit": 1, "stderr": framed('target resource not found: query=["x"]')}])
+    for n in range(3):
+        e2e.script(
+            f"s{n}.usacloud", "usacloud zone list\nusacloud server read x\n" if n == 1 else "usacloud zone list\n"
+        )
+    report = e2e.tmp / "report.json"
+    result = e2e.run(f"--usacloud-report={report}", *xdist)
+    result.assert_outcomes(passed=2, failed=1)
+    doc = json.loads(report.read_text())
+    assert sorted(len(s["commands"]) for s in doc["scripts"]) == [1, 1, 2]
+    assert {s["commands"][-1]["cls"] for s in doc["scripts"]} == {"ok", "not-found"}
+    reports = result.reprec.getreports("pytest_runtest_logreport")
+    assert len([r for r in reports if r.when == "call"]) == 3
+    session = result.reprec.getcall("pytest_sessionfinish").session
+    items = session.items  # the controller's are none: each worker's are its own
+    held = [(o, name) for o in [*reports, *items] for name, v in vars(o).items() if isinstance(v, (ScriptRecord, dict))]
+    assert [(o, name) for o, name in held if name not in ("keywords", "stash", "_store")] == []
+    assert all("usacloud" not in vars(r) for r in reports)
+    assert len(session.config.stash[RECORDS_KEY]) == 0
 
 
 def test_summary_and_report_content(e2e):

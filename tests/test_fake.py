@@ -6,10 +6,16 @@ import threading
 import pytest
 from standin_tools import FAKE_PEM
 
+from pytest_usacloud_sandbox.record.vocabulary import ResultClass
 from pytest_usacloud_sandbox.run import fakestore
 from pytest_usacloud_sandbox.run.fakestore import FakeStores
 from pytest_usacloud_sandbox.usacloud import fake, mask
-from pytest_usacloud_sandbox.usacloud import outcome as oc
+from pytest_usacloud_sandbox.usacloud.classify import (
+    FAKE_CHANGE_TIMEOUT_HINT,
+    FAKE_TIMEOUT_HINT,
+    classify,
+    classify_fake,
+)
 from pytest_usacloud_sandbox.usacloud.result import RunResult
 
 D_TOKEN, D_SECRET = fake.DUMMY_TOKEN, fake.DUMMY_SECRET
@@ -132,42 +138,42 @@ def result(stdout="", stderr="", timed_out=True, code=-15):
 
 @pytest.mark.parametrize("effect", ["output", "store"])
 def test_a_change_that_printed_its_output_counts_as_done(effect):
-    out = oc.classify_fake(result(stdout="100000000010\n"), effect, store_changed=False)
-    assert out.cls == oc.FAKE_HANG and out.ok and not out.critical
+    out = classify_fake(result(stdout="100000000010\n"), effect, store_changed=False)
+    assert out.cls == ResultClass.FAKE_HANG and out.ok and not out.critical
     assert "printed its output" in out.message and "not retried" in out.message
 
 
 def test_a_silent_change_seen_in_the_store_counts_as_done():
-    out = oc.classify_fake(result(), "store", store_changed=True)
-    assert out.cls == oc.FAKE_HANG and "fake store had changed" in out.message
+    out = classify_fake(result(), "store", store_changed=True)
+    assert out.cls == ResultClass.FAKE_HANG and "fake store had changed" in out.message
 
 
 def test_a_create_that_printed_nothing_fails_even_if_the_store_changed():
-    out = oc.classify_fake(result(), "output", store_changed=True)
-    assert out.cls == oc.TIMEOUT and "printed nothing, and a script may need its output" in out.message
+    out = classify_fake(result(), "output", store_changed=True)
+    assert out.cls == ResultClass.TIMEOUT and "printed nothing, and a script may need its output" in out.message
 
 
 @pytest.mark.parametrize(
     ("res", "effect", "changed", "hint"),
     [
-        (result(), "store", False, oc.FAKE_CHANGE_TIMEOUT_HINT),  # nothing visible
-        (result(), "output", False, oc.FAKE_CHANGE_TIMEOUT_HINT),
-        (result(stdout="x\n", stderr="\nError: something\n"), "output", True, oc.FAKE_CHANGE_TIMEOUT_HINT),
-        (result(stdout="[]\n"), None, False, oc.FAKE_TIMEOUT_HINT),  # a list or a wait: never done by a timeout
-        (result(), None, True, oc.FAKE_TIMEOUT_HINT),
+        (result(), "store", False, FAKE_CHANGE_TIMEOUT_HINT),  # nothing visible
+        (result(), "output", False, FAKE_CHANGE_TIMEOUT_HINT),
+        (result(stdout="x\n", stderr="\nError: something\n"), "output", True, FAKE_CHANGE_TIMEOUT_HINT),
+        (result(stdout="[]\n"), None, False, FAKE_TIMEOUT_HINT),  # a list or a wait: never done by a timeout
+        (result(), None, True, FAKE_TIMEOUT_HINT),
     ],
 )
 def test_a_timeout_without_a_visible_effect_fails(res, effect, changed, hint):
-    out = oc.classify_fake(res, effect, store_changed=changed)
-    assert out.cls == oc.TIMEOUT and not out.ok
+    out = classify_fake(res, effect, store_changed=changed)
+    assert out.cls == ResultClass.TIMEOUT and not out.ok
     assert out.hint == hint and "--usacloud-fake-timeout" in out.hint
 
 
 def test_without_a_timeout_fake_mode_classifies_as_usual():
     done = result(stdout="1\n", timed_out=False, code=0)
-    assert oc.classify_fake(done, "output", True) == oc.classify(done)
+    assert classify_fake(done, "output", True) == classify(done)
     failed = result(stderr='\ntarget resource not found: query=["x"]\n', timed_out=False, code=1)
-    assert oc.classify_fake(failed, "store", True).cls == oc.NOT_FOUND
+    assert classify_fake(failed, "store", True).cls == ResultClass.NOT_FOUND
 
 
 # -- the store seeded once per run ---------------------------------------------------------------

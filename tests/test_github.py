@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from pytest_usacloud_sandbox.record.command import CommandRecord
+from pytest_usacloud_sandbox.record.script import ScriptRecord
 from pytest_usacloud_sandbox.report import github
 from pytest_usacloud_sandbox.report.runlog import RunLog
 from pytest_usacloud_sandbox.settings import Settings
@@ -13,8 +15,9 @@ TOKEN = "tok-github-0c6a3f11"
 def failed_log(tmp_path, message):
     log = RunLog(Settings(rate=2.0), tmp_path, T0, {}, "", workers=0)
     log.set_total(1)
-    record = {"status": "failed", "cls": "not-found", "line": 3, "message": message, "commands": []}
-    log.script_finished("dir, x/a:b.usacloud::a:b", "failed", record, None)
+    nodeid = "dir, x/a:b.usacloud::a:b"
+    record = ScriptRecord("dir, x/a:b.usacloud", nodeid, status="failed", cls="not-found", line=3, message=message)
+    log.script_finished(nodeid, "failed", record.freeze(), None)
     return log
 
 
@@ -49,9 +52,11 @@ def test_step_summary_is_appended_and_masked(tmp_path):
 def test_step_summary_names_each_partly_run_script(tmp_path):
     log = RunLog(Settings(rate=2.0), tmp_path, T0, {}, "", workers=0)
     log.set_total(2)
-    commands = [{"status": "ok", "line": 1}, {"status": "skipped", "line": 2}, {"status": "ok", "line": 3}]
+    commands = [CommandRecord(n, "usacloud x", status=status) for n, status in enumerate(("ok", "skipped", "ok"), 1)]
     for name in ("b", "a"):
-        log.script_finished(f"s/{name}.usacloud::{name}", "passed", {"status": "passed", "commands": commands}, None)
+        nodeid = f"s/{name}.usacloud::{name}"
+        record = ScriptRecord(f"s/{name}.usacloud", nodeid, commands=list(commands))
+        log.script_finished(nodeid, "passed", record.freeze(), None)
     text = github.step_summary(log, T0 + 5, None, "limiter: off", {})
     assert "### Partly run (2)" in text
     at = text.index("| `s/a.usacloud` | 2 of 3 | 1 |")

@@ -3,7 +3,8 @@
 import pytest
 from transcript_tools import transcripts
 
-from pytest_usacloud_sandbox.usacloud import outcome as oc
+from pytest_usacloud_sandbox.record.vocabulary import ResultClass
+from pytest_usacloud_sandbox.usacloud.classify import CONFIRM_HINT, classify, classify_fake, first_error_line
 from pytest_usacloud_sandbox.usacloud.result import RunResult
 
 
@@ -33,71 +34,74 @@ def api(status, code="x"):
 @pytest.mark.parametrize(
     ("res", "cls"),
     [
-        (result(0), oc.OK),
-        (result(0, stdout="[]"), oc.OK),
-        (result(0, stderr="auth-status is deprecated. Please use 'usacloud rest ...' instead."), oc.OK),
-        (result(0, stderr="[WARN] --access-level flag is deprecated"), oc.OK),
-        (result(1, api("401 Unauthorized")), oc.AUTH),
-        (result(1, api("403 Forbidden")), oc.PERMISSION),
-        (result(1, api("404 Not Found")), oc.NOT_FOUND),
-        (result(1, api("409 Conflict", "still_creating")), oc.CONFLICT),
-        (result(1, api("423 Locked")), oc.CONFLICT),
-        (result(1, api("429 Too Many Requests")), oc.RATE_LIMITED),
-        (result(1, api("503 Service Unavailable", "busy")), oc.UNAVAILABLE),
-        (result(1, api("500 Internal Server Error")), oc.API_ERROR),
-        (result(1, "\nerror in response: <html>bad gateway</html>\n"), oc.API_ERROR),
+        (result(0), ResultClass.OK),
+        (result(0, stdout="[]"), ResultClass.OK),
+        (result(0, stderr="auth-status is deprecated. Please use 'usacloud rest ...' instead."), ResultClass.OK),
+        (result(0, stderr="[WARN] --access-level flag is deprecated"), ResultClass.OK),
+        (result(1, api("401 Unauthorized")), ResultClass.AUTH),
+        (result(1, api("403 Forbidden")), ResultClass.PERMISSION),
+        (result(1, api("404 Not Found")), ResultClass.NOT_FOUND),
+        (result(1, api("409 Conflict", "still_creating")), ResultClass.CONFLICT),
+        (result(1, api("423 Locked")), ResultClass.CONFLICT),
+        (result(1, api("429 Too Many Requests")), ResultClass.RATE_LIMITED),
+        (result(1, api("503 Service Unavailable", "busy")), ResultClass.UNAVAILABLE),
+        (result(1, api("500 Internal Server Error")), ResultClass.API_ERROR),
+        (result(1, "\nerror in response: <html>bad gateway</html>\n"), ResultClass.API_ERROR),
         (
             result(
                 1,
                 "\nGET https://secure.sakura.ad.jp/cloud/zone/tk1v/api/cloud/1.1/server "
                 "giving up after 11 attempt(s)\n",
             ),
-            oc.UNAVAILABLE,
+            ResultClass.UNAVAILABLE,
         ),
-        (result(1, '\ntarget resource not found: query=["web"]\n'), oc.NOT_FOUND),
+        (result(1, '\ntarget resource not found: query=["web"]\n'), ResultClass.NOT_FOUND),
         (
             result(1, "\nthe confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option\n"),
-            oc.USAGE,
+            ResultClass.USAGE,
         ),
-        (result(1, "\nvalidation error:\n\t--zone: required\n"), oc.USAGE),
-        (result(1, '\nError: unknown command "foo" for "usacloud"\nRun \'usacloud --help\' for usage.\n'), oc.USAGE),
-        (result(1, "\nError: unknown flag: --zone\n"), oc.USAGE),
-        (result(1, "\nID or Name or Tags arguments are required\n"), oc.USAGE),
-        (result(1, "\nin this operation, only a single target is allowed\n"), oc.USAGE),
-        (result(1, "\ncommand[server/boot] timed out: context deadline exceeded\n"), oc.TIMEOUT),
-        (result(0, '\nError: profile "ci" is not exist\n'), oc.CONFIG),
-        (result(0, "\nprofile ci not found\n"), oc.CONFIG),
-        (result(0, "\nprivate key file /k is too open\n"), oc.CONFIG),
-        (result(0, "\ninvalid default output type: csv\n"), oc.USAGE),
-        (result(0, "\n--parameters: invalid JSON\n"), oc.USAGE),
-        (result(2, "panic: runtime error: index out of range\n\ngoroutine 1 [running]:\n"), oc.CRASHED),
-        (result(-11, "", signal=11), oc.CRASHED),
-        (result(None, launch_error="No such file or directory: usacloud"), oc.MISSING_BINARY),
-        (result(-15, timed_out=True, signal=15), oc.TIMEOUT),
-        (result(-15, cancelled=True, signal=15), oc.CANCELLED),
-        (result(3, "something odd\n"), oc.ERROR),
+        (result(1, "\nvalidation error:\n\t--zone: required\n"), ResultClass.USAGE),
+        (
+            result(1, '\nError: unknown command "foo" for "usacloud"\nRun \'usacloud --help\' for usage.\n'),
+            ResultClass.USAGE,
+        ),
+        (result(1, "\nError: unknown flag: --zone\n"), ResultClass.USAGE),
+        (result(1, "\nID or Name or Tags arguments are required\n"), ResultClass.USAGE),
+        (result(1, "\nin this operation, only a single target is allowed\n"), ResultClass.USAGE),
+        (result(1, "\ncommand[server/boot] timed out: context deadline exceeded\n"), ResultClass.TIMEOUT),
+        (result(0, '\nError: profile "ci" is not exist\n'), ResultClass.CONFIG),
+        (result(0, "\nprofile ci not found\n"), ResultClass.CONFIG),
+        (result(0, "\nprivate key file /k is too open\n"), ResultClass.CONFIG),
+        (result(0, "\ninvalid default output type: csv\n"), ResultClass.USAGE),
+        (result(0, "\n--parameters: invalid JSON\n"), ResultClass.USAGE),
+        (result(2, "panic: runtime error: index out of range\n\ngoroutine 1 [running]:\n"), ResultClass.CRASHED),
+        (result(-11, "", signal=11), ResultClass.CRASHED),
+        (result(None, launch_error="No such file or directory: usacloud"), ResultClass.MISSING_BINARY),
+        (result(-15, timed_out=True, signal=15), ResultClass.TIMEOUT),
+        (result(-15, cancelled=True, signal=15), ResultClass.CANCELLED),
+        (result(3, "something odd\n"), ResultClass.ERROR),
     ],
 )
 def test_classify(res, cls):
-    assert oc.classify(res).cls == cls
+    assert classify(res).cls == cls
 
 
 def test_hints_and_messages():
-    confirm = oc.classify(
+    confirm = classify(
         result(1, "\nthe confirm dialog cannot be used without the terminal. Please use --assumeyes(-y) option\n")
     )
-    assert confirm.hint == oc.CONFIRM_HINT
-    auth = oc.classify(result(1, api("401 Unauthorized")))
+    assert confirm.hint == CONFIRM_HINT
+    auth = classify(result(1, api("401 Unauthorized")))
     assert "SAKURACLOUD_ACCESS_TOKEN" in auth.hint
     assert auth.message.startswith("Error in response:")
     assert auth.critical
-    assert not oc.classify(result(1, api("409 Conflict"))).critical
-    assert oc.classify(result(None, launch_error="x")).critical
+    assert not classify(result(1, api("409 Conflict"))).critical
+    assert classify(result(None, launch_error="x")).critical
 
 
 def test_first_error_line_prefers_error_lines():
-    assert oc.first_error_line("\nnoise\nError: unknown flag: --x\n") == "Error: unknown flag: --x"
-    assert oc.first_error_line("\n\n") == ""
+    assert first_error_line("\nnoise\nError: unknown flag: --x\n") == "Error: unknown flag: --x"
+    assert first_error_line("\n\n") == ""
 
 
 # -- errors that exit 0 (usacloud 1.22.8 prints its set-up errors and exits 0 having run nothing) --
@@ -105,19 +109,19 @@ def test_first_error_line_prefers_error_lines():
 #: The recorded calls that exited 0 without doing their work (their purpose says so), with the class
 #: the plugin must give them. Every other call that exited 0 did its work and must count as ok.
 EXIT0_FAILURES = {
-    "prof-default-emptydir": oc.CONFIG,
-    "prof-default-emptydir-read-missing": oc.CONFIG,
-    "prof-default-emptydir-nofake-closed": oc.CONFIG,
-    "prof-default-nodir": oc.CONFIG,
-    "prof-usacloud-profile-default": oc.CONFIG,
-    "prof-flag-default-emptydir": oc.CONFIG,
-    "prof-dir-dotusacloud": oc.CONFIG,
-    "prof-home-current": oc.CONFIG,
-    "exit0-output-type-env": oc.USAGE,  # a setting: it may be the script's own (a VAR=value prefix)
-    "exit0-private-key-open": oc.CONFIG,
-    "exit0-parameters-bad-json": oc.USAGE,
-    "exit0-parameters-missing-file": oc.USAGE,
-    "create-params-bad": oc.USAGE,
+    "prof-default-emptydir": ResultClass.CONFIG,
+    "prof-default-emptydir-read-missing": ResultClass.CONFIG,
+    "prof-default-emptydir-nofake-closed": ResultClass.CONFIG,
+    "prof-default-nodir": ResultClass.CONFIG,
+    "prof-usacloud-profile-default": ResultClass.CONFIG,
+    "prof-flag-default-emptydir": ResultClass.CONFIG,
+    "prof-dir-dotusacloud": ResultClass.CONFIG,
+    "prof-home-current": ResultClass.CONFIG,
+    "exit0-output-type-env": ResultClass.USAGE,  # a setting: it may be the script's own (a VAR=value prefix)
+    "exit0-private-key-open": ResultClass.CONFIG,
+    "exit0-parameters-bad-json": ResultClass.USAGE,
+    "exit0-parameters-missing-file": ResultClass.USAGE,
+    "create-params-bad": ResultClass.USAGE,
 }
 
 
@@ -133,11 +137,11 @@ def test_every_recorded_call_that_exited_0_is_judged_by_what_it_did():
     assert set(EXIT0_FAILURES) <= set(exited_0)
     wrong = {}
     for ident, t in exited_0.items():
-        got = oc.classify(recorded(t))
-        expected = EXIT0_FAILURES.get(ident, oc.OK)
+        got = classify(recorded(t))
+        expected = EXIT0_FAILURES.get(ident, ResultClass.OK)
         if got.cls != expected:
             wrong[ident] = (got.cls, got.message)
-        elif expected != oc.OK:
+        elif expected != ResultClass.OK:
             assert got.message[:16] in t["stderr"], ident  # usacloud's own message, first
             assert "exited 0 without running" in got.message and got.hint
     assert wrong == {}
@@ -156,7 +160,7 @@ def test_every_recorded_call_that_exited_0_is_judged_by_what_it_did():
     ],
 )
 def test_an_exit0_error_names_its_message_first(ident, message):
-    got = oc.classify(recorded(transcripts()[ident]))
+    got = classify(recorded(transcripts()[ident]))
     assert got.message.startswith(message)
 
 
@@ -166,17 +170,15 @@ def test_the_noise_of_a_working_command_is_no_error():
     stderr = transcripts()["zone-zones-flag"]["stderr"]
     noise = stderr[: stderr.index("validation error:")]
     assert "[WARN] argv reconstrcution failed" in noise and "Usage of saclient-go:" in noise
-    assert oc.classify(result(0, stderr=noise, stdout="100000000005\n")).cls == oc.OK
+    assert classify(result(0, stderr=noise, stdout="100000000005\n")).cls == ResultClass.OK
     # a [WARN] alone is no error; a profile that failed to load is
-    assert oc.classify(result(0, stderr='[WARN] reading value of "profile" flag is failed: x\n')).cls == oc.OK
-    failed = oc.classify(result(0, stderr='[WARN] loading profile "ci" is failed: profile "ci" is not exists'))
-    assert failed.cls == oc.CONFIG and failed.message.startswith('[WARN] loading profile "ci" is failed')
+    assert classify(result(0, stderr='[WARN] reading value of "profile" flag is failed: x\n')).cls == ResultClass.OK
+    failed = classify(result(0, stderr='[WARN] loading profile "ci" is failed: profile "ci" is not exists'))
+    assert failed.cls == ResultClass.CONFIG and failed.message.startswith('[WARN] loading profile "ci" is failed')
 
 
 def test_a_validation_error_message_carries_its_problems():
-    got = oc.classify(
-        result(1, "\nvalidation error:\n\t--commitment: oneof=standard dedicatedcpu\n\t--name: required\n")
-    )
+    got = classify(result(1, "\nvalidation error:\n\t--commitment: oneof=standard dedicatedcpu\n\t--name: required\n"))
     assert got.message == "validation error: --commitment: oneof=standard dedicatedcpu; --name: required"
 
 
@@ -184,12 +186,12 @@ def test_a_panic_in_the_fake_drivers_operation_is_a_limit_of_fake_mode():
     from standin_tools import FAKE_SHARED_SEGMENT_PANIC
 
     panic = result(2, FAKE_SHARED_SEGMENT_PANIC)
-    out = oc.classify_fake(panic, "output", False)
-    assert out.cls == oc.FAKE_LIMIT and not out.ok and not out.critical
+    out = classify_fake(panic, "output", False)
+    assert out.cls == ResultClass.FAKE_LIMIT and not out.ok and not out.critical
     assert out.message.startswith("usacloud's fake driver panicked in InterfaceOp.ConnectToSharedSegment: ")
     assert "shared segment" in out.message
     assert "fake mode" in out.hint
-    assert oc.classify(panic).cls == oc.CRASHED  # outside fake mode a panic is a crash
+    assert classify(panic).cls == ResultClass.CRASHED  # outside fake mode a panic is a crash
 
 
 @pytest.mark.parametrize(
@@ -207,7 +209,7 @@ def test_a_panic_in_the_fake_drivers_operation_is_a_limit_of_fake_mode():
     ],
 )
 def test_other_panics_in_fake_mode_stay_crashes(stderr):
-    assert oc.classify_fake(result(2, stderr), "output", False).cls == oc.CRASHED
+    assert classify_fake(result(2, stderr), "output", False).cls == ResultClass.CRASHED
 
 
 def test_the_panic_text_is_the_transcripts():
@@ -218,20 +220,21 @@ def test_the_panic_text_is_the_transcripts():
     records = [json.loads(line) for line in shared_file("usacloud-transcripts.jsonl").open(encoding="utf-8")]
     (record,) = [r for r in records if r["id"] == "ss-server-shared"]
     assert record["rc"] == 2 and record["stderr"].startswith(FAKE_SHARED_SEGMENT_PANIC)
-    assert oc.classify_fake(result(2, record["stderr"]), "output", False).cls == oc.FAKE_LIMIT
+    assert classify_fake(result(2, record["stderr"]), "output", False).cls == ResultClass.FAKE_LIMIT
 
 
 def test_the_status_property_of_a_script():
+    from pytest_usacloud_sandbox.record.command import CommandRecord
+    from pytest_usacloud_sandbox.record.script import ScriptRecord
     from pytest_usacloud_sandbox.report.teststatus import status
-    from pytest_usacloud_sandbox.state import records as rec
 
     def record(status, *commands, cls=None):
-        return rec.ScriptRecord(
+        return ScriptRecord(
             path="a.usacloud",
             nodeid="a.usacloud::a",
             status=status,
             cls=cls,
-            commands=[rec.CommandRecord(line=n, text="usacloud x", status=c) for n, c in enumerate(commands, 1)],
+            commands=[CommandRecord(line=n, text="usacloud x", status=c) for n, c in enumerate(commands, 1)],
         )
 
     assert status(record("passed", "ok", "ok")) == "passed"

@@ -5,16 +5,30 @@ import json
 import re
 import shutil
 import sys
+import typing
 from pathlib import Path
 
 import pytest
 
 from conftest import INNER_PLUGINS
 from pytest_usacloud_sandbox.options import OPTIONS
+from pytest_usacloud_sandbox.record.vocabulary import CommandStatus, ResultClass, ScriptOutcome, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 TABLE = re.findall(r"^\| `(--usacloud-[a-z-]+)` \| `(usacloud_[a-z_]+)` \| `([^`]*)` \| (.*) \|$", README, re.M)
+
+
+def _words_after(head: str, end: str = "\n\n") -> list[str]:
+    text = README[README.index(head) + len(head) :]
+    return re.findall(r"`([a-z][a-z -]*)`", text[: text.index(end)])  # words, not flags
+
+
+def test_the_results_section_names_every_word_of_the_vocabulary():
+    assert _words_after("Command statuses: ") == [str(s) for s in CommandStatus]
+    assert _words_after("Result classes: ") == [str(c) for c in ResultClass]
+    status_words = [*typing.get_args(Verdict), ScriptOutcome.PARTLY_RUN]  # what JUnit's usacloud_status can say
+    assert _words_after("properties `usacloud_status` (", ")") == [str(w) for w in status_words]
 
 
 def test_it_opens_with_a_five_line_quick_start_and_says_early_when_to_choose_shell_mode():

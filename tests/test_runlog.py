@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import re
+import typing
 from pathlib import Path
 
 import pytest
 
+from pytest_usacloud_sandbox.record.command import Attempt, CommandRecord, Finding
+from pytest_usacloud_sandbox.record.fields import from_plain, plain
+from pytest_usacloud_sandbox.record.inflight import InFlight
+from pytest_usacloud_sandbox.record.script import ScriptRecord, from_wire, to_wire
+from pytest_usacloud_sandbox.record.vocabulary import (
+    REPORTED,
+    WORDS,
+    CommandStatus,
+    ResultClass,
+    ScriptOutcome,
+    Verdict,
+)
 from pytest_usacloud_sandbox.report import runlog as rl
+from pytest_usacloud_sandbox.report.document import SCHEMA_VERSION
 from pytest_usacloud_sandbox.report.schema import SCHEMA, markdown, validate
+from pytest_usacloud_sandbox.report.summary import clock
 from pytest_usacloud_sandbox.settings import Settings
-from pytest_usacloud_sandbox.state import records as rec
+from pytest_usacloud_sandbox.usacloud.mask import mask_url
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -22,7 +38,7 @@ OPTIONS = {"usacloud_rate": "2.0", "usacloud_rate_backend": "redis://:***@127.0.
 
 
 def command(line, duration=None, cls="ok", status="ok", attempts=1, wait=0.0, findings=()):
-    cmd = rec.CommandRecord(
+    cmd = CommandRecord(
         line=line,
         text=f"usacloud server list # line {line}",
         status=status,
@@ -34,12 +50,13 @@ def command(line, duration=None, cls="ok", status="ok", attempts=1, wait=0.0, fi
         cmd.start, cmd.end, cmd.duration = T0, T0 + duration, duration
         cmd.exit_code = 0 if cls == "ok" else 1
         cmd.token_wait = wait
-        cmd.attempts = [rec.Attempt(T0, T0 + duration, cmd.exit_code, cls, wait / attempts) for _ in range(attempts)]
+        cmd.attempts = [Attempt(T0, T0 + duration, cmd.exit_code, cls, wait / attempts) for _ in range(attempts)]
     return cmd
 
 
-def script(name, *commands, status="passed", cls=None, line=None, message=""):
-    record = rec.ScriptRecord(
+def script(name, *commands, status="passed", cls=None, line=None, message="", outcome=None):
+    """A finished script's (frozen) record; its outcome is its status unless given."""
+    record = ScriptRecord(
         path=f"/abs/{name}.usacloud",
         nodeid=f"{name}.usacloud::{name}",
         worker="gw0",
@@ -49,9 +66,10 @@ def script(name, *commands, status="passed", cls=None, line=None, message=""):
         message=message,
         start=T0,
         end=T0 + 3,
+        outcome=outcome or status,
     )
     record.commands = list(commands)
-    return record.nodeid, record.to_dict()
+    return record.nodeid, record.freeze()
 
 
 def make(tmp_path, report=True, rate=2.0, **kw):
@@ -70,13 +88,7 @@ def log(tmp_path):
     log.script_finished(nodeid, "passed", data, None)
     nodeid, data = script("s1", command(1, 2.0), command(2, 5.0), command(3, 7.0))
     log.script_finished(nodeid, "passed", data, None)
-    warn = {
-        "severity": "warning",
-        "code": "zone-all",
-        "word": "--zone=all",
-        "message": "--zone=all\nreaches every zone",
-        "fix": None,
-    }
+    warn = Finding("warning", "zone-all", "--zone=all", "--zone=all\nreaches every zone")
     nodeid, data = script(
         "s2",
         command(4, 3.0, findings=[warn]),
@@ -244,7 +256,7 @@ def test_report_validates(log, tmp_path):
     path = tmp_path / "out" / "report.json"
     log.write_report(path, T0 + 21, interrupted=False, stop_reason=None, usacloud_version="1.22.8")
     doc = load(path)
-    assert doc["schema"] == "pytest-usacloud-sandbox/report" and doc["schema_version"] == rl.SCHEMA_VERSION
+    assert doc["schema"] == "pytest-usacloud-sandbox/report" and doc["schema_version"] == SCHEMA_VERSION
     run = doc["run"]
     assert run["duration"] == 21 and run["workers"] == 2 and run["rate"] == 2.0 and run["burst"] == 1
     assert run["usacloud_version"] == "1.22.8" and run["interrupted"] is False
@@ -342,7 +354,7 @@ def test_no_jsonl_without_report_option(tmp_path):
 def test_report_is_streamed_and_keeps_finished_scripts(tmp_path):
     log = make(tmp_path)
     for i in range(60):
-        nodeid, data = script(f"n{i}", command(1, 0.1))
+        nodeid, data = script(f"n{i}", command(1, 0.1), outcome="xfailed" if i == 7 else None)
         log.script_finished(nodeid, "xfailed" if i == 7 else "passed", data, None)
     with open(tmp_path / "run" / rl.SCRIPTS_FILE, "a") as fh:
         fh.write('\n{"path": "torn')  # an interrupt mid-write: the torn line is dropped
@@ -384,10 +396,10 @@ def test_schema_rejects_drift(log, tmp_path):
 
 
 def test_mask_url_and_clock():
-    assert rl.mask_url("redis://:pw@h:1/0") == "redis://:***@h:1/0"
-    assert rl.mask_url("redis://user:pw@h/0") == "redis://user:***@h/0"
-    assert rl.mask_url("file:/tmp/x.json") == "file:/tmp/x.json"
-    assert rl.clock(59.9) == "00:59" and rl.clock(3600) == "1:00:00"
+    assert mask_url("redis://:pw@h:1/0") == "redis://:***@h:1/0"
+    assert mask_url("redis://user:pw@h/0") == "redis://user:***@h/0"
+    assert mask_url("file:/tmp/x.json") == "file:/tmp/x.json"
+    assert clock(59.9) == "00:59" and clock(3600) == "1:00:00"
 
 
 def test_the_schema_doc_is_generated_from_the_schema():
@@ -399,37 +411,84 @@ def test_the_schema_doc_is_generated_from_the_schema():
 
 def test_the_schema_uses_the_one_vocabulary():
     defs = SCHEMA["$defs"]
-    assert defs["command"]["properties"]["status"]["enum"] == [str(s) for s in rec.CommandStatus]
-    assert defs["script"]["properties"]["status"]["enum"] == [str(s) for s in rec.ScriptStatus]
-    assert defs["script"]["properties"]["outcome"]["enum"] == [str(o) for o in rl.Outcome]
+    assert defs["command"]["properties"]["status"]["enum"] == [str(s) for s in CommandStatus]
+    assert defs["command"]["properties"]["cls"]["enum"] == [*(str(c) for c in ResultClass), None]
+    assert defs["script"]["properties"]["status"]["enum"] == [str(s) for s in typing.get_args(Verdict)]
+    assert defs["script"]["properties"]["outcome"]["enum"] == [str(o) for o in REPORTED]
+
+
+def test_the_schema_doc_says_what_every_word_means():
+    doc = markdown()
+    words = doc[doc.index("## Words") :]
+    for vocabulary in WORDS:
+        for word in vocabulary:
+            assert word.doc, f"{vocabulary.__name__}.{word.name} says nothing of what it means"
+            assert f"| `{word}` | {word.doc} |" in words
 
 
 def test_a_record_travels_as_plain_data_and_comes_back_whole():
-    # report.usacloud: built-in types only (execnet and json take no enum or dataclass; across
-    # xdist it travels as JSON text), nothing shared with the worker's record, nothing lost.
-    finding = {"severity": "warning", "code": "x", "word": "w", "message": "m", "fix": None}
-    cmd = command(1, 2.0, cls=rec.CommandStatus.FAILED, status=rec.FAILED, attempts=2, findings=[finding])
-    record = rec.ScriptRecord(path="/abs/a.usacloud", nodeid="a.usacloud::a", status=rec.ScriptStatus.FAILED)
+    # across xdist a record travels as JSON text of its plain data: built-in types only (execnet and
+    # json take no enum or dataclass), nothing shared with the worker's record, nothing lost.
+    finding = Finding("warning", "x", "w", "m")
+    cmd = command(1, 2.0, cls=ResultClass.NOT_FOUND, status=CommandStatus.FAILED, attempts=2, findings=[finding])
+    record = ScriptRecord(path="/abs/a.usacloud", nodeid="a.usacloud::a", status=ScriptOutcome.FAILED)
     record.commands = [cmd, command(2)]
-    data = record.to_dict()
+    data = plain(record)
 
-    def plain(value):
+    def builtin(value):
         if isinstance(value, dict):
-            return all(type(k) is str and plain(v) for k, v in value.items())
+            return all(type(k) is str and builtin(v) for k, v in value.items())
         if isinstance(value, list):
-            return all(plain(v) for v in value)
+            return all(builtin(v) for v in value)
         return type(value) in (str, int, float, bool, type(None))
 
-    assert plain(data)
-    assert data["status"] == "failed" and data["commands"][0]["attempts"][1]["cls"] == "failed"
+    assert builtin(data)
+    assert data["status"] == "failed" and data["commands"][0]["attempts"][1]["cls"] == "not-found"
     assert (data["commands_run"], data["commands_failed"]) == (1, 1)
     data["commands"][0]["words"].append("changed")
     data["commands"][0]["findings"][0]["code"] = "changed"
     data["commands"][0]["attempts"][0]["end"] = 0.0
-    assert cmd.words[-1] == "tk1v" and finding["code"] == "x" and cmd.attempts[0].end == T0 + 2.0
-    assert rec.ScriptRecord.from_dict(record.to_dict()) == record
-    assert rec.from_wire(rec.to_wire(record.to_dict())) == record.to_dict()
-    assert rec.from_wire("{torn") is None and rec.from_wire("[]") is None
+    assert cmd.words[-1] == "tk1v" and finding.code == "x" and cmd.attempts[0].end == T0 + 2.0
+    assert from_plain(ScriptRecord, plain(record)) == record.freeze()
+    assert from_wire(to_wire(record)) == record
+    assert from_wire("{torn") is None and from_wire("[]") is None
+
+
+def test_a_recorded_record_is_frozen_with_everything_in_it():
+    cmd = command(1, 1.0, findings=[Finding("warning", "x", "w", "m")])
+    record = ScriptRecord(path="/abs/a.usacloud", nodeid="a.usacloud::a")
+    record.commands.append(cmd)
+    record.status = ScriptOutcome.FAILED  # while it is being recorded
+    assert record.freeze() is record and record.frozen and cmd.frozen and cmd.attempts[0].frozen
+    for obj, name, value in ((record, "status", "passed"), (cmd, "status", "ok"), (cmd.attempts[0], "end", 0.0)):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, value)
+    assert isinstance(record.commands, tuple) and isinstance(cmd.words, tuple) and isinstance(cmd.attempts, tuple)
+    with pytest.raises(AttributeError):
+        record.commands.append(command(2))
+    assert (record.status, cmd.words[-1], record.commands_run) == ("failed", "tk1v", 1)
+
+
+def test_records_in_flight_are_kept_apart_by_worker_and_queue_for_a_rerun():
+    def report(nodeid, worker=None):
+        made = pytest.TestReport(nodeid, (nodeid, None, ""), {}, "passed", None, "call")
+        if worker is not None:
+            made.worker_id = worker  # what xdist gives the reports it receives
+        return made
+
+    records = InFlight()
+    mine, first, again, other = (ScriptRecord(f"/{n}", "a.usacloud::a", worker=n) for n in ("main", "gw0", "r", "gw1"))
+    records.put(mine)
+    records.put(first, "gw0")
+    records.put(again, "gw0")  # the same script again on gw0 before its first run was logged
+    records.put(other, "gw1")  # `--dist each`: the same node id on another worker
+    assert records.running("a.usacloud::a") is mine is records.get(report("a.usacloud::a"))
+    assert records.get(report("a.usacloud::a", "gw0")) is first and records.get(report("a.usacloud::a", "gw1")) is other
+    records.drop(report("a.usacloud::a", "gw0"))
+    assert records.get(report("a.usacloud::a", "gw0")) is again and len(records) == 3
+    for worker in (None, "gw0", "gw1", "gw1"):  # one drop too many changes nothing
+        records.drop(report("a.usacloud::a", worker))
+    assert len(records) == 0 and records.running("a.usacloud::a") is None
 
 
 def test_the_achieved_rate_of_a_run_that_kept_its_bound_never_reads_above_it(tmp_path):
@@ -441,12 +500,12 @@ def test_the_achieved_rate_of_a_run_that_kept_its_bound_never_reads_above_it(tmp
     log.first_start = T0 - 0.2
     for n, at in enumerate(grants):
         cmd = command(1, 0.1)
-        cmd.attempts = [rec.Attempt(at + 0.01, at + 0.1, 0, "ok", 0.0, at)]
+        cmd.attempts = [Attempt(at + 0.01, at + 0.1, 0, "ok", 0.0, at)]
         nodeid, data = script(f"s{n}", cmd)
         log.script_finished(nodeid, "passed", data, None)
     rate_line = next(line for line in log.summary_lines(ended=T0 + 9) if line.startswith("rate: "))
     assert rate_line.startswith("rate: 2.00/s of 2.00/s (13 starts in 5.00s from the first to the last, burst 3) | ")
-    assert log.run_section(T0 + 9, False, None, None)["achieved_rate"] == pytest.approx(2.0)
+    assert log.run_section(T0 + 9, False, None, None).achieved_rate == pytest.approx(2.0)
     live = log.status_line(T0 + 5, width=400)  # the live line too: 10 beyond the burst in 5.2 s
     assert "| 1.92/s of 2.00/s |" in live
 

@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 from standin_tools import pids_alive, unread_bytes, wait_gone, wait_until
 
+from pytest_usacloud_sandbox.record.command import CommandRecord
+from pytest_usacloud_sandbox.record.script import ScriptRecord
+from pytest_usacloud_sandbox.record.vocabulary import CommandStatus, ResultClass
 from pytest_usacloud_sandbox.run import protocol, shim
 from pytest_usacloud_sandbox.run.broker import VANISHED, Broker, exit_of
 from pytest_usacloud_sandbox.run.execute import Engine
-from pytest_usacloud_sandbox.run.shell import SCRIPT_EXIT, judge, write_client_files
+from pytest_usacloud_sandbox.run.shell import judge, write_client_files
 from pytest_usacloud_sandbox.settings import Settings
-from pytest_usacloud_sandbox.state import records as rec
 from pytest_usacloud_sandbox.state.stop import StopReason, StopSignal
 from pytest_usacloud_sandbox.usacloud.mask import Masker
 from pytest_usacloud_sandbox.usacloud.policy import sandbox_env
@@ -223,7 +225,9 @@ def test_a_call_through_the_function_runs_with_the_callers_files(h, fake_usaclou
     assert lines[0].startswith(f"switch create -y --name x --zone tk1v -q zone=tk1v key={TOKEN} ")
     assert lines[2].endswith(f":{sub}")  # usacloud ran in the caller's directory
     calls = h.close()
-    assert [(c.line, c.status, c.zone_rewritten) for c in calls] == [(12, rec.RAN, True)] + [(12, rec.RAN, False)] * 2
+    assert [(c.line, c.status, c.zone_rewritten) for c in calls] == [(12, CommandStatus.OK, True)] + [
+        (12, CommandStatus.OK, False)
+    ] * 2
     assert calls[0].text == "usacloud switch create -y --name x --zone is1a -q"
 
 
@@ -318,7 +322,7 @@ def test_variables_that_steer_usacloud_refuse_the_call(h, fake_usacloud):
     assert proc.returncode == 0, proc.stderr
     assert f"server read web zone=tk1v key={TOKEN} mode=exact" in log.read_text()
     calls = h.close()
-    assert [c.status for c in calls] == [rec.REFUSED] * 11 + [rec.RAN]
+    assert [c.status for c in calls] == [CommandStatus.REFUSED] * 11 + [CommandStatus.OK]
     assert "mine" not in json.dumps([c.message for c in calls])
 
 
@@ -387,7 +391,7 @@ def test_the_unix_socket_serves_only_a_process_of_the_script_that_knows_its_cook
     h.broker.fallback = True  # the function hands its calls to the shim, with the cookie
     assert h.bash("usacloud zone list").returncode == 0
     assert [line.split(" zone=")[0] for line in log.read_text().splitlines()] == ["zone list"]
-    assert [c.status for c in h.close()] == [rec.RAN]
+    assert [c.status for c in h.close()] == [CommandStatus.OK]
 
 
 def test_the_shim_refuses_without_a_broker(tmp_path):
@@ -410,10 +414,10 @@ def test_failures_refusals_and_cancels(harness, fake_usacloud):
     assert proc.returncode == shim.EXIT_REFUSED and "refused by the sandbox policy (dangerous)" in proc.stderr
     proc = h.bash("usacloud server lsit")
     assert proc.returncode == shim.EXIT_REFUSED and "is not a subcommand of `server`" in proc.stderr
-    assert [c.status for c in h.close()] == [rec.FAILED, rec.REFUSED, rec.INVALID]
+    assert [c.status for c in h.close()] == [CommandStatus.FAILED, CommandStatus.REFUSED, CommandStatus.INVALID]
     stopped = harness(stop=True)
     proc = stopped.bash("usacloud zone list")
-    assert proc.returncode == shim.EXIT_CANCELLED and stopped.close()[0].status == rec.CANCELLED
+    assert proc.returncode == shim.EXIT_CANCELLED and stopped.close()[0].status == CommandStatus.CANCELLED
     assert "delete" not in log.read_text() and "zone list" not in log.read_text()
 
 
@@ -437,7 +441,7 @@ def test_a_caller_killed_mid_call_cancels_it(h, tmp_path):
     caller.wait()
     assert wait_gone([int(pidfile.read_text())]) == []
     [call] = h.close()
-    assert (call.status, call.message) == (rec.CANCELLED, VANISHED)
+    assert (call.status, call.message) == (CommandStatus.CANCELLED, VANISHED)
 
 
 def test_call_env_lays_the_pins_over_allowed_settings(h):
@@ -472,39 +476,42 @@ def result(**fields):
 
 
 def test_exit_codes_of_a_call():
-    ok = rec.CommandRecord(line=1, text="", status=rec.RAN, cls="ok")
+    ok = CommandRecord(line=1, text="", status=CommandStatus.OK, cls="ok")
     assert exit_of(ok, result(exit_code=0)) == (0, None)
-    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="not-found"), result(exit_code=2)) == (2, None)
+    assert exit_of(CommandRecord(1, "", status=CommandStatus.FAILED, cls="not-found"), result(exit_code=2)) == (2, None)
     assert (
-        exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="crashed"), result(exit_code=-11, signal=11))[0] == 139
+        exit_of(CommandRecord(1, "", status=CommandStatus.FAILED, cls="crashed"), result(exit_code=-11, signal=11))[0]
+        == 139
     )
-    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="timeout", message="t"), result(timed_out=True)) == (
+    assert exit_of(
+        CommandRecord(1, "", status=CommandStatus.FAILED, cls="timeout", message="t"), result(timed_out=True)
+    ) == (
         124,
         "t",
     )
     assert (
         exit_of(
-            rec.CommandRecord(1, "", status=rec.FAILED, cls="missing-binary", message="m"),
+            CommandRecord(1, "", status=CommandStatus.FAILED, cls="missing-binary", message="m"),
             result(exit_code=None, launch_error="m"),
         )[0]
         == 127
     )
-    assert exit_of(rec.CommandRecord(1, "", status=rec.REFUSED, message="no"), None) == (1, "no")
-    assert exit_of(rec.CommandRecord(1, "", status=rec.CANCELLED), None)[0] == 143
-    assert exit_of(rec.CommandRecord(1, "", status=rec.FAILED, cls="limiter-unavailable", message="l"), None) == (
+    assert exit_of(CommandRecord(1, "", status=CommandStatus.REFUSED, message="no"), None) == (1, "no")
+    assert exit_of(CommandRecord(1, "", status=CommandStatus.CANCELLED), None)[0] == 143
+    assert exit_of(CommandRecord(1, "", status=CommandStatus.FAILED, cls="limiter-unavailable", message="l"), None) == (
         1,
         "l",
     )
 
 
 def script(*calls):
-    record = rec.ScriptRecord(path="/s/x.usacloud", nodeid="x.usacloud::x", mode="shell")
+    record = ScriptRecord(path="/s/x.usacloud", nodeid="x.usacloud::x", mode="shell")
     record.commands = list(calls)
     return record
 
 
-def call(line, status=rec.RAN, cls="ok", message=""):
-    return rec.CommandRecord(line=line, text="usacloud x", status=status, cls=cls, message=message)
+def call(line, status=CommandStatus.OK, cls="ok", message=""):
+    return CommandRecord(line=line, text="usacloud x", status=status, cls=cls, message=message)
 
 
 def test_judge_a_clean_run_passes():
@@ -514,14 +521,14 @@ def test_judge_a_clean_run_passes():
 
 
 def test_judge_a_failure_the_script_went_past():
-    record = script(call(2), call(3, rec.FAILED, "not-found", "gone"), call(4))
+    record = script(call(2), call(3, CommandStatus.FAILED, "not-found", "gone"), call(4))
     judge(record, result(exit_code=0), [0, 1, 0], False, 1800, Path("/s/x.usacloud"))
     assert (record.status, record.cls, record.line) == ("failed", "not-found", 3)
     assert record.message == "a usacloud call failed and the script went on: gone"
 
 
 def test_judge_set_e_stopping_at_the_failing_call():
-    record = script(call(2), call(5, rec.FAILED, "auth", "401"))
+    record = script(call(2), call(5, CommandStatus.FAILED, "auth", "401"))
     judge(record, result(exit_code=1), [0, 1], False, 1800, Path("/s/x.usacloud"))
     assert (record.cls, record.line) == ("auth", 5)
     assert record.message == "401 (the script stopped there: bash exited 1)"
@@ -529,19 +536,19 @@ def test_judge_set_e_stopping_at_the_failing_call():
 
 def test_judge_bash_failing_on_its_own():
     stderr = "/s/x.usacloud: line 7: jq: command not found\n"
-    record = script(call(2, rec.FAILED, "not-found", "gone"), call(3))
+    record = script(call(2, CommandStatus.FAILED, "not-found", "gone"), call(3))
     judge(record, result(exit_code=127, stderr=stderr), [1, 0], False, 1800, Path("/s/x.usacloud"))
-    assert (record.cls, record.line) == (SCRIPT_EXIT, 7)
+    assert (record.cls, record.line) == (ResultClass.SCRIPT_EXIT, 7)
     assert record.message == (
         "bash exited with status 127: jq: command not found; a usacloud call had failed before, on line 2 (not-found)"
     )
 
 
 def test_judge_timeout_and_cancel():
-    record = script(call(2), call(4, rec.CANCELLED, "cancelled"))
+    record = script(call(2), call(4, CommandStatus.CANCELLED, "cancelled"))
     judge(record, result(exit_code=-15, timed_out=True), [0, 143], False, 30, Path("/s/x.usacloud"))
     assert (record.cls, record.line) == ("timeout", 4) and "--usacloud-script-timeout (30s)" in record.message
-    record = script(call(2), call(4, rec.CANCELLED, "cancelled"))
+    record = script(call(2), call(4, CommandStatus.CANCELLED, "cancelled"))
     judge(record, result(exit_code=143), [0, 143], True, 30, Path("/s/x.usacloud"))
     assert record.status == "cancelled"
     record = script(call(2))
@@ -554,4 +561,4 @@ def test_without_loopback_tcp_the_function_uses_the_unix_socket(h, tmp_path):
     client.write_text(client.read_text().replace(f"/dev/tcp/127.0.0.1/{h.broker.port}", "/dev/tcp/127.0.0.1/0"))
     proc = h.bash('X=$(usacloud zone list)\necho "got $X"')
     assert (proc.returncode, proc.stdout) == (0, "got 113000000001\n"), proc.stderr
-    assert [c.status for c in h.close()] == [rec.RAN]
+    assert [c.status for c in h.close()] == [CommandStatus.OK]

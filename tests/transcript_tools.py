@@ -24,7 +24,7 @@ from pathlib import Path
 
 from standin_tools import STANDIN_CMD, shared_file, standin_env
 
-from pytest_usacloud_sandbox.usacloud import outcome as oc
+from pytest_usacloud_sandbox.usacloud.classify import classify
 from pytest_usacloud_sandbox.usacloud.result import RunResult
 
 CUT = 4000
@@ -151,7 +151,7 @@ def _stderr_shape(record: dict, answer: Answer) -> list[str]:
     if first[0] != first[1]:
         problems.append(f"first stderr line {first[1]!r}, recorded {first[0]!r}")
     if isinstance(record["rc"], int) and isinstance(answer.rc, int):
-        seen = [oc.classify(_result(rc, text)) for rc, text in ((record["rc"], want), (answer.rc, got))]
+        seen = [classify(_result(rc, text)) for rc, text in ((record["rc"], want), (answer.rc, got))]
         if (seen[0].cls, seen[0].message) != (seen[1].cls, seen[1].message):
             got_, want_ = (f"{o.cls}: {o.message!r}" for o in (seen[1], seen[0]))
             problems.append(f"classified {got_}, recorded {want_}")

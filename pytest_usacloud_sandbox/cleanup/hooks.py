@@ -17,15 +17,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..state import records as rec
-from ..usacloud import outcome as oc
+from ..record.command import CommandRecord
+from ..record.vocabulary import CommandStatus, ResultClass
 from ..usacloud.mask import Masker
 from ..usacloud.policy import Refusal
 from . import ownership, printed, tagging
 from .runid import RunId
 
 #: Results of a create that may have made something although no output was seen.
-_UNSURE = frozenset({oc.TIMEOUT, oc.CANCELLED, oc.CRASHED})
+_UNSURE = frozenset({ResultClass.TIMEOUT, ResultClass.CANCELLED, ResultClass.CRASHED})
 NO_ID = "its output did not show the new ID (-q, -o json, -o yaml and the table show it; --format and --query may not)"
 
 
@@ -35,10 +35,10 @@ class Guarded:
 
     words: tuple[str, ...]
     refusal: str | None = None
-    failed: rec.CommandRecord | None = None  # the listing that should have resolved the targets failed
+    failed: CommandRecord | None = None  # the listing that should have resolved the targets failed
 
 
-Lister = Callable[[Sequence[str]], "tuple[rec.CommandRecord, object]"]
+Lister = Callable[[Sequence[str]], "tuple[CommandRecord, object]"]
 
 
 class CleanupHooks:
@@ -75,7 +75,7 @@ class CleanupHooks:
     def mark(self, words: Sequence[str], cwd: Path | None, script: str | None) -> tagging.Tagged:
         return tagging.tag_create(words, self.tags(script), cwd)
 
-    def record(self, cmd: rec.CommandRecord, masker: Masker, marked: tagging.Tagged) -> bool:
+    def record(self, cmd: CommandRecord, masker: Masker, marked: tagging.Tagged) -> bool:
         return tagging.record(cmd, masker, marked)
 
     def guard(self, words: Sequence[str], env: Mapping[str, str], lister: Lister) -> Guarded:
@@ -92,7 +92,7 @@ class CleanupHooks:
         if found.values and set(found.values) <= mine:  # IDs the run's creates printed pass as they are
             return Guarded(words)
         cmd, result = lister(ownership.list_words(found))
-        if cmd.status != rec.RAN or result is None:
+        if cmd.status != CommandStatus.OK or result is None:
             return Guarded(words, failed=cmd)
         listing = printed.listed(getattr(result, "stdout", ""))
         if listing is None:
@@ -127,11 +127,11 @@ class CleanupHooks:
         self.note(dict(entry))
         return entry
 
-    def finished(self, entry: dict | None, cmd: rec.CommandRecord, stdout: str) -> None:
+    def finished(self, entry: dict | None, cmd: CommandRecord, stdout: str) -> None:
         """The create ran (or not): what it printed, and whether it made something."""
         if entry is None:
             return
-        if cmd.status == rec.RAN:
+        if cmd.status == CommandStatus.OK:
             entry["state"], entry["ids"] = "done", printed.printed_ids(stdout)
             if entry["by"] == "id" and not entry["ids"]:
                 entry["reason"] = NO_ID

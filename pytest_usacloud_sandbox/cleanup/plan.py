@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..record.cleanup import ResourceRecord
+from ..record.vocabulary import ResourceResult
 from ..usacloud.commands import SANDBOX_ZONE
 from . import resources
 from .printed import Listed
-from .results import LEFT, Outcome
 
 GLOBAL_NOTE = "global resources are removed only under --usacloud-allow-global-writes"
 
@@ -45,7 +46,7 @@ class Plan:
     tags: tuple[str, ...]
     listings: list[str] = field(default_factory=list)  # resource types to list by the tags, in order
     by_id: list[Deletion] = field(default_factory=list)
-    unreachable: list[Outcome] = field(default_factory=list)
+    unreachable: list[ResourceRecord] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -111,14 +112,14 @@ def _in_sandbox(resource: str, item: Listed) -> bool:
     return resources.is_global(resource) or item.zone in (None, SANDBOX_ZONE)
 
 
-def _left(entry: dict, reason: str) -> Outcome:
+def _left(entry: dict, reason: str) -> ResourceRecord:
     ids = entry.get("ids") or [None]
-    return Outcome(
+    return ResourceRecord(
         str(entry.get("resource")),
         ids[0],
         str(entry.get("name") or ""),
         None,
-        LEFT,
+        ResourceResult.LEFT,
         reason,
         str(entry.get("script") or ""),
     )

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ..record.cleanup import CleanupRecord, ResourceRecord
+from ..record.inflight import InFlight
+from ..record.vocabulary import ResourceResult
 from ..run.execute import Engine
 from ..settings import Settings
 from ..state.shared import SharedState
@@ -24,7 +27,6 @@ from ..usacloud.mask import Masker
 from . import plan as pl
 from . import resources
 from .hooks import CleanupHooks
-from .results import DISCARDED, KEPT, LEFT, Outcome, Summary
 from .runid import RunId
 from .teardown import Deadline, Teardown
 
@@ -34,9 +36,17 @@ if TYPE_CHECKING:  # the report's modules are the terminal's process's: workers 
 DISCARD_NOTE = "its fake store is on another host and went with that worker's run directory"
 
 
-def install(config: pytest.Config, settings: Settings, state: SharedState, engine: Engine, runlog: RunLog | None):
+def install(
+    config: pytest.Config,
+    settings: Settings,
+    state: SharedState,
+    engine: Engine,
+    records: InFlight,
+    runlog: RunLog | None,
+):
     """Give ``engine`` the cleanup hooks; register the per-script teardown (``script``) and, on the
-    controller (``runlog`` given), the run's teardown and its reporting."""
+    controller (``runlog`` given), the run's teardown and its reporting. ``records``: the scripts'
+    records in flight on this process (each script's teardown goes into its record)."""
     run = RunId(state.run_id) if state.run_id else RunId.new()
     engine.cleanup = CleanupHooks(
         run, settings.cleanup, settings.allow_dangerous_any, state.note_created, state.created, state.worker
@@ -49,12 +59,12 @@ def install(config: pytest.Config, settings: Settings, state: SharedState, engin
         config.pluginmanager.register(Sweep(settings, engine, runlog, run), "usacloud-sweep")
         return
     if settings.cleanup == "script":
-        config.pluginmanager.register(ScriptTeardown(settings, engine), "usacloud-script-cleanup")
+        config.pluginmanager.register(ScriptTeardown(settings, engine, records), "usacloud-script-cleanup")
     if runlog is not None:
-        config.pluginmanager.register(RunTeardown(config, settings, state, engine, runlog), "usacloud-cleanup")
+        config.pluginmanager.register(RunTeardown(config, settings, state, engine, records, runlog), "usacloud-cleanup")
 
 
-def _teardown(engine: Engine, settings: Settings, env: dict, plan: pl.Plan, summary: Summary, progress=None):
+def _teardown(engine: Engine, settings: Settings, env: dict, plan: pl.Plan, summary: CleanupRecord, progress=None):
     stop = Deadline(settings.cleanup_timeout)
     masker = Masker.from_sources(engine.base_env)
     return Teardown(engine, env, masker, stop, progress).run(plan, summary)
@@ -64,9 +74,10 @@ class ScriptTeardown:
     """``--usacloud-cleanup=script``: a script's resources removed right after it, on the process that
     ran it (in fake mode on the script's own store); reported in its record, never failing it."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, records: InFlight) -> None:
         self.settings = settings
         self.engine = engine
+        self.records = records
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
@@ -82,45 +93,48 @@ class ScriptTeardown:
         return result
 
     def _after(self, item: pytest.Item) -> None:
-        record = getattr(item, "record", None)
+        record = self.records.running(item.nodeid)
         if record is not None:
             record.cleanup = self.after(item.nodeid)
 
-    def after(self, nodeid: str) -> dict | None:
+    def after(self, nodeid: str) -> CleanupRecord | None:
         hooks = self.engine.cleanup
         entries = hooks.take(nodeid)
         if not entries:
             return None
         plan = pl.make(entries, hooks.tags(nodeid), self.settings.allow_global_writes)
-        summary = Summary("script", hooks.run.tag)
+        summary = CleanupRecord("script", hooks.run.tag)
         env = self.engine.env_for(nodeid, fresh=False)
-        return _teardown(self.engine, self.settings, env, plan, summary).to_dict()
+        return _teardown(self.engine, self.settings, env, plan, summary)
 
 
 class RunTeardown:
     """The controller's part: the run's teardown, its summary lines, report section and warning."""
 
-    def __init__(self, config, settings: Settings, state: SharedState, engine: Engine, runlog: RunLog) -> None:
+    def __init__(
+        self, config, settings: Settings, state: SharedState, engine: Engine, records: InFlight, runlog: RunLog
+    ) -> None:
         self.config = config
         self.settings = settings
         self.state = state
         self.engine = engine
+        self.records = records
         self.runlog = runlog
         self.hooks: CleanupHooks = engine.cleanup
-        self.summary = Summary(settings.cleanup, self.hooks.run.tag)
+        self.summary = CleanupRecord(settings.cleanup, self.hooks.run.tag)
         self.entries: list[dict] = []
         self.cleaned: set[str] = set()  # scripts whose own teardown ran (--usacloud-cleanup=script)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Under ``script`` cleanup each script's teardown comes with its record."""
-        data = getattr(report, "usacloud", None)
-        done = data.get("cleanup") if isinstance(data, dict) else None
-        if isinstance(done, dict):
+        record = self.records.get(report) if report.when == "call" else None
+        done = record.cleanup if record is not None else None
+        if done is not None:
             self.cleaned.add(report.nodeid)
-            self.summary.outcomes += [Outcome(**o) for o in done.get("resources", ())]
-            self.summary.seconds += float(done.get("seconds") or 0.0)
-            self.summary.interrupted = self.summary.interrupted or done.get("interrupted") or ""
+            self.summary.resources += done.resources
+            self.summary.seconds += done.seconds
+            self.summary.interrupted = self.summary.interrupted or done.interrupted
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session):
@@ -133,14 +147,14 @@ class RunTeardown:
         self.entries = pl.merge(self.state.created())
         try:
             if self.settings.cleanup == "off":
-                self.summary.outcomes += _kept(self.entries)
+                self.summary.resources += _kept(self.entries)
             elif self.entries:
                 self._run_teardown()
         except KeyboardInterrupt:  # between two calls: the calls that did not run are not listed
             self.summary.interrupted = self.summary.interrupted or "interrupted (a second Ctrl-C or SIGTERM)"
         finally:
             self.runlog.phase = None
-            self.runlog.cleanup = self.summary.to_dict()
+            self.runlog.cleanup = self.summary.freeze()
 
     def _run_teardown(self) -> None:
         def progress(done: int, total: int) -> None:
@@ -163,7 +177,7 @@ class RunTeardown:
             return  # each script's store was cleaned after it, and goes with the run directory
         for script, entries in _by_script(self.entries).items():  # each script's own fake store
             if not self.engine.fake_stores().path_for(script).exists():
-                self.summary.outcomes += _kept(entries, DISCARDED, DISCARD_NOTE)
+                self.summary.resources += _kept(entries, ResourceResult.DISCARDED, DISCARD_NOTE)
                 continue
             plan = pl.make(entries, tags, allow_global)
             env = self.engine.env_for(script, fresh=False)
@@ -171,14 +185,14 @@ class RunTeardown:
 
     @pytest.hookimpl(trylast=True)  # after the run's summary lines, in its section
     def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
-        if not (self.summary.outcomes or self.summary.commands or self.summary.interrupted):
+        if not (self.summary.resources or self.summary.commands or self.summary.interrupted):
             return
         tr = terminalreporter
         for line in self.summary.lines(self.removal_hint()):
             tr.line(line)
         from ..report import github
 
-        left = self.summary.left
+        left = self.summary.leftovers
         if left and github.enabled(self.settings.github, os.environ):
             shown = "; ".join(o.describe() for o in left[:10])
             tr.line(github.warning("usacloud cleanup", f"{len(left)} resources left: {shown}", os.environ))
@@ -188,7 +202,11 @@ class RunTeardown:
         tag = self.hooks.run.tag
         kinds = pl.make(self.entries, [tag], True).listings
         lines = [" ".join(resources.delete_words(kind, tag)) for kind in kinds]
-        by_id = [o for o in self.summary.outcomes if o.result in (LEFT, KEPT) and o.id and o.type not in kinds]
+        by_id = [
+            o
+            for o in self.summary.resources
+            if o.result in (ResourceResult.LEFT, ResourceResult.KEPT) and o.id and o.type not in kinds
+        ]
         lines += [" ".join(resources.delete_words(o.type, o.id)) for o in by_id if resources.deletes_by_id(o.type)]
         lines.append("or, once it is older than HOURS: pytest --usacloud-sweep=HOURS (every run's leftovers)")
         return list(dict.fromkeys(lines))
@@ -201,7 +219,9 @@ def _by_script(entries: Iterable[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
-def _kept(entries: Iterable[dict], result: str = KEPT, reason: str = "") -> list[Outcome]:
+def _kept(
+    entries: Iterable[dict], result: ResourceResult = ResourceResult.KEPT, reason: str = ""
+) -> list[ResourceRecord]:
     """One outcome per create that made (or may have made) something, when no teardown touches it."""
     out = []
     for entry in entries:
@@ -210,5 +230,5 @@ def _kept(entries: Iterable[dict], result: str = KEPT, reason: str = "") -> list
         tags = ", ".join(entry.get("tags") or ())
         why = reason or (f"kept, tagged {tags}" if tags else entry.get("reason") or "kept (it takes no tags)")
         resource, name, script = str(entry.get("resource")), str(entry.get("name") or ""), str(entry.get("script"))
-        out += [Outcome(resource, rid, name, None, result, why, script) for rid in entry.get("ids") or [None]]
+        out += [ResourceRecord(resource, rid, name, None, result, why, script) for rid in entry.get("ids") or [None]]
     return out

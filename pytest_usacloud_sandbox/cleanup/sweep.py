@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ..record.cleanup import CleanupRecord
 from ..report import github
 from ..run.execute import Engine
 from ..settings import Settings
@@ -23,7 +24,6 @@ from ..usacloud.mask import Masker
 from . import plan as pl
 from . import resources
 from .printed import Listed
-from .results import LEFT, Summary
 from .runid import RunId, tag_time
 from .teardown import Deadline, Teardown
 
@@ -42,7 +42,7 @@ class Sweep:
         self.engine = engine
         self.runlog = runlog
         self.run = run
-        self.summary = Summary("sweep", run.tag)
+        self.summary = CleanupRecord("sweep", run.tag)
         self.tags: dict[str, str] = {}  # resource ID -> the old run tag it carries
         self.cutoff: datetime | None = None
 
@@ -62,10 +62,10 @@ class Sweep:
             self.summary.interrupted = self.summary.interrupted or "interrupted (a second Ctrl-C or SIGTERM)"
         finally:
             self.runlog.phase = None
-            self.runlog.cleanup = self.summary.to_dict()
+            self.runlog.cleanup = self.summary.freeze()
         session.exitstatus = pytest.ExitCode.TESTS_FAILED if self.summary.left else pytest.ExitCode.OK
 
-    def sweep(self, now: datetime) -> Summary:
+    def sweep(self, now: datetime) -> CleanupRecord:
         hours = self.settings.sweep or 0.0
         self.cutoff = now - timedelta(hours=hours)
         kinds = [k for k in resources.taggable() if self.settings.allow_global_writes or not resources.is_global(k)]
@@ -96,11 +96,11 @@ class Sweep:
         tr.section(SECTION)
         hours = self.settings.sweep or 0.0
         tr.line(f"sweep: run tags older than {hours:g}h: " + self.summary.line().removeprefix("cleanup: "))
-        for outcome in self.summary.outcomes:
-            tag = self.tags.get(outcome.id or "", "")
-            why = outcome.reason or (f"tagged {tag}" if tag else "")
-            tr.line(f"  {outcome.result}: {outcome.type} {outcome.id or ''} {outcome.name!r} {why}".rstrip())
+        for resource in self.summary.resources:
+            tag = self.tags.get(resource.id or "", "")
+            why = resource.reason or (f"tagged {tag}" if tag else "")
+            tr.line(f"  {resource.result}: {resource.type} {resource.id or ''} {resource.name!r} {why}".rstrip())
         tr.line(f"  not swept: {UNTAGGED}")
-        left = [o for o in self.summary.outcomes if o.result == LEFT]
+        left = self.summary.leftovers
         if left and github.enabled(self.settings.github, os.environ):
             tr.line(github.warning("usacloud sweep", f"{len(left)} resources left", os.environ))

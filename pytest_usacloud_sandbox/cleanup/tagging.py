@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..state import records as rec
+from ..record.command import CommandRecord
+from ..record.vocabulary import CommandStatus, ResultClass
 from ..usacloud import commands, params
-from ..usacloud import outcome as oc
 from ..usacloud.mask import Masker
 from ..usacloud.policy import Refusal
 from . import resources
@@ -188,12 +188,12 @@ def _too_many(what: str, have: int, new: Sequence[str]) -> str:
     )
 
 
-def record(cmd: rec.CommandRecord, masker: Masker, tagged: Tagged) -> bool:
+def record(cmd: CommandRecord, masker: Masker, tagged: Tagged) -> bool:
     """Put the words with the run's tag in ``cmd``; False, with ``cmd`` refused, when the tag cannot
     be added (the create already has the most tags usacloud allows)."""
     cmd.words = list(masker.words(tagged.words))
     if tagged.refusal is None:
         return True
-    cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
+    cmd.status, cmd.cls = CommandStatus.REFUSED, ResultClass.REFUSED
     cmd.message = masker.text(Refusal("run-tag", tagged.refusal, ()).describe())
     return False

@@ -16,14 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 
+from ..record.cleanup import CleanupRecord, ResourceRecord
+from ..record.command import CommandRecord
+from ..record.vocabulary import CommandStatus, ResourceResult, ResultClass
 from ..run.execute import Engine, WorkerStats
-from ..state import records as rec
-from ..usacloud import outcome as oc
 from ..usacloud.mask import Masker
 from . import plan as pl
 from . import resources
 from .printed import Listed, listed
-from .results import DELETED, LEFT, Outcome, Summary
 
 PARALLEL = 5  # calls of one stage at once (usacloud-update's parallel design used 5 workers)
 GONE = "target resource not found"
@@ -67,57 +67,59 @@ class Teardown:
         self.progress = progress or (lambda done, total: None)
         self.parallel = max(1, parallel)
         self.stats = WorkerStats()
-        self.summary_commands: list[rec.CommandRecord] = []
+        self.summary_commands: list[CommandRecord] = []
         self._lock = threading.Lock()
         self._done = 0
         self._total = 0
 
-    def run(self, plan: pl.Plan, summary: Summary, keep: Callable[[Listed], bool] | None = None) -> Summary:
+    def run(self, plan: pl.Plan, summary: CleanupRecord, keep: Callable[[Listed], bool] | None = None) -> CleanupRecord:
         """List, then delete stage by stage; every resource ends ``deleted`` or ``left`` in ``summary``.
         ``keep``: which listed resources to delete (the plan's tags decide without it)."""
         t0 = time.monotonic()
-        summary.outcomes += plan.unreachable
+        summary.resources += plan.unreachable
         self._total = len(plan.listings) + len(plan.by_id)
         found: dict[str, list[Listed]] = {}
         for resource, result in zip(plan.listings, self._each(self._list, plan.listings, plan.tags), strict=True):
             if isinstance(result, str):
-                summary.outcomes.append(Outcome(resource, None, result=LEFT, reason=result))
+                summary.resources.append(ResourceRecord(resource, None, result=ResourceResult.LEFT, reason=result))
             else:
                 found[resource] = [item for item in result if keep is None or keep(item)]
         stages = pl.stages(plan, found)
         self._total += sum(len(s) for s in stages) - len(plan.by_id)
         for stage in stages:
-            summary.outcomes += [o for part in self._each(self._delete, stage) for o in part]
+            summary.resources += [o for part in self._each(self._delete, stage) for o in part]
         summary.commands += self.summary_commands
         summary.seconds += time.monotonic() - t0
-        summary.interrupted = summary.interrupted or self.stop.why
+        summary.interrupted = summary.interrupted or self.stop.why or None
         return summary
 
     # -- the calls ------------------------------------------------------------------------------
 
     def _list(self, resource: str, tags: Sequence[str]) -> list[Listed] | str:
         cmd, result = self._call(resources.list_words(resource, tags))
-        if cmd.status != rec.RAN or result is None:
+        if cmd.status != CommandStatus.OK or result is None:
             return f"could not list {resource}: {self._why(cmd)}"
         items = listed(result.stdout)
         if items is None:
             return f"could not read the listing of {resource} (not JSON)"
         return items
 
-    def _delete(self, deletion: pl.Deletion) -> list[Outcome]:
+    def _delete(self, deletion: pl.Deletion) -> list[ResourceRecord]:
         cmd, _ = self._call(deletion.words)
-        gone = cmd.status == rec.FAILED and cmd.cls == oc.NOT_FOUND and GONE in (cmd.message or "")
-        if cmd.status == rec.RAN or gone:
-            result, reason = DELETED, "already gone" if gone else ""
+        gone = cmd.status == CommandStatus.FAILED and cmd.cls == ResultClass.NOT_FOUND and GONE in (cmd.message or "")
+        if cmd.status == CommandStatus.OK or gone:
+            result, reason = ResourceResult.DELETED, "already gone" if gone else ""
         else:
-            result, reason = LEFT, self._why(cmd)
-        first = Outcome(deletion.resource, deletion.id, deletion.name, deletion.zone, result, reason, deletion.script)
-        with_server = f"with its server {deletion.id}" if result == DELETED else reason
+            result, reason = ResourceResult.LEFT, self._why(cmd)
+        first = ResourceRecord(
+            deletion.resource, deletion.id, deletion.name, deletion.zone, result, reason, deletion.script
+        )
+        with_server = f"with its server {deletion.id}" if result == ResourceResult.DELETED else reason
         return [first] + [
-            Outcome("disk", d, "", deletion.zone, result, with_server, deletion.script) for d in deletion.disks
+            ResourceRecord("disk", d, "", deletion.zone, result, with_server, deletion.script) for d in deletion.disks
         ]
 
-    def _call(self, words: list[str]) -> tuple[rec.CommandRecord, object]:
+    def _call(self, words: list[str]) -> tuple[CommandRecord, object]:
         stats = WorkerStats()
         engine = replace(self.engine, stop=self.stop, stats=stats, publish=None)
         cmd, result = engine.call(words, self.env, self.masker)
@@ -129,8 +131,8 @@ class Teardown:
         self.progress(done, total)
         return cmd, result
 
-    def _why(self, cmd: rec.CommandRecord) -> str:
-        if cmd.status == rec.CANCELLED:
+    def _why(self, cmd: CommandRecord) -> str:
+        if cmd.status == CommandStatus.CANCELLED:
             return f"the teardown ended before it: {self.stop.why or 'cancelled'}"
         return f"{cmd.cls or cmd.status}: {cmd.message}".strip(": ")
 

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from ..cleanup import tagging
 from ..cleanup.runid import PLACEHOLDER
+from ..record.command import CommandRecord
+from ..record.script import ScriptRecord
+from ..record.vocabulary import CommandStatus, ResultClass, ScriptOutcome
 from ..report.reprs import nothing_ran
 from ..script.load import load_script, marked_shell
 from ..script.parse import Command, ScriptError
 from ..script.source import MAX_SCRIPT_BYTES_DEFAULT, read_script_text
-from ..state import records as rec
 from ..usacloud.mask import Masker
-from ..usacloud.outcome import Cls
 from ..usacloud.plan import plan_command
 from ..usacloud.policy import Policy
 
@@ -61,12 +62,8 @@ class Problem:
 class Linted:
     """One script's record (the dry-run's) and its problems, errors and warnings, in the order of its commands."""
 
-    record: rec.ScriptRecord
+    record: ScriptRecord  # frozen, its outcome its status (no pytest to report it)
     problems: list[Problem]
-
-    @property
-    def outcome(self) -> str:
-        return str(self.record.status)
 
     @property
     def errors(self) -> list[Problem]:
@@ -76,7 +73,7 @@ class Linted:
 def lint_script(path: Path, shown: str, options: Options) -> Linted:
     """The dry-run of the script at ``path``; ``shown``: its path as problems name it."""
     mode = "shell" if options.shell else "commands"
-    record = rec.ScriptRecord(path=shown, nodeid=f"{shown}::{path.stem}", mode=mode)
+    record = ScriptRecord(path=shown, nodeid=f"{shown}::{path.stem}", mode=mode)
     record.start = time.time()
     try:
         script = load_script(path, options.max_bytes, shell=True if options.shell else None)
@@ -89,36 +86,41 @@ def lint_script(path: Path, shown: str, options: Options) -> Linted:
     cwd = path.absolute().parent  # usacloud runs in the script's directory (a relative --parameters file)
     policy = dataclasses.replace(options.policy, cwd=cwd) if options.policy is not None else None
     record.skipped_lines = len(script.skipped)
-    found: list[tuple[Command, rec.CommandRecord, str | None]] = []
+    found: list[tuple[Command, CommandRecord, str | None]] = []
     for command in script.commands:
-        cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
+        cmd = CommandRecord(line=command.line, text=masker.text(command.text))
         record.commands.append(cmd)
         planned = plan_command(command, cmd, masker, policy, cwd, options.env.get("HOME"))
         refusal = planned.refusal if planned is not None else None
         refused = masker.text(refusal.describe()) if refusal is not None else None
         if planned is not None and not cmd.failed:  # a create gets the run's tag, as in a run
             if tagging.record(cmd, masker, tagging.tag_create(planned.words, [PLACEHOLDER.tag], cwd)):
-                cmd.status = rec.DRY_RUN
+                cmd.status = CommandStatus.DRY_RUN
             else:
                 refused = cmd.message
         found.append((command, cmd, refused))
-        if cmd.failed and record.status != rec.ScriptStatus.FAILED:  # the first failure is the script's
-            record.status, record.cls, record.line = rec.ScriptStatus.FAILED, cmd.cls, cmd.line
+        if cmd.failed and record.status != ScriptOutcome.FAILED:  # the first failure is the script's
+            record.status, record.cls, record.line = ScriptOutcome.FAILED, cmd.cls, cmd.line
             record.message = cmd.message
     record.end = time.time()
-    if record.status == rec.ScriptStatus.PASSED:
+    if record.status == ScriptOutcome.PASSED:
         nothing = nothing_ran(record, True, options.shell or marked_shell(script))
         if nothing is not None:
-            record.status, (record.message, record.line) = rec.ScriptStatus.SKIPPED, nothing
-    return Linted(record, _problems(path, shown, found, options.max_bytes))
+            record.status, (record.message, record.line) = ScriptOutcome.SKIPPED, nothing
+    return Linted(_finished(record), _problems(path, shown, found, options.max_bytes))
 
 
-def _unusable(record: rec.ScriptRecord, line: int, message: str, options: Options) -> Linted:
+def _unusable(record: ScriptRecord, line: int, message: str, options: Options) -> Linted:
     """A script that cannot be read or parsed, or breaks the straight-line rule: it fails at ``line``."""
     message = Masker.from_sources(options.env).text(message)
-    record.status, record.cls = rec.ScriptStatus.FAILED, Cls.INVALID_SCRIPT
+    record.status, record.cls = ScriptOutcome.FAILED, ResultClass.INVALID_SCRIPT
     record.line, record.message, record.end = line, message, time.time()
-    return Linted(record, [Problem(record.path, max(line, 1), 1, str(Cls.INVALID_SCRIPT), message)])
+    return Linted(_finished(record), [Problem(record.path, max(line, 1), 1, str(ResultClass.INVALID_SCRIPT), message)])
+
+
+def _finished(record: ScriptRecord) -> ScriptRecord:
+    record.outcome = record.status
+    return record.freeze()
 
 
 def _problems(path: Path, shown: str, found, max_bytes: int) -> list[Problem]:
@@ -135,9 +137,9 @@ def _problems(path: Path, shown: str, found, max_bytes: int) -> list[Problem]:
             line, col = _place(lines, command, "")
             problems.append(Problem(shown, line, col, str(cmd.cls), refusal))
         for finding in cmd.findings:
-            line, col = _place(lines, command, finding["word"])
-            message = finding["message"] + (f" (fix: {finding['fix']})" if finding.get("fix") else "")
-            problems.append(Problem(shown, line, col, finding["code"], message, finding["severity"]))
+            line, col = _place(lines, command, finding.word)
+            message = finding.message + (f" (fix: {finding.fix})" if finding.fix else "")
+            problems.append(Problem(shown, line, col, finding.code, message, finding.severity))
     return problems
 
 

@@ -17,9 +17,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .. import __version__
+from ..report.document import script_entry
 from ..report.github import escape_data, escape_property
 from ..report.reprs import printable
-from ..report.runlog import script_entry
 from ..script.source import MAX_SCRIPT_BYTES_DEFAULT
 from ..usacloud.policy import Policy
 from .check import ERROR, WARNING, Linted, Options, Problem, lint_script
@@ -153,9 +153,7 @@ def write(linted: list[Linted], fmt: str, no_warnings: bool, out) -> None:
     problems = [p for one in linted for p in one.problems if not (no_warnings and p.severity == WARNING)]
     if fmt == "json":
         doc = {
-            "scripts": [
-                script_entry(one.record.nodeid, one.record.path, one.outcome, one.record.to_dict()) for one in linted
-            ],
+            "scripts": [script_entry(one.record) for one in linted],
             "problems": [asdict(p) for p in problems],
         }
         json.dump(doc, out, indent=1, ensure_ascii=False)

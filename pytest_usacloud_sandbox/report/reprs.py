@@ -11,9 +11,12 @@ import functools
 import itertools
 import re
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..state.records import DONE, NEEDS_SHELL, CommandRecord, CommandStatus, ScriptRecord
+from ..record.command import NEEDS_SHELL, CommandRecord
+from ..record.script import ScriptRecord
+from ..record.vocabulary import CommandStatus, ResultClass
 from ..usacloud.mask import MASK
 
 OUTPUT_LINES = 30  # lines of output tail shown in a failure
@@ -26,7 +29,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """``text`` safe for a terminal, JUnit XML and the report: colour and cursor sequences are
     removed, any other control character is shown escaped (``\\x1b``); newlines and tabs stay."""
-    if not text:
+    if not text or not _CONTROL.search(text):  # the common case: nothing to remove or escape
         return text
     text = text.replace("\r\n", "\n")
     text = _SEQUENCE.sub("", text)
@@ -54,14 +57,14 @@ def written_note(cmd: CommandRecord) -> str:
     """What the policy changed, as the script wrote it ("" when nothing changed). Tags the run added
     to a create (shown in the words that ran) are not counted as a change."""
     words = _without_added_tags(cmd.words, cmd.written)
-    if not cmd.written or cmd.written == words:
+    if not cmd.written or list(cmd.written) == words:
         return ""
     if len(cmd.written) == len(words):
         return shown(w for w, p in zip(cmd.written, words, strict=True) if w != p)
     return shown(cmd.written)
 
 
-def _without_added_tags(words: list[str], written: list[str]) -> list[str]:
+def _without_added_tags(words: Sequence[str], written: Sequence[str]) -> list[str]:
     """``words`` without the ``--tags X`` / ``--disk-tags X`` pairs that ``written`` does not have."""
     given = {(a, b) for a, b in itertools.pairwise(written) if a in _TAG_FLAGS}
     out, i = [], 0
@@ -81,7 +84,7 @@ def command_line(cmd: CommandRecord) -> str:
     extra = f"  [as written: {note}]" if note else ""
     if cmd.status == CommandStatus.SKIPPED:
         extra += f"  ({cmd.message})"
-    elif cmd.cls and cmd.cls != "ok":
+    elif cmd.cls and cmd.cls != ResultClass.OK:
         extra += f"  ({cmd.cls})"
     if len(cmd.attempts) > 1:
         extra += f"  [{len(cmd.attempts)} attempts]"
@@ -126,9 +129,9 @@ def details(record: ScriptRecord) -> list[str]:
     if failing.hint:
         lines.append(f"  hint: {failing.hint}")
     for finding in failing.findings:
-        if finding["severity"] == "error":
-            fix = f" (fix: {finding['fix']})" if finding.get("fix") else ""
-            lines.append(f"  check: {finding['message']}{fix}")
+        if finding.severity == "error":
+            fix = f" (fix: {finding.fix})" if finding.fix else ""
+            lines.append(f"  check: {finding.message}{fix}")
     for name, text in (("stderr", failing.stderr_tail), ("stdout", failing.stdout_tail)):
         if text.strip():
             tail = text.strip("\n").splitlines()[-OUTPUT_LINES:]
@@ -166,7 +169,7 @@ def skipped_commands(record: ScriptRecord) -> list[CommandRecord]:
 def nothing_ran(record: ScriptRecord, dry_run: bool, shell_wanted: bool) -> tuple[str, int | None] | None:
     """Why a script that passed ran nothing (so it is skipped, not passed), and the line of the first
     cause; None if something ran."""
-    if any(c.status in DONE for c in record.commands):
+    if any(c.done for c in record.commands):
         return None
     if not record.commands:
         if record.mode == "shell":

@@ -10,43 +10,26 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
 from .. import __version__
-from ..state.atomicfile import atomic_write
-from ..state.records import DONE, CommandStatus, ScriptRecord, ScriptStatus
+from ..record.cleanup import CleanupRecord
+from ..record.command import CommandRecord
+from ..record.preflight import Preflight
+from ..record.script import ScriptRecord
+from ..record.vocabulary import REPORTED, CommandStatus, ResultClass, ScriptOutcome
 from ..usacloud.mask import mask_url
-from . import statusline, summary
+from . import document, statusline, summary
+from .document import Report, RunSection, one_line, script_entry, stand_in
 from .reprs import printable, script_path
-from .summary import clock  # noqa: F401 (re-exported)
 
-SCHEMA_NAME = "pytest-usacloud-sandbox/report"
-SCHEMA_VERSION = 3
 SCRIPTS_FILE = "report-scripts.jsonl"
-
-
-class Outcome(StrEnum):
-    """A script's result as pytest reports it (cancelled: skipped because the run was stopped)."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-    XFAILED = "xfailed"
-    XPASSED = "xpassed"
-
-
-OUTCOMES = tuple(Outcome)
 SLOWEST = 5
 MAX_WARNINGS = 50  # warning lines kept for the summary; the rest are only counted
 MESSAGE_CHARS = 200
-_STATUS_OF = {Outcome.XFAILED: ScriptStatus.FAILED, Outcome.XPASSED: ScriptStatus.PASSED}
 
 
 @dataclass(frozen=True)
@@ -55,7 +38,7 @@ class Failed:
 
     where: str  # the script's path as in its node id
     line: int | None
-    cls: str
+    cls: str  # the failure's result class ("error" when there is none)
     message: str
 
 
@@ -78,7 +61,7 @@ class RunLog:
         self.backend = mask_url(str(backend or ""))
         self.workers = workers
         self.total: int | None = None  # None while collecting
-        self.counts = dict.fromkeys(OUTCOMES, 0)
+        self.counts = dict.fromkeys(REPORTED, 0)
         self.by_class: dict[str, int] = {}
         # commands in finished scripts; of those, run at least once; attempts (tokens); retries; refused
         self.commands = self.commands_run = self.attempts = self.retries = self.refused = 0
@@ -98,7 +81,7 @@ class RunLog:
         self._lock = threading.Lock()
         self._jsonl = None
         self.phase: str | None = None  # after the scripts: what the run does now ("cleaning up ...")
-        self.cleanup: dict | None = None  # the report's cleanup section (cleanup.results.Summary)
+        self.cleanup: CleanupRecord | None = None  # the report's cleanup section
         self.keep_records = bool(getattr(settings, "report", None) or getattr(settings, "dry_run", False))
 
     @property
@@ -121,56 +104,61 @@ class RunLog:
             if self.first_start is None:
                 self.first_start = now
 
-    def script_finished(self, nodeid: str, outcome: str, record: dict | None, report_longrepr_text: str | None) -> None:
+    def script_finished(
+        self, nodeid: str, outcome: ScriptOutcome, record: ScriptRecord | None, report_longrepr_text: str | None
+    ) -> None:
+        """Count a finished script (``record`` None: it has none, an error before it ran) and keep its entry."""
         with self._lock:
             self.running.pop(nodeid, None)
             self.counts[outcome] = self.counts.get(outcome, 0) + 1
             where = self.where(nodeid)
-            commands = (record or {}).get("commands", ())
+            commands = record.commands if record is not None else ()
             for cmd in commands:
                 self._command(where, cmd)
-            if outcome == Outcome.FAILED:
+            if outcome == ScriptOutcome.FAILED:
                 self.failed.append(_failed(where, record, report_longrepr_text))
-            elif outcome == Outcome.CANCELLED:
-                reason = (record or {}).get("message") or _first_line(report_longrepr_text or "") or "cancelled"
-                reason = _one_line(printable(reason), MESSAGE_CHARS)
+            elif outcome == ScriptOutcome.CANCELLED:
+                reason = (record.message if record else "") or _first_line(report_longrepr_text or "") or "cancelled"
+                reason = one_line(printable(reason), MESSAGE_CHARS)
                 self.cancel_reasons[reason] = self.cancel_reasons.get(reason, 0) + 1
-            elif outcome == Outcome.PASSED and commands:
-                skipped = sum(1 for c in commands if c.get("status") == CommandStatus.SKIPPED)
+            elif outcome == ScriptOutcome.PASSED and commands:
+                skipped = sum(1 for c in commands if c.status == CommandStatus.SKIPPED)
                 if skipped:
-                    ran = sum(1 for c in commands if c.get("status") in DONE)
+                    ran = sum(1 for c in commands if c.done)
                     self.partly.append(Partly(where, ran, len(commands), skipped))
             if self.keep_records:
-                self._append(script_entry(nodeid, where, outcome, record, report_longrepr_text))
+                if record is None:
+                    record = stand_in(nodeid, where, outcome, report_longrepr_text)
+                self._append(script_entry(record))
 
-    def _command(self, where: str, cmd: dict) -> None:
+    def _command(self, where: str, cmd: CommandRecord) -> None:
         self.commands += 1
-        key = cmd.get("cls") or cmd.get("status") or "unknown"
+        key = str(cmd.cls or cmd.status or "unknown")
         self.by_class[key] = self.by_class.get(key, 0) + 1
-        for attempt in cmd.get("attempts") or ():
-            self._started_at(attempt.get("token_at") or attempt.get("start"))
-        attempts = len(cmd.get("attempts") or ())
+        for attempt in cmd.attempts:
+            self._started_at(attempt.token_at or attempt.start)
+        attempts = len(cmd.attempts)
         if attempts:
             self.commands_run += 1
             self.attempts += attempts
             self.retries += attempts - 1
-        if cmd.get("status") == CommandStatus.REFUSED:
+        if cmd.status == CommandStatus.REFUSED:
             self.refused += 1
-        self.token_wait += float(cmd.get("token_wait") or 0.0)
-        duration = cmd.get("duration")
-        if duration is not None:
+        self.token_wait += float(cmd.token_wait or 0.0)
+        if cmd.duration is not None:
             self._seq += 1
-            text = _one_line(printable(cmd.get("text") or ""), 120)
-            item = (float(duration), self._seq, f"{float(duration):7.2f}s  {where}:{cmd.get('line')}  {text}")
+            text = one_line(printable(cmd.text or ""), 120)
+            duration = float(cmd.duration)
+            item = (duration, self._seq, f"{duration:7.2f}s  {where}:{cmd.line}  {text}")
             if len(self._slowest) < SLOWEST:
                 heapq.heappush(self._slowest, item)
             elif item[0] > self._slowest[0][0]:
                 heapq.heapreplace(self._slowest, item)
-        for finding in cmd.get("findings") or ():
-            if finding.get("severity") == "warning":
+        for finding in cmd.findings:
+            if finding.severity == "warning":
                 if len(self.warnings) < MAX_WARNINGS:
-                    message = _one_line(printable(finding.get("message") or ""), MESSAGE_CHARS)
-                    self.warnings.append(f"{where}:{cmd.get('line')} {finding.get('code')} {message}")
+                    message = one_line(printable(finding.message or ""), MESSAGE_CHARS)
+                    self.warnings.append(f"{where}:{cmd.line} {finding.code} {message}")
                 else:
                     self.more_warnings += 1
 
@@ -264,40 +252,37 @@ class RunLog:
         interrupted: bool,
         stop_reason: str | None,
         usacloud_version: str | None,
-        preflight: dict | None = None,
-    ) -> dict:
+        preflight: Preflight | None = None,
+    ) -> RunSection:
         s = self.settings
         rate = float(getattr(s, "rate", 0.0) or 0.0)
-        return {
-            "start": self.started,
-            "end": ended,
-            "start_utc": _utc(self.started),
-            "end_utc": _utc(ended),
-            "duration": max(0.0, ended - self.started),
-            "options": self.options,
-            "plugin_version": __version__,
-            "usacloud_version": usacloud_version,
-            "preflight": _printable(preflight),
-            "workers": self.workers,
-            "rate": None if rate == float("inf") else rate,
-            "burst": int(getattr(s, "burst", 1) or 1),
-            "backend": self.backend,
-            "dry_run": bool(getattr(s, "dry_run", False)),
-            "interrupted": bool(interrupted),
-            "stop_reason": printable(stop_reason) if stop_reason else stop_reason,
-            "scripts_total": self.total or 0,
-            "scripts_finished": self.done,
-            "outcomes": {str(k): v for k, v in self.counts.items()},
-            "partly_run": len(self.partly),
-            "commands": self.commands,
-            "commands_run": self.commands_run,
-            "commands_by_class": dict(self.by_class),
-            "attempts": self.attempts,
-            "retries": self.retries,
-            "refused": self.refused,
-            "token_wait": self.token_wait,
-            "achieved_rate": self.achieved_rate(),
-        }
+        return RunSection(
+            start=self.started,
+            end=ended,
+            options=self.options,
+            plugin_version=__version__,
+            usacloud_version=usacloud_version,
+            preflight=preflight,
+            workers=self.workers,
+            rate=None if rate == float("inf") else rate,
+            burst=int(getattr(s, "burst", 1) or 1),
+            backend=self.backend,
+            dry_run=bool(getattr(s, "dry_run", False)),
+            interrupted=bool(interrupted),
+            stop_reason=stop_reason,
+            scripts_total=self.total or 0,
+            scripts_finished=self.done,
+            outcomes=dict(self.counts),
+            partly_run=len(self.partly),
+            commands=self.commands,
+            commands_run=self.commands_run,
+            commands_by_class=dict(self.by_class),
+            attempts=self.attempts,
+            retries=self.retries,
+            refused=self.refused,
+            token_wait=self.token_wait,
+            achieved_rate=self.achieved_rate(),
+        )
 
     def write_report(
         self,
@@ -306,44 +291,15 @@ class RunLog:
         interrupted: bool,
         stop_reason: str | None,
         usacloud_version: str | None,
-        preflight: dict | None = None,
+        preflight: Preflight | None = None,
     ) -> None:
-        """One JSON document, streamed from the JSON-lines file; replaced atomically.
-
-        The file gets the permissions pytest's JUnit file would get: an existing file keeps its mode,
-        a new one is readable as the umask allows (not the private mode of a temporary file).
-        """
+        """One JSON document (:class:`.document.Report`), the scripts streamed from the JSON-lines
+        file; it replaces ``path`` atomically."""
         self.close()
         with self._lock:
-            head = {
-                "schema": SCHEMA_NAME,
-                "schema_version": SCHEMA_VERSION,
-                "run": self.run_section(ended, interrupted, stop_reason, usacloud_version, preflight),
-            }
-            if self.cleanup is not None:
-                head["cleanup"] = _printable(self.cleanup)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = _mode_for(path)
-        with atomic_write(path, fsync=True) as out:
-            os.fchmod(out.fileno(), mode)
-            prefix = json.dumps(head, indent=1, default=str)
-            out.write(prefix[: prefix.rindex("}")].rstrip() + ',\n "scripts": [')
-            first = True
-            for line in _lines(self.run_dir / SCRIPTS_FILE):
-                out.write(("\n  " if first else ",\n  ") + line)
-                first = False
-            out.write("\n ]\n}\n")
-
-
-def _mode_for(path: Path) -> int:
-    """The mode ``open(path, "w")`` would leave: an existing file's, else 0o666 less the umask."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+            run = self.run_section(ended, interrupted, stop_reason, usacloud_version, preflight)
+            report = Report(run=run, cleanup=self.cleanup)
+        document.write(path, report, _lines(self.run_dir / SCRIPTS_FILE))
 
 
 def _lines(path: Path):
@@ -362,47 +318,11 @@ def _lines(path: Path):
             yield line
 
 
-def script_entry(nodeid: str, where: str, outcome: str, record: dict | None, longrepr: str | None = None) -> dict:
-    """One script of the report's `scripts` (schema: report/schema.py): its record made printable, with
-    pytest's outcome, its duration and token wait; a script without a record (an error before it
-    ran) gets an empty one, with the message of pytest's report."""
-    if record is None:
-        record = ScriptRecord(path=where, nodeid=nodeid).to_dict()
-        record["status"] = str(_STATUS_OF.get(outcome, outcome))
-        record["message"] = _one_line(longrepr or "", 1000)
-    entry = _printable(dict(record))
-    entry["outcome"] = str(outcome)
-    start, end = entry.get("start"), entry.get("end")
-    entry["duration"] = (end - start) if start is not None and end is not None else None
-    entry["token_wait"] = sum(float(c.get("token_wait") or 0.0) for c in entry.get("commands", ()))
-    return entry
-
-
-def _printable(value):
-    """Every string in a record made safe (no terminal control sequences reach the report)."""
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, dict):
-        return {k: _printable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_printable(v) for v in value]
-    return value
-
-
-def _failed(where: str, record: dict | None, longrepr: str | None) -> Failed:
-    record = record or {}
-    message = record.get("message") or _first_line(longrepr or "")
-    return Failed(where, record.get("line"), record.get("cls") or "error", _one_line(printable(message), MESSAGE_CHARS))
+def _failed(where: str, record: ScriptRecord | None, longrepr: str | None) -> Failed:
+    message = (record.message if record else "") or _first_line(longrepr or "")
+    cls = (record.cls if record else None) or ResultClass.ERROR
+    return Failed(where, record.line if record else None, str(cls), one_line(printable(message), MESSAGE_CHARS))
 
 
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
-
-
-def _one_line(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from ..record.vocabulary import ScriptOutcome
 from .summary import clock, configured_rate, limited
 
 LINES_WIDTH = 220  # the line's width when it is not drawn on a terminal (CI logs)
@@ -17,6 +18,8 @@ SEP = " | "
 #: the fields after the head and the longest-running script, most important first ("short counts":
 #: the counts that are not 0, where the whole counts do not fit)
 PRIORITY = ("short counts", "eta", "elapsed", "rate", "cmds", "wait", "counts")
+#: the outcomes the whole counts show, even when 0
+_COUNTED = (ScriptOutcome.PASSED, ScriptOutcome.FAILED, ScriptOutcome.SKIPPED, ScriptOutcome.CANCELLED)
 
 
 def live_rate(log, now: float, attempts: int) -> str:
@@ -42,7 +45,7 @@ def fields(log, now: float) -> list[tuple[str, str]]:
     done, total = log.done, log.total
     cmds, attempts, wait = log.now_totals()
     c = log.counts
-    short = " ".join(f"{n} {o}" for o, n in c.items() if n or o in ("passed", "failed"))
+    short = " ".join(f"{n} {o}" for o, n in c.items() if n or o in (ScriptOutcome.PASSED, ScriptOutcome.FAILED))
     eta = None
     if total is None:
         head = "usacloud: collecting"
@@ -57,7 +60,7 @@ def fields(log, now: float) -> list[tuple[str, str]]:
         eta = "ETA " + (clock(max(0.0, now - since) * max(0, total - done) / done) if done and total else "--:--")
     out = [
         ("head", head),
-        ("counts", f"{c['passed']} passed {c['failed']} failed {c['skipped']} skipped {c['cancelled']} cancelled"),
+        ("counts", " ".join(f"{c[o]} {o}" for o in _COUNTED)),
         ("short counts", short),
         ("cmds", f"{cmds} cmds"),
         ("rate", live_rate(log, now, attempts)),

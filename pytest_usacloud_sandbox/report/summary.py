@@ -5,7 +5,9 @@ Functions of a RunLog's counters (the caller holds its lock); plain text, masked
 
 from __future__ import annotations
 
-from ..state.records import ScriptRecord
+from ..record.fields import from_plain
+from ..record.script import ScriptRecord
+from ..record.vocabulary import ScriptOutcome
 from ..usacloud.commands import SANDBOX_ZONE
 from .reprs import plan_line
 
@@ -66,10 +68,10 @@ def rate_text(log) -> str:
 
 def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool) -> list[str]:
     counts = dict(log.counts)
-    counts["passed"] -= len(log.partly)  # as pytest's last line counts them
-    shown = [(o, n) for o, n in counts.items() if n or o in ("passed", "failed")]
+    counts[ScriptOutcome.PASSED] -= len(log.partly)  # as pytest's last line counts them
+    shown = [(o, n) for o, n in counts.items() if n or o in (ScriptOutcome.PASSED, ScriptOutcome.FAILED)]
     if log.partly:
-        shown.insert(1, ("partly run", len(log.partly)))
+        shown.insert(1, (ScriptOutcome.PARTLY_RUN, len(log.partly)))
     outcomes = ", ".join(f"{n} {o}" for o, n in shown)
     total = log.total or 0
     unfinished = total - log.done
@@ -126,20 +128,13 @@ def dry_run_lines(entries, where) -> list[str]:
     """Per script, one line per command after the policy: what would run, or why not."""
     scripts = []
     for entry in entries:
-        record = ScriptRecord.from_dict(_record_fields(entry))
-        lines = [f"{where(entry['nodeid'])}: {entry.get('outcome')}"]
-        if entry.get("outcome") in ("skipped", "cancelled") and not record.commands:
-            lines[0] += f" ({entry.get('message')})"
+        record = from_plain(ScriptRecord, entry)
+        lines = [f"{where(record.nodeid)}: {record.outcome}"]
+        if record.outcome in (ScriptOutcome.SKIPPED, ScriptOutcome.CANCELLED) and not record.commands:
+            lines[0] += f" ({record.message})"
         lines.extend(f"  line {c.line:<4} {plan_line(c)}" for c in record.commands)
-        scripts.append((entry["nodeid"], lines))
+        scripts.append((record.nodeid, lines))
     out = []
     for _, lines in sorted(scripts):
         out.extend(lines)
     return out
-
-
-_SCRIPT_FIELDS = frozenset(ScriptRecord.__dataclass_fields__) | {"commands_run", "commands_failed"}
-
-
-def _record_fields(entry: dict) -> dict:
-    return {k: v for k, v in entry.items() if k in _SCRIPT_FIELDS}

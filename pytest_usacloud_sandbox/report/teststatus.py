@@ -5,30 +5,39 @@ one whose commands ran only in part as passed; :func:`teststatus` (``pytest_repo
 gives each its own category, letter and word, so pytest's last line reads ``1 failed, 19
 cancelled`` and ``-v`` says ``CANCELLED`` / ``PARTLY RUN``. The status travels on the report as the
 user property ``usacloud_status`` (set by the item, so JUnit carries it too and it crosses xdist
-with the report).
+with the report). :func:`outcome` is the script's outcome as the report's ``outcome`` says it.
 """
 
 from __future__ import annotations
 
-from ..state.records import ScriptRecord, ScriptStatus
-from ..usacloud.outcome import Cls
+from ..record.script import ScriptRecord
+from ..record.vocabulary import ResultClass, ScriptOutcome
 from .reprs import skipped_commands
 
 STATUS_PROPERTY = "usacloud_status"
-CANCELLED = "cancelled"
-PARTLY_RUN = "partly run"
 #: category -> (letter, word) in pytest's progress and with -v
-WORDS = {CANCELLED: ("C", "CANCELLED"), PARTLY_RUN: ("P", "PARTLY RUN")}
+WORDS = {ScriptOutcome.CANCELLED: ("C", "CANCELLED"), ScriptOutcome.PARTLY_RUN: ("P", "PARTLY RUN")}
 
 
-def status(record: ScriptRecord) -> str:
+def status(record: ScriptRecord) -> ScriptOutcome:
     """``cancelled``, ``partly run`` (passed, or failed for it under --usacloud-strict, with some
     commands skipped because they need the shell) or the record's status."""
-    if record.status == ScriptStatus.CANCELLED:
-        return CANCELLED
-    if (record.status == ScriptStatus.PASSED or record.cls == Cls.PARTLY_RUN) and skipped_commands(record):
-        return PARTLY_RUN
-    return str(record.status)
+    if record.status == ScriptOutcome.CANCELLED:
+        return ScriptOutcome.CANCELLED
+    partly = record.status == ScriptOutcome.PASSED or record.cls == ResultClass.PARTLY_RUN
+    if partly and skipped_commands(record):
+        return ScriptOutcome.PARTLY_RUN
+    return ScriptOutcome(record.status)
+
+
+def outcome(report, record: ScriptRecord | None) -> ScriptOutcome:
+    """The script's outcome as pytest reported it (its report made, xfail applied): ``cancelled``
+    for a skip caused by a stop, ``xfailed`` / ``xpassed`` for an xfail."""
+    if hasattr(report, "wasxfail"):
+        return ScriptOutcome.XPASSED if report.passed else ScriptOutcome.XFAILED
+    if report.skipped and record is not None and record.status == ScriptOutcome.CANCELLED:
+        return ScriptOutcome.CANCELLED
+    return ScriptOutcome(report.outcome)
 
 
 def teststatus(report) -> tuple[str, str, tuple[str, dict]] | None:
@@ -36,9 +45,9 @@ def teststatus(report) -> tuple[str, str, tuple[str, dict]] | None:
     if report.when != "call" or hasattr(report, "wasxfail"):
         return None
     word = dict(report.user_properties).get(STATUS_PROPERTY)
-    if (word == CANCELLED and report.skipped) or (word == PARTLY_RUN and report.passed):
+    if (word == ScriptOutcome.CANCELLED and report.skipped) or (word == ScriptOutcome.PARTLY_RUN and report.passed):
         letter, shown = WORDS[word]
-        return word, letter, (shown, {"yellow": True})
+        return str(word), letter, (shown, {"yellow": True})
     return None
 
 

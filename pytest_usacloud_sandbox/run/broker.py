@@ -34,10 +34,10 @@ from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
+from ..record.command import CommandRecord
+from ..record.vocabulary import CommandStatus, ResultClass
 from ..report.reprs import shown
 from ..script.parse import Command
-from ..state import records as rec
-from ..usacloud import outcome as oc
 from ..usacloud.environment import TRACE_VARIABLES, from_shell
 from ..usacloud.mask import SECRET_ENV, Masker
 from . import peers, protocol, runner
@@ -77,7 +77,7 @@ class Broker:
         self.text_at = text_at  # the script's text for a line (None if no usacloud command starts there)
         self.cookie = secrets.token_hex(16)
         self.port = 0
-        self.calls: list[rec.CommandRecord | None] = []
+        self.calls: list[CommandRecord | None] = []
         self.exits: list[int] = []
         self.fallback = False  # set once pidfd_getfd was refused: the function hands over to the shim
         self._lock = threading.Lock()
@@ -108,7 +108,7 @@ class Broker:
         self._threads.append(thread)
         return self
 
-    def close(self, grace: float = CLOSE_GRACE) -> list[rec.CommandRecord]:
+    def close(self, grace: float = CLOSE_GRACE) -> list[CommandRecord]:
         """Stop accepting, cancel and wait (bounded) for calls in flight; the calls' records in order."""
         self._closing.set()
         with self._lock:
@@ -124,8 +124,12 @@ class Broker:
         with self._lock:
             for index, cmd in enumerate(self.calls):
                 if cmd is None:  # still being served
-                    self.calls[index] = rec.CommandRecord(
-                        line=0, text="usacloud", status=rec.CANCELLED, cls=oc.CANCELLED, message=VANISHED
+                    self.calls[index] = CommandRecord(
+                        line=0,
+                        text="usacloud",
+                        status=CommandStatus.CANCELLED,
+                        cls=ResultClass.CANCELLED,
+                        message=VANISHED,
                     )
             return [c for c in self.calls if c is not None]
 
@@ -254,20 +258,20 @@ class Broker:
             output_to_script=True,
         )
 
-        def not_run(status, cls, message: str) -> rec.CommandRecord:
+        def not_run(status, cls, message: str) -> CommandRecord:
             text_, words_ = masker.text(text), list(masker.words(words))
-            return rec.CommandRecord(line=line, text=text_, words=words_, status=status, cls=cls, message=message)
+            return CommandRecord(line=line, text=text_, words=words_, status=status, cls=cls, message=message)
 
         try:
             env, refusal = self.call_env(request.env)
             if refusal is not None:
-                cmd = not_run(rec.REFUSED, oc.REFUSED, masker.text(refusal.describe()))
+                cmd = not_run(CommandStatus.REFUSED, ResultClass.REFUSED, masker.text(refusal.describe()))
                 call_engine.stats.refused += 1
             else:
                 cmd = call_engine.run_one(command, masker, env, _cwd_of(pid), self.script)
         except Exception as exc:
-            cmd = not_run(rec.FAILED, oc.ERROR, f"internal error in the sandbox broker: {exc!r}")
-        if state.get("vanished") and cmd.status == rec.CANCELLED:
+            cmd = not_run(CommandStatus.FAILED, ResultClass.ERROR, f"internal error in the sandbox broker: {exc!r}")
+        if state.get("vanished") and cmd.status == CommandStatus.CANCELLED:
             cmd.message = VANISHED
         code, message = exit_of(cmd, state.get("last"))
         with self._lock:
@@ -303,25 +307,25 @@ class Broker:
         return result
 
 
-def exit_of(cmd: rec.CommandRecord, last: RunResult | None) -> tuple[int, str | None]:
+def exit_of(cmd: CommandRecord, last: RunResult | None) -> tuple[int, str | None]:
     """A call's exit status, and what the caller gets on stderr (None: usacloud spoke for itself)."""
-    if cmd.status == rec.DRY_RUN:
+    if cmd.status == CommandStatus.DRY_RUN:
         return 0, None
-    if cmd.status == rec.CANCELLED:
+    if cmd.status == CommandStatus.CANCELLED:
         return EXIT_CANCELLED, cmd.message or "cancelled: the run was stopped"
-    if cmd.status in (rec.REFUSED, rec.INVALID) or last is None:
-        hint = f" ({cmd.hint})" if cmd.hint and cmd.status == rec.INVALID else ""
+    if cmd.status in (CommandStatus.REFUSED, CommandStatus.INVALID) or last is None:
+        hint = f" ({cmd.hint})" if cmd.hint and cmd.status == CommandStatus.INVALID else ""
         return EXIT_REFUSED, (cmd.message or cmd.status) + hint
     if last.launch_error is not None:
         return EXIT_NOT_STARTED, cmd.message
-    if cmd.cls == oc.FAKE_HANG:  # fake mode: it hung after doing its work, and counts as done
+    if cmd.cls == ResultClass.FAKE_HANG:  # fake mode: it hung after doing its work, and counts as done
         return 0, cmd.message
     if last.timed_out:
         return EXIT_TIMEOUT, cmd.message
     if last.signal is not None:
         return 128 + last.signal, None
     code = last.exit_code if last.exit_code is not None else EXIT_REFUSED
-    if cmd.cls == oc.RATE_LIMITED or cmd.status == rec.UNSUPPORTED:
+    if cmd.cls == ResultClass.RATE_LIMITED or cmd.status == CommandStatus.UNSUPPORTED:
         return code, cmd.message
     return code, None
 

@@ -1,4 +1,4 @@
-"""Run one script's commands in order: offline check -> policy -> token -> runner -> outcome.
+"""Run one script's commands in order: offline check -> policy -> token -> runner -> result class.
 
 The script stops at its first failing command, like `set -e`; the commands after it are recorded
 as not run. A stop signal cancels the script before a command, while it waits for a token, while a
@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..limit.errors import Cancelled, LimiterUnavailable
+from ..record.command import Attempt, CommandRecord, tail
+from ..record.script import ScriptRecord
+from ..record.vocabulary import CommandStatus, ResultClass, ScriptOutcome
 from ..report.reprs import shown
 from ..script.parse import Command, ParsedScript
 from ..settings import Settings
-from ..state import records as rec
 from ..state.children import Children
 from ..state.stop import StopSignal
 from ..usacloud import fake, profiles
-from ..usacloud import outcome as oc
+from ..usacloud.classify import HINTS, classify, classify_fake
 from ..usacloud.mask import SECRET_ENV, Masker
 from ..usacloud.plan import plan_command
 from ..usacloud.policy import Policy, sandbox_env
@@ -45,7 +47,7 @@ class CommandHooks(Protocol):
     def mark(self, words: Sequence[str], cwd: Path | None, script: str | None) -> Any:
         """The words to run (``.words``) or why not (``.refusal``): a create gets the run's tag."""
 
-    def record(self, cmd: rec.CommandRecord, masker: Masker, marked: Any) -> bool:
+    def record(self, cmd: CommandRecord, masker: Masker, marked: Any) -> bool:
         """Put the marked words in ``cmd``; False, with ``cmd`` refused, when the create may not run."""
 
     def guard(self, words: Sequence[str], env: Mapping[str, str], lister: Callable) -> Any:
@@ -56,7 +58,7 @@ class CommandHooks(Protocol):
     def script_env(self, nodeid: str) -> dict[str, str]:
         """Variables a shell-mode script gets (the run's id, the script's id)."""
 
-    def finished(self, entry: dict | None, cmd: rec.CommandRecord, stdout: str) -> None: ...
+    def finished(self, entry: dict | None, cmd: CommandRecord, stdout: str) -> None: ...
 
 
 @dataclass
@@ -202,7 +204,7 @@ class Engine:
             names |= set(fake.dummy_env())
         return {name: env[name] for name in sorted(names) if name in env}
 
-    def run(self, script: ParsedScript, record: rec.ScriptRecord) -> rec.ScriptRecord:
+    def run(self, script: ParsedScript, record: ScriptRecord) -> ScriptRecord:
         """Fill ``record`` with the script's commands; the caller turns it into pass/fail/skip."""
         masker = Masker.for_commands(self.base_env, script.commands)
         env = self.env_for(record.nodeid)
@@ -214,23 +216,24 @@ class Engine:
         try:
             halted = failed = False
             for command in script.commands:
-                cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
+                cmd = CommandRecord(line=command.line, text=masker.text(command.text))
                 record.commands.append(cmd)
                 if halted or (failed and not self.settings.dry_run):
                     continue  # not run: after the first failure, or after a cancel
                 if self.stop():
-                    cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+                    cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
                 else:
                     self._one(command, cmd, masker, env, base_dir, record.nodeid)
-                if cmd.status == rec.CANCELLED:
-                    record.status, halted = "cancelled", True
-                elif cmd.status == rec.UNSUPPORTED:  # fake mode cannot go on: skipped, never failed nor passed
-                    record.status, halted = rec.ScriptStatus.SKIPPED, True
-                    record.cls, record.line = oc.FAKE_LIMIT, cmd.line
+                if cmd.status == CommandStatus.CANCELLED:
+                    record.status, halted = ScriptOutcome.CANCELLED, True
+                elif cmd.status == CommandStatus.UNSUPPORTED:
+                    # fake mode cannot go on: skipped, never failed nor passed
+                    record.status, halted = ScriptOutcome.SKIPPED, True
+                    record.cls, record.line = ResultClass.FAKE_LIMIT, cmd.line
                     record.message = fake_limit_reason(cmd)
                 elif cmd.failed and not failed:
                     failed = True
-                    record.status, record.cls, record.line = "failed", cmd.cls, cmd.line
+                    record.status, record.cls, record.line = ScriptOutcome.FAILED, cmd.cls, cmd.line
                     record.message = cmd.message
                 if self.publish is not None:
                     self.publish(self.stats, False)
@@ -242,28 +245,28 @@ class Engine:
 
     def run_one(
         self, command: Command, masker: Masker, env: dict, cwd: Path | None = None, script: str | None = None
-    ) -> rec.CommandRecord:
-        """One command through check, policy, token, runner and outcome (shell mode's broker);
+    ) -> CommandRecord:
+        """One command through check, policy, token, runner and classification (shell mode's broker);
         ``cwd``: the caller's directory, where usacloud will run; ``script``: the node id it runs for."""
-        cmd = rec.CommandRecord(line=command.line, text=masker.text(command.text))
+        cmd = CommandRecord(line=command.line, text=masker.text(command.text))
         if self.stop():
-            cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+            cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
         else:
             self._one(command, cmd, masker, env, cwd, script)
         return cmd
 
     def call(
         self, words: Sequence[str], env: Mapping[str, str], masker: Masker
-    ) -> tuple[rec.CommandRecord, RunResult | None]:
+    ) -> tuple[CommandRecord, RunResult | None]:
         """One of the plugin's own usacloud calls (a listing, the teardown's deletes): no policy, but the
         token, the 429 retries, the timeout and a record, like a script's command. It runs in the run's
         own directory (no script's file can change what it reads); its output is kept, not forwarded,
         for the caller to read."""
         words = tuple(words)
-        cmd = rec.CommandRecord(line=0, text=masker.text(shown(words)), words=list(masker.words(words)))
+        cmd = CommandRecord(line=0, text=masker.text(shown(words)), words=list(masker.words(words)))
         cmd.written = list(cmd.words)
         if self.stop():
-            cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+            cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
             return cmd, None
         runner = functools.partial(run_command, tail_bytes=INTERNAL_TAIL)
         return cmd, self._execute(words, cmd, masker, dict(env), self.run_dir, runner)
@@ -271,14 +274,14 @@ class Engine:
     def _one(
         self,
         command: Command,
-        cmd: rec.CommandRecord,
+        cmd: CommandRecord,
         masker: Masker,
         env: dict,
         cwd: Path | None = None,
         script: str | None = None,
     ) -> None:
         planned = plan_command(command, cmd, masker, self.policy(cwd), cwd, self.base_env.get("HOME"))
-        if cmd.status == rec.REFUSED:
+        if cmd.status == CommandStatus.REFUSED:
             self.stats.refused += 1
         if planned is None or cmd.failed:  # skipped, refused or invalid: the record says why
             return
@@ -290,7 +293,7 @@ class Engine:
                 return
             words = marked.words
         if self.settings.dry_run:
-            cmd.status = rec.DRY_RUN
+            cmd.status = CommandStatus.DRY_RUN
             return
         env = {**env, **planned.env}  # allowed VAR=value prefixes
         if self.cleanup is not None and planned.danger:  # it acts only on what this run made
@@ -309,15 +312,15 @@ class Engine:
         if self.cleanup is not None:
             self.cleanup.finished(entry, cmd, result.stdout if result is not None else "")
 
-    def _refuse(self, cmd: rec.CommandRecord, masker: Masker, message: str) -> None:
-        cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
+    def _refuse(self, cmd: CommandRecord, masker: Masker, message: str) -> None:
+        cmd.status, cmd.cls = CommandStatus.REFUSED, ResultClass.REFUSED
         cmd.message = masker.text(message)
         self.stats.refused += 1
 
     def _execute(
-        self, words, cmd: rec.CommandRecord, masker: Masker, env: dict, cwd: Path | None, runner=None
+        self, words, cmd: CommandRecord, masker: Masker, env: dict, cwd: Path | None, runner=None
     ) -> RunResult | None:
-        """Run ``words`` through the token bucket, the runner and the outcome, retrying a 429; fills
+        """Run ``words`` through the token bucket, the runner and the classification, retrying a 429; fills
         ``cmd``. Returns the last attempt's result (None if it never ran)."""
         runner = runner or self.command_runner
         argv = [self.usacloud_bin or words[0], *words[1:]]
@@ -339,17 +342,17 @@ class Engine:
                     self.stats.tokens += 1
                     self.stats.token_wait += waited
             except Cancelled:
-                cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+                cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
                 cmd.message = "cancelled while waiting for a rate-limit token"
                 return None
             except LimiterUnavailable as exc:
-                cmd.status, cmd.cls = rec.FAILED, oc.LIMITER
-                cmd.message, cmd.hint = masker.text(str(exc)), oc.HINTS[oc.LIMITER]
+                cmd.status, cmd.cls = CommandStatus.FAILED, ResultClass.LIMITER
+                cmd.message, cmd.hint = masker.text(str(exc)), HINTS[ResultClass.LIMITER]
                 return None
             cmd.token_wait += waited
             planted = profiles.planted() if profiles.pins(env) else None
             if planted is not None:  # never run usacloud where it could read a profile a script left
-                cmd.status, cmd.cls = rec.FAILED, oc.ERROR
+                cmd.status, cmd.cls = CommandStatus.FAILED, ResultClass.ERROR
                 cmd.message = f"not run: {planted}; the sandbox points usacloud there so that it reads no profile"
                 return None
             self.stats.attempts += 1
@@ -364,35 +367,35 @@ class Engine:
             )
             if self.settings.fake:  # a timeout after a visible change counts as done (never retried)
                 changed = result.timed_out and before is not None and fake.fingerprint(store) != before
-                outcome = oc.classify_fake(result, effect, changed)
+                classified = classify_fake(result, effect, changed)
             else:
-                outcome = oc.classify(result)
+                classified = classify(result)
             cmd.attempts.append(
-                rec.Attempt(result.started, result.ended, result.exit_code, outcome.cls, waited, granted)
+                Attempt(result.started, result.ended, result.exit_code, classified.cls, waited, granted)
             )
             if cmd.start is None:
                 cmd.start = result.started
             cmd.end, cmd.exit_code = result.ended, result.exit_code
             cmd.duration = cmd.end - cmd.start
-            cmd.stdout_tail = rec.tail(masker.text(result.stdout))
-            cmd.stderr_tail = rec.tail(masker.text(result.stderr))
-            cmd.cls, cmd.message, cmd.hint = outcome.cls, masker.text(outcome.message), outcome.hint
-            if outcome.cls == oc.RATE_LIMITED and attempt <= self.settings.retries:
+            cmd.stdout_tail = tail(masker.text(result.stdout))
+            cmd.stderr_tail = tail(masker.text(result.stderr))
+            cmd.cls, cmd.message, cmd.hint = classified.cls, masker.text(classified.message), classified.hint
+            if classified.cls == ResultClass.RATE_LIMITED and attempt <= self.settings.retries:
                 self.stats.retries += 1
                 if self._backoff(attempt):
                     continue
-                cmd.status, cmd.cls = rec.CANCELLED, oc.CANCELLED
+                cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
                 return result
             break
-        if outcome.cls == oc.CANCELLED:
-            cmd.status = rec.CANCELLED
-        elif outcome.ok:
-            cmd.status = rec.RAN  # a fake-mode hang after a visible effect too (class fake-hang)
-        elif outcome.cls == oc.FAKE_LIMIT:
-            cmd.status = rec.UNSUPPORTED
+        if classified.cls == ResultClass.CANCELLED:
+            cmd.status = CommandStatus.CANCELLED
+        elif classified.ok:
+            cmd.status = CommandStatus.OK  # a fake-mode hang after a visible effect too (class fake-hang)
+        elif classified.cls == ResultClass.FAKE_LIMIT:
+            cmd.status = CommandStatus.UNSUPPORTED
         else:
-            cmd.status = rec.FAILED
-            if outcome.cls == oc.RATE_LIMITED:
+            cmd.status = CommandStatus.FAILED
+            if classified.cls == ResultClass.RATE_LIMITED:
                 cmd.message = f"still rate-limited (429) after {attempt} attempts: {cmd.message}"
         return result
 
@@ -407,13 +410,13 @@ class Engine:
         return not self.stop()
 
 
-def fake_limit_reason(cmd: rec.CommandRecord) -> str:
+def fake_limit_reason(cmd: CommandRecord) -> str:
     """Why a script that hit a limit of usacloud's fake mode is skipped."""
     return f"a limit of usacloud's fake mode, not a failure of the script: {cmd.message}"
 
 
-def _listing_failed(cmd: rec.CommandRecord, listing: rec.CommandRecord) -> None:
+def _listing_failed(cmd: CommandRecord, listing: CommandRecord) -> None:
     """The listing that checks a destructive command's targets failed: the command fails with its class."""
-    cmd.status = rec.CANCELLED if listing.status == rec.CANCELLED else rec.FAILED
+    cmd.status = CommandStatus.CANCELLED if listing.status == CommandStatus.CANCELLED else CommandStatus.FAILED
     cmd.cls, cmd.hint = listing.cls, listing.hint
     cmd.message = f"the targets could not be checked (`{listing.text}` {listing.status}): {listing.message}"

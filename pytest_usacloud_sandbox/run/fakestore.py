@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..usacloud.outcome import first_error_line
+from ..usacloud.classify import first_error_line
 from ..usacloud.result import RunResult
 
 STORES_DIR = "fake-stores"

@@ -13,27 +13,26 @@ needs valid credentials for real, and works in fake mode).
 
 The call must succeed, print no error, and print the account as JSON: a failure, an error line, or
 an exit 0 with nothing printed ends the session before any script runs, with one message naming
-the cause (:class:`Cause`). The result (and usacloud's version) goes to the summary and the report.
+the cause (:class:`PreflightCause`). The result (and usacloud's version) goes to the summary and the report.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
 
+from ..record.command import CommandRecord
+from ..record.preflight import ARGV, COMMAND, Preflight
+from ..record.vocabulary import CommandStatus, PreflightCause, ResultClass
 from ..script.parse import Command
-from ..state import records as rec
-from ..usacloud import outcome as oc
+from ..usacloud.classify import HINTS
 from ..usacloud.commands import USACLOUD_VERSION
 from ..usacloud.fake import SECRET_ENV, TOKEN_ENV
 from ..usacloud.mask import Masker
 from .execute import VERSION_TIMEOUT, Engine, WorkerStats
 
-ARGV = ("auth-status", "-o", "json")
-COMMAND = "usacloud " + " ".join(ARGV)
 #: The longest the call may take: usacloud retries an unreachable API silently for minutes.
 TIMEOUT = 60.0
 _DEPRECATED = "auth-status is deprecated"  # auth-status's own warning: no news
@@ -52,86 +51,32 @@ _UNREACHABLE = (
 )
 
 
-class Cause(StrEnum):
-    """What the preflight found, as its one message names it."""
-
-    OK = "ok"
-    MISSING = "usacloud missing"
-    VERSION = "usacloud version"
-    NO_CREDENTIALS = "no credentials"
-    BAD_KEY = "bad key (401)"
-    FORBIDDEN = "key not allowed (403)"
-    UNREACHABLE = "API unreachable"
-    PROFILE = "profile"
-    RATE_LIMITED = "rate limited (429)"
-    NO_OUTPUT = "no output"
-    ERROR = "error"
-    LIMITER = "rate-limit state unreachable"
-    CANCELLED = "cancelled"
-
-
 _HINTS = {
-    Cause.MISSING: "install usacloud 1.22.x, or point --usacloud-bin (ini usacloud_bin) at it",
-    Cause.VERSION: f"the plugin's command table is usacloud {USACLOUD_VERSION}'s: install usacloud {SUPPORTED_SERIES}x",
-    Cause.NO_CREDENTIALS: "set SAKURACLOUD_ACCESS_TOKEN and SAKURACLOUD_ACCESS_TOKEN_SECRET in pytest's environment "
-    "(profiles are read only with --usacloud-allow-profiles), or run --usacloud-fake",
-    Cause.BAD_KEY: "the API key was refused: check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET",
-    Cause.FORBIDDEN: "the API key may not read its own account: check its permissions in the control panel",
-    Cause.UNREACHABLE: "usacloud could not reach Sakura's API: check the network, a proxy, SAKURACLOUD_API_ROOT_URL",
-    Cause.PROFILE: "usacloud could not load its profile: without --usacloud-allow-profiles it sees none; "
+    PreflightCause.MISSING: "install usacloud 1.22.x, or point --usacloud-bin (ini usacloud_bin) at it",
+    PreflightCause.VERSION: f"the plugin's command table is usacloud {USACLOUD_VERSION}'s: "
+    f"install usacloud {SUPPORTED_SERIES}x",
+    PreflightCause.NO_CREDENTIALS: "set SAKURACLOUD_ACCESS_TOKEN and SAKURACLOUD_ACCESS_TOKEN_SECRET in pytest's "
+    "environment (profiles are read only with --usacloud-allow-profiles), or run --usacloud-fake",
+    PreflightCause.BAD_KEY: "the API key was refused: check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET",
+    PreflightCause.FORBIDDEN: "the API key may not read its own account: check its permissions in the control panel",
+    PreflightCause.UNREACHABLE: "usacloud could not reach Sakura's API: check the network, a proxy, "
+    "SAKURACLOUD_API_ROOT_URL",
+    PreflightCause.PROFILE: "usacloud could not load its profile: without --usacloud-allow-profiles it sees none; "
     "with it, check SAKURACLOUD_PROFILE and ~/.usacloud",
-    Cause.RATE_LIMITED: "the API refused for rate (429): wait, or lower --usacloud-rate",
-    Cause.NO_OUTPUT: "usacloud did nothing and said nothing (or only an error while exiting 0): check its "
+    PreflightCause.RATE_LIMITED: "the API refused for rate (429): wait, or lower --usacloud-rate",
+    PreflightCause.NO_OUTPUT: "usacloud did nothing and said nothing (or only an error while exiting 0): check its "
     "configuration (profile, SAKURACLOUD_* settings)",
-    Cause.LIMITER: oc.HINTS[oc.LIMITER],
+    PreflightCause.LIMITER: HINTS[ResultClass.LIMITER],
 }
 _CAUSE_OF_CLASS = {
-    oc.MISSING_BINARY: Cause.MISSING,
-    oc.PERMISSION: Cause.FORBIDDEN,
-    oc.RATE_LIMITED: Cause.RATE_LIMITED,
-    oc.UNAVAILABLE: Cause.UNREACHABLE,
-    oc.TIMEOUT: Cause.UNREACHABLE,
-    oc.LIMITER: Cause.LIMITER,
-    oc.CANCELLED: Cause.CANCELLED,
+    ResultClass.MISSING_BINARY: PreflightCause.MISSING,
+    ResultClass.PERMISSION: PreflightCause.FORBIDDEN,
+    ResultClass.RATE_LIMITED: PreflightCause.RATE_LIMITED,
+    ResultClass.UNAVAILABLE: PreflightCause.UNREACHABLE,
+    ResultClass.TIMEOUT: PreflightCause.UNREACHABLE,
+    ResultClass.LIMITER: PreflightCause.LIMITER,
+    ResultClass.CANCELLED: PreflightCause.CANCELLED,
 }
-
-
-@dataclass(frozen=True)
-class Preflight:
-    """The preflight's result: for the summary, the report and the message that ends a bad run."""
-
-    cause: str
-    message: str  # what went wrong, or what the call showed (masked, one line)
-    version: str | None  # what `usacloud version` printed
-    seconds: float = 0.0
-    warning: str | None = None  # usacloud's version differs from the command table's
-    hint: str | None = None
-    command: str = COMMAND
-
-    @property
-    def ok(self) -> bool:
-        return self.cause == Cause.OK
-
-    def describe(self) -> str:
-        """The summary's line."""
-        version = f"usacloud {self.version}" if self.version else "usacloud version unknown"
-        if self.ok:
-            head = f"preflight: ok ({self.command}: {self.message}, {self.seconds:.1f}s) | {version}"
-        else:
-            head = f"preflight: failed ({self.cause}): {self.message} | {version}"
-        return head + (f" | {self.warning}" if self.warning else "")
-
-    def error_text(self) -> str:
-        """The one message of a run the preflight ended."""
-        text = f"usacloud preflight failed ({self.cause}): {self.message}"
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text + f"\n  no script was run ({self.command}, {self.version or 'usacloud version unknown'})"
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["ok"] = self.ok
-        return data
 
 
 def version_number(text: str | None) -> str | None:
@@ -156,9 +101,9 @@ def check(engine: Engine, cwd: Path, version: str | None) -> Preflight:
         )
     if version is None:
         message = f"`{engine.usacloud_bin} version` failed or printed no version within {VERSION_TIMEOUT:g}s"
-        return _failed(Cause.MISSING, message, version, t0, warning)
+        return _failed(PreflightCause.MISSING, message, version, t0, warning)
     if number is None or not number.startswith(SUPPORTED_SERIES):
-        return _failed(Cause.VERSION, f"usacloud {version} is not {SUPPORTED_SERIES}x", version, t0, warning)
+        return _failed(PreflightCause.VERSION, f"usacloud {version} is not {SUPPORTED_SERIES}x", version, t0, warning)
     cmd = _call(engine, env, cwd)
     # a key in the environment, or one a profile may give: a 401 then means a bad key, not none
     keyed = engine.settings.allow_profiles or (
@@ -167,7 +112,7 @@ def check(engine: Engine, cwd: Path, version: str | None) -> Preflight:
     return _judge(cmd, keyed, version, t0, warning)
 
 
-def _call(engine: Engine, env: dict[str, str], cwd: Path) -> rec.CommandRecord:
+def _call(engine: Engine, env: dict[str, str], cwd: Path) -> CommandRecord:
     """``usacloud auth-status -o json`` as a script's command (its own counters, a shorter timeout)."""
     s = engine.settings
     settings = replace(s, timeout=min(s.timeout, TIMEOUT), fake_timeout=min(s.fake_timeout, TIMEOUT))
@@ -178,36 +123,38 @@ def _call(engine: Engine, env: dict[str, str], cwd: Path) -> rec.CommandRecord:
     return one.run_one(command, Masker.for_commands(engine.base_env, [command]), env, cwd)
 
 
-def _judge(cmd: rec.CommandRecord, keyed: bool, version: str, t0: float, warning: str | None) -> Preflight:
+def _judge(cmd: CommandRecord, keyed: bool, version: str, t0: float, warning: str | None) -> Preflight:
     said = _first_line(cmd.stderr_tail)
-    if cmd.status != rec.RAN or cmd.cls != oc.OK:
+    if cmd.status != CommandStatus.OK or cmd.cls != ResultClass.OK:
         cause = _cause(cmd, keyed)
         message = cmd.message if cmd.message and _DEPRECATED not in cmd.message else said
         message = message or f"{cmd.status}, exit code {cmd.exit_code}"
-        if cmd.cls == oc.TIMEOUT:
+        if cmd.cls == ResultClass.TIMEOUT:
             message = f"no answer within {cmd.duration or TIMEOUT:.0f}s ({message})"
         return _failed(cause, message, version, t0, warning)
     if not cmd.stdout_tail.strip():
-        cause = Cause.PROFILE if _about_profile(cmd.stderr_tail) else Cause.NO_OUTPUT
+        cause = PreflightCause.PROFILE if _about_profile(cmd.stderr_tail) else PreflightCause.NO_OUTPUT
         message = "usacloud exited 0 and printed nothing" + (f"; it said: {said}" if said else "")
         return _failed(cause, message, version, t0, warning)
     account = _account(cmd.stdout_tail)
     if account is None:
-        return _failed(Cause.ERROR, f"not the account as JSON: {_first_line(cmd.stdout_tail)}", version, t0, warning)
-    return Preflight(Cause.OK, account, version, time.monotonic() - t0, warning)
+        return _failed(
+            PreflightCause.ERROR, f"not the account as JSON: {_first_line(cmd.stdout_tail)}", version, t0, warning
+        )
+    return Preflight(PreflightCause.OK, account, version, time.monotonic() - t0, warning)
 
 
-def _cause(cmd: rec.CommandRecord, keyed: bool) -> Cause:
+def _cause(cmd: CommandRecord, keyed: bool) -> PreflightCause:
     text = f"{cmd.message}\n{cmd.stderr_tail}"
-    if cmd.cls == oc.AUTH:
-        return Cause.BAD_KEY if keyed else Cause.NO_CREDENTIALS
+    if cmd.cls == ResultClass.AUTH:
+        return PreflightCause.BAD_KEY if keyed else PreflightCause.NO_CREDENTIALS
     if _about_profile(text):
-        return Cause.PROFILE
+        return PreflightCause.PROFILE
     if cmd.cls in _CAUSE_OF_CLASS:
         return _CAUSE_OF_CLASS[cmd.cls]
     if any(t in text.lower() for t in _UNREACHABLE):
-        return Cause.UNREACHABLE
-    return Cause.ERROR
+        return PreflightCause.UNREACHABLE
+    return PreflightCause.ERROR
 
 
 def _about_profile(text: str) -> bool:
@@ -227,7 +174,7 @@ def _account(stdout: str) -> str | None:
     return f"the key reads its account (permission: {permission})" if permission else "the key reads its account"
 
 
-def _failed(cause: Cause, message: str, version: str | None, t0: float, warning: str | None) -> Preflight:
+def _failed(cause: PreflightCause, message: str, version: str | None, t0: float, warning: str | None) -> Preflight:
     return Preflight(cause, message, version, time.monotonic() - t0, warning, _HINTS.get(cause))
 
 

@@ -45,17 +45,16 @@ from pathlib import Path
 
 import pytest
 
+from ..record.script import ScriptRecord
+from ..record.vocabulary import CommandStatus, ResultClass, ScriptOutcome
 from ..report.reprs import OUTPUT_LINES, command_list, details, header
 from ..script.parse import ParsedScript
-from ..state import records as rec
-from ..usacloud import outcome as oc
 from ..usacloud.mask import SECRET_ENV, Masker
 from . import protocol, runner
 from .broker import Broker
 from .execute import Engine, fake_limit_reason
 from .shim import ENV_PREFIX, LINE_ENV
 
-SCRIPT_EXIT = oc.SCRIPT_EXIT
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 STDOUT_LINES = 10  # of bash's stdout in a failure (its stderr gets reprs.OUTPUT_LINES)
 
@@ -91,20 +90,20 @@ class BashOutput:
 BASH_OUTPUT = pytest.StashKey[BashOutput]()  # on the item: bash's output of its last failed run
 
 
-def run_item(item, engine: Engine, parsed: ParsedScript, record: rec.ScriptRecord) -> None:
+def run_item(item, engine: Engine, parsed: ParsedScript, record: ScriptRecord) -> None:
     """Run the item's script in shell mode (the item asked for it: the mode, or its marker)."""
     output = run_shell_script(engine, Path(item.path), parsed, record)
     if output is not None:
         item.stash[BASH_OUTPUT] = output
 
 
-def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: rec.ScriptRecord) -> BashOutput | None:
+def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: ScriptRecord) -> BashOutput | None:
     """Run the script under bash; fills ``record``. Returns bash's output if the script failed."""
     record.mode, record.skipped_lines = "shell", 0
     masker = Masker.from_sources(engine.base_env, (w for c in parsed.commands for w in c.words))
     bash = shutil.which("bash", path=engine.base_env.get("PATH", os.defpath))
     if bash is None:
-        record.status, record.cls = "failed", oc.MISSING_BINARY
+        record.status, record.cls = ScriptOutcome.FAILED, ResultClass.MISSING_BINARY
         record.message = "shell mode needs bash, and bash was not found on PATH"
         return None
     shell_dir = engine.run_dir / "shell"
@@ -145,7 +144,7 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
         if engine.publish is not None:  # throttled: the script's record brings its counts with it
             engine.publish(engine.stats, False)
     judge(record, result, broker.exits, bool(engine.stop()), engine.settings.script_timeout, path)
-    if record.status != "failed":
+    if record.status != ScriptOutcome.FAILED:
         return None
     seen = broker.seen
     return BashOutput(
@@ -154,7 +153,7 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: r
 
 
 def judge(
-    record: rec.ScriptRecord,
+    record: ScriptRecord,
     result: runner.RunResult,
     exits: list[int],
     stopped: bool,
@@ -164,34 +163,34 @@ def judge(
     """Turn bash's result and the calls' records into the script's status, class, line and message."""
     calls = record.commands
     failed = [i for i, c in enumerate(calls) if c.failed]
-    limit = next((i for i, c in enumerate(calls) if c.status == rec.UNSUPPORTED), None)
+    limit = next((i for i, c in enumerate(calls) if c.status == CommandStatus.UNSUPPORTED), None)
     bash_line, bash_error = _bash_error(result.stderr, path)
     if result.launch_error is not None:
-        record.status, record.cls = "failed", oc.MISSING_BINARY
+        record.status, record.cls = ScriptOutcome.FAILED, ResultClass.MISSING_BINARY
         record.message = f"bash could not be started: {result.launch_error}"
-    elif result.cancelled or (stopped and any(c.status == rec.CANCELLED for c in calls)):
-        record.status = "cancelled"
+    elif result.cancelled or (stopped and any(c.status == CommandStatus.CANCELLED for c in calls)):
+        record.status = ScriptOutcome.CANCELLED
     elif limit is not None and not (failed and failed[0] < limit):
         # fake mode could not do what the script asked: what bash did next says nothing of the script
         cmd = calls[limit]
-        record.status, record.cls, record.line = rec.ScriptStatus.SKIPPED, oc.FAKE_LIMIT, cmd.line
+        record.status, record.cls, record.line = ScriptOutcome.SKIPPED, ResultClass.FAKE_LIMIT, cmd.line
         record.message = fake_limit_reason(cmd)
     elif result.timed_out:
-        record.status, record.cls = "failed", oc.TIMEOUT
-        record.line = calls[-1].line if calls and calls[-1].status == rec.CANCELLED else bash_line
+        record.status, record.cls = ScriptOutcome.FAILED, ResultClass.TIMEOUT
+        record.line = calls[-1].line if calls and calls[-1].status == CommandStatus.CANCELLED else bash_line
         record.message = (
             f"the script ran longer than --usacloud-script-timeout ({script_timeout:g}s); "
             "bash and everything it started were terminated"
         )
     elif result.exit_code != 0:
-        record.status = "failed"
+        record.status = ScriptOutcome.FAILED
         last = failed[-1] if failed else None
         if last is not None and last == len(calls) - 1 and exits[last] == result.exit_code:
             cmd = calls[last]  # the script stopped at this call (set -e, or `|| exit $?`)
             record.cls, record.line = cmd.cls, cmd.line
             record.message = f"{cmd.message or cmd.status} (the script stopped there: bash exited {result.exit_code})"
         else:
-            record.cls, record.line = SCRIPT_EXIT, bash_line
+            record.cls, record.line = ResultClass.SCRIPT_EXIT, bash_line
             record.message = _bash_exit(result) + (f": {bash_error}" if bash_error else "")
             if last is not None:
                 cmd = calls[last]
@@ -199,11 +198,11 @@ def judge(
                 record.message += f"; a usacloud call had failed before, on line {cmd.line} ({cmd.cls})"
     elif failed:
         cmd = calls[failed[0]]
-        record.status, record.cls, record.line = "failed", cmd.cls, cmd.line
+        record.status, record.cls, record.line = ScriptOutcome.FAILED, cmd.cls, cmd.line
         record.message = f"a usacloud call failed and the script went on: {cmd.message or cmd.status}"
 
 
-def failure_text(record: rec.ScriptRecord, relpath: str, bash: BashOutput | None = None) -> str:
+def failure_text(record: ScriptRecord, relpath: str, bash: BashOutput | None = None) -> str:
     where = f"{relpath}:{record.line}" if record.line else relpath
     lines = header(record.cls, record.message, where)
     if any(c.failed for c in record.commands):

@@ -14,10 +14,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..record.command import Finding
 from . import pflag
 from .checkvalues import ROOT_FLAG_VALUES, ParameterCheck
 from .commands import GLOBAL_FLAGS, ROOT_COMMANDS, FlagUse, Invocation, all_resources, find_resource, resolve
-from .finding import ERROR, WARNING, Finding, did_you_mean, first
+from .finding import ERROR, WARNING, did_you_mean, first
 from .values import GO_TRUE, levenshtein, suggest, suggest_flag
 from .versions import DEPRECATED_ALIASES, REMOVED_SUBCOMMANDS, V0_OUTPUT_TYPES, V0_REMOVED
 

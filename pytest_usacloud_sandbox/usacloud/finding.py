@@ -1,20 +1,10 @@
-"""What the offline check reports about one command line, and how it words a list of choices."""
+"""How the offline check words what it finds (its :class:`~..record.command.Finding`), and a list of choices."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 ERROR, WARNING = "error", "warning"
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # "error" | "warning"
-    code: str
-    word: str  # the word at fault as written ("" if none)
-    message: str
-    fix: str | None = None
 
 
 def first(options: Sequence[str]) -> str | None:

@@ -8,11 +8,12 @@ command of a script, so both give the same verdicts in the same words.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..state import records as rec
-from . import outcome as oc
+from ..record.command import NEEDS_SHELL, CommandRecord
+from ..record.vocabulary import CommandStatus, ResultClass
 from .check import check_command
 from .commands import resolve
 from .mask import Masker
@@ -26,7 +27,7 @@ CHECK_HINT = "found by the offline check against usacloud's command tree; nothin
 
 def plan_command(
     command: Command,
-    cmd: rec.CommandRecord,
+    cmd: CommandRecord,
     masker: Masker,
     policy: Policy | None,
     cwd: Path | None = None,
@@ -40,21 +41,15 @@ def plan_command(
     ``$HOME`` (``--parameters ~/FILE``; None: this process's).
     """
     if command.expansion is not None:
-        cmd.status = rec.SKIPPED
-        cmd.message = f"{rec.NEEDS_SHELL}{masker.text(command.expansion)}"
+        cmd.status = CommandStatus.SKIPPED
+        cmd.message = f"{NEEDS_SHELL}{masker.text(command.expansion)}"
         cmd.words = list(masker.words(command.words))
         return None
     # The offline check reads the words as written (a bad zone is a bad zone even though the
     # policy pins it); only then does the policy rewrite them for execution. Both are kept.
     findings = check_command(command.words, cwd, home)
     cmd.findings = [
-        {
-            "severity": f.severity,
-            "code": f.code,
-            "word": masker.text(f.word),
-            "message": masker.text(f.message),
-            "fix": masker.text(f.fix) if f.fix else f.fix,
-        }
+        replace(f, word=masker.text(f.word), message=masker.text(f.message), fix=masker.text(f.fix) if f.fix else f.fix)
         for f in findings
     ]
     errors = "; ".join(masker.text(f.message) for f in findings if f.severity == "error")
@@ -66,12 +61,12 @@ def plan_command(
     cmd.words = list(masker.words(planned.words))
     cmd.zone_rewritten = planned.zone_rewritten
     if planned.refusal is not None:
-        cmd.status, cmd.cls = rec.REFUSED, oc.REFUSED
+        cmd.status, cmd.cls = CommandStatus.REFUSED, ResultClass.REFUSED
         cmd.message = masker.text(planned.refusal.describe())  # it may quote the script's words
         if errors:
             cmd.message += f"; the offline check also fails it: {errors}"
     elif errors:
-        cmd.status, cmd.cls = rec.INVALID, oc.USAGE
+        cmd.status, cmd.cls = CommandStatus.INVALID, ResultClass.USAGE
         cmd.message = errors
         cmd.hint = CHECK_HINT
     return planned

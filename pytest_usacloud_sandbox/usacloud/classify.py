@@ -1,87 +1,30 @@
-"""Classify one command's result from its exit code and usacloud's stderr forms."""
+"""Classify one command's result (its :class:`~..record.vocabulary.ResultClass`) from its exit code and
+usacloud's stderr forms."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
+from ..record.vocabulary import CRITICAL_CLASSES, ResultClass
 from .result import RunResult
 
-
-class Cls(StrEnum):
-    """Result classes: the one vocabulary of the failure text, the summary, JUnit and the report."""
-
-    OK = "ok"
-    AUTH = "auth"
-    PERMISSION = "permission"
-    NOT_FOUND = "not-found"
-    CONFLICT = "conflict"
-    RATE_LIMITED = "rate-limited"
-    UNAVAILABLE = "unavailable"
-    TIMEOUT = "timeout"
-    USAGE = "usage"
-    CONFIG = "config"
-    MISSING_BINARY = "missing-binary"
-    REFUSED = "refused"
-    CRASHED = "crashed"
-    API_ERROR = "api-error"
-    ERROR = "error"
-    CANCELLED = "cancelled"
-    LIMITER = "limiter-unavailable"
-    INVALID_SCRIPT = "invalid-script"  # the script could not be read or parsed
-    SCRIPT_EXIT = "script-exit"  # shell mode: bash exited non-zero
-    PARTLY_RUN = "partly-run"  # --usacloud-strict: some commands were skipped (they need the shell)
-    #: Fake mode: a changing command still running at --usacloud-fake-timeout after its effect was
-    #: visible (usacloud's fake driver can hang after doing its work). It counts as done.
-    FAKE_HANG = "fake-hang"
-    #: Fake mode: usacloud's fake driver panicked in one of its operations, e.g. connecting a server to
-    #: the shared segment from a process that did not create the fake store. A limit of fake mode, not
-    #: a fault of the script: the script is skipped with the reason.
-    FAKE_LIMIT = "fake-limit"
-
-
-OK = Cls.OK
-AUTH = Cls.AUTH
-PERMISSION = Cls.PERMISSION
-NOT_FOUND = Cls.NOT_FOUND
-CONFLICT = Cls.CONFLICT
-RATE_LIMITED = Cls.RATE_LIMITED
-UNAVAILABLE = Cls.UNAVAILABLE
-TIMEOUT = Cls.TIMEOUT
-USAGE = Cls.USAGE
-CONFIG = Cls.CONFIG
-MISSING_BINARY = Cls.MISSING_BINARY
-REFUSED = Cls.REFUSED
-CRASHED = Cls.CRASHED
-API_ERROR = Cls.API_ERROR
-ERROR = Cls.ERROR
-CANCELLED = Cls.CANCELLED
-LIMITER = Cls.LIMITER
-INVALID_SCRIPT = Cls.INVALID_SCRIPT
-SCRIPT_EXIT = Cls.SCRIPT_EXIT
-FAKE_HANG = Cls.FAKE_HANG
-FAKE_LIMIT = Cls.FAKE_LIMIT
-
-#: Failures that every other script would hit the same way: they stop a run under `critical`.
-CRITICAL_CLASSES = frozenset({AUTH, PERMISSION, MISSING_BINARY, CONFIG, LIMITER})
-
 HINTS = {
-    AUTH: "check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET in pytest's environment "
+    ResultClass.AUTH: "check SAKURACLOUD_ACCESS_TOKEN / SAKURACLOUD_ACCESS_TOKEN_SECRET in pytest's environment "
     "(usacloud profiles are read only with --usacloud-allow-profiles)",
-    PERMISSION: "the API key is not allowed to do this: check its permissions in the control panel",
-    RATE_LIMITED: "the API refused for rate (429): lower --usacloud-rate or raise --usacloud-retries",
-    UNAVAILABLE: "the API stayed busy through usacloud's own retries (503/423); try again later",
-    TIMEOUT: "raise --usacloud-timeout if the command is expected to take longer",
-    FAKE_HANG: "usacloud's fake driver can hang after a change; the command was not retried",
-    MISSING_BINARY: "install usacloud or point --usacloud-bin at it",
-    CONFIG: "usacloud reported a configuration error, ran nothing and exited 0: check the profile settings "
+    ResultClass.PERMISSION: "the API key is not allowed to do this: check its permissions in the control panel",
+    ResultClass.RATE_LIMITED: "the API refused for rate (429): lower --usacloud-rate or raise --usacloud-retries",
+    ResultClass.UNAVAILABLE: "the API stayed busy through usacloud's own retries (503/423); try again later",
+    ResultClass.TIMEOUT: "raise --usacloud-timeout if the command is expected to take longer",
+    ResultClass.FAKE_HANG: "usacloud's fake driver can hang after a change; the command was not retried",
+    ResultClass.MISSING_BINARY: "install usacloud or point --usacloud-bin at it",
+    ResultClass.CONFIG: "usacloud reported a configuration error, ran nothing and exited 0: check the profile settings "
     "(the sandbox pins only an empty profile directory) and the SAKURACLOUD_* variables",
-    NOT_FOUND: "no resource matched in zone tk1v; check the name or ID",
-    CRASHED: "usacloud crashed (signal or Go panic); a truncated --fake-store file is one known cause",
-    LIMITER: "the shared rate-limit state could not be reached (see --usacloud-rate-backend)",
-    FAKE_LIMIT: "a limit of usacloud's fake mode, not of the script: test this part against the sandbox zone "
-    "(without --usacloud-fake)",
+    ResultClass.NOT_FOUND: "no resource matched in zone tk1v; check the name or ID",
+    ResultClass.CRASHED: "usacloud crashed (signal or Go panic); a truncated --fake-store file is one known cause",
+    ResultClass.LIMITER: "the shared rate-limit state could not be reached (see --usacloud-rate-backend)",
+    ResultClass.FAKE_LIMIT: "a limit of usacloud's fake mode, not of the script: test this part against the sandbox "
+    "zone (without --usacloud-fake)",
 }
 CONFIRM_HINT = "add -y: usacloud cannot ask for confirmation without a terminal"
 FAKE_TIMEOUT_HINT = (
@@ -96,13 +39,13 @@ _ERROR_TEXT = re.compile(r"(?i)\berror\b|panic:|\bfailed\b")
 
 _STATUS = re.compile(r'Status:"(\d{3})')
 _STATUS_CLASS = {
-    "401": AUTH,
-    "403": PERMISSION,
-    "404": NOT_FOUND,
-    "409": CONFLICT,
-    "423": CONFLICT,
-    "429": RATE_LIMITED,
-    "503": UNAVAILABLE,
+    "401": ResultClass.AUTH,
+    "403": ResultClass.PERMISSION,
+    "404": ResultClass.NOT_FOUND,
+    "409": ResultClass.CONFLICT,
+    "423": ResultClass.CONFLICT,
+    "429": ResultClass.RATE_LIMITED,
+    "503": ResultClass.UNAVAILABLE,
 }
 _USAGE_TEXTS = (
     "unknown command",
@@ -131,57 +74,67 @@ SETTINGS_HINT = (
 #: ``[WARN]`` without a newline), so they are matched in the parts :func:`_messages` splits off.
 _EXIT0_RULES = (
     # the API client could not be set up: a named profile that does not exist, its directory, a key file
-    (CONFIG, HINTS[CONFIG], re.compile(r"^API Error - ")),
-    (CONFIG, HINTS[CONFIG], re.compile(r'^\[WARN\] loading profile ".*" is failed')),
+    (ResultClass.CONFIG, HINTS[ResultClass.CONFIG], re.compile(r"^API Error - ")),
+    (ResultClass.CONFIG, HINTS[ResultClass.CONFIG], re.compile(r'^\[WARN\] loading profile ".*" is failed')),
     # the configuration's own validation: a setting, from the run or the script (a VAR=value prefix, a flag)
-    (USAGE, SETTINGS_HINT, re.compile(r"^validation error:")),
+    (ResultClass.USAGE, SETTINGS_HINT, re.compile(r"^validation error:")),
     # Go's JSON decoder on a broken or missing --parameters (a missing file is read as its name)
-    (USAGE, PARAMETERS_HINT, re.compile(r"^(?:invalid character '|unexpected end of JSON input|json: )")),
+    (ResultClass.USAGE, PARAMETERS_HINT, re.compile(r"^(?:invalid character '|unexpected end of JSON input|json: )")),
     # the forms of earlier usacloud versions
-    (CONFIG, HINTS[CONFIG], re.compile(r"(?i)^(?:error\b|\[error\]|.*\bprofile\b.*\bnot (?:found|exist))")),
-    (CONFIG, HINTS[CONFIG], re.compile(r"(?i).*\btoo (?:open|lax)\b")),
-    (USAGE, SETTINGS_HINT, re.compile(r"(?i).*\binvalid (?:default )?output.?type")),
-    (USAGE, PARAMETERS_HINT, re.compile(r"(?i).*--parameters\b.*\b(?:invalid|failed|error)")),
+    (
+        ResultClass.CONFIG,
+        HINTS[ResultClass.CONFIG],
+        re.compile(r"(?i)^(?:error\b|\[error\]|.*\bprofile\b.*\bnot (?:found|exist))"),
+    ),
+    (ResultClass.CONFIG, HINTS[ResultClass.CONFIG], re.compile(r"(?i).*\btoo (?:open|lax)\b")),
+    (ResultClass.USAGE, SETTINGS_HINT, re.compile(r"(?i).*\binvalid (?:default )?output.?type")),
+    (ResultClass.USAGE, PARAMETERS_HINT, re.compile(r"(?i).*--parameters\b.*\b(?:invalid|failed|error)")),
 )
 _GLUED = re.compile(r"(?<=\S)(?=API Error - |\[WARN\] )")
 
 
 @dataclass(frozen=True)
-class Outcome:
-    cls: str
+class Classification:
+    """A command's result class, the line that says what went wrong, and what to do about it."""
+
+    cls: ResultClass
     message: str  # the line that says what went wrong ("" when ok)
     hint: str | None = None
 
     @property
     def ok(self) -> bool:
         """The command did its work (a fake-mode hang after a visible effect included)."""
-        return self.cls in (OK, FAKE_HANG)
+        return self.cls in (ResultClass.OK, ResultClass.FAKE_HANG)
 
     @property
     def critical(self) -> bool:
         return self.cls in CRITICAL_CLASSES
 
 
-def classify(result: RunResult) -> Outcome:
+def classify(result: RunResult) -> Classification:
     if result.launch_error is not None:
-        return Outcome(MISSING_BINARY, result.launch_error, HINTS[MISSING_BINARY])
+        return Classification(ResultClass.MISSING_BINARY, result.launch_error, HINTS[ResultClass.MISSING_BINARY])
     if result.cancelled:
-        return Outcome(CANCELLED, "cancelled by the stop signal")
+        return Classification(ResultClass.CANCELLED, "cancelled by the stop signal")
     if result.timed_out:
-        return Outcome(
-            TIMEOUT, f"timed out after {result.duration:.1f}s; its process group was terminated", HINTS[TIMEOUT]
+        return Classification(
+            ResultClass.TIMEOUT,
+            f"timed out after {result.duration:.1f}s; its process group was terminated",
+            HINTS[ResultClass.TIMEOUT],
         )
     stderr = result.stderr
     if result.signal is not None:
-        return Outcome(CRASHED, f"killed by signal {result.signal}", HINTS[CRASHED])
+        return Classification(ResultClass.CRASHED, f"killed by signal {result.signal}", HINTS[ResultClass.CRASHED])
     if "panic:" in stderr or "goroutine " in stderr:
-        return Outcome(CRASHED, _line_with(stderr, "panic:") or "Go panic", HINTS[CRASHED])
+        return Classification(
+            ResultClass.CRASHED, _line_with(stderr, "panic:") or "Go panic", HINTS[ResultClass.CRASHED]
+        )
     if result.exit_code == 0:
-        return exit0_error(stderr) or Outcome(OK, "")
+        return exit0_error(stderr) or Classification(ResultClass.OK, "")
     return _classify_error(stderr, result.exit_code)
 
 
-def exit0_error(stderr: str) -> Outcome | None:
+def exit0_error(stderr: str) -> Classification | None:
     """The error of a command that exited 0 having run nothing (usacloud prints its set-up errors and
     exits 0), or None. Warnings of a command that did run (a deprecated command, the noise of the
     ``--zones`` flag) are no error. The first rule that matches wins, in the order of ``_EXIT0_RULES``."""
@@ -191,11 +144,11 @@ def exit0_error(stderr: str) -> Outcome | None:
             if pattern.match(message):
                 if message.endswith(":"):  # `validation error:` is followed by one line per problem
                     message = _with_details(message, messages[index + 1 :])
-                return Outcome(cls, f"{message[:480]} (usacloud exited 0 without running the command)", hint)
+                return Classification(cls, f"{message[:480]} (usacloud exited 0 without running the command)", hint)
     return None
 
 
-def classify_fake(result: RunResult, effect: str | None, store_changed: bool) -> Outcome:
+def classify_fake(result: RunResult, effect: str | None, store_changed: bool) -> Classification:
     """Fake mode: like :func:`classify`, except for a timeout (``--usacloud-fake-timeout``).
 
     ``effect`` is what shows that a changing command did its work (:func:`..fake.effect`):
@@ -218,23 +171,25 @@ def classify_fake(result: RunResult, effect: str | None, store_changed: bool) ->
         if store_changed and effect == "store":
             evidence.append("the fake store had changed")
     if evidence:
-        return Outcome(
-            FAKE_HANG,
+        return Classification(
+            ResultClass.FAKE_HANG,
             f"fake-mode hang: still running after {seconds} (--usacloud-fake-timeout) although its effect was "
             f"visible ({' and '.join(evidence)}); counted as done, not retried",
-            HINTS[FAKE_HANG],
+            HINTS[ResultClass.FAKE_HANG],
         )
     if effect is not None:
         seen = "no output" if effect == "output" else "no output, the fake store unchanged"
         if effect == "output" and store_changed:
             seen = "the fake store changed, but it printed nothing, and a script may need its output"
-        return Outcome(
-            TIMEOUT,
+        return Classification(
+            ResultClass.TIMEOUT,
             f"timed out after {seconds} in fake mode with no visible effect ({seen}); its process group was terminated",
             FAKE_CHANGE_TIMEOUT_HINT,
         )
-    return Outcome(
-        TIMEOUT, f"timed out after {seconds} in fake mode; its process group was terminated", FAKE_TIMEOUT_HINT
+    return Classification(
+        ResultClass.TIMEOUT,
+        f"timed out after {seconds} in fake mode; its process group was terminated",
+        FAKE_TIMEOUT_HINT,
     )
 
 
@@ -248,7 +203,7 @@ FAKE_LIMITS = {
 }
 
 
-def fake_driver_limit(result: RunResult) -> Outcome | None:
+def fake_driver_limit(result: RunResult) -> Classification | None:
     """A Go panic inside one of usacloud's fake driver operations (fake mode only): a limit of fake
     mode, class ``fake-limit``; None for anything else (a broken store file stays ``crashed``)."""
     if result.exit_code != 2 or "panic:" not in result.stderr:
@@ -259,7 +214,9 @@ def fake_driver_limit(result: RunResult) -> Outcome | None:
         return None
     op = f"{match.group(1)}Op.{match.group(2)}"
     why = FAKE_LIMITS.get((match.group(1), match.group(2)), "an operation it does not support")
-    return Outcome(FAKE_LIMIT, f"usacloud's fake driver panicked in {op}: {why}", HINTS[FAKE_LIMIT])
+    return Classification(
+        ResultClass.FAKE_LIMIT, f"usacloud's fake driver panicked in {op}: {why}", HINTS[ResultClass.FAKE_LIMIT]
+    )
 
 
 def _panic_frame(stderr: str) -> str | None:
@@ -277,26 +234,26 @@ def _panic_frame(stderr: str) -> str | None:
     return None
 
 
-def _classify_error(stderr: str, code: int | None) -> Outcome:
+def _classify_error(stderr: str, code: int | None) -> Classification:
     message = first_error_line(stderr) or f"exit code {code}"
     status = _STATUS.search(stderr)
     if status and status.group(1) in _STATUS_CLASS:
         cls = _STATUS_CLASS[status.group(1)]
-        return Outcome(cls, message, HINTS.get(cls))
+        return Classification(cls, message, HINTS.get(cls))
     if "giving up after" in stderr:
-        return Outcome(UNAVAILABLE, message, HINTS[UNAVAILABLE])
+        return Classification(ResultClass.UNAVAILABLE, message, HINTS[ResultClass.UNAVAILABLE])
     if "timed out" in stderr and "deadline exceeded" in stderr:
-        return Outcome(TIMEOUT, message, HINTS[TIMEOUT])
+        return Classification(ResultClass.TIMEOUT, message, HINTS[ResultClass.TIMEOUT])
     if "target resource not found" in stderr:
-        return Outcome(NOT_FOUND, message, HINTS[NOT_FOUND])
+        return Classification(ResultClass.NOT_FOUND, message, HINTS[ResultClass.NOT_FOUND])
     if "the confirm dialog cannot be used" in stderr:
-        return Outcome(USAGE, message, CONFIRM_HINT)
+        return Classification(ResultClass.USAGE, message, CONFIRM_HINT)
     lowered = stderr.lower()
     if any(text in lowered for text in _USAGE_TEXTS):
-        return Outcome(USAGE, message)
+        return Classification(ResultClass.USAGE, message)
     if status or "error in response" in lowered:
-        return Outcome(API_ERROR, message)
-    return Outcome(ERROR, message)
+        return Classification(ResultClass.API_ERROR, message)
+    return Classification(ResultClass.ERROR, message)
 
 
 def first_error_line(text: str) -> str:
