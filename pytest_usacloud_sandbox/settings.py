@@ -77,7 +77,8 @@ def value(config: pytest.Config, opt: Option) -> tuple[object, bool]:
         return given, True
     try:
         return opt.from_ini(config.getini(opt.name)), False
-    except (ValueError, TypeError) as exc:  # pytest's own typed-value errors too
+    # pytest's own typed-value errors too: a ValueError before pytest 9.2, a UsageError without the key since
+    except (ValueError, TypeError, pytest.UsageError) as exc:
         raise pytest.UsageError(f"ini {opt.name}: {exc}") from None
 
 
