@@ -51,7 +51,8 @@ class CommandHooks(Protocol):
         """Put the marked words in ``cmd``; False, with ``cmd`` refused, when the create may not run."""
 
     def guard(self, words: Sequence[str], env: Mapping[str, str], lister: Callable) -> Any:
-        """A dangerous command's words with its targets resolved (``.words``), or ``.refusal`` / ``.failed``."""
+        """A dangerous command's words with its targets resolved (``.words``), or ``.refusal`` / ``.failed`` /
+        ``.missing``."""
 
     def started(self, marked: Any, script: str | None, line: int) -> dict | None: ...
 
@@ -314,6 +315,10 @@ class Engine:
                 return
             if guarded.refusal is not None:
                 self._refuse(cmd, masker, guarded.refusal)
+                return
+            if guarded.missing is not None:  # as usacloud fails it, without sending it
+                cmd.status, cmd.cls = CommandStatus.FAILED, ResultClass.NOT_FOUND
+                cmd.message, cmd.hint = masker.text(guarded.missing), HINTS.get(ResultClass.NOT_FOUND)
                 return
             words = guarded.words
             cmd.words = list(masker.words(words))
