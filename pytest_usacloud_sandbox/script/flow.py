@@ -15,15 +15,20 @@ straight-line (its :class:`ControlFlow` says why) when it is
 * in the background (``&``, and everything in a ``{ ...; } &`` or ``( ... ) &`` group), or in a
   ``coproc``;
 * after something that ends the script (:mod:`effects`: ``exit``, ``logout``, ``return`` outside a
-  function, ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n``; a ``${NAME:?message}`` expansion;
+  function, ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n`` and ``noexec`` in any spelling, a
+  ``DEBUG`` trap, an ``ERR`` or ``RETURN`` trap that can end it; a ``${NAME:?message}`` expansion;
   a call of a function or alias whose body, or a function it calls, has one): at the top level
   (groups included) unless it runs only after a usacloud command failed (``usacloud ... || exit 1``:
   commands mode stops there anyway), so also after ``&&`` (``[ -f done ] && exit 0``, ``true && exit``)
   and after ``||`` that follows a command commands mode does not run (``[ "$OK" = yes ] || exit 0``,
   ``cd dir || exit 1``); and anywhere inside a top-level ``if``/``case``/loop. Inside a subshell
   ``( ... )`` or a command substitution such an exit ends only that subshell;
-* after the script made ``usacloud`` mean something else: its own ``usacloud`` function, an alias,
-  ``hash -p``, ``enable``.
+* inside a parameter expansion (``${X:-$(usacloud ...)}``: bash expands the word only as the
+  operator decides) or inside ``[[ ... ]]`` (``[[ -n x || $(usacloud ...) ]]``);
+* run as ``./usacloud`` (a relative path: a file of the directory, not the usacloud on PATH);
+* after the script made ``usacloud``, or a wrapper the reader looks through (``command``, ``exec``,
+  ``nohup``, ``env``, ``builtin``), mean something else: a function or an alias of that name,
+  ``hash -p``, ``enable``, or a new ``PATH`` (an assignment, ``export``, ``unset``).
 
 Groups ``{ ...; }`` and subshells ``( ... )`` are otherwise transparent: the same rules apply inside
 them. ``;``, ``&&`` between usacloud commands, newlines, pipes (``| jq``), ``set -e``, assignments
@@ -54,8 +59,17 @@ _CLOSER_OF = {
     "group": "}",
     "subshell": ")",
 }
-#: How a script makes `usacloud` mean something else (a function, an alias, a hashed path, a builtin).
-REDEFINITIONS = frozenset({"usacloud()", "alias usacloud", "hash -p", "enable usacloud"})
+#: The command words the reader looks at or through (:mod:`.prefixes`): a function, an alias or a
+#: disabled builtin of one of these makes bash run something else than what the reader sees.
+LOOKED_UP = frozenset({"usacloud", "command", "exec", "nohup", "env", "builtin"})
+#: How a script makes `usacloud` (or a wrapper the reader looks through) mean something else: a
+#: function, an alias, a hashed path, a builtin, a new ``PATH``.
+REDEFINITIONS = frozenset(
+    {f"{name}()" for name in LOOKED_UP}
+    | {f"alias {name}" for name in LOOKED_UP}
+    | {f"enable {name}" for name in LOOKED_UP}
+    | {"hash -p", "PATH="}
+)
 #: Commands that always succeed: a `&&` after them does not depend on anything.
 ALWAYS_SUCCEED = frozenset({"true", ":"})
 
@@ -88,14 +102,28 @@ class ControlFlow:
             return f"in a `coproc` (line {self.line})"
         if kind == "${:?}":
             return f"after a `${{NAME:?}}` expansion that ends the script when NAME is unset (line {self.line})"
+        if kind == "${":
+            return (
+                f"inside a parameter expansion `${{...}}` (line {self.line}): bash expands it only as the "
+                "expansion's operator decides (`${X:-...}` when X is unset, `${X:+...}` when it is set)"
+            )
+        if kind == "[[":
+            return f"inside `[[ ... ]]` (line {self.line}): bash evaluates its operands only as far as it must"
+        if kind.startswith("path "):
+            return (
+                f"as `{kind[5:]}` (line {self.line}), a file of the directory bash runs in, not the usacloud on "
+                "PATH: bash would run that file"
+            )
+        if kind == "trap":
+            return f"after a `trap` (line {self.line}) whose action can end the script or skip commands"
         if kind == "&&":
             return f"after `&&` that follows a command commands mode does not run (line {self.line})"
         if kind.startswith("call "):
             return f"after a call of `{kind[5:]}` (line {self.line}), a function that can end the script"
         if kind in REDEFINITIONS:
             return (
-                f"after `{kind}` (line {self.line}), which makes bash run something else than usacloud for "
-                "`usacloud`: it redefines the command"
+                f"after `{kind}` (line {self.line}), which can make bash run something else than usacloud for "
+                "the usacloud commands after it"
             )
         return f"after `{kind}` (line {self.line})"
 
@@ -238,8 +266,8 @@ class Level:
 
     def function_definition(self, name: str, line: int) -> None:
         self.function = (name, line)
-        if name == "usacloud":
-            self.flow.redefine(line, "usacloud()")
+        if name in LOOKED_UP:
+            self.flow.redefine(line, f"{name}()")
 
     def open(self, kind: str, line: int) -> None:
         """A compound command starts: a keyword construct, a group ``{`` or a subshell ``(``."""
