@@ -42,11 +42,13 @@ Choices (tokenizing: :mod:`.shellwords`; reading the file: :mod:`.source`; marke
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from .control import ALWAYS_SUCCEED, LOOKED_UP, ControlFlow
 from .effects import alias_commands, assigns_path, ends_script, redefines_usacloud
-from .flow import ALWAYS_SUCCEED, LOOKED_UP, STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
+from .flow import Flow, Level
 from .markers import MarkerSpec, parse_markers
+from .parsed import Command, ParsedScript, SkippedLine
 from .prefixes import ASSIGNMENT, BUILTIN_WRAPPERS, assignments_of, literal, strip_wrappers
 from .shellwords import Lexer
 from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, check_line_ends, read_script_text
@@ -64,51 +66,6 @@ __all__ = [
     "parse_script",
     "read_script_text",
 ]
-
-
-@dataclass(frozen=True)
-class Command:
-    line: int
-    end_line: int
-    text: str
-    words: tuple[str, ...]
-    expansion: str | None
-    nested: bool
-    #: ``VAR=value`` prefixes (and ``env VAR=value`` wrapper arguments) as written, values unquoted
-    assignments: tuple[tuple[str, str], ...] = ()
-    #: set when the command does not run in straight-line order (commands mode refuses the script)
-    control: ControlFlow | None = None
-    #: its redirections as written: (operator, target word with quotes removed), e.g. (">", "out.json");
-    #: here-documents and here-strings are left out (they open no file)
-    redirections: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class SkippedLine:
-    line: int
-    text: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ParsedScript:
-    commands: tuple[Command, ...]
-    skipped: tuple[SkippedLine, ...]
-    markers: tuple[MarkerSpec, ...]
-
-    def straight_line_error(self) -> ScriptError | None:
-        """Commands mode runs only straight-line scripts: the first usacloud command bash might not
-        run (or run in another order), as an error at the line of its construct; None if there is none."""
-        for command in self.commands:
-            flow = command.control
-            if flow is not None:
-                return ScriptError(
-                    flow.line,
-                    f"line {flow.line}: the usacloud command on line {command.line} runs {flow.describe()}; "
-                    "commands mode runs only straight-line scripts (bash, not the order of the lines, "
-                    f"decides whether it runs): {STRAIGHT_LINE_ADVICE}",
-                )
-        return None
 
 
 # ---------------------------------------------------------------------------------------------
