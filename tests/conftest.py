@@ -316,7 +316,7 @@ def dry_engine(tmp_path: Path):
         usacloud_bin=None,
         stop=StopSignal(tmp_path / "stop"),
         base_env={},
-        run_dir=tmp_path,
+        run_dir=tmp_path / "run",  # apart from the scripts, as a run's own directory always is
     )
 
     def run(text: str, path: Path | None = None) -> ScriptRecord:
@@ -326,6 +326,22 @@ def dry_engine(tmp_path: Path):
 
     yield run
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def real_bin() -> str:
+    """The real usacloud 1.22.x for the real-usacloud tier (``real_tier.py``), or a skip saying why not."""
+    from real_tier import real_binary
+
+    return real_binary()
+
+
+@pytest.fixture
+def real(tmp_path, real_bin):
+    """Scripts in a fresh directory, run by an inner pytest with the real usacloud in a namespace."""
+    from real_tier import RealRun
+
+    return RealRun(tmp_path, real_bin)
 
 
 @pytest.fixture

@@ -154,3 +154,58 @@ def test_a_descriptor_the_shell_opened_is_refused_too(beside):
 def test_redirections_bash_can_open_run(text, beside):
     mine = load_runs(text, beside)
     assert mine is not None and mine == bash_runs(text, beside)
+
+
+# -- what bash would not run: conditional expansions, [[ ]], wrappers and PATH redefined, noexec, traps ------
+
+LOGGER = '#!/bin/sh\nprintf "%s\\0" "$@" >> {log}\nprintf "\\036" >> {log}\n'
+NOT_RUN_BY_BASH = {
+    "default expansion of a set variable": "x=set\necho ${x:-$(usacloud server list)}\nusacloud zone list\n",
+    "alternate expansion of an unset variable": "echo ${x:+$(usacloud server list)}\nusacloud zone list\n",
+    "assign-default of a set variable": "x=1\n: ${x:=$(usacloud server list)}\nusacloud zone list\n",
+    "quoted default expansion": 'x=1\necho "${x:-$(usacloud server list)}"\n',
+    "default without colon": "y=\nx=${y-$(usacloud server list)}\n",
+    "pattern substitution of an unset variable": "echo ${x/$(usacloud server list)/}\n",
+    "[[ || ]] short-circuit": "[[ -n x || $(usacloud server list) ]]\nusacloud zone list\n",
+    "[[ && ]] short-circuit": "[[ -z x && $(usacloud server list) ]]\nusacloud zone list\n",
+    "nohup aliased to exit": "shopt -s expand_aliases\nalias nohup='exit 0;'\nnohup usacloud zone list\n",
+    "command aliased": 'shopt -s expand_aliases\nalias command="echo"\ncommand usacloud zone list\n',
+    "env aliased": 'shopt -s expand_aliases\nalias env="echo"\nenv usacloud zone list\n',
+    "env as a function": 'env() { echo "$@"; }\nenv usacloud zone list\n',
+    "set -eo noexec": "set -eo noexec\nusacloud zone list\n",
+    "shopt -so noexec": "shopt -so noexec\nusacloud zone list\n",
+    "a DEBUG trap that exits": 'trap "exit" DEBUG\nusacloud server list\n',
+    "an ERR trap that exits": 'trap "exit 0" ERR\nfalse\nusacloud zone list\n',
+    "PATH emptied": "PATH=/nonexistent\nusacloud zone list\n",
+    "PATH to a wrapper": 'PATH="$PWD/mock:$PATH"\nusacloud switch create -y --name from-wrapper\n',
+    "a local usacloud": "./usacloud switch create -y --name from-wrapper\n",
+}
+
+
+def bash_runs_on_path(text: str, tmp_path) -> list[tuple[str, ...]]:
+    """What bash runs of the usacloud on PATH (a logging program, no function), with a `usacloud` in the
+    script's directory and in `mock/` that only prints."""
+    log, script, bin_dir = tmp_path / "log", tmp_path / "s.usacloud", tmp_path / "bin"
+    bin_dir.mkdir()
+    (tmp_path / "mock").mkdir()
+    for path, body in ((bin_dir, LOGGER.format(log=log)), (tmp_path, 'echo "dry: usacloud $*"\n')):
+        (path / "usacloud").write_text(body if body.startswith("#!") else "#!/bin/sh\n" + body)
+        (path / "usacloud").chmod(0o755)
+    (tmp_path / "mock" / "usacloud").write_bytes((tmp_path / "usacloud").read_bytes())
+    (tmp_path / "mock" / "usacloud").chmod(0o755)
+    script.write_text(text)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run([BASH, str(script)], cwd=tmp_path, env=env, capture_output=True, timeout=30, check=False)
+    data = log.read_bytes().decode() if log.exists() else ""
+    return [tuple(call.split("\0")[:-1]) for call in data.split("\x1e")[:-1]]
+
+
+@pytest.mark.parametrize("text", NOT_RUN_BY_BASH.values(), ids=NOT_RUN_BY_BASH.keys())
+def test_commands_mode_refuses_a_script_whose_usacloud_commands_bash_might_not_run(text, tmp_path):
+    """Each script has a usacloud command that bash does not run (the harness shows it); reading the
+    script line by line would run it: commands mode refuses the script, and so does the lint."""
+    ran = bash_runs_on_path(text, tmp_path)
+    read = [tuple(c.words[1:]) for c in parse_script(text).commands if c.expansion is None]
+    assert [argv for argv in read if argv not in ran], (read, ran)
+    assert commands_mode_runs(text) is None
+    assert load_runs(text, tmp_path) is None

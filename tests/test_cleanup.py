@@ -6,14 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pytest_usacloud_sandbox.cleanup import ownership, plan, resources
+from pytest_usacloud_sandbox.cleanup import ownership, plan, resources, tagging
 from pytest_usacloud_sandbox.cleanup.printed import Listed, listed, printed_ids
 from pytest_usacloud_sandbox.cleanup.runid import MAX_TAG_CHARS, RunId, tag_time
 from pytest_usacloud_sandbox.cleanup.tagging import tag_create
 from pytest_usacloud_sandbox.cleanup.teardown import Deadline
 from pytest_usacloud_sandbox.record.cleanup import CleanupRecord, ResourceRecord
+from pytest_usacloud_sandbox.record.command import CommandRecord
 from pytest_usacloud_sandbox.record.fields import plain
 from pytest_usacloud_sandbox.record.vocabulary import ResourceResult
+from pytest_usacloud_sandbox.usacloud.mask import Masker
 from pytest_usacloud_sandbox.usacloud.policy import Refusal
 
 RUN = RunId("261207093000-3fa9c1")
@@ -57,6 +59,34 @@ def test_other_commands_are_left_as_they_are():
     for text in ("switch list --tags x", "switch update -y a --tags b", "zone list", "server delete -y web"):
         tagged = tag_create(words(text), [TAG])
         assert tagged.words == words(text) and tagged.resource is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"switch update -y shared --tags team=net --tags {TAG}",
+        f"switch update -y shared --tags team=net,{TAG}",
+        "switch update -y shared --tags usacloud-run=261207000000-abcdef",
+        "switch update -y shared --tags usacloud-script=0123abcd",
+        f'switch update -y shared --parameters {{"tags":["{TAG}"]}}',
+        'server create -y --name a --disk-size 20 --parameters {"Disk":{"Tags":["usacloud-run=x"]}}',
+        "switch create -y --name a --tags usacloud-run=261207000000-abcdef",  # another run's: the sweep's
+        f"server create -y --name a --disk-size 20 --disk-tags {TAG},usacloud-script=x",
+    ],
+)
+def test_only_the_plugin_gives_its_tags(text):
+    """The teardown removes what the run made: a command that put the run's tag on something else
+    would hand it to the teardown (and any run tag, to the sweep)."""
+    tagged = tag_create(words(text), [TAG])
+    assert tagged.refusal is not None and "only the plugin gives its tags" in tagged.refusal
+    cmd = CommandRecord(line=1, text=text)
+    assert not tagging.record(cmd, Masker(), tagged) and "(run-tag)" in cmd.message
+
+
+def test_the_runs_tags_given_to_its_own_create_and_plugin_tags_in_a_listing_pass():
+    assert tag_create(words(f"switch create -y --name a --tags {TAG}"), [TAG]).refusal is None
+    assert tag_create(words(f"switch list --tags {TAG}"), [TAG]).refusal is None
+    assert tag_create(words("switch update -y a --tags usacloud-runner"), [TAG]).refusal is None
 
 
 def test_the_scripts_tags_are_kept_beside_the_run_tag():
@@ -181,17 +211,68 @@ def test_a_name_that_also_matches_another_runs_resource_fails_naming_it():
     assert "113000000001" not in text  # the run's own match is not the problem
 
 
-def test_matches_of_the_runs_own_are_replaced_by_their_ids():
+def test_matches_of_the_runs_own_are_replaced_by_their_ids_matched_exactly():
     exact = ownership.targets(words("server delete -y --argument-match-mode exact web"), {})
     assert ownership.resolve(exact, listing(), ours) == words(
-        "server delete -y --argument-match-mode exact 113000000001"
+        "server delete --argument-match-mode exact -y 113000000001"
     )
     by_env = ownership.targets(words("server delete -y web"), {"SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"})
     assert by_env.exact
-    by_tag = ownership.targets(words(f"server delete -y {TAG} nosuch"), {})
-    assert ownership.resolve(by_tag, listing(), ours) == words("server delete -y 113000000001 113000000003 nosuch")
+    by_tag = ownership.targets(words(f"server delete -y {TAG}"), {})
+    assert ownership.resolve(by_tag, listing(), ours) == words(
+        "server delete --argument-match-mode exact -y 113000000001 113000000003"
+    )
     by_id = ownership.targets(words("server shutdown -y --force 113000000003"), {})
-    assert ownership.resolve(by_id, listing(), ours) == words("server shutdown -y --force 113000000003")
+    assert ownership.resolve(by_id, listing(), ours) == words(
+        "server shutdown --argument-match-mode exact -y --force 113000000003"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "exact"),
+    [
+        ({"SAKURA_ARGUMENT_MATCH_MODE": "partial", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"}, False),
+        ({"SAKURA_ARGUMENT_MATCH_MODE": "exact", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "partial"}, True),
+        ({"SAKURA_ARGUMENT_MATCH_MODE": "", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"}, True),
+        ({"SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"}, True),
+        ({}, False),
+    ],
+)
+def test_the_match_mode_is_read_as_usacloud_reads_it(env, exact):
+    """usacloud 1.22.8 (pkg/config): `SAKURA_ARGUMENT_MATCH_MODE` first, then the SAKURACLOUD_ one, the
+    first non-empty wins; the flag over both, the last one given."""
+    assert ownership.targets(words("switch delete -y web"), env).exact is exact
+    flag = ownership.targets(words("switch delete -y --argument-match-mode partial web"), {**env, "X": "1"})
+    assert not flag.exact
+    last = ownership.targets(words("switch delete --argument-match-mode partial --argument-match-mode exact web"), env)
+    assert last.exact
+
+
+def test_a_target_that_matches_nothing_fails_as_not_found_and_is_never_passed_on():
+    """usacloud would match it its own way (another match mode than the one believed, say)."""
+    found = ownership.targets(words("server delete -y --argument-match-mode exact we"), {})
+    missing = ownership.resolve(found, listing(), ours)
+    assert isinstance(missing, ownership.Missing) and 'target resource not found: query=["we"]' in missing.message
+    both = ownership.targets(words(f"server delete -y {TAG} nosuch"), {})
+    assert isinstance(ownership.resolve(both, listing(), ours), ownership.Missing)
+
+
+def test_an_id_that_is_also_anothers_name_or_tag_is_refused():
+    """With `--argument-match-mode exact` an ID still matches a resource named exactly like it."""
+    items = [*listing(), Listed("113000000009", "113000000003", "tk1v", (TAG,))]
+    found = ownership.targets(words("server delete -y db"), {})
+    refused = ownership.resolve(found, items, lambda item: item.id != "113000000009")
+    assert (
+        isinstance(refused, Refusal) and "also the name or a tag of 113000000003 (ID 113000000009)" in refused.message
+    )
+    tagged = [*listing(), Listed("113000000009", "x", "tk1v", ("113000000003",))]
+    assert isinstance(ownership.resolve(found, tagged, lambda item: True), Refusal)
+
+
+def test_exact_replaces_any_match_mode_given():
+    assert ownership.exact(words("switch delete -y --argument-match-mode=partial -- 1")) == words(
+        "switch delete --argument-match-mode exact -y -- 1"
+    )
 
 
 def test_an_empty_target_matches_every_name_and_is_refused():
@@ -219,11 +300,21 @@ def test_every_resource_that_takes_tags_has_its_place_in_the_order():
 
 
 def test_deletes_are_by_id_in_tk1v_servers_and_appliances_forced():
+    exact = ["--argument-match-mode", "exact"]  # an ID alone: by default it matches names containing it too
     assert resources.delete_words("server", "1", with_disks=True) == [
-        "usacloud", "server", "delete", "-y", "--force", "--with-disks", "--zone", "tk1v", "1",
+        "usacloud", "server", "delete", "-y", *exact, "--force", "--with-disks", "--zone", "tk1v", "1",
     ]  # fmt: skip
-    assert resources.delete_words("switch", "2") == ["usacloud", "switch", "delete", "-y", "--zone", "tk1v", "2"]
-    assert resources.delete_words("note", "3") == ["usacloud", "note", "delete", "-y", "3"]  # global: no zone
+    assert resources.delete_words("switch", "2") == [
+        "usacloud",
+        "switch",
+        "delete",
+        "-y",
+        *exact,
+        "--zone",
+        "tk1v",
+        "2",
+    ]
+    assert resources.delete_words("note", "3") == ["usacloud", "note", "delete", "-y", *exact, "3"]  # global: no zone
     assert resources.list_words("switch", [TAG]) == [
         "usacloud",
         "switch",
@@ -254,7 +345,10 @@ def test_the_plan_lists_each_tagged_kind_once_and_deletes_untagged_ones_by_id():
         entry("k8", "note"),
     ]
     made = plan.make(journal, [TAG], allow_global=False)
-    assert made.listings == ["server", "switch"]
+    assert made.tagged == ["server", "switch"]
+    assert made.listings == ["server", "switch", "packet-filter"]  # whole: what an ID also matches is seen there
+    assert made.made == {"switch": {"11"}, "server": set(), "packet-filter": {"21"}}
+    assert made.unseen == {"switch": {""}, "server": {""}}  # k2, k3: done without their IDs seen
     assert made.by_id == [plan.Deletion("packet-filter", "21", "pf", "tk1v", script="a::a")]
     reasons = {o.type: o.reason for o in made.unreachable}
     assert reasons == {
@@ -263,13 +357,13 @@ def test_the_plan_lists_each_tagged_kind_once_and_deletes_untagged_ones_by_id():
         "note": plan.GLOBAL_NOTE,
     }
     assert all(o.result == ResourceResult.LEFT for o in made.unreachable)
-    assert plan.make(journal, [TAG], allow_global=True).listings == ["server", "switch", "note"]
+    assert plan.make(journal, [TAG], allow_global=True).tagged == ["server", "switch", "note"]
     with_disk = plan.make([entry("k1", "server", disks="new")], [TAG], allow_global=False)
     assert with_disk.listings == ["server", "disk"]  # the disk the server made carries the tag: found as a disk
 
 
 def test_stages_delete_only_what_carries_every_tag_in_tk1v_in_order():
-    made = plan.Plan((TAG,), ["server", "disk", "switch"], [plan.Deletion("packet-filter", "9")])
+    made = plan.Plan((TAG,), ["server", "disk", "switch", "packet-filter"], [plan.Deletion("packet-filter", "9")])
     listings = {
         "server": [Listed("1", "web", "tk1v", (TAG,), ("3",)), Listed("2", "db", "tk1v", (TAG,), ("4", "5"))],
         "disk": [Listed("3", "web", "tk1v", (TAG,)), Listed("4", "db", "tk1v", (TAG,))],
@@ -278,17 +372,76 @@ def test_stages_delete_only_what_carries_every_tag_in_tk1v_in_order():
             Listed("7", "theirs", "tk1v", ()),
             Listed("8", "x", "is1a", (TAG,)),
         ],
+        "packet-filter": [Listed("9", "pf")],
     }
-    stages = plan.stages(made, listings)
-    assert [[(d.resource, d.id) for d in stage] for stage in stages] == [
+    staged = plan.stages(made, listings)
+    assert [[(d.resource, d.id) for d in stage] for stage in staged.stages] == [
         [("server", "1"), ("server", "2")],
         [("disk", "4")],
         [("switch", "6")],
         [("packet-filter", "9")],
     ]
-    web, db = stages[0]
+    web, db = staged.stages[0]
     assert web.with_disks and web.disks == ("3",) and "--with-disks" in web.words  # its one disk is the run's
     assert not db.with_disks and "--with-disks" not in db.words  # disk 5 is not: it stays connected, untouched
+    assert staged.settled == []
+
+
+def journal_plan(**made) -> plan.Plan:
+    return plan.Plan((TAG,), list(made), made={k: set(v) for k, v in made.items()})
+
+
+def test_a_tagged_resource_no_create_of_the_run_made_is_left_named():
+    """The run's tag is a value any command can set: the journal says what the run created."""
+    listings = {"switch": [Listed("6", "mine", "tk1v", (TAG,)), Listed("7", "shared", "tk1v", ("team=net", TAG))]}
+    staged = plan.stages(journal_plan(switch=["6"]), listings)
+    assert [[d.id for d in stage] for stage in staged.stages] == [["6"]]
+    (left,) = staged.settled
+    assert (left.id, left.name, left.result, left.reason) == ("7", "shared", ResourceResult.LEFT, plan.NOT_MADE)
+
+
+def test_a_create_whose_id_was_not_seen_is_found_by_its_name_and_a_servers_disks_by_it():
+    made = journal_plan(server=[], disk=[])
+    made.unseen = {"server": {"web"}}
+    listings = {
+        "server": [Listed("1", "web", "tk1v", (TAG,), ("3",)), Listed("2", "other", "tk1v", (TAG,), ("4",))],
+        "disk": [Listed("3", "web-disk", "tk1v", (TAG,)), Listed("4", "other-disk", "tk1v", (TAG,))],
+    }
+    staged = plan.stages(made, listings)
+    assert [(d.resource, d.id, d.with_disks) for s in staged.stages for d in s] == [("server", "1", True)]
+    assert sorted(r.id for r in staged.settled) == ["2", "4"]
+
+
+def test_a_delete_by_id_never_goes_where_that_id_is_anothers_name_or_tag_or_gone():
+    made = journal_plan(switch=["6"])
+    made.by_id = [plan.Deletion("packet-filter", "9"), plan.Deletion("packet-filter", "10")]
+    listings = {
+        "switch": [Listed("6", "mine", "tk1v", (TAG,)), Listed("7", "6", "tk1v", ())],
+        "packet-filter": [Listed("9", "pf"), Listed("11", "theirs", "tk1v", ("9",))],
+    }
+    staged = plan.stages(made, listings)
+    assert staged.stages == []
+    outcomes = {(r.type, r.id): (r.result, r.reason) for r in staged.settled}
+    assert (
+        outcomes[("switch", "6")][0] == ResourceResult.LEFT
+        and "6 (ID 7) is named like its ID" in outcomes[("switch", "6")][1]
+    )
+    assert outcomes[("packet-filter", "9")][0] == ResourceResult.LEFT
+    assert outcomes[("packet-filter", "10")] == (ResourceResult.DELETED, plan.GONE)
+
+
+def test_the_sweep_keeps_its_own_rule_without_a_journal():
+    sweep = plan.Plan((), ["server", "disk"])
+    listings = {
+        "server": [Listed("1", "old", "tk1v", ("usacloud-run=old",), ("3", "4"))],
+        "disk": [Listed("3", "", "tk1v", ("usacloud-run=old",)), Listed("4", "", "tk1v", ())],
+    }
+    staged = plan.stages(sweep, listings, keep=lambda item: "usacloud-run=old" in item.tags)
+    assert [(d.resource, d.id, d.with_disks) for s in staged.stages for d in s] == [
+        ("server", "1", False),
+        ("disk", "3", False),
+    ]
+    assert staged.settled == []
 
 
 # -- results and the teardown's stop -------------------------------------------------------------

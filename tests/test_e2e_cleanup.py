@@ -57,11 +57,13 @@ def test_what_a_run_creates_carries_its_tag_and_is_removed_after_the_last_script
     assert names(e2e, "switch") == ["theirs"]
     own = [c["argv"] for c in e2e.own_calls()]
     lists = [a for a in own if a[1] == "list"]
-    assert sorted(a[0] for a in lists) == ["disk", "server", "switch"]  # one list per kind made, by the tag
-    assert all(a[2:4] == ["--tags", tag] for a in lists)
+    # one whole listing per kind made (what an ID would also match is seen there), deletes picked from it
+    assert sorted(a[0] for a in lists) == ["disk", "packet-filter", "server", "switch"]
+    assert all(a[2:] == ["--zone", "tk1v", "-o", "json"] for a in lists)
     deletes = [a for a in own if a[1] == "delete"]
     assert [a[0] for a in deletes] == ["server", "disk", "switch", "packet-filter"]  # dependency order
-    assert deletes[0][3:5] == ["--force", "--with-disks"]  # its one disk is the run's: removed with it
+    assert all(a[2:5] == ["-y", "--argument-match-mode", "exact"] for a in deletes)  # an ID matches only itself
+    assert deletes[0][5:7] == ["--force", "--with-disks"]  # its one disk is the run's: removed with it
     result.stdout.fnmatch_lines(["cleanup: 5 deleted, 0 left (* calls, *s)"])
     resources = {(r["type"], r["name"]): r["result"] for r in doc["cleanup"]["resources"]}
     assert resources == {
@@ -97,7 +99,7 @@ def test_a_delete_of_the_runs_own_resource_runs_on_its_id(e2e):
     )
     e2e.run("--usacloud-allow-dangerous").assert_outcomes(passed=1)
     delete = next(a for a in e2e.argvs() if a[:2] == ["switch", "delete"])
-    assert delete[:-1] == ["switch", "delete", "-y", "--argument-match-mode", "exact"] and delete[-1].isdigit()
+    assert delete[:-1] == ["switch", "delete", "--argument-match-mode", "exact", "-y"] and delete[-1].isdigit()
     assert names(e2e, "switch") == ["web-2"]
 
 
@@ -115,7 +117,11 @@ def test_the_teardown_runs_after_sigterm_and_a_second_one_ends_it(e2e):
     e2e.rules(
         [
             {"match": "region list", "sleep": 300, "touch": str(go)},
-            {"match": "switch delete -y --zone tk1v", "sleep": 300, "touch": str(e2e.tmp / "deleting")},
+            {
+                "match": "switch delete -y --argument-match-mode exact --zone tk1v",
+                "sleep": 300,
+                "touch": str(e2e.tmp / "deleting"),
+            },
         ]
     )
     e2e.script("a.usacloud", "usacloud switch create -y --name sw -q\nusacloud region list\n")
@@ -161,7 +167,8 @@ def test_off_keeps_them_and_says_how_to_remove_them(e2e):
     out = result.stdout.str()
     assert "cleanup: 0 deleted, 0 left, 2 kept (--usacloud-cleanup=off)" in out
     hint = next(line.strip() for line in result.stdout.lines if line.strip().startswith("usacloud switch delete"))
-    assert hint.startswith("usacloud switch delete -y --zone tk1v usacloud-run=") and "--usacloud-sweep=" in out
+    assert hint.startswith("usacloud switch delete -y --argument-match-mode exact --zone tk1v usacloud-run=")
+    assert "--usacloud-sweep=" in out
     by_id = next(line.strip() for line in result.stdout.lines if line.strip().startswith("usacloud packet-filter"))
     env = standin_env(e2e.tmp, SAKURACLOUD_ZONE="tk1v")
     for line in (hint, by_id):  # what it says works
@@ -206,7 +213,7 @@ def test_script_cleanup_removes_a_scripts_resources_right_after_it(e2e):
     listed_by_b = next(c for c in e2e.calls() if c["argv"][:2] == ["switch", "list"])
     assert listed_by_b["stdout_bytes"] == 0  # a's switch was gone before b started
     lists = [c["argv"] for c in e2e.own_calls() if c["argv"][1] == "list"]
-    assert all(a[2] == "--tags" and a[4] == "--tags" and a[5].startswith("usacloud-script=") for a in lists[:2])
+    assert all(a[2:] == ["--zone", "tk1v", "-o", "json"] for a in lists)  # whole: the script's tags pick from it
     scripts = {s["nodeid"].split("::")[-1]: s for s in report(e2e)["scripts"]}
     assert scripts["a"]["cleanup"]["deleted"] == 1 and scripts["a"]["outcome"] == "passed"
     result.stdout.fnmatch_lines(["cleanup: 2 deleted, 0 left*"])
@@ -222,12 +229,19 @@ def test_script_cleanup_counts_what_it_deleted_by_id_once(e2e):
     assert [(r["type"], r["zone"], r["result"], r["reason"]) for r in resources] == [
         ("packet-filter", "tk1v", "deleted", "")
     ]
-    assert [c["argv"][:2] for c in e2e.own_calls()] == [["packet-filter", "delete"]]
+    assert [c["argv"][:2] for c in e2e.own_calls()] == [["packet-filter", "list"], ["packet-filter", "delete"]]
     result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
 
 
 def test_a_failed_teardown_is_left_listed_and_annotated(e2e):
-    e2e.rules([{"match": "switch delete -y --zone tk1v", "stderr": framed("Error in response: 409 Conflict")}])
+    e2e.rules(
+        [
+            {
+                "match": "switch delete -y --argument-match-mode exact --zone tk1v",
+                "stderr": framed("Error in response: 409 Conflict"),
+            }
+        ]
+    )
     e2e.script("a.usacloud", "usacloud switch create -y --name sw -q\n")
     result = e2e.run("--usacloud-github=on")
     result.assert_outcomes(passed=1)  # never turns a pass into a failure
@@ -317,8 +331,11 @@ def test_what_a_worker_on_another_host_made_reaches_the_teardown(e2e):
 def test_teardown_calls_retry_a_429_and_stop_at_the_cleanup_timeout(e2e):
     e2e.rules(
         [
-            {"match": "disk delete -y --zone tk1v", "stderr": framed(RATE_429), "times": 1},
-            {"match": "switch delete -y --zone tk1v", "sleep": 300},  # switches go after disks
+            {"match": "disk delete -y --argument-match-mode exact --zone tk1v", "stderr": framed(RATE_429), "times": 1},
+            {
+                "match": "switch delete -y --argument-match-mode exact --zone tk1v",
+                "sleep": 300,
+            },  # switches go after disks
         ]
     )
     e2e.script("a.usacloud", "usacloud switch create -y --name sw -q\nusacloud disk create -y --name d --size 20 -q\n")
@@ -344,19 +361,110 @@ def test_the_options_are_ini_keys_too(e2e):
 
 
 def test_the_live_progress_says_the_run_is_cleaning_up(e2e):
-    e2e.rules([{"match": "switch delete -y --zone tk1v", "sleep": 1.5}])
+    e2e.rules([{"match": "switch delete -y --argument-match-mode exact --zone tk1v", "sleep": 1.5}])
     e2e.script("a.usacloud", "usacloud switch create -y --name sw -q\n")
     result = e2e.run("--usacloud-progress-interval=0.3", "-q", inprocess=False)  # lines on its own fd 1
     result.assert_outcomes(passed=1)
     assert any(line.startswith("usacloud: cleaning up (") for line in result.stdout.lines), result.stdout.str()
 
 
-def test_an_id_the_run_created_passes_as_it_is(e2e):
+def test_an_id_the_run_created_is_matched_like_any_target(e2e):
+    """usacloud matches an ID against names too (by substring): another team's `...-for-ID` would go
+    with the run's own. The ID is listed like any target: such a match refuses the delete; the
+    teardown deletes the run's switch by its ID alone (`--argument-match-mode exact`)."""
+    make(e2e, "switch create -y --name probe")
+    mine = str(int(state(e2e)["switch"][0]["ID"]) + 2)  # the stand-in's IDs are sequential
+    make(e2e, f"switch create -y --name other-team-uplink-for-{mine}")
     e2e.script(
         "a.usacloud",
-        '# pytest.mark.usacloud_shell\nID=$(usacloud switch create -y --name sw -q)\nusacloud switch delete -y "$ID"\n',
+        "# pytest.mark.usacloud_shell\nset -e\n"
+        'ID=$(usacloud switch create -y --name mine -q)\nusacloud switch delete -y "$ID"\n',
     )
-    e2e.run("--usacloud-allow-dangerous").assert_outcomes(passed=1)
-    delete = next(c for c in e2e.calls() if c["argv"][:2] == ["switch", "delete"])
-    assert delete["argv"][-1].isdigit() and names(e2e, "switch") == []
-    assert not [c for c in e2e.own_calls() if c["start"] < delete["start"]]  # no listing needed first
+    result = e2e.run("--usacloud-allow-dangerous")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [f"*(ownership): `switch` '{mine}' matches other-team-uplink-for-{mine} (ID *), not created by this run*"]
+    )
+    assert not [c for c in e2e.calls() if c["argv"][:2] == ["switch", "delete"]]
+    assert names(e2e, "switch") == [f"other-team-uplink-for-{mine}", "probe"]  # the run's `mine` went, exactly
+    delete = next(c["argv"] for c in e2e.own_calls() if c["argv"][:2] == ["switch", "delete"])
+    assert delete[2:5] == ["-y", "--argument-match-mode", "exact"] and delete[-1] == mine
+
+
+def test_the_teardown_deletes_an_untagged_kind_by_its_id_alone(e2e):
+    """A packet filter takes no tag: the ID its create printed. Another team's `rules-for-ID` stays."""
+    make(e2e, "switch create -y --name probe")
+    mine = str(int(state(e2e)["switch"][0]["ID"]) + 2)
+    make(e2e, f"packet-filter create -y --name other-team-rules-for-{mine}")
+    e2e.script("a.usacloud", "usacloud packet-filter create -y --name ours -q\n")
+    result = e2e.run(f"--usacloud-report={e2e.tmp / 'report.json'}")
+    result.assert_outcomes(passed=1)
+    assert names(e2e, "packet-filter") == [f"other-team-rules-for-{mine}"]
+    result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
+
+
+def test_the_teardown_leaves_what_another_command_gave_the_runs_tag(e2e):
+    """Only the run's creates make what the teardown deletes: a tag is a value any command can set
+    (here a direct call, past the sandbox); such a resource is left and named."""
+    from standin_tools import STANDIN_BIN
+
+    make(e2e, "switch create -y --name shared-team-switch --tags team=net")
+    e2e.script(
+        "a.usacloud",
+        "# pytest.mark.usacloud_shell\nusacloud switch create -y --name my-own-switch -q\n"
+        f"SAKURACLOUD_ZONE=tk1v {STANDIN_BIN} switch update -y shared-team-switch --tags team=net "
+        '--tags "$USACLOUD_SANDBOX_RUN_TAG" > /dev/null\n',
+    )
+    result = e2e.run(f"--usacloud-report={e2e.tmp / 'report.json'}")
+    result.assert_outcomes(passed=1)
+    assert names(e2e, "switch") == ["shared-team-switch"]
+    result.stdout.fnmatch_lines(
+        ["cleanup: 1 deleted, 1 left*", "  left: switch * 'shared-team-switch' (tk1v): it carries the run's tag, but*"]
+    )
+
+
+def test_a_script_cannot_give_another_resource_the_runs_tag(e2e):
+    make(e2e, "switch create -y --name shared-team-switch --tags team=net")
+    e2e.shell_script(
+        "tag.usacloud",
+        """
+        usacloud switch create -y --name my-own-switch -q
+        usacloud switch update -y shared-team-switch --tags team=net --tags "$USACLOUD_SANDBOX_RUN_TAG"
+        """,
+    )
+    e2e.script("tag-commands.usacloud", "usacloud switch update -y shared-team-switch --tags usacloud-run=x\n")
+    result = e2e.run("--usacloud-error-policy=continue")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*(run-tag): `switch update` gives the tag usacloud-run=*only the plugin gives*"])
+    assert not [a for a in e2e.argvs() if a[:2] == ["switch", "update"]]
+    assert names(e2e, "switch") == ["shared-team-switch"]
+    result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
+
+
+def test_the_match_mode_is_usaclouds_and_a_target_matching_nothing_is_not_passed_on(e2e):
+    """usacloud reads SAKURA_ARGUMENT_MATCH_MODE before SAKURACLOUD_ARGUMENT_MATCH_MODE: here `partial`,
+    so `web` matches another team's web-2. A target the listing does not match fails as not found,
+    never reaching usacloud (which matches in its own way)."""
+    make(e2e, "switch create -y --name web-2")
+    e2e.script(
+        "modes.usacloud",
+        "usacloud switch create -y --name web-1 -q\n"
+        "SAKURA_ARGUMENT_MATCH_MODE=partial SAKURACLOUD_ARGUMENT_MATCH_MODE=exact usacloud switch delete -y web\n",
+    )
+    e2e.script(
+        "nothing.usacloud",
+        "usacloud switch create -y --name web-3 -q\n"
+        "SAKURACLOUD_ARGUMENT_MATCH_MODE=exact usacloud switch delete -y web\n",
+    )
+    report_path = e2e.tmp / "report.json"
+    result = e2e.run(
+        "--usacloud-allow-dangerous", "--usacloud-error-policy=continue", f"--usacloud-report={report_path}"
+    )
+    result.assert_outcomes(failed=2)
+    scripts = {s["path"].rsplit("/", 1)[-1]: s["commands"][1] for s in report(e2e)["scripts"]}
+    assert "(ownership): `switch` 'web' matches web-2" in scripts["modes.usacloud"]["message"]
+    missing = scripts["nothing.usacloud"]
+    assert (missing["status"], missing["cls"]) == ("failed", "not-found")
+    assert missing["message"].startswith('target resource not found: query=["web"]')
+    assert not [a for a in e2e.argvs() if a[:2] == ["switch", "delete"]]
+    assert names(e2e, "switch") == ["web-2"]

@@ -214,7 +214,7 @@ def test_policy_refusals_are_never_executed(e2e):
     result.assert_outcomes(passed=2)
     # the delete ran on the server this run created, by its ID (the name was resolved first)
     deletes = [a for a in e2e.argvs() if a[:2] == ["server", "delete"]]
-    assert len(deletes) == 1 and deletes[0][:-1] == ["server", "delete", "-y", "--argument-match-mode", "exact"]
+    assert len(deletes) == 1 and deletes[0][:-1] == ["server", "delete", "--argument-match-mode", "exact", "-y"]
     assert deletes[0][-1].isdigit()
 
 

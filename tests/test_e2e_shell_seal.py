@@ -149,8 +149,9 @@ def test_output_options_that_read_a_file_are_refused_in_both_modes(e2e):
     assert e2e.calls() == []
     scripts = {Path(s["path"]).stem: s for s in json.loads(report.read_text())["scripts"]}
     expected = [
-        "`--format /proc/self/environ` names a file (/proc/self/environ): usacloud would read it as the template",
-        f"`--fmt ~/template.txt` names a file ({home / 'template.txt'}): usacloud would read it as the template",
+        "`--format /proc/self/environ` names a path in /proc: what such a path means depends on the process",
+        f"`--fmt ~/template.txt` names {home / 'template.txt'}, outside the script's directory ({e2e.dir}): "
+        "usacloud reads it as the template",
         "the `--format` template calls `file`, which prints a local file into usacloud's output",
         f"`--query query.jq` names a file ({e2e.dir / 'query.jq'}): usacloud would read it as the query",
     ]
@@ -172,3 +173,16 @@ def test_output_options_that_read_nothing_run(e2e):
     )
     e2e.run().assert_outcomes(passed=1)
     assert len(e2e.calls()) == 3
+
+
+def test_a_credential_after_a_single_dash_flag_is_masked_everywhere(e2e):
+    """`-token X` / `-secret X`: usacloud refuses the command (unknown shorthand flag), and the failure
+    text quotes the line, the words and the command list: none shows the value."""
+    e2e.script("dash.usacloud", "usacloud zone list -token prodtoken-LEAK-I9 -secret prodsecret-LEAK-J1\n")
+    e2e.shell_script("dash-shell.usacloud", "usacloud zone list -token prodtoken-LEAK-K2 -secret=prodsecret-LEAK-L3\n")
+    junit, report = e2e.tmp / "junit.xml", e2e.tmp / "report.json"
+    result = e2e.run(f"--junitxml={junit}", f"--usacloud-report={report}", "-vv", "-rA")
+    result.assert_outcomes(failed=2)
+    written = result.stdout.str() + result.stderr.str() + junit.read_text() + report.read_text()
+    assert "-token ***" in written
+    assert "LEAK" not in written

@@ -148,6 +148,42 @@ NOT_STRAIGHT = [
     ),
     ("alias bye='echo bye; logout'\nbye\nusacloud b", [(3, "b", 2, "call bye")]),
     ("stop() { exit 1; }\nalias s=stop\ns\nusacloud b", [(4, "b", 3, "call s")]),
+    # noexec in every spelling bash takes; traps that can end the script or skip commands
+    ("set -eo noexec\nusacloud a", [(2, "a", 1, "set -n")]),
+    ("set -oe noexec\nusacloud a", [(2, "a", 1, "set -n")]),
+    ("set -o pipefail -o noexec\nusacloud a", [(2, "a", 1, "set -n")]),
+    ("set +o noexec -n\nusacloud a", [(2, "a", 1, "set -n")]),
+    ("shopt -so noexec\nusacloud a", [(2, "a", 1, "set -n")]),
+    ("shopt -s -o noexec\nusacloud a", [(2, "a", 1, "set -n")]),
+    ("builtin shopt -os noexec\nusacloud a", [(2, "a", 1, "set -n")]),
+    ('trap "exit" DEBUG\nusacloud a', [(2, "a", 1, "trap")]),
+    ("trap -- 'echo x' debug\nusacloud a", [(2, "a", 1, "trap")]),
+    ('trap "exit 0" ERR\nfalse\nusacloud a', [(3, "a", 1, "trap")]),
+    ("die() { exit 1; }\ntrap die ERR\nusacloud a", [(3, "a", 2, "trap")]),
+    # substitutions bash may not run: inside a parameter expansion, inside [[ ]]
+    ("x=set\necho ${x:-$(usacloud a)}\nusacloud b", [(2, "a", 2, "${"), (3, "b")]),
+    ('echo "${x:+$(usacloud a)}"', [(1, "a", 1, "${")]),
+    (": ${x:=`usacloud a`}", [(1, "a", 1, "${")]),
+    ("x=${y-$(usacloud a)}", [(1, "a", 1, "${")]),
+    ("echo ${x/$(usacloud a)/}", [(1, "a", 1, "${")]),
+    ('A=( "${x:-$(usacloud a)}" )', [(1, "a", 1, "${")]),
+    ("[[ -n x || $(usacloud a) ]]\nusacloud b", [(1, "a", 1, "[["), (2, "b")]),
+    ("[[ -z x &&\n  $(usacloud a) ]]", [(2, "a", 1, "[[")]),
+    # a wrapper the reader looks through, made to mean something else; a new PATH; a local file
+    ("shopt -s expand_aliases\nalias nohup='exit 0;'\nnohup usacloud a", [(3, "a", 2, "alias nohup")]),
+    ('alias command="echo"\ncommand usacloud a', [(2, "a", 1, "alias command")]),
+    ('alias env="echo"\nenv usacloud a', [(2, "a", 1, "alias env")]),
+    ('env() { echo "$@"; }\nenv usacloud a', [(2, "a", 1, "env()")]),
+    ("function command { :; }\nusacloud a", [(2, "a", 1, "command()")]),
+    ("enable -n command\ncommand usacloud a", [(2, "a", 1, "enable command")]),
+    ("hash -p /bin/echo env\nenv usacloud a", [(2, "a", 1, "hash -p")]),
+    ("PATH=/nonexistent\nusacloud a", [(2, "a", 1, "PATH=")]),
+    ('PATH="$PWD/mock:$PATH"\nusacloud a', [(2, "a", 1, "PATH=")]),
+    ("export PATH=/opt/mock:$PATH\nusacloud a", [(2, "a", 1, "PATH=")]),
+    ("declare -x PATH+=:/x\nusacloud a", [(2, "a", 1, "PATH=")]),
+    ("unset PATH\nusacloud a", [(2, "a", 1, "PATH=")]),
+    ("./usacloud switch create -y --name x", [(1, "switch", 1, "path ./usacloud")]),
+    ("bin/usacloud a", [(1, "a", 1, "path bin/usacloud")]),
 ]
 
 
@@ -204,7 +240,23 @@ STRAIGHT = [
     "kill %1\nusacloud a",
     "set -- -n\nusacloud a",
     "set +n\nusacloud a",
+    "set -n +n\nusacloud a",
+    "shopt -o noexec\nusacloud a",  # prints it
+    "shopt -uo noexec\nusacloud a",
+    "set -o noex\nusacloud a",  # not an option bash knows
     "eval\nusacloud a",
+    'trap "" DEBUG\nusacloud a',
+    "trap - DEBUG\nusacloud a",
+    "trap -p DEBUG\nusacloud a",
+    'trap "rm -f tmp" EXIT\nusacloud a',
+    'trap "echo failed" ERR\nusacloud a',
+    'trap "exit" USR1\nusacloud a',
+    'echo "${X:-$Y}" ${#Z}\nusacloud a',
+    "[[ -n x ]] && echo y\nusacloud a",
+    "PATH_EXTRA=/x\nMYPATH=/y\nusacloud a",
+    "export KUBE_PATH=/x\nusacloud a",
+    "alias enve=echo\nusacloud a",
+    "/usr/local/bin/usacloud a",
 ]
 
 
@@ -238,7 +290,7 @@ def test_messages_name_the_call_and_the_redefinition():
         "whether it runs): mark it `usacloud_shell` or run `--usacloud-mode=shell`",
     )
     error = parse_script("alias usacloud=echo\nusacloud a\n").straight_line_error()
-    assert "runs after `alias usacloud` (line 1), which makes bash run something else than usacloud" in str(error)
+    assert "runs after `alias usacloud` (line 1), which can make bash run something else than usacloud" in str(error)
 
 
 def test_compound_commands_nested_deeper_than_bash_accepts_are_an_error_at_their_line():

@@ -80,6 +80,8 @@ def test_what_the_fake_driver_does_not_fake_comes_from_the_platform_and_the_iam_
         ("bill", "list"): "iam",
         ("bill", "csv"): "iam",
         ("coupon", "list"): "iam",
+        **{(r, s): "ftp" for r in ("archive", "cdrom") for s in ("upload", "download")},
+        ("cdrom", "create"): "ftp",  # `archive create` moves a file only with --source-file: its flag says so
     }
     bad = copy.deepcopy(tree)
     bad["resources"]["zone"]["platform"] = ""  # a resource with no API client of its own: classify it

@@ -37,6 +37,8 @@ SCRIPTS = {
     "warning-only.usacloud": "usacloud iso-image list --zone tk1v\n",
     "bad-marker.usacloud": "# pytest.mark.xfail(reason=\n usacloud zone list\n",
     "empty.usacloud": "",
+    "reads-file.usacloud": "usacloud zone list --format /proc/self/cwd/tpl.txt\n",
+    "upload.usacloud": "usacloud archive create -y --name a --size 20 --source-file /proc/self/environ\n",
 }
 #: fields of a script's record that depend on where and when it ran, or on pytest (xfail)
 VOLATILE = {"path", "nodeid", "worker", "start", "end", "duration", "outcome", "token_wait"}

@@ -126,15 +126,15 @@ def test_keys_go_would_not_match_are_not_dangerous():
 def test_the_policy_follows_tilde_and_refuses_what_it_cannot_read(tmp_path):
     (tmp_path / "p.json").write_text(json.dumps(SERVER_JSON))
     words = ["usacloud", "server", "create", "-y", "--parameters", "~/p.json"]
-    assert Policy(cwd=tmp_path / "x", home=str(tmp_path)).apply(words).refusal is not None
+    refusal = Policy(cwd=tmp_path / "x", home=str(tmp_path), root=tmp_path).apply(words).refusal
+    assert refusal is not None and refusal.rule == "dangerous"
     (tmp_path / "big.json").write_bytes(b" " * (2 * 1024 * 1024) + b"{}")
     words[-1] = "big.json"
     refusal = Policy(cwd=tmp_path).apply(words).refusal
     assert refusal is not None and "cannot be checked" in refusal.message
-    # a subcommand without dangerous flags does not care
-    assert (
-        Policy(cwd=tmp_path).apply(["usacloud", "switch", "create", "-y", "--parameters", "big.json"]).refusal is None
-    )
+    # any subcommand: what it cannot read could name a file usacloud reads (`"Format": "/proc/..."`)
+    refusal = Policy(cwd=tmp_path).apply(["usacloud", "switch", "create", "-y", "--parameters", "big.json"]).refusal
+    assert refusal is not None and refusal.rule == "reads-file" and "cannot be checked" in refusal.message
 
 
 # -- the real usacloud's --parameters transcripts --------------------------------------------------

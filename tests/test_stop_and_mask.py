@@ -55,6 +55,25 @@ def test_masker_from_env_and_flags():
     )
 
 
+@pytest.mark.parametrize("dashes", ["-", "---"])
+def test_credential_flags_with_any_number_of_dashes_are_masked(dashes):
+    """`-token X` (Go's flag package's spelling; pflag reads it as shorthand flags and usacloud refuses
+    the command): its value is still a credential, in the words, the text and the failure text."""
+    words = ["usacloud", "zone", "list", f"{dashes}token", "tok-LEAK-I9", f"{dashes}secret=sec-LEAK-J1", "-o", "json"]
+    masker = Masker.from_sources({}, words)
+    assert set(flag_secrets(words)) == {"tok-LEAK-I9", "sec-LEAK-J1"}
+    assert masker.words(words) == (*words[:4], MASK, f"{dashes}secret={MASK}", "-o", "json")
+    line = f"usacloud zone list {dashes}token ab {dashes}secret 'c d' {dashes}password=ef"
+    assert Masker().text(line) == f"usacloud zone list {dashes}token *** {dashes}secret *** {dashes}password=***"
+
+
+def test_fake_mode_gives_single_dash_credential_flags_the_dummies_too():
+    from pytest_usacloud_sandbox.usacloud import fake
+
+    words = fake.dummy_words(["usacloud", "zone", "list", "-token", "real-token", "-secret=real-secret"])
+    assert words == ("usacloud", "zone", "list", "-token", fake.DUMMY_TOKEN, f"-secret={fake.DUMMY_SECRET}")
+
+
 def test_masker_ignores_tiny_values_and_masks_longest_first():
     masker = Masker.from_sources({"SAKURACLOUD_ACCESS_TOKEN": "ab"}, ["--token", "abcdef", "--secret", "abcdefgh"])
     assert masker.text("ab abcdefgh abcdef") == f"ab {MASK} {MASK}"

@@ -68,6 +68,57 @@ KIND_OVERRIDES = {
 # plain HTTP client). Among the iaas commands, those that build an iaas-service-go service with
 # saclient's client look the account up in the real IAM API first (`ctx.Saclient()`): these.
 IAM_CALLERS = frozenset({("bill", "list"), ("bill", "csv"), ("coupon", "list")})
+# Subcommands that also move a file over FTP, to or from the FTP host the (fake) API names: usacloud's
+# fake driver fakes the API only, and these then dial `sac-<zone>-ftp.example.jp:21` for real
+# (iaas-service-go's FTPS client). `archive create` does so only with `--source-file` (FILE_FLAGS: upload).
+FTP_SUBCOMMANDS = frozenset(
+    {("archive", "upload"), ("archive", "download"), ("cdrom", "create"), ("cdrom", "upload"), ("cdrom", "download")}
+)
+# Flags whose value usacloud 1.22.8 reads as a local file (from its source: util.StringFromPathOrContent,
+# BytesFromPathOrContent, MarshalJSONFromPathOrContent, the mapconv filters path_or_content,
+# path_to_reader and path_to_writer, and the `file` validator), by subcommand ("*": every one that
+# has the field) and the last part of the parameter field:
+#   template  --format: the Go template, or a file holding it (`~/` expanded)
+#   query     --query: the query, or a file holding it (`~/` expanded)
+#   content   the content itself, or a file holding it (`~/` expanded): read if it names a readable file
+#   upload    a file it opens (no `~`) and uploads to the FTP host the API names
+#   download  a file it creates (no `~`) with what it downloads from that FTP host
+#   open      a file it opens (no `~`) and hands to a local program (`server ssh --key`)
+# Every listed entry must match a flag, and every flag with the `file` validator must be listed.
+FILE_FLAGS = {
+    ("*", "Format"): "template",
+    ("*", "Query"): "query",
+    ("*", "Parameters"): "content",
+    **{
+        ("*", leaf): "content"  # JSON lists and objects (MarshalJSONFromPathOrContent) and disk-edit fields
+        for leaf in (
+            *("BindPortsData", "ClientsData", "DisksData", "ExpressionsData", "NetworkInterfaceData", "NotesData"),
+            *("PeersData", "PrivateNetworkInterfacesData", "RecordsData", "RulesData", "SIMRoutesData", "SIMsData"),
+            *("ScheduleScalingData", "ServersData", "StaticRoutesData", "UsersData", "VirtualIPAddressesData"),
+            *("DHCPServerData", "DHCPStaticMappingData", "DNSForwardingData", "FirewallData", "L2TPIPsecServerData"),
+            *("PPTPServerData", "PortForwardingData", "RemoteAccessUsersData", "SiteToSiteIPsecVPNData"),
+            *("StaticNATData", "StaticRouteData", "WireGuardData", "SSHKeys"),
+        )
+    },
+    ("note create", "Content"): "content",
+    ("ssh-key create", "PublicKey"): "content",
+    ("icon create", "Image"): "content",
+    ("server boot", "UserData"): "content",
+    ("auto-scale create", "Config"): "content",
+    ("auto-scale update", "Config"): "content",
+    ("web-accelerator create-certificate", "CertificateChain"): "content",
+    ("web-accelerator create-certificate", "Key"): "content",
+    ("web-accelerator update-certificate", "CertificateChain"): "content",
+    ("web-accelerator update-certificate", "Key"): "content",
+    ("rest request", "Data"): "content",
+    ("archive create", "SourceFile"): "upload",
+    ("archive upload", "SourceFile"): "upload",
+    ("cdrom create", "SourceFile"): "upload",
+    ("cdrom upload", "SourceFile"): "upload",
+    ("archive download", "Destination"): "download",
+    ("cdrom download", "Destination"): "download",
+    ("server ssh", "Key"): "open",
+}
 # Resources that only read and write local files (usacloud's profiles).
 LOCAL_RESOURCES = frozenset({"config"})
 
@@ -123,11 +174,13 @@ def kind_of(resource: str, name: str) -> str:
 
 
 def unfaked(resource: str, platform: str, name: str, kind: str) -> str | None:
-    """The real API a subcommand reaches even in fake mode ("webaccel", "iam", "rest"), or None when
-    the fake driver answers it (or it reads only local files)."""
+    """The real service a subcommand reaches even in fake mode ("webaccel", "iam", "rest", "ftp"), or
+    None when the fake driver answers it (or it reads only local files)."""
     if kind.startswith("local") or resource in LOCAL_RESOURCES:
         return None
     if platform == "iaas":
+        if (resource, name) in FTP_SUBCOMMANDS:
+            return "ftp"
         return "iam" if (resource, name) in IAM_CALLERS else None
     if not platform:
         if kind != "request":
@@ -170,9 +223,31 @@ def flag_row(where: str, name: str, spec: dict, defaults: list[str]) -> tuple:
     return (f"--{name}", short, aliases, value, required, field, options, validate, go_type)
 
 
+def file_kind(where: str, spec: dict) -> str | None:
+    """How usacloud reads the flag's value as a local file (FILE_FLAGS), or None."""
+    leaf = (spec.get("field") or "").split(".")[-1]
+    kind = FILE_FLAGS.get((where, leaf)) or FILE_FLAGS.get(("*", leaf))
+    if kind is None and "file" in (spec.get("validate") or "").replace("|", ",").split(","):
+        raise TreeError(f"{where}: a flag of field {spec.get('field')} has the `file` validator: add it to FILE_FLAGS")
+    return kind
+
+
+def files_of(where: str, flags: dict, used: set) -> tuple[tuple[str, str], ...]:
+    """(flag name, file kind) of the subcommand's flags usacloud reads or writes as local files."""
+    found = []
+    for name, spec in flags.items():
+        kind = file_kind(where, spec)
+        if kind is not None:
+            leaf = (spec.get("field") or "").split(".")[-1]
+            used.add((where, leaf) if (where, leaf) in FILE_FLAGS else ("*", leaf))
+            found.append((f"--{name}", kind))
+    return tuple(sorted(found))
+
+
 def build(tree: dict) -> dict:
     resources = []
     nflags = 0
+    used_files: set = set()
     for rname, res in tree["resources"].items():
         if rname != res["name"]:
             raise TreeError(f"resource key {rname!r} names {res['name']!r}")
@@ -196,6 +271,7 @@ def build(tree: dict) -> dict:
                     "custom_validate": bool(sub.get("custom_validate")),
                     "defaults": tuple(sub.get("defaults") or ()),
                     "unfaked": unfaked(rname, res.get("platform", ""), sname, kind),
+                    "files": files_of(where, sub["flags"], used_files),
                     "flags": flags,
                 }
             )
@@ -212,6 +288,9 @@ def build(tree: dict) -> dict:
                 "subcommands": tuple(subs),
             }
         )
+    unused = sorted(set(FILE_FLAGS) - used_files)
+    if unused:
+        raise TreeError(f"FILE_FLAGS entries that match no flag of the tree: {unused}")
     globals_ = tuple(flag_row("global", name, spec, []) for name, spec in tree["global_flags"].items())
     counts = {"resources": len(resources), "subcommands": sum(len(r["subcommands"]) for r in resources)}
     counts["flags"] = nflags
@@ -246,7 +325,10 @@ def render(data: dict, input_name: str) -> str:
         "A subcommand with custom_validate also runs its own Validate method in usacloud's Go code;",
         "its defaults are the parameter fields (or structs) usacloud gives a value in code.",
         "A resource's platform is the API client it uses (iaas, webaccel; '' for config and rest); a",
-        "subcommand's unfaked names the real API it reaches even in fake mode (webaccel, iam, rest), or None.",
+        "subcommand's unfaked names the real service it reaches even in fake mode (webaccel, iam, rest, ftp),",
+        "or None; its files are (flag, kind) of the flags whose value usacloud reads or writes as a local file:",
+        "  template/query/content  the value, or the file it names (`~/` expanded); upload/open  a file it reads;",
+        "  download  a file it writes (upload and download go through the FTP host the API names).",
         '"""',
         "",
         f"USACLOUD_VERSION = {version!r}",
@@ -269,7 +351,7 @@ def render(data: dict, input_name: str) -> str:
                 f"{k!r}: {s[k]!r}"
                 for k in (
                     *("name", "aliases", "confirm", "kind", "selector", "is_default"),
-                    *("custom_validate", "defaults", "unfaked"),
+                    *("custom_validate", "defaults", "unfaked", "files"),
                 )
             )
             out.append(f"            {{{head}, 'flags': (")

@@ -36,6 +36,7 @@ class Guarded:
     words: tuple[str, ...]
     refusal: str | None = None
     failed: CommandRecord | None = None  # the listing that should have resolved the targets failed
+    missing: str | None = None  # a target matched nothing: the command fails as not found
 
 
 Lister = Callable[[Sequence[str]], "tuple[CommandRecord, object]"]
@@ -88,9 +89,7 @@ class CleanupHooks:
             return Guarded(words)
         if isinstance(found, Refusal):
             return Guarded(words, refusal=found.describe())
-        mine = self.owned_ids(found.resource)
-        if found.values and set(found.values) <= mine:  # IDs the run's creates printed pass as they are
-            return Guarded(words)
+        mine = self.owned_ids(found.resource)  # an ID is matched like any word: listed, never passed as it is
         cmd, result = lister(ownership.list_words(found))
         if cmd.status != CommandStatus.OK or result is None:
             return Guarded(words, failed=cmd)
@@ -101,6 +100,8 @@ class CleanupHooks:
         resolved = ownership.resolve(found, listing, lambda item: self.run.tag in item.tags or item.id in mine)
         if isinstance(resolved, Refusal):
             return Guarded(words, refusal=resolved.describe())
+        if isinstance(resolved, ownership.Missing):
+            return Guarded(words, missing=resolved.message)
         return Guarded(resolved)
 
     # -- the journal --------------------------------------------------------------------------

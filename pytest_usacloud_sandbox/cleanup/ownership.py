@@ -1,13 +1,19 @@
 """Deletes touch only what this run made.
 
 A destructive command allowed by ``--usacloud-allow-dangerous`` (delete, a power action, a dangerous
-flag) names its targets by ID, name or tag, and usacloud matches names by substring across the
-whole zone: `server delete -y web` also removes another run's `web-2`. So before it runs, the
-resource is listed, each target is matched the way usacloud matches it (ID and tag exactly, the
-name by substring unless the match mode is `exact`; an empty target matches every name), and:
+flag) names its targets by ID, name or tag, and usacloud matches every target against every resource
+of the zone by ID, by tag and by name, the name by substring unless the match mode is `exact`
+(usacloud 1.22.8 ``extractMatchedResourceID``): `server delete -y web` also removes another run's
+`web-2`, and `delete -y 113000000002` also removes a resource named `backup-of-113000000002`. So
+before it runs, the resource is always listed, each target is matched the way usacloud matches it
+(the mode read as usacloud reads it: the flag, then ``SAKURA_ARGUMENT_MATCH_MODE``, then
+``SAKURACLOUD_ARGUMENT_MATCH_MODE``; an empty target matches every name), and:
 
 * a match that carries neither the run's tag nor an ID the run recorded fails the command, named;
-* otherwise the targets are replaced by the IDs they matched, so that usacloud acts on those only.
+* a target that matches nothing fails the command as not found (usacloud would match it its own way);
+* otherwise the targets are replaced by the IDs they matched, and the command runs with
+  ``--argument-match-mode exact``: each ID then matches only the resource with that ID, unless
+  another resource is named like it or carries it as a tag, which fails the command too.
 
 ``--usacloud-allow-dangerous=any`` lifts this. A destructive command whose targets cannot be read
 this way (``rest`` DELETE, ``ipv6addr delete`` by address) is refused unless ``any``.
@@ -24,7 +30,9 @@ from . import resources
 from .printed import Listed
 
 ANY_OPTION = "--usacloud-allow-dangerous=any"
-MATCH_MODE_ENV = ("SAKURACLOUD_ARGUMENT_MATCH_MODE", "SAKURA_ARGUMENT_MATCH_MODE")
+#: usacloud's order (pkg/config: envvar.StringFromEnvMulti): the first one set wins; the flag over both
+MATCH_MODE_ENV = ("SAKURA_ARGUMENT_MATCH_MODE", "SAKURACLOUD_ARGUMENT_MATCH_MODE")
+MATCH_MODE_FLAG = "--argument-match-mode"
 _LOCAL = frozenset({"config"})  # local profile files, not cloud resources
 SHOWN = 3  # strangers named in a refusal
 
@@ -60,36 +68,72 @@ def targets(words: Sequence[str], env: Mapping[str, str]) -> Targets | Refusal |
     return Targets(res.name, words, tuple(indexes), _exact(inv, env))
 
 
-def resolve(found: Targets, listing: Sequence[Listed], owned: Callable[[Listed], bool]) -> tuple[str, ...] | Refusal:
-    """The command's words with its targets replaced by the IDs they match, or a Refusal naming the
-    matches this run did not create. A target that matches nothing is left as written (usacloud
-    reports it as not found)."""
+@dataclass(frozen=True)
+class Missing:
+    """Targets that match nothing in the listing: the command fails as usacloud's would (not found)."""
+
+    message: str
+
+
+def resolve(
+    found: Targets, listing: Sequence[Listed], owned: Callable[[Listed], bool]
+) -> tuple[str, ...] | Refusal | Missing:
+    """The command's words with its targets replaced by the IDs they match (and usacloud told to match
+    them exactly), a Refusal naming the matches this run did not create (or a resource an ID would
+    match besides its own), or Missing when a target matches nothing."""
     ids: list[str] = []
-    kept: list[str] = []
     strangers: list[Listed] = []
+    unmatched: list[str] = []
     for value in found.values:
         matches = [item for item in listing if _matches(item, value, found.exact)]
         if not matches:
-            kept.append(value)
+            unmatched.append(value)
         for item in matches:
             if not owned(item):
                 if item not in strangers:
                     strangers.append(item)
             elif item.id not in ids:
                 ids.append(item.id)
+    written = " ".join(repr(v) for v in found.values) or "no target"
     if strangers:
-        names = ", ".join(f"{s.name or '(no name)'} (ID {s.id})" for s in strangers[:SHOWN])
-        more = f" and {len(strangers) - SHOWN} more" if len(strangers) > SHOWN else ""
-        written = " ".join(repr(v) for v in found.values) or "no target"
+        names = _named(strangers)
         return refusal(
-            f"`{found.resource}` {written} matches {names}{more}, not created by this run "
+            f"`{found.resource}` {written} matches {names}, not created by this run "
             "(it carries neither the run's tag nor an ID the run recorded)"
+        )
+    if unmatched:
+        query = ", ".join(f'"{v}"' for v in unmatched)
+        return Missing(f"target resource not found: query=[{query}] (no {found.resource} of the zone matches it)")
+    also = [item for item in listing if item.id not in ids and any(item.name == i or i in item.tags for i in ids)]
+    if also:
+        return refusal(
+            f"`{found.resource}` {written}: an ID it resolves to is also the name or a tag of {_named(also)}, "
+            "which usacloud would act on as well"
         )
     first = found.indexes[0] if found.indexes else len(found.words)
     skip = set(found.indexes)
     head = list(found.words[:first])
     tail = [w for i, w in enumerate(found.words) if i >= first and i not in skip]
-    return (*head, *ids, *kept, *tail)
+    return exact((*head, *ids, *tail))
+
+
+def exact(words: Sequence[str]) -> tuple[str, ...]:
+    """``words`` with ``--argument-match-mode exact`` after the subcommand (any other match mode given
+    taken out): usacloud then matches an ID only to the resource with that ID (or that name or tag)."""
+    words = tuple(words)
+    inv = commands.resolve(words)
+    drop = {u.index for u in inv.flags if u.flag is not None and u.flag.name == MATCH_MODE_FLAG}
+    drop |= {u.value_index for u in inv.flags if u.flag is not None and u.flag.name == MATCH_MODE_FLAG}
+    at = inv.subcommand_index if inv.subcommand_index is not None else inv.resource_index
+    at = len(words) - 1 if at is None else at
+    kept = [(i, w) for i, w in enumerate(words) if i not in drop]
+    out = [w for i, w in kept if i <= at]
+    return (*out, MATCH_MODE_FLAG, "exact", *(w for i, w in kept if i > at))
+
+
+def _named(items: Sequence[Listed]) -> str:
+    names = ", ".join(f"{s.name or '(no name)'} (ID {s.id})" for s in items[:SHOWN])
+    return names + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
 def list_words(found: Targets) -> list[str]:
@@ -105,7 +149,9 @@ def _matches(item: Listed, value: str, exact: bool) -> bool:
 
 
 def _exact(inv: commands.Invocation, env: Mapping[str, str]) -> bool:
-    given = [u.value for u in inv.flag_uses("--argument-match-mode") if u.value is not None]
+    """usacloud's match mode: the last ``--argument-match-mode`` given, else the first variable of
+    :data:`MATCH_MODE_ENV` set (non-empty), else partial."""
+    given = [u.value for u in inv.flag_uses(MATCH_MODE_FLAG) if u.value is not None]
     mode = given[-1] if given else next((env[n] for n in MATCH_MODE_ENV if env.get(n)), "partial")
     return mode == "exact"
 

@@ -80,8 +80,9 @@ def list_words(resource: str, tags: Sequence[str]) -> list[str]:
 
 
 def delete_words(resource: str, resource_id: str, with_disks: bool = False) -> list[str]:
-    """``usacloud <resource> delete -y [--force] [--with-disks] [--zone tk1v] ID``: one resource by its ID."""
-    words = ["usacloud", resource, "delete", "-y"]
+    """``usacloud <resource> delete -y --argument-match-mode exact [--force] [--with-disks] [--zone tk1v]
+    ID``: one resource by its ID (in usacloud's default mode an ID also matches every name containing it)."""
+    words = ["usacloud", resource, "delete", "-y", "--argument-match-mode", "exact"]
     if resource in FORCED:
         words.append("--force")
     if with_disks and resource == "server":

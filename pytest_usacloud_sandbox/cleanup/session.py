@@ -200,7 +200,7 @@ class RunTeardown:
     def removal_hint(self) -> list[str]:
         """How to remove what carries the run's tag later: a delete by tag per kind it made, or a sweep."""
         tag = self.hooks.run.tag
-        kinds = pl.make(self.entries, [tag], True).listings
+        kinds = pl.make(self.entries, [tag], True).tagged
         lines = [" ".join(resources.delete_words(kind, tag)) for kind in kinds]
         by_id = [
             o

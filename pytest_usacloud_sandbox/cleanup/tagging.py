@@ -28,7 +28,7 @@ from ..usacloud import commands, params
 from ..usacloud.mask import Masker
 from ..usacloud.policy import Refusal
 from . import resources
-from .runid import MAX_TAGS
+from .runid import MAX_TAGS, SCRIPT_TAG_PREFIX, TAG_PREFIX
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,22 @@ def _plain(value):
 
 
 def tag_create(words: Sequence[str], tags: Sequence[str], base_dir: Path | None = None) -> Tagged:
-    """``words`` with ``tags`` added when they are a create; any other command comes back unchanged."""
+    """``words`` with ``tags`` added when they are a create; any other command comes back unchanged,
+    or refused when it gives a resource a tag of this plugin (:func:`plugin_tags`)."""
     words = tuple(words)
     inv = commands.resolve(words)
     res, sub = inv.resource, inv.subcommand
-    if res is None or sub is None or sub.kind != "create":
+    if res is None or sub is None or sub.read_only:
+        return Tagged(words)
+    given = plugin_tags(inv, base_dir)
+    foreign = [t for t in given if sub.kind != "create" or t not in tags]
+    if foreign:
+        why = (
+            f"`{res.name} {sub.name}` gives the tag {foreign[0]}: the teardown removes what carries the run's tag, "
+            "so only the plugin gives its tags (usacloud-run=, usacloud-script=), each to what the run creates"
+        )
+        return Tagged(words, refusal=why)
+    if sub.kind != "create":
         return Tagged(words)
     name = next((u.value for u in inv.flag_uses("--name") if u.value), "")
     if not resources.takes_tags(sub):
@@ -108,6 +119,34 @@ def tag_create(words: Sequence[str], tags: Sequence[str], base_dir: Path | None 
     at = inv.subcommand_index + 1 if inv.subcommand_index is not None else _end(out)
     out[at:at] = inserted
     return Tagged(tuple(out), res.name, "tag", name=name or _json_name(data), disks=disks)
+
+
+def plugin_tags(inv: commands.Invocation, base_dir: Path | None) -> list[str]:
+    """The tags of this plugin (``usacloud-run=...``, ``usacloud-script=...``) a command gives: in a
+    tags flag (``--tags``, ``--disk-tags``) or under any ``Tags`` key of its ``--parameters`` JSON."""
+    given = [
+        t for u in inv.flags if u.flag is not None and u.flag.field.split(".")[-1] == "Tags" for t in _csv(u.value)
+    ]
+    for use in inv.flag_uses("--parameters"):
+        found = params.read_parameters(use.value or "", base_dir)
+        given += _tags_in(found.data)
+    return [t for t in given if isinstance(t, str) and t.strip().startswith((TAG_PREFIX, SCRIPT_TAG_PREFIX))]
+
+
+def _tags_in(data, depth: int = 0) -> list:
+    """Every value under a key Go would read as ``Tags``, at any depth of decoded JSON."""
+    if depth > 64:
+        return []
+    found: list = []
+    if isinstance(data, params.JSONObject):
+        for key, value in data:
+            if params.go_fold(key) == params.go_fold("Tags"):
+                found += value if isinstance(value, list) else [value]
+            found += _tags_in(value, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            found += _tags_in(item, depth + 1)
+    return found
 
 
 def _csv(value: str | None) -> list[str]:

@@ -74,19 +74,20 @@ class Teardown:
 
     def run(self, plan: pl.Plan, summary: CleanupRecord, keep: Callable[[Listed], bool] | None = None) -> CleanupRecord:
         """List, then delete stage by stage; every resource ends ``deleted`` or ``left`` in ``summary``.
-        ``keep``: which listed resources to delete (the plan's tags decide without it)."""
+        ``keep``: which listed resources to delete (the plan's tags and journal decide without it)."""
         t0 = time.monotonic()
         summary.resources += plan.unreachable
         self._total = len(plan.listings) + len(plan.by_id)
         found: dict[str, list[Listed]] = {}
-        for resource, result in zip(plan.listings, self._each(self._list, plan.listings, plan.tags), strict=True):
+        for resource, result in zip(plan.listings, self._each(self._list, plan.listings), strict=True):
             if isinstance(result, str):
                 summary.resources.append(ResourceRecord(resource, None, result=ResourceResult.LEFT, reason=result))
             else:
-                found[resource] = [item for item in result if keep is None or keep(item)]
-        stages = pl.stages(plan, found)
-        self._total += sum(len(s) for s in stages) - len(plan.by_id)
-        for stage in stages:
+                found[resource] = result
+        staged = pl.stages(plan, found, keep)
+        summary.resources += staged.settled
+        self._total = len(plan.listings) + sum(len(s) for s in staged.stages)
+        for stage in staged.stages:
             summary.resources += [o for part in self._each(self._delete, stage) for o in part]
         summary.commands += self.summary_commands
         summary.seconds += time.monotonic() - t0
@@ -95,8 +96,10 @@ class Teardown:
 
     # -- the calls ------------------------------------------------------------------------------
 
-    def _list(self, resource: str, tags: Sequence[str]) -> list[Listed] | str:
-        cmd, result = self._call(resources.list_words(resource, tags))
+    def _list(self, resource: str) -> list[Listed] | str:
+        """Every resource of the type in the zone: what is deleted is picked from it, and what else an
+        ID would match is seen in it."""
+        cmd, result = self._call(resources.list_words(resource, ()))
         if cmd.status != CommandStatus.OK or result is None:
             return f"could not list {resource}: {self._why(cmd)}"
         items = listed(result.stdout)

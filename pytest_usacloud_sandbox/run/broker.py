@@ -63,9 +63,11 @@ class Broker:
         socket_path: str,
         text_at: Callable[[int], str | None],
         script: str | None = None,
+        root: Path | None = None,
     ) -> None:
         self.engine = engine
         self.script = script  # the node id of the script whose calls this broker runs
+        self.root = root  # the script's directory: usacloud reads and writes files only under it
         self.masker = masker
         self.seen = masker  # grows with every call's expanded secrets
         # the run's environment for this script (engine.env_for), without a trace: usacloud's
@@ -268,7 +270,7 @@ class Broker:
                 cmd = not_run(CommandStatus.REFUSED, ResultClass.REFUSED, masker.text(refusal.describe()))
                 call_engine.stats.refused += 1
             else:
-                cmd = call_engine.run_one(command, masker, env, _cwd_of(pid), self.script)
+                cmd = call_engine.run_one(command, masker, env, _cwd_of(pid), self.script, self.root)
         except Exception as exc:
             cmd = not_run(CommandStatus.FAILED, ResultClass.ERROR, f"internal error in the sandbox broker: {exc!r}")
         if state.get("vanished") and cmd.status == CommandStatus.CANCELLED:

@@ -51,7 +51,8 @@ class CommandHooks(Protocol):
         """Put the marked words in ``cmd``; False, with ``cmd`` refused, when the create may not run."""
 
     def guard(self, words: Sequence[str], env: Mapping[str, str], lister: Callable) -> Any:
-        """A dangerous command's words with its targets resolved (``.words``), or ``.refusal`` / ``.failed``."""
+        """A dangerous command's words with its targets resolved (``.words``), or ``.refusal`` / ``.failed`` /
+        ``.missing``."""
 
     def started(self, marked: Any, script: str | None, line: int) -> dict | None: ...
 
@@ -123,8 +124,9 @@ class Engine:
             except Exception:
                 pass  # progress never fails a script
 
-    def policy(self, cwd: Path | None = None) -> Policy:
-        """The safety policy for commands that run in ``cwd`` (None: this process's directory)."""
+    def policy(self, cwd: Path | None = None, root: Path | None = None) -> Policy:
+        """The safety policy for commands that run in ``cwd`` (None: this process's directory) for the
+        script in ``root`` (the files usacloud reads or writes must lie under it; None: ``cwd``)."""
         s = self.settings
         return Policy(
             s.allow_dangerous,
@@ -132,6 +134,8 @@ class Engine:
             fake=s.fake,
             cwd=cwd,
             home=self.base_env.get("HOME"),
+            root=root,
+            private=(self.run_dir,),
             output_to_script=self.output_to_script,
             allow_profiles=s.allow_profiles,
         )
@@ -244,15 +248,22 @@ class Engine:
         return record
 
     def run_one(
-        self, command: Command, masker: Masker, env: dict, cwd: Path | None = None, script: str | None = None
+        self,
+        command: Command,
+        masker: Masker,
+        env: dict,
+        cwd: Path | None = None,
+        script: str | None = None,
+        root: Path | None = None,
     ) -> CommandRecord:
         """One command through check, policy, token, runner and classification (shell mode's broker);
-        ``cwd``: the caller's directory, where usacloud will run; ``script``: the node id it runs for."""
+        ``cwd``: the caller's directory, where usacloud will run; ``script``: the node id it runs for;
+        ``root``: the script's directory."""
         cmd = CommandRecord(line=command.line, text=masker.text(command.text))
         if self.stop():
             cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
         else:
-            self._one(command, cmd, masker, env, cwd, script)
+            self._one(command, cmd, masker, env, cwd, script, root)
         return cmd
 
     def call(
@@ -279,8 +290,9 @@ class Engine:
         env: dict,
         cwd: Path | None = None,
         script: str | None = None,
+        root: Path | None = None,
     ) -> None:
-        planned = plan_command(command, cmd, masker, self.policy(cwd), cwd, self.base_env.get("HOME"))
+        planned = plan_command(command, cmd, masker, self.policy(cwd, root), cwd, self.base_env.get("HOME"))
         if cmd.status == CommandStatus.REFUSED:
             self.stats.refused += 1
         if planned is None or cmd.failed:  # skipped, refused or invalid: the record says why
@@ -303,6 +315,10 @@ class Engine:
                 return
             if guarded.refusal is not None:
                 self._refuse(cmd, masker, guarded.refusal)
+                return
+            if guarded.missing is not None:  # as usacloud fails it, without sending it
+                cmd.status, cmd.cls = CommandStatus.FAILED, ResultClass.NOT_FOUND
+                cmd.message, cmd.hint = masker.text(guarded.missing), HINTS.get(ResultClass.NOT_FOUND)
                 return
             words = guarded.words
             cmd.words = list(masker.words(words))

@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,8 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: S
     if engine.cleanup is not None:  # USACLOUD_SANDBOX_RUN_ID and the script's id, for unique names
         env.update(engine.cleanup.script_env(record.nodeid))
     socket_path = str(sock_dir / "broker.sock")
-    broker = Broker(engine, masker, base, env, socket_path, lambda line: _text_at(parsed, line), record.nodeid)
+    text_at = partial(_text_at, parsed)
+    broker = Broker(engine, masker, base, env, socket_path, text_at, record.nodeid, path.absolute().parent)
     env[LINE_ENV] = "0"
     try:
         broker.start()

@@ -119,6 +119,7 @@ class Expansions:
         text, n = self.text, self.n
         start = self.pos
         pos = body
+        first_sub = len(b.subs)
         inner = WordBuilder(b.subs)
         while True:
             m = _BR_PLAIN.match(text, pos)
@@ -155,6 +156,7 @@ class Expansions:
                     self.read_backtick(inner, in_dq)
                 pos = self.pos
         self.pos = pos
+        b.braced.update(range(first_sub, len(b.subs)))  # `${X:-$(cmd)}`: bash runs cmd only if X is unset
         b.verbatim(start, "${" + text[body:pos])
 
     def read_backtick(self, b: WordBuilder, in_dq: bool) -> None:

@@ -15,15 +15,20 @@ straight-line (its :class:`ControlFlow` says why) when it is
 * in the background (``&``, and everything in a ``{ ...; } &`` or ``( ... ) &`` group), or in a
   ``coproc``;
 * after something that ends the script (:mod:`effects`: ``exit``, ``logout``, ``return`` outside a
-  function, ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n``; a ``${NAME:?message}`` expansion;
+  function, ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n`` and ``noexec`` in any spelling, a
+  ``DEBUG`` trap, an ``ERR`` or ``RETURN`` trap that can end it; a ``${NAME:?message}`` expansion;
   a call of a function or alias whose body, or a function it calls, has one): at the top level
   (groups included) unless it runs only after a usacloud command failed (``usacloud ... || exit 1``:
   commands mode stops there anyway), so also after ``&&`` (``[ -f done ] && exit 0``, ``true && exit``)
   and after ``||`` that follows a command commands mode does not run (``[ "$OK" = yes ] || exit 0``,
   ``cd dir || exit 1``); and anywhere inside a top-level ``if``/``case``/loop. Inside a subshell
   ``( ... )`` or a command substitution such an exit ends only that subshell;
-* after the script made ``usacloud`` mean something else: its own ``usacloud`` function, an alias,
-  ``hash -p``, ``enable``.
+* inside a parameter expansion (``${X:-$(usacloud ...)}``: bash expands the word only as the
+  operator decides) or inside ``[[ ... ]]`` (``[[ -n x || $(usacloud ...) ]]``);
+* run as ``./usacloud`` (a relative path: a file of the directory, not the usacloud on PATH);
+* after the script made ``usacloud``, or a wrapper the reader looks through (``command``, ``exec``,
+  ``nohup``, ``env``, ``builtin``), mean something else: a function or an alias of that name,
+  ``hash -p``, ``enable``, or a new ``PATH`` (an assignment, ``export``, ``unset``).
 
 Groups ``{ ...; }`` and subshells ``( ... )`` are otherwise transparent: the same rules apply inside
 them. ``;``, ``&&`` between usacloud commands, newlines, pipes (``| jq``), ``set -e``, assignments
@@ -37,13 +42,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .control import CONTROL_KEYWORDS, LOOKED_UP, ControlFlow
 from .tokens import ShellSyntaxError
 
-CONTROL_KEYWORDS = frozenset({"if", "while", "until", "for", "select", "case"})
 #: Compound commands nested deeper than this are an error: bash's own parser gives up at a few
 #: thousand (about 2,500 nested `if`s, 5,000 `{`s: "syntax error"), and no script means it.
 MAX_NESTING = 1000
-STRAIGHT_LINE_ADVICE = "mark it `usacloud_shell` or run `--usacloud-mode=shell`"
 _CLOSER_OF = {
     "if": "fi",
     "while": "done",
@@ -54,50 +58,6 @@ _CLOSER_OF = {
     "group": "}",
     "subshell": ")",
 }
-#: How a script makes `usacloud` mean something else (a function, an alias, a hashed path, a builtin).
-REDEFINITIONS = frozenset({"usacloud()", "alias usacloud", "hash -p", "enable usacloud"})
-#: Commands that always succeed: a `&&` after them does not depend on anything.
-ALWAYS_SUCCEED = frozenset({"true", ":"})
-
-
-@dataclass(frozen=True)
-class ControlFlow:
-    """Why bash, not the order of the lines, decides whether (or when) a usacloud command runs.
-
-    ``construct``: a keyword (``if`` ``while`` ``until`` ``for`` ``select`` ``case``),
-    ``function NAME``, ``||``, ``&&`` (after a command commands mode does not run), ``&``, ``coproc``,
-    ``!``, what ends the script (``exit``, ``exec``, ``eval``, ``kill $$``, ``set -n``, ``${:?}``,
-    ``call NAME``...) or one of :data:`REDEFINITIONS`;
-    ``line``: where that construct is.
-    """
-
-    line: int
-    construct: str
-
-    def describe(self) -> str:
-        kind = self.construct
-        if kind in CONTROL_KEYWORDS:
-            return f"inside `{kind}` (line {self.line})"
-        if kind.startswith("function "):
-            return f"inside the body of function `{kind[9:]}` (line {self.line})"
-        if kind == "&":
-            return f"in the background (`&`, line {self.line})"
-        if kind == "!":
-            return f"in a pipeline negated with `!` (line {self.line})"
-        if kind == "coproc":
-            return f"in a `coproc` (line {self.line})"
-        if kind == "${:?}":
-            return f"after a `${{NAME:?}}` expansion that ends the script when NAME is unset (line {self.line})"
-        if kind == "&&":
-            return f"after `&&` that follows a command commands mode does not run (line {self.line})"
-        if kind.startswith("call "):
-            return f"after a call of `{kind[5:]}` (line {self.line}), a function that can end the script"
-        if kind in REDEFINITIONS:
-            return (
-                f"after `{kind}` (line {self.line}), which makes bash run something else than usacloud for "
-                "`usacloud`: it redefines the command"
-            )
-        return f"after `{kind}` (line {self.line})"
 
 
 class _List:
@@ -238,8 +198,8 @@ class Level:
 
     def function_definition(self, name: str, line: int) -> None:
         self.function = (name, line)
-        if name == "usacloud":
-            self.flow.redefine(line, "usacloud()")
+        if name in LOOKED_UP:
+            self.flow.redefine(line, f"{name}()")
 
     def open(self, kind: str, line: int) -> None:
         """A compound command starts: a keyword construct, a group ``{`` or a subshell ``(``."""

@@ -42,11 +42,13 @@ Choices (tokenizing: :mod:`.shellwords`; reading the file: :mod:`.source`; marke
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from .effects import alias_commands, ends_script, redefines_usacloud
-from .flow import ALWAYS_SUCCEED, STRAIGHT_LINE_ADVICE, ControlFlow, Flow, Level
+from .control import ALWAYS_SUCCEED, LOOKED_UP, ControlFlow
+from .effects import alias_commands, assigns_path, ends_script, redefines_usacloud
+from .flow import Flow, Level
 from .markers import MarkerSpec, parse_markers
+from .parsed import Command, ParsedScript, SkippedLine
 from .prefixes import ASSIGNMENT, BUILTIN_WRAPPERS, assignments_of, literal, strip_wrappers
 from .shellwords import Lexer
 from .source import MAX_SCRIPT_BYTES_DEFAULT, ScriptError, SourceLines, check_line_ends, read_script_text
@@ -64,51 +66,6 @@ __all__ = [
     "parse_script",
     "read_script_text",
 ]
-
-
-@dataclass(frozen=True)
-class Command:
-    line: int
-    end_line: int
-    text: str
-    words: tuple[str, ...]
-    expansion: str | None
-    nested: bool
-    #: ``VAR=value`` prefixes (and ``env VAR=value`` wrapper arguments) as written, values unquoted
-    assignments: tuple[tuple[str, str], ...] = ()
-    #: set when the command does not run in straight-line order (commands mode refuses the script)
-    control: ControlFlow | None = None
-    #: its redirections as written: (operator, target word with quotes removed), e.g. (">", "out.json");
-    #: here-documents and here-strings are left out (they open no file)
-    redirections: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class SkippedLine:
-    line: int
-    text: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ParsedScript:
-    commands: tuple[Command, ...]
-    skipped: tuple[SkippedLine, ...]
-    markers: tuple[MarkerSpec, ...]
-
-    def straight_line_error(self) -> ScriptError | None:
-        """Commands mode runs only straight-line scripts: the first usacloud command bash might not
-        run (or run in another order), as an error at the line of its construct; None if there is none."""
-        for command in self.commands:
-            flow = command.control
-            if flow is not None:
-                return ScriptError(
-                    flow.line,
-                    f"line {flow.line}: the usacloud command on line {command.line} runs {flow.describe()}; "
-                    "commands mode runs only straight-line scripts (bash, not the order of the lines, "
-                    f"decides whether it runs): {STRAIGHT_LINE_ADVICE}",
-                )
-        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,6 +98,18 @@ def parse_script(text: str) -> ParsedScript:
     return ParsedScript(walker.result(), tuple(walker.skipped), markers)
 
 
+def _test_end(toks: list, i: int):
+    """The token that ends the ``[[ ... ]]`` whose operands start at ``toks[i]``: its ``]]``, or a
+    newline that does not follow ``&&``/``||`` (None: the end of the tokens)."""
+    for j in range(i, len(toks)):
+        token = toks[j]
+        if is_word(token, "]]"):
+            return token
+        if is_op(token, "\n") and not (j > i and toks[j - 1].__class__ is Op and toks[j - 1].op in ("&&", "||")):
+            return token
+    return None
+
+
 class _Walker:
     """Turns token lists into Commands (recursing into substitutions) and SkippedLines."""
 
@@ -164,9 +133,12 @@ class _Walker:
         if top and self.reason is None:
             self.reason = reason
 
-    def walk_subs(self, word: Word, reason: ControlFlow | None) -> None:
-        for lexer, tokens in word.subs:
-            with self.flow.substitution(reason):
+    def walk_subs(self, word: Word, reason: ControlFlow | None, line: int) -> None:
+        """The command substitutions of ``word`` (at ``line``); one inside a parameter expansion runs
+        only as the expansion decides (``${X:-$(cmd)}``)."""
+        for index, (lexer, tokens) in enumerate(word.subs):
+            why = reason or (ControlFlow(line, "${") if index in word.braced else None)
+            with self.flow.substitution(why):
                 self.walk(lexer, tokens, nested=True, top=False)
 
     def end_unit(self, lexer: Lexer, tokens: list, begin: int, end: int, commands_before: int) -> None:
@@ -235,7 +207,7 @@ class _Walker:
                     self.note(top, "shell keyword: esac")
                     continue
                 self.note(top, f"case pattern: {t.value}")
-                i = self.skip(toks, i - 1, lambda x: x.__class__ is Op and x.op in (")", "\n"), level)
+                i = self.skip(toks, i - 1, lambda x: x.__class__ is Op and x.op in (")", "\n"), level, lexer)
                 if i < n and toks[i].op == ")":
                     i += 1
                 case_stack[-1] = False
@@ -258,16 +230,19 @@ class _Walker:
             elif v in ("for", "select"):
                 self.note(top, f"shell keyword: {v}")
                 level.open(v, lexer.line_of(t.start))
-                i = self.skip(toks, i, lambda x: x.__class__ is Op and x.op in (";", "\n", "&"), level)
+                i = self.skip(toks, i, lambda x: x.__class__ is Op and x.op in (";", "\n", "&"), level, lexer)
             elif v == "[[":
                 self.note(top, "shell keyword: [[")
-                level.other(lexer.line_of(t.start))
-                i = self.skip(toks, i, lambda x: is_op(x, "\n") or is_word(x, "]]"), level)
+                line = lexer.line_of(t.start)
+                level.other(line)
+                inside = level.reason() or ControlFlow(line, "[[")  # `[[ a || $(cmd) ]]`: maybe not run
+                end = _test_end(toks, i)
+                i = self.skip(toks, i, lambda x, last=end: x is last, level, lexer, inside)
                 i += i < n and toks[i].__class__ is Word  # the "]]"
             elif v == "case":
                 self.note(top, "shell keyword: case")
                 level.open("case", lexer.line_of(t.start))
-                i = self.skip(toks, i, lambda x: x.__class__ is Op or (x.plain and x.value == "in"), level)
+                i = self.skip(toks, i, lambda x: x.__class__ is Op or (x.plain and x.value == "in"), level, lexer)
                 if i < n and toks[i].__class__ is Word:
                     i += 1
                 case_stack.append(True)
@@ -299,12 +274,13 @@ class _Walker:
         elif v == "coproc":
             level.coproc(line)
 
-    def skip(self, toks: list, i: int, stop, level: Level) -> int:
-        """Skip tokens up to (not including) the first one matching ``stop``, walking their substitutions."""
+    def skip(self, toks: list, i: int, stop, level: Level, lexer: Lexer, reason: ControlFlow | None = None) -> int:
+        """Skip tokens up to (not including) the first one matching ``stop``, walking their substitutions
+        (with ``reason``, or the current one)."""
         n = len(toks)
         while i < n and not stop(toks[i]):
             if toks[i].__class__ is Word and toks[i].subs:
-                self.walk_subs(toks[i], level.reason())
+                self.walk_subs(toks[i], reason or level.reason(), lexer.line_of(toks[i].start))
             i += 1
         return i
 
@@ -323,6 +299,8 @@ class _Walker:
         if k < len(words):
             name = words[k].value
             if name.rsplit("/", 1)[-1] == "usacloud":
+                if "/" in name and not name.startswith("/"):  # `./usacloud`: that file, not the one on PATH
+                    reason = reason or ControlFlow(line, f"path {name}")
                 argv = words[k:]
                 end_line = lexer.line_of(cur[-1].end - 1)
                 assignments = assignments_of(words[:prefixes]) + assignments_of(words[prefixes:k], env=True)
@@ -356,6 +334,8 @@ class _Walker:
             self.note(top, f"variable assignment: {ASSIGNMENT.match(first_assignment.raw).group(1)}")
             if any(w.subs for w in words):  # `X=$(cmd)` has cmd's exit status
                 level.other(line)
+            if assigns_path([w.raw for w in words]):  # which `usacloud` bash finds from now on
+                self.flow.redefine(line, "PATH=")
         else:
             self.note(top, f"redirection only: {cur[0].op}")
             level.other(line)  # `< missing-file` fails
@@ -370,7 +350,7 @@ class _Walker:
                     self.commands.append(command)
                     command = None
                 if t.__class__ is Word and t.subs:
-                    self.walk_subs(t, reason)
+                    self.walk_subs(t, reason, lexer.line_of(t.start))
 
     def effects(self, level: Level, words: list, prefixes: int, line: int) -> None:
         """What the simple command does to the rest of the script (:mod:`effects`), and a call of a
@@ -381,10 +361,10 @@ class _Walker:
         if name is None:
             return
         args = [w.value for w in words[first + 1 :]]
-        ender = ends_script(name, args)
+        ender = ends_script(name, args, self.flow.ends_the_script)
         if ender is not None:
             level.may_exit(ender, line)
-        how = redefines_usacloud(name, args)
+        how = redefines_usacloud(name, args, LOOKED_UP)
         if how is not None:
             self.flow.redefine(line, how)
         if name == "alias":

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .flow import STRAIGHT_LINE_ADVICE
+from .control import STRAIGHT_LINE_ADVICE
 from .parse import Command, ParsedScript
 from .source import ScriptError
 

@@ -288,6 +288,7 @@ class Lexer(Expansions):
                 if c == "(" and _ASSIGN_PREFIX.fullmatch(text, start, pos):  # array assignment A=( ... )
                     for tok in self._sub_tokens(pos, pos + 1, "(")[1]:
                         if isinstance(tok, Word):
+                            b.braced.update(len(b.subs) + i for i in tok.braced)
                             b.subs.extend(tok.subs)
                     b.verbatim(pos, text[pos : self.pos])
                     pos = self.pos
@@ -337,7 +338,8 @@ class Lexer(Expansions):
                 b.parts.append(c)
                 pos += 1
         self.pos = pos
-        return Word("".join(b.parts), text[start:pos], start, pos, b.exp, b.quoted, b.subs)
+        braced = frozenset(b.braced)
+        return Word("".join(b.parts), text[start:pos], start, pos, b.exp, b.quoted, b.subs, False, braced)
 
 
 def _unquote(raw: str) -> str:

@@ -22,9 +22,9 @@ class ShellSyntaxError(Exception):
 class Word:
     """One shell word.  ``value``: quotes removed, escapes resolved, expansions verbatim."""
 
-    __slots__ = ("arith", "end", "expansion", "quoted", "raw", "start", "subs", "value")
+    __slots__ = ("arith", "braced", "end", "expansion", "quoted", "raw", "start", "subs", "value")
 
-    def __init__(self, value, raw, start, end, expansion, quoted, subs=(), arith=False):
+    def __init__(self, value, raw, start, end, expansion, quoted, subs=(), arith=False, braced=frozenset()):
         self.value = value
         self.raw = raw
         # offsets in the lexer's text, for Lexer.line_of only: the words of a one-line run of
@@ -35,6 +35,7 @@ class Word:
         self.quoted = quoted  # any quoting/escaping used (keywords must be unquoted)
         self.subs = subs  # (lexer, tokens) of each $( ), <( ), `...` in the word, in order
         self.arith = arith  # an arithmetic command ((...))
+        self.braced = braced  # indexes of the subs inside a parameter expansion ${...}: bash may not run them
 
     @property
     def plain(self) -> bool:
@@ -63,7 +64,7 @@ class Op:
 class WordBuilder:
     """The pieces of the word being read: its value so far, its first expansion, its substitutions."""
 
-    __slots__ = ("exp", "exp_pos", "parts", "quoted", "subs")
+    __slots__ = ("braced", "exp", "exp_pos", "parts", "quoted", "subs")
 
     def __init__(self, subs=None):
         self.parts = []
@@ -71,6 +72,7 @@ class WordBuilder:
         self.exp_pos = -1
         self.quoted = False
         self.subs = [] if subs is None else subs
+        self.braced: set[int] = set()  # indexes of ``subs`` read inside a ``${...}``
 
     def note(self, pos, piece):
         if self.exp is None or pos < self.exp_pos:

@@ -18,7 +18,10 @@ Flag rows are (name, short, aliases, value, required, field, options, validate, 
 A subcommand with custom_validate also runs its own Validate method in usacloud's Go code;
 its defaults are the parameter fields (or structs) usacloud gives a value in code.
 A resource's platform is the API client it uses (iaas, webaccel; '' for config and rest); a
-subcommand's unfaked names the real API it reaches even in fake mode (webaccel, iam, rest), or None.
+subcommand's unfaked names the real service it reaches even in fake mode (webaccel, iam, rest, ftp),
+or None; its files are (flag, kind) of the flags whose value usacloud reads or writes as a local file:
+  template/query/content  the value, or the file it names (`~/` expanded); upload/open  a file it reads;
+  download  a file it writes (upload and download go through the FTP host the API names).
 """
 
 USACLOUD_VERSION = '1.22.8'
@@ -61,7 +64,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--source-file', 'upload')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -82,7 +85,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -95,7 +98,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': 'ftp', 'files': (('--destination', 'download'), ('--parameters', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', False, 'Destination', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -104,14 +107,14 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -124,7 +127,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -141,7 +144,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -152,7 +155,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -168,7 +171,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'ftp', 'files': (('--parameters', 'content'), ('--source-file', 'upload')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -176,7 +179,7 @@ RESOURCES = (
                 ('--source-file', None, (), 'string', False, 'SourceFile', None, 'omitempty,file', 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -193,7 +196,7 @@ RESOURCES = (
         'default': 'read',
         'deprecated': "auth-status is deprecated. Please use 'usacloud rest https://secure.sakura.ad.jp/cloud/api/iam/1.0/auth/context' instead.",
         'subcommands': (
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -214,7 +217,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--disk-id', None, (), 'id', True, 'DiskID', None, 'required', 'types.ID'),
@@ -233,7 +236,7 @@ RESOURCES = (
                 ('--weekdays', None, (), 'strings', True, 'Weekdays', ('all', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'), 'required,weekdays', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -246,7 +249,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -261,7 +264,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -272,7 +275,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -301,7 +304,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--config', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--schedule-scaling', 'content')), 'flags': (
                 ('--api-key-id', None, (), 'string', True, 'APIKeyID', None, 'required', 'string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--config', None, (), 'string', True, 'Config', None, 'required', 'string'),
@@ -328,7 +331,7 @@ RESOURCES = (
                 ('--trigger-type', None, (), 'string', False, 'TriggerType', ('cpu', 'router', 'schedule'), 'omitempty,oneof=cpu router schedule', 'string'),
                 ('--zones', None, (), 'strings', True, 'Zones', None, 'required', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -340,7 +343,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -354,7 +357,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -364,7 +367,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--config', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--schedule-scaling', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--config', None, (), 'string', True, 'Config', None, 'omitempty,required', '*string'),
                 ('--cpu-threshold-scaling-down', None, (), 'int', False, 'CPUThresholdScaling.Down', None, None, '*int'),
@@ -401,7 +404,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'csv', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'flags': (
+            {'name': 'csv', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -411,7 +414,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -434,7 +437,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'connect-switch', 'aliases': ('switch-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'connect-switch', 'aliases': ('switch-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -442,7 +445,7 @@ RESOURCES = (
                 ('--switch-id', None, (), 'id', True, 'SwitchID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -456,7 +459,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -472,14 +475,14 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disconnect-switch', 'aliases': ('switch-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'disconnect-switch', 'aliases': ('switch-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -493,7 +496,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -504,7 +507,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -529,7 +532,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('SizeGB',), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('SizeGB',), 'unfaked': 'ftp', 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--source-file', 'upload')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -547,7 +550,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -563,7 +566,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'download', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': 'ftp', 'files': (('--destination', 'download'), ('--parameters', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', False, 'Destination', None, None, 'string'),
@@ -573,14 +576,14 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'ftp-close', 'aliases': ('close-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'ftp-open', 'aliases': ('open-ftp',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-password', None, (), 'bool', False, 'ChangePassword', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -593,7 +596,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -610,7 +613,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -621,7 +624,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -637,7 +640,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'upload', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'ftp', 'files': (('--parameters', 'content'), ('--source-file', 'upload')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -656,7 +659,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--clients', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--servers', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--clients', None, (), 'string', False, 'ClientsData', None, None, 'string'),
                 ('--common-name', None, (), 'string', True, 'CommonName', None, 'required', 'string'),
@@ -678,7 +681,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--validity-period-hours', None, (), 'int', True, 'ValidityPeriodHours', None, 'required', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -690,7 +693,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -704,7 +707,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -714,7 +717,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--clients', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--servers', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--clients', None, (), 'string', False, 'ClientsData', None, None, '*string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -742,7 +745,7 @@ RESOURCES = (
         'default': 'edit',
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
                 ('--access-token', None, ('--token',), 'string', False, 'AccessToken', None, None, 'string'),
                 ('--access-token-secret', None, ('--secret',), 'string', False, 'AccessTokenSecret', None, None, 'string'),
                 ('--default-output-type', None, (), 'string', False, 'DefaultOutputType', None, 'omitempty,output_type', 'string'),
@@ -751,13 +754,13 @@ RESOURCES = (
                 ('--use', None, (), 'bool', False, 'Use', None, None, 'bool'),
                 ('--zone', None, (), 'string', False, 'Zone', None, None, 'string'),
             )},
-            {'name': 'current', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'current', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
             )},
-            {'name': 'delete', 'aliases': (), 'confirm': True, 'kind': 'delete', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': (), 'confirm': True, 'kind': 'delete', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'edit', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'edit', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
                 ('--access-token', None, ('--token',), 'string', False, 'AccessToken', None, None, 'string'),
                 ('--access-token-secret', None, ('--secret',), 'string', False, 'AccessTokenSecret', None, None, 'string'),
                 ('--default-output-type', None, (), 'string', False, 'DefaultOutputType', None, 'omitempty,output_type', 'string'),
@@ -766,15 +769,15 @@ RESOURCES = (
                 ('--use', None, (), 'bool', False, 'Use', None, None, 'bool'),
                 ('--zone', None, (), 'string', False, 'Zone', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls',), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls',), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
             )},
-            {'name': 'path', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'path', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'show', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'show', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
-            {'name': 'use', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'use', 'aliases': (), 'confirm': False, 'kind': 'local-write', 'selector': 'other', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
                 ('--name', None, (), 'string', False, 'Name', None, 'omitempty,profile_name', 'string'),
             )},
         ),
@@ -788,7 +791,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--users', 'content')), 'flags': (
                 ('--access-level', None, (), 'string', False, 'AccessLevel', ('readonly', 'none'), 'omitempty,container_registry_access_level', 'string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -807,7 +810,7 @@ RESOURCES = (
                 ('--users', None, (), 'string', False, 'UsersData', None, None, 'string'),
                 ('--virtual-domain', None, (), 'string', False, 'VirtualDomain', None, 'omitempty,fqdn', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -819,7 +822,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -833,7 +836,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -843,7 +846,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--users', 'content')), 'flags': (
                 ('--access-level', None, (), 'string', False, 'AccessLevel', ('readonly', 'none'), 'omitempty,container_registry_access_level', '*string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -873,7 +876,7 @@ RESOURCES = (
         'default': 'list',
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': 'iam', 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -894,7 +897,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -902,7 +905,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backup-start-time-hour', None, (), 'int', False, 'BackupStartTimeHour', None, 'omitempty,min=0,max=23', 'int'),
                 ('--backup-start-time-minute', None, (), 'int', False, 'BackupStartTimeMinute', ('0', '15', '30', '45'), 'omitempty,backup_start_minute', 'int'),
@@ -938,7 +941,7 @@ RESOURCES = (
                 ('--username', None, (), 'string', True, 'Username', None, 'required', 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -952,7 +955,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -967,7 +970,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list-parameters', 'aliases': ('list-parameter',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list-parameters', 'aliases': ('list-parameter',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -978,7 +981,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -991,7 +994,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-database', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-database', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1004,7 +1007,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-disk', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-disk', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1017,7 +1020,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1030,7 +1033,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1041,14 +1044,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -1057,7 +1060,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backup-start-time-hour', None, (), 'int', False, 'BackupStartTimeHour', None, 'omitempty,min=0,max=23', '*int'),
                 ('--backup-start-time-minute', None, (), 'int', False, 'BackupStartTimeMinute', None, 'omitempty,oneof=0 15 30 45', '*int'),
@@ -1083,13 +1086,13 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -1106,7 +1109,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'connect-to-server', 'aliases': ('server-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'connect-to-server', 'aliases': ('server-connect',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1114,7 +1117,7 @@ RESOURCES = (
                 ('--server-id', None, (), 'id', True, 'ServerID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('Connection', 'DiskPlan', 'SizeGB'), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('Connection', 'DiskPlan', 'SizeGB'), 'unfaked': None, 'files': (('--edit-disk-notes', 'content'), ('--edit-disk-ssh-keys', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--connector', None, ('--connection',), 'string', False, 'Connection', ('virtio', 'ide'), 'required,disk_connection', 'string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1155,7 +1158,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1171,14 +1174,14 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disconnect-from-server', 'aliases': ('server-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'disconnect-from-server', 'aliases': ('server-disconnect',), 'confirm': True, 'kind': 'disruptive', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'edit', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'edit', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--notes', 'content'), ('--parameters', 'content'), ('--query', 'query'), ('--ssh-keys', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--change-partition-uuid', None, (), 'bool', False, 'EditDisk.ChangePartitionUUID', None, None, 'bool'),
                 ('--disable-pw-auth', None, (), 'bool', False, 'EditDisk.DisablePWAuth', None, None, 'bool'),
@@ -1205,7 +1208,7 @@ RESOURCES = (
                 ('--ssh-keys', None, (), 'strings', False, 'EditDisk.SSHKeys', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1220,7 +1223,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-disk', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-disk', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1233,7 +1236,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1244,14 +1247,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'resize-partition', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'resize-partition', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--edit-disk-notes', 'content'), ('--edit-disk-ssh-keys', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--connector', None, ('--connection',), 'string', False, 'Connection', ('virtio', 'ide'), 'omitempty,disk_connection', '*string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1283,7 +1286,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait', 'wait-for-copy'), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -1300,7 +1303,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1314,7 +1317,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1336,7 +1339,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--records', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1352,7 +1355,7 @@ RESOURCES = (
                 ('--records', None, (), 'string', False, 'RecordsData', None, None, 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1364,7 +1367,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1378,7 +1381,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1388,7 +1391,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--records', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1415,7 +1418,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--allowed-networks', None, (), 'strings', False, 'AllowedNetworks', None, 'omitempty,dive,gt=0', '[]string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--database-name', None, (), 'string', True, 'DatabaseName', None, 'required', 'string'),
@@ -1435,7 +1438,7 @@ RESOURCES = (
                 ('--region', None, (), 'string', True, 'Region', ('is1', 'tk1'), 'required,enhanced_db_region', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1447,7 +1450,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1461,7 +1464,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1471,7 +1474,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--allowed-networks', None, (), 'strings', True, 'AllowedNetworks', None, 'omitempty,dive,required', '*[]string'),
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1499,7 +1502,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1514,7 +1517,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1526,7 +1529,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1540,7 +1543,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1550,7 +1553,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1560,7 +1563,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'send-message', 'aliases': ('send',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'send-message', 'aliases': ('send',), 'confirm': True, 'kind': 'op', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--destination', None, ('--dest',), 'string', True, 'Destination', None, 'required', 'string'),
                 ('--domain-name', None, (), 'string', False, 'DomainName', None, 'omitempty,fqdn', 'string'),
@@ -1575,7 +1578,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--sender', None, (), 'string', True, 'Sender', None, 'required', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -1601,7 +1604,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop',), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop',), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--servers', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'required,min=10,max=60', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1625,7 +1628,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--weighted', None, (), 'bool', False, 'Weighted', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1637,7 +1640,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1651,7 +1654,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1661,7 +1664,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--servers', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'omitempty,min=10,max=60', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1696,7 +1699,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--image', 'content'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1710,7 +1713,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1722,7 +1725,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1737,7 +1740,7 @@ RESOURCES = (
                 ('--scope', None, (), 'string', False, 'Scope', ('user', 'shared'), 'omitempty,scope', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1747,7 +1750,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1771,7 +1774,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1789,7 +1792,7 @@ RESOURCES = (
                 ('--server-names', None, (), 'strings', False, 'ServerNames', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1811,7 +1814,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'add-subnet', 'aliases': ('subnet-add',), 'confirm': True, 'kind': 'create', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': ('NetworkMaskLen',), 'unfaked': None, 'flags': (
+            {'name': 'add-subnet', 'aliases': ('subnet-add',), 'confirm': True, 'kind': 'create', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': ('NetworkMaskLen',), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1825,7 +1828,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('BandWidthMbps', 'NetworkMaskLen', 'NotFoundRetry'), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('BandWidthMbps', 'NetworkMaskLen', 'NotFoundRetry'), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--band-width', None, ('--band-width-mbps',), 'int', False, 'BandWidthMbps', ('100', '250', '500', '1000', '1500', '2000', '2500', '3000', '3500', '4000', '4500', '5000', '5500', '6000', '6500', '7000', '7500', '8000', '8500', '9000', '9500', '10000'), 'required,internet_bandwidth', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -1846,7 +1849,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1860,7 +1863,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete-subnet', 'aliases': ('subnet-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete-subnet', 'aliases': ('subnet-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -1869,14 +1872,14 @@ RESOURCES = (
                 ('--subnet-id', None, (), 'id', True, 'SubnetID', None, 'required', 'types.ID'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'disable-ipv6', 'aliases': ('ipv6-disable',), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'disable-ipv6', 'aliases': ('ipv6-disable',), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'enable-ipv6', 'aliases': ('ipv6-enable',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'enable-ipv6', 'aliases': ('ipv6-enable',), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1888,7 +1891,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1905,7 +1908,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list-subnet', 'aliases': ('subnet-list',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list-subnet', 'aliases': ('subnet-list',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1916,7 +1919,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1929,7 +1932,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -1940,7 +1943,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--band-width', None, ('--band-width-mbps',), 'int', False, 'BandWidthMbps', ('100', '250', '500', '1000', '1500', '2000', '2500', '3000', '3500', '4000', '4500', '5000', '5500', '6000', '6500', '7000', '7500', '8000', '8500', '9000', '9500', '10000'), 'omitempty,internet_bandwidth', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -1969,7 +1972,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -1983,7 +1986,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2005,7 +2008,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2018,7 +2021,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2030,7 +2033,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update-host-name', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('RetryInterval', 'RetryMax'), 'unfaked': None, 'flags': (
+            {'name': 'update-host-name', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('RetryInterval', 'RetryMax'), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2057,7 +2060,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2071,7 +2074,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2085,7 +2088,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2101,7 +2104,7 @@ RESOURCES = (
                 ('--switch-ids', None, (), 'strings', False, 'SwitchIDs', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2113,7 +2116,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2138,7 +2141,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2155,7 +2158,7 @@ RESOURCES = (
                 ('--switch-names', None, (), 'strings', False, 'SwitchNames', None, None, '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2177,7 +2180,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2190,7 +2193,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2202,7 +2205,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2215,7 +2218,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2225,7 +2228,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2248,7 +2251,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2261,7 +2264,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2282,7 +2285,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2290,7 +2293,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('PlanID',), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('PlanID',), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--virtual-ip-addresses', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2315,7 +2318,7 @@ RESOURCES = (
                 ('--vrid', None, (), 'int', False, 'VRID', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2329,7 +2332,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2344,7 +2347,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2357,7 +2360,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2368,14 +2371,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2384,7 +2387,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--virtual-ip-addresses', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2402,13 +2405,13 @@ RESOURCES = (
                 ('--virtual-ip-addresses', None, ('--vips',), 'string', False, 'VirtualIPAddressesData', None, None, '*string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2425,7 +2428,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--peers', 'content'), ('--query', 'query'), ('--static-routes', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2449,7 +2452,7 @@ RESOURCES = (
                 ('--virtual-ip-address', None, (), 'string', False, 'Interface.VirtualIPAddress', None, 'omitempty,ipv4', 'string'),
                 ('--vrid', None, (), 'int', False, 'Interface.VRID', None, 'omitempty', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2461,7 +2464,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2471,7 +2474,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2485,7 +2488,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-local-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-local-router', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2497,7 +2500,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2507,7 +2510,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--peers', 'content'), ('--query', 'query'), ('--static-routes', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2542,7 +2545,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2550,7 +2553,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--sim-routes', 'content'), ('--sims', 'content'), ('--static-routes', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -2584,7 +2587,7 @@ RESOURCES = (
                 ('--traffic-config-traffic-quota-in-mb', None, (), 'int', False, 'TrafficConfig.TrafficQuotaInMB', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2598,7 +2601,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2613,7 +2616,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2626,7 +2629,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2639,7 +2642,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2650,14 +2653,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2666,7 +2669,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--sim-routes', 'content'), ('--sims', 'content'), ('--static-routes', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dns1', None, (), 'string', False, 'DNS.DNS1', None, 'required_with=DNS2,omitempty,ipv4', '*string'),
@@ -2699,13 +2702,13 @@ RESOURCES = (
                 ('--traffic-config-traffic-quota-in-mb', None, (), 'int', False, 'TrafficConfig.TrafficQuotaInMB', None, None, '*int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2722,7 +2725,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2730,7 +2733,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan',), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan',), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2753,7 +2756,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2767,7 +2770,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2782,7 +2785,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-free-disk-size', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-free-disk-size', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2795,7 +2798,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2808,7 +2811,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2819,14 +2822,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -2835,7 +2838,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2851,13 +2854,13 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -2874,7 +2877,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Class',), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Class',), 'unfaked': None, 'files': (('--content', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--class', None, (), 'string', False, 'Class', ('shell', 'yaml_cloud_config'), 'required,note_class', 'string'),
                 ('--content', None, ('--contents', '--script', '--scripts'), 'string', True, 'Content', None, 'required', 'string'),
@@ -2890,7 +2893,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2902,7 +2905,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2917,7 +2920,7 @@ RESOURCES = (
                 ('--scope', None, (), 'string', False, 'Scope', ('user', 'shared'), 'omitempty,scope', 'string'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -2927,7 +2930,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--content', None, ('--contents',), 'string', False, 'Content', None, 'omitempty', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2953,7 +2956,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--expressions', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -2968,7 +2971,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -2984,7 +2987,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -2998,7 +3001,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3009,7 +3012,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--expressions', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3035,7 +3038,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--class', None, (), 'string', False, 'Class', ('dynamic', 'ms_windows'), 'required_without=PlanID,private_host_class', 'string'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -3053,7 +3056,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3064,7 +3067,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3079,7 +3082,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3090,7 +3093,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3117,7 +3120,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3131,7 +3134,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3153,7 +3156,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('HealthCheck', 'Plan', 'Region', 'Timeout'), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('HealthCheck', 'Plan', 'Region', 'Timeout'), 'unfaked': None, 'files': (('--bind-ports', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--rules', 'content'), ('--servers', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backend-http-keep-alive-mode', None, (), 'string', False, 'BackendHttpKeepAlive.Mode', None, 'omitempty,oneof=safe aggressive', 'string'),
                 ('--bind-ports', None, (), 'string', False, 'BindPortsData', None, None, 'string'),
@@ -3192,7 +3195,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--vip-fail-over', None, (), 'bool', False, 'UseVIPFailover', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3204,7 +3207,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health-status', 'aliases': ('health',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'health-status', 'aliases': ('health',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3214,7 +3217,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3228,7 +3231,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-connection', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-connection', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3240,7 +3243,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3250,13 +3253,13 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'renew-lets-encrypt-cert', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'renew-lets-encrypt-cert', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (('--bind-ports', 'content'), ('--format', 'template'), ('--parameters', 'content'), ('--query', 'query'), ('--rules', 'content'), ('--servers', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--backend-http-keep-alive-mode', None, (), 'string', False, 'BackendHttpKeepAlive.Mode', None, 'omitempty,oneof=safe aggressive', '*string'),
                 ('--bind-ports', None, (), 'string', False, 'BindPortsData', None, None, '*string'),
@@ -3304,7 +3307,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3317,7 +3320,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3338,7 +3341,7 @@ RESOURCES = (
         'default': 'request',
         'deprecated': None,
         'subcommands': (
-            {'name': 'request', 'aliases': (), 'confirm': False, 'kind': 'request', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': ('Method',), 'unfaked': 'rest', 'flags': (
+            {'name': 'request', 'aliases': (), 'confirm': False, 'kind': 'request', 'selector': 'other', 'is_default': True, 'custom_validate': True, 'defaults': ('Method',), 'unfaked': 'rest', 'files': (('--data', 'content'), ('--query', 'query')), 'flags': (
                 ('--auth-preference', None, (), 'string', False, 'AuthPreference', None, 'omitempty,oneof=basic bearer', 'string'),
                 ('--data', '-d', (), 'string', False, 'Data', None, 'omitempty,file|json', 'string'),
                 ('--method', '-X', (), 'string', False, 'Method', ('get', 'post', 'patch', 'put', 'delete', 'GET', 'POST', 'PATCH', 'PUT', 'DELETE'), 'required,rest_method', 'string'),
@@ -3357,7 +3360,7 @@ RESOURCES = (
         'default': 'id',
         'deprecated': None,
         'subcommands': (
-            {'name': 'id', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'id', 'aliases': (), 'confirm': False, 'kind': 'local-read', 'selector': 'none', 'is_default': True, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (), 'flags': (
                 ('--no-new-line', '-n', (), 'bool', False, 'NoNewLine', None, None, 'bool'),
             )},
         ),
@@ -3371,7 +3374,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'), ('--user-data', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3380,7 +3383,7 @@ RESOURCES = (
                 ('--user-data', None, (), 'string', False, 'UserData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': ('build',), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('CPU', 'Commitment', 'Generation', 'InterfaceDriver', 'Memory'), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': ('build',), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': ('CPU', 'Commitment', 'Generation', 'InterfaceDriver', 'Memory'), 'unfaked': None, 'files': (('--disk-edit-notes', 'content'), ('--disk-edit-ssh-keys', 'content'), ('--disks', 'content'), ('--format', 'template'), ('--network-interfaces', 'content'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--cdrom-id', None, ('--iso-image-id',), 'id', False, 'CDROMID', None, None, 'types.ID'),
@@ -3443,7 +3446,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3453,7 +3456,7 @@ RESOURCES = (
                 ('--with-disks', None, (), 'bool', False, 'WithDisks', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3468,7 +3471,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3481,7 +3484,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'rdp', 'aliases': ('remote-desktop',), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port', 'User'), 'unfaked': None, 'flags': (
+            {'name': 'rdp', 'aliases': ('remote-desktop',), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port', 'User'), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -3490,7 +3493,7 @@ RESOURCES = (
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3501,21 +3504,21 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'send-nmi', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'send-nmi', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -3524,7 +3527,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ssh', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port',), 'unfaked': None, 'flags': (
+            {'name': 'ssh', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': ('Port',), 'unfaked': None, 'files': (('--key', 'open'), ('--parameters', 'content')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--key', '-i', (), 'string', False, 'Key', None, 'omitempty,file', 'string'),
@@ -3535,7 +3538,7 @@ RESOURCES = (
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--disks', 'content'), ('--format', 'template'), ('--network-interfaces', 'content'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--cdrom-id', None, ('--iso-image-id',), 'id', False, 'CDROMID', None, None, '*types.ID'),
                 ('--commitment', None, (), 'string', False, 'Commitment', ('standard', 'dedicatedcpu'), 'omitempty,server_plan_commitment', '*string'),
@@ -3565,20 +3568,20 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '*[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'vnc', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'vnc', 'aliases': (), 'confirm': False, 'kind': 'connect', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--wait-until-ready', None, ('--wait',), 'bool', False, 'WaitUntilReady', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -3595,7 +3598,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3609,7 +3612,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3631,7 +3634,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3655,13 +3658,13 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'activate', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'activate', 'aliases': (), 'confirm': True, 'kind': 'op', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3678,13 +3681,13 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
             )},
-            {'name': 'deactivate', 'aliases': (), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'deactivate', 'aliases': (), 'confirm': True, 'kind': 'disruptive', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3699,7 +3702,7 @@ RESOURCES = (
                 ('--wait-for-release-tick', None, (), 'int', False, 'WaitForReleaseTick', None, None, 'int'),
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3713,7 +3716,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'logs', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3723,7 +3726,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'monitor-sim', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-sim', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3735,7 +3738,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3745,7 +3748,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3771,7 +3774,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop', 'Enabled', 'MaxCheckAttempts', 'NotifyInterval', 'RetryInterval'), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('DelayLoop', 'Enabled', 'MaxCheckAttempts', 'NotifyInterval', 'RetryInterval'), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'min=60,max=3600', 'int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -3814,7 +3817,7 @@ RESOURCES = (
                 ('--target', None, (), 'string', True, 'Target', None, 'required', 'string'),
                 ('--timeout', None, (), 'int', False, 'Timeout', None, 'omitempty,min=1,max=30', 'int'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3826,7 +3829,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'health', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3838,7 +3841,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3852,7 +3855,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
             )},
-            {'name': 'monitor-response-time', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-response-time', 'aliases': ('monitor',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3864,7 +3867,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3874,7 +3877,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--delay-loop', None, (), 'int', False, 'DelayLoop', None, 'omitempty,min=60,max=3600', '*int'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
@@ -3927,7 +3930,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': True, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--public-key', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -3941,7 +3944,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -3953,7 +3956,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -3966,7 +3969,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -3976,7 +3979,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4000,7 +4003,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4013,7 +4016,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4035,7 +4038,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4051,7 +4054,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,tags', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -4067,7 +4070,7 @@ RESOURCES = (
                 ('--wait-for-release-timeout', None, (), 'int', False, 'WaitForReleaseTimeout', None, None, 'int'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4082,7 +4085,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4093,7 +4096,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--display-gateway', None, ('--display-default-route',), 'string', False, 'DefaultRoute', None, None, '*string'),
@@ -4122,7 +4125,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'boot', 'aliases': ('power-on',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4130,7 +4133,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan', 'Version'), 'unfaked': None, 'flags': (
+            {'name': 'create', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Plan', 'Version'), 'unfaked': None, 'files': (('--dhcp-server', 'content'), ('--dhcp-static-mapping', 'content'), ('--dns-forwarding', 'content'), ('--firewall', 'content'), ('--format', 'template'), ('--l2tp', 'content'), ('--parameters', 'content'), ('--port-forwarding', 'content'), ('--pptp', 'content'), ('--private-network-interfaces', 'content'), ('--query', 'query'), ('--site-to-site-vpn', 'content'), ('--static-nat', 'content'), ('--static-route', 'content'), ('--users', 'content'), ('--wireguard', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -4170,7 +4173,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'create-standard', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Version',), 'unfaked': None, 'flags': (
+            {'name': 'create-standard', 'aliases': (), 'confirm': True, 'kind': 'create', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': ('Version',), 'unfaked': None, 'files': (('--dhcp-server', 'content'), ('--dhcp-static-mapping', 'content'), ('--dns-forwarding', 'content'), ('--firewall', 'content'), ('--format', 'template'), ('--l2tp', 'content'), ('--parameters', 'content'), ('--port-forwarding', 'content'), ('--pptp', 'content'), ('--private-network-interfaces', 'content'), ('--query', 'query'), ('--site-to-site-vpn', 'content'), ('--static-nat', 'content'), ('--static-route', 'content'), ('--users', 'content'), ('--wireguard', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--boot-after-create', None, (), 'bool', False, 'BootAfterCreate', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', 'string'),
@@ -4205,7 +4208,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'delete', 'aliases': ('rm',), 'confirm': True, 'kind': 'delete', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--fail-if-not-found', None, (), 'bool', False, 'FailIfNotFound', None, None, 'bool'),
@@ -4219,7 +4222,7 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4234,7 +4237,7 @@ RESOURCES = (
                 ('--tags', None, (), 'strings', False, 'Tags', None, 'omitempty,unique', '[]string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-cpu', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4247,7 +4250,7 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'monitor-interface', 'aliases': ('monitor-nic',), 'confirm': False, 'kind': 'read', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--end', None, (), 'string', False, 'End', None, None, 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4261,14 +4264,14 @@ RESOURCES = (
                 ('--start', None, (), 'string', False, 'Start', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'ping', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'ping', 'aliases': (), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--destination', '-d', ('--dest',), 'string', True, 'Destination', None, 'required,ipv4', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4279,14 +4282,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'reset', 'aliases': (), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'shutdown', 'aliases': ('power-off',), 'confirm': True, 'kind': 'power', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--force-shutdown', '-f', ('--force',), 'bool', False, 'ForceShutdown', None, None, 'bool'),
@@ -4295,7 +4298,7 @@ RESOURCES = (
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--dhcp-server', 'content'), ('--dhcp-static-mapping', 'content'), ('--dns-forwarding', 'content'), ('--firewall', 'content'), ('--format', 'template'), ('--l2tp', 'content'), ('--parameters', 'content'), ('--port-forwarding', 'content'), ('--pptp', 'content'), ('--private-network-interfaces', 'content'), ('--query', 'query'), ('--site-to-site-vpn', 'content'), ('--static-nat', 'content'), ('--static-route', 'content'), ('--users', 'content'), ('--wireguard', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dhcp-server', None, (), 'string', False, 'RouterSetting.DHCPServerData', None, None, 'string'),
@@ -4330,7 +4333,7 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'update-standard', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'update-standard', 'aliases': (), 'confirm': True, 'kind': 'update', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--dhcp-server', 'content'), ('--dhcp-static-mapping', 'content'), ('--dns-forwarding', 'content'), ('--firewall', 'content'), ('--format', 'template'), ('--l2tp', 'content'), ('--parameters', 'content'), ('--port-forwarding', 'content'), ('--pptp', 'content'), ('--private-network-interfaces', 'content'), ('--query', 'query'), ('--site-to-site-vpn', 'content'), ('--static-nat', 'content'), ('--static-route', 'content'), ('--users', 'content'), ('--wireguard', 'content')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--description', None, (), 'string', False, 'Description', None, 'omitempty,description', '*string'),
                 ('--dhcp-server', None, (), 'string', False, 'RouterSetting.DHCPServerData', None, None, 'string'),
@@ -4362,13 +4365,13 @@ RESOURCES = (
                 ('--wireguard', None, (), 'string', False, 'RouterSetting.WireGuardData', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-ready', 'aliases': ('wait-for-boot',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
                 ('--zone', None, (), 'string', True, 'Zone', None, 'required,zone', 'string'),
             )},
-            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'wait-until-shutdown', 'aliases': ('wait-for-down',), 'confirm': False, 'kind': 'wait', 'selector': 'multi', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--parameters', 'content'),), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
@@ -4385,7 +4388,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'create-certificate', 'aliases': ('certificate-create', 'cert-create'), 'confirm': True, 'kind': 'create', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
+            {'name': 'create-certificate', 'aliases': ('certificate-create', 'cert-create'), 'confirm': True, 'kind': 'create', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'files': (('--certificate-chain', 'content'), ('--format', 'template'), ('--key', 'content'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--certificate-chain', None, (), 'string', True, 'CertificateChain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4398,7 +4401,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'delete-cache', 'aliases': ('cache-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
+            {'name': 'delete-cache', 'aliases': ('cache-delete',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4410,14 +4413,14 @@ RESOURCES = (
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
                 ('--url', None, (), 'strings', True, 'URLs', None, 'required', '[]string'),
             )},
-            {'name': 'delete-cache-all', 'aliases': ('cache-delete-all',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
+            {'name': 'delete-cache-all', 'aliases': ('cache-delete-all',), 'confirm': True, 'kind': 'delete', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'files': (('--parameters', 'content'),), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--domain', None, (), 'string', True, 'Domain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
                 ('--parameters', None, (), 'string', False, 'Parameters', None, None, 'string'),
             )},
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4429,7 +4432,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4439,7 +4442,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read-certificate', 'aliases': ('certificate-read', 'cert-read'), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
+            {'name': 'read-certificate', 'aliases': ('certificate-read', 'cert-read'), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),
@@ -4449,7 +4452,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'update-certificate', 'aliases': ('certificate-update', 'cert-update'), 'confirm': True, 'kind': 'update', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'flags': (
+            {'name': 'update-certificate', 'aliases': ('certificate-update', 'cert-update'), 'confirm': True, 'kind': 'update', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': 'webaccel', 'files': (('--certificate-chain', 'content'), ('--format', 'template'), ('--key', 'content'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--assumeyes', '-y', (), 'bool', False, 'AssumeYes', None, None, 'bool'),
                 ('--certificate-chain', None, (), 'string', True, 'CertificateChain', None, 'required', 'string'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
@@ -4473,7 +4476,7 @@ RESOURCES = (
         'default': None,
         'deprecated': None,
         'subcommands': (
-            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'list', 'aliases': ('ls', 'find', 'select'), 'confirm': False, 'kind': 'read', 'selector': 'none', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--count', None, ('--max', '--limit'), 'int', False, 'Count', None, None, 'int'),
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
@@ -4486,7 +4489,7 @@ RESOURCES = (
                 ('--query-driver', None, (), 'string', False, 'QueryDriver', ('jmespath', 'jq'), 'omitempty,oneof=jmespath jq', 'string'),
                 ('--quiet', '-q', (), 'bool', False, 'Quiet', None, None, 'bool'),
             )},
-            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'flags': (
+            {'name': 'read', 'aliases': ('show',), 'confirm': False, 'kind': 'read', 'selector': 'single', 'is_default': False, 'custom_validate': False, 'defaults': (), 'unfaked': None, 'files': (('--format', 'template'), ('--parameters', 'content'), ('--query', 'query')), 'flags': (
                 ('--example', None, (), 'bool', False, 'Example', None, None, 'bool'),
                 ('--format', None, ('--fmt',), 'string', False, 'Format', None, None, 'string'),
                 ('--generate-skeleton', None, ('--skeleton',), 'bool', False, 'GenerateSkeleton', None, None, 'bool'),

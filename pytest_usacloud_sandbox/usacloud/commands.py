@@ -39,6 +39,9 @@ class Flag:
     options: tuple[str, ...] | None = None  # the closed set of values usacloud accepts
     validate: str | None = None  # the go-playground/validator tag of the field ("omitempty,min=1,max=10")
     go_type: str | None = None  # the field's Go type ("int", "*int", "[]string", "types.ID", ...)
+    #: how usacloud reads or writes its value as a local file ("template", "query", "content",
+    #: "upload", "download", "open"; see :mod:`.filereads`), or None
+    file: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -67,7 +70,7 @@ class Subcommand:
     flags: tuple[Flag, ...]  # every flag of the subcommand, not the global flags
     is_default: bool = False
     custom_validate: bool = False  # usacloud also runs the subcommand's own Validate method
-    #: the real API it reaches even in fake mode ("webaccel", "iam", "rest"), None when faked or local
+    #: the real service it reaches even in fake mode ("webaccel", "iam", "rest", "ftp"), None when faked or local
     unfaked: str | None = None
     defaults: tuple[str, ...] = ()  # parameter fields (or structs holding them) usacloud sets in code
 
@@ -118,14 +121,15 @@ class Resource:
         return next((s for s in self.subcommands if word == s.name or word in s.aliases), None)
 
 
-def _flag(row: tuple) -> Flag:
+def _flag(row: tuple, file: str | None = None) -> Flag:
     name, short, aliases, value, required, field, options, validate, go_type = row
     aliases = ((short,) if short else ()) + tuple(aliases)
-    return Flag(name, aliases, value != "bool", required, value, field, options, validate, go_type)
+    return Flag(name, aliases, value != "bool", required, value, field, options, validate, go_type, file)
 
 
 def _subcommand(d: dict, zoned: bool) -> Subcommand:
-    flags = tuple(_flag(r) for r in d["flags"])
+    files = dict(d["files"])
+    flags = tuple(_flag(r, files.get(r[0])) for r in d["flags"])
     names = {f.name for f in flags}
     return Subcommand(
         name=d["name"],

@@ -119,6 +119,16 @@ def dummy_words(words: Sequence[str]) -> tuple[str, ...]:
             out[use.index] = None
             if use.value_index is not None:
                 out[use.value_index] = None
+    for index, word in enumerate(
+        words
+    ):  # `-token X` (one dash): usacloud refuses it, its value is replaced all the same
+        name, eq, _ = word.partition("=")
+        dummy = _DUMMY_FLAG_VALUES.get(mask.long_name(name)) if not word.startswith("--") else None
+        if dummy is not None and out[index] is not None:
+            if eq:
+                out[index] = f"{name}={dummy}"
+            elif index + 1 < len(out) and out[index + 1] is not None:
+                out[index + 1] = dummy
     return tuple(w for w in out if w is not None)
 
 

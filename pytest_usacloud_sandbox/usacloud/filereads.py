@@ -1,80 +1,200 @@
-"""Output options that make usacloud read a local file into what it prints.
+"""Flags whose value usacloud reads (or writes) as a local file: the rule ``reads-file`` / ``writes-file``.
 
-usacloud 1.22.8 reads ``--format`` (alias ``--fmt``) and ``--query`` with
-``util.StringFromPathOrContent``: a value that names a file it can read (relative to the directory
-it runs in, a leading ``~`` expanded as go-homedir does) is replaced by that file's content, which
-becomes the Go template or the query. And its templates have a function ``file`` (``os.ReadFile``,
-``~`` expanded) that prints any file. So ``--format /proc/self/environ``, ``--format
-'{{file "/proc/self/environ"}}'`` or a query kept in a file print usacloud's own environment, the API
-key included: in shell mode to the script's own stdout, in commands mode into the report, where no
-masking can catch an encoding of it (``{{printf "%x" (file ...)}}``). The policy refuses both.
+usacloud 1.22.8 takes many values as "a path or the content" (``util.StringFromPathOrContent``, the
+mapconv filter ``path_or_content``; a leading ``~`` expanded as go-homedir does): a value that names
+a file it can read is replaced by that file's content, which it then prints (``--format``,
+``--query``), stores in the account (``note create --content``, ``ssh-key create --public-key``,
+``server boot --user-data``, the JSON of ``--servers``, ``--ssh-keys``, ``--parameters``...) or
+uploads (``archive create --source-file``: to the FTP host the API names). ``archive download``
+and ``cdrom download`` write a file. Which flags do what is in the command table (``Flag.file``,
+generated from usacloud's source by ``tools/gen_commands.py``), and ``--parameters`` JSON may set the
+same fields.
 
-No other template function of usacloud 1.22.8 reads a file or the environment (``pkg/vdef``'s
-function map and Go's builtins), and its jq driver runs gojq without an environment (``$ENV`` and
-``env`` are null there).
+usacloud's own ``/proc/self/environ`` holds the API key, and a script's directory is the only place
+whose files a script means to hand over. So a value is judged where usacloud will open it
+(:mod:`.localfiles`): a path in ``/proc``, ``/dev`` or ``/sys`` is refused outright (no option lifts
+it), and a file (or, for a download, a destination) in the run's directory or outside the script's
+own directory tree is refused. A ``--format``/``--query`` value that names any file is refused too
+(a template kept in a file could call ``file``; write it inline), and so is a template that calls
+``file`` (it prints any file: ``{{printf "%x" (file "/proc/self/environ")}}`` gets past any
+masking). No other template function of usacloud 1.22.8 reads a file or the environment, and its
+jq driver runs gojq without an environment (``$ENV`` and ``env`` are null there).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from . import commands
+from .localfiles import Place, judge, resolve
+from .params import JSONObject, decode_json, expand_home, go_fold, read_parameters
 
-#: The flags usacloud reads with StringFromPathOrContent before it prints anything.
-OUTPUT_FLAGS = ("--format", "--query")
+#: Kinds of file flags whose file usacloud moves over FTP.
+FTP_KINDS = frozenset({"upload", "download"})
 #: The template function that reads a file.
 FILE_FUNCTION = "file"
+#: What usacloud does with the file a flag of each kind names.
+_DOES = {
+    "template": "reads it as the template",
+    "query": "reads it as the query",
+    "content": "reads it and sends its content to the API",
+    "upload": "uploads it",
+    "open": "hands it to a local program",
+    "download": "writes what it downloads there",
+}
+_ADVICE = {
+    "download": "write it in the script's directory",
+    "template": "write the template inline",
+    "query": "write the query inline",
+}
+_KEEP = "keep the file in the script's directory (or give the content inline)"
+_MAX_JSON = 1024 * 1024
 
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")  # Go identifiers: letters (any script), digits, _
 
 
-def problem(inv: commands.Invocation, cwd: Path | None) -> str | None:
-    """Why the command would print a local file (a value naming one, or a template calling
-    ``file``), or None. ``cwd``: where usacloud runs (None: this process's directory)."""
+def problem(inv: commands.Invocation, place: Place) -> tuple[str, str] | None:
+    """(rule, why) when the command would read or write a local file it may not, or None; judged
+    where usacloud runs (``place``). Rules: ``reads-file``, ``writes-file``."""
+    sub = inv.subcommand
     for use in inv.flags:
-        if use.flag is None or use.flag.name not in OUTPUT_FLAGS or not use.value:
+        flag = use.flag
+        if flag is None or flag.file is None or use.value is None:
             continue
-        path = named_file(use.value, cwd)
-        if path is not None:
-            return (
-                f"`{use.name} {use.value}` names a file ({path}): usacloud would read it as the "
-                f"{'template' if use.flag.name == '--format' else 'query'} and could print any file it can read, "
-                "its own environment (the API key) included; write the template or query inline"
-            )
-        if use.flag.name == "--format" and calls_file(use.value):
-            return (
-                f"the `{use.name}` template calls `{FILE_FUNCTION}`, which prints a local file into usacloud's "
-                "output (usacloud's own /proc/self/environ holds the API key)"
-            )
+        for value in _pieces(flag, use.value):
+            found = _judged(use.name, f"`{use.name} {value}`", flag.file, value, place)
+            if found is not None:
+                return found
+        if flag.file == "content" and flag.name != "--parameters":
+            found = _in_json(_json_of(use.value, place), sub, place, use.name)
+            if found is not None:
+                return found
+    if sub is None:
+        return None
+    for use in inv.flag_uses("--parameters"):
+        if not use.value:
+            continue
+        params = read_parameters(use.value, place.cwd, place.home)
+        if params.source == "unread":
+            return "reads-file", f"`--parameters` cannot be checked for the files it names ({params.note})"
+        found = _in_json(params.data, sub, place, "--parameters")
+        if found is not None:
+            return found
     return None
 
 
-def named_file(value: str, cwd: Path | None) -> Path | None:
-    """The file usacloud would read for ``value`` (a path that exists and is not a directory), or None."""
-    expanded = _home_expanded(value)
-    if expanded is None or "\0" in expanded:
+def ftp_transfer(inv: commands.Invocation, place: Place) -> str | None:
+    """The flag (or ``--parameters`` field) that makes the command move a file over FTP (kinds
+    ``upload`` and ``download``: usacloud's fake driver fakes the API, not the FTP host it names),
+    or None. Parameters that cannot be read count when the subcommand has such a field."""
+    sub = inv.subcommand
+    if sub is None:
         return None
-    path = Path(expanded)
-    if not path.is_absolute():
-        path = (cwd or Path.cwd()) / path
+    moving = [f for f in sub.flags if f.file in FTP_KINDS]
+    used = next((u for u in inv.flags if u.flag in moving and u.value), None)
+    if used is not None:
+        return f"`{used.name}`"
+    for use in inv.flag_uses("--parameters") if moving else ():
+        params = read_parameters(use.value or "", place.cwd, place.home)
+        if params.source == "unread":
+            return f"`--parameters` (it cannot be read here: {params.note})"
+        field = next((f.field for f in moving if params.has(f.field)), None)
+        if field is not None:
+            return f"`--parameters` {field}"
+    return None
+
+
+def _pieces(flag: commands.Flag, value: str) -> tuple[str, ...]:
+    """The value and, for a list flag (pflag's comma-separated StringSlice), each of its items."""
+    if flag.value != "strings" and not (flag.go_type or "").lstrip("*").startswith("[]"):
+        return (value,)
+    return (value, *(item for item in value.split(",") if item != value))
+
+
+def _judged(name: str, what: str, kind: str, value: str, place: Place) -> tuple[str, str] | None:
+    """Why the value of flag ``name`` (``what``: how to quote it) may not be used, as (rule, why)."""
+    rule = "writes-file" if kind == "download" else "reads-file"
+    why = judge(value, kind, place)
+    if why is not None:
+        return rule, f"{what} {why}: usacloud {_DOES[kind]}; {_ADVICE.get(kind, _KEEP)}"
+    if kind in ("template", "query"):
+        path = named_file(value, place)
+        if path is not None:
+            return rule, (
+                f"{what} names a file ({path}): usacloud would read it as the {kind} and could print any file "
+                "it can read, its own environment (the API key) included; write the template or query inline"
+            )
+    if kind == "template" and calls_file(value):
+        return rule, (
+            f"the `{name}` template calls `{FILE_FUNCTION}`, which prints a local file into usacloud's "
+            "output (usacloud's own /proc/self/environ holds the API key)"
+        )
+    return None
+
+
+def _json_of(value: str, place: Place) -> object:
+    """The JSON usacloud would read for a "path or content" value: the file's (one the rules let it
+    read), or the text's; None when it is not JSON."""
+    path = named_file(value, place)
+    text = value
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                text = fh.read(_MAX_JSON).decode("utf-8", errors="replace")
+        except OSError:
+            return None
     try:
+        return decode_json(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _in_json(data: object, sub: commands.Subcommand | None, place: Place, name: str) -> tuple[str, str] | None:
+    """A file field set inside JSON (``--parameters``, ``--disks``...): any key, at any depth, that
+    names one of the subcommand's file fields (Go matches keys case-insensitively)."""
+    if data is None or sub is None:
+        return None
+    kinds = {go_fold(f.field.split(".")[-1]): f.file for f in sub.flags if f.file is not None and f.field}
+    kinds.pop(go_fold("Parameters"), None)
+    for key, value in _members(data):
+        kind = kinds.get(go_fold(key))
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if kind is not None and isinstance(item, str):
+                found = _judged(name, f"`{name}` sets {key}: `{item}`", kind, item, place)
+                if found is not None:
+                    return found
+    return None
+
+
+def _members(data: object, depth: int = 0) -> Iterator[tuple[str, object]]:
+    if depth > 64:
+        return
+    if isinstance(data, JSONObject):
+        for key, value in data:
+            yield key, value
+            yield from _members(value, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _members(item, depth + 1)
+
+
+def named_file(value: str, place: Place) -> Path | None:
+    """The file usacloud would read for a "path or content" ``value`` (a path that exists and is not
+    a directory, `~/` expanded, resolved where usacloud runs), or None."""
+    expanded = expand_home(value, place.home)
+    if not expanded or "\0" in expanded:
+        return None
+    found = resolve(expanded, place.cwd)
+    if found.path is None:
+        return None
+    try:
+        path = Path(found.path)
         return path if path.exists() and not path.is_dir() else None
     except (OSError, ValueError):
         return None
-
-
-def _home_expanded(value: str) -> str | None:
-    """go-homedir's Expand: a leading ``~`` alone or before ``/`` is the home directory; ``~user``
-    is an error (usacloud then uses the value as it is)."""
-    if not value.startswith("~"):
-        return value
-    if len(value) > 1 and value[1] not in "/\\":
-        return value
-    home = os.environ.get("HOME") or os.path.expanduser("~")
-    return home + value[1:]
 
 
 def calls_file(template: str) -> bool:

@@ -41,6 +41,13 @@ _SECRET_WORD = re.compile(r"(?:^|-)(?:password|passcode|pass-code|pass-phrase|se
 _SECRET_WHOLE = frozenset({"key", "private-key", "service-principal-key-id"})
 
 
+def long_name(name: str) -> str:
+    """A flag name as ``--NAME`` however many dashes it was written with (``-token`` is ``--token``):
+    Go's flag package takes one dash, and a credential written so is still a credential."""
+    body = name.lstrip("-")
+    return f"--{body}" if body and body != name else name
+
+
 def is_secret_name(name: str) -> bool:
     """Whether a flag named ``name`` (``--edit-disk-password``) would carry a secret if it takes a value."""
     body = name.lstrip("-")
@@ -63,10 +70,11 @@ def secret_flags() -> frozenset[str]:
 
 @functools.cache
 def _flag_value_pattern() -> re.Pattern:
-    names = "|".join(re.escape(f) for f in sorted(secret_flags(), key=len, reverse=True))
+    names = "|".join(re.escape(f.lstrip("-")) for f in sorted(secret_flags(), key=len, reverse=True))
     # `--password X`, `--password=X` and usacloud v0's `--password = X` (whose `=` v1 reads as the
-    # value, leaving X a stray word: the check refuses it, and the failure text still quotes it)
-    return re.compile(r"(?<![\w-])(" + names + r")(=|[ \t]+=[ \t]+|[ \t]+)('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
+    # value, leaving X a stray word: the check refuses it, and the failure text still quotes it);
+    # with any number of dashes (`-token X`, as Go's flag package writes it)
+    return re.compile(r"(?<![\w-])(-+(?:" + names + r"))(=|[ \t]+=[ \t]+|[ \t]+)('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
 
 
 # Values this short are not masked wherever they appear (they would turn ordinary words into ***);
@@ -208,7 +216,7 @@ def flag_secrets(words: Sequence[str]) -> list[str]:
             found += json_secrets(word)
         if not eq:
             value = words[index + 1] if index + 1 < len(words) else ""
-        if name in secret:
+        if long_name(name) in secret:
             found.append(value)
             if not eq and value == "=" and index + 2 < len(words):  # v0: `--password = X`
                 found.append(words[index + 2])
@@ -293,6 +301,13 @@ class Masker:
             else:  # an attached short value: -ikeyfile
                 out[use.index] = use.word[: len(use.word) - len(use.value)] + MASK
                 hidden.add(use.index)
+        for index, word in enumerate(words):  # `-token X`: pflag reads shorthand flags, X is still a secret
+            name, eq, _ = word.partition("=")
+            if word.startswith("-") and long_name(name) in secret_flags():
+                at = index if eq else index + 1
+                if at < len(out) and at not in hidden:
+                    out[at] = f"{name}={MASK}" if eq else MASK
+                    hidden.add(at)
         return tuple(word if i in hidden else self.text(word) for i, word in enumerate(out))
 
 

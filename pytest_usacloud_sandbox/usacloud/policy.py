@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from . import commands, environment, fake, filereads, profiles, rest
 from .commands import SANDBOX_ZONE
+from .localfiles import Place
 from .params import read_parameters
 from .values import GO_TRUE
 
@@ -41,6 +42,8 @@ _UNFAKED = {
     "(with whatever key it has)",
     "iam": "it looks the account up in the real IAM API first (saclient's client), with whatever key it has",
     "rest": "it calls the real API (with whatever key it has) even in fake mode",
+    "ftp": "it moves the file over FTP, and the fake driver fakes the API only: it connects to the FTP host the "
+    "fake API names (sac-tk1v-ftp.example.jp, port 21), wherever that resolves",
 }
 _POWER_WORDS = frozenset({"boot", "shutdown", "reboot", "reset", "power"})
 _FALSE = frozenset({"0", "f", "false"})
@@ -82,7 +85,8 @@ def __getattr__(name: str):
 @dataclass(frozen=True)
 class Refusal:
     rule: str  # dangerous | global-write | global-write+dangerous | self-update | environment | route
-    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace | reads-file | profile-write
+    # | zone-escape | rest-url | rest-data | fake-mode | empty-target | trace | reads-file | writes-file
+    # | profile-write | run-tag
     message: str
     options: tuple[str, ...]  # what lifts it (all of them are needed)
 
@@ -112,6 +116,9 @@ class Policy:
     fake: bool = False  # --usacloud-fake: what usacloud does not fake is refused
     cwd: Path | None = None  # where usacloud runs (`rest -d FILE`, `--parameters FILE`, `--format FILE`)
     home: str | None = None  # usacloud's $HOME (`--parameters ~/FILE`); None: this process's
+    #: the script's directory: the files usacloud reads or writes must lie under it (None: ``cwd``)
+    root: Path | None = None
+    private: tuple[Path, ...] = ()  # the run's own directories: usacloud never reads or writes there
     output_to_script: bool = False  # shell mode: usacloud writes to the script's own files (no --trace)
     #: --usacloud-allow-profiles: usacloud reads (and `config` writes) this machine's profiles
     allow_profiles: bool = False
@@ -151,9 +158,13 @@ class Policy:
         faked = self._not_faked(inv)
         if faked is not None:
             return Refusal("fake-mode", faked, ())
-        reads = filereads.problem(inv, self.cwd)
-        if reads is not None:  # it could print the API key from usacloud's own environment
-            return Refusal("reads-file", reads, ())
+        if rest.is_request(inv):
+            found = rest.problems(inv, self.cwd or Path.cwd())
+            if found:
+                return Refusal(found[0].rule, "; ".join(p.message for p in found), ())
+        files = filereads.problem(inv, self.place())
+        if files is not None:  # usacloud's own /proc/self/environ holds the API key
+            return Refusal(files[0], files[1], ())
         if inv.root == "update-self":
             if self.allow_dangerous:
                 return None
@@ -167,10 +178,6 @@ class Policy:
         empty = _empty_target(res, sub, inv)
         if empty is not None:
             return Refusal("empty-target", empty, ())
-        if rest.is_request(inv):
-            found = rest.problems(inv, self.cwd or Path.cwd())
-            if found:
-                return Refusal(found[0].rule, "; ".join(p.message for p in found), ())
         needed = []
         reasons = []
         profile_write = res.name == PROFILES_RESOURCE and not sub.read_only
@@ -199,6 +206,11 @@ class Policy:
             rule = "global-write+dangerous"
         return Refusal(rule, "; ".join(reasons), tuple(needed))
 
+    def place(self) -> Place:
+        """Where usacloud runs and which files it may touch (:mod:`.localfiles`)."""
+        cwd = self.cwd or Path.cwd()
+        return Place(cwd, self.root or cwd, self.home, self.private)
+
     def _not_faked(self, inv: commands.Invocation) -> str | None:
         """Under --usacloud-fake: why this command would touch something real, or None."""
         if not self.fake:
@@ -215,6 +227,10 @@ class Policy:
         real = inv.subcommand.unfaked if inv.subcommand is not None and inv.resource is not None else None
         if real is not None:
             return f"usacloud does not fake `{inv.resource.name} {inv.subcommand.name}`: {_UNFAKED[real]}"
+        moved = filereads.ftp_transfer(inv, self.place())
+        if moved is not None:
+            what = f"{inv.resource.name} {inv.subcommand.name}" if inv.resource else inv.subcommand.name
+            return f"usacloud does not fake `{what}` with {moved}: {_UNFAKED['ftp']}"
         return None
 
 

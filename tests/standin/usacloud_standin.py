@@ -167,7 +167,8 @@ Fake-mode faults of the real usacloud (facts; transcript findings 33, 34, 36)
   "fake_mode", "token", "secret"}`` (the credentials it would have sent), checks
   STANDIN_REQUIRE_TOKEN even in fake mode, and answers ``{"is_ok": true}``.
 * The other subcommands the table marks ``unfaked`` (``web-accelerator``'s: another API client;
-  ``bill list``/``csv``, ``coupon list``: an IAM account lookup) reach a real API in fake mode too:
+  ``bill list``/``csv``, ``coupon list``: an IAM account lookup; the archive and CD-ROM uploads and
+  downloads: the FTP host the fake API names) reach a real service in fake mode too:
   the stand-in logs ``{"event": "network", "pid", "argv", "api", "fake_mode", "token", "secret"}``
   and then answers from its store as usual.
 STANDIN_FAKE_HANG=<fraction>      in fake mode, each changing command (create, update, delete,

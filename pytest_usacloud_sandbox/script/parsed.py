@@ -1,0 +1,54 @@
+"""A script as the reader gives it: its usacloud commands, the lines it skipped, its markers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .control import STRAIGHT_LINE_ADVICE, ControlFlow
+from .markers import MarkerSpec
+from .source import ScriptError
+
+
+@dataclass(frozen=True)
+class Command:
+    line: int
+    end_line: int
+    text: str
+    words: tuple[str, ...]
+    expansion: str | None
+    nested: bool
+    #: ``VAR=value`` prefixes (and ``env VAR=value`` wrapper arguments) as written, values unquoted
+    assignments: tuple[tuple[str, str], ...] = ()
+    #: set when the command does not run in straight-line order (commands mode refuses the script)
+    control: ControlFlow | None = None
+    #: its redirections as written: (operator, target word with quotes removed), e.g. (">", "out.json");
+    #: here-documents and here-strings are left out (they open no file)
+    redirections: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SkippedLine:
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedScript:
+    commands: tuple[Command, ...]
+    skipped: tuple[SkippedLine, ...]
+    markers: tuple[MarkerSpec, ...]
+
+    def straight_line_error(self) -> ScriptError | None:
+        """Commands mode runs only straight-line scripts: the first usacloud command bash might not
+        run (or run in another order), as an error at the line of its construct; None if there is none."""
+        for command in self.commands:
+            flow = command.control
+            if flow is not None:
+                return ScriptError(
+                    flow.line,
+                    f"line {flow.line}: the usacloud command on line {command.line} runs {flow.describe()}; "
+                    "commands mode runs only straight-line scripts (bash, not the order of the lines, "
+                    f"decides whether it runs): {STRAIGHT_LINE_ADVICE}",
+                )
+        return None
