@@ -2,7 +2,7 @@
 
 The real usacloud seeds a new fake store path on its first command (the fake catalogue, ~196 KB,
 about 7 s of CPU); later commands on that store take ~0.1 s. The plugin seeds one store once per
-run (``usacloud zone list -q``) and gives every script a copy (run/fakestore.py).
+run (``usacloud zone list -q``) and gives every script a copy (fakemode/stores.py).
 
 This bench runs the same scripts twice, one run after the other, against the stand-in with
 ``STANDIN_SEED_COST=S`` (CPU seconds burnt on the first use of a store path, as the real one does):
@@ -54,7 +54,7 @@ from _e2e import (
 )
 from standin_tools import write_rules
 
-from pytest_usacloud_sandbox.run.fakestore import SEED_FILE
+from pytest_usacloud_sandbox.fakemode.stores import SEED_FILE
 
 SEED_LINE = re.compile(r"fake mode: .*")
 

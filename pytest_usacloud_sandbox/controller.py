@@ -16,6 +16,7 @@ import warnings
 
 import pytest
 
+from .fakemode import stores as fakestores
 from .items import FailureRepr, UsacloudItem
 from .options import OPTIONS, raw
 from .record.inflight import InFlight
@@ -27,7 +28,6 @@ from .report import progress as prog
 from .report.reprs import command_list, printable, script_path
 from .report.runlog import RunLog
 from .report.summary import dry_run_lines, header_line
-from .run import fakestore
 from .run.execute import Engine, WorkerStats
 from .settings import Settings, xdist_workers
 from .state.shared import SharedState
@@ -67,9 +67,9 @@ class RunReporter:
         self.preflight: Preflight | None = None  # once it ran (never in a dry-run)
 
     def run_preflight(self) -> Preflight:
-        """Check usacloud and the credentials before any script runs (run/preflight.py); a failed
+        """Check usacloud and the credentials before any script runs (preflight/); a failed
         preflight's report is written now, since the session ends here."""
-        from .run import preflight
+        from .preflight import call as preflight
 
         self.preflight = preflight.check(self.engine, self.config.invocation_params.dir, self.usacloud_version())
         if not self.preflight.ok:
@@ -268,7 +268,7 @@ class RunReporter:
         if self.settings.dry_run:
             return "fake mode: dummy credentials (every usacloud command would get dummy keys and no profile)"
         parts = ["fake mode: dummy credentials"]
-        seeded = fakestore.read_info(self.state.home)
+        seeded = fakestores.read_info(self.state.home)
         if seeded is not None:
             parts.append(seeded.describe())
         hangs = self.runlog.by_class.get(ResultClass.FAKE_HANG, 0)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from standin_tools import STANDIN_BIN, read_events, read_log, standin_env, untagged, write_rules
 
+from pytest_usacloud_sandbox.fakemode.stores import SEED_FILE
+from pytest_usacloud_sandbox.record.preflight import ARGV as PREFLIGHT_ARGV
 from pytest_usacloud_sandbox.report.ticker import WAKE
-from pytest_usacloud_sandbox.run.fakestore import SEED_FILE
-from pytest_usacloud_sandbox.run.preflight import ARGV as PREFLIGHT_ARGV
 from pytest_usacloud_sandbox.signals import HANDLED
 
 #: pytest's own plugins an inner pytest goes without: ``unraisableexception`` runs gc.collect() five
@@ -232,7 +232,7 @@ class E2E:
         ]
 
     def preflight_calls(self) -> list[dict]:
-        """Finished stand-in calls of the run's preflight (run/preflight.py)."""
+        """Finished stand-in calls of the run's preflight (preflight/call.py)."""
         return [c for c in read_log(self.log_path) if _preflight(c)]
 
     def own_calls(self) -> list[dict]:
@@ -241,7 +241,7 @@ class E2E:
         return [c for c in read_log(self.log_path) if _own(c)]
 
     def seed_calls(self) -> list[dict]:
-        """Finished stand-in calls that seeded a fake mode run's store (run/fakestore.py)."""
+        """Finished stand-in calls that seeded a fake mode run's store (fakemode/stores.py)."""
         return [c for c in read_log(self.log_path) if _seeding(c)]
 
     def events(self) -> list[dict]:

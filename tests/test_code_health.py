@@ -26,3 +26,60 @@ def test_the_records_and_their_words_import_nothing_else_of_the_plugin():
             if isinstance(node, ast.ImportFrom) and (node.level > 1 or (node.module or "").startswith(PACKAGE.name)):
                 outside.append(f"{path.name}:{node.lineno} from {'.' * node.level}{node.module or ''}")
     assert outside == []
+
+
+#: The package's floors, lowest first: a module imports from its own room or from a lower floor,
+#: never from a higher one nor from another room of its floor. ``__init__`` is the version.
+FLOORS = (
+    ("__init__", "record"),
+    ("script",),
+    ("usacloud",),
+    ("limit", "options"),
+    ("state", "settings"),
+    ("fakemode", "report"),
+    ("run",),
+    ("preflight", "cleanup"),
+    ("lint", "errorpolicy", "signals", "items"),
+    ("controller",),
+    ("startup",),
+    ("plugin", "__main__"),
+)
+
+
+def _room(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
+
+
+def _imported_rooms(path: Path):
+    import ast
+
+    package = path.relative_to(PACKAGE).parts[:-1]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = [*package[: len(package) - node.level + 1], *(node.module or "").split(".")]
+            targets = [base[0]] if base[0] else [alias.name for alias in node.names]
+        elif (node.module or "").startswith(PACKAGE.name + "."):
+            targets = [node.module.split(".")[1]]
+        else:
+            continue
+        for target in targets:
+            yield node.lineno, "__init__" if target == "__version__" else target
+
+
+def test_every_room_has_a_floor():
+    rooms = {_room(path) for path in PACKAGE.rglob("*.py")}
+    assert rooms == {room for floor in FLOORS for room in floor}
+
+
+def test_no_import_goes_up_a_floor_or_across_to_another_room():
+    floor_of = {room: n for n, floor in enumerate(FLOORS) for room in floor}
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        room = _room(path)
+        for line, target in _imported_rooms(path):
+            if target != room and floor_of[target] >= floor_of[room]:
+                wrong.append(f"{path.relative_to(PACKAGE)}:{line} imports {target}")
+    assert wrong == []

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 from standin_tools import STANDIN_BIN, fake_panic_rule, pids_alive, read_events
 
-from pytest_usacloud_sandbox.usacloud.fake import DUMMY_SECRET, DUMMY_TOKEN
+from pytest_usacloud_sandbox.fakemode.credentials import DUMMY_SECRET, DUMMY_TOKEN
 
 REAL = {
     "SAKURACLOUD_ACCESS_TOKEN": "real-token-4b1f9c",

@@ -5,8 +5,8 @@ import json
 import pytest
 from standin_tools import AUTH_401, FORBIDDEN_403, read_events, read_log, unreachable
 
-from pytest_usacloud_sandbox.run import preflight
-from pytest_usacloud_sandbox.usacloud.fake import DUMMY_TOKEN
+from pytest_usacloud_sandbox.fakemode.credentials import DUMMY_TOKEN
+from pytest_usacloud_sandbox.record import preflight
 
 KEY = {"SAKURACLOUD_ACCESS_TOKEN": "tok-5f1e2d3c4b", "SAKURACLOUD_ACCESS_TOKEN_SECRET": "sec-9a8b7c6d5e"}
 AUTH = "auth-status -o json"

@@ -6,10 +6,11 @@ import threading
 import pytest
 from standin_tools import FAKE_PEM
 
+from pytest_usacloud_sandbox.fakemode import credentials, evidence
+from pytest_usacloud_sandbox.fakemode import stores as fakestore
+from pytest_usacloud_sandbox.fakemode.stores import FakeStores
 from pytest_usacloud_sandbox.record.vocabulary import ResultClass
-from pytest_usacloud_sandbox.run import fakestore
-from pytest_usacloud_sandbox.run.fakestore import FakeStores
-from pytest_usacloud_sandbox.usacloud import fake, mask
+from pytest_usacloud_sandbox.usacloud import mask, profiles
 from pytest_usacloud_sandbox.usacloud.classify import (
     FAKE_CHANGE_TIMEOUT_HINT,
     FAKE_TIMEOUT_HINT,
@@ -18,7 +19,7 @@ from pytest_usacloud_sandbox.usacloud.classify import (
 )
 from pytest_usacloud_sandbox.usacloud.result import RunResult
 
-D_TOKEN, D_SECRET = fake.DUMMY_TOKEN, fake.DUMMY_SECRET
+D_TOKEN, D_SECRET = credentials.DUMMY_TOKEN, credentials.DUMMY_SECRET
 
 
 def words(text):
@@ -47,7 +48,7 @@ def words(text):
     ],
 )
 def test_credential_words_get_dummies(given, expected):
-    assert fake.dummy_words(words(given)) == tuple(words(expected))
+    assert credentials.dummy_words(words(given)) == tuple(words(expected))
 
 
 def test_environment_gets_dummies_and_an_empty_profile_place(tmp_path):
@@ -63,14 +64,14 @@ def test_environment_gets_dummies_and_an_empty_profile_place(tmp_path):
         "USACLOUD_PROFILE_DIR": "/home/me",
         "PATH": "/bin",
     }
-    out = fake.apply_env(env, tmp_path)
+    out = credentials.apply_env(env, tmp_path)
     assert not {v for v in out.values()} & {"real-token", "real-secret", "real-token-2", "real-secret-2", "sp", "kid"}
     assert out["SAKURACLOUD_ACCESS_TOKEN"] == out["SAKURA_ACCESS_TOKEN"] == D_TOKEN
     assert out["SAKURACLOUD_ACCESS_TOKEN_SECRET"] == out["SAKURA_ACCESS_TOKEN_SECRET"] == D_SECRET
     assert not any("PRIVATE_KEY" in k or "SERVICE_PRINCIPAL" in k for k in out)
-    for name in fake.PROFILE_ENV:  # no profile named: usacloud 1.22.8 cannot open one there (exit 0, no-op)
+    for name in profiles.PROFILE_ENV:  # no profile named: usacloud 1.22.8 cannot open one there (exit 0, no-op)
         assert name not in out
-    for name in fake.PROFILE_DIR_ENV:
+    for name in profiles.PROFILE_DIR_ENV:
         assert out[name] == str(tmp_path)
     assert out["PATH"] == "/bin"
 
@@ -78,11 +79,11 @@ def test_environment_gets_dummies_and_an_empty_profile_place(tmp_path):
 def test_every_other_credential_variable_is_removed(tmp_path):
     env = {name: f"real-{name.lower()}" for name in mask.SECRET_ENV}
     env["SAKURA_PRIVATE_KEY"] = FAKE_PEM
-    out = fake.apply_env(env, tmp_path)
+    out = credentials.apply_env(env, tmp_path)
     assert not set(out.values()) & set(env.values())
-    assert set(out) & set(mask.SECRET_ENV) == {*fake.TOKEN_ENV, *fake.SECRET_ENV}
+    assert set(out) & set(mask.SECRET_ENV) == {*credentials.TOKEN_ENV, *credentials.SECRET_ENV}
     assert {"SAKURA_PRIVATE_KEY", "SAKURACLOUD_PRIVATE_KEY", "SAKURA_SERVICE_PRINCIPAL_KEY_KID"} <= set(
-        fake.REMOVED_ENV
+        credentials.REMOVED_ENV
     )
 
 
@@ -102,20 +103,20 @@ def test_every_other_credential_variable_is_removed(tmp_path):
     ],
 )
 def test_what_shows_that_a_command_did_its_work(text, effect):
-    assert fake.effect(words(text)) == effect
+    assert evidence.effect(words(text)) == effect
 
 
 def test_the_store_a_command_uses(tmp_path):
     env = {"SAKURACLOUD_FAKE_STORE_PATH": str(tmp_path / "env.json")}
-    assert fake.store_path(words("switch list"), env) == tmp_path / "env.json"
-    assert fake.store_path(words(f"--fake-store {tmp_path}/w.json switch list"), env) == tmp_path / "w.json"
-    assert fake.store_path(words("switch list"), {}) is None
+    assert evidence.store_path(words("switch list"), env) == tmp_path / "env.json"
+    assert evidence.store_path(words(f"--fake-store {tmp_path}/w.json switch list"), env) == tmp_path / "w.json"
+    assert evidence.store_path(words("switch list"), {}) is None
     store = tmp_path / "s.json"
-    assert fake.fingerprint(store) is None
+    assert evidence.fingerprint(store) is None
     store.write_text("{}")
-    first = fake.fingerprint(store)
+    first = evidence.fingerprint(store)
     store.write_text('{"a": 1}')
-    assert fake.fingerprint(store) not in (None, first)
+    assert evidence.fingerprint(store) not in (None, first)
 
 
 # -- a timeout in fake mode ---------------------------------------------------------------------
@@ -321,11 +322,11 @@ def test_a_stop_ends_the_wait_for_another_seeder(tmp_path):
     ],
 )
 def test_which_commands_connect_to_the_shared_segment(line, shared):
-    assert fake.connects_shared_segment(line.split()) is shared
+    assert fakestore.connects_shared_segment(line.split()) is shared
 
 
 def test_shared_segment_parameters_from_a_file(tmp_path):
     (tmp_path / "p.json").write_text('{"NetworkInterface": {"Upstream": "shared"}}')
     words = ["usacloud", "server", "create", "-y", "--parameters", "p.json"]
-    assert fake.connects_shared_segment(words, tmp_path)
-    assert not fake.connects_shared_segment(words, tmp_path / "elsewhere")
+    assert fakestore.connects_shared_segment(words, tmp_path)
+    assert not fakestore.connects_shared_segment(words, tmp_path / "elsewhere")

@@ -740,15 +740,15 @@ def test_a_redis_url_with_a_query_is_a_usage_error_naming_the_option_not_the_pas
 
 
 def test_the_backend_spec_is_parsed_once_per_configure(pytester, monkeypatch):
-    # Issue 15 item 5: settings.load parses --usacloud-rate-backend; the plugin's hooks (the
-    # controller's check, the engine's limiter, the reporter's label) use that one Backend.
-    from pytest_usacloud_sandbox import plugin
+    # settings.load parses --usacloud-rate-backend; the plugin's hooks (the controller's check,
+    # the engine's limiter, the reporter's label) use that one Backend.
     from pytest_usacloud_sandbox import settings as settings_module
     from pytest_usacloud_sandbox.limit import backend as backend_module
     from pytest_usacloud_sandbox.limit import bucket as bucket_module
-    from pytest_usacloud_sandbox.plugin import SETTINGS_KEY
+    from pytest_usacloud_sandbox.signals import Interrupts
+    from pytest_usacloud_sandbox.startup import SETTINGS_KEY
 
-    monkeypatch.setattr(plugin.Interrupts, "install", lambda self: self)  # no handlers in this test process
+    monkeypatch.setattr(Interrupts, "install", lambda self: self)  # no handlers in this test process
     calls = []
     real = backend_module.parse_backend
 

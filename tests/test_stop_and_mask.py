@@ -68,10 +68,17 @@ def test_credential_flags_with_any_number_of_dashes_are_masked(dashes):
 
 
 def test_fake_mode_gives_single_dash_credential_flags_the_dummies_too():
-    from pytest_usacloud_sandbox.usacloud import fake
+    from pytest_usacloud_sandbox.fakemode import credentials
 
-    words = fake.dummy_words(["usacloud", "zone", "list", "-token", "real-token", "-secret=real-secret"])
-    assert words == ("usacloud", "zone", "list", "-token", fake.DUMMY_TOKEN, f"-secret={fake.DUMMY_SECRET}")
+    words = credentials.dummy_words(["usacloud", "zone", "list", "-token", "real-token", "-secret=real-secret"])
+    assert words == (
+        "usacloud",
+        "zone",
+        "list",
+        "-token",
+        credentials.DUMMY_TOKEN,
+        f"-secret={credentials.DUMMY_SECRET}",
+    )
 
 
 def test_masker_ignores_tiny_values_and_masks_longest_first():

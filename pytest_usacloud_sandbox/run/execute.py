@@ -8,7 +8,6 @@ command runs and during a retry's backoff.
 from __future__ import annotations
 
 import functools
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -16,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..limit.errors import Cancelled, LimiterUnavailable
-from ..record.command import Attempt, CommandRecord, tail
+from ..fakemode import credentials
+from ..fakemode.stores import SEED_ARGV, FakeStores
+from ..record.command import CommandRecord
 from ..record.script import ScriptRecord
 from ..record.vocabulary import CommandStatus, ResultClass, ScriptOutcome
 from ..report.reprs import shown
@@ -25,18 +25,17 @@ from ..script.parse import Command, ParsedScript
 from ..settings import Settings
 from ..state.children import Children
 from ..state.stop import StopSignal
-from ..usacloud import fake, profiles
-from ..usacloud.classify import HINTS, classify, classify_fake
+from ..usacloud import profiles
+from ..usacloud.classify import HINTS
 from ..usacloud.mask import SECRET_ENV, Masker
 from ..usacloud.plan import plan_command
 from ..usacloud.policy import Policy, sandbox_env
-from .fakestore import SEED_ARGV, FakeStores
+from . import attempt
 from .runner import RunResult, run_command
 
 if TYPE_CHECKING:  # the limiter itself is imported by whoever makes one (limiter_factory)
     from ..limit.bucket import TokenLimiter
 
-MAX_BACKOFF = 30.0
 VERSION_TIMEOUT = 5.0  # seconds `usacloud version` may take (it makes no API call)
 INTERNAL_TAIL = 4 * 1024 * 1024  # bytes of output kept for the plugin's own calls (listings it reads)
 
@@ -169,7 +168,7 @@ class Engine:
         none = None if self.settings.allow_profiles else profiles.NO_PROFILES
         env = sandbox_env(self.base_env, store, none)
         if self.settings.fake:
-            env = fake.apply_env(env)
+            env = credentials.apply_env(env)
         return env
 
     def env_for(self, nodeid: str | None, fresh: bool = True) -> dict[str, str]:
@@ -185,7 +184,7 @@ class Engine:
             store = stores.store_for(nodeid) if fresh else stores.path_for(nodeid)
         env = self._child_env(store)
         if self.settings.fake and store is None:  # outside any script (the preflight): the fake driver, no store
-            env.update(fake.MODE_ENV)
+            env.update(credentials.MODE_ENV)
         return env
 
     def usacloud_version(self, timeout: float = VERSION_TIMEOUT) -> str | None:
@@ -205,7 +204,7 @@ class Engine:
         names = set(sandbox_env({}, Path("store"), None if self.settings.allow_profiles else profiles.NO_PROFILES))
         names |= set(SECRET_ENV)
         if self.settings.fake:
-            names |= set(fake.dummy_env())
+            names |= set(credentials.dummy_env())
         return {name: env[name] for name in sorted(names) if name in env}
 
     def run(self, script: ParsedScript, record: ScriptRecord) -> ScriptRecord:
@@ -280,7 +279,7 @@ class Engine:
             cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
             return cmd, None
         runner = functools.partial(run_command, tail_bytes=INTERNAL_TAIL)
-        return cmd, self._execute(words, cmd, masker, dict(env), self.run_dir, runner)
+        return cmd, attempt.execute(self, words, cmd, masker, dict(env), self.run_dir, runner)
 
     def _one(
         self,
@@ -323,8 +322,8 @@ class Engine:
             words = guarded.words
             cmd.words = list(masker.words(words))
         entry = self.cleanup.started(marked, script, cmd.line) if self.cleanup is not None else None
-        words = fake.dummy_words(words) if self.settings.fake else words
-        result = self._execute(words, cmd, masker, env, cwd)
+        words = credentials.dummy_words(words) if self.settings.fake else words
+        result = attempt.execute(self, words, cmd, masker, env, cwd)
         if self.cleanup is not None:
             self.cleanup.finished(entry, cmd, result.stdout if result is not None else "")
 
@@ -332,98 +331,6 @@ class Engine:
         cmd.status, cmd.cls = CommandStatus.REFUSED, ResultClass.REFUSED
         cmd.message = masker.text(message)
         self.stats.refused += 1
-
-    def _execute(
-        self, words, cmd: CommandRecord, masker: Masker, env: dict, cwd: Path | None, runner=None
-    ) -> RunResult | None:
-        """Run ``words`` through the token bucket, the runner and the classification, retrying a 429; fills
-        ``cmd``. Returns the last attempt's result (None if it never ran)."""
-        runner = runner or self.command_runner
-        argv = [self.usacloud_bin or words[0], *words[1:]]
-        self.stats.commands += 1
-        effect = store = None
-        if self.settings.fake:
-            effect, store = fake.effect(words), fake.store_path(words, env)
-            if store is not None:  # the script's store: the run's seed, or new for a shared-segment first command
-                self.fake_stores().prepare(store, lambda: fake.connects_shared_segment(words, cwd))
-        attempt = 0
-        while True:
-            attempt += 1
-            waited, granted = 0.0, None
-            limiter = self.limiter()
-            try:
-                if limiter is not None:
-                    token = limiter.acquire(self.should_stop)
-                    waited, granted = token.waited, token.granted_at
-                    self.stats.tokens += 1
-                    self.stats.token_wait += waited
-            except Cancelled:
-                cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
-                cmd.message = "cancelled while waiting for a rate-limit token"
-                return None
-            except LimiterUnavailable as exc:
-                cmd.status, cmd.cls = CommandStatus.FAILED, ResultClass.LIMITER
-                cmd.message, cmd.hint = masker.text(str(exc)), HINTS[ResultClass.LIMITER]
-                return None
-            cmd.token_wait += waited
-            planted = profiles.planted() if profiles.pins(env) else None
-            if planted is not None:  # never run usacloud where it could read a profile a script left
-                cmd.status, cmd.cls = CommandStatus.FAILED, ResultClass.ERROR
-                cmd.message = f"not run: {planted}; the sandbox points usacloud there so that it reads no profile"
-                return None
-            self.stats.attempts += 1
-            before = fake.fingerprint(store) if effect is not None else None
-            result = runner(
-                argv,
-                env,
-                self.settings.command_timeout,
-                self.should_stop,
-                children=self.children,
-                cwd=None if cwd is None else str(cwd),
-            )
-            if self.settings.fake:  # a timeout after a visible change counts as done (never retried)
-                changed = result.timed_out and before is not None and fake.fingerprint(store) != before
-                classified = classify_fake(result, effect, changed)
-            else:
-                classified = classify(result)
-            cmd.attempts.append(
-                Attempt(result.started, result.ended, result.exit_code, classified.cls, waited, granted)
-            )
-            if cmd.start is None:
-                cmd.start = result.started
-            cmd.end, cmd.exit_code = result.ended, result.exit_code
-            cmd.duration = cmd.end - cmd.start
-            cmd.stdout_tail = tail(masker.text(result.stdout))
-            cmd.stderr_tail = tail(masker.text(result.stderr))
-            cmd.cls, cmd.message, cmd.hint = classified.cls, masker.text(classified.message), classified.hint
-            if classified.cls == ResultClass.RATE_LIMITED and attempt <= self.settings.retries:
-                self.stats.retries += 1
-                if self._backoff(attempt):
-                    continue
-                cmd.status, cmd.cls = CommandStatus.CANCELLED, ResultClass.CANCELLED
-                return result
-            break
-        if classified.cls == ResultClass.CANCELLED:
-            cmd.status = CommandStatus.CANCELLED
-        elif classified.ok:
-            cmd.status = CommandStatus.OK  # a fake-mode hang after a visible effect too (class fake-hang)
-        elif classified.cls == ResultClass.FAKE_LIMIT:
-            cmd.status = CommandStatus.UNSUPPORTED
-        else:
-            cmd.status = CommandStatus.FAILED
-            if classified.cls == ResultClass.RATE_LIMITED:
-                cmd.message = f"still rate-limited (429) after {attempt} attempts: {cmd.message}"
-        return result
-
-    def _backoff(self, attempt: int) -> bool:
-        """Sleep before a retry; False if the stop signal came meanwhile."""
-        delay = min(MAX_BACKOFF, self.settings.retry_backoff * 2 ** (attempt - 1))
-        deadline = time.monotonic() + delay * random.uniform(0.5, 1.5)
-        while time.monotonic() < deadline:
-            if self.should_stop():
-                return False
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-        return not self.stop()
 
 
 def fake_limit_reason(cmd: CommandRecord) -> str:

@@ -151,7 +151,7 @@ def exit0_error(stderr: str) -> Classification | None:
 def classify_fake(result: RunResult, effect: str | None, store_changed: bool) -> Classification:
     """Fake mode: like :func:`classify`, except for a timeout (``--usacloud-fake-timeout``).
 
-    ``effect`` is what shows that a changing command did its work (:func:`..fake.effect`):
+    ``effect`` is what shows that a changing command did its work (:func:`..fakemode.evidence.effect`):
     ``"output"`` for create and update, which print the resource (a script may need it, e.g. the
     new ID of ``-q``), ``"store"`` for delete, the power commands and other changes, which print
     nothing: a changed fake store (or output) shows it. None: the command changes nothing.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from . import commands, environment, fake, filereads, profiles, rest
+from . import commands, environment, filereads, profiles, rest
 from .commands import SANDBOX_ZONE
 from .localfiles import Place
 from .params import read_parameters
@@ -148,7 +148,7 @@ class Policy:
 
     def _refusal(self, inv: commands.Invocation) -> Refusal | None:
         res, sub = inv.resource, inv.subcommand
-        # in fake mode `--profile` is dropped with its value (fake.dummy_words): dummy credentials only
+        # in fake mode the run drops `--profile` with its value: dummy credentials only
         routes = ("--fake-store",) if self.fake else ROUTE_FLAGS
         route = next((u for u in inv.flags if u.flag is not None and u.flag.name in routes), None)
         if route is not None:
@@ -371,7 +371,7 @@ def sandbox_env(
     """
     env = dict(base)
     if profile_dir is not None:
-        env = fake.without_profile_name(env)
+        env = profiles.without_profile_name(env)
         env.update(dict.fromkeys(profiles.PROFILE_DIR_ENV, str(profile_dir)))
     for prefix in ("SAKURACLOUD_", "SAKURA_"):
         env[prefix + "ZONE"] = SANDBOX_ZONE

@@ -22,6 +22,9 @@ from collections.abc import Mapping
 
 #: The profile directory variables usacloud reads, SAKURACLOUD_ first.
 PROFILE_DIR_ENV = ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PROFILE_DIR")
+#: The profile name. Never set by the sandbox: usacloud 1.22.8 fails (exit 0, nothing run) on a named
+#: profile missing from the profile directory, even ``default``; with no name it reads no profile.
+PROFILE_ENV = ("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE")
 #: A profile directory that cannot exist, nor anything in it.
 NO_PROFILES = "/proc/self/usacloud-sandbox-no-profiles"
 
@@ -41,3 +44,8 @@ def planted(path: str | None = None) -> str | None:
     if os.path.lexists(path):
         return f"{path} exists: usacloud could read a profile there (its key, zone, API root or trace setting)"
     return None
+
+
+def without_profile_name(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without the profile name variables (:data:`PROFILE_ENV`)."""
+    return {k: v for k, v in env.items() if k not in PROFILE_ENV}

@@ -28,11 +28,13 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..usacloud import commands
 from ..usacloud.classify import first_error_line
+from ..usacloud.params import read_parameters
 from ..usacloud.result import RunResult
 
 STORES_DIR = "fake-stores"
@@ -42,6 +44,35 @@ SEED_LOCK = "fake-seed.lock"
 #: The seeding command: a read of built-in data that every usacloud has; it never hangs.
 SEED_ARGV = ("zone", "list", "-q")
 LOCK_POLL = 0.2
+
+
+#: Subcommands that connect an interface to the shared segment, and the parameter field that says
+#: so (None: always). usacloud's fake driver can do that only in the process that created its store.
+SHARED_SEGMENT = {
+    ("server", "create"): "NetworkInterface.Upstream",
+    ("mobile-gateway", "create"): None,
+    ("vpc-router", "create-standard"): None,
+}
+
+
+def connects_shared_segment(words: Sequence[str], base_dir: str | Path | None = None) -> bool:
+    """Whether the command connects something to the shared segment (``server create
+    --network-interface-upstream shared``, also through ``--parameters``; a mobile gateway; a
+    standard-plan VPC router). ``base_dir``: where a relative ``--parameters`` file is read."""
+    inv = commands.resolve(words)
+    if inv.resource is None or inv.subcommand is None:
+        return False
+    key = (inv.resource.name, inv.subcommand.name)
+    if key not in SHARED_SEGMENT:
+        return False
+    field = SHARED_SEGMENT[key]
+    if field is None:
+        return True
+    given = [u.value for u in inv.flags if u.flag is not None and u.flag.field == field and u.value is not None]
+    parameters = [u.value for u in inv.flags if u.name == "--parameters" and u.value is not None]
+    if parameters:  # it replaces every flag's value
+        given = [read_parameters(parameters[-1], base_dir).value(field)]
+    return bool(given) and given[-1] == "shared"
 
 
 @dataclass(frozen=True)

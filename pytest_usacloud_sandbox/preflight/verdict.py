@@ -1,40 +1,20 @@
-"""The preflight: before any script runs, one read-only usacloud call that needs valid credentials.
+"""The preflight's verdict: what ``usacloud version`` and ``usacloud auth-status -o json`` printed
+says about the run's usacloud and key, as a :class:`Preflight` with its cause and a hint.
 
-A misconfigured run must not be a run of silent no-ops, nor one failure per script: usacloud exits
-0 on some errors (a missing profile, for one), real mode with no key or a dead API endpoint makes
-no up-front error, and a usacloud other than the one the command table describes reads scripts
-differently. So once per run, before any script's first command (on the controller, before xdist
-starts its workers), the run asks ``usacloud version`` and makes one call, ``usacloud auth-status
--o json``, exactly as a script's command would run: through the offline check, the sandbox policy
-and fake mode's dummy words, with a rate-limit token, in the environment the Engine gives every
-usacloud child (``env_for``: the zone pins, the empty profile directory, fake mode's dummy keys),
-the same binary, timeout handling and masking. auth-status reads the API key's own account (it
-needs valid credentials for real, and works in fake mode).
-
-The call must succeed, print no error, and print the account as JSON: a failure, an error line, or
-an exit 0 with nothing printed ends the session before any script runs, with one message naming
-the cause (:class:`PreflightCause`). The result (and usacloud's version) goes to the summary and the report.
+The call must succeed, print no error and print the account as JSON; anything else names the cause.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
-from pathlib import Path
 
 from ..record.command import CommandRecord
-from ..record.preflight import ARGV, COMMAND, Preflight
+from ..record.preflight import Preflight
 from ..record.vocabulary import CommandStatus, PreflightCause, ResultClass
-from ..script.parse import Command
 from ..usacloud.classify import HINTS
 from ..usacloud.commands import USACLOUD_VERSION
-from ..usacloud.fake import SECRET_ENV, TOKEN_ENV
-from ..usacloud.mask import Masker
-from .execute import VERSION_TIMEOUT, Engine, WorkerStats
 
-#: The longest the call may take: usacloud retries an unreachable API silently for minutes.
-TIMEOUT = 60.0
 _DEPRECATED = "auth-status is deprecated"  # auth-status's own warning: no news
 SUPPORTED_SERIES = ".".join(USACLOUD_VERSION.split(".")[:2]) + "."  # "1.22."
 #: Texts of Go's network errors: the API could not be reached at all.
@@ -87,58 +67,23 @@ def version_number(text: str | None) -> str | None:
     return first if first[:1].isdigit() else None
 
 
-def check(engine: Engine, cwd: Path, version: str | None) -> Preflight:
-    """Judge ``version`` (what ``usacloud version`` printed, None: nothing) and make the preflight call
-    in ``cwd`` (see the module)."""
-    env = engine.env_for(None)
-    t0 = time.monotonic()
-    number = version_number(version)
-    warning = None
-    if number is not None and number != USACLOUD_VERSION:
-        warning = (
-            f"usacloud {number} is installed; the plugin's command table (offline check, policy) is "
-            f"usacloud {USACLOUD_VERSION}'s"
-        )
-    if version is None:
-        message = f"`{engine.usacloud_bin} version` failed or printed no version within {VERSION_TIMEOUT:g}s"
-        return _failed(PreflightCause.MISSING, message, version, t0, warning)
-    if number is None or not number.startswith(SUPPORTED_SERIES):
-        return _failed(PreflightCause.VERSION, f"usacloud {version} is not {SUPPORTED_SERIES}x", version, t0, warning)
-    cmd = _call(engine, env, cwd)
-    # a key in the environment, or one a profile may give: a 401 then means a bad key, not none
-    keyed = engine.settings.allow_profiles or (
-        any(env.get(n) for n in TOKEN_ENV) and any(env.get(n) for n in SECRET_ENV)
-    )
-    return _judge(cmd, keyed, version, t0, warning)
-
-
-def _call(engine: Engine, env: dict[str, str], cwd: Path) -> CommandRecord:
-    """``usacloud auth-status -o json`` as a script's command (its own counters, a shorter timeout)."""
-    s = engine.settings
-    settings = replace(s, timeout=min(s.timeout, TIMEOUT), fake_timeout=min(s.fake_timeout, TIMEOUT))
-    engine.limiter()  # made on the engine itself, which closes it: the copy below shares it
-    one = replace(engine, settings=settings, stats=WorkerStats(), publish=None)
-    words = ("usacloud", *ARGV)
-    command = Command(line=0, end_line=0, text=COMMAND, words=words, expansion=None, nested=False)
-    return one.run_one(command, Masker.for_commands(engine.base_env, [command]), env, cwd)
-
-
-def _judge(cmd: CommandRecord, keyed: bool, version: str, t0: float, warning: str | None) -> Preflight:
+def judge(cmd: CommandRecord, keyed: bool, version: str, t0: float, warning: str | None, timeout: float) -> Preflight:
+    """The verdict on the call ``cmd`` (``keyed``: a key was given, so a 401 means a bad one)."""
     said = _first_line(cmd.stderr_tail)
     if cmd.status != CommandStatus.OK or cmd.cls != ResultClass.OK:
         cause = _cause(cmd, keyed)
         message = cmd.message if cmd.message and _DEPRECATED not in cmd.message else said
         message = message or f"{cmd.status}, exit code {cmd.exit_code}"
         if cmd.cls == ResultClass.TIMEOUT:
-            message = f"no answer within {cmd.duration or TIMEOUT:.0f}s ({message})"
-        return _failed(cause, message, version, t0, warning)
+            message = f"no answer within {cmd.duration or timeout:.0f}s ({message})"
+        return failed(cause, message, version, t0, warning)
     if not cmd.stdout_tail.strip():
         cause = PreflightCause.PROFILE if _about_profile(cmd.stderr_tail) else PreflightCause.NO_OUTPUT
         message = "usacloud exited 0 and printed nothing" + (f"; it said: {said}" if said else "")
-        return _failed(cause, message, version, t0, warning)
+        return failed(cause, message, version, t0, warning)
     account = _account(cmd.stdout_tail)
     if account is None:
-        return _failed(
+        return failed(
             PreflightCause.ERROR, f"not the account as JSON: {_first_line(cmd.stdout_tail)}", version, t0, warning
         )
     return Preflight(PreflightCause.OK, account, version, time.monotonic() - t0, warning)
@@ -174,7 +119,7 @@ def _account(stdout: str) -> str | None:
     return f"the key reads its account (permission: {permission})" if permission else "the key reads its account"
 
 
-def _failed(cause: PreflightCause, message: str, version: str | None, t0: float, warning: str | None) -> Preflight:
+def failed(cause: PreflightCause, message: str, version: str | None, t0: float, warning: str | None) -> Preflight:
     return Preflight(cause, message, version, time.monotonic() - t0, warning, _HINTS.get(cause))
 
 
