@@ -7,7 +7,7 @@ with the same number of processes, and the figures are printed as ratios to them
 * file, ``floor``: flock + pread + pwrite + unlock of a 64-byte record on a descriptor kept open,
   the least an in-place store can pay (a blocking flock: the kernel's own queue, no polling);
 * file, ``replace``: flock + read and decode a JSON file + write a new file + ``os.replace``, what
-  the store paid per grant before issue 16.3 (without its Python bucket logic);
+  the store paid per grant when the bucket lived in the store (without its Python bucket logic);
 * redis, ``floor``: one EVALSHA of a one-line script, a bare round trip.
 
     python bench/limiter_overhead.py [--procs 8] [--per-proc 300]

@@ -1,4 +1,4 @@
-"""Per-script overhead in commands mode against plain pytest-xdist and GNU parallel (issue 16.2).
+"""Per-script overhead in commands mode against plain pytest-xdist and GNU parallel.
 
 Three ways to run the same N one-command jobs with an *instant* usacloud (``/bin/true``), each
 measured as the wall time of the whole process, in the same run, interleaved, repeated:

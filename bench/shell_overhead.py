@@ -9,7 +9,7 @@ times three loops of ``--calls`` (50) ``usacloud zone list -q`` calls with bash'
 * PATH: ``command usacloud`` (the launcher on PATH, as for ``env``/``xargs usacloud``).
 
 Printed per path: seconds per call, the overhead per call over bare (ms) and the ratio to bare.
-The target (issue 16.1) is an overhead of at most 20 ms per call. The stand-in is the fast exec
+The target is an overhead of at most 20 ms per call. The stand-in is the fast exec
 wrapper of ``bench/_e2e.py`` (``--slow-standin`` for the stand-in script itself). ``--trivial``
 uses a two-line ``sh`` usacloud instead (prints an ID): the sandbox's own cost stands out from the
 stand-in's start-up noise on a loaded machine.

@@ -6,12 +6,16 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "pytest_usacloud_sandbox"
 
 
-def test_no_issue_numbers_in_the_package():
+def test_no_issue_numbers_in_the_code_its_tests_or_its_docs():
+    """No issue number, nor a section numbered after one, in the code, its tests, benchmarks or docs."""
+    root = PACKAGE.parent
+    places = [*PACKAGE.rglob("*.py"), *(root / "tests").rglob("*.py"), *(root / "bench").rglob("*.py")]
+    places += [*(root / "docs").rglob("*.md"), root / "README.md", root / "conftest.py"]
     cited = [
-        f"{path.relative_to(PACKAGE.parent)}:{n}: {line.strip()}"
-        for path in sorted(PACKAGE.rglob("*.py"))
+        f"{path.relative_to(root)}:{n}: {line.strip()}"
+        for path in sorted(places)
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if re.search(r"\bissues? \d", line, re.I)
+        if re.search(r"\bissues? \d|^\s*# -- \d+\.\d+:", line, re.I)
     ]
     assert cited == []
 

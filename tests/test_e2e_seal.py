@@ -1,4 +1,4 @@
-"""End to end: the sandbox is sealed in commands mode (issue 11: 1, 3-7, 9; issue 17: 2)."""
+"""End to end: the sandbox is sealed in commands mode."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from standin_tools import STANDIN_BIN
 
 
-# -- 11.1: VAR=value prefixes are applied or refuse the command -----------------------------------
+# -- VAR=value prefixes are applied or refuse the command -----------------------------------
 def test_allowed_prefix_is_applied(e2e):
     """The issue's example: with the prefix dropped, `delete -y web` also deleted web1."""
     e2e.script(
@@ -46,7 +46,7 @@ def test_other_prefixes_refuse_the_command(e2e):
     assert e2e.calls() == []
 
 
-# -- 11.6: commands mode runs only straight-line scripts -------------------------------------------
+# -- commands mode runs only straight-line scripts -------------------------------------------
 BRANCHY = """\
 usacloud zone list
 if false; then
@@ -97,7 +97,7 @@ def test_shell_mode_runs_control_flow(e2e):
     assert [a[0] for a in e2e.argvs()] == ["zone", "zone"]  # bash skipped the delete
 
 
-# -- 11.7: inline secrets are masked everywhere -----------------------------------------------------
+# -- inline secrets are masked everywhere -----------------------------------------------------
 def test_inline_secret_is_masked_everywhere(e2e):
     secret, short = "inl1ne-s3cr3t-4d2c", "q9z"
     e2e.script(
@@ -148,7 +148,7 @@ def test_refused_before_anything_runs(e2e):
     assert e2e.calls() == []
 
 
-# -- 17.2: under --usacloud-fake, what usacloud does not fake is refused ---------------------------------
+# -- under --usacloud-fake, what usacloud does not fake is refused ---------------------------------
 def test_fake_mode_refuses_rest(e2e):
     e2e.script("rest.usacloud", "usacloud zone list\nusacloud rest /zone\n")
     result = e2e.run("--usacloud-fake", "--usacloud-allow-global-writes", "--usacloud-allow-dangerous")
@@ -159,7 +159,7 @@ def test_fake_mode_refuses_rest(e2e):
     assert e2e.argvs() == [["zone", "list"]]
 
 
-# -- 11.9: the worker cap holds however workers are asked for -------------------------------------------
+# -- the worker cap holds however workers are asked for -------------------------------------------
 @pytest.mark.parametrize(
     "args",
     [

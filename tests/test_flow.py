@@ -1,4 +1,4 @@
-"""Straight-line scripts (issue 11.6): which usacloud commands bash might not run in line order."""
+"""Straight-line scripts: which usacloud commands bash might not run in line order."""
 
 from __future__ import annotations
 

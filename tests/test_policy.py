@@ -156,7 +156,7 @@ def test_sandbox_env_pins_the_profile_directory_and_names_no_profile(tmp_path):
     assert sandbox_env(base)["SAKURACLOUD_PROFILE"] == "prod"  # --usacloud-allow-profiles: as the run has it
 
 
-# -- issue 11: rest goes only to Sakura's API for tk1v ------------------------------------------
+# -- rest goes only to Sakura's API for tk1v ------------------------------------------
 API = "https://secure.sakura.ad.jp"
 
 
@@ -234,7 +234,7 @@ def test_rest_delete_and_power_need_allow_dangerous_whatever_global_writes_says(
     assert both.apply(["usacloud", "rest", "-X", "DELETE", "/server/1"]).refusal is None
 
 
-# -- issue 11.4: local programs and interactive sessions -----------------------------------------
+# -- local programs and interactive sessions -----------------------------------------
 @pytest.mark.parametrize(
     "words",
     [
@@ -281,7 +281,7 @@ def test_every_connect_subcommand_is_refused():
         assert Policy().apply(["usacloud", res.name, sub.name, "x"]).refusal.rule == "dangerous"
 
 
-# -- issue 11.5: dangerous flags inside allowed subcommands ---------------------------------------
+# -- dangerous flags inside allowed subcommands ---------------------------------------
 @pytest.mark.parametrize(
     "words",
     [
@@ -333,7 +333,7 @@ def test_dangerous_flags_come_from_the_tree():
     }
 
 
-# -- issue 17.2: what usacloud does not fake is refused under --usacloud-fake ----------------------
+# -- what usacloud does not fake is refused under --usacloud-fake ----------------------
 @pytest.mark.parametrize(
     "words",
     ["usacloud rest /server", "usacloud rest request -X get /zone", "usacloud update-self", "usacloud server ssh web"],
@@ -379,7 +379,7 @@ def test_fake_mode_refuses_turning_the_fake_driver_off(words):
     assert Policy().apply(words.split()).refusal is None  # outside fake mode it is the script's business
 
 
-# -- issue 11.1: VAR=value prefixes, and the flags that do the same -------------------------------
+# -- VAR=value prefixes, and the flags that do the same -------------------------------
 def test_allowed_prefixes_are_applied():
     planned = Policy().apply(
         ["usacloud", "server", "delete", "-y", "web"], [("SAKURACLOUD_ARGUMENT_MATCH_MODE", "exact")]

@@ -437,7 +437,7 @@ def _damaged_contents():
 
 @pytest.mark.parametrize("name", list(_damaged_contents()))
 def test_damaged_state_is_recovered_without_a_burst(tmp_path, name):
-    # Issue 11 item 10: the recovered state counts as a grant made now. With burst 5 a fresh
+    # The recovered state counts as a grant made now. With burst 5 a fresh
     # bucket would hand out 5 tokens at once; recovered, each of the next tokens waits 1/R.
     path = tmp_path / "state.bucket"
     path.write_bytes(_damaged_contents()[name])
@@ -541,7 +541,7 @@ def _corrupt_under_lock(path, how):
 
 @pytest.mark.parametrize("how", ["garbage", "truncate"])
 def test_corrupting_the_file_mid_run_grants_no_burst(tmp_path, how):
-    # Issue 11 item 10, end to end: workers saturate the bucket, the file is corrupted while they
+    # End to end: workers saturate the bucket, the file is corrupted while they
     # run, and the grants that follow are counted. A fresh bucket would let 5 through at once.
     procs, per_proc, rate, burst, window = 4, 10, 20.0, 5, 0.3
     path = tmp_path / "state.bucket"

@@ -150,7 +150,7 @@ def test_redis_urls_are_masked_without_parsing():
     assert mask_url("x unix://u:pw@/run/redis.sock") == "x unix://u:***@/run/redis.sock"
 
 
-# -- issue 11.7 -------------------------------------------------------------------------------------
+# -- inline secrets are masked -------------------------------------------------------------------------------------
 def test_secret_flags_come_from_the_command_table_and_take_a_value():
     from pytest_usacloud_sandbox.usacloud.commands import GLOBAL_FLAGS, all_resources
     from pytest_usacloud_sandbox.usacloud.mask import secret_flags
