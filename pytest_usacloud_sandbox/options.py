@@ -1,14 +1,9 @@
-"""The options table: every command-line option and its ini key of the same name, and how each
-value is checked.
+"""The options table: every command-line option and its ini key of the same name, and how each is checked.
 
-Each value is checked where pytest reads it: on the command line by argparse (``type=``,
-``choices=``, ``BooleanOptionalAction`` for ``--X`` / ``--no-X``), in the ini file by pytest's typed
-ini values and then the same check (:meth:`Option.from_ini`). :mod:`.settings` reads them into one
-frozen Settings.
-
-Adding an option: one :class:`Option` row in :data:`OPTIONS` and one ``Settings`` field of the
-same name without the ``usacloud_`` prefix (or ``field=``); a value that needs the machine or
-another option gets a line in ``settings.load``.
+On the command line argparse checks a value (``type=``, ``choices=``, ``BooleanOptionalAction``); in
+the ini file pytest's typed values and then the same check (:meth:`Option.from_ini`). Adding an option:
+one :class:`Option` row in :data:`OPTIONS` and one ``Settings`` field of its name without ``usacloud_``
+(or ``field=``); a value that needs the machine or another option gets a line in ``settings.load``.
 """
 
 from __future__ import annotations

@@ -87,3 +87,30 @@ def test_no_import_goes_up_a_floor_or_across_to_another_room():
             if target != room and floor_of[target] >= floor_of[room]:
                 wrong.append(f"{path.relative_to(PACKAGE)}:{line} imports {target}")
     assert wrong == []
+
+
+#: A module's docstring says what the module does and the one key why; the design is docs/design.md.
+MODULE_DOC_LINES = 12
+DESIGN = PACKAGE.parent / "docs" / "design.md"
+
+
+def test_module_docstrings_are_a_few_lines():
+    import ast
+
+    long = {
+        str(path.relative_to(PACKAGE)): len(doc.splitlines())
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (doc := ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))))
+        and len(doc.splitlines()) > MODULE_DOC_LINES
+    }
+    assert long == {}
+
+
+def test_the_design_page_names_only_modules_that_exist_and_every_room():
+    text = DESIGN.read_text(encoding="utf-8")
+    paths = set(re.findall(r"(?<![\w./-])((?:[\w-]+/)+[\w-]+\.py)\b", text)) | set(re.findall(r"`(\w+\.py)`", text))
+    rooms = {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").is_file()}
+    assert len(paths) >= len(rooms), "the page names the modules it speaks of"
+    missing = sorted(p for p in paths if not (PACKAGE / p).is_file() and not (PACKAGE.parent / p).is_file())
+    assert missing == []
+    assert sorted(room for room in rooms if f"`{room}/`" not in text) == []

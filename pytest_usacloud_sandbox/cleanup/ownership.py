@@ -1,22 +1,9 @@
 """Deletes touch only what this run made.
 
-A destructive command allowed by ``--usacloud-allow-dangerous`` (delete, a power action, a dangerous
-flag) names its targets by ID, name or tag, and usacloud matches every target against every resource
-of the zone by ID, by tag and by name, the name by substring unless the match mode is `exact`
-(usacloud 1.22.8 ``extractMatchedResourceID``): `server delete -y web` also removes another run's
-`web-2`, and `delete -y 113000000002` also removes a resource named `backup-of-113000000002`. So
-before it runs, the resource is always listed, each target is matched the way usacloud matches it
-(the mode read as usacloud reads it: the flag, then ``SAKURA_ARGUMENT_MATCH_MODE``, then
-``SAKURACLOUD_ARGUMENT_MATCH_MODE``; an empty target matches every name), and:
-
-* a match that carries neither the run's tag nor an ID the run recorded fails the command, named;
-* a target that matches nothing fails the command as not found (usacloud would match it its own way);
-* otherwise the targets are replaced by the IDs they matched, and the command runs with
-  ``--argument-match-mode exact``: each ID then matches only the resource with that ID, unless
-  another resource is named like it or carries it as a tag, which fails the command too.
-
-``--usacloud-allow-dangerous=any`` lifts this. A destructive command whose targets cannot be read
-this way (``rest`` DELETE, ``ipv6addr delete`` by address) is refused unless ``any``.
+usacloud matches each target of a destructive command against every resource of the zone by ID, tag
+and name, the name by substring unless the mode is exact: ``server delete -y web`` also removes another
+run's ``web-2``. So the resource is listed first, each target matched as usacloud would (:func:`resolve`),
+and the command runs on the IDs this run made, with ``--argument-match-mode exact``, or is refused.
 """
 
 from __future__ import annotations
@@ -150,7 +137,7 @@ def _matches(item: Listed, value: str, exact: bool) -> bool:
 
 def _exact(inv: commands.Invocation, env: Mapping[str, str]) -> bool:
     """usacloud's match mode: the last ``--argument-match-mode`` given, else the first variable of
-    :data:`MATCH_MODE_ENV` set (non-empty), else partial."""
+    :data:`MATCH_MODE_ENV` set (non-empty), else partial (where an empty target matches every name)."""
     given = [u.value for u in inv.flag_uses(MATCH_MODE_FLAG) if u.value is not None]
     mode = given[-1] if given else next((env[n] for n in MATCH_MODE_ENV if env.get(n)), "partial")
     return mode == "exact"

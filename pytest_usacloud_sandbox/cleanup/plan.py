@@ -1,21 +1,9 @@
 """The teardown's plan: what to list, and then what to delete in which order.
 
-From the run's journal (what its creates were about to make, and what they printed):
-
-* each resource type made by a create that got the run's tag is listed once, whole (every resource
-  of that type in the zone), and so is each type that takes no tag but whose create printed an ID;
-* what neither way can reach is left, with the reason.
-
-Then, from the listings, the deletions by stage (:data:`.resources.STAGES`): a resource is deleted
-when the run made it, by both marks it has: it carries every tag listed by (the run's, and under
-``script`` cleanup the script's) and is in tk1v, **and** a create of this run printed its ID (or, for
-a create whose ID was not seen, made one of its name; a disk made by a server the run made counts).
-A tag is only a value a command can set; the journal says what the run created. A tagged resource
-the run did not make is left, named. Resources that take no tag are deleted by the ID their create
-printed, if the listing still has it. Each delete goes by ID with ``--argument-match-mode exact``,
-and never when another resource of the type is named like that ID or carries it as a tag (usacloud
-would match it too). A server whose every disk the run made is deleted ``--with-disks``; otherwise
-its disks go in the disk stage.
+From the run's journal, each resource type the run made is listed once, whole (:func:`make`); from
+the listings, a resource is deleted only by both marks (:func:`stages`): it carries the run's tags in
+tk1v **and** a create of this run printed its ID (or made one of its name). A tag is only a value any
+command can set; the journal says what the run created. Deletes go by ID, with the exact match mode.
 """
 
 from __future__ import annotations
@@ -122,9 +110,12 @@ def make(entries: Iterable[dict], tags: Sequence[str], allow_global: bool) -> Pl
 
 
 def stages(plan: Plan, listings: Mapping[str, list[Listed]], keep: Callable[[Listed], bool] | None = None) -> Staged:
-    """The deletions, stage by stage, from the whole listings of each type: what carries every tag in
-    tk1v, that the run made (and ``keep`` accepts), and the recorded IDs the listings still have; and
-    what was settled without a call (left, or already gone)."""
+    """The deletions, stage by stage (:data:`.resources.STAGES`), from the whole listings of each type:
+    what carries every tag in tk1v (the run's, and under ``script`` cleanup the script's), that the run
+    made (a disk made by a server the run made counts) and ``keep`` accepts, and the recorded IDs the
+    listings still have; and what was settled without a call (a tagged resource the run did not make
+    is left, named; or already gone). No delete goes where another resource of the type is named like
+    the ID or carries it as a tag (usacloud would match it too)."""
     ours, settled = _ours(plan, listings, keep)
     found = _deletions(ours)
     for deletion in plan.by_id:

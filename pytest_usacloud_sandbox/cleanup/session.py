@@ -1,12 +1,9 @@
 """Cleanup in a pytest session: the hooks on every process's Engine, the per-script teardown under
-``--usacloud-cleanup=script``, and on the controller the run's teardown after the last script, its
-summary lines, its report section and its GitHub warning.
+``--usacloud-cleanup=script``, and on the controller the run's teardown and its summary lines.
 
-The run's teardown runs in ``pytest_sessionfinish`` on the process that owns the terminal (the
-controller under xdist, which has an Engine and reads the run's journal of what every worker made),
-before the report is written and while the live progress still runs ("cleaning up"). pytest calls
-``pytest_sessionfinish`` after a stop, ``-x``, Ctrl-C and SIGTERM too (the plugin turns SIGTERM into
-an interrupt), so the teardown runs then; a second interrupt ends it (see :mod:`.teardown`).
+The run's teardown runs in ``pytest_sessionfinish`` on the process that owns the terminal, which reads
+the run's journal of what every worker made; pytest calls that hook after a stop, ``-x``, Ctrl-C and
+SIGTERM too, so the teardown runs then; a second interrupt ends it (:mod:`.teardown`).
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """A create's words with the run's tag added, kept beside the script's own tags.
 
-usacloud reads ``--parameters`` JSON first and then parses the flags again on top of it (its
-``parameter_loader.go``), so where the tag goes depends on where the script's tags are:
-
-* ``--tags`` on the command line: one more ``--tags TAG`` (repeated ``--tags`` add up; the JSON, if
-  any, is left as it is);
-* no ``--tags`` flag but ``--parameters`` JSON usacloud can read: the tag goes into its ``Tags``
-  (any key that folds to "tags", as Go's decoder matches keys), the JSON is passed inline;
-* otherwise ``--tags TAG``.
-
-A ``server create`` that makes a new disk gets the tag on the disk too (``--disk-tags``, and in
-``--parameters`` ``Disks`` entries without an ``ID``): the disk does not inherit the server's tags.
-The tag is never given to a disk the create only connects (``--disk-id``, ``--disk-ids``, an
-entry with an ``ID``). A create that would end with more than 10 tags is refused before it runs.
+usacloud reads ``--parameters`` JSON first and parses the flags again on top of it, so the tag goes
+where the script's tags are: one more ``--tags`` beside a ``--tags`` flag, into the JSON's ``Tags``
+when only the JSON has them, else ``--tags``. A disk does not inherit its server's tags, so a new disk
+of ``server create`` gets the tag too. A create that would end with more than 10 tags is refused.
 """
 
 from __future__ import annotations
@@ -63,7 +54,10 @@ def _plain(value):
 
 def tag_create(words: Sequence[str], tags: Sequence[str], base_dir: Path | None = None) -> Tagged:
     """``words`` with ``tags`` added when they are a create; any other command comes back unchanged,
-    or refused when it gives a resource a tag of this plugin (:func:`plugin_tags`)."""
+    or refused when it gives a resource a tag of this plugin (:func:`plugin_tags`). The JSON's
+    ``Tags`` is any key that folds to it, as Go's decoder matches keys; the JSON then goes inline. A
+    new disk of ``server create`` gets ``--disk-tags`` (and ``Disks`` entries without an ``ID`` the
+    tag); a disk it only connects (``--disk-id``, ``--disk-ids``, an entry with an ``ID``) never."""
     words = tuple(words)
     inv = commands.resolve(words)
     res, sub = inv.resource, inv.subcommand

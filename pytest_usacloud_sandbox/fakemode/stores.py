@@ -1,24 +1,9 @@
 """Fake mode's stores: one per script, each a copy of a store seeded once per run.
 
-usacloud's fake store is unsafe for several processes (no lock, the whole file rewritten on each
-change), so every script gets its own file. The first usacloud command on a new store path seeds it
-with the fake driver's catalogue (archives, plans, zones: ~196 KB) and that costs about 7 s of CPU;
-later commands on it take ~0.1 s. So the run seeds one store once, with a cheap read command
-(``usacloud zone list -q``) that needs no state, and each script starts from a copy of it: a
-script's first command costs what its others do.
-
-One thing only the seeding process has: the fake driver sets up the shared segment in memory while
-it seeds a store, so connecting a server (or a router) to the shared segment works only in the
-process that created the store, and panics in any later one. A script's store is therefore made
-when its first command runs (:meth:`FakeStores.prepare`): a copy of the seed, except when that
-first command connects to the shared segment; then the store is left for that usacloud process to
-create, and the command works as it would without seeding (at the cost of seeding it).
-
-Seeding happens in whichever process needs a store first, under a file lock in the run directory,
-so one xdist worker seeds and the others wait for it and copy. The outcome is kept beside the seed
-(``fake-seed-info.json``) for the summary. When seeding fails (usacloud missing, an error, a
-timeout, no store written), every script falls back to a fresh store path of its own, as before,
-and the summary says why.
+usacloud's fake store is unsafe for several processes, so every script has its own file; and the
+first command on a new store seeds it with the fake catalogue (~196 KB, about 7 s of CPU), so the run
+seeds one store once (``zone list -q``) and scripts start from copies. A command that connects to the
+shared segment makes its store itself: the driver sets that segment up only in the seeding process.
 """
 
 from __future__ import annotations
@@ -156,7 +141,10 @@ class FakeStores:
                 os.replace(tmp, store)
 
     def seed(self) -> Path | None:
-        """The run's seeded store, seeding it now if no process has (None: no seeding)."""
+        """The run's seeded store, seeding it now if no process has (None: no seeding). One process
+        seeds under a file lock in the run directory while the others wait and copy; the outcome is
+        kept beside the seed (:data:`SEED_INFO`) for the summary. When seeding fails, every script
+        falls back to a fresh store path of its own."""
         if self._known or self.seed_command is None:
             return self._seed
         import filelock  # fake mode's seeding only: a run without it does not pay the import

@@ -1,24 +1,9 @@
 """The bucket's policy: pyrate-limiter's ``TokenBucket`` (GCRA), decided to the microsecond.
 
-Why the plugin owns this class instead of using ``pyrate_limiter.TokenBucket`` as it is:
-
-* **Precision.** pyrate-limiter 4.x's ``StateAlgorithm.step(rates, state, now, weight)`` takes
-  ``now`` in whole milliseconds and answers ``Decision.retry_after_ms`` rounded up to the next
-  millisecond. With burst 1 every microsecond a grant comes after its slot is lost for good
-  (catching up would put two grants closer than 1/R), so a slot that can only be taken at the next
-  whole millisecond costs about 0.5 ms a grant: 1% of R at 20/s. :meth:`MicroTokenBucket.decide`
-  is the same transition on integer microseconds, and answers the exact wait.
-* **No private API.** Clamping a state written by a clock that went backwards, and recovering a
-  damaged state as an empty bucket, need the emission interval. pyrate computes it in the private
-  ``GCRA._emission_us``; :meth:`MicroTokenBucket.emission_us` is this class's own, public one.
-
-How it relates to ``TokenBucket``: it *is* one (a subclass), so ``StateBucket`` runs it like any
-``StateAlgorithm``: same state (one theoretical arrival time, TAT, per rate, in integer
-microseconds), same ``initial``/``max_weight``/``decode``. ``step`` keeps pyrate's millisecond
-interface and contract (a denial returns the state unchanged) and gives, at whole-millisecond
-times, exactly the answers of pyrate's own ``TokenBucket.step`` (``tests/test_ratelimit.py``
-checks this on random traffic). The stores of :mod:`.filestore` and :mod:`.redisstore` call
-:meth:`~MicroTokenBucket.decide` with their own microsecond clock instead.
+:class:`MicroTokenBucket` *is* a ``TokenBucket`` (same state, one TAT per rate; same ``step``
+contract), for two reasons: pyrate 4.x decides in whole milliseconds and rounds waits up, which with
+burst 1 loses about 0.5 ms a grant (1% of R at 20/s); and clamping or recovering a state needs the
+emission interval, private in pyrate (``GCRA._emission_us``), public here (:meth:`~MicroTokenBucket.emission_us`).
 """
 
 from __future__ import annotations
@@ -78,7 +63,9 @@ class MicroTokenBucket(TokenBucket):
         return tuple(advanced), Decision(), 0
 
     def step(self, rates: list[Rate], state: Sequence[int], now: int, weight: int) -> tuple[State, Decision]:
-        """pyrate's interface: ``now`` in milliseconds, the wait rounded up to the millisecond."""
+        """pyrate's interface: ``now`` in milliseconds, the wait rounded up to the millisecond. At whole
+        milliseconds it answers exactly as pyrate's own ``TokenBucket.step`` (the tests check it on
+        random traffic); the file and Redis stores call :meth:`decide` with their microsecond clock."""
         new_state, decision, _ = self.decide(rates, state, int(now) * 1000, weight)
         return new_state, decision
 

@@ -2,9 +2,9 @@
 
 Every usacloud command takes a token first. The bucket is pyrate-limiter's ``StateBucket`` running
 the ``TokenBucket`` (GCRA) policy - as :class:`~.algorithm.MicroTokenBucket`, which decides to the
-microsecond - and its state, one timestamp, lives in a small file under a flock (one machine,
-:mod:`.filestore`) or in Redis (several machines, :mod:`.store`). Where it lives is a
-:class:`~.backend.Backend`.
+microsecond - and its state, one timestamp per rate, lives in a small file under a flock (one machine,
+:mod:`.filestore`) or in Redis (several machines, :mod:`.redisstore`), both behind :mod:`.store`;
+where is a :class:`~.backend.Backend`.
 """
 
 from __future__ import annotations

@@ -1,22 +1,9 @@
 """The bucket's state in one small file shared by every process on the machine.
 
-The file holds one fixed-size record (:data:`RECORD_SIZE` bytes), rewritten in place under an
-``fcntl.flock`` of the file itself: a grant is ``flock``, ``pread``, ``pwrite``, unlock on a
-descriptor the process keeps open, with no new file and no ``os.replace``. Nothing sleeps while the
-lock is held, and the kernel drops the lock of a holder that dies.
-
-A record is valid or it is ignored. It carries a magic, a layout version and a CRC-32 of
-everything before it; a file that is empty, truncated, torn by a crash in the middle of a write,
-of another layout, or for another number of rates fails that check. Such a state is never read as
-a full bucket: it is recovered as a bucket emptied by a grant made now
-(:meth:`~.algorithm.MicroTokenBucket.exhausted`), so whatever was granted just before the damage,
-no window sees more than ``burst + R*T``. The file is then rewritten in good shape and one warning
-is given.
-
-The file is created complete (written under a temporary name and hard-linked into place), so an
-empty file is always damage, never a file about to be written. A file that disappears or is
-replaced while a process uses it is treated the same way: the process reopens it and counts a
-never-used record it finds there as damage, since a bucket in use was lost.
+A grant is ``flock``, ``pread``, ``pwrite``, unlock of one fixed-size record (:data:`RECORD_SIZE`) on
+a descriptor the process keeps: nothing sleeps under the lock, and the kernel drops a dead holder's.
+The record carries a magic, a version and a CRC-32; anything that fails them (empty, torn, another
+layout) is recovered as a bucket just emptied, never a full one, so no window sees more than ``burst + R*T``.
 """
 
 from __future__ import annotations
@@ -101,10 +88,13 @@ def decode_record(raw: bytes) -> State:
 
 
 class FileStateStore(TokenStore):
-    """The bucket's state in a small file (see the module docstring), for :class:`MicroTokenBucket`.
+    """The bucket's state in a small file, for :class:`MicroTokenBucket`.
 
     Decisions are taken at the clock read while the lock is held (wall-clock time by default: the
-    state outlives processes), to the microsecond.
+    state outlives processes), to the microsecond. The file is created complete (written under a
+    temporary name and hard-linked into place), so an empty file is always damage. A file that
+    disappears or is replaced while in use is reopened, and a never-used record found there counts
+    as damage too (a bucket in use was lost); damage is repaired with one warning.
     """
 
     is_async = False

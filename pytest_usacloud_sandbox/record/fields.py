@@ -1,14 +1,9 @@
 """How a record is declared, frozen and turned into plain data.
 
-Each field of a record carries its description (``field(metadata=doc("..."))``): that and its type
-annotation are what the report's schema and docs/report-schema.md are made of
-(:mod:`..report.schema`), so a field added to a record is in both. A value the record computes
-from its fields is :func:`computed`: it is in the record's plain data and in the schema too. A
-bound the schema states goes in the annotation (:class:`Bound`; ``Count``, ``Seconds``).
-
-A :class:`Record` is filled while what it records happens (a script's commands, a teardown's
-calls) and frozen once that has finished (:meth:`Record.freeze`): its lists become tuples, the
-records in it are frozen too, and assigning a field raises :class:`dataclasses.FrozenInstanceError`.
+Each field carries its description (``field(metadata=doc("..."))``); with its type annotation (a bound
+as :class:`Bound`) that is what the report's schema and docs/report-schema.md are made of, so a field
+added to a record is in both; :func:`computed` values are too. A :class:`Record` is filled while what
+it records happens and frozen once that has finished: its lists become tuples and assignment raises.
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """The records of the scripts whose reports pytest is logging, held from their item to their teardown.
 
-pytest keeps every item and every report for the whole session, so neither holds a script's record
-(10,000 scripts add up): the record lives here while its reports are logged, and nothing refers to
-it after that.
-
-On the process that runs a script, its item puts the record here as it starts (:meth:`put`) and
-fills it; it is frozen as its call report is made; the hooks that log that report read it here
-(:meth:`get`), xdist's serialization among them, which sends it with the report to the controller;
-it is dropped as the item's teardown report is made (:meth:`drop`). The controller puts what
-arrives here too, under the worker's id, where its own hooks read it, and drops it when that
-worker's teardown report is logged. A node id that runs again on a worker before the controller
-has logged its first run (a rerun) queues behind it.
+pytest keeps every item and report for the whole session, so neither holds a script's record (10,000
+scripts add up): it lives here while its reports are logged. The item puts it (:meth:`InFlight.put`),
+the call report's hooks read it (:meth:`InFlight.get`; xdist's serialization sends it up with the
+report, and the controller puts it here under the worker's id), the teardown report drops it.
 """
 
 from __future__ import annotations
@@ -22,7 +15,8 @@ from .script import ScriptRecord
 
 
 class InFlight:
-    """Records by (worker id, node id); the worker id is None on the process that ran the script."""
+    """Records by (worker id, node id); the worker id is None on the process that ran the script. A
+    node id that runs again on a worker before the controller has logged its first run queues behind it."""
 
     def __init__(self) -> None:
         self._records: dict[tuple[str | None, str], deque[ScriptRecord]] = {}

@@ -1,20 +1,9 @@
 """The plugin's words for what happened: each concept is one enum, defined here only.
 
-* :class:`CommandStatus`: what happened to one usacloud command (``ok``, ``failed``, ``skipped``
-  because it needs the shell, ``refused`` by the policy, ...): a command record's ``status``.
-* :class:`ResultClass`: why, as a class (``auth``, ``not-found``, ``timeout``, ...): the ``cls`` of
-  a command, of each attempt and of a failed script; JUnit's ``usacloud_class``; the summary's
-  "commands by class".
-* :class:`ScriptOutcome`: what a script's item is, in pytest's words and the plugin's own
-  (``passed``, ``failed``, ``skipped``, ``cancelled``, ``partly run``, ``xfailed``, ``xpassed``). A
-  record's ``status`` is the plugin's verdict (:data:`Verdict`), the report's ``outcome`` what pytest
-  reported (:data:`Reported`), JUnit's ``usacloud_status`` and pytest's last line the plugin's own
-  categories (``cancelled``, ``partly run``) over pytest's.
-* :class:`ResourceResult`: what became of a resource the run created (cleanup).
-* :class:`PreflightCause`: what the preflight found.
-
-A member's value is the word users see in the terminal, JUnit and the JSON report; its ``doc`` says
-what it means (docs/report-schema.md lists them from here).
+:class:`CommandStatus` (what happened to a command), :class:`ResultClass` (why: a ``cls``),
+:class:`ScriptOutcome` (what a script's item is, in pytest's words and the plugin's own ``cancelled``
+and ``partly run``), :class:`ResourceResult` (cleanup), :class:`PreflightCause`. A member's value is
+the word users see in the terminal, JUnit and the JSON report; its ``doc`` says what it means.
 """
 
 from __future__ import annotations

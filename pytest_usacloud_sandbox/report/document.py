@@ -24,7 +24,7 @@ from ..state.atomicfile import atomic_write
 from .reprs import printable
 
 SCHEMA_NAME = "pytest-usacloud-sandbox/report"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 3  # goes up whenever a field is added, removed or changes meaning
 _VERDICT_OF = {ScriptOutcome.XFAILED: ScriptOutcome.FAILED, ScriptOutcome.XPASSED: ScriptOutcome.PASSED}
 
 

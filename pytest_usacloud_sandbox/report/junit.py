@@ -1,12 +1,9 @@
 """JUnit XML: a script's ``classname`` is its path, not a dotted package name.
 
-pytest's junitxml writes a test's classname as its node id's file part with ``/`` turned into ``.``
-(``scripts/mixed/c.usacloud`` becomes ``scripts.mixed.c.usacloud``): right for Python modules, which
-are packages, misleading for a shell script, which JUnit viewers then file under a package
-``scripts.mixed`` and a class ``c``. pytest offers no public way to set a classname for an item, so
-once pytest has written the file (its ``pytest_sessionfinish``), the run gives each of its scripts'
-test cases the script's path as written in its node id (after ``--junitprefix``, if any) and leaves
-every other test case as pytest wrote it.
+pytest writes ``scripts/mixed/c.usacloud`` as ``scripts.mixed.c.usacloud``, which JUnit viewers file
+under a package ``scripts.mixed`` and a class ``c``; pytest offers no public way to set an item's
+classname, so after pytest has written the file the run gives each script's test case its path as in
+its node id (after ``--junitprefix``) and leaves every other test case as pytest wrote it.
 """
 
 from __future__ import annotations

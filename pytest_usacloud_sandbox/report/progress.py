@@ -1,19 +1,9 @@
 """Live progress on the controller: a status bar pinned to the terminal's bottom row, or plain lines.
 
-Everything is written through pytest's TerminalReporter, on the main thread, as pytest-xdist writes
-its own status: :meth:`Progress.tick` is called there, from the plugin's hooks, from the loops in
-which a lone process waits for a command (through the engine), and, under xdist, when the
-controller's main thread waits for its workers' next event (:mod:`.ticker` wakes it; no thread
-ever writes).
-
-On a terminal the bottom row is taken out of the scroll region (DECSTBM), so pytest's own output
-scrolls above it; each draw saves the cursor, draws the bottom row and restores the cursor, and
-leaves pytest's count of its current line's width alone. Without a terminal (CI logs) a line of
-its own is written every ``interval`` seconds, whatever pytest's current line holds: a row of
-dots is ended first, and pytest goes on with a new row.
-
-Time comes from an injectable clock: tests drive :meth:`Progress.tick` with a fake clock and a
-fake terminal, and do not sleep.
+Written through pytest's TerminalReporter on the main thread only (:meth:`Progress.tick`: from the
+hooks, from a lone process's waits, and from xdist's event loop woken by :mod:`.ticker`). On a terminal
+the bottom row is taken out of the scroll region (DECSTBM) and redrawn in place; without one (CI logs)
+a line of its own every ``interval`` seconds. Tests drive it with a fake clock and terminal.
 """
 
 from __future__ import annotations
@@ -100,6 +90,10 @@ class ReporterTerminal:
 
 
 class Progress:
+    """The bar or the lines. A draw saves the cursor, draws the bottom row and restores the cursor,
+    leaving pytest's count of its current line's width alone; a line first ends a row of dots, and
+    pytest goes on with a new row."""
+
     def __init__(
         self,
         runlog: RunLog,

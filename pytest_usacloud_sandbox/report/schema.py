@@ -1,14 +1,9 @@
 """The JSON Schema (draft 2020-12) of the --usacloud-report document, made from its dataclasses.
 
-The document is :class:`.document.Report` and the records in it; each object of the schema is one
-of those dataclasses (:data:`OBJECTS`): a property per field (and per computed value), its type
-from the field's annotation, its description from the field's ``doc`` (for a word of the
-vocabulary, with the words it may be; what each means is listed once, from the vocabulary).
-docs/report-schema.md is generated from the schema (``python -m
-pytest_usacloud_sandbox.report.schema > docs/report-schema.md``; a test checks that it is current).
-``schema_version`` goes up whenever a field is added, removed or changes meaning; every object
-except ``run.options`` is closed (additionalProperties false), so a record that drifts from this
-schema fails the tests rather than reaching readers unannounced.
+Each object of the schema is one dataclass of the document (:data:`OBJECTS`): a property per field,
+its type from the annotation, its description from the field's ``doc``. docs/report-schema.md is made
+from it (``python -m pytest_usacloud_sandbox.report.schema > docs/report-schema.md``; a test checks it).
+Objects are closed (but ``run.options``), so a record that drifts from the schema fails the tests.
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """Wake the main thread when live progress is due, while it waits for xdist's workers.
 
-An xdist controller's main thread spends the run in pytest-xdist's event loop, blocked on its queue
-until a worker reports; a script of a minute reports nothing for a minute. A timer thread here
-only signals the main thread (``pthread_kill`` with SIGURG, whose default action is to be ignored,
-as Go's runtime uses it); Python runs the handler on the main thread, which writes the progress
-through pytest's TerminalReporter, and only when it was interrupted in a wait of the standard
-library (the event queue) with none of pytest's output or capture code, nor the progress itself,
-under way on its stack. Otherwise the next signal, or the next hook, writes it.
-
-The handler goes only where SIGURG had its default action, and is taken back at the end.
+An xdist controller's main thread is blocked in xdist's event loop until a worker reports, and a
+script of a minute reports nothing for a minute. A timer thread here only signals the main thread
+(SIGURG, ignored by default, as Go's runtime uses it); the handler writes the progress only when the
+main thread was waiting in the standard library (:func:`waiting`), else the next signal or hook does.
 """
 
 from __future__ import annotations

@@ -1,23 +1,9 @@
 """Shell mode's worker side: one broker per running script runs the usacloud calls its script makes.
 
-It listens on 127.0.0.1 (for the ``usacloud`` bash function) and on a Unix socket in the script's
-private directory (for the Python shim); :mod:`protocol` describes both. For each call a thread:
-
-1. reads the request and takes the caller's stdin, stdout and stderr (``pidfd_getfd``, or the
-   descriptors the shim passed);
-2. builds usacloud's environment from an allow-list (:func:`~..usacloud.environment.from_shell`):
-   the run's own environment for this script, plus the harmless settings the script changed, with
-   the run's pins (zone, fake store, credentials, ...) over everything. A variable that would
-   change where or how usacloud talks refuses the call, naming it;
-3. runs the Engine's own ``run_one`` (policy, offline check, token, retries, outcome, masking:
-   exactly what commands mode does) on a copy of the worker's Engine that shares its limiter, stop
-   signal and children, whose ``command_runner`` starts usacloud here, with the caller's files,
-   in its own process group, dying with this process (``runner.run_command``);
-4. writes any explanation to the caller's stderr and answers the exit status.
-
-The API key is only in usacloud's environment, built here: it never crosses a socket and is never
-in bash's environment. If the caller goes away mid-call (killed, timed out), its connection closes
-and the call is cancelled: usacloud's group is terminated.
+It listens on 127.0.0.1 (for the bash function) and on a Unix socket in the script's private
+directory (for the shim): :mod:`protocol`. Each call goes through the Engine's own ``run_one``, as in
+commands mode, with usacloud started here with the caller's files: the API key is only in usacloud's
+environment, built here, and never crosses a socket. A caller that goes away cancels its call.
 """
 
 from __future__ import annotations
@@ -54,6 +40,11 @@ _MIN_SECRET = 4
 
 
 class Broker:
+    """Serves one script's calls, a thread each: it authenticates the caller, takes its stdin, stdout
+    and stderr, builds usacloud's environment (:meth:`call_env`), runs the call through a copy of the
+    worker's Engine that shares its limiter, stop and children (policy, offline check, token, retries,
+    outcome, masking), writes any explanation to the caller's stderr and answers the exit status."""
+
     def __init__(
         self,
         engine: Engine,

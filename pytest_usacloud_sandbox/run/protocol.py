@@ -1,33 +1,9 @@
 """Shell mode's wire: how a usacloud call reaches its broker, and how the broker gets the caller's files.
 
-A call names what to run and where its files are; it never receives anything but an exit status.
-The worker (:mod:`broker`) starts usacloud itself with the caller's stdin, stdout and stderr, so the
-API key never leaves the worker and is never in bash's environment.
-
-Two clients send the same request, a list of NUL-terminated fields::
-
-    KIND  TOKEN  PID  LINE  FDS  ARGC  ARG...  ENV
-
-TOKEN is the script's random cookie. The broker reads the first three fields, at most
-:data:`AUTH_BYTES`, and checks the caller before it reads anything more: the cookie, and that the
-caller is a process of the script (a descendant of the worker running it) as the kernel names it
-(over TCP: PID must hold the connection's other end, :func:`.peers.holds_connection`). A stranger gets no
-answer, and cannot make the broker read or parse a large request.
-
-* ``fn``: the ``usacloud`` bash function (:data:`CLIENT`), written with bash builtins only: no
-  process starts per call. It connects to the broker on ``127.0.0.1`` through bash's ``/dev/tcp``
-  (where it cannot, it runs the Python shim).
-  PID is its ``$BASHPID``, LINE the script line (``USACLOUD_SANDBOX_LINE``), FDS empty, ENV the
-  output of ``export -p``. The broker takes the caller's descriptors 0, 1 and 2 from PID with
-  ``pidfd_getfd(2)``: the same open files, offsets shared, as if usacloud had inherited them.
-* ``shim``: the Python shim (:mod:`shim`) over the script's Unix socket, used where the kernel
-  refuses ``pidfd_getfd`` (the broker answers ``F`` to the function, which then runs the shim with
-  the cookie in its environment). FDS lists the descriptors it passes with ``SCM_RIGHTS``
-  (``0,1,2``), ENV is its environment as JSON; the broker takes the caller's pid from the socket's
-  peer credentials, not from PID.
-
-The answer is one line: the call's exit status (the broker has already written any explanation
-to the caller's stderr), or ``F``.
+A request is NUL-terminated fields, ``KIND TOKEN PID LINE FDS ARGC ARG... ENV``; the answer one line,
+the exit status (or ``F``: use the shim). ``fn`` is the bash function (:data:`CLIENT`: builtins only,
+over ``/dev/tcp`` to 127.0.0.1; the broker takes the caller's fds 0-2 with ``pidfd_getfd``), ``shim``
+the Python shim over a Unix socket (fds passed with ``SCM_RIGHTS``). Nothing but a status comes back.
 """
 
 from __future__ import annotations
@@ -115,7 +91,11 @@ def read_request(conn: socket.socket, unix: bool, authenticate: Callable[[str, s
     """Read one request (blocking; the caller sets a timeout). Descriptors passed with it are kept.
 
     ``authenticate(kind, token, pid)`` sees the first fields, at most :data:`AUTH_BYTES` of them,
-    before anything more is read; it returns the caller's pid or raises :class:`Stranger`.
+    before anything more is read; it returns the caller's pid or raises :class:`Stranger` (the broker
+    checks the script's cookie, and that the caller is a descendant of its worker as the kernel names
+    it: so a stranger cannot make it read or parse a large request). TOKEN is the cookie; for ``fn``
+    PID is ``$BASHPID``, FDS empty and ENV ``export -p``; for ``shim`` FDS lists the descriptors
+    passed and ENV is JSON.
     """
     buf, fds = bytearray(), []
     try:

@@ -1,17 +1,9 @@
 """Run one command: no shell, its own process group, a timeout, bounded output.
 
-Every child is registered with its process's :class:`~..state.children.Children` while it runs,
-so that a stop, a timeout, Ctrl-C or SIGTERM can terminate its whole process group: no usacloud
-process outlives the session. If this process dies, even by SIGKILL, its watchdog
-(:mod:`..state.guard`, one per process) kills the children it left. Without a watchdog (no
-``children`` given, or it could not start), and for a caller that asks for it (``die_with_parent``:
-shell mode's bash), the child also gets ``PR_SET_PDEATHSIG`` (SIGKILL) where Linux allows it: the
-kernel kills it with the thread that started it.
-
-By default stdin is ``/dev/null`` and the output is only kept (the last ``tail_bytes`` of each
-stream). Shell mode's broker passes the calling script's descriptors instead: ``stdin`` is handed
-to the child, and each output is copied to ``forward`` as it comes while its tail is kept (the one
-output pump of the package, :func:`pump`).
+Every child is registered with its process's :class:`~..state.children.Children` while it runs, so a
+stop, a timeout, Ctrl-C or SIGTERM terminates its whole group, and the process's watchdog
+(:mod:`..state.guard`) kills it if the process dies, even by SIGKILL. Where there is no watchdog, and
+for shell mode's bash, the child also gets the kernel's parent-death signal where Linux allows it.
 """
 
 from __future__ import annotations

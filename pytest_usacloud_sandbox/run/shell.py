@@ -1,34 +1,9 @@
 """Shell mode: run a whole script under bash, every usacloud call it makes sandboxed, limited, recorded.
 
-The script runs as ``bash SCRIPT`` with pytest's working directory, stdin from /dev/null, in its own
-process group (runner.run_command: the whole-script timeout, the stop signal, Ctrl-C and the
-controller's sweep end bash and everything it started; bash dies with its worker even on SIGKILL
-where Linux allows it, and the worker's watchdog kills what bash left, background jobs included).
-Its environment is the run's for this script (``engine.env_for``: zone pinned to tk1v, fake
-store) without the API key variables, plus:
-
-* ``BASH_ENV`` naming a prologue that bash reads before the script. The prologue defines the
-  ``usacloud`` bash function (:data:`protocol.CLIENT`, exported to child bash processes): it sends
-  each call to this script's broker (:mod:`broker`) over an already listening socket with bash
-  builtins only, and returns the call's exit status. The worker runs usacloud itself with the
-  caller's stdin, stdout and stderr: the API key never reaches bash or crosses the socket.
-* ``PATH`` starting with a run-private bin directory whose only file is a ``usacloud`` launcher: a
-  bash script that calls the same function, for ``command usacloud``, ``env usacloud``, ``xargs
-  usacloud``. The prologue's DEBUG trap puts the bin directory back in front of PATH before each
-  command of the script, so they find it even after the script put usacloud's own directory first.
-* The line of each call: the prologue sets ``set -T`` and a DEBUG trap that stores ``$LINENO`` in
-  the exported ``USACLOUD_SANDBOX_LINE`` before every command of the script itself (also in its
-  functions, subshells and command substitutions, not in files it sources: their calls get the
-  line of the ``source`` command). A script that sets its own DEBUG trap loses the line numbers.
-  With ``set -x`` the trap's two commands show in the trace.
-
-The item fails when bash exits non-zero (class ``script-exit``, or the class of the failing call
-when the script stopped right there, as with ``set -e``), when a usacloud call failed and the script
-went on, or on the whole-script timeout (``--usacloud-script-timeout``, class ``timeout``). A call
-that met a limit of usacloud's fake mode (class ``fake-limit``) skips the script, unless a call
-failed before it.
-Dry-run never starts bash (it would run the script's other commands): scripts are checked in
-commands mode instead.
+bash runs the script in its own process group, with the run's environment minus the API key; through
+``BASH_ENV`` a prologue (:data:`PROLOGUE`) defines a ``usacloud`` function that hands each call to
+this script's broker (:mod:`broker`), which runs usacloud itself. :func:`judge` turns bash's result and
+the calls' records into the script's outcome. A dry-run never starts bash (commands mode checks it).
 """
 
 from __future__ import annotations
@@ -59,7 +34,12 @@ from .shim import ENV_PREFIX, LINE_ENV
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 STDOUT_LINES = 10  # of bash's stdout in a failure (its stderr gets reprs.OUTPUT_LINES)
 
-# The trap line ends in a backslash-newline: a continuation inside the Python literal (bash sees one line).
+# The prologue: `set -T` and a DEBUG trap store $LINENO in the exported line variable before every
+# command of the script itself (its functions, subshells and substitutions too; a file it sources gets
+# the line of the `source`), and put the bin directory with the `usacloud` launcher (for `command`,
+# `env`, `xargs usacloud`) back in front of PATH. A script with its own DEBUG trap loses the lines;
+# `set -x` shows the trap's two commands. The trap line ends in a backslash-newline: a continuation
+# inside the Python literal (bash sees one line).
 PROLOGUE = """\
 # pytest-usacloud-sandbox shell mode: read through BASH_ENV before the script.
 unset BASH_ENV
@@ -162,7 +142,11 @@ def judge(
     script_timeout: float,
     path: Path,
 ) -> None:
-    """Turn bash's result and the calls' records into the script's status, class, line and message."""
+    """Turn bash's result and the calls' records into the script's status, class, line and message.
+
+    It fails when bash exits non-zero (class ``script-exit``, or the failing call's class when the
+    script stopped right there, as with ``set -e``), when a call failed and the script went on, or at
+    the whole-script timeout. A call that met a limit of fake mode skips it, unless a call failed first."""
     calls = record.commands
     failed = [i for i, c in enumerate(calls) if c.failed]
     limit = next((i for i, c in enumerate(calls) if c.status == CommandStatus.UNSUPPORTED), None)

@@ -1,20 +1,9 @@
 """The Python shim: shell mode's fallback client where the kernel refuses ``pidfd_getfd``.
 
 Started as ``python -I -S .../shim.py SOCKET ARGS...`` by the ``usacloud`` bash function when its
-broker answers ``F`` (see :mod:`protocol`). Standard library only, and nothing of the package: it
-starts in a few tens of milliseconds.
-
-1. It connects to the broker's Unix socket and sends the request: the script's cookie (from the
-   function, in ``USACLOUD_SANDBOX_COOKIE``), its words, the script line (``USACLOUD_SANDBOX_LINE``),
-   its environment, and its stdin, stdout and stderr themselves (``SCM_RIGHTS``). The broker serves
-   only a process of the script that knows the cookie.
-2. The broker applies the policy, the offline check and the rate limit, and starts usacloud with
-   those files (it writes any refusal to our stderr itself).
-3. It waits for the exit status and exits with it. Nothing else comes back: never the API key.
-
-If the shim is killed (``timeout``, the script's ``kill``, the script's end), its socket closes
-and the broker terminates the usacloud call. Without a reachable broker it refuses (exit 1):
-nothing ever runs unsandboxed.
+broker answers ``F`` (:mod:`protocol`). Standard library only, so it starts in tens of milliseconds.
+It sends the call with its stdin, stdout and stderr (``SCM_RIGHTS``) and exits with the status it gets
+back; if it is killed, its socket closes and the broker cancels the call. Without a broker it refuses.
 """
 
 from __future__ import annotations

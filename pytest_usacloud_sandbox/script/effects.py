@@ -1,13 +1,9 @@
 """What a simple command does to the rest of the script under bash, read from its words.
 
 Commands mode never runs these commands, so it must know what they would have done: end the script
-(``exit``, ``eval exit 0``, ``kill $$``, ``set -n``...), or make ``usacloud`` mean something other
-than usacloud (``alias usacloud=...``, ``hash -p PATH usacloud``, ``enable -f LIB usacloud``; a
-``usacloud()`` function is found where functions are defined). :mod:`flow` decides what that means
-for the usacloud commands after it.
-
-Each function gets the command's name and its arguments as written, quotes removed (``\\exit`` and
-``"exit"`` are ``exit``: quoting keeps a reserved word from being one, not a builtin).
+(``exit``, ``eval exit 0``, ``kill $$``, ``set -n``...), or make ``usacloud`` mean something else
+(``alias``, ``hash -p``, ``enable -f``). Each function gets the command's name and arguments with
+quotes removed (``\\exit`` is ``exit``); :mod:`flow` decides what it means for the commands after it.
 """
 
 from __future__ import annotations

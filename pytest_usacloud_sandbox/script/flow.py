@@ -1,39 +1,11 @@
 """Which usacloud commands of a script bash might not run in line order (commands mode refuses those).
 
-Commands mode runs a script's usacloud commands one after the other and stops at the first failure,
-like ``set -e``. That is what bash does only for a *straight-line* script. A usacloud command is not
-straight-line (its :class:`ControlFlow` says why) when it is
-
-* inside ``if``/``elif``/``else``, ``while``, ``until``, ``for``, ``select`` or ``case`` (the
-  condition included), or in a function body (called or not);
-* after ``||`` in its and-or list (``usacloud server read web || usacloud server create ...``), or
-  in a pipeline negated with ``!``;
-* after ``&&`` that follows a command commands mode does not run (``test -f x && usacloud ...``,
-  ``[ "$X" = yes ] && usacloud ...``, ``cd dir && usacloud ...``): bash runs it only if that command
-  succeeds. ``true``, ``:`` and plain assignments always succeed and do not count;
-  ``usacloud a && usacloud b`` is straight-line (commands mode stops at ``a``'s failure);
-* in the background (``&``, and everything in a ``{ ...; } &`` or ``( ... ) &`` group), or in a
-  ``coproc``;
-* after something that ends the script (:mod:`effects`: ``exit``, ``logout``, ``return`` outside a
-  function, ``exec COMMAND``, ``eval``, ``kill $$``, ``set -n`` and ``noexec`` in any spelling, a
-  ``DEBUG`` trap, an ``ERR`` or ``RETURN`` trap that can end it; a ``${NAME:?message}`` expansion;
-  a call of a function or alias whose body, or a function it calls, has one): at the top level
-  (groups included) unless it runs only after a usacloud command failed (``usacloud ... || exit 1``:
-  commands mode stops there anyway), so also after ``&&`` (``[ -f done ] && exit 0``, ``true && exit``)
-  and after ``||`` that follows a command commands mode does not run (``[ "$OK" = yes ] || exit 0``,
-  ``cd dir || exit 1``); and anywhere inside a top-level ``if``/``case``/loop. Inside a subshell
-  ``( ... )`` or a command substitution such an exit ends only that subshell;
-* inside a parameter expansion (``${X:-$(usacloud ...)}``: bash expands the word only as the
-  operator decides) or inside ``[[ ... ]]`` (``[[ -n x || $(usacloud ...) ]]``);
-* run as ``./usacloud`` (a relative path: a file of the directory, not the usacloud on PATH);
-* after the script made ``usacloud``, or a wrapper the reader looks through (``command``, ``exec``,
-  ``nohup``, ``env``, ``builtin``), mean something else: a function or an alias of that name,
-  ``hash -p``, ``enable``, or a new ``PATH`` (an assignment, ``export``, ``unset``).
-
-Groups ``{ ...; }`` and subshells ``( ... )`` are otherwise transparent: the same rules apply inside
-them. ``;``, ``&&`` between usacloud commands, newlines, pipes (``| jq``), ``set -e``, assignments
-and comments are straight-line.
-The tracker only follows tokens (:mod:`parse` feeds it); it never runs anything.
+Commands mode runs a script's usacloud commands in order and stops at the first failure, like
+``set -e``: what bash does only for a straight-line script. A command is not straight-line (its
+:class:`ControlFlow` says why) inside ``if``/loops/``case``/a function, after ``||``, ``!``, ``&``,
+``coproc``, after ``&&`` that follows a command commands mode does not run (:meth:`Level.other`),
+after what can end the script (:meth:`Level.may_exit`), or once ``usacloud`` means something else.
+Groups and subshells are transparent. The README's "What a script is" lists the rules for users.
 """
 
 from __future__ import annotations
@@ -256,7 +228,9 @@ class Level:
         self.continued = False
 
     def other(self, line: int) -> None:
-        """A command commands mode does not run (its exit status decides a later ``&&`` or ``||``)."""
+        """A command commands mode does not run (its exit status decides a later ``&&`` or ``||``:
+        ``test -f x && usacloud ...``, ``cd dir && usacloud ...``). ``true``, ``:`` and plain
+        assignments always succeed and are not reported; ``usacloud a && usacloud b`` is straight-line."""
         if self.list.other is None:
             self.list.other = line
         if self.frames and self.frames[-1].other is None:

@@ -1,42 +1,8 @@
 """Parse a ``*.usacloud`` shell script into the usacloud commands it runs, without a shell.
 
-Choices (tokenizing: :mod:`.shellwords`; reading the file: :mod:`.source`; markers: :mod:`.markers`):
-
-* **Wrappers**: the command word is looked up after ``VAR=value`` prefixes and the wrappers
-  ``command``, ``exec``, ``nohup`` (only if the next word is no option: ``command -v usacloud`` is
-  not a usacloud command) and ``env NAME=value...`` (``env -i`` is not unwrapped).  ``sudo``,
-  ``timeout``, ``xargs``... are not unwrapped ("not a usacloud command: sudo").  A command word
-  whose basename is ``usacloud`` counts (``/usr/local/bin/usacloud``, ``"usacloud"``, ``\\usacloud``).
-* ``$'...'`` is resolved statically (``\\n \\t \\xHH \\uHHHH`` octal...) and is a literal.
-* **Expansions** stay verbatim in ``Command.words`` (``"$ID"`` -> ``$ID``); ``Command.expansion``
-  is the first one in the argv as written: ``$ID``, ``${ZONE}``, the whole ``$(...)``, backtick,
-  ``$((...))`` or ``<(...)`` text, ``*``, ``?``, ``[`` (with a ``]`` after it), ``{a,b}`` /
-  ``{1..3}``, or a leading ``~``, in a ``VAR=value`` prefix (they come first), the argv, or the file
-  of one of its redirections (``> "$OUT/x"``: whether bash can open it needs the shell).
-* **Redirections**: ``Command.redirections`` keeps the usacloud command's file and descriptor
-  redirections as written (:mod:`.redirects` checks that bash could open them).
-* **Prefixes** reach usacloud's environment: ``Command.assignments`` keeps the ``VAR=value`` words
-  before the command word and the ``NAME=value`` arguments of an ``env`` wrapper, as
-  (name as written, value unquoted): ``A[1]`` and ``B+`` keep their subscript and ``+``.
-* **Straight-line order**: ``Command.control`` tells why bash, not the order of the lines, decides
-  whether a command runs (inside ``if``/loops/``case``/a function, after ``||``, ``&``, ``!``, after
-  an ``exit``...; the rules are in :mod:`flow`).  :meth:`ParsedScript.straight_line_error` is the
-  error commands mode raises for the first such command; shell mode ignores it.
-* **Order and lines**: commands come in source order of their usacloud word (in
-  ``usacloud a $(usacloud b)`` the outer one first); ``Command.line`` is the line of the simple
-  command's first token (``VAR=`` prefixes and redirections count, ``if``/``!``... don't);
-  ``Command.text`` / ``SkippedLine.text`` are the whole logical line(s), comments included.
-* **Skipped lines**: one per top-level line without any usacloud command; the reason names its
-  first word: "not a usacloud command: jq", "variable assignment: ID", "shell keyword: fi",
-  "function definition: f", "case pattern: a", "command name needs shell expansion: $CMD",
-  "redirection only: >", "shell syntax: )".
-* **Markers** come only from the comment block at the top; ``# pytest.mark.`` comments after
-  the first command line are ordinary comments.  ``MarkerSpec.kwargs`` is a read-only
-  ``types.MappingProxyType``, so a MarkerSpec is immutable but not hashable.
-* **Errors** (besides unterminated quotes and substitutions): an unterminated here-document
-  (bash only warns, but the rest of the script would vanish), substitutions nested more
-  than 100 deep, and Windows line endings (:func:`.source.check_line_ends`).  Not looked into:
-  here-document bodies, ``$((...))``/``((...))``, what ``eval`` runs (it may end the script: :mod:`flow`).
+Static only (tokens from :mod:`.shellwords`, order rules in :mod:`.flow`): whatever needs the shell
+(an expansion, a construct bash decides) is marked on the command, never guessed. The rules users
+see are the README's "What a script is"; the fields of what comes out are in :mod:`.parsed`.
 """
 
 from __future__ import annotations
@@ -80,7 +46,18 @@ _EXITING_EXPANSION = re.compile(r"\$\{[#!]?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*]
 
 
 def parse_script(text: str) -> ParsedScript:
-    """Find the usacloud commands of a script (see the module docstring for the rules)."""
+    """Find the usacloud commands of a script, in source order of their usacloud word (in
+    ``usacloud a $(usacloud b)`` the outer one first), and one SkippedLine per top-level line without
+    any, its reason naming the first word ("not a usacloud command: jq", "variable assignment: ID",
+    "shell keyword: fi", "command name needs shell expansion: $CMD", "redirection only: >"...).
+
+    The command word is found after ``VAR=value`` prefixes and the wrappers ``command``, ``exec``,
+    ``nohup`` and ``env NAME=value...`` (:mod:`.prefixes`); ``sudo``, ``timeout``, ``xargs`` are not
+    looked through. Any word whose basename is ``usacloud`` counts (``/usr/local/bin/usacloud``,
+    ``\\usacloud``). A ScriptError for unterminated quotes, substitutions or here-documents (bash
+    only warns, but the rest of the script would vanish), substitutions nested more than 100 deep, a
+    NUL byte and Windows line ends. Not looked into: here-document bodies, ``$((...))``, what
+    ``eval`` runs."""
     check_line_ends(text)
     markers = parse_markers(text)
     nul = text.find("\0")

@@ -11,12 +11,16 @@ from .source import ScriptError
 
 @dataclass(frozen=True)
 class Command:
+    #: the line of the simple command's first token (``VAR=`` prefixes and redirections count,
+    #: ``if``/``!`` do not)
     line: int
     end_line: int
-    text: str
-    words: tuple[str, ...]
+    text: str  # the whole logical line(s), comments included
+    words: tuple[str, ...]  # quotes removed; expansions stay verbatim (``"$ID"`` is ``$ID``)
+    #: the first piece that needs the shell, as written (``$ID``, ``${ZONE}``, a whole ``$(...)``, a
+    #: glob, ``{a,b}``, a leading ``~``), in a prefix, the argv or a redirection's file; None if none
     expansion: str | None
-    nested: bool
+    nested: bool  # inside a command substitution
     #: ``VAR=value`` prefixes (and ``env VAR=value`` wrapper arguments) as written, values unquoted
     assignments: tuple[tuple[str, str], ...] = ()
     #: set when the command does not run in straight-line order (commands mode refuses the script)

@@ -1,17 +1,9 @@
 """Whether bash could open a usacloud command's redirections: checked before commands mode runs anything.
 
-bash opens a command's redirections before it runs the command; when one cannot be opened
-(``> artifacts/out.json`` with no ``artifacts/``, ``< missing.json``) it prints an error and never
-runs the command (and under ``set -e``, nor anything after it). Commands mode runs usacloud itself
-and keeps its output, so it would run such a command. It therefore checks every usacloud command's
-redirections against the script's directory (where commands mode runs usacloud, and bash the
-script) before anything runs, and refuses the script at the first one bash could not open: an input
-file that does not exist, an output file whose directory does not exist (or that is a directory),
-a descriptor other than 0, 1 and 2 (only the shell could have opened it: ``exec 3>log``).
-
-Commands mode skips the ``mkdir`` or ``cd`` that might have made it work under bash: such a script
-belongs in shell mode. A redirection whose file needs the shell's expansion (``> "$OUT/x"``) makes
-the command one that is skipped, never run (:mod:`.parse`).
+bash runs no command whose redirection it cannot open (``> artifacts/out.json`` without
+``artifacts/``, ``< missing.json``, ``>&3``); commands mode keeps usacloud's output itself and would
+run it. So each redirection is looked at from the script's directory first, and the script is refused
+at the first one bash could not open (it belongs in shell mode, which runs the ``mkdir`` or ``exec``).
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
 """A POSIX-shell (plus common bash syntax) tokenizer that never executes anything.
 
-Used by :mod:`pytest_usacloud_sandbox.script`.  :class:`Lexer` turns script text into a flat
-list of :class:`Word` and :class:`Op` tokens:
-
-* quotes and escapes are resolved into ``Word.value`` (single quotes, double quotes with
-  their four escapes, backslashes, ``$'...'`` ANSI-C strings, ``$"..."``);
-* pieces that need shell expansion (``$X``, ``${X}``, ``$(...)``, backticks, ``$((...))``,
-  ``<(...)``, unquoted globs ``* ? [...]``, ``{a,b}`` braces, a leading ``~``) stay in
-  ``Word.value`` exactly as written, and the first one is recorded in ``Word.expansion``;
-* ``$(...)``, ``<(...)``, ``>(...)`` and backtick bodies are tokenized recursively into
-  ``Word.subs`` (``(lexer, tokens)`` pairs: a backtick body is a new text with its own lexer);
-* backslash-newline continuations are dropped (their line numbers are recorded in
-  ``cont_lines``), comments are dropped, here-document bodies are skipped.
-
-The scan is linear (regex fast paths for ordinary characters, no backtracking patterns).
+:class:`Lexer` turns script text into :class:`~.tokens.Word` and :class:`~.tokens.Op` tokens: quotes
+and escapes resolved, expansions kept verbatim (the first one noted), ``$(...)``/``<(...)``/backtick
+bodies tokenized recursively, continuations (their lines kept in ``cont_lines``) and comments dropped,
+here-document bodies skipped. The scan is linear: regex fast paths, no backtracking patterns.
 """
 
 from __future__ import annotations

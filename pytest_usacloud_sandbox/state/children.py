@@ -1,14 +1,9 @@
 """The process groups one process has running: so that nothing it started outlives the session.
 
-Every child (a usacloud command, or bash in shell mode) runs in its own process group, whose id is
-the child's pid. A :class:`Children` object is owned by one pytest process (a worker, or a lone
-run); the runner adds each child while it runs. Stop, timeout, Ctrl-C, SIGTERM and the session's
-end call :meth:`Children.terminate_all`.
-
-When ``directory`` is given, each running group is also recorded there as an empty file named
-after its id, so that another process on the same host can kill what a worker that died left
-(:func:`sweep`), and so that this process's watchdog (:class:`~.guard.Guard`, started with the
-first child) kills it if this process dies, even by SIGKILL.
+Every child (a usacloud command, or bash in shell mode) runs in its own process group. Stop, timeout,
+Ctrl-C, SIGTERM and the session's end call :meth:`Children.terminate_all`. Each running group is also
+recorded in ``directory`` as an empty file named after its id, so that another process on the host can
+:func:`sweep` what a dead worker left, and this process's watchdog (:mod:`.guard`) kills it at its death.
 """
 
 from __future__ import annotations

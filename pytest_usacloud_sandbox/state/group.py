@@ -1,13 +1,9 @@
 """A run group: separate pytest runs (CI shards) that share one stop signal through the run's Redis.
 
-Every shard that names the same group (``--usacloud-run-group``) on the same Redis reads and writes
-one key. The first shard to stop writes its reason there (``SET NX``, so the first one stays); a
-thread in every other shard's controller reads the key a few times a second and stops its own run
-with that reason, which names the shard and the script. The key expires after :data:`TTL` seconds,
-so the name must be unique per pipeline run (the CI's run id), never a fixed word.
-
-A :class:`~.links.Link`: only ``stop`` messages cross it; the live counters and the records stay
-with each shard's own report.
+Every shard naming the same group (``--usacloud-run-group``) reads and writes one key: the first to
+stop writes its reason (``SET NX``), and a thread in every other shard's controller polls the key and
+stops its run with that reason. The key expires after :data:`TTL` seconds, so the name must be unique
+per pipeline run (the CI's run id). Only ``stop`` crosses this :class:`~.links.Link`.
 """
 
 from __future__ import annotations

@@ -1,31 +1,9 @@
 """A watchdog per process: what the process started dies with it, even when it is killed with SIGKILL.
 
-The first time a process of the run is about to start a child, :class:`Guard` starts one small
-``sh`` for it, in a session of its own (the terminal's Ctrl-C does not reach it; it ignores INT,
-TERM, HUP and QUIT anyway). The ``sh`` blocks reading a pipe whose write end only this process
-holds (not inherited by any child). When the process ends, however it ends, the pipe reaches EOF
-and the ``sh``, before it exits:
-
-1. kills every process group still recorded in the process's children registry (the directory of
-   :class:`~.children.Children`: one empty file per running group, named after its id);
-2. kills every process whose environment carries this guard's mark, ``USACLOUD_SANDBOX_GUARD=<a
-   random token of this process>``, read from ``/proc/<pid>/environ`` (Linux). Every child gets the
-   mark in its environment and passes it on to what it starts: this covers a child killed in the
-   window between its start and its registry entry, and what a shell-mode script started in the
-   background in another process group or session. A token names one process's descendants only,
-   so neither a reused pid nor another run's processes can match;
-3. kills every process (but this one) holding this guard's *tag*: the read end of a pipe of its own,
-   which shell mode hands to bash as an open descriptor and which everything bash starts inherits.
-   A script can drop an environment variable on the way (``setsid env -u USACLOUD_SANDBOX_GUARD
-   sleep 1000 &``); an inherited descriptor stays unless the script closes it by its number. Found
-   with ``find /proc/*/fd -lname`` (GNU or busybox find). :meth:`Guard.kill_tagged` does the same
-   from Python after each shell-mode script.
-
-It costs one ``sh`` per process instead of something per command (``setpriv --pdeathsig``: one more
-exec, ~2 ms of CPU, per command). The runner still asks the kernel for ``PR_SET_PDEATHSIG`` where it
-is cheap against what it guards (once per shell-mode bash), or where no guard could be started.
-At the end of the session :meth:`Guard.close` closes the pipe and waits for the sweep: by then it
-finds nothing left, unless something escaped ``terminate_all``.
+On the first child, :class:`Guard` starts one small ``sh`` in a session of its own, blocked on a pipe
+only this process can write. When the process ends, however it ends, the pipe reaches EOF and the
+``sh`` kills what is left (:data:`SCRIPT`). One ``sh`` per process costs less than ``setpriv
+--pdeathsig`` per command (one more exec, ~2 ms of CPU each).
 """
 
 from __future__ import annotations
@@ -45,6 +23,11 @@ CLOSE_WAIT = 10.0  # seconds the session's end waits for the sweep
 # $1: the registry directory ('' for none); $2: the mark, as NAME=token; $3: the tag's link text as a
 # find pattern (`pipe:\[INODE\]`); $4: this process's pid (it holds the tag too). Nothing is ever
 # written to the pipe: `read` returns at EOF, when the last holder of the write end (this process) is gone.
+# Then it kills (1) every group still in the children registry; (2) every process whose environment
+# carries the mark, which children pass on: a child killed before its registry entry, what a shell-mode
+# script started in another group or session (a token names one process's descendants only); (3) every
+# process holding the tag, a pipe's read end bash inherits: a script can drop a variable
+# (`setsid env -u USACLOUD_SANDBOX_GUARD sleep 1000 &`), an inherited descriptor stays.
 SCRIPT = r"""
 trap '' INT TERM HUP QUIT PIPE
 while read -r _; do :; done

@@ -1,17 +1,10 @@
 """Transports between the processes of one run: the :class:`Link` interface and its execnet side.
 
-A link carries small messages ``(kind, payload)`` between this process and the rest of the run;
-what they mean is :mod:`.shared`'s business. Two transports implement :class:`Link`:
-
-* xdist's execnet gateway (here). The controller opens one extra channel per worker on the
-  gateway xdist already has (``gateway.newchannel()``) and hands it down in ``workerinput``;
-  execnet carries channel objects inside messages, so the worker gets its end with its input.
-  The same ssh link, no server of our own, and the channel's end tells a worker that its
-  controller is gone.
-* Redis, for the shards of a run group (:mod:`.group`).
-
-What the execnet side uses of execnet is :class:`Channel` and :class:`Gateway`. Callbacks run in
-execnet's receiver thread: they must be quick and must not raise.
+A link carries small ``(kind, payload)`` messages; what they mean is :mod:`.shared`'s business. The
+controller opens one extra channel per worker on the gateway xdist already has and hands it down in
+``workerinput`` (execnet carries channels inside messages): the same ssh link, no server of our own,
+and a channel's end tells a worker its controller is gone. Callbacks run in execnet's receiver thread:
+they must be quick and must not raise. Redis, for run groups, is :mod:`.group`.
 """
 
 from __future__ import annotations

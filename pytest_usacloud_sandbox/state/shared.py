@@ -1,32 +1,9 @@
-"""Everything of a run that crosses processes, owned in one place.
+"""Everything of a run that crosses processes, owned in one place: :class:`SharedState`.
 
-Each pytest process of a run holds one :class:`SharedState`; no other module knows where the
-state lives. It owns:
-
-* ``stop``: the stop signal (:class:`~.stop.StopSignal`, a file this host's processes and the
-  shell mode's shim watch), and how a stop reaches the rest of the run;
-* ``children``: this process's running process groups (:class:`~.children.Children`), recorded
-  in this host's registry so that a crashed worker's groups can be swept;
-* the live counters of every worker, for the controller's progress line (:meth:`publish`,
-  :meth:`counters`);
-* the run-wide failure count behind ``--maxfail`` (:meth:`note_failure`);
-* the run's id (made by the controller, handed to every worker) and its journal of what the run
-  created (:meth:`note_created`, :meth:`created`), which the teardown reads;
-* ``home``: this host's directory for the run (the controller's per-script records go there,
-  and scratch files such as fake stores and shell-mode files).
-
-The transports, one per kind of neighbour, behind :class:`~.links.Link`:
-
-* files on one host: the run directory the controller (or a lone process) creates. A worker
-  uses it when it can read the token the controller wrote there (never guessed from the
-  gateway spec); otherwise it is on another host and works in a private directory of its own;
-* xdist's execnet gateway: one extra channel per worker (:mod:`.links`). Workers send their
-  stops, counters and failures up; the controller sends stops down to every worker; a worker
-  whose channel ends before its session does has lost its controller and kills its children;
-* Redis, for the shards of a run group (:mod:`.group`).
-
-A stop is forwarded once by each process that learns of it, to every link it has, so it reaches
-every worker on every host and every shard of the group whichever of them stopped first.
+Each pytest process holds one, and no other module knows where the state lives: the stop signal, the
+children, the workers' live counters, the failure count behind ``--maxfail``, the run's id and journal
+of what it created, and ``home``, this host's directory for the run. It travels over files on one host,
+xdist's execnet gateway and a run group's Redis (:class:`~.links.Link`); each process forwards a stop once.
 """
 
 from __future__ import annotations
@@ -97,7 +74,8 @@ class SharedState:
 
     @classmethod
     def open_worker(cls, workerinput: dict) -> SharedState:
-        """An xdist worker: the controller's run directory if this host sees it, else a private one."""
+        """An xdist worker: the controller's run directory if this host sees it (it can read the token
+        the controller wrote there; never guessed from the gateway spec), else a private one."""
         run = workerinput[RUN_INPUT]
         worker = str(workerinput.get("workerid", "gw"))
         run_dir, token, run_id = Path(run["run_dir"]), str(run["token"]), str(run.get("run_id") or "")

@@ -7,22 +7,22 @@ already flattened); per flag `validate` (the go-playground/validator struct tag 
 `go_type`, per subcommand `custom_validate` (2026-12-07).
 The typed API over this data is pytest_usacloud_sandbox/usacloud/commands.py; the test suite's
 stand-in usacloud (tests/standin/usacloud) reads it too.
-
-Flag rows are (name, short, aliases, value, required, field, options, validate, go_type):
-  value     'bool' | 'int' | 'string' | 'strings' (comma-separated list) | 'id' (resource ID)
-  required  usacloud validates the field as required and the code gives it no default
-  field     the parameter field (JSON key path in --parameters), '' for root flags
-  options   the closed set of values usacloud accepts, or None
-  validate  the go-playground/validator tag of the field in usacloud's source, or None
-  go_type   the field's Go type ('int', '*int', '[]string', 'types.ID', ...), or None
-A subcommand with custom_validate also runs its own Validate method in usacloud's Go code;
-its defaults are the parameter fields (or structs) usacloud gives a value in code.
-A resource's platform is the API client it uses (iaas, webaccel; '' for config and rest); a
-subcommand's unfaked names the real service it reaches even in fake mode (webaccel, iam, rest, ftp),
-or None; its files are (flag, kind) of the flags whose value usacloud reads or writes as a local file:
-  template/query/content  the value, or the file it names (`~/` expanded); upload/open  a file it reads;
-  download  a file it writes (upload and download go through the FTP host the API names).
 """
+
+# Flag rows are (name, short, aliases, value, required, field, options, validate, go_type):
+#   value     'bool' | 'int' | 'string' | 'strings' (comma-separated list) | 'id' (resource ID)
+#   required  usacloud validates the field as required and the code gives it no default
+#   field     the parameter field (JSON key path in --parameters), '' for root flags
+#   options   the closed set of values usacloud accepts, or None
+#   validate  the go-playground/validator tag of the field in usacloud's source, or None
+#   go_type   the field's Go type ('int', '*int', '[]string', 'types.ID', ...), or None
+# A subcommand with custom_validate also runs its own Validate method in usacloud's Go code;
+# its defaults are the parameter fields (or structs) usacloud gives a value in code.
+# A resource's platform is the API client it uses (iaas, webaccel; '' for config and rest); a
+# subcommand's unfaked names the real service it reaches even in fake mode (webaccel, iam, rest, ftp),
+# or None; its files are (flag, kind) of the flags whose value usacloud reads or writes as a local file:
+#   template/query/content  the value, or the file it names (`~/` expanded); upload/open  a file it reads;
+#   download  a file it writes (upload and download go through the FTP host the API names).
 
 USACLOUD_VERSION = '1.22.8'
 COUNTS = {'resources': 50, 'subcommands': 286, 'flags': 3324}

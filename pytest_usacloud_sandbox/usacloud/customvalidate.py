@@ -1,21 +1,9 @@
-"""The 19 subcommands' own ``Validate`` functions in usacloud 1.22.8 (their ``ValidateFunc``).
+"""The 19 subcommands' own ``Validate`` functions in usacloud 1.22.8 (their ``ValidateFunc``), by :data:`CUSTOM`.
 
-Each runs after the validator's rules have passed (it returns their errors alone otherwise), except
-``config create``, which skips the rules. What they check, read from each command's Go source:
-
-* ``ConflictWith``: at most one of a set of flags has a value (archive create, disk create, server
-  create's network and disk sources): ``--a & --b: only one of them can be specified``;
-* files: ``archive|cdrom download --destination`` must not exist unless ``--force``; SSH public keys
-  (``ssh-key create --public-key``, ``server create --disk-edit-ssh-keys``) must parse as
-  authorized_keys lines, read from a file where one exists;
-* ``database create|update --database-parameters``: each ``key=value`` (Go's ``^\\w+=\\w*$``);
-* ``load-balancer create``: one ``--ip-address`` for the standard plan (the default), two otherwise;
-* ``proxy-lb create|update``: ``--lets-encrypt-enabled`` needs ``--lets-encrypt-accept-tos``;
-* ``server create``: a NIC upstream is ``shared``, ``disconnected`` or a switch ID;
-* ``config``: the profile name may come from the argument (``config create`` needs one).
-
-Not checked here, because only the machine or the API knows: whether a profile exists (config),
-whether ``server boot --user-data`` is a YAML mapping, and anything the rest command's URL names.
+Read from each command's Go source: flags that conflict, a download's destination, SSH public keys,
+``key=value`` lists, a plan's address count, a NIC's upstream. Each runs only after the validator's
+rules passed, except ``config create``, which skips them (:func:`skips_rules`). Not checked, because
+only the machine or the API knows: whether a profile exists, ``--user-data`` being YAML, a rest URL.
 """
 
 from __future__ import annotations

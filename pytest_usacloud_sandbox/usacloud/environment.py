@@ -1,26 +1,9 @@
 """Which environment variables a script may hand to usacloud, in either mode.
 
-usacloud reads where and how it talks from its environment: the API root URL, the profile (and the
-profile directory, where a profile can name its own root URL and keys), the default zone, fake mode,
-tracing, proxies and the TLS trust store. A script must never change those: a leftover ``export``
-from a production runbook would otherwise take the run out of the sandbox or hand the API key to
-another host. So each usacloud call's environment is built from the run's own environment plus an
-allow-list of harmless settings the script gave, and the run's pins are laid over everything.
-
-The rule, for a variable the script set (a ``VAR=value`` prefix in commands mode; in shell mode a
-variable whose value at the call differs from what the run gave bash):
-
-* ``allow``: a harmless setting (argument match mode, output type, query driver, colour, language):
-  applied to the call.
-* ``refuse``: a name in usacloud's namespaces (``SAKURACLOUD_*``, ``SAKURA_*``, ``USACLOUD_*``) that
-  is not on the allow-list, a proxy variable in any case, or the TLS trust store: the call is refused
-  with a message naming the variable.
-* ``other``: anything else (``HOME``, ``PATH``, ``FOO``): never reaches usacloud. In commands mode a
-  prefix of this kind refuses the command too (it would change nothing, so the script would not mean
-  what it says); in shell mode it is simply not passed.
-
-The zone variables are the run's pins: setting them to the sandbox zone itself is harmless and
-allowed, any other value is refused.
+usacloud reads where and how it talks from its environment (API root, profiles, zone, fake mode,
+trace, proxies, TLS trust store): a leftover ``export`` from a production runbook could take the run
+out of the sandbox or send the key elsewhere. So a call gets the run's environment plus the harmless
+settings the script gave (:func:`kind`), with the run's pins laid over everything.
 """
 
 from __future__ import annotations
@@ -68,7 +51,10 @@ _TLS = frozenset({"SSL_CERT_FILE", "SSL_CERT_DIR"})
 
 
 def kind(name: str) -> Kind:
-    """Whether a script may set ``name`` for usacloud: allow, refuse, or other (not passed)."""
+    """Whether a script may set ``name`` for usacloud: ``allow`` (a harmless setting: match mode,
+    output type, colour, language), ``refuse`` (usacloud's namespaces beyond those, a proxy variable
+    in any case, the TLS trust store: the call is refused, naming it) or ``other`` (``HOME``,
+    ``PATH``: never passed). The zone variables are refused unless set to the sandbox zone."""
     if name in ALLOWED or _ALLOWED_PATTERN.fullmatch(name):
         return "allow"
     if name.startswith(_NAMESPACES) or name.lower() in _PROXIES or name in _TLS:

@@ -1,14 +1,5 @@
 """A subcommand's parameter struct as usacloud validates it: each field's value from the flags, the
 ``--parameters`` JSON and usacloud's own defaults (pkg/core/command.go, parameter_loader.go).
-
-Without ``--parameters``: a flag given sets its field (a pointer field becomes non-nil, even to 0 or
-""); a field no flag set keeps usacloud's default (its value is not known here, and a default
-passes its own rules) or its zero value (nil for pointers and lists).
-
-With ``--parameters``: usacloud rebuilds the struct from its defaults, decodes the JSON into it
-(fields marked ``json:"-"`` are left alone), then parses the flags again. A plain field's flag
-overrides the JSON, a string-list flag appends to the JSON's list, and a pointer field's flag is
-lost: pflag still writes to the value it was bound to before the struct was rebuilt.
 """
 
 from __future__ import annotations
@@ -90,6 +81,11 @@ class Fields:
                 self.get(field)
 
     def _field(self, flag: Flag) -> Field:
+        """A flag given sets its field (a pointer field becomes non-nil, even to 0 or ""); otherwise the
+        field keeps usacloud's default (unknown here; it passes its own rules) or its zero value. With
+        ``--parameters`` usacloud rebuilds the struct from its defaults, decodes the JSON into it and
+        parses the flags again: a plain field's flag overrides the JSON, a string-list flag appends to
+        its list, and a pointer field's flag is lost (pflag writes to the value bound before the rebuild)."""
         params = self.params
         kind, pointer = kind_of(flag), is_pointer(flag)
         zero = None if pointer or kind == "list" else {"int": 0, "bool": False}.get(kind, "")

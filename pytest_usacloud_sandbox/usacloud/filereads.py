@@ -1,24 +1,10 @@
 """Flags whose value usacloud reads (or writes) as a local file: the rule ``reads-file`` / ``writes-file``.
 
-usacloud 1.22.8 takes many values as "a path or the content" (``util.StringFromPathOrContent``, the
-mapconv filter ``path_or_content``; a leading ``~`` expanded as go-homedir does): a value that names
-a file it can read is replaced by that file's content, which it then prints (``--format``,
-``--query``), stores in the account (``note create --content``, ``ssh-key create --public-key``,
-``server boot --user-data``, the JSON of ``--servers``, ``--ssh-keys``, ``--parameters``...) or
-uploads (``archive create --source-file``: to the FTP host the API names). ``archive download``
-and ``cdrom download`` write a file. Which flags do what is in the command table (``Flag.file``,
-generated from usacloud's source by ``tools/gen_commands.py``), and ``--parameters`` JSON may set the
-same fields.
-
-usacloud's own ``/proc/self/environ`` holds the API key, and a script's directory is the only place
-whose files a script means to hand over. So a value is judged where usacloud will open it
-(:mod:`.localfiles`): a path in ``/proc``, ``/dev`` or ``/sys`` is refused outright (no option lifts
-it), and a file (or, for a download, a destination) in the run's directory or outside the script's
-own directory tree is refused. A ``--format``/``--query`` value that names any file is refused too
-(a template kept in a file could call ``file``; write it inline), and so is a template that calls
-``file`` (it prints any file: ``{{printf "%x" (file "/proc/self/environ")}}`` gets past any
-masking). No other template function of usacloud 1.22.8 reads a file or the environment, and its
-jq driver runs gojq without an environment (``$ENV`` and ``env`` are null there).
+usacloud 1.22.8 takes many values as "a path or the content" and prints, stores or uploads what the
+file holds; which flags do so is in the command table (``Flag.file``). usacloud's own
+``/proc/self/environ`` holds the API key, and a script means to hand over only its own directory's
+files: each value is judged where usacloud will open it (:mod:`.localfiles`), ``--parameters`` JSON
+included, and a ``--format``/``--query`` that names a file or calls ``file`` is refused.
 """
 
 from __future__ import annotations
@@ -199,7 +185,9 @@ def named_file(value: str, place: Place) -> Path | None:
 
 def calls_file(template: str) -> bool:
     """Whether a Go template calls the ``file`` function (in any action, outside string literals;
-    ``.file`` is a field and ``$file`` a variable)."""
+    ``.file`` is a field and ``$file`` a variable). It prints any file, past any masking
+    (``{{printf "%x" (file "/proc/self/environ")}}``); no other template function of usacloud 1.22.8
+    reads a file or the environment, and its jq driver runs gojq without one (``$ENV`` is null)."""
     return any(name == FILE_FUNCTION for name in _functions(template))
 
 

@@ -1,16 +1,9 @@
 """Where a path that usacloud opens leads, seen as the kernel resolves it for usacloud.
 
-usacloud runs in a directory the plugin knows (the script's in commands mode, the caller's in shell
-mode) with its own process: a path is judged from there, not from this process. Each component is
-resolved in turn, symbolic links and ``..`` included, and the walk stops at the first component in
-``/proc``, ``/dev`` or ``/sys``: what such a path means depends on the process that opens it
-(``/proc/self/environ`` is usacloud's own environment, the API key; ``/proc/self/cwd/x`` is a file
-of usacloud's directory; ``/dev/fd/3`` one of its descriptors), so no answer from this process holds
-for usacloud, and no file there is one a script means to upload or print.
-
-:func:`judge` says why usacloud must not read (or write) the file a value names: it lies in one of
-those trees, in the run's own directory (its state, the shell's cookie), or outside the script's own
-directory tree.
+A path is judged from usacloud's directory, not this process's, component by component (links and
+``..`` included), and the walk stops in ``/proc``, ``/dev`` or ``/sys``: there a path means something
+else to each process (``/proc/self/environ`` is usacloud's own environment, the API key). :func:`judge`
+says why usacloud must not open the file: in those trees, in the run's directory, or outside the script's.
 """
 
 from __future__ import annotations

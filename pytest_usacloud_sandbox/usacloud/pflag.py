@@ -1,15 +1,9 @@
 """Flag values as usacloud 1.22.8 parses them: spf13/pflag 1.0.10's types and usacloud's ID flags.
 
-* int: ``strconv.ParseInt(s, 0, 64)`` (Go literal syntax: ``0x1f``, ``0o17``, ``017``, ``1_000``);
-* bool: ``strconv.ParseBool`` (``--flag`` alone is true);
-* string slices: each use is one CSV record (Go's encoding/csv: ``a,"b,c"`` is two values); the
-  first use replaces the default, later uses append;
-* ``types.ID`` (usacloud's ID flags): ``strconv.ParseInt(s, 10, 64)`` with the error dropped, so a
-  word that is no number is the ID 0 (never an error); ``[]types.ID`` splits on commas and each use
-  replaces the last.
-
-A value pflag refuses stops usacloud at that flag, with cobra's ``Error: invalid argument ...`` line
-(:func:`invalid_argument`).
+An int is Go's ``ParseInt(s, 0, 64)`` (``0x1f``, ``017``, ``1_000``), a bool ``ParseBool``, a string
+slice one CSV record per use (the first use replaces the default, later ones append), a ``types.ID``
+a base-10 ParseInt with the error dropped: a word that is no number is the ID 0, never an error. A
+value pflag refuses stops usacloud at that flag (:func:`invalid_argument`).
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """Where usacloud looks for profiles when the run reads none: a place that nothing can write.
 
-usacloud (saclient-go) reads its profiles from the directory named by ``SAKURACLOUD_PROFILE_DIR``,
-``SAKURA_PROFILE_DIR`` or ``USACLOUD_PROFILE_DIR``: with no profile named, its ``current`` file
-names one; ``<name>/config.json`` holds a key, a zone, a ``TraceMode`` (the HTTP trace,
-``Authorization`` header included, on stderr), retry and rate settings and a token endpoint.
-A directory of the run would do only as long as nothing writes into it, and a shell-mode script runs
-as the same user (root, often, in CI), so it could plant a profile there for every later call of
-the run.
-
-So the sandbox points all three names at a path inside procfs that cannot exist:
-:data:`NO_PROFILES`. The kernel creates nothing under ``/proc/self`` for anyone, root included, and
-usacloud 1.22.8 treats a missing profile directory like an empty one (measured: commands run and
-read no profile; ``config list`` lists none; ``config current``/``show``/``path`` fail, as they do
-on an empty directory). Before each call :func:`planted` makes sure it still does not exist.
+A profile can name a key, a zone, an API root and an HTTP trace (``Authorization`` header included),
+and a shell-mode script runs as the run's own user: a directory of the run could get a planted
+profile. So usacloud is pointed at :data:`NO_PROFILES` inside procfs, where the kernel creates nothing
+for anyone, root included; :func:`planted` checks before each call that it still does not exist.
 """
 
 from __future__ import annotations
@@ -25,7 +16,8 @@ PROFILE_DIR_ENV = ("SAKURACLOUD_PROFILE_DIR", "SAKURA_PROFILE_DIR", "USACLOUD_PR
 #: The profile name. Never set by the sandbox: usacloud 1.22.8 fails (exit 0, nothing run) on a named
 #: profile missing from the profile directory, even ``default``; with no name it reads no profile.
 PROFILE_ENV = ("SAKURACLOUD_PROFILE", "SAKURA_PROFILE", "USACLOUD_PROFILE")
-#: A profile directory that cannot exist, nor anything in it.
+#: A profile directory that cannot exist, nor anything in it. usacloud 1.22.8 treats a missing profile
+#: directory like an empty one (measured: commands run and read no profile, ``config list`` lists none).
 NO_PROFILES = "/proc/self/usacloud-sandbox-no-profiles"
 
 

@@ -1,17 +1,9 @@
 """`usacloud rest`: where a request goes, and what it would upload.
 
-usacloud treats a URL that starts with ``https://`` as complete; anything else is a path it appends
-to ``https://secure.sakura.ad.jp/cloud/zone/<zone>/api/cloud/1.1`` (the zone is the run's pin,
-tk1v). The sandbox lets a request through only when it certainly stays on Sakura's API for tk1v:
-
-* a URL with a scheme or a ``//host`` must be ``https://secure.sakura.ad.jp/cloud/zone/tk1v/...``;
-* the zone is read after percent-decoding (repeatedly), case folding and path normalisation: any
-  ``.``/``..`` segment, empty segment (``//``) or backslash in the decoded path, or a decoded path
-  that does not start with ``/cloud/zone/tk1v/`` as written, is refused (the policy pins a plain
-  ``/cloud/zone/is1a/`` to tk1v before this check);
-* a relative path must not climb: no ``.``/``..`` segment or backslash once decoded;
-* ``-d``/``--data`` must be inline JSON that names no local file (usacloud reads a file path and
-  would upload the file).
+usacloud takes a URL that starts with ``https://`` as complete and appends anything else to the API
+root of the run's zone (pinned to tk1v). A request goes through only when it certainly stays on
+Sakura's API for tk1v, read after repeated percent-decoding and path normalisation
+(:func:`target_problem`), and its ``-d`` is inline JSON that names no local file (:func:`data_problem`).
 """
 
 from __future__ import annotations
@@ -68,7 +60,10 @@ def has_scheme(word: str) -> bool:
 
 
 def target_problem(word: str) -> RestProblem | None:
-    """Why the URL or path ``word`` could leave Sakura's API for tk1v, or None."""
+    """Why the URL or path ``word`` could leave Sakura's API for tk1v, or None: a URL must be
+    ``https://secure.sakura.ad.jp/cloud/zone/tk1v/...`` as written and once decoded, with no ``.``,
+    ``..`` or empty segment and no backslash (the policy has pinned a plain ``/cloud/zone/is1a/``
+    to tk1v before); a relative path must not climb."""
     if has_scheme(word):
         return _absolute_problem(word)
     path = decoded(_path(word))

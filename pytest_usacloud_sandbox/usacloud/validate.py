@@ -1,15 +1,8 @@
 """go-playground/validator v10.30.3 as usacloud 1.22.8 uses it: the rules of a field's ``validate`` tag,
 usacloud's named validators (pkg/vdef), and the ``FLAG: rule`` text usacloud prints for each failure.
 
-How a tag runs (validator.go ``traverseField``): a nil pointer stops at ``omitempty`` and otherwise
-fails on the first rule (the required_* rules still run); ``omitempty`` stops when the field has no
-value (a set pointer always has one, even to 0 or ""); ``dive`` applies the rest of the tag to each
-element of a list; ``a|b`` passes when either does. The rules measure by Go kind (baked_in.go):
-numbers compare their value, strings count runes, lists count elements. A field stops at its first
-failing rule; usacloud reports every failing field (``validation error:`` then one line each).
-
-usacloud prints ``err.ActualTag()`` (the rule inside an alias: ``tags`` fails as ``max=32``) with
-``=param``, and ``file`` as ``invalid file path: VALUE``.
+A field stops at its first failing rule; usacloud reports every failing field (``validation error:``
+then one line each), printing the rule inside an alias (``tags`` fails as ``max=32``).
 """
 
 from __future__ import annotations
@@ -145,7 +138,12 @@ class Context:
 
 
 def validate(field: str, tag: str, value: Value, context: Context) -> list[FieldError]:
-    """The failures of ``value`` (field ``field``) under ``tag``: none, one, or one per failing element."""
+    """The failures of ``value`` (field ``field``) under ``tag``: none, one, or one per failing element.
+
+    As validator.go's ``traverseField`` runs a tag: a nil pointer stops at ``omitempty`` and otherwise
+    fails on the first rule (the required_* rules still run); ``omitempty`` stops when the field has no
+    value (a set pointer always has one); ``dive`` applies the rest to each element; ``a|b`` passes
+    when either does. Sizes go by Go kind: a number's value, a string's runes, a list's elements."""
     return _run(field, parse_tag(tag), value, context, None)
 
 
