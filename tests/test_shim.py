@@ -354,10 +354,13 @@ def test_without_pidfd_getfd_the_function_hands_over_to_the_python_shim(h, tmp_p
 
 
 STRANGER = r"""
-import json, os, socket, sys
+import json, os, socket, sys, time
 path, cookie, dump = sys.argv[1:4]
+parent = os.getpid()
 if os.fork():  # the parent exits at once: the child is no longer a descendant of the worker
     os._exit(0)
+while os.getppid() == parent:  # until then it still is one
+    time.sleep(0.005)
 os.setsid()
 sock = socket.socket(socket.AF_UNIX)
 sock.connect(path)
