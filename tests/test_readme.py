@@ -48,7 +48,7 @@ def test_the_first_screen_gives_the_two_set_up_commands_the_platform_and_the_sui
     commands = [line.split("#")[0].strip() for line in screen.splitlines() if line.startswith("$ ")]
     assert commands == [
         "$ pip install -e '.[test]' && pytest --usacloud-scripts=examples --usacloud-dry-run",
-        "$ pip install -e '.[test]' && pytest -n 2",
+        "$ pip install -e '.[test]' && pytest -n 4",
     ]
     assert commands == [line.split("#")[0].strip() for line in japanese.splitlines() if line.startswith("$ ")][:2]
     assert "Linux only" in screen
@@ -59,8 +59,8 @@ def test_the_first_screen_gives_the_two_set_up_commands_the_platform_and_the_sui
 
 def test_the_ci_runs_the_documented_commands():
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pytest --usacloud-scripts=examples --usacloud-dry-run" in ci and "pytest -n 2" in ci
-    assert "pytest -n 2" in README
+    assert "pytest --usacloud-scripts=examples --usacloud-dry-run" in ci and "pytest -n 4" in ci
+    assert "pytest -n 4" in README
 
 
 @pytest.fixture(scope="module")
