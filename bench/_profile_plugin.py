@@ -59,20 +59,24 @@ def _name(config: pytest.Config) -> str:
     return workerinput["workerid"] if workerinput else "controller"
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_collection(session):
     _end("configure")
     _begin("collect")
-    yield
-    _end("collect")
+    try:
+        return (yield)
+    finally:
+        _end("collect")
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtestloop(session):
     _begin("run")
-    yield
-    _end("run")
-    _begin("finish")
+    try:
+        return (yield)
+    finally:
+        _end("run")
+        _begin("finish")
 
 
 @pytest.hookimpl(trylast=True)
