@@ -22,6 +22,7 @@ def lines(text: str) -> list[int]:
         ("set -e\nusacloud a\n./verify.sh\ncurl -fsS http://x\n", [3, 4]),
         ("set -o errexit\nusacloud a\n[ -s out ]\n[[ $X == 1 ]]\n(( n == 2 ))\n", [3, 4, 5]),
         ("set -e\nusacloud a\nfalse\n", [3]),
+        ("set -e\nexec >log 2>&1\nusacloud a\n", []),
         ('set -e\necho "hi"\nprintf x\n:\ntrue\nX=1\nexport Y=2\nlocal Z\ncd /tmp\nsleep 1\nusacloud a\n', []),
         ("set -e\nmkdir -p out\nusacloud a | tee out/a.json | jq -r '.[0].ID'\nwc -l out/a.json\n", []),
         # a status bash ignores: a condition, left of && or ||, after !, a function's body, the background

@@ -349,6 +349,8 @@ class _Walker:
             if name != "return" and runs and args and args[0] != "0":
                 self.checks.ends(line, text, f"`exit {args[0]}` ends the script with a failure")
             name = None
+        elif name == "exec" and not args:  # `exec >log 2>&1` only redirects
+            name = None
         elif name is not None and runs and self.flow.ends_the_script(name):  # `[ -s out ] || die "empty"`
             self.checks.ends(line, text, f"`{name}` is a function that can end the script")
         self.checks.command(line, text, name, args, level.status_ignored(), bool(level.frames))
