@@ -18,6 +18,7 @@ from .report.reprs import (
     command_line,
     failure_text,
     header,
+    is_partly_run,
     is_script,
     nothing_ran,
     partly_run,
@@ -196,7 +197,7 @@ class UsacloudItem(pytest.Item):
         if nothing is not None:  # a green run means the commands really ran
             record.status, (record.message, record.line) = ScriptOutcome.SKIPPED, nothing
             raise ScriptSkipped(record.message)
-        if engine.settings.strict and skipped_commands(record):
+        if engine.settings.strict and is_partly_run(record):
             record.status, record.cls = ScriptOutcome.FAILED, ResultClass.PARTLY_RUN
             record.message, record.line = partly_run(record, engine.settings.dry_run, self._wants_shell(engine))
             raise ScriptFailed(record)
@@ -217,9 +218,12 @@ class UsacloudItem(pytest.Item):
                 ("usacloud_class", str(record.cls or (ResultClass.OK if passed else record.status))),
             ]
         )
-        skipped = skipped_commands(record)
-        if skipped:
-            lines = [f"skipped commands ({len(skipped)}):", *(f"  {command_line(c)}" for c in skipped)]
+        skipped, checks = skipped_commands(record), record.skipped_checks
+        lines = [f"skipped commands ({len(skipped)}):", *(f"  {command_line(c)}" for c in skipped)] if skipped else []
+        if checks:
+            lines.append(f"skipped lines that can decide the result ({len(checks)}):")
+            lines.extend(f"  line {c.line:<4} {' '.join(c.text.split())}  ({c.why})" for c in checks)
+        if lines:
             self.add_report_section("call", "stdout", printable("\n".join(lines)) + "\n")
 
     def repr_failure(self, excinfo, style=None):

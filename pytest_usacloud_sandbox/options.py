@@ -324,7 +324,8 @@ OPTIONS = (
     ),
     Option(
         "usacloud_strict",
-        "a partly run script fails (some of its commands were skipped because they need the shell)",
+        "a partly run script fails (some of its commands were skipped because they need the shell, or skipped "
+        "lines can decide its result)",
         False,
         "bool",
     ),

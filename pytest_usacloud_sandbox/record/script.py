@@ -12,9 +12,18 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .cleanup import CleanupRecord
-from .command import CommandRecord
+from .command import CommandRecord, Line
 from .fields import Count, Record, Seconds, computed, doc, from_plain, plain
 from .vocabulary import Reported, ResultClass, ScriptOutcome, Verdict
+
+
+@dataclass(frozen=True)
+class SkippedCheck:
+    """A skipped line of a commands-mode script whose exit status can decide the script's result under bash."""
+
+    line: Line = field(metadata=doc("its line"))
+    text: str = field(metadata=doc("the line as written (masked)"))
+    why: str = field(metadata=doc("why bash would let it decide the result"))
 
 
 @dataclass
@@ -43,6 +52,13 @@ class ScriptRecord(Record):
     end: float | None = field(default=None, metadata=doc("when its commands ended"))
     skipped_lines: Count = field(
         default=0, metadata=doc("lines of the script that are not usacloud commands (never run)")
+    )
+    skipped_checks: Sequence[SkippedCheck] = field(
+        default_factory=list,
+        metadata=doc(
+            "commands mode: skipped lines that can decide the script's result under bash (`test`, `jq -e` under "
+            "`set -e`...); any makes the script partly run"
+        ),
     )
     commands: Sequence[CommandRecord] = field(
         default_factory=list, metadata=doc("every usacloud command of the script, in order (below)")

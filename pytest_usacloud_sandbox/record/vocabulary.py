@@ -67,7 +67,11 @@ class ResultClass(Word):
     LIMITER = "limiter-unavailable", "the shared rate-limit state could not be reached"
     INVALID_SCRIPT = "invalid-script", "the script could not be read or parsed"
     SCRIPT_EXIT = "script-exit", "shell mode: bash exited non-zero"
-    PARTLY_RUN = "partly-run", "`--usacloud-strict`: some commands were skipped because they need the shell"
+    PARTLY_RUN = (
+        "partly-run",
+        "`--usacloud-strict`: some commands were skipped because they need the shell, or skipped lines can decide "
+        "the result",
+    )
     FAKE_HANG = "fake-hang", "fake mode: it hung after its effect was visible, and counts as done (status `ok`)"
     FAKE_LIMIT = "fake-limit", "fake mode: usacloud's fake driver cannot do it (status `unsupported`)"
 
@@ -88,7 +92,11 @@ class ScriptOutcome(Word):
         "nothing ran (its commands need the shell, or it has none), fake mode could not do a command, or a skip marker",
     )
     CANCELLED = "cancelled", "skipped because the run was stopped"
-    PARTLY_RUN = "partly run", "passed, but some commands were skipped because they need the shell"
+    PARTLY_RUN = (
+        "partly run",
+        "passed, but some commands were skipped because they need the shell, or skipped lines (a `test`, a `jq -e` "
+        "under `set -e`) can decide the result",
+    )
     XFAILED = "xfailed", "failed, as an `xfail` marker expected"
     XPASSED = "xpassed", "passed although an `xfail` marker expected it to fail"
 

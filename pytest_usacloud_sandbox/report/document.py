@@ -65,7 +65,7 @@ class RunSection:
     scripts_total: Count = field(metadata=doc("scripts collected to run"))
     scripts_finished: Count = field(metadata=doc("scripts with a result (the length of `scripts`)"))
     outcomes: Mapping[Reported, Count] = field(metadata=doc("scripts by outcome"))
-    partly_run: Count = field(metadata=doc("scripts that passed with some commands skipped (they need the shell)"))
+    partly_run: Count = field(metadata=doc("scripts that passed with some commands or deciding lines skipped"))
     commands: Count = field(metadata=doc("usacloud commands in the finished scripts"))
     commands_run: Count = field(metadata=doc("of those, commands executed at least once"))
     commands_by_class: Mapping[str, Count] = field(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..usacloud.mask import Masker
 from .reprs import printable
-from .summary import rate_text, total_wait_text
+from .summary import partly_why, rate_text, total_wait_text
 
 
 def enabled(setting: str, env: Mapping[str, str]) -> bool:
@@ -73,12 +73,15 @@ def step_summary(log, ended: float, stop_reason: str | None, limiter: str, env: 
         lines += [
             f"### Partly run ({len(log.partly)})",
             "",
-            "Passed, but some commands need the shell and were skipped.",
+            f"Passed, but {partly_why(log.partly)}.",
             "",
         ]
-        lines += ["| script | commands run | skipped |", "|---|---:|---:|"]
+        checks = any(p.checks for p in log.partly)  # its column only when a script has one
+        lines += ["| script | commands run | skipped |" + (" deciding lines skipped |" if checks else "")]
+        lines += ["|---|---:|---:|" + ("---:|" if checks else "")]
         for p in sorted(log.partly, key=lambda p: p.where):
-            lines.append(f"| `{_cell(p.where)}` | {p.ran} of {p.commands} | {p.skipped} |")
+            extra = f" {p.checks} |" if checks else ""
+            lines.append(f"| `{_cell(p.where)}` | {p.ran} of {p.commands} | {p.skipped} |{extra}")
         lines.append("")
     if log.by_class:
         lines += ["| command class | commands |", "|---|---:|"]

@@ -184,20 +184,38 @@ def nothing_ran(record: ScriptRecord, dry_run: bool, shell_wanted: bool) -> tupl
     return _needs_shell(head, skipped[0], shell_wanted)
 
 
+def is_partly_run(record: ScriptRecord) -> bool:
+    """Some of its usacloud commands need the shell, or a skipped line can decide its result."""
+    return bool(record.skipped_checks) or bool(skipped_commands(record))
+
+
 def partly_run(record: ScriptRecord, dry_run: bool, shell_wanted: bool) -> tuple[str, int | None]:
     """Why a script whose commands ran only in part fails under ``--usacloud-strict``, and the line
-    of the first command that did not run."""
+    of the first command that did not run (or of the first skipped line that decides its result)."""
     skipped = skipped_commands(record)
     n, total = len(skipped), len(record.commands)
     verb = "would run" if dry_run else "ran"
+    if not skipped:
+        first = record.skipped_checks[0]
+        text = first.text if len(first.text) <= 80 else first.text[:77] + "..."
+        checks = len(record.skipped_checks)
+        head = (
+            f"{total} of {total} usacloud commands {verb}, but {checks} skipped line{'s' if checks != 1 else ''} "
+            f"can decide the script's result (line {first.line}: `{_one_line(text)}`: {first.why})"
+        )
+        advice = _shell_advice(shell_wanted) if shell_wanted else "shell mode runs them: mark it `usacloud_shell`"
+        return f"{head}; {advice}", first.line
     head = f"{total - n} of {total} usacloud commands {verb}, {n} need{'s' if n == 1 else ''} the shell"
     return _needs_shell(head, skipped[0], shell_wanted)
 
 
 def _needs_shell(head: str, first: CommandRecord, shell_wanted: bool) -> tuple[str, int]:
     expansion = first.message.removeprefix(NEEDS_SHELL)
-    advice = "shell mode does not run in a dry-run" if shell_wanted else "mark it `usacloud_shell`"
-    return f"{head} (line {first.line}: `{expansion}`); {advice}", first.line
+    return f"{head} (line {first.line}: `{expansion}`); {_shell_advice(shell_wanted)}", first.line
+
+
+def _shell_advice(shell_wanted: bool) -> str:
+    return "shell mode does not run in a dry-run" if shell_wanted else "mark it `usacloud_shell`"
 
 
 def is_script(path: Path, glob: str) -> bool:

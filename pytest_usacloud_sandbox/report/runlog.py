@@ -44,12 +44,14 @@ class Failed:
 
 @dataclass(frozen=True)
 class Partly:
-    """A script that passed with some of its commands skipped (they need the shell)."""
+    """A script that passed with some of its commands skipped (they need the shell), or with skipped
+    lines that can decide its result (``checks``)."""
 
     where: str
     ran: int
     commands: int
     skipped: int
+    checks: int = 0
 
 
 class RunLog:
@@ -123,9 +125,10 @@ class RunLog:
                 self.cancel_reasons[reason] = self.cancel_reasons.get(reason, 0) + 1
             elif outcome == ScriptOutcome.PASSED and commands:
                 skipped = sum(1 for c in commands if c.status == CommandStatus.SKIPPED)
-                if skipped:
+                checks = len(record.skipped_checks) if record is not None else 0
+                if skipped or checks:
                     ran = sum(1 for c in commands if c.done)
-                    self.partly.append(Partly(where, ran, len(commands), skipped))
+                    self.partly.append(Partly(where, ran, len(commands), skipped, checks))
             if self.keep_records:
                 if record is None:
                     record = stand_in(nodeid, where, outcome, report_longrepr_text)

@@ -20,7 +20,7 @@ from ..record.cleanup import CleanupRecord, ResourceRecord
 from ..record.command import Attempt, CommandRecord, Finding
 from ..record.fields import Bound, computed_names
 from ..record.preflight import Preflight
-from ..record.script import ScriptRecord
+from ..record.script import ScriptRecord, SkippedCheck
 from ..record.vocabulary import WORDS
 from .document import SCHEMA_NAME, SCHEMA_VERSION, Report, RunSection
 
@@ -31,6 +31,7 @@ OBJECTS = (
     ("cleanup", CleanupRecord, "`cleanup`"),
     ("resource", ResourceRecord, "`cleanup.resources[]`"),
     ("script", ScriptRecord, "`scripts[]`"),
+    ("skipped_check", SkippedCheck, "`scripts[].skipped_checks[]`"),
     ("command", CommandRecord, "`scripts[].commands[]`"),
     ("attempt", Attempt, "`scripts[].commands[].attempts[]`"),
     ("finding", Finding, "`scripts[].commands[].findings[]`"),

@@ -66,6 +66,16 @@ def rate_text(log) -> str:
     )
 
 
+def partly_why(partly) -> str:
+    """Why the partly run scripts are not plain passes: skipped commands, skipped deciding lines, or both."""
+    why = []
+    if any(p.skipped for p in partly):
+        why.append("some commands need the shell and were skipped")
+    if any(p.checks for p in partly):
+        why.append("skipped lines can decide the result")
+    return ", or ".join(why)
+
+
 def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool) -> list[str]:
     counts = dict(log.counts)
     counts[ScriptOutcome.PASSED] -= len(log.partly)  # as pytest's last line counts them
@@ -77,10 +87,11 @@ def summary_lines(log, ended: float, stop_reason: str | None, list_failed: bool)
     unfinished = total - log.done
     lines = [f"scripts: {outcomes} (of {total}" + (f"; {unfinished} not finished)" if unfinished > 0 else ")")]
     if log.partly:
-        lines.append(f"partly run ({len(log.partly)}): passed, but some commands need the shell and were skipped")
+        lines.append(f"partly run ({len(log.partly)}): passed, but {partly_why(log.partly)}")
         verb = "would run" if getattr(log.settings, "dry_run", False) else "ran"
         for p in sorted(log.partly, key=lambda p: p.where):
-            lines.append(f"  {p.where}: {p.ran} of {p.commands} commands {verb}, {p.skipped} skipped")
+            checks = f", {p.checks} deciding line{'s' if p.checks != 1 else ''} skipped" if p.checks else ""
+            lines.append(f"  {p.where}: {p.ran} of {p.commands} commands {verb}, {p.skipped} skipped{checks}")
     classes = ", ".join(f"{k} {v}" for k, v in sorted(log.by_class.items(), key=lambda kv: (-kv[1], kv[0])))
     lines.append(
         f"commands: {log.commands} in finished scripts, {log.commands_run} run"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..record.script import ScriptRecord
 from ..record.vocabulary import ResultClass, ScriptOutcome
-from .reprs import skipped_commands
+from .reprs import is_partly_run
 
 STATUS_PROPERTY = "usacloud_status"
 #: category -> (letter, word) in pytest's progress and with -v
@@ -21,11 +21,12 @@ WORDS = {ScriptOutcome.CANCELLED: ("C", "CANCELLED"), ScriptOutcome.PARTLY_RUN: 
 
 def status(record: ScriptRecord) -> ScriptOutcome:
     """``cancelled``, ``partly run`` (passed, or failed for it under --usacloud-strict, with some
-    commands skipped because they need the shell) or the record's status."""
+    commands skipped because they need the shell or skipped lines that can decide its result) or the
+    record's status."""
     if record.status == ScriptOutcome.CANCELLED:
         return ScriptOutcome.CANCELLED
     partly = record.status == ScriptOutcome.PASSED or record.cls == ResultClass.PARTLY_RUN
-    if partly and skipped_commands(record):
+    if partly and is_partly_run(record):
         return ScriptOutcome.PARTLY_RUN
     return ScriptOutcome(record.status)
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..fakemode import credentials
 from ..fakemode.stores import SEED_ARGV, FakeStores
 from ..record.command import CommandRecord
-from ..record.script import ScriptRecord
+from ..record.script import ScriptRecord, SkippedCheck
 from ..record.vocabulary import CommandStatus, ResultClass, ScriptOutcome
 from ..report.reprs import shown
 from ..script.parse import Command, ParsedScript
@@ -215,6 +215,7 @@ class Engine:
         # by the offline check, by the policy and by usacloud alike
         base_dir = Path(record.path).parent
         record.skipped_lines = len(script.skipped)
+        record.skipped_checks = [SkippedCheck(c.line, masker.text(c.text), c.reason) for c in script.checks]
         record.start = time.time()
         try:
             halted = failed = False

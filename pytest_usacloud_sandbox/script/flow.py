@@ -183,8 +183,9 @@ class Level:
         if self.function is not None:
             name, line = self.function
             kind, self.function = f"function {name}", None
-        frame = _Frame(kind, line, closer, self.list)
+        frame = _Frame(kind, line, closer, self.list, condition=kind in ("if", "while", "until"))
         outer = self.frames[-1] if self.frames else None
+        frame.within_condition = outer is not None and (outer.condition or outer.within_condition)
         frame.reason = outer.reason if outer is not None and outer.reason is not None else None
         if frame.reason is None:
             frame.reason = ControlFlow(line, kind) if frame.control else self.list.reason()
@@ -222,8 +223,10 @@ class Level:
         self.continued = False
         return True
 
-    def middle(self) -> None:
-        """``then`` ``else`` ``elif`` ``do``: the list before it has ended."""
+    def middle(self, word: str) -> None:
+        """``then`` ``else`` ``elif`` ``do``: the list before it has ended (a condition follows ``elif``)."""
+        if self.frames:
+            self.frames[-1].condition = word == "elif"
         self.list = _List(len(self.flow.commands))
         self.continued = False
 
@@ -306,6 +309,22 @@ class Level:
                 return
         self.flow.end_here(ControlFlow(line, construct))
 
+    def status_ignored(self) -> bool:
+        """Whether bash ignores the exit status of a command found now (``set -e`` does not stop at it): in
+        an ``if``/``while``/``until`` condition, after ``!``, in a ``coproc``, in a function's body."""
+        frame = self.frames[-1] if self.frames else None
+        in_condition = frame is not None and (frame.condition or frame.within_condition)
+        return in_condition or self.list.bang is not None or self.list.coproc is not None or self.in_function()
+
+    def in_function(self) -> bool:
+        last = self.frames[-1] if self.frames else None
+        return (last is not None and last.kind.startswith("function ")) or self._function() is not None
+
+    def after_usacloud_failed(self) -> bool:
+        """Whether what comes now runs only after a usacloud command failed (``usacloud a || exit 1``)."""
+        top = self.frames[-1] if self.frames and self.frames[-1].closer != ")" else None
+        return (top is not None and top.guarded_in_scope) or self.list.exits_only_after_usacloud_failed()
+
     def _function(self) -> str | None:
         """The function whose body is being read, within the current exit scope (None: none)."""
         if not self.frames or self.frames[-1].closer == ")":
@@ -325,6 +344,8 @@ class _Frame:
     function: str | None = None  # the innermost function whose body this is part of
     control_in_scope: bool = False  # inside if/case/a loop/a function body
     guarded_in_scope: bool = False  # runs only after a usacloud command failed (`usacloud a || { ... }`)
+    condition: bool = False  # reading the condition of this if/while/until (before then/do)
+    within_condition: bool = False  # inside the condition of an enclosing construct
 
     @property
     def control(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from .checks import Checks
 from .control import ALWAYS_SUCCEED, LOOKED_UP, ControlFlow
 from .effects import alias_commands, assigns_path, ends_script, redefines_usacloud
 from .flow import Flow, Level
@@ -72,7 +73,7 @@ def parse_script(text: str) -> ParsedScript:
         walker.walk(lexer, tokens, nested=False, top=True)
     except ShellSyntaxError as e:
         raise ScriptError(e.line, e.message) from None
-    return ParsedScript(walker.result(), tuple(walker.skipped), markers)
+    return ParsedScript(walker.result(), tuple(walker.skipped), markers, walker.checks.result())
 
 
 def _test_end(toks: list, i: int):
@@ -96,6 +97,7 @@ class _Walker:
         self.skipped: list[SkippedLine] = []
         self.reason: str | None = None  # why the current top-level line is skipped, if it is
         self.flow = Flow(self.commands)  # which commands are not straight-line
+        self.checks = Checks(text)  # the skipped commands that can decide the script's result
 
     def result(self) -> tuple[Command, ...]:
         marks = self.flow.marks
@@ -155,6 +157,8 @@ class _Walker:
                 if cur:
                     self.finish(lexer, cur, words, nested, top, level)
                     cur, words = [], []
+                if top:
+                    self.checks.operator(op, level.continued)
                 if op == "(" and not (case_stack and case_stack[-1]):
                     level.open("subshell", lexer.line_of(t.start))
                 elif op == ")":
@@ -192,6 +196,8 @@ class _Walker:
             if t.arith:
                 self.note(top, "shell keyword: ((")
                 level.other(lexer.line_of(t.start))
+                if top:
+                    self.check(level, lexer.line_of(t.start), lexer.line_of(t.end - 1), "((", [])
                 continue
             v = t.value
             if not t.plain or (v not in _PREFIX_KEYWORDS and v not in _OTHER_KEYWORDS):
@@ -216,6 +222,8 @@ class _Walker:
                 end = _test_end(toks, i)
                 i = self.skip(toks, i, lambda x, last=end: x is last, level, lexer, inside)
                 i += i < n and toks[i].__class__ is Word  # the "]]"
+                if top:
+                    self.check(level, line, lexer.line_of(toks[i - 1].end - 1) if i else line, "[[", [])
             elif v == "case":
                 self.note(top, "shell keyword: case")
                 level.open("case", lexer.line_of(t.start))
@@ -245,7 +253,7 @@ class _Walker:
         elif v in ("fi", "done", "esac", "}"):
             level.close(v)
         elif v in ("then", "else", "elif", "do"):
-            level.middle()
+            level.middle(v)
         elif v == "!":
             level.bang(line)
         elif v == "coproc":
@@ -273,6 +281,7 @@ class _Walker:
         line = lexer.line_of(cur[0].start)
         reason = level.reason()
         command = None
+        checked = None  # the name of a command that is neither usacloud nor an expansion
         if k < len(words):
             name = words[k].value
             if name.rsplit("/", 1)[-1] == "usacloud":
@@ -305,6 +314,7 @@ class _Walker:
                 level.other(line)
             else:
                 self.note(top, f"not a usacloud command: {name}")
+                checked = name
                 if not (words[k].plain and name in ALWAYS_SUCCEED):
                     level.other(line)
         elif first_assignment is not None:
@@ -316,6 +326,8 @@ class _Walker:
         else:
             self.note(top, f"redirection only: {cur[0].op}")
             level.other(line)  # `< missing-file` fails
+        if top:
+            self.check(level, line, lexer.line_of(cur[-1].end - 1), checked, [w.value for w in words[k + 1 :]])
         self.effects(level, words, prefixes, line)
         if any(_EXITING_EXPANSION.search(w.raw) for w in words):
             level.may_exit("${:?}", line)  # `: "${CONFIRM:?set it}"`, `X=${X:?}`: bash exits when unset
@@ -328,6 +340,20 @@ class _Walker:
                     command = None
                 if t.__class__ is Word and t.subs:
                     self.walk_subs(t, reason, lexer.line_of(t.start))
+
+    def check(self, level: Level, line: int, end_line: int, name: str | None, args: list[str]) -> None:
+        """A top-level command for :class:`Checks` (``name`` None: not one it looks at)."""
+        text = self.text(line, end_line)
+        runs = not level.in_function() and not level.after_usacloud_failed()  # as the lines say
+        if name in ("exit", "logout", "return"):
+            if name != "return" and runs and args and args[0] != "0":
+                self.checks.ends(line, text, f"`exit {args[0]}` ends the script with a failure")
+            name = None
+        elif name == "exec" and not args:  # `exec >log 2>&1` only redirects
+            name = None
+        elif name is not None and runs and self.flow.ends_the_script(name):  # `[ -s out ] || die "empty"`
+            self.checks.ends(line, text, f"`{name}` is a function that can end the script")
+        self.checks.command(line, text, name, args, level.status_ignored(), bool(level.frames))
 
     def effects(self, level: Level, words: list, prefixes: int, line: int) -> None:
         """What the simple command does to the rest of the script (:mod:`effects`), and a call of a

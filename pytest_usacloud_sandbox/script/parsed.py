@@ -42,6 +42,8 @@ class ParsedScript:
     commands: tuple[Command, ...]
     skipped: tuple[SkippedLine, ...]
     markers: tuple[MarkerSpec, ...]
+    #: skipped lines whose exit status can decide the script's result under bash (:mod:`.checks`)
+    checks: tuple[SkippedLine, ...] = ()
 
     def straight_line_error(self) -> ScriptError | None:
         """Commands mode runs only straight-line scripts: the first usacloud command bash might not
