@@ -1,7 +1,7 @@
 """What the Engine asks of cleanup around each command it runs (one object per process).
 
 * :meth:`CleanupHooks.mark`: a create's words with the run's tag (the dry-run shows them too);
-* :meth:`CleanupHooks.guard`: a destructive command's targets resolved to what this run made;
+* :meth:`CleanupHooks.guard`: a changing command's targets resolved to what this run made;
 * :meth:`CleanupHooks.started` / :meth:`CleanupHooks.finished`: the journal of what the run made,
   written before a create runs (a process killed mid-way has said what it was making) and after
   (with the IDs it printed), kept per script for ``--usacloud-cleanup=script`` and shared with the
@@ -31,7 +31,7 @@ NO_ID = "its output did not show the new ID (-q, -o json, -o yaml and the table 
 
 @dataclass(frozen=True)
 class Guarded:
-    """A destructive command after the ownership check: the words to run, or why not."""
+    """A changing command after the ownership check: the words to run, or why not."""
 
     words: tuple[str, ...]
     refusal: str | None = None
