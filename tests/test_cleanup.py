@@ -485,3 +485,29 @@ def test_the_progress_line_says_when_the_run_is_cleaning_up(phase):
     log.phase = phase
     line = log.status_line(5.0)
     assert line.startswith("usacloud: cleaning up (3/12 calls) | 0/2 scripts") == bool(phase), line
+
+
+def test_an_update_that_printed_new_ids_replaces_the_old_ones_in_the_journal():
+    from pytest_usacloud_sandbox.cleanup.hooks import CleanupHooks, Guarded
+    from pytest_usacloud_sandbox.record.vocabulary import CommandStatus
+
+    notes: list[dict] = []
+    hooks = CleanupHooks(RUN, note=notes.append)
+    base = {"script": "a", "line": 1, "tags": [RUN.tag], "name": "web", "disks": "none", "state": "done"}
+    hooks._by_script["a"] = [
+        {**base, "key": "k1", "resource": "server", "by": "tag", "ids": ["11", "12"]},
+        {**base, "key": "k2", "resource": "server", "by": "tag", "ids": ["13"]},
+        {**base, "key": "k3", "resource": "packet-filter", "by": "id", "ids": ["11"]},
+    ]
+    ok = CommandRecord(line=2, text="", status=CommandStatus.OK)
+    words = ("usacloud", "server", "update", "--argument-match-mode", "exact", "-y", "11", "13", "--cpu", "2", "-q")
+    hooks.changed(Guarded(words, resource="server", ids=("11", "13")), ok, "21\n23\n")
+    assert [e["ids"] for e in hooks._by_script["a"]] == [["21", "12"], ["23"], ["11"]]
+    assert [(n["key"], n["ids"]) for n in notes] == [("k1", ["21", "12"]), ("k2", ["23"])]  # the journal's last word
+    # an update that printed the IDs it was given, a failed one, a subcommand of another kind: nothing
+    hooks.changed(Guarded(words, resource="server", ids=("21",)), ok, "21\n")
+    failed = CommandRecord(line=2, text="", status=CommandStatus.FAILED)
+    hooks.changed(Guarded(words, resource="server", ids=("21",)), failed, "99\n")
+    boot = ("usacloud", "server", "boot", "--argument-match-mode", "exact", "-y", "21")
+    hooks.changed(Guarded(boot, resource="server", ids=("21",)), ok, "99\n")
+    assert len(notes) == 2 and hooks.owned_ids("server") == {"21", "12", "23"}

@@ -111,3 +111,36 @@ def test_an_update_matching_nothing_fails_as_not_found_and_any_lifts_the_check(e
     e2e.script("upd.usacloud", "usacloud switch update -y web --description mine\n")
     e2e.run("--usacloud-allow-dangerous=any").assert_outcomes(passed=1)
     assert described(e2e, "switch") == {"team-b-web-switch": "mine"}  # `any`: as written, substring match
+
+
+@pytest.mark.parametrize("output", ["-q", "-o json", ""])
+def test_a_plan_change_gives_the_runs_server_a_new_id_and_the_teardown_follows_it(e2e, output):
+    """A new plan makes a new server (new ID, same name and tags): the ID the update printed replaces
+    the one the create printed, and the teardown deletes it. (The plan change may need
+    --usacloud-allow-dangerous: it shuts a running server down and boots it again.)"""
+    make(e2e, "server", "create", "-y", "--name", "team-b-web", "--cpu", "1", "--memory", "1")
+    e2e.script(
+        "scale.usacloud",
+        "usacloud server create -y --name ci-scale-web --cpu 1 --memory 1 -q\n"
+        f"usacloud server update -y ci-scale-web --cpu 2 --memory 2 {output}\n",
+    )
+    result = e2e.run("--usacloud-allow-dangerous")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
+    assert [r["Name"] for r in state(e2e)["server"]] == ["team-b-web"]
+
+
+def test_in_shell_mode_an_update_keeping_the_id_and_a_plan_change_are_both_followed(e2e):
+    e2e.shell_script(
+        "keep.usacloud",
+        """
+        set -e
+        usacloud server create -y --name ci-web --cpu 1 --memory 1 -q
+        usacloud server update -y ci-web --cpu 1 --description same -q
+        usacloud server update -y ci-web --memory 2 -o json > /dev/null
+        """,
+    )
+    result = e2e.run("--usacloud-allow-dangerous")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
+    assert state(e2e)["server"] == []

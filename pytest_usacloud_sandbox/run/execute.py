@@ -60,6 +60,9 @@ class CommandHooks(Protocol):
 
     def finished(self, entry: dict | None, cmd: CommandRecord, stdout: str) -> None: ...
 
+    def changed(self, guarded: Any, cmd: CommandRecord, stdout: str) -> None:
+        """A checked command ran: the new IDs an update printed for what it replaced are the run's."""
+
 
 @dataclass
 class WorkerStats:
@@ -307,6 +310,7 @@ class Engine:
             cmd.status = CommandStatus.DRY_RUN
             return
         env = {**env, **planned.env}  # allowed VAR=value prefixes
+        guarded = None
         if self.cleanup is not None and _changes_targets(planned):  # it acts only on what this run made
             guarded = self.cleanup.guard(words, env, lambda listing: self.call(listing, env, masker))
             if guarded.failed is not None:
@@ -326,6 +330,8 @@ class Engine:
         result = attempt.execute(self, words, cmd, masker, env, cwd)
         if self.cleanup is not None:
             self.cleanup.finished(entry, cmd, result.stdout if result is not None else "")
+            if guarded is not None:
+                self.cleanup.changed(guarded, cmd, result.stdout if result is not None else "")
 
     def _refuse(self, cmd: CommandRecord, masker: Masker, message: str) -> None:
         cmd.status, cmd.cls = CommandStatus.REFUSED, ResultClass.REFUSED
