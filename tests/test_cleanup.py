@@ -173,6 +173,39 @@ def test_the_ids_a_create_printed_in_each_output_form():
     assert printed_ids("a:113000000001\n") == [] and printed_ids("") == []  # --format: nothing to read
 
 
+#: usacloud 1.22.8's ``server create -o yaml`` (abridged): the item's own keys two spaces in, its
+#: disks' and interfaces' under ``- `` lists, the zone's and region's deeper; a description may say ``ID:``
+SERVER_YAML = """\
+- Availability: available
+  CDROMID: 0
+  Description: 'ID: 123'
+  Disks:
+  - ID: 100000000024
+    Storage:
+      ID: 123456789012
+  ID: 100000000022
+  IconID: 0
+  Interfaces:
+  - HostName: ""
+    ID: 100000000023
+    SwitchID: 100000000021
+  Name: s3
+  Zone:
+    ID: 29001
+    Region:
+      ID: 210
+- CreatedAt: "2026-12-07T18:19:42.716330697Z"
+  Description: |-
+    ID: 5
+  ID: 100000000030
+"""
+
+
+def test_the_ids_a_yaml_output_printed_are_the_items_own():
+    assert printed_ids(SERVER_YAML) == ["100000000022", "100000000030"]
+    assert printed_ids('- CreatedAt: "x"\n  Description: ""\n  ID: 100000000010\n  Name: pf\n') == ["100000000010"]
+
+
 def test_a_listing_is_read_with_zones_tags_and_a_servers_disks():
     items = listed(
         json.dumps(

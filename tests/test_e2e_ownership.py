@@ -113,7 +113,7 @@ def test_an_update_matching_nothing_fails_as_not_found_and_any_lifts_the_check(e
     assert described(e2e, "switch") == {"team-b-web-switch": "mine"}  # `any`: as written, substring match
 
 
-@pytest.mark.parametrize("output", ["-q", "-o json", ""])
+@pytest.mark.parametrize("output", ["-q", "-o json", "", "-o yaml"])
 def test_a_plan_change_gives_the_runs_server_a_new_id_and_the_teardown_follows_it(e2e, output):
     """A new plan makes a new server (new ID, same name and tags): the ID the update printed replaces
     the one the create printed, and the teardown deletes it. (The plan change may need
@@ -144,3 +144,18 @@ def test_in_shell_mode_an_update_keeping_the_id_and_a_plan_change_are_both_follo
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["cleanup: 1 deleted, 0 left*"])
     assert state(e2e)["server"] == []
+
+
+def test_the_ids_of_yaml_creates_are_recorded_and_removed(e2e):
+    """Untaggable kinds are known by the ID their create printed: in YAML too (``-o yaml`` or the
+    default output type), where the ID is not the item's first key."""
+    e2e.script(
+        "yaml.usacloud",
+        "usacloud packet-filter create -y --name pf-yaml -o yaml\n"
+        "SAKURACLOUD_DEFAULT_OUTPUT_TYPE=yaml usacloud packet-filter create -y --name pf-env-yaml\n"
+        "usacloud packet-filter create -y --name pf-json -o json\n",
+    )
+    result = e2e.run()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["cleanup: 3 deleted, 0 left*"])
+    assert state(e2e)["packet-filter"] == []
