@@ -7,7 +7,7 @@ import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from standin_tools import RATE_429, framed, run_standin, standin_env, wait_until
+from standin_tools import RATE_429, framed, make_outside, run_standin, standin_env, stored, wait_until
 
 from pytest_usacloud_sandbox.cleanup.runid import RunId
 
@@ -15,9 +15,7 @@ TAG_LINE = "usacloud-run="
 
 
 def state(e2e) -> dict[str, list[dict]]:
-    """The stand-in's persistent store (STANDIN_STATE), by resource."""
-    path = e2e.tmp / "usacloud-state.json"
-    return json.loads(path.read_text())["resources"] if path.exists() else {}
+    return stored(e2e.tmp)
 
 
 def names(e2e, resource: str) -> list[str]:
@@ -25,9 +23,7 @@ def names(e2e, resource: str) -> list[str]:
 
 
 def make(e2e, text: str) -> None:
-    """Create something outside the run (another run's, a colleague's), straight with the stand-in."""
-    env = standin_env(e2e.tmp, SAKURACLOUD_ZONE="tk1v", SAKURACLOUD_ZONES="tk1v")
-    assert run_standin(text.split(), env).returncode == 0
+    make_outside(e2e.tmp, text.split())
 
 
 def report(e2e, result=None) -> dict:

@@ -45,7 +45,7 @@ def test_shell_mode_judges_the_callers_directory_and_the_scripts_tree(e2e):
     # (a download opens the archive's FTP share) found no such archive, so usacloud never ran
     assert not e2e.argvs()
     assert [c["argv"][:2] for c in e2e.own_calls()] == [["archive", "list"]]
-    result.stdout.fnmatch_lines(["*target resource not found: query=?\"no-such-archive\"?*"])
+    result.stdout.fnmatch_lines(['*target resource not found: query=?"no-such-archive"?*'])
     result.stdout.fnmatch_lines(
         ["*(writes-file): `--destination got.raw` names */outside/got.raw, outside the script*"]
     )

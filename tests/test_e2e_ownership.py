@@ -2,23 +2,18 @@
 updates and edits by name are checked like deletes (listed first, run on the run's own IDs exactly),
 in commands mode and in shell mode; reads and creates are not."""
 
-import json
-
 import pytest
-from standin_tools import run_standin, standin_env
+from standin_tools import make_outside, stored
 
 from pytest_usacloud_sandbox.usacloud import commands
 
 
 def state(e2e) -> dict[str, list[dict]]:
-    path = e2e.tmp / "usacloud-state.json"
-    return json.loads(path.read_text())["resources"] if path.exists() else {}
+    return stored(e2e.tmp)
 
 
 def make(e2e, *argv: str) -> None:
-    """Create something outside the run (another team's), straight with the stand-in."""
-    env = standin_env(e2e.tmp, SAKURACLOUD_ZONE="tk1v", SAKURACLOUD_ZONES="tk1v")
-    assert run_standin(list(argv), env).returncode == 0
+    make_outside(e2e.tmp, list(argv))
 
 
 def described(e2e, resource: str) -> dict[str, str]:
