@@ -356,6 +356,13 @@ OPTIONS = (
     ),
     _seconds("usacloud_cleanup_timeout", "seconds the teardown may take before it stops and lists what remains", 600),
     Option(
+        "usacloud_allow_leftovers",
+        "the session may pass although the teardown left something the run created (by default that "
+        "fails it: exit code 1)",
+        False,
+        "bool",
+    ),
+    Option(
         "usacloud_sweep",
         "run no script: remove what earlier runs left, every resource carrying a run tag of this plugin "
         f"older than HOURS (default {DEFAULT_SWEEP_HOURS})",

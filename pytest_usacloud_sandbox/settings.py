@@ -56,6 +56,7 @@ class Settings:
     mode: str = "commands"
     cleanup: str = "run"
     cleanup_timeout: float = 600.0
+    allow_leftovers: bool = False
     sweep: float | None = None  # --usacloud-sweep: hours (None: no sweep, scripts run)
     max_script_bytes: int = 1024 * 1024
 

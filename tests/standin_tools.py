@@ -272,6 +272,18 @@ def standin_env(tmp_path, **overrides) -> dict:
     return env
 
 
+def stored(tmp_path) -> dict[str, list[dict]]:
+    """The stand-in's persistent store (``usacloud-state.json`` of :func:`standin_env`), by resource."""
+    path = Path(tmp_path) / "usacloud-state.json"
+    return json.loads(path.read_text())["resources"] if path.exists() else {}
+
+
+def make_outside(tmp_path, argv: list[str]) -> None:
+    """Create something outside a run (another run's, another team's) in tk1v, straight with the stand-in."""
+    env = standin_env(tmp_path, SAKURACLOUD_ZONE="tk1v", SAKURACLOUD_ZONES="tk1v")
+    assert run_standin(argv, env).returncode == 0
+
+
 def run_standin(args, env, *, input=None, timeout=30, via_path=False, **kwargs) -> subprocess.CompletedProcess:
     """Run the stand-in once (text mode, captured output, stdin from ``input`` or /dev/null).
 

@@ -173,6 +173,39 @@ def test_the_ids_a_create_printed_in_each_output_form():
     assert printed_ids("a:113000000001\n") == [] and printed_ids("") == []  # --format: nothing to read
 
 
+#: usacloud 1.22.8's ``server create -o yaml`` (abridged): the item's own keys two spaces in, its
+#: disks' and interfaces' under ``- `` lists, the zone's and region's deeper; a description may say ``ID:``
+SERVER_YAML = """\
+- Availability: available
+  CDROMID: 0
+  Description: 'ID: 123'
+  Disks:
+  - ID: 100000000024
+    Storage:
+      ID: 123456789012
+  ID: 100000000022
+  IconID: 0
+  Interfaces:
+  - HostName: ""
+    ID: 100000000023
+    SwitchID: 100000000021
+  Name: s3
+  Zone:
+    ID: 29001
+    Region:
+      ID: 210
+- CreatedAt: "2026-12-07T18:19:42.716330697Z"
+  Description: |-
+    ID: 5
+  ID: 100000000030
+"""
+
+
+def test_the_ids_a_yaml_output_printed_are_the_items_own():
+    assert printed_ids(SERVER_YAML) == ["100000000022", "100000000030"]
+    assert printed_ids('- CreatedAt: "x"\n  Description: ""\n  ID: 100000000010\n  Name: pf\n') == ["100000000010"]
+
+
 def test_a_listing_is_read_with_zones_tags_and_a_servers_disks():
     items = listed(
         json.dumps(
@@ -485,3 +518,29 @@ def test_the_progress_line_says_when_the_run_is_cleaning_up(phase):
     log.phase = phase
     line = log.status_line(5.0)
     assert line.startswith("usacloud: cleaning up (3/12 calls) | 0/2 scripts") == bool(phase), line
+
+
+def test_an_update_that_printed_new_ids_replaces_the_old_ones_in_the_journal():
+    from pytest_usacloud_sandbox.cleanup.hooks import CleanupHooks, Guarded
+    from pytest_usacloud_sandbox.record.vocabulary import CommandStatus
+
+    notes: list[dict] = []
+    hooks = CleanupHooks(RUN, note=notes.append)
+    base = {"script": "a", "line": 1, "tags": [RUN.tag], "name": "web", "disks": "none", "state": "done"}
+    hooks._by_script["a"] = [
+        {**base, "key": "k1", "resource": "server", "by": "tag", "ids": ["11", "12"]},
+        {**base, "key": "k2", "resource": "server", "by": "tag", "ids": ["13"]},
+        {**base, "key": "k3", "resource": "packet-filter", "by": "id", "ids": ["11"]},
+    ]
+    ok = CommandRecord(line=2, text="", status=CommandStatus.OK)
+    words = ("usacloud", "server", "update", "--argument-match-mode", "exact", "-y", "11", "13", "--cpu", "2", "-q")
+    hooks.changed(Guarded(words, resource="server", ids=("11", "13")), ok, "21\n23\n")
+    assert [e["ids"] for e in hooks._by_script["a"]] == [["21", "12"], ["23"], ["11"]]
+    assert [(n["key"], n["ids"]) for n in notes] == [("k1", ["21", "12"]), ("k2", ["23"])]  # the journal's last word
+    # an update that printed the IDs it was given, a failed one, a subcommand of another kind: nothing
+    hooks.changed(Guarded(words, resource="server", ids=("21",)), ok, "21\n")
+    failed = CommandRecord(line=2, text="", status=CommandStatus.FAILED)
+    hooks.changed(Guarded(words, resource="server", ids=("21",)), failed, "99\n")
+    boot = ("usacloud", "server", "boot", "--argument-match-mode", "exact", "-y", "21")
+    hooks.changed(Guarded(boot, resource="server", ids=("21",)), ok, "99\n")
+    assert len(notes) == 2 and hooks.owned_ids("server") == {"21", "12", "23"}

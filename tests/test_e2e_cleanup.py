@@ -7,7 +7,7 @@ import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from standin_tools import RATE_429, framed, run_standin, standin_env, wait_until
+from standin_tools import RATE_429, framed, make_outside, run_standin, standin_env, stored, wait_until
 
 from pytest_usacloud_sandbox.cleanup.runid import RunId
 
@@ -15,9 +15,7 @@ TAG_LINE = "usacloud-run="
 
 
 def state(e2e) -> dict[str, list[dict]]:
-    """The stand-in's persistent store (STANDIN_STATE), by resource."""
-    path = e2e.tmp / "usacloud-state.json"
-    return json.loads(path.read_text())["resources"] if path.exists() else {}
+    return stored(e2e.tmp)
 
 
 def names(e2e, resource: str) -> list[str]:
@@ -25,9 +23,7 @@ def names(e2e, resource: str) -> list[str]:
 
 
 def make(e2e, text: str) -> None:
-    """Create something outside the run (another run's, a colleague's), straight with the stand-in."""
-    env = standin_env(e2e.tmp, SAKURACLOUD_ZONE="tk1v", SAKURACLOUD_ZONES="tk1v")
-    assert run_standin(text.split(), env).returncode == 0
+    make_outside(e2e.tmp, text.split())
 
 
 def report(e2e, result=None) -> dict:
@@ -244,15 +240,24 @@ def test_a_failed_teardown_is_left_listed_and_annotated(e2e):
     )
     e2e.script("a.usacloud", "usacloud switch create -y --name sw -q\n")
     result = e2e.run("--usacloud-github=on")
-    result.assert_outcomes(passed=1)  # never turns a pass into a failure
+    result.assert_outcomes(passed=1)  # the script passed; the session does not
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
             "cleanup: 0 deleted, 1 left*",
             "  left: switch * 'sw' (tk1v): *409 Conflict*",
             "  the run's tag: usacloud-run=*; to remove what carries it later:",
+            "cleanup failed the session: 1 resource(s) the run created left behind "
+            "(exit code 1; --usacloud-allow-leftovers lets it pass)",
             "::warning title=usacloud cleanup::1 resources left: switch *",
         ]
     )
+    e2e.script("a.usacloud", "usacloud switch create -y --name sw2 -q\n")
+    result = e2e.run("--usacloud-allow-leftovers")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["cleanup: 0 deleted, 1 left*"])
+    result.stdout.no_fnmatch_line("cleanup failed the session*")
 
 
 def test_shell_mode_scripts_get_the_run_id_for_unique_names(e2e):
@@ -417,6 +422,7 @@ def test_the_teardown_leaves_what_another_command_gave_the_runs_tag(e2e):
     )
     result = e2e.run(f"--usacloud-report={e2e.tmp / 'report.json'}")
     result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK  # not the run's: it does not fail the session
     assert names(e2e, "switch") == ["shared-team-switch"]
     result.stdout.fnmatch_lines(
         ["cleanup: 1 deleted, 1 left*", "  left: switch * 'shared-team-switch' (tk1v): it carries the run's tag, but*"]

@@ -41,8 +41,11 @@ def test_shell_mode_judges_the_callers_directory_and_the_scripts_tree(e2e):
     result = e2e.run("--usacloud-error-policy=continue")
     result.assert_outcomes(failed=1)
     assert seen.read_text() == "sub: 1\noutside: 1\nread: 1\n"
-    # only the call inside the script's tree ran (and found no such archive)
-    assert [a[:3] for a in e2e.argvs()] == [["archive", "download", "-y"]]
+    # only the call inside the script's tree passed the file check: the ownership check's listing
+    # (a download opens the archive's FTP share) found no such archive, so usacloud never ran
+    assert not e2e.argvs()
+    assert [c["argv"][:2] for c in e2e.own_calls()] == [["archive", "list"]]
+    result.stdout.fnmatch_lines(['*target resource not found: query=?"no-such-archive"?*'])
     result.stdout.fnmatch_lines(
         ["*(writes-file): `--destination got.raw` names */outside/got.raw, outside the script*"]
     )

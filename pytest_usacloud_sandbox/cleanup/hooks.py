@@ -1,7 +1,7 @@
 """What the Engine asks of cleanup around each command it runs (one object per process).
 
 * :meth:`CleanupHooks.mark`: a create's words with the run's tag (the dry-run shows them too);
-* :meth:`CleanupHooks.guard`: a destructive command's targets resolved to what this run made;
+* :meth:`CleanupHooks.guard`: a changing command's targets resolved to what this run made;
 * :meth:`CleanupHooks.started` / :meth:`CleanupHooks.finished`: the journal of what the run made,
   written before a create runs (a process killed mid-way has said what it was making) and after
   (with the IDs it printed), kept per script for ``--usacloud-cleanup=script`` and shared with the
@@ -19,9 +19,10 @@ from pathlib import Path
 
 from ..record.command import CommandRecord
 from ..record.vocabulary import CommandStatus, ResultClass
+from ..usacloud import commands
 from ..usacloud.mask import Masker
 from ..usacloud.policy import Refusal
-from . import ownership, printed, tagging
+from . import ownership, plan, printed, tagging
 from .runid import RunId
 
 #: Results of a create that may have made something although no output was seen.
@@ -31,12 +32,14 @@ NO_ID = "its output did not show the new ID (-q, -o json, -o yaml and the table 
 
 @dataclass(frozen=True)
 class Guarded:
-    """A destructive command after the ownership check: the words to run, or why not."""
+    """A changing command after the ownership check: the words to run, or why not."""
 
     words: tuple[str, ...]
     refusal: str | None = None
     failed: CommandRecord | None = None  # the listing that should have resolved the targets failed
     missing: str | None = None  # a target matched nothing: the command fails as not found
+    resource: str = ""
+    ids: tuple[str, ...] = ()  # the run's own IDs the targets resolved to
 
 
 Lister = Callable[[Sequence[str]], "tuple[CommandRecord, object]"]
@@ -102,7 +105,9 @@ class CleanupHooks:
             return Guarded(words, refusal=resolved.describe())
         if isinstance(resolved, ownership.Missing):
             return Guarded(words, missing=resolved.message)
-        return Guarded(resolved)
+        after = ownership.targets(resolved, env)  # the same command, its targets now the IDs
+        ids = after.values if isinstance(after, ownership.Targets) else ()
+        return Guarded(resolved, resource=found.resource, ids=ids)
 
     # -- the journal --------------------------------------------------------------------------
 
@@ -142,6 +147,33 @@ class CleanupHooks:
         else:
             entry["state"] = "failed"
         self.note(dict(entry))
+
+    def changed(self, guarded: Guarded, cmd: CommandRecord, stdout: str) -> None:
+        """An update of the run's own resources ran: an ID it printed that none of its targets had is
+        what replaced them (a server's plan change makes a new server, same name and tags), and takes
+        their place in the journal (of creates that tagged it: the teardown checks the tag too)."""
+        inv = commands.resolve(guarded.words)
+        if cmd.status != CommandStatus.OK or inv.subcommand is None or inv.subcommand.kind != "update":
+            return
+        shown = printed.printed_ids(stdout)
+        gone = [i for i in guarded.ids if i not in shown]
+        new = [i for i in shown if i not in guarded.ids]
+        if not gone or not new:
+            return
+        replaced, extra = dict(zip(gone, new, strict=False)), new[len(gone) :]  # in the order usacloud printed them
+        with self._lock:
+            mine = [e for entries in self._by_script.values() for e in entries]
+        local = {e["key"] for e in mine}
+        for entry in [*mine, *(e for e in plan.merge(self.noted()) if e.get("key") not in local)]:
+            ids = [str(i) for i in entry.get("ids") or ()]
+            if entry.get("resource") != guarded.resource or entry.get("by") != "tag":
+                continue
+            if not any(i in replaced for i in ids):
+                continue
+            ids = [replaced.get(i, i) for i in ids] + (extra if gone[-1] in ids else [])
+            with self._lock:
+                entry["ids"] = ids
+            self.note({**entry, "ids": ids})
 
     def take(self, script: str) -> list[dict]:
         """The journal entries of ``script``'s creates in this process (its teardown takes them)."""

@@ -1,9 +1,10 @@
-"""Deletes touch only what this run made.
+"""Deletes, updates and every other command that changes what it names touch only what this run made.
 
-usacloud matches each target of a destructive command against every resource of the zone by ID, tag
-and name, the name by substring unless the mode is exact: ``server delete -y web`` also removes another
-run's ``web-2``. So the resource is listed first, each target matched as usacloud would (:func:`resolve`),
-and the command runs on the IDs this run made, with ``--argument-match-mode exact``, or is refused.
+usacloud matches each target of such a command against every resource of the zone by ID, tag and
+name, the name by substring unless the mode is exact: ``server delete -y web`` also removes another
+run's ``web-2`` (``switch update -y web`` rewrites it). So the resource is listed first, each target
+matched as usacloud would (:func:`resolve`), and the command runs on the IDs this run made, with
+``--argument-match-mode exact``, or is refused.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ SHOWN = 3  # strangers named in a refusal
 
 @dataclass(frozen=True)
 class Targets:
-    """The targets of a destructive command: which words, of which resource, matched how."""
+    """The targets of a changing command: which words, of which resource, matched how."""
 
     resource: str
     words: tuple[str, ...]
@@ -39,7 +40,7 @@ class Targets:
 
 
 def targets(words: Sequence[str], env: Mapping[str, str]) -> Targets | Refusal | None:
-    """What must be resolved before this (dangerous) command runs: its Targets, a Refusal when
+    """What must be resolved before this (dangerous or changing) command runs: its Targets, a Refusal when
     they cannot be checked, or None when it acts on no cloud resource by name (`ssh`, profiles)."""
     words = tuple(words)
     inv = commands.resolve(words)

@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 
 _ID = re.compile(r"\d{1,20}")
-_YAML_ID = re.compile(r'^(?:- )?ID: *"?(\d{1,20})"?\s*$', re.M)
+#: an item's own ``ID:`` in a YAML list: its first key (``- ID:``) or one of the others (two spaces in);
+#: nested ones (``Zone:``, ``Disks:`` items) are deeper, a nested list's first key is ``  - ID:``
+_YAML_ID = re.compile(r'^(?:- |  )?ID: *"?(\d{1,20})"?[ \t]*$', re.M)
 
 
 @dataclass(frozen=True)

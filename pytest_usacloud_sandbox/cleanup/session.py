@@ -138,7 +138,16 @@ class RunTeardown:
         """The teardown, first of all: the report (written by the run's reporter as the session
         finishes) carries its results, and the run directory is still there."""
         self._finish()
+        if self.failing() and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         return (yield)
+
+    def failing(self) -> list[ResourceRecord]:
+        """What the run created and the teardown left: it fails the session (not under
+        ``--usacloud-allow-leftovers``); a tagged resource no create of the run made is not counted."""
+        if self.settings.allow_leftovers:
+            return []
+        return [r for r in self.summary.leftovers if r.reason != pl.NOT_MADE]
 
     def _finish(self) -> None:
         self.entries = pl.merge(self.state.created())
@@ -187,6 +196,13 @@ class RunTeardown:
         tr = terminalreporter
         for line in self.summary.lines(self.removal_hint()):
             tr.line(line)
+        failing = self.failing()
+        if failing:
+            tr.line(
+                f"cleanup failed the session: {len(failing)} resource(s) the run created left behind "
+                "(exit code 1; --usacloud-allow-leftovers lets it pass)",
+                red=True,
+            )
         from ..report import github
 
         left = self.summary.leftovers

@@ -29,7 +29,7 @@ from ..usacloud import profiles
 from ..usacloud.classify import HINTS
 from ..usacloud.mask import SECRET_ENV, Masker
 from ..usacloud.plan import plan_command
-from ..usacloud.policy import Policy, sandbox_env
+from ..usacloud.policy import Planned, Policy, sandbox_env
 from . import attempt
 from .runner import RunResult, run_command
 
@@ -50,8 +50,8 @@ class CommandHooks(Protocol):
         """Put the marked words in ``cmd``; False, with ``cmd`` refused, when the create may not run."""
 
     def guard(self, words: Sequence[str], env: Mapping[str, str], lister: Callable) -> Any:
-        """A dangerous command's words with its targets resolved (``.words``), or ``.refusal`` / ``.failed`` /
-        ``.missing``."""
+        """A dangerous or changing command's words with its targets resolved (``.words``), or ``.refusal`` /
+        ``.failed`` / ``.missing``."""
 
     def started(self, marked: Any, script: str | None, line: int) -> dict | None: ...
 
@@ -59,6 +59,9 @@ class CommandHooks(Protocol):
         """Variables a shell-mode script gets (the run's id, the script's id)."""
 
     def finished(self, entry: dict | None, cmd: CommandRecord, stdout: str) -> None: ...
+
+    def changed(self, guarded: Any, cmd: CommandRecord, stdout: str) -> None:
+        """A checked command ran: the new IDs an update printed for what it replaced are the run's."""
 
 
 @dataclass
@@ -308,7 +311,8 @@ class Engine:
             cmd.status = CommandStatus.DRY_RUN
             return
         env = {**env, **planned.env}  # allowed VAR=value prefixes
-        if self.cleanup is not None and planned.danger:  # it acts only on what this run made
+        guarded = None
+        if self.cleanup is not None and _changes_targets(planned):  # it acts only on what this run made
             guarded = self.cleanup.guard(words, env, lambda listing: self.call(listing, env, masker))
             if guarded.failed is not None:
                 _listing_failed(cmd, guarded.failed)
@@ -327,11 +331,19 @@ class Engine:
         result = attempt.execute(self, words, cmd, masker, env, cwd)
         if self.cleanup is not None:
             self.cleanup.finished(entry, cmd, result.stdout if result is not None else "")
+            if guarded is not None:
+                self.cleanup.changed(guarded, cmd, result.stdout if result is not None else "")
 
     def _refuse(self, cmd: CommandRecord, masker: Masker, message: str) -> None:
         cmd.status, cmd.cls = CommandStatus.REFUSED, ResultClass.REFUSED
         cmd.message = masker.text(message)
         self.stats.refused += 1
+
+
+def _changes_targets(planned: Planned) -> bool:
+    """A dangerous command, or one that changes the resources it names: its targets must be the run's."""
+    sub = planned.invocation.subcommand
+    return bool(planned.danger) or (sub is not None and sub.changes_targets)
 
 
 def fake_limit_reason(cmd: CommandRecord) -> str:

@@ -24,6 +24,8 @@ DESTRUCTIVE_KINDS = frozenset({"delete", "power"})
 #: Subcommands that cut off something in use (disconnect a disk or a switch, disable IPv6,
 #: deactivate a SIM): dangerous like the destructive ones.
 DISRUPTIVE_KINDS = frozenset({"disruptive"})
+#: Kinds that change what they act on: with targets (a selector), the run checks those are its own.
+CHANGING_KINDS = frozenset({"create", "update", "op", "delete", "power", "disruptive"})
 #: Plain cobra commands under the root that are not resources.
 ROOT_COMMANDS: tuple[str, ...] = tuple(c["name"] for c in _data.ROOT_COMMANDS)
 
@@ -92,6 +94,12 @@ class Subcommand:
     def dangerous(self) -> bool:
         """Dangerous as a whole (the policy's rule): destructive, power or disruptive."""
         return self.kind in DESTRUCTIVE_KINDS or self.kind in DISRUPTIVE_KINDS
+
+    @property
+    def changes_targets(self) -> bool:
+        """It changes the resources its arguments select (by ID, tag or name): updates, edits, power,
+        deletes, ``disk connect-to-server``, ``internet add-subnet``...; not reads, not plain creates."""
+        return self.kind in CHANGING_KINDS and self.selector in ("single", "multi")
 
     def find_flag(self, word: str) -> Flag | None:
         """The flag named by ``word`` ("--zone", "-y", an alias such as "--out", or "--x=v")."""

@@ -73,6 +73,8 @@ repository (generated from usacloud 1.22.8's source by tools/gen_commands.py); t
   or disk) also creates a disk named after the server, with ``--disk-tags`` and without the server's
   tags, of ``--disk-size`` GB (``disk plan[SSDプラン:0GB] is not found`` without it; ``--disk-size``
   alone makes a blank disk, as the real one does); ``delete --with-disks`` removes it too.
+  ``update`` to a new plan (``--cpu``, ``--memory``, ``--gpu``, ``--commitment``) makes a new server: a
+  new ID, the same name and tags but for ``@previous-id=<old ID>``.
   ``wait-until-ready`` on a server that is not up waits for ever; in fake mode so does
   ``wait-until-shutdown`` (recorded even after a forced shutdown).
 * ``--process-timeout-sec`` / SAKURACLOUD_PROCESS_TIMEOUT_SEC: when the injected sleeps would
@@ -1553,6 +1555,8 @@ def execute(store, res, sub, fl, values, zones, targets, args):
     if sub.kind == "u":
         for t in targets:
             update(t, res, sub, fl, values)
+            if res.name == "server" and sub.name == "update":
+                change_plan(store, t, values)
         return targets, True
     if sub.kind == "d" and sub.name == "delete":
         delete(store, res, fl, targets)
@@ -1673,6 +1677,22 @@ def update(t, res, sub, fl, values):
     if res.name not in ("switch", "server", "disk", "dns", "note", "packet-filter"):
         t.update(extras(sub, values))
     t["ModifiedAt"] = now_iso()
+
+
+def change_plan(store, server, values):
+    """A new plan (CPU, memory, GPU, commitment) makes a new server: a new ID, the same name and tags
+    but for ``@previous-id=<old ID>``, as the fake driver's plan change does."""
+    plan = {"CPU": values.get("CPU"), "MemoryMB": values.get("Memory"), "GPU": values.get("GPU")}
+    plan = {k: int(v) * (1024 if k == "MemoryMB" else 1) for k, v in plan.items() if values.has(k.replace("MB", ""))}
+    if values.has("Commitment"):
+        plan["Commitment"] = values.get("Commitment")
+    if all(server.get(k) == v for k, v in plan.items()):
+        return
+    old, tags = server["ID"], [t for t in server.get("Tags") or () if not str(t).startswith("@previous-id=")]
+    server.update(plan, Tags=sorted([*tags, f"@previous-id={old}"]), ID=store.new_id())
+    for disk in store.records("disk"):
+        if disk.get("ServerID") == old:
+            disk["ServerID"] = server["ID"]
 
 
 def delete(store, res, fl, targets):
