@@ -244,6 +244,42 @@ def test_a_failing_call_the_script_goes_past_fails_the_item(e2e):
     )
 
 
+def test_a_call_the_script_cancelled_itself_fails_the_item(e2e):
+    e2e.rules([{"match": "zone list", "sleep": 30}, {"match": "switch create", "sleep": 30}])
+    e2e.script(
+        "timeout_wrapper.usacloud",
+        SHELL + 'timeout 1 usacloud zone list -q || echo "slow API, going on"\necho done\n',
+    )
+    shell_script(
+        e2e,
+        "killed_job.usacloud",
+        f"""
+        usacloud switch create -y --name bgw -q &
+        until grep -q '"switch", "create"' {e2e.log_path}; do sleep 0.05; done
+        kill %1
+        wait
+        echo done
+        """,
+    )
+    result = e2e.run()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "cancelled: a usacloud call was cancelled and the script went on: the caller was killed*",
+            "  at *killed_job.usacloud:2",
+            "*shell mode: bash exited with status 0*",
+            "*cancelled line 2 *usacloud switch create *(cancelled)",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "cancelled: a usacloud call was cancelled and the script went on: the caller was killed*",
+            "  at *timeout_wrapper.usacloud:2",
+            "*cancelled line 2 *usacloud zone list -q  (cancelled)",
+        ]
+    )
+
+
 def test_set_e_stops_at_the_failing_call_inside_a_function(e2e):
     shell_script(
         e2e,

@@ -559,6 +559,16 @@ def test_judge_timeout_and_cancel():
     assert record.status == "cancelled"
 
 
+def test_judge_a_call_the_script_cancelled_is_a_failure_unless_the_run_stopped():
+    record = script(call(2), call(3, CommandStatus.CANCELLED, "cancelled", VANISHED), call(4))
+    judge(record, result(exit_code=0), [0, 143, 0], False, 1800, Path("/s/x.usacloud"))
+    assert (record.status, record.cls, record.line) == ("failed", "cancelled", 3)
+    assert record.message == f"a usacloud call was cancelled and the script went on: {VANISHED}"
+    record = script(call(2), call(3, CommandStatus.CANCELLED, "cancelled", VANISHED), call(4))
+    judge(record, result(exit_code=0), [0, 143, 0], True, 1800, Path("/s/x.usacloud"))
+    assert record.status == "cancelled"
+
+
 def test_without_loopback_tcp_the_function_uses_the_unix_socket(h, tmp_path):
     client = Path(h.client)
     client.write_text(client.read_text().replace(f"/dev/tcp/127.0.0.1/{h.broker.port}", "/dev/tcp/127.0.0.1/0"))

@@ -146,9 +146,11 @@ def judge(
 
     It fails when bash exits non-zero (class ``script-exit``, or the failing call's class when the
     script stopped right there, as with ``set -e``), when a call failed and the script went on, or at
-    the whole-script timeout. A call that met a limit of fake mode skips it, unless a call failed first."""
+    the whole-script timeout. A call cancelled while the run was not stopped (the script killed it:
+    ``timeout``, ``kill``) counts as failed. A call that met a limit of fake mode skips it, unless a
+    call failed first."""
     calls = record.commands
-    failed = [i for i, c in enumerate(calls) if c.failed]
+    failed = [i for i, c in enumerate(calls) if c.failed or (not stopped and c.status == CommandStatus.CANCELLED)]
     limit = next((i for i, c in enumerate(calls) if c.status == CommandStatus.UNSUPPORTED), None)
     bash_line, bash_error = _bash_error(result.stderr, path)
     if result.launch_error is not None:
@@ -185,7 +187,8 @@ def judge(
     elif failed:
         cmd = calls[failed[0]]
         record.status, record.cls, record.line = ScriptOutcome.FAILED, cmd.cls, cmd.line
-        record.message = f"a usacloud call failed and the script went on: {cmd.message or cmd.status}"
+        what = "was cancelled" if cmd.status == CommandStatus.CANCELLED else "failed"
+        record.message = f"a usacloud call {what} and the script went on: {cmd.message or cmd.status}"
 
 
 def failure_text(record: ScriptRecord, relpath: str, bash: BashOutput | None = None) -> str:
