@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -278,6 +279,48 @@ def test_a_call_the_script_cancelled_itself_fails_the_item(e2e):
             "*cancelled line 2 *usacloud zone list -q  (cancelled)",
         ]
     )
+
+
+def test_background_calls_bash_did_not_wait_for_finish_and_are_recorded(e2e):
+    e2e.rules([{"match": "switch create", "sleep": 1}])
+    shell_script(
+        e2e,
+        "parallel.usacloud",
+        """
+        usacloud zone list -q
+        for n in a b c; do
+          usacloud switch create -y --name "bg-$n" -q &
+        done
+        echo started
+        """,
+    )
+    e2e.script("lone.usacloud", SHELL + "usacloud switch create -y --name lone -q > /dev/null 2>&1 &\n")
+    result = e2e.run("-v")
+    result.assert_outcomes(passed=2)
+    created = sorted(a[a.index("--name") + 1] for a in e2e.argvs() if a[:2] == ["switch", "create"])
+    assert created == ["bg-a", "bg-b", "bg-c", "lone"]
+    out = result.stdout.str()
+    for name in ("bg-a", "bg-b", "bg-c"):
+        assert re.search(rf"ok +line 4 +usacloud switch create .*--name {name} -q", out), out
+    assert re.search(r"ok +line 2 +usacloud switch create .*--name lone -q", out), out
+
+
+def test_a_background_call_cut_by_the_script_timeout_fails_and_leaves_nothing(e2e):
+    e2e.rules([{"match": "switch create", "sleep": 300}])
+    pids = e2e.tmp / "pids"
+    e2e.script("cut.usacloud", SHELL + f"usacloud switch create -y --name cut -q &\necho $! > {pids}\n")
+    started = time.monotonic()
+    result = e2e.run("--usacloud-script-timeout=3")
+    assert time.monotonic() - started < 40
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "timeout: the script ran longer than --usacloud-script-timeout (3s)*",
+            "  at *cut.usacloud:2",
+            "*cancelled line 2 *usacloud switch create *--name cut -q  (cancelled)",
+        ]
+    )
+    assert wait_gone(pidfile_pids(pids) + e2e.pids(), 5) == []
 
 
 def test_set_e_stops_at_the_failing_call_inside_a_function(e2e):

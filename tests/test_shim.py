@@ -20,7 +20,7 @@ from pytest_usacloud_sandbox.record.command import CommandRecord
 from pytest_usacloud_sandbox.record.script import ScriptRecord
 from pytest_usacloud_sandbox.record.vocabulary import CommandStatus, ResultClass
 from pytest_usacloud_sandbox.run import protocol, shim
-from pytest_usacloud_sandbox.run.broker import VANISHED, Broker, exit_of
+from pytest_usacloud_sandbox.run.broker import LEFT_RUNNING, VANISHED, Broker, exit_of
 from pytest_usacloud_sandbox.run.execute import Engine
 from pytest_usacloud_sandbox.run.shell import judge, write_client_files
 from pytest_usacloud_sandbox.settings import Settings
@@ -445,6 +445,27 @@ def test_a_caller_killed_mid_call_cancels_it(h, tmp_path):
     assert wait_gone([int(pidfile.read_text())]) == []
     [call] = h.close()
     assert (call.status, call.message) == (CommandStatus.CANCELLED, VANISHED)
+
+
+def test_busy_holds_while_a_call_is_served_until_the_linger_ends(h, tmp_path):
+    assert not h.broker.busy()  # nothing reached it
+    h.broker._linger_until = None
+    h.broker.linger = 2.0
+    pidfile = tmp_path / "pid"
+    caller = subprocess.Popen(
+        [BASH, "-c", f". {h.client}\nusacloud switch read {pidfile}"],
+        env=dict(h.given, USACLOUD_SANDBOX_LINE="7"),
+        start_new_session=True,
+    )
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 30, "the call's pid")
+    assert h.broker.busy()
+    wait_until(lambda: not h.broker.busy(), 30, "the end of the linger")
+    os.killpg(caller.pid, signal.SIGKILL)  # what the worker does to bash's group after the linger
+    caller.wait()
+    assert wait_gone([int(pidfile.read_text())]) == []
+    [call] = h.close()
+    assert (call.status, call.line) == (CommandStatus.CANCELLED, 7)
+    assert call.message == LEFT_RUNNING.format(2.0)
 
 
 def test_call_env_lays_the_pins_over_allowed_settings(h):

@@ -92,7 +92,7 @@ def read_request(conn: socket.socket, unix: bool, authenticate: Callable[[str, s
 
     ``authenticate(kind, token, pid)`` sees the first fields, at most :data:`AUTH_BYTES` of them,
     before anything more is read; it returns the caller's pid or raises :class:`Stranger` (the broker
-    checks the script's cookie, and that the caller is a descendant of its worker as the kernel names
+    checks the script's cookie, and that the caller is a process of the script as the kernel names
     it: so a stranger cannot make it read or parse a large request). TOKEN is the cookie; for ``fn``
     PID is ``$BASHPID``, FDS empty and ENV ``export -p``; for ``shim`` FDS lists the descriptors
     passed and ENV is JSON.

@@ -115,6 +115,8 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: S
             children=engine.children,
             die_with_parent=True,
             tagged=True,  # what the script starts, in any session, dies with it (the watchdog's tag)
+            busy=broker.busy,
+            on_start=broker.serve_session,  # calls of background jobs that outlive bash finish, as without the sandbox
         )
     finally:
         engine.children.kill_tagged()  # what it left running: a job in a session of its own
