@@ -308,7 +308,11 @@ def test_background_calls_bash_did_not_wait_for_finish_and_are_recorded(e2e):
 def test_a_background_call_cut_by_the_script_timeout_fails_and_leaves_nothing(e2e):
     e2e.rules([{"match": "switch create", "sleep": 300}])
     pids = e2e.tmp / "pids"
-    e2e.script("cut.usacloud", SHELL + f"usacloud switch create -y --name cut -q &\necho $! > {pids}\n")
+    e2e.script(
+        "cut.usacloud",
+        SHELL + f"usacloud switch create -y --name cut -q &\necho $! > {pids}\n"
+        f"until grep -q '\"switch\", \"create\"' {e2e.log_path}; do sleep 0.05; done\n",
+    )
     started = time.monotonic()
     result = e2e.run("--usacloud-script-timeout=3")
     assert time.monotonic() - started < 40

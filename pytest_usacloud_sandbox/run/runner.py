@@ -24,6 +24,7 @@ from ..usacloud.result import RunResult
 TAIL_BYTES = 64 * 1024
 POLL = 0.05  # how often a running command checks its timeout and the stop signal
 DRAIN_GRACE = 0.5  # how long to keep reading after the child exited (grandchildren may hold the pipes)
+LINGER_GRACE = 2.0  # with ``busy``: how long its group's members may take to start what keeps it busy
 CHUNK = 65536
 PIPE_BUF = 4096  # a writable pipe takes a write this size whole
 PR_SET_PDEATHSIG = 1
@@ -168,7 +169,7 @@ def run_command(
     ``children.kill_tagged()`` and the watchdog find them in any session. ``busy``: once the child
     has exited by itself, its group is kept (and its pipes read) while ``busy()`` says that what it
     left running still works (shell mode: usacloud calls of background jobs), and for
-    :data:`DRAIN_GRACE` while the group has members (a job about to call); the timeout and stop hold.
+    :data:`LINGER_GRACE` while the group has members (a job about to call); the timeout and stop hold.
     ``on_start`` gets the child's pid (its session's id) as soon as it is started.
     """
     started, t0 = time.time(), time.monotonic()
@@ -316,7 +317,7 @@ def _lingers(proc, busy, quiet_since: float | None) -> bool:
         return False
     if busy():
         return True
-    return time.monotonic() - (quiet_since or time.monotonic()) <= DRAIN_GRACE and kill_group(proc.pid, 0)
+    return time.monotonic() - (quiet_since or time.monotonic()) <= LINGER_GRACE and kill_group(proc.pid, 0)
 
 
 def _read(sel: selectors.BaseSelector, output: Output) -> None:
