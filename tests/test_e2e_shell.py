@@ -311,7 +311,7 @@ def test_a_background_call_cut_by_the_script_timeout_fails_and_leaves_nothing(e2
     e2e.script(
         "cut.usacloud",
         SHELL + f"usacloud switch create -y --name cut -q &\necho $! > {pids}\n"
-        f"until grep -q '\"switch\", \"create\"' {e2e.log_path}; do sleep 0.05; done\n",
+        f'until grep -q \'"switch", "create"\' {e2e.log_path}; do sleep 0.05; done\n',
     )
     started = time.monotonic()
     result = e2e.run("--usacloud-script-timeout=3")
@@ -325,6 +325,41 @@ def test_a_background_call_cut_by_the_script_timeout_fails_and_leaves_nothing(e2
         ]
     )
     assert wait_gone(pidfile_pids(pids) + e2e.pids(), 5) == []
+
+
+def test_a_failed_call_the_script_tested_is_its_own_business(e2e):
+    shell_script(
+        e2e,
+        "idempotent.usacloud",
+        """
+        set -euo pipefail
+        name="web-sw-$USACLOUD_SANDBOX_RUN_ID"
+        if ! usacloud switch read "$name" >/dev/null 2>&1; then
+          usacloud switch create -y --name "$name" -q
+        fi
+        while ! usacloud switch read "$name" -q > /dev/null; do sleep 1; done
+        usacloud server read nope > /dev/null && echo found
+        for n in a b; do ! usacloud server read "$n" 2>/dev/null; done
+        usacloud switch read "$name" -o json | jq -r '.[0].Name'
+        """,
+    )
+    # what the script only swallowed, or tested out of sight of the reader, still fails
+    shell_script(e2e, "or_true.usacloud", "set -e\nusacloud server read nope || true\n")
+    shell_script(e2e, "function.usacloud", 'f() { usacloud server read "$1"; }\nif ! f nope; then :; fi\n')
+    shell_script(
+        e2e, "child.usacloud", "if ! usacloud zone list -q; then :; fi; bash -c 'usacloud server read x'; echo\n"
+    )
+    e2e.rules([{"match": "region list", "exit": 1, "stderr": framed(AUTH_401)}])
+    shell_script(e2e, "bad_key.usacloud", "if ! usacloud region list; then echo none; fi\n")
+    result = e2e.run("-v", "--usacloud-error-policy=continue")
+    outcomes = {r.split("::")[0].split("/")[-1]: r for r in result.stdout.lines if " PASSED" in r or " FAILED" in r}
+    assert result.parseoutcomes().get("passed") == 1 and result.parseoutcomes().get("failed") == 4, outcomes
+    result.stdout.fnmatch_lines(["*idempotent.usacloud::idempotent PASSED*"])
+    for name, line in (("or_true", 3), ("function", 2), ("child", 2)):
+        result.stdout.fnmatch_lines(
+            ["not-found: a usacloud call failed and the script went on*", f"  at *{name}.usacloud:{line}"]
+        )
+    result.stdout.fnmatch_lines(["auth: a usacloud call failed and the script went on*", "  at *bad_key.usacloud:2"])
 
 
 def test_set_e_stops_at_the_failing_call_inside_a_function(e2e):

@@ -468,6 +468,18 @@ def test_busy_holds_while_a_call_is_served_until_the_linger_ends(h, tmp_path):
     assert call.message == LEFT_RUNNING.format(2.0)
 
 
+def test_the_function_tells_where_bash_tests_its_status(h):
+    script = (
+        "trap 'echo ERR >&2' ERR\nset -E\nusacloud zone list\nif ! usacloud zone list; then :; fi\n"
+        "usacloud zone list || :\nf() { usacloud zone list; }\nf && :\nset -e\nusacloud zone list\n"
+        "export -f usacloud; bash -c 'if usacloud zone list; then :; fi'\n"
+    )
+    proc = h.bash(script)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr  # the probe fires no ERR trap
+    h.close()
+    assert h.broker.tested == [False, True, True, True, False, True]
+
+
 def test_call_env_lays_the_pins_over_allowed_settings(h):
     env, refusal = h.broker.call_env(dict(h.given, SAKURACLOUD_DEFAULT_OUTPUT_TYPE="json", FOO="x"))
     assert refusal is None

@@ -30,7 +30,7 @@ from ..usacloud.mask import SECRET_ENV, Masker
 from . import peers, protocol, runner
 from .execute import Engine, WorkerStats
 from .runner import RunResult
-from .shim import ENV_PREFIX, EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, PREFIX
+from .shim import ENV_PREFIX, EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, PREFIX, TESTED_ENV
 
 ACCEPT_POLL = 0.2
 REQUEST_TIMEOUT = 30.0  # seconds a client may take to send its request
@@ -74,6 +74,7 @@ class Broker:
         self.port = 0
         self.calls: list[CommandRecord | None] = []
         self.exits: list[int] = []
+        self.tested: list[bool] = []  # per call: its caller stood where bash tests the status (``if !``)
         self.fallback = False  # set once pidfd_getfd was refused: the function hands over to the shim
         self.session = 0  # bash's session: its jobs that outlive it are orphans, no descendants of ours
         self.linger = engine.settings.command_timeout  # how long calls may go on once bash has exited
@@ -272,6 +273,7 @@ class Broker:
             index = len(self.calls)
             self.calls.append(None)
             self.exits.append(EXIT_REFUSED)
+            self.tested.append(request.env.get(TESTED_ENV) == "1")
             self._pending[index] = (line, self.masker.text(text))
         given_secrets = [request.env.get(name) for name in SECRET_ENV]
         masker = _with_secrets(self.masker, given_secrets).with_words(words)
