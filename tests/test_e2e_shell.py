@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -242,6 +243,123 @@ def test_a_failing_call_the_script_goes_past_fails_the_item(e2e):
             "*ok * line 4 * usacloud region list",
         ]
     )
+
+
+def test_a_call_the_script_cancelled_itself_fails_the_item(e2e):
+    e2e.rules([{"match": "zone list", "sleep": 30}, {"match": "switch create", "sleep": 30}])
+    e2e.script(
+        "timeout_wrapper.usacloud",
+        SHELL + 'timeout 1 usacloud zone list -q || echo "slow API, going on"\necho done\n',
+    )
+    shell_script(
+        e2e,
+        "killed_job.usacloud",
+        f"""
+        usacloud switch create -y --name bgw -q &
+        until grep -q '"switch", "create"' {e2e.log_path}; do sleep 0.05; done
+        kill %1
+        wait
+        echo done
+        """,
+    )
+    result = e2e.run()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "cancelled: a usacloud call was cancelled and the script went on: the caller was killed*",
+            "  at *killed_job.usacloud:2",
+            "*shell mode: bash exited with status 0*",
+            "*cancelled line 2 *usacloud switch create *(cancelled)",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "cancelled: a usacloud call was cancelled and the script went on: the caller was killed*",
+            "  at *timeout_wrapper.usacloud:2",
+            "*cancelled line 2 *usacloud zone list -q  (cancelled)",
+        ]
+    )
+
+
+def test_background_calls_bash_did_not_wait_for_finish_and_are_recorded(e2e):
+    e2e.rules([{"match": "switch create", "sleep": 1}])
+    shell_script(
+        e2e,
+        "parallel.usacloud",
+        """
+        usacloud zone list -q
+        for n in a b c; do
+          usacloud switch create -y --name "bg-$n" -q &
+        done
+        echo started
+        """,
+    )
+    e2e.script("lone.usacloud", SHELL + "usacloud switch create -y --name lone -q > /dev/null 2>&1 &\n")
+    result = e2e.run("-v")
+    result.assert_outcomes(passed=2)
+    created = sorted(a[a.index("--name") + 1] for a in e2e.argvs() if a[:2] == ["switch", "create"])
+    assert created == ["bg-a", "bg-b", "bg-c", "lone"]
+    out = result.stdout.str()
+    for name in ("bg-a", "bg-b", "bg-c"):
+        assert re.search(rf"ok +line 4 +usacloud switch create .*--name {name} -q", out), out
+    assert re.search(r"ok +line 2 +usacloud switch create .*--name lone -q", out), out
+
+
+def test_a_background_call_cut_by_the_script_timeout_fails_and_leaves_nothing(e2e):
+    e2e.rules([{"match": "switch create", "sleep": 300}])
+    pids = e2e.tmp / "pids"
+    e2e.script(
+        "cut.usacloud",
+        SHELL + f"usacloud switch create -y --name cut -q &\necho $! > {pids}\n"
+        f'until grep -q \'"switch", "create"\' {e2e.log_path}; do sleep 0.05; done\n',
+    )
+    started = time.monotonic()
+    result = e2e.run("--usacloud-script-timeout=3")
+    assert time.monotonic() - started < 40
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "timeout: the script ran longer than --usacloud-script-timeout (3s)*",
+            "  at *cut.usacloud:2",
+            "*cancelled line 2 *usacloud switch create *--name cut -q  (cancelled)",
+        ]
+    )
+    assert wait_gone(pidfile_pids(pids) + e2e.pids(), 5) == []
+
+
+def test_a_failed_call_the_script_tested_is_its_own_business(e2e):
+    shell_script(
+        e2e,
+        "idempotent.usacloud",
+        """
+        set -euo pipefail
+        name="web-sw-$USACLOUD_SANDBOX_RUN_ID"
+        if ! usacloud switch read "$name" >/dev/null 2>&1; then
+          usacloud switch create -y --name "$name" -q
+        fi
+        while ! usacloud switch read "$name" -q > /dev/null; do sleep 1; done
+        usacloud server read nope > /dev/null && echo found
+        for n in a b; do ! usacloud server read "$n" 2>/dev/null; done
+        usacloud switch read "$name" -o json | jq -r '.[0].Name'
+        """,
+    )
+    # what the script only swallowed, or tested out of sight of the reader, still fails
+    shell_script(e2e, "or_true.usacloud", "set -e\nusacloud server read nope || true\n")
+    shell_script(e2e, "function.usacloud", 'f() { usacloud server read "$1"; }\nif ! f nope; then :; fi\n')
+    shell_script(
+        e2e, "child.usacloud", "if ! usacloud zone list -q; then :; fi; bash -c 'usacloud server read x'; echo\n"
+    )
+    e2e.rules([{"match": "region list", "exit": 1, "stderr": framed(AUTH_401)}])
+    shell_script(e2e, "bad_key.usacloud", "if ! usacloud region list; then echo none; fi\n")
+    result = e2e.run("-v", "--usacloud-error-policy=continue")
+    outcomes = {r.split("::")[0].split("/")[-1]: r for r in result.stdout.lines if " PASSED" in r or " FAILED" in r}
+    assert result.parseoutcomes().get("passed") == 1 and result.parseoutcomes().get("failed") == 4, outcomes
+    result.stdout.fnmatch_lines(["*idempotent.usacloud::idempotent PASSED*"])
+    for name, line in (("or_true", 3), ("function", 2), ("child", 2)):
+        result.stdout.fnmatch_lines(
+            ["not-found: a usacloud call failed and the script went on*", f"  at *{name}.usacloud:{line}"]
+        )
+    result.stdout.fnmatch_lines(["auth: a usacloud call failed and the script went on*", "  at *bad_key.usacloud:2"])
 
 
 def test_set_e_stops_at_the_failing_call_inside_a_function(e2e):

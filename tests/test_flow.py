@@ -307,3 +307,29 @@ def test_compound_commands_nested_deeper_than_bash_accepts_are_an_error_at_their
     assert deep.commands[1].control.construct == "exit"
     nested = parse_script("if x; then\n" * MAX_NESTING + "usacloud a\n" + "fi\n" * MAX_NESTING)
     assert (nested.commands[0].control.line, nested.commands[0].control.construct) == (1, "if")
+
+
+TESTED_SCRIPT = """\
+if ! usacloud switch read a; then usacloud switch create b; fi
+usacloud switch read c || true
+usacloud switch read d && echo yes
+usacloud switch read e && echo yes || echo no
+while ! usacloud switch read f; do sleep 1; done
+until usacloud switch read g; do usacloud switch create h; done
+if true; then :; elif usacloud switch read i; then :; else usacloud switch read j; fi
+usacloud switch read k | jq .
+if usacloud switch read l | jq -e .; then :; fi
+! usacloud switch read m
+f() { if ! usacloud switch read n; then usacloud switch create o; fi; }
+x=$(usacloud switch read p) && echo ok
+usacloud switch read q
+if usacloud switch read r || usacloud switch read s; then :; fi
+for n in 1 2; do if ! usacloud switch read t; then :; fi; done
+if { usacloud switch read u; }; then :; fi
+"""
+
+
+def test_which_commands_stand_where_bash_tests_their_status():
+    """A condition, `!`, left of `&&`: tested; piped on, before `||`, in a body, nested: not."""
+    tested = {c.words[3] for c in parse_script(TESTED_SCRIPT).commands if c.tested}
+    assert tested == {"a", "d", "f", "g", "i", "m", "n", "s", "t"}

@@ -20,7 +20,7 @@ from pytest_usacloud_sandbox.record.command import CommandRecord
 from pytest_usacloud_sandbox.record.script import ScriptRecord
 from pytest_usacloud_sandbox.record.vocabulary import CommandStatus, ResultClass
 from pytest_usacloud_sandbox.run import protocol, shim
-from pytest_usacloud_sandbox.run.broker import VANISHED, Broker, exit_of
+from pytest_usacloud_sandbox.run.broker import LEFT_RUNNING, VANISHED, Broker, exit_of
 from pytest_usacloud_sandbox.run.execute import Engine
 from pytest_usacloud_sandbox.run.shell import judge, write_client_files
 from pytest_usacloud_sandbox.settings import Settings
@@ -447,6 +447,39 @@ def test_a_caller_killed_mid_call_cancels_it(h, tmp_path):
     assert (call.status, call.message) == (CommandStatus.CANCELLED, VANISHED)
 
 
+def test_busy_holds_while_a_call_is_served_until_the_linger_ends(h, tmp_path):
+    assert not h.broker.busy()  # nothing reached it
+    h.broker._linger_until = None
+    h.broker.linger = 2.0
+    pidfile = tmp_path / "pid"
+    caller = subprocess.Popen(
+        [BASH, "-c", f". {h.client}\nusacloud switch read {pidfile}"],
+        env=dict(h.given, USACLOUD_SANDBOX_LINE="7"),
+        start_new_session=True,
+    )
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 30, "the call's pid")
+    assert h.broker.busy()
+    wait_until(lambda: not h.broker.busy(), 30, "the end of the linger")
+    os.killpg(caller.pid, signal.SIGKILL)  # what the worker does to bash's group after the linger
+    caller.wait()
+    assert wait_gone([int(pidfile.read_text())]) == []
+    [call] = h.close()
+    assert (call.status, call.line) == (CommandStatus.CANCELLED, 7)
+    assert call.message == LEFT_RUNNING.format(2.0)
+
+
+def test_the_function_tells_where_bash_tests_its_status(h):
+    script = (
+        "trap 'echo ERR >&2' ERR\nset -E\nusacloud zone list\nif ! usacloud zone list; then :; fi\n"
+        "usacloud zone list || :\nf() { usacloud zone list; }\nf && :\nset -e\nusacloud zone list\n"
+        "export -f usacloud; bash -c 'if usacloud zone list; then :; fi'\n"
+    )
+    proc = h.bash(script)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr  # the probe fires no ERR trap
+    h.close()
+    assert h.broker.tested == [False, True, True, True, False, True]
+
+
 def test_call_env_lays_the_pins_over_allowed_settings(h):
     env, refusal = h.broker.call_env(dict(h.given, SAKURACLOUD_DEFAULT_OUTPUT_TYPE="json", FOO="x"))
     assert refusal is None
@@ -556,6 +589,16 @@ def test_judge_timeout_and_cancel():
     assert record.status == "cancelled"
     record = script(call(2))
     judge(record, result(exit_code=-15, cancelled=True), [0], True, 30, Path("/s/x.usacloud"))
+    assert record.status == "cancelled"
+
+
+def test_judge_a_call_the_script_cancelled_is_a_failure_unless_the_run_stopped():
+    record = script(call(2), call(3, CommandStatus.CANCELLED, "cancelled", VANISHED), call(4))
+    judge(record, result(exit_code=0), [0, 143, 0], False, 1800, Path("/s/x.usacloud"))
+    assert (record.status, record.cls, record.line) == ("failed", "cancelled", 3)
+    assert record.message == f"a usacloud call was cancelled and the script went on: {VANISHED}"
+    record = script(call(2), call(3, CommandStatus.CANCELLED, "cancelled", VANISHED), call(4))
+    judge(record, result(exit_code=0), [0, 143, 0], True, 1800, Path("/s/x.usacloud"))
     assert record.status == "cancelled"
 
 

@@ -30,7 +30,7 @@ class CommandStatus(Word):
     SKIPPED = "skipped", "it needs shell expansion (`$ID`), so it never ran with literal text"
     REFUSED = "refused", "the sandbox policy refused it; it never ran"
     NOT_RUN = "not-run", "after the script's first failure"
-    CANCELLED = "cancelled", "the run was stopped before or while it ran"
+    CANCELLED = "cancelled", "the run was stopped before or while it ran, or (shell mode) the script killed it"
     DRY_RUN = "dry-run", "checked, would run (`--usacloud-dry-run`)"
     INVALID = "invalid", "it failed the offline check; it never ran"
     UNSUPPORTED = (

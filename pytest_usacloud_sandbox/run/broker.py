@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import select
 import selectors
 import socket
 import struct
@@ -29,13 +30,14 @@ from ..usacloud.mask import SECRET_ENV, Masker
 from . import peers, protocol, runner
 from .execute import Engine, WorkerStats
 from .runner import RunResult
-from .shim import ENV_PREFIX, EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, PREFIX
+from .shim import ENV_PREFIX, EXIT_CANCELLED, EXIT_NOT_STARTED, EXIT_REFUSED, EXIT_TIMEOUT, PREFIX, TESTED_ENV
 
 ACCEPT_POLL = 0.2
 REQUEST_TIMEOUT = 30.0  # seconds a client may take to send its request
 RETAKE_PAUSE = 0.0002
 CLOSE_GRACE = 5.0  # seconds close() waits for calls still being served
 VANISHED = "the caller was killed before usacloud ended (script timeout, stop, or the script killed it)"
+LEFT_RUNNING = "still running {:g}s after bash had exited; it was cancelled with the script's last processes"
 _MIN_SECRET = 4
 
 
@@ -72,7 +74,14 @@ class Broker:
         self.port = 0
         self.calls: list[CommandRecord | None] = []
         self.exits: list[int] = []
+        self.tested: list[bool] = []  # per call: its caller stood where bash tests the status (``if !``)
         self.fallback = False  # set once pidfd_getfd was refused: the function hands over to the shim
+        self.session = 0  # bash's session: its jobs that outlive it are orphans, no descendants of ours
+        self.linger = engine.settings.command_timeout  # how long calls may go on once bash has exited
+        self._linger_until: float | None = None
+        self._active = 0  # connections accepted and not yet answered
+        self._handed_over: set[int] = set()  # callers told to use the shim, until their shim connects
+        self._pending: dict[int, tuple[int, str]] = {}  # calls being served: their line and text
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -101,6 +110,24 @@ class Broker:
         self._threads.append(thread)
         return self
 
+    def serve_session(self, sid: int) -> None:
+        """Serve processes of session ``sid`` too (bash's, which it started in a session of its own):
+        a process cannot join a session it did not start in, so they are bash's, orphans included."""
+        self.session = sid
+
+    def busy(self) -> bool:
+        """Once bash has exited: whether a call that reached the broker is still served, or waits to be
+        (accepted under the lock, so a connection is either waiting or counted), for at most
+        :attr:`linger` seconds from the first time it is asked. Under plain bash such calls complete."""
+        now = time.monotonic()
+        if self._linger_until is None:
+            self._linger_until = now + self.linger
+        if now > self._linger_until:
+            return False
+        with self._lock:
+            waiting = select.select(self._servers, [], [], 0)[0] if self._servers else []
+            return bool(self._active or waiting or any(map(peers.is_running, self._handed_over)))
+
     def close(self, grace: float = CLOSE_GRACE) -> list[CommandRecord]:
         """Stop accepting, cancel and wait (bounded) for calls in flight; the calls' records in order."""
         self._closing.set()
@@ -117,14 +144,16 @@ class Broker:
         with self._lock:
             for index, cmd in enumerate(self.calls):
                 if cmd is None:  # still being served
-                    self.calls[index] = CommandRecord(
-                        line=0,
-                        text="usacloud",
-                        status=CommandStatus.CANCELLED,
-                        cls=ResultClass.CANCELLED,
-                        message=VANISHED,
-                    )
+                    line, text = self._pending.get(index, (0, "usacloud"))
+                    self.calls[index] = self._cancelled(line, text)
             return [c for c in self.calls if c is not None]
+
+    def _cancelled(self, line: int, text: str) -> CommandRecord:
+        over = self._linger_until is not None and time.monotonic() > self._linger_until
+        message = LEFT_RUNNING.format(self.linger) if over else VANISHED
+        return CommandRecord(
+            line=line, text=text, status=CommandStatus.CANCELLED, cls=ResultClass.CANCELLED, message=message
+        )
 
     # -- serving --------------------------------------------------------------------------------
 
@@ -135,18 +164,19 @@ class Broker:
         try:
             while not self._closing.is_set():
                 for key, _ in sel.select(ACCEPT_POLL):
-                    try:
-                        conn, _ = key.fileobj.accept()
-                    except OSError:
-                        continue
-                    if not key.data:
-                        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    thread = threading.Thread(
-                        target=self._serve, args=(conn, key.data), name="usacloud-call", daemon=True
-                    )
-                    with self._lock:
+                    with self._lock:  # busy() sees a connection either waiting here or counted
+                        try:
+                            conn, _ = key.fileobj.accept()
+                        except OSError:
+                            continue
+                        thread = threading.Thread(
+                            target=self._serve, args=(conn, key.data), name="usacloud-call", daemon=True
+                        )
+                        self._active += 1
                         self._reading.add(conn)
                         self._threads.append(thread)
+                    if not key.data:
+                        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                     thread.start()
         finally:
             sel.close()
@@ -163,11 +193,15 @@ class Broker:
                 with self._lock:
                     self._reading.discard(conn)
             conn.settimeout(None)
+            if unix:  # the shim of a caller that was handed over (its parent)
+                self._handed_over.discard(peers.parent_of(request.pid))
             try:
                 files, pid = self._files(request, conn, unix)
             except LookupError:
                 return  # a stranger, or a caller already gone: no answer
             if files is None:
+                with self._lock:
+                    self._handed_over.add(pid)
                 conn.sendall(protocol.FALLBACK.encode() + b"\n")
                 return
             code = self._call(request, conn, files, pid)
@@ -177,12 +211,15 @@ class Broker:
         finally:
             protocol.close_all(files or ())
             conn.close()
+            with self._lock:
+                self._active -= 1
 
     def _authenticate(self, conn: socket.socket, unix: bool, kind: str, token: str, pid: int) -> int:
         """The caller's pid, if it knows the script's cookie and is a process of the script (a
-        descendant of this worker). The kernel says which process it is: on the Unix socket its peer
-        credentials, on TCP the process holding the connection's other end, which must be the pid
-        the request declares (another process of the run cannot call in a script's name)."""
+        descendant of this worker, or in bash's session: an orphaned job). The kernel says which
+        process it is: on the Unix socket its peer credentials, on TCP the process holding the
+        connection's other end, which must be the pid the request declares (another process of the
+        run cannot call in a script's name)."""
         if unix:
             pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
             if uid != os.getuid():
@@ -190,7 +227,7 @@ class Broker:
         cookie = token.encode("utf-8", "surrogateescape")
         if kind != ("shim" if unix else "fn") or not secrets.compare_digest(cookie, self.cookie.encode()):
             raise protocol.Stranger("not the script's client")
-        if not peers.is_descendant(pid, os.getpid()):
+        if not peers.is_descendant(pid, os.getpid()) and not (self.session and peers.session_of(pid) == self.session):
             raise protocol.Stranger("not a process of the script")
         if not unix and not peers.holds_connection(pid, conn):
             raise protocol.Stranger("the declared process does not hold this connection")
@@ -231,15 +268,17 @@ class Broker:
     def _call(self, request: protocol.Request, conn: socket.socket, files: list[int | None], pid: int) -> int:
         words = ["usacloud", *request.words]
         line = request.line
+        text = self.text_at(line) or shown(words)
         with self._lock:
             index = len(self.calls)
             self.calls.append(None)
             self.exits.append(EXIT_REFUSED)
+            self.tested.append(request.env.get(TESTED_ENV) == "1")
+            self._pending[index] = (line, self.masker.text(text))
         given_secrets = [request.env.get(name) for name in SECRET_ENV]
         masker = _with_secrets(self.masker, given_secrets).with_words(words)
         with self._lock:
             self.seen = self.seen.with_values(masker.secrets)  # bash's own output is masked with all of them
-        text = self.text_at(line) or shown(words)
         command = Command(line=line, end_line=line, text=text, words=tuple(words), expansion=None, nested=False)
         state: dict = {}
         call_engine = replace(
@@ -265,10 +304,11 @@ class Broker:
         except Exception as exc:
             cmd = not_run(CommandStatus.FAILED, ResultClass.ERROR, f"internal error in the sandbox broker: {exc!r}")
         if state.get("vanished") and cmd.status == CommandStatus.CANCELLED:
-            cmd.message = VANISHED
+            cmd.message = self._cancelled(line, text).message
         code, message = exit_of(cmd, state.get("last"))
         with self._lock:
             self.calls[index], self.exits[index] = cmd, code
+            self._pending.pop(index, None)
             self.engine.stats.add(asdict(call_engine.stats))
             if self.engine.publish is not None:
                 self.engine.publish(self.engine.stats, False)

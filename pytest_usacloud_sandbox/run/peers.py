@@ -1,9 +1,10 @@
 """Who is at the other end of a broker's connection, as the kernel says (Linux ``/proc``).
 
-The broker serves only processes of the script it runs: descendants of its worker. On the Unix
-socket the kernel names the caller (``SO_PEERCRED``); bash can only speak TCP, and declares its pid,
-so over TCP the declared process must be the one holding the connection's other end: its socket's
-inode (``/proc/net/tcp``) among the process's descriptors (``/proc/PID/fd``).
+The broker serves only processes of the script it runs: descendants of its worker, or in bash's
+session (a job that outlived bash). On the Unix socket the kernel names the caller
+(``SO_PEERCRED``); bash can only speak TCP, and declares its pid, so over TCP the declared process
+must be the one holding the connection's other end: its socket's inode (``/proc/net/tcp``) among the
+process's descriptors (``/proc/PID/fd``).
 """
 
 from __future__ import annotations
@@ -77,11 +78,33 @@ def is_descendant(pid: int, ancestor: int) -> bool:
     for _ in range(64):
         if pid <= 1:
             return False
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return False
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
+        pid = parent_of(pid)
         if pid == ancestor:
             return True
     return False
+
+
+def parent_of(pid: int) -> int:
+    """The parent of ``pid`` (0 if it is gone)."""
+    fields = _stat(pid)
+    return int(fields[1]) if fields else 0
+
+
+def session_of(pid: int) -> int:
+    """The session ``pid`` is in (0 if it is gone)."""
+    fields = _stat(pid)
+    return int(fields[3]) if len(fields) > 3 else 0
+
+
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    fields = _stat(pid)
+    return bool(fields) and fields[0] not in ("Z", "X")
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command's name (state, parent, ...), or []."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .shim import COOKIE_ENV  # the variable that hands the cookie to the Python shim
+from .shim import COOKIE_ENV, TESTED_ENV  # the cookie for the Python shim; where the call stands
 
 FALLBACK = "F"
 MAX_REQUEST = 4 * 1024 * 1024
@@ -32,10 +32,13 @@ _SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture (new sysca
 #: The client: a bash function, read by the prologue (and exported) and by the PATH launcher.
 #: Its options are local (``local -``), so a caller's ``set -x`` does not trace it and ``set -eu``
 #: does not break it; the DEBUG trap (``set -T``) is off inside, so its lines never count as the
-#: script's.
+#: script's. It tells whether bash tests its status (an ``if`` condition, ``!``, ``&&``, ``||``...):
+#: there bash ignores errexit, even a ``set -e`` in a subshell, which the probe (a plain command, in
+#: a substitution, without the ERR trap: ``+E``) sees.
 CLIENT = """\
 usacloud() {{
-  {{ local - __usb_fd __usb_rc; set +x +e +u +T; }} 2>/dev/null
+  {{ local - __usb_fd __usb_rc; set +x +e +u +T +E; }} 2>/dev/null
+  local -x {tested}=$( (set -e; false; exit 0); echo $((!$?)) )
   if ! {{ exec {{__usb_fd}}<>/dev/tcp/127.0.0.1/{port}; }} 2>/dev/null; then
     {cookie_env}={cookie} command {shim} "$@"  # no loopback TCP here (or no /dev/tcp): the Unix socket
     return
@@ -60,7 +63,9 @@ usacloud() {{
 
 def client_text(port: int, cookie: str, shim: list[str]) -> str:
     """The client function for a broker on ``port`` (``shim``: argv prefix of the Python shim)."""
-    return CLIENT.format(port=port, cookie=cookie, cookie_env=COOKIE_ENV, fallback=FALLBACK, shim=shlex.join(shim))
+    return CLIENT.format(
+        port=port, cookie=cookie, cookie_env=COOKIE_ENV, tested=TESTED_ENV, fallback=FALLBACK, shim=shlex.join(shim)
+    )
 
 
 class BadRequest(Exception):
@@ -92,7 +97,7 @@ def read_request(conn: socket.socket, unix: bool, authenticate: Callable[[str, s
 
     ``authenticate(kind, token, pid)`` sees the first fields, at most :data:`AUTH_BYTES` of them,
     before anything more is read; it returns the caller's pid or raises :class:`Stranger` (the broker
-    checks the script's cookie, and that the caller is a descendant of its worker as the kernel names
+    checks the script's cookie, and that the caller is a process of the script as the kernel names
     it: so a stranger cannot make it read or parse a large request). TOKEN is the cookie; for ``fn``
     PID is ``$BASHPID``, FDS empty and ENV ``export -p``; for ``shim`` FDS lists the descriptors
     passed and ENV is JSON.

@@ -24,6 +24,7 @@ from ..usacloud.result import RunResult
 TAIL_BYTES = 64 * 1024
 POLL = 0.05  # how often a running command checks its timeout and the stop signal
 DRAIN_GRACE = 0.5  # how long to keep reading after the child exited (grandchildren may hold the pipes)
+LINGER_GRACE = 2.0  # with ``busy``: how long its group's members may take to start what keeps it busy
 CHUNK = 65536
 PIPE_BUF = 4096  # a writable pipe takes a write this size whole
 PR_SET_PDEATHSIG = 1
@@ -155,6 +156,8 @@ def run_command(
     stop_grace: float = TERM_GRACE,
     die_with_parent: bool = False,
     tagged: bool = False,
+    busy: Callable[[], bool] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run ``argv`` to its end, its timeout or the stop signal; ``children`` tracks it meanwhile.
 
@@ -163,7 +166,11 @@ def run_command(
     caller the command runs for is gone; the command is then cancelled. ``die_with_parent``: also
     ask the kernel for the parent-death signal (one more exec where it goes through ``setpriv``).
     ``tagged``: the child and all it starts inherit the watchdog's tag (:mod:`..state.guard`), so that
-    ``children.kill_tagged()`` and the watchdog find them in any session.
+    ``children.kill_tagged()`` and the watchdog find them in any session. ``busy``: once the child
+    has exited by itself, its group is kept (and its pipes read) while ``busy()`` says that what it
+    left running still works (shell mode: usacloud calls of background jobs), and for
+    :data:`LINGER_GRACE` while the group has members (a job about to call); the timeout and stop hold.
+    ``on_start`` gets the child's pid (its session's id) as soon as it is started.
     """
     started, t0 = time.time(), time.monotonic()
     env = dict(env)
@@ -201,6 +208,8 @@ def run_command(
             duration=time.monotonic() - t0,
             launch_error=f"{reason}: {argv[0]}",
         )
+    if on_start is not None:
+        on_start(proc.pid)
     out_fd, err_fd = forward
     if err_fd is not None and err_fd == out_fd:
         err_fd = os.dup(err_fd)  # one selector key per descriptor
@@ -209,7 +218,7 @@ def run_command(
     try:
         if children is not None:
             children.add(proc)
-        timed_out, cancelled = pump(proc, outputs, t0, timeout, should_stop, watch, stop_grace)
+        timed_out, cancelled = pump(proc, outputs, t0, timeout, should_stop, watch, stop_grace, busy)
     finally:
         release(proc, outputs, children)
         if err_fd is not None and err_fd != forward[1]:
@@ -245,7 +254,9 @@ def finished(argv, started: float, t0: float, proc: subprocess.Popen, outputs: l
     )
 
 
-def pump(proc, outputs: list[Output], t0, timeout, should_stop, watch=None, stop_grace=TERM_GRACE) -> tuple[bool, bool]:
+def pump(
+    proc, outputs: list[Output], t0, timeout, should_stop, watch=None, stop_grace=TERM_GRACE, busy=None
+) -> tuple[bool, bool]:
     """Read the child's pipes until EOF (copying them where asked) while watching timeout, stop and caller.
 
     Returns (timed_out, cancelled). A pipe is not read while its last chunk waits to be copied, so a
@@ -258,8 +269,9 @@ def pump(proc, outputs: list[Output], t0, timeout, should_stop, watch=None, stop
     if watch is not None:
         sel.register(watch, selectors.EVENT_READ, None)  # the caller says nothing during a run: readable = gone
     quiet_since = None  # when the child had exited and nothing more came
+    lingered = False  # its group was kept for ``busy``: a timeout or stop then ends it as if still running
     try:
-        while any(o.open or o.pending for o in outputs):
+        while any(o.open or o.pending for o in outputs) or _lingers(proc, busy, quiet_since):
             for key, _ in sel.select(POLL):
                 output = key.data
                 if output is None:
@@ -277,10 +289,15 @@ def pump(proc, outputs: list[Output], t0, timeout, should_stop, watch=None, stop
             if proc.poll() is not None:
                 now = time.monotonic()
                 quiet_since = quiet_since or now
+                if now - t0 > timeout or (should_stop is not None and should_stop()):
+                    if lingered:
+                        return now - t0 > timeout, now - t0 <= timeout
+                    break  # the command is over; only the copy to a reader that does not read is cut
+                if _lingers(proc, busy, quiet_since):
+                    lingered = True
+                    continue
                 if now - quiet_since > DRAIN_GRACE and not any(o.pending for o in outputs):
                     break  # a grandchild keeps the pipe open; the group is killed by the caller
-                if now - t0 > timeout or (should_stop is not None and should_stop()):
-                    break  # the command is over; only the copy to a reader that does not read is cut
                 continue
             if time.monotonic() - t0 > timeout:
                 terminate(proc)
@@ -292,6 +309,15 @@ def pump(proc, outputs: list[Output], t0, timeout, should_stop, watch=None, stop
         sel.close()
     proc.wait()
     return False, False
+
+
+def _lingers(proc, busy, quiet_since: float | None) -> bool:
+    """After the child exited: whether its group is kept for ``busy`` (see :func:`run_command`)."""
+    if busy is None or proc.poll() is None:
+        return False
+    if busy():
+        return True
+    return time.monotonic() - (quiet_since or time.monotonic()) <= LINGER_GRACE and kill_group(proc.pid, 0)
 
 
 def _read(sel: selectors.BaseSelector, output: Output) -> None:

@@ -33,6 +33,9 @@ from .shim import ENV_PREFIX, LINE_ENV
 
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 STDOUT_LINES = 10  # of bash's stdout in a failure (its stderr gets reprs.OUTPUT_LINES)
+#: the classes of an answer the script may test for (`if ! usacloud switch read X; then ... create`):
+#: the API said no; refusals, a bad key, limits, timeouts and cancellations are never the script's answer
+TESTABLE_CLASSES = frozenset({ResultClass.NOT_FOUND, ResultClass.CONFLICT, ResultClass.API_ERROR, ResultClass.ERROR})
 
 # The prologue: `set -T` and a DEBUG trap store $LINENO in the exported line variable before every
 # command of the script itself (its functions, subshells and substitutions too; a file it sources gets
@@ -115,6 +118,8 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: S
             children=engine.children,
             die_with_parent=True,
             tagged=True,  # what the script starts, in any session, dies with it (the watchdog's tag)
+            busy=broker.busy,
+            on_start=broker.serve_session,  # calls of background jobs that outlive bash finish, as without the sandbox
         )
     finally:
         engine.children.kill_tagged()  # what it left running: a job in a session of its own
@@ -125,7 +130,8 @@ def run_shell_script(engine: Engine, path: Path, parsed: ParsedScript, record: S
             shutil.rmtree(sock_dir, ignore_errors=True)
         if engine.publish is not None:  # throttled: the script's record brings its counts with it
             engine.publish(engine.stats, False)
-    judge(record, result, broker.exits, bool(engine.stop()), engine.settings.script_timeout, path)
+    tested = [t and _tested_at(parsed, c.line) for t, c in zip(broker.tested, record.commands, strict=False)]
+    judge(record, result, broker.exits, bool(engine.stop()), engine.settings.script_timeout, path, tested)
     if record.status != ScriptOutcome.FAILED:
         return None
     seen = broker.seen
@@ -141,14 +147,23 @@ def judge(
     stopped: bool,
     script_timeout: float,
     path: Path,
+    tested: list[bool] | None = None,
 ) -> None:
     """Turn bash's result and the calls' records into the script's status, class, line and message.
 
     It fails when bash exits non-zero (class ``script-exit``, or the failing call's class when the
     script stopped right there, as with ``set -e``), when a call failed and the script went on, or at
-    the whole-script timeout. A call that met a limit of fake mode skips it, unless a call failed first."""
-    calls = record.commands
-    failed = [i for i, c in enumerate(calls) if c.failed]
+    the whole-script timeout. A call cancelled while the run was not stopped (the script killed it:
+    ``timeout``, ``kill``) counts as failed. A call that met a limit of fake mode skips it, unless a
+    call failed first. A call whose status bash tested (``tested``: see :func:`_tested_at`) and that
+    failed with an answer of the API (:data:`TESTABLE_CLASSES`) is the script's business."""
+    calls, tested = record.commands, tested or []
+    failed = [
+        i
+        for i, c in enumerate(calls)
+        if (c.failed or (not stopped and c.status == CommandStatus.CANCELLED))
+        and not (i < len(tested) and tested[i] and c.status == CommandStatus.FAILED and c.cls in TESTABLE_CLASSES)
+    ]
     limit = next((i for i, c in enumerate(calls) if c.status == CommandStatus.UNSUPPORTED), None)
     bash_line, bash_error = _bash_error(result.stderr, path)
     if result.launch_error is not None:
@@ -185,7 +200,8 @@ def judge(
     elif failed:
         cmd = calls[failed[0]]
         record.status, record.cls, record.line = ScriptOutcome.FAILED, cmd.cls, cmd.line
-        record.message = f"a usacloud call failed and the script went on: {cmd.message or cmd.status}"
+        what = "was cancelled" if cmd.status == CommandStatus.CANCELLED else "failed"
+        record.message = f"a usacloud call {what} and the script went on: {cmd.message or cmd.status}"
 
 
 def failure_text(record: ScriptRecord, relpath: str, bash: BashOutput | None = None) -> str:
@@ -237,6 +253,13 @@ def _write_private(path: Path, text: str, mode: int) -> None:
 
 def _last(text: str, lines: int) -> str:
     return "\n".join(text.strip("\n").splitlines()[-lines:])
+
+
+def _tested_at(parsed: ParsedScript, line: int) -> bool:
+    """Whether every usacloud command at ``line`` stands where bash tests its status (and there is
+    one): a call from there, made where bash ignored errexit, was tested by the script."""
+    here = [c for c in parsed.commands if c.line <= line <= c.end_line]
+    return bool(here) and all(c.tested for c in here)
 
 
 def _text_at(parsed: ParsedScript, line: int) -> str | None:

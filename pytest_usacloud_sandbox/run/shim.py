@@ -18,6 +18,7 @@ ENV_PREFIX = "USACLOUD_SANDBOX_"
 PREFIX = "usacloud (pytest-usacloud-sandbox): "
 EXIT_REFUSED, EXIT_TIMEOUT, EXIT_NOT_STARTED, EXIT_CANCELLED = 1, 124, 127, 143
 COOKIE_ENV = ENV_PREFIX + "COOKIE"  # the script's cookie, set by the usacloud function for the shim
+TESTED_ENV = ENV_PREFIX + "STATUS_TESTED"  # "1": the function was called where bash ignores errexit
 
 
 def request(args: list[str], env: dict[str, str], fds: list[int], cookie: str) -> bytes:

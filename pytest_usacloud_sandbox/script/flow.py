@@ -20,6 +20,7 @@ from .tokens import ShellSyntaxError
 #: Compound commands nested deeper than this are an error: bash's own parser gives up at a few
 #: thousand (about 2,500 nested `if`s, 5,000 `{`s: "syntax error"), and no script means it.
 MAX_NESTING = 1000
+_CONDITIONAL = frozenset({"if", "while", "until"})
 _CLOSER_OF = {
     "if": "fi",
     "while": "done",
@@ -35,10 +36,12 @@ _CLOSER_OF = {
 class _List:
     """The and-or list being read at one nesting level."""
 
-    __slots__ = ("and_guard", "bang", "coproc", "last_op", "or_line", "or_other", "other", "start")
+    __slots__ = ("and_guard", "bang", "coproc", "last", "last_op", "or_line", "or_other", "other", "part", "start")
 
     def __init__(self, start: int) -> None:
         self.start = start  # index of its first usacloud command in Flow.commands
+        self.part = start  # index of the first usacloud command of the current pipeline's last part
+        self.last: list = []  # the usacloud commands found directly in that part
         self.or_line: int | None = None
         self.bang: int | None = None  # line of a `!` negating the current pipeline
         self.coproc: int | None = None
@@ -70,6 +73,8 @@ class Flow:
     def __init__(self, commands: list) -> None:
         self.commands = commands  # the walker's list, in source order (appended by the walker)
         self.marks: dict[int, ControlFlow] = {}  # id(command) -> why
+        self.tested: set[int] = set()  # id(command): bash tests its status where it stands ...
+        self.untested: set[int] = set()  # ... unless it is piped on, or `||` follows it in its list
         self.exits: list[ControlFlow | None] = [None]  # per exit scope: script, subshell, substitution
         self._exit_seen: list[ControlFlow | None] = [None]  # per exit scope: its own, or an outer scope's
         self.inherited: list[ControlFlow | None] = [None]  # reason of the command holding a substitution
@@ -165,6 +170,13 @@ class Level:
         return self.flow.exit_seen() or self.flow.redefined
 
     # -- events from the walker --------------------------------------------------------------------
+    def found(self, command) -> None:
+        """A usacloud command, directly in the current list: tested in a condition or after ``!``."""
+        self.list.last.append(command)
+        top = self.frames[-1] if self.frames else None
+        if self.list.bang is not None or (top is not None and top.condition):
+            self.flow.tested.add(id(command))
+
     def word(self) -> None:
         self.continued = False
 
@@ -183,7 +195,7 @@ class Level:
         if self.function is not None:
             name, line = self.function
             kind, self.function = f"function {name}", None
-        frame = _Frame(kind, line, closer, self.list, condition=kind in ("if", "while", "until"))
+        frame = _Frame(kind, line, closer, self.list, condition=kind in _CONDITIONAL)
         outer = self.frames[-1] if self.frames else None
         frame.within_condition = outer is not None and (outer.condition or outer.within_condition)
         frame.reason = outer.reason if outer is not None and outer.reason is not None else None
@@ -223,9 +235,9 @@ class Level:
         self.continued = False
         return True
 
-    def middle(self, word: str) -> None:
-        """``then`` ``else`` ``elif`` ``do``: the list before it has ended (a condition follows ``elif``)."""
-        if self.frames:
+    def middle(self, word: str = "") -> None:
+        """``then`` ``else`` ``elif`` ``do``: the list before it has ended (a condition starts after ``elif``)."""
+        if self.frames and self.frames[-1].kind in _CONDITIONAL:
             self.frames[-1].condition = word == "elif"
         self.list = _List(len(self.flow.commands))
         self.continued = False
@@ -247,6 +259,8 @@ class Level:
 
     def operator(self, op: str, line: int) -> None:
         """A separator or control operator (not a redirection, not a parenthesis)."""
+        if op in ("||", "&&", "|", "|&"):
+            self._status_used(op)
         if op == "||":
             if self.list.or_line is None:
                 self.list.or_line = line
@@ -269,6 +283,17 @@ class Level:
         elif op != "\n" or not self.continued:  # ; ;; ;& ;;& or a newline that ends the list
             self.list = _List(len(self.flow.commands))
             self.continued = False
+
+    def _status_used(self, op: str) -> None:
+        """What ``op`` makes of the usacloud commands before it: `&&` tests those of the pipeline
+        just ended; `|` hides their status; `||` may swallow the status of any in the list."""
+        commands = self.flow.commands
+        if op == "&&":
+            self.flow.tested.update(id(c) for c in self.list.last)
+        else:
+            first = self.list.start if op == "||" else self.list.part
+            self.flow.untested.update(id(c) for c in commands[first:])
+        self.list.part, self.list.last = len(commands), []
 
     def call(self, name: str, line: int) -> None:
         """A simple command named ``name`` (its first word after assignments) runs here: inside a

@@ -100,11 +100,13 @@ class _Walker:
         self.checks = Checks(text)  # the skipped commands that can decide the script's result
 
     def result(self) -> tuple[Command, ...]:
-        marks = self.flow.marks
-        if not marks:
+        marks, tested = self.flow.marks, self.flow.tested - self.flow.untested
+        if not marks and not tested:
             return tuple(self.commands)
-        return tuple(
-            replace(c, control=marks[id(c)]) if id(c) in marks else c  # the objects are alive: ids are unique
+        return tuple(  # the objects are alive: ids are unique
+            replace(c, control=marks.get(id(c), c.control), tested=id(c) in tested)
+            if id(c) in marks or id(c) in tested
+            else c
             for c in self.commands
         )
 
@@ -309,6 +311,7 @@ class _Walker:
                 )
                 self.commands.append(command)
                 self.flow.mark(command, reason)
+                level.found(command)
             elif words[k].expansion is not None:
                 self.note(top, f"command name needs shell expansion: {name}")
                 level.other(line)

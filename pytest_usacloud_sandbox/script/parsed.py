@@ -28,6 +28,9 @@ class Command:
     #: its redirections as written: (operator, target word with quotes removed), e.g. (">", "out.json");
     #: here-documents and here-strings are left out (they open no file)
     redirections: tuple[tuple[str, str], ...] = ()
+    #: bash tests its exit status where it stands: an ``if``/``while``/``until`` condition, after ``!``,
+    #: left of ``&&``; never in a pipeline before ``|``, nor in a list with ``||`` after it (``|| true``)
+    tested: bool = False
 
 
 @dataclass(frozen=True)
