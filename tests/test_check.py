@@ -136,6 +136,13 @@ CASES = [
     # flags and values
     ("usacloud server list -o xml", ["bad-output-type"]),
     ("usacloud server list --argument-match-mode fuzzy", ["bad-value"]),
+    # usacloud's Config.Validate: exactly "", partial or exact, case-sensitive; it runs before skeletons
+    ("usacloud switch list --argument-match-mode EXACT", ["bad-value"]),
+    ("usacloud switch list --argument-match-mode ''", []),
+    ("usacloud --argument-match-mode Partial switch list", ["bad-value"]),
+    ("usacloud switch read --argument-match-mode X", ["bad-value"]),
+    ("usacloud switch create -y --name x --argument-match-mode X --generate-skeleton", ["bad-value"]),
+    ("usacloud --argument-match-mode X version", []),
     ("usacloud ipv6addr read --ipv6addr 2001:db8::1", ["unknown-flag"]),
     ("usacloud interface list --packet-filter-ids 1", ["unknown-flag"]),
     ("usacloud version --zone tk1v", ["unknown-flag"]),
@@ -212,6 +219,53 @@ def test_check_command_codes(command, codes):
     for f in findings:
         assert f.severity == SEVERITY[f.code], f
         assert f.message and "\n" not in f.message
+
+
+#: usacloud 1.22.8 in fake mode (settings in its environment, then the command): whether it refuses the
+#: settings (`validation error:`, exit 0) or runs.
+SETTINGS_CASES = [
+    ({"SAKURACLOUD_ARGUMENT_MATCH_MODE": "Exact"}, "switch list -q", "SAKURACLOUD_ARGUMENT_MATCH_MODE"),
+    ({"SAKURACLOUD_ARGUMENT_MATCH_MODE": "Exact"}, "switch list -q --argument-match-mode exact", None),
+    ({"SAKURACLOUD_ARGUMENT_MATCH_MODE": "Exact"}, "switch list -q --argument-match-mode ''", None),
+    (
+        {"SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"},
+        "switch list -q --argument-match-mode Exact",
+        "--argument-match-mode",
+    ),
+    ({"SAKURA_ARGUMENT_MATCH_MODE": "exact", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "Exact"}, "switch list", None),
+    ({"SAKURA_ARGUMENT_MATCH_MODE": "Exact", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"}, "switch list", "SAKURA_"),
+    ({"SAKURA_ARGUMENT_MATCH_MODE": "", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "bad"}, "switch list", "SAKURACLOUD_"),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "JSON"}, "switch list -q", "SAKURACLOUD_DEFAULT_OUTPUT_TYPE"),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "csv"}, "switch list -q -o json", "SAKURACLOUD_DEFAULT_OUTPUT_TYPE"),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "yaml"}, "switch list", None),
+    ({"SAKURACLOUD_DEFAULT_QUERY_DRIVER": "gojq"}, "switch list -q", "SAKURACLOUD_DEFAULT_QUERY_DRIVER"),
+    ({"SAKURACLOUD_DEFAULT_QUERY_DRIVER": "JQ"}, "switch list --query-driver jq", "SAKURACLOUD_DEFAULT_QUERY_DRIVER"),
+    ({"SAKURACLOUD_DEFAULT_QUERY_DRIVER": "jq"}, "switch list", None),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "csv"}, "switch create --name x", "SAKURACLOUD_DEFAULT_OUTPUT_TYPE"),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "csv"}, "version", None),
+]
+
+
+@pytest.mark.parametrize(("env", "command", "word"), SETTINGS_CASES)
+def test_usacloud_settings_are_validated_as_usacloud_does(env, command, word):
+    findings = check_command(["usacloud", *shlex.split(command)], env=env)
+    if word is None:
+        assert [f for f in findings if f.severity == "error"] == []
+        return
+    (finding,) = findings
+    assert (finding.severity, finding.code) == ("error", "bad-value") and finding.word.startswith(word)
+    assert "case-sensitive" in finding.message and "runs nothing" in finding.message
+
+
+def test_every_bad_setting_is_reported_in_usaclouds_order():
+    env = {"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "csv", "SAKURACLOUD_DEFAULT_QUERY_DRIVER": "x"}
+    findings = check_command(["usacloud", "switch", "list", "--argument-match-mode", "y"], env=env)
+    assert [f.word for f in findings] == [
+        "SAKURACLOUD_DEFAULT_OUTPUT_TYPE=csv",
+        "--argument-match-mode",
+        "SAKURACLOUD_DEFAULT_QUERY_DRIVER=x",
+    ]
+    assert "`validation error: profile.DefaultOutputType: must be one of [table/json/yaml]`" in findings[0].message
 
 
 def test_enough_cases():

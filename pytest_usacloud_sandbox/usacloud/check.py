@@ -11,13 +11,14 @@ deprecated.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..record.command import Finding
-from . import pflag
-from .checkvalues import ROOT_FLAG_VALUES, ParameterCheck
+from . import configcheck, pflag
+from .checkvalues import ParameterCheck
 from .commands import GLOBAL_FLAGS, ROOT_COMMANDS, FlagUse, Invocation, all_resources, find_resource, resolve
+from .configcheck import ROOT_FLAG_VALUES
 from .finding import ERROR, WARNING, did_you_mean, first
 from .values import GO_TRUE, levenshtein, suggest, suggest_flag
 from .versions import DEPRECATED_ALIASES, REMOVED_SUBCOMMANDS, V0_OUTPUT_TYPES, V0_REMOVED
@@ -44,8 +45,11 @@ def _argv(words: Sequence[str]) -> tuple[str, ...]:
 
 
 class Checker:
-    def __init__(self, words: Sequence[str], base_dir: str | Path | None, home: str | None) -> None:
+    def __init__(
+        self, words: Sequence[str], base_dir: str | Path | None, home: str | None, env: Mapping[str, str]
+    ) -> None:
         self.inv: Invocation = resolve(words)
+        self.env = env
         self.words = _argv(words)
         self.base_dir = base_dir
         self.home = home
@@ -260,6 +264,10 @@ class Checker:
         if self.inv.subcommand is None:
             ParameterCheck(self).run()
             return self.findings
+        settings = configcheck.problems(self.inv, self.env)
+        if settings:  # usacloud validates its settings first, prints them all and stops
+            self.findings += settings
+            return self.findings
         info = next((use for name in INFO_FLAGS if (use := self.switched_on(name))), None)
         if info is not None:  # usacloud prints it and exits 0 before validating: the command does no work
             name = info.name.partition("=")[0]
@@ -271,9 +279,15 @@ class Checker:
         return self.findings
 
 
-def check_command(words: Sequence[str], base_dir: str | Path | None = None, home: str | None = None) -> list[Finding]:
+def check_command(
+    words: Sequence[str],
+    base_dir: str | Path | None = None,
+    home: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[Finding]:
     """All findings for one command line (argv, ``words[0]`` is the binary). Never raises.
 
     ``base_dir`` is the script's directory, where usacloud runs: a relative ``--parameters`` file is
-    read from there; ``home`` is usacloud's ``$HOME`` (``~/`` in ``--parameters``)."""
-    return Checker(words, base_dir, home).run()
+    read from there; ``home`` is usacloud's ``$HOME`` (``~/`` in ``--parameters``); ``env`` the
+    environment usacloud would get (its settings: match mode, output type, query driver)."""
+    return Checker(words, base_dir, home, env or {}).run()
