@@ -46,10 +46,14 @@ def _argv(words: Sequence[str]) -> tuple[str, ...]:
 
 class Checker:
     def __init__(
-        self, words: Sequence[str], base_dir: str | Path | None, home: str | None, env: Mapping[str, str]
+        self,
+        words: Sequence[str],
+        base_dir: str | Path | None,
+        home: str | None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.inv: Invocation = resolve(words)
-        self.env = env
+        self.env = env or {}
         self.words = _argv(words)
         self.base_dir = base_dir
         self.home = home
@@ -290,4 +294,4 @@ def check_command(
     ``base_dir`` is the script's directory, where usacloud runs: a relative ``--parameters`` file is
     read from there; ``home`` is usacloud's ``$HOME`` (``~/`` in ``--parameters``); ``env`` the
     environment usacloud would get (its settings: match mode, output type, query driver)."""
-    return Checker(words, base_dir, home, env or {}).run()
+    return Checker(words, base_dir, home, env).run()
