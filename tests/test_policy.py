@@ -404,6 +404,8 @@ def test_mobile_gateway_without_sims_is_an_ordinary_create():
     words = ["usacloud", "mobile-gateway", "create", "-y", "--name", "m", "--parameters", '{"SIMs":null}']
     assert Policy().apply(words).refusal is None
     assert Policy().apply(["usacloud", "mobile-gateway", "update", "-y", "m", "--sim-routes", "[]"]).refusal is None
+    assert Policy().apply(["usacloud", "mobile-gateway", "update", "-y", "m", "--sims", ""]).refusal is None
+    assert Policy().apply(["usacloud", "server", "update", "-y", "web", "--disks="]).refusal is None
 
 
 def test_side_effect_tables_name_real_flags_and_fields():

@@ -104,7 +104,8 @@ def found(
     for use in inv.flags:
         name = use.flag.name if use.flag is not None else None
         effect = next((e for e in effects if name in e.flags), None)
-        if effect is not None and not (use.value == "" and use.flag.go_type == "string"):
+        # an empty JSON data flag (`--sims ''`, `--disks ''`) is skipped by usacloud: it sets nothing
+        if effect is not None and not (use.value == "" and use.flag.field.endswith("Data")):
             return f"`{res.name} {sub.name} {use.name}` {effect.why}"
     for use in inv.flag_uses("--parameters"):
         if not use.value:
