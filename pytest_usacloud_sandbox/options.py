@@ -260,7 +260,8 @@ OPTIONS = (
     Option(
         "usacloud_allow_dangerous",
         "allow delete, power (boot, shutdown, reset, send-nmi), disconnect/disable and connect subcommands "
-        "on what this run created (=any: on anything their targets match)",
+        "and updates that power-cycle (a plan change) on what this run created (=any: on anything their "
+        "targets match)",
         "off",
         "optional",
         check=dangerous_mode,
@@ -269,7 +270,8 @@ OPTIONS = (
     ),
     Option(
         "usacloud_allow_global_writes",
-        "allow changes to global resources (dns, note, icon, ...), which tk1v does not isolate",
+        "allow changes to global resources (dns, note, icon, a mobile gateway's SIMs, ...), which tk1v does "
+        "not isolate",
         False,
         "bool",
     ),

@@ -45,7 +45,7 @@ SEVERITY = {
     "invalid-argument": "error",
     "bad-parameters": "error",
     "parameters-unread": "warning",
-    "help-only": "warning",
+    "no-op": "error",
 }
 
 ID = "123456789012"
@@ -54,7 +54,7 @@ CASES = [
     # fine
     ("usacloud version", []),
     ("usacloud -v", []),
-    ("usacloud -h", ["help-only"]),
+    ("usacloud -h", ["no-op"]),
     ("usacloud completion bash", []),
     ("usacloud help server", []),
     ("usacloud server list --zone tk1v", []),
@@ -73,7 +73,13 @@ CASES = [
     ("usacloud ipv6addr read --zone tk1v --i-pv6-addr 2001:db8::1", []),
     ("usacloud interface list --packet-filer-ids 1", []),
     ("usacloud server list --query-driver jq --query '.[]'", []),
-    ("usacloud server create --generate-skeleton", []),
+    # usacloud prints something, runs nothing and exits 0: the command does no work
+    ("usacloud server create --generate-skeleton", ["no-op"]),
+    ("usacloud switch create -y --name sw --skeleton", ["no-op"]),
+    ("usacloud switch update -y sw --description d --example", ["no-op"]),
+    ("usacloud switch create -y --name sw --generate-skeleton=false", []),
+    ("usacloud switch create -y --name sw --example=0 --help=false", []),
+    ("usacloud switch create -y --name sw -h --help=f", []),
     ("usacloud server delete -y --parameters p.json 1", ["parameters-unread"]),
     ('usacloud switch create -y --parameters \'{"Name": "sw", "Zone": "tk1v"}\'', []),
     ('usacloud switch create -y --zone tk1v --parameters \'{"Name": "sw"}\'', []),
@@ -130,6 +136,13 @@ CASES = [
     # flags and values
     ("usacloud server list -o xml", ["bad-output-type"]),
     ("usacloud server list --argument-match-mode fuzzy", ["bad-value"]),
+    # usacloud's Config.Validate: exactly "", partial or exact, case-sensitive; it runs before skeletons
+    ("usacloud switch list --argument-match-mode EXACT", ["bad-value"]),
+    ("usacloud switch list --argument-match-mode ''", []),
+    ("usacloud --argument-match-mode Partial switch list", ["bad-value"]),
+    ("usacloud switch read --argument-match-mode X", ["bad-value"]),
+    ("usacloud switch create -y --name x --argument-match-mode X --generate-skeleton", ["bad-value"]),
+    ("usacloud --argument-match-mode X version", []),
     ("usacloud ipv6addr read --ipv6addr 2001:db8::1", ["unknown-flag"]),
     ("usacloud interface list --packet-filter-ids 1", ["unknown-flag"]),
     ("usacloud version --zone tk1v", ["unknown-flag"]),
@@ -186,11 +199,11 @@ CASES = [
     ("usacloud switch create -y --zone tk1v --parameters '{}'", ["missing-required"]),
     ("usacloud server delete -y --zone tk1v --parameters '{}'", ["missing-target"]),
     # help wins over everything usacloud validates, not over cobra and pflag errors
-    ("usacloud server list -o csv --help", ["help-only"]),
-    ("usacloud server foo -h", ["help-only"]),
-    ("usacloud server iaas list -h", ["help-only"]),
-    ("usacloud completion -h", ["help-only"]),
-    ("usacloud switch create -h", ["help-only"]),
+    ("usacloud server list -o csv --help", ["no-op"]),
+    ("usacloud server foo -h", ["no-op"]),
+    ("usacloud server iaas list -h", ["no-op"]),
+    ("usacloud completion -h", ["no-op"]),
+    ("usacloud switch create -h", ["no-op"]),
     ("usacloud servr list -h", ["unknown-resource"]),
     ("usacloud server list --bogus -h", ["unknown-flag"]),
     # pflag stops at the first bad flag: one error, -ID is never split into -I -D
@@ -206,6 +219,53 @@ def test_check_command_codes(command, codes):
     for f in findings:
         assert f.severity == SEVERITY[f.code], f
         assert f.message and "\n" not in f.message
+
+
+#: usacloud 1.22.8 in fake mode (settings in its environment, then the command): whether it refuses the
+#: settings (`validation error:`, exit 0) or runs.
+SETTINGS_CASES = [
+    ({"SAKURACLOUD_ARGUMENT_MATCH_MODE": "Exact"}, "switch list -q", "SAKURACLOUD_ARGUMENT_MATCH_MODE"),
+    ({"SAKURACLOUD_ARGUMENT_MATCH_MODE": "Exact"}, "switch list -q --argument-match-mode exact", None),
+    ({"SAKURACLOUD_ARGUMENT_MATCH_MODE": "Exact"}, "switch list -q --argument-match-mode ''", None),
+    (
+        {"SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"},
+        "switch list -q --argument-match-mode Exact",
+        "--argument-match-mode",
+    ),
+    ({"SAKURA_ARGUMENT_MATCH_MODE": "exact", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "Exact"}, "switch list", None),
+    ({"SAKURA_ARGUMENT_MATCH_MODE": "Exact", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "exact"}, "switch list", "SAKURA_"),
+    ({"SAKURA_ARGUMENT_MATCH_MODE": "", "SAKURACLOUD_ARGUMENT_MATCH_MODE": "bad"}, "switch list", "SAKURACLOUD_"),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "JSON"}, "switch list -q", "SAKURACLOUD_DEFAULT_OUTPUT_TYPE"),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "csv"}, "switch list -q -o json", "SAKURACLOUD_DEFAULT_OUTPUT_TYPE"),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "yaml"}, "switch list", None),
+    ({"SAKURACLOUD_DEFAULT_QUERY_DRIVER": "gojq"}, "switch list -q", "SAKURACLOUD_DEFAULT_QUERY_DRIVER"),
+    ({"SAKURACLOUD_DEFAULT_QUERY_DRIVER": "JQ"}, "switch list --query-driver jq", "SAKURACLOUD_DEFAULT_QUERY_DRIVER"),
+    ({"SAKURACLOUD_DEFAULT_QUERY_DRIVER": "jq"}, "switch list", None),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "csv"}, "switch create --name x", "SAKURACLOUD_DEFAULT_OUTPUT_TYPE"),
+    ({"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "csv"}, "version", None),
+]
+
+
+@pytest.mark.parametrize(("env", "command", "word"), SETTINGS_CASES)
+def test_usacloud_settings_are_validated_as_usacloud_does(env, command, word):
+    findings = check_command(["usacloud", *shlex.split(command)], env=env)
+    if word is None:
+        assert [f for f in findings if f.severity == "error"] == []
+        return
+    (finding,) = findings
+    assert (finding.severity, finding.code) == ("error", "bad-value") and finding.word.startswith(word)
+    assert "case-sensitive" in finding.message and "runs nothing" in finding.message
+
+
+def test_every_bad_setting_is_reported_in_usaclouds_order():
+    env = {"SAKURACLOUD_DEFAULT_OUTPUT_TYPE": "csv", "SAKURACLOUD_DEFAULT_QUERY_DRIVER": "x"}
+    findings = check_command(["usacloud", "switch", "list", "--argument-match-mode", "y"], env=env)
+    assert [f.word for f in findings] == [
+        "SAKURACLOUD_DEFAULT_OUTPUT_TYPE=csv",
+        "--argument-match-mode",
+        "SAKURACLOUD_DEFAULT_QUERY_DRIVER=x",
+    ]
+    assert "`validation error: profile.DefaultOutputType: must be one of [table/json/yaml]`" in findings[0].message
 
 
 def test_enough_cases():
@@ -376,7 +436,7 @@ def test_every_subcommand_passes_when_written_correctly(gen_mutants, tmp_path):
 def test_no_false_rejection_over_every_valid_flag_form(gen_mutants, tmp_path):
     """Each flag of each subcommand, in each spelling pflag accepts, on a correct command: no error."""
     (tmp_path / gen_mutants.FILE).write_text("x")
-    checked, rejected = 0, []
+    checked, rejected, noops = 0, [], []
     for res in all_resources():
         for sub in res.subcommands:
             crashing = [s for s, tag in gen_mutants.STRUCTS.get((res.name, sub.name), {}).items() if "dive" in tag]
@@ -393,7 +453,7 @@ def test_no_false_rejection_over_every_valid_flag_form(gen_mutants, tmp_path):
                         if argv is None:
                             continue
                         checked += 1
-                        errors = [f.message for f in check_command(argv, tmp_path) if f.severity == "error"]
+                        errors = rejections(check_command(argv, tmp_path), argv, flag, noops)
                         if errors:
                             rejected.append((" ".join(argv), errors))
     for flag in GLOBAL_FLAGS:
@@ -401,11 +461,27 @@ def test_no_false_rejection_over_every_valid_flag_form(gen_mutants, tmp_path):
             form = [w.replace("a,b", "tk1v") for w in form] if flag.name == "--zones" else form
             for argv in (["usacloud", *form, "server", "list"], ["usacloud", "server", "list", *form]):
                 checked += 1
-                errors = [f.message for f in check_command(argv) if f.severity == "error"]
+                errors = rejections(check_command(argv), argv, flag, noops)
                 if errors:
                     rejected.append((" ".join(argv), errors))
     assert rejected == [], f"{len(rejected)} of {checked} valid forms rejected: {rejected[:20]}"
     assert checked > 11_000
+    assert len(noops) > 3000  # -h, --help, --generate-skeleton, --skeleton, --example on every subcommand
+
+
+#: The flags with which usacloud prints something and runs nothing (exit 0).
+PRINT_ONLY = frozenset({"--help", "--generate-skeleton", "--example"})
+
+
+def rejections(findings, argv, flag, noops: list) -> list[str]:
+    """The errors on a valid form. A form that switches on a print-only flag is valid (usacloud does not
+    reject it) but does no work: it fails as `no-op` (counted in ``noops``), and nothing else."""
+    errors = [f for f in findings if f.severity == "error"]
+    on = flag.name in PRINT_ONLY and not any(w.endswith("=0") for w in argv)
+    if on and [f.code for f in errors] == ["no-op"]:
+        noops.append(argv)
+        return []
+    return [f.message for f in errors]
 
 
 def test_finding_is_frozen():

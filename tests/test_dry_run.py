@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from pytest_usacloud_sandbox.record.vocabulary import CommandStatus
+import pytest
+
+from pytest_usacloud_sandbox.record.vocabulary import CommandStatus, ResultClass
 from pytest_usacloud_sandbox.report.reprs import command_line, failure_text
 
 
@@ -66,7 +68,18 @@ def test_parameters_are_read_relative_to_the_script(dry_engine, tmp_path):
     assert [f.code for f in missing.findings] == ["bad-parameters"]
 
 
-def test_help_runs_nothing_and_says_so(dry_engine):
-    (cmd,) = dry_engine("usacloud switch create -h\n").commands
-    assert cmd.status == CommandStatus.DRY_RUN
-    assert [(f.severity, f.code) for f in cmd.findings] == [("warning", "help-only")]
+@pytest.mark.parametrize(
+    ("flag", "said"),
+    [
+        ("-h", "`-h` prints its help and runs nothing: remove -h"),
+        ("--help", "`--help` prints its help and runs nothing: remove --help"),
+        ("--generate-skeleton", "`--generate-skeleton` prints a parameters skeleton (JSON) and runs nothing"),
+        ("--skeleton", "`--skeleton` prints a parameters skeleton (JSON) and runs nothing: remove --skeleton"),
+        ("--example", "`--example` prints an example of its parameters (JSON) and runs nothing"),
+    ],
+)
+def test_a_command_that_only_prints_fails(dry_engine, flag, said):
+    (cmd,) = dry_engine(f"usacloud switch create -y --name sw {flag}\n").commands
+    assert cmd.status == CommandStatus.INVALID and cmd.cls == ResultClass.USAGE
+    assert [(f.severity, f.code) for f in cmd.findings] == [("error", "no-op")]
+    assert said in cmd.message

@@ -474,3 +474,28 @@ def test_the_match_mode_is_usaclouds_and_a_target_matching_nothing_is_not_passed
     assert missing["message"].startswith('target resource not found: query=["web"]')
     assert not [a for a in e2e.argvs() if a[:2] == ["switch", "delete"]]
     assert names(e2e, "switch") == ["web-2"]
+
+
+def test_a_plan_change_is_a_power_action_on_what_the_run_made_only(e2e):
+    make(e2e, "server create -y --name team-b-web-1 --cpu 1 --memory 1")  # another team's
+    e2e.script("scale.usacloud", "usacloud server update -y web --cpu 2\n")
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*(dangerous): `server update --cpu` changes the plan: a plan change shuts*"])
+    result = e2e.run("--usacloud-allow-dangerous")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*(ownership): `server` 'web' matches team-b-web-1 (ID *), not created by this run*"])
+    assert not any(a[:2] == ["server", "update"] for a in e2e.argvs())
+
+
+def test_sims_on_a_mobile_gateway_need_global_writes(e2e):
+    sims = '[{"SIMID":"113000000777","IPAddress":"192.168.0.10"}]'
+    e2e.script(
+        "mgw.usacloud",
+        "usacloud mobile-gateway create -y --name ci-mgw --private-interface-switch-id 123456789012 "
+        f"--private-interface-ip-address 192.168.0.1 --private-interface-network-mask-len 24 --sims '{sims}'\n",
+    )
+    result = e2e.run("--usacloud-allow-dangerous")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*(global-write): `mobile-gateway create --sims` adds the listed SIMs*is1a*"])
+    assert e2e.argvs() == []

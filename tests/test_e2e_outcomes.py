@@ -235,3 +235,71 @@ def test_junit_names_a_script_by_its_path_not_a_dotted_package(e2e):
         e2e.run(*args, workers=workers).assert_outcomes(passed=2)
         cases = {c.get("name"): c.get("classname") for c in ET.parse(junit).iter("testcase")}
         assert cases == {"c-refused": "ci.scripts/mixed/c-refused.usacloud", "test_one": "ci.test_beside"}
+
+
+def test_a_command_that_only_prints_fails_in_the_run_the_dry_run_and_the_lint(e2e, capsys):
+    from pytest_usacloud_sandbox.lint.cli import main
+
+    e2e.script("skeleton.usacloud", "usacloud switch create -y --name ci-switch --generate-skeleton\n")
+    e2e.script("example.usacloud", 'usacloud switch update -y ci-switch --description "rolled" --example\n')
+    e2e.script("help.usacloud", "usacloud switch create -y --name ci-switch2 -h\n")
+    for args in ((), ("--usacloud-dry-run",)):
+        result = e2e.run(*args)
+        result.assert_outcomes(failed=3)
+        result.stdout.fnmatch_lines_random(
+            [
+                "*usage: `--generate-skeleton` prints a parameters skeleton (JSON) and runs nothing*",
+                "*usage: `--example` prints an example of its parameters (JSON) and runs nothing*",
+                "*usage: `-h` prints its help and runs nothing: remove -h*",
+            ]
+        )
+    assert not any(a[:1] == ["switch"] for a in e2e.argvs())  # never run
+    assert main([str(e2e.dir)]) == 1
+    assert capsys.readouterr().out.count(": no-op: ") == 3
+
+
+def test_a_command_that_only_prints_fails_in_shell_mode_too(e2e):
+    e2e.script("skeleton.usacloud", "# pytest.mark.usacloud_shell\nusacloud switch create -y --name sw --skeleton\n")
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*`--skeleton` prints a parameters skeleton (JSON) and runs nothing*"])
+    assert not any(a[:1] == ["switch"] for a in e2e.argvs())
+
+
+def test_usaclouds_settings_fail_the_dry_run_and_the_run_as_usacloud_fails_them(e2e):
+    """usacloud accepts exactly "", partial or exact (case-sensitive) as the match mode, and likewise
+    for the default output type and query driver, wherever they come from."""
+    bad = {
+        "flag-upper": "usacloud switch list --argument-match-mode EXACT\n",
+        "env-match": "SAKURACLOUD_ARGUMENT_MATCH_MODE=Exact usacloud switch list\n",
+        "env-output": "SAKURACLOUD_DEFAULT_OUTPUT_TYPE=JSON usacloud switch list\n",
+        "env-driver": "SAKURACLOUD_DEFAULT_QUERY_DRIVER=gojq usacloud switch list\n",
+    }
+    good = {
+        "flag-empty": "usacloud switch list --argument-match-mode ''\n",
+        "env-lower": "SAKURACLOUD_DEFAULT_OUTPUT_TYPE=json SAKURACLOUD_ARGUMENT_MATCH_MODE=exact "
+        "usacloud switch list\n",
+    }
+    for name, text in {**bad, **good}.items():
+        e2e.script(f"{name}.usacloud", text)
+    for args in (("--usacloud-dry-run",), ()):
+        result = e2e.run(*args)
+        result.assert_outcomes(failed=len(bad), passed=len(good))
+        result.stdout.fnmatch_lines_random(
+            [
+                "*usage: `--argument-match-mode` does not take `EXACT`: usacloud accepts exactly partial or exact*",
+                "*usage: SAKURACLOUD_DEFAULT_OUTPUT_TYPE does not take `JSON`*",
+            ]
+        )
+    assert len([a for a in e2e.argvs() if a[:2] == ["switch", "list"]]) == len(good)  # the bad ones never ran
+
+
+def test_usaclouds_settings_exported_in_shell_mode_are_checked(e2e):
+    e2e.script(
+        "driver.usacloud",
+        "# pytest.mark.usacloud_shell\nexport SAKURACLOUD_DEFAULT_QUERY_DRIVER=gojq\nusacloud zone list\n",
+    )
+    result = e2e.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*SAKURACLOUD_DEFAULT_QUERY_DRIVER does not take `gojq`*"])
+    assert not any(a[:2] == ["zone", "list"] for a in e2e.argvs())

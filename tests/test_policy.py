@@ -307,8 +307,8 @@ def test_dangerous_flags(words):
 @pytest.mark.parametrize(
     "words",
     [
-        "usacloud server update -y web --cpu 2",
         "usacloud server update -y web --force-shutdown=false",
+        "usacloud server update -y web --name web2 --description d --tags a",
         "usacloud server create -y --name a --cpu 1 --memory 1 --boot-after-create=0",
         """usacloud server create -y --parameters {"Name":"a","BootAfterCreate":false}""",
         "usacloud archive download -y a --destination x",
@@ -331,6 +331,100 @@ def test_dangerous_flags_come_from_the_tree():
         ("archive", "download", "--force"),
         ("cdrom", "download", "--force"),
     }
+
+
+# -- settings that make a service power-cycle what it changes, or write a global SIM -------------
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("usacloud server update -y web --cpu 2", "`server update --cpu` changes the plan: a plan change shuts"),
+        ("usacloud server update -y web --core=2", "`server update --core` changes the plan"),
+        ("usacloud server update -y web --memory 8", "gives it a new ID"),
+        ("usacloud server update -y web --gpu 1", "gives it a new ID"),
+        ("usacloud server update -y web --cpu-model uncategorized", "gives it a new ID"),
+        ("usacloud server update -y web --commitment dedicatedcpu", "gives it a new ID"),
+        ("usacloud server update -y web --generation g200", "gives it a new ID"),
+        ("usacloud server update -y web --private-host-id 123456789012", "boots it again"),
+        ("usacloud server update -y web --interface-driver e1000", "boots it again"),
+        ("""usacloud server update -y web --parameters {"memory":4}""", "--parameters` sets Memory, so it changes"),
+        ("""usacloud server update -y web --parameters {"Disks":[]}""", "boots it again"),
+        ("usacloud database update -y db --replica-user-password pw", "shuts the database down"),
+        ("""usacloud database update -y db --parameters {"ReplicaUserPassword":""}""", "shuts the database down"),
+        ("usacloud vpc-router update -y r --private-network-interfaces []", "shuts the router down"),
+        ("usacloud mobile-gateway update -y m --private-interface-switch-id 123456789012", "shuts the gateway"),
+    ],
+)
+def test_settings_that_power_cycle_are_dangerous(words, said):
+    planned = Policy().apply(words.split())
+    assert planned.refusal is not None and planned.refusal.rule == "dangerous", planned.refusal
+    assert said in planned.refusal.message
+    allowed = Policy(allow_dangerous=True).apply(words.split())
+    assert allowed.refusal is None and allowed.danger  # allowed, it goes through the ownership check
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        """usacloud server update -y web --parameters {"CPU":null,"Name":"x"}""",
+        "usacloud database update -y db --name db2",
+        "usacloud vpc-router update -y r --firewall []",
+        "usacloud mobile-gateway update -y m --dns1 8.8.8.8",
+    ],
+)
+def test_settings_that_do_not_power_cycle_are_fine(words):
+    assert Policy().apply(words.split()).refusal is None
+
+
+def test_parameters_that_cannot_be_read_count_as_a_side_effect(tmp_path):
+    from pytest_usacloud_sandbox.usacloud.sideeffects import GLOBAL_WRITES, found
+
+    (tmp_path / "p.json").write_text("{" + " " * (1024 * 1024) + "}")  # the policy refuses it anyway (reads-file)
+    inv = commands.resolve(["usacloud", "mobile-gateway", "update", "-y", "m", "--parameters", "p.json"])
+    why = found(GLOBAL_WRITES, inv.resource, inv.subcommand, inv, tmp_path, None)
+    assert why is not None and "cannot be checked for SIMs" in why
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        """usacloud mobile-gateway create -y --name m --sims [{"SIMID":"113000000777","IPAddress":"192.168.0.10"}]""",
+        "usacloud mobile-gateway update -y m --sims []",
+        """usacloud mobile-gateway update -y m --parameters {"sims":[]}""",
+        """usacloud mobile-gateway create -y --name m --parameters {"SIMs":[{"SIMID":"1"}]}""",
+    ],
+)
+def test_sims_of_a_mobile_gateway_are_global_writes(words):
+    planned = Policy(allow_dangerous=True).apply(words.split())
+    assert planned.refusal is not None and planned.refusal.options == (GLOBAL_WRITES_OPTION,), planned.refusal
+    assert "SIMs are global resources of the account, written through the is1a endpoint" in planned.refusal.message
+    assert Policy(allow_global_writes=True).apply(words.split()).refusal is None
+
+
+def test_mobile_gateway_without_sims_is_an_ordinary_create():
+    words = ["usacloud", "mobile-gateway", "create", "-y", "--name", "m", "--parameters", '{"SIMs":null}']
+    assert Policy().apply(words).refusal is None
+    assert Policy().apply(["usacloud", "mobile-gateway", "update", "-y", "m", "--sim-routes", "[]"]).refusal is None
+    assert Policy().apply(["usacloud", "mobile-gateway", "update", "-y", "m", "--sims", ""]).refusal is None
+    assert Policy().apply(["usacloud", "server", "update", "-y", "web", "--disks="]).refusal is None
+
+
+def test_side_effect_tables_name_real_flags_and_fields():
+    from pytest_usacloud_sandbox.usacloud.sideeffects import GLOBAL_WRITES, POWER_CYCLES
+
+    for table in (POWER_CYCLES, GLOBAL_WRITES):
+        for (res, sub), effects in table.items():
+            subcommand = commands.find_resource(res).find_subcommand(sub)
+            for effect in effects:
+                flags = [subcommand.find_flag(name) for name in effect.flags]
+                assert all(f is not None and f.name in effect.flags for f in flags), (res, sub, effect.flags)
+                # every key is the top of a flag's field, or a Data flag's decoded twin (SIMsData -> SIMs,
+                # NetworkInterfaceData -> NetworkInterfaces)
+                tops = sorted({f.field.split(".")[0].removesuffix("Data") for f in flags}, key=lambda t: t.lower())
+                keys = sorted(effect.keys, key=str.lower)
+                assert len(keys) == len(tops) and all(k in (t, t + "s") for k, t in zip(keys, tops, strict=True)), (
+                    res,
+                    sub,
+                )
 
 
 # -- what usacloud does not fake is refused under --usacloud-fake ----------------------

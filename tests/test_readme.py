@@ -128,6 +128,22 @@ def test_dangerous_flags_are_listed_as_derived():
     assert rows == expected
 
 
+@pytest.mark.parametrize(
+    ("marker", "table"), [("power-cycle-settings", "POWER_CYCLES"), ("global-write-settings", "GLOBAL_WRITES")]
+)
+def test_side_effect_settings_are_listed_as_the_table_has_them(marker, table):
+    from pytest_usacloud_sandbox.usacloud import sideeffects
+
+    block = README.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
+    rows = re.findall(r"^\s*\| `([a-z-]+ [a-z-]+)` \| ([^|]+?) \| ([^|]+?) \|", block, re.M)
+    expected = [
+        (f"{res} {sub}", ", ".join(f"`{f}`" for f in effect.flags), ", ".join(f"`{k}`" for k in effect.keys))
+        for (res, sub), effects in getattr(sideeffects, table).items()
+        for effect in effects
+    ]
+    assert rows == expected
+
+
 def test_disruptive_subcommands_are_listed_as_the_table_labels_them():
     from pytest_usacloud_sandbox.usacloud.commands import all_resources
 

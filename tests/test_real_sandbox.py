@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 
 import netns
 import pytest
 from real_tier import QUICK_RETRIES, SECRET, SHELL, TOKEN, commands_of
+from standin_tools import run_standin, standin_env
 
 from pytest_usacloud_sandbox.usacloud import commands
 
@@ -190,3 +192,31 @@ def test_a_delete_in_a_script_touches_only_the_runs_own_whatever_the_match_mode_
     deleted = sorted(r["path"] for r in out.requests if r["method"] == "DELETE")
     assert "/switch/113000000001" not in deleted and "/switch/113000000002" not in deleted, deleted
     assert len(deleted) == 2  # the run's own two, by the teardown
+
+
+def test_usaclouds_settings_get_the_checks_verdict(tmp_path, real_bin):
+    """usacloud's Config.Validate on the match mode, the default output type and query driver: the
+    real binary, the offline check and the stand-in give the same verdict on each case."""
+    from test_check import SETTINGS_CASES
+
+    from pytest_usacloud_sandbox.usacloud.check import check_command
+
+    script = "".join(
+        f'{" ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())} {real_bin} {command}; echo "exit $?" >&2\n'
+        for env, command, _ in SETTINGS_CASES
+    )
+    done = netns.run(["bash", "-c", script], fake_env(tmp_path), cwd=tmp_path, timeout=600)
+    answers = done.stderr.split("exit ")[:-1]
+    assert len(answers) == len(SETTINGS_CASES), done.stderr
+    for (env, command, word), answer in zip(SETTINGS_CASES, answers, strict=True):
+        refused = "validation error:" in answer
+        assert refused == (word is not None), (env, command, answer)
+        errors = [f for f in check_command(["usacloud", *shlex.split(command)], env=env) if f.severity == "error"]
+        assert bool(errors) == refused, (env, command)
+        keys = {
+            "SAKURACLOUD_ACCESS_TOKEN": TOKEN,
+            "SAKURACLOUD_ACCESS_TOKEN_SECRET": SECRET,
+            "SAKURACLOUD_ZONE": "tk1v",
+        }
+        standin = run_standin(shlex.split(command), standin_env(tmp_path, **keys, **env))
+        assert ("validation error:" in standin.stderr, standin.returncode) == (refused, 0), (env, command)

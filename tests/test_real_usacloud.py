@@ -218,7 +218,7 @@ def test_trace_output_is_masked_everywhere_the_plugin_writes(real, mode):
 @pytest.mark.parametrize(
     ("script", "setup"),
     [
-        pytest.param("SAKURACLOUD_DEFAULT_OUTPUT_TYPE=csv usacloud zone list\n", None, id="bad-output-type"),
+        pytest.param("SAKURACLOUD_DEFAULT_OUTPUT_TYPE=csv usacloud zone list\n", "checked", id="bad-output-type"),
         pytest.param("usacloud switch create -y --parameters nosuch.json\n", "checked", id="parameters-missing-file"),
         pytest.param("usacloud --private-key-path k.pem zone list -q\n", "key", id="private-key-too-open"),
         pytest.param("usacloud zone list -q\n", "profile", id="profile-missing"),
@@ -244,7 +244,7 @@ def test_each_error_that_exits_0_fails(real, script, setup):
     out = real.run(*args, api=[])
     (cmd,) = commands_of(out, "exit0")
     assert out.ret == 1, out.text
-    if setup == "checked":  # the offline check reads --parameters as usacloud does: it never reaches usacloud
+    if setup == "checked":  # the offline check reads --parameters and the settings as usacloud does
         assert (cmd["exit_code"], cmd["status"]) == (None, "invalid"), cmd
     else:
         assert (cmd["exit_code"], cmd["status"]) == (0, "failed"), cmd  # usacloud ran, exited 0, and it failed

@@ -30,7 +30,9 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("certificate-authority", "esme", "sim", "dns", "note", "ssh-key", "license"),
     ("icon",),
 )
-#: Shut down before deleting: ``delete --force``.
+#: Shut down before deleting: ``delete --force``. For a mobile gateway that also clears the IPs of its
+#: SIMs and removes them (global SIMs, through the is1a endpoint); a gateway of this run has SIMs only
+#: if a command of the run put them there (``--sims``), which needs ``--usacloud-allow-global-writes``.
 FORCED = frozenset({"server", "load-balancer", "vpc-router", "nfs", "database", "mobile-gateway"})
 
 

@@ -90,7 +90,7 @@ def lint_script(path: Path, shown: str, options: Options) -> Linted:
     for command in script.commands:
         cmd = CommandRecord(line=command.line, text=masker.text(command.text))
         record.commands.append(cmd)
-        planned = plan_command(command, cmd, masker, policy, cwd, options.env.get("HOME"))
+        planned = plan_command(command, cmd, masker, policy, cwd, options.env.get("HOME"), options.env)
         refusal = planned.refusal if planned is not None else None
         refused = masker.text(refusal.describe()) if refusal is not None else None
         if planned is not None and not cmd.failed:  # a create gets the run's tag, as in a run

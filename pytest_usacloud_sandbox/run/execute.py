@@ -295,7 +295,7 @@ class Engine:
         script: str | None = None,
         root: Path | None = None,
     ) -> None:
-        planned = plan_command(command, cmd, masker, self.policy(cwd, root), cwd, self.base_env.get("HOME"))
+        planned = plan_command(command, cmd, masker, self.policy(cwd, root), cwd, self.base_env.get("HOME"), env)
         if cmd.status == CommandStatus.REFUSED:
             self.stats.refused += 1
         if planned is None or cmd.failed:  # skipped, refused or invalid: the record says why

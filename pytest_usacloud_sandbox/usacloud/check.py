@@ -11,13 +11,14 @@ deprecated.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..record.command import Finding
-from . import pflag
-from .checkvalues import ROOT_FLAG_VALUES, ParameterCheck
+from . import configcheck, pflag
+from .checkvalues import ParameterCheck
 from .commands import GLOBAL_FLAGS, ROOT_COMMANDS, FlagUse, Invocation, all_resources, find_resource, resolve
+from .configcheck import ROOT_FLAG_VALUES
 from .finding import ERROR, WARNING, did_you_mean, first
 from .values import GO_TRUE, levenshtein, suggest, suggest_flag
 from .versions import DEPRECATED_ALIASES, REMOVED_SUBCOMMANDS, V0_OUTPUT_TYPES, V0_REMOVED
@@ -26,7 +27,8 @@ __all__ = ["ERROR", "ROOT_FLAG_VALUES", "WARNING", "Finding", "check_command", "
 
 
 COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell")
-INFO_FLAGS = ("--generate-skeleton", "--example")  # print something and exit before validation
+#: Flags with which usacloud prints something, runs nothing and exits 0 (before validation): what it prints.
+INFO_FLAGS = {"--generate-skeleton": "a parameters skeleton (JSON)", "--example": "an example of its parameters (JSON)"}
 #: The flags every subcommand of a kind shares (output, input, zone, confirmation); a "did you
 #: mean" looks at the subcommand's own flags first.
 SHARED_FLAGS = frozenset(
@@ -43,14 +45,21 @@ def _argv(words: Sequence[str]) -> tuple[str, ...]:
 
 
 class Checker:
-    def __init__(self, words: Sequence[str], base_dir: str | Path | None, home: str | None) -> None:
+    def __init__(
+        self,
+        words: Sequence[str],
+        base_dir: str | Path | None,
+        home: str | None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.inv: Invocation = resolve(words)
+        self.env = env or {}
         self.words = _argv(words)
         self.base_dir = base_dir
         self.home = home
         self.findings: list[Finding] = []
         self.given: dict[str, object] = {}  # each flag's value as pflag leaves it (canonical name -> value)
-        self.help = any(u.flag is not None and u.flag.name == "--help" for u in self.inv.flags)
+        self.help = self.switched_on("--help")
 
     def error(self, code: str, word: str, message: str, fix: str | None = None) -> None:
         self.findings.append(Finding(ERROR, code, word, message, fix))
@@ -60,6 +69,11 @@ class Checker:
 
     def used(self, canonical: str) -> tuple[FlagUse, ...]:
         return self.inv.flag_uses(canonical)
+
+    def switched_on(self, canonical: str) -> FlagUse | None:
+        """The use that leaves a boolean flag on (pflag keeps the last: `--help=false` runs the command)."""
+        use = next((u for u in reversed(self.inv.flags) if u.flag is not None and u.flag.name == canonical), None)
+        return use if use is not None and (use.value is None or use.value in GO_TRUE) else None
 
     def last(self, canonical: str) -> FlagUse | None:
         """The use pflag keeps when a flag is given several times: the last one."""
@@ -246,24 +260,38 @@ class Checker:
             return self.findings
         if self.help:  # cobra prints help before usacloud validates anything
             if not any(f.severity == ERROR for f in self.findings):
-                message = "`-h`/`--help` prints help and runs nothing: this command does no work"
-                self.warn("help-only", "--help", message)
+                name = self.help.name.partition("=")[0]
+                self.error("no-op", self.help.word, f"`{name}` prints its help and runs nothing: remove {name}")
             return self.findings
         if not known:
             return self.findings
         if self.inv.subcommand is None:
             ParameterCheck(self).run()
             return self.findings
-        if any(self.used(name) for name in INFO_FLAGS):
-            return self.findings  # --generate-skeleton / --example print and exit before validating
+        settings = configcheck.problems(self.inv, self.env)
+        if settings:  # usacloud validates its settings first, prints them all and stops
+            self.findings += settings
+            return self.findings
+        info = next((use for name in INFO_FLAGS if (use := self.switched_on(name))), None)
+        if info is not None:  # usacloud prints it and exits 0 before validating: the command does no work
+            name = info.name.partition("=")[0]
+            what = INFO_FLAGS[info.flag.name]
+            self.error("no-op", info.word, f"`{name}` prints {what} and runs nothing: remove {name}")
+            return self.findings
         ParameterCheck(self).run()
         self.check_subcommand()
         return self.findings
 
 
-def check_command(words: Sequence[str], base_dir: str | Path | None = None, home: str | None = None) -> list[Finding]:
+def check_command(
+    words: Sequence[str],
+    base_dir: str | Path | None = None,
+    home: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[Finding]:
     """All findings for one command line (argv, ``words[0]`` is the binary). Never raises.
 
     ``base_dir`` is the script's directory, where usacloud runs: a relative ``--parameters`` file is
-    read from there; ``home`` is usacloud's ``$HOME`` (``~/`` in ``--parameters``)."""
-    return Checker(words, base_dir, home).run()
+    read from there; ``home`` is usacloud's ``$HOME`` (``~/`` in ``--parameters``); ``env`` the
+    environment usacloud would get (its settings: match mode, output type, query driver)."""
+    return Checker(words, base_dir, home, env).run()

@@ -16,7 +16,7 @@ from . import customvalidate as custom
 from .commands import GLOBAL_FLAGS, SANDBOX_ZONE, ZONES, Flag, FlagUse, Subcommand
 from .customize import json_list_errors
 from .fields import STRUCT_TAGS, Field, Fields
-from .finding import ERROR, did_you_mean, first, listed
+from .finding import ERROR, did_you_mean, first
 from .params import Parameters, read_parameters
 from .validate import Context, FieldError, Value, validate
 from .values import suggest
@@ -25,8 +25,6 @@ from .versions import DEPRECATED_FLAGS
 if TYPE_CHECKING:
     from .check import Checker
 
-#: Values of root flags that usacloud checks (the tree lists allowed values for subcommand flags only).
-ROOT_FLAG_VALUES = {"--argument-match-mode": ("partial", "exact")}
 #: Fields that reach the validator through an embedded struct below the top level (server create's
 #: disk embeds cflag.DescParameter and cflag.TagsParameter): usacloud names them by the Go field alone.
 EMBEDDED_BELOW_TOP = frozenset({"Disk.Description", "Disk.Tags"})
@@ -128,11 +126,6 @@ class ParameterCheck:
             ck.error("spaced-equals", use.word, message, f"{use.name}=VALUE")
             self.reported.add(flag.name)
             return
-        options = ROOT_FLAG_VALUES.get(flag.name) if flag in GLOBAL_FLAGS else None
-        if options is not None and value.lower() not in options:
-            close = suggest(value.lower(), options)
-            message = f"`{use.name}` does not take `{value}`: one of {listed(options)}{did_you_mean(close[:2])}"
-            ck.error("bad-value", use.word, message, first(close))
         res = self.inv.resource
         if res is not None and (res.name, flag.name) in DEPRECATED_FLAGS:
             ck.warn("deprecated-flag", use.word, f"`{use.name}` is {DEPRECATED_FLAGS[res.name, flag.name]}")

@@ -8,6 +8,7 @@ command of a script, so both give the same verdicts in the same words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,13 +33,15 @@ def plan_command(
     policy: Policy | None,
     cwd: Path | None = None,
     home: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Planned | None:
     """Check ``command`` and apply ``policy`` (None: none, the words run as written); fill ``cmd``.
 
     Returns None when the command needs the shell (``cmd`` is skipped), else the policy's plan;
     ``cmd.failed`` then tells whether it may run (refused by the policy, or invalid by the check).
     ``cwd`` is where usacloud would run: a relative ``--parameters`` file is read there; ``home`` its
-    ``$HOME`` (``--parameters ~/FILE``; None: this process's).
+    ``$HOME`` (``--parameters ~/FILE``; None: this process's); ``env`` the environment usacloud
+    would get before the command's ``VAR=value`` prefixes (the check validates usacloud's settings).
     """
     if command.expansion is not None:
         cmd.status = CommandStatus.SKIPPED
@@ -47,7 +50,7 @@ def plan_command(
         return None
     # The offline check reads the words as written (a bad zone is a bad zone even though the
     # policy pins it); only then does the policy rewrite them for execution. Both are kept.
-    findings = check_command(command.words, cwd, home)
+    findings = check_command(command.words, cwd, home, {**(env or {}), **dict(command.assignments)})
     cmd.findings = [
         replace(f, word=masker.text(f.word), message=masker.text(f.message), fix=masker.text(f.fix) if f.fix else f.fix)
         for f in findings

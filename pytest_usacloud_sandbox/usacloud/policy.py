@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from . import commands, environment, filereads, profiles, rest
+from . import commands, environment, filereads, profiles, rest, sideeffects
 from .commands import SANDBOX_ZONE
 from .localfiles import Place
 from .params import read_parameters
@@ -190,12 +190,18 @@ class Policy:
             )
             options = () if self.fake else (PROFILES_OPTION,)
             return Refusal("profile-write", f"`{res.name} {sub.name}` writes usacloud's profiles: {why}", options)
+        cwd = self.cwd or Path.cwd()
         if res.is_global and not profile_write and not _global_read(sub, inv) and not self.allow_global_writes:
             needed.append(GLOBAL_WRITES_OPTION)
             reasons.append(
                 f"`{res.name} {sub.name}` changes a global resource, which the sandbox zone does not isolate"
             )
-        danger = _danger(res, sub, inv, self.cwd or Path.cwd(), self.home)
+        elif not self.allow_global_writes and (
+            writes := sideeffects.found(sideeffects.GLOBAL_WRITES, res, sub, inv, cwd, self.home)
+        ):
+            needed.append(GLOBAL_WRITES_OPTION)
+            reasons.append(writes)
+        danger = _danger(res, sub, inv, cwd, self.home)
         if danger and not self.allow_dangerous:
             needed.append(DANGEROUS_OPTION)
             reasons.append(danger)
@@ -305,7 +311,7 @@ def _danger(
         danger = _parameter_danger(sub, use.value, cwd, home)
         if danger is not None:
             return f"`{res.name} {sub.name} --parameters` {danger}"
-    return None
+    return sideeffects.found(sideeffects.POWER_CYCLES, res, sub, inv, cwd, home)
 
 
 def _parameter_danger(sub: commands.Subcommand, value: str | None, cwd: Path, home: str | None) -> str | None:
