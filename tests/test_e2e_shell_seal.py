@@ -210,3 +210,50 @@ def test_secrets_in_usacloud_yaml_and_table_output_are_masked_in_both_modes(e2e)
     assert "UserPassword: ***" in report_text
     for text in (terminal, junit_text, report_text):
         assert "SECRET" not in text
+
+
+def test_slack_webhooks_and_snmp_communities_are_masked_and_reach_usacloud_intact(e2e):
+    """A Slack incoming-webhook URL is a bearer credential, an SNMP community a password: masked in
+    the line, the words, usacloud's output and `--parameters`, never in what usacloud gets."""
+    hook, hook2, hook3 = (
+        f"https://hooks.slack.com/services/T0SECRET/B{n}SECRET/xyzWEBHOOKsecret{n}" for n in (1, 2, 3)
+    )
+    snmp = "--health-check-protocol snmp --health-check-snmp-version 2c --health-check-oid 1.3.6.1.2.1.1.3.0"
+    e2e.script(
+        "monitor.usacloud",
+        f"""
+        usacloud simple-monitor create -y --target 192.0.2.1 {snmp} --health-check-community SnmpCommunitySECRET \\
+          --notify-slack-enabled --slack-webhooks-url {hook} -o yaml
+        usacloud mobile-gateway create -y --name mgw --traffic-config-slack-notify-webhooks-url {hook2} --bogus
+        """,
+    )
+    parameters = {
+        "Target": "192.0.2.2",
+        "NotifySlackEnabled": True,
+        "SlackWebhooksURL": hook3,
+        "HealthCheck": {
+            "Protocol": "snmp",
+            "Community": "ParamCommunitySECRET",
+            "SNMPVersion": "2c",
+            "OID": "1.3.6.1.2.1.1.3.0",
+        },
+    }
+    e2e.shell_script(
+        "monitor-shell.usacloud",
+        f"""
+        usacloud simple-monitor create -y --parameters '{json.dumps(parameters)}' -o yaml
+        exit 1
+        """,
+    )
+    junit, report = e2e.tmp / "junit.xml", e2e.tmp / "report.json"
+    result = e2e.run(
+        f"--junitxml={junit}", f"--usacloud-report={report}", "--usacloud-allow-global-writes", "-vv", "-rA"
+    )
+    result.assert_outcomes(failed=2)
+    terminal, junit_text, report_text = result.stdout.str() + result.stderr.str(), junit.read_text(), report.read_text()
+    for text in (terminal, junit_text, report_text):
+        assert "SECRET" not in text and "WEBHOOK" not in text
+    assert "--traffic-config-slack-notify-webhooks-url *** --bogus" in terminal
+    argvs = [" ".join(a) for a in e2e.argvs()]
+    assert any("--health-check-community SnmpCommunitySECRET" in a and hook in a for a in argvs)
+    assert any(hook3 in a and "ParamCommunitySECRET" in a for a in argvs)

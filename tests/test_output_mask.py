@@ -4,10 +4,10 @@ names carry a secret. The YAML and tables here are usacloud 1.22.8's own output 
 import textwrap
 
 import pytest
-from standin_tools import REAL_DATABASE_YAML, REAL_FTP_TABLE
+from standin_tools import REAL_DATABASE_YAML, REAL_FTP_TABLE, REAL_MONITOR_YAML
 
 from pytest_usacloud_sandbox.usacloud.commands import all_resources
-from pytest_usacloud_sandbox.usacloud.mask import Masker, flag_secrets
+from pytest_usacloud_sandbox.usacloud.mask import Masker, flag_secrets, secret_flags
 from pytest_usacloud_sandbox.usacloud.secretnames import is_secret_flag, is_secret_key
 
 # `vpc-router create --parameters ... -o yaml`: plain, single-quoted (`''` inside), double-quoted,
@@ -95,6 +95,12 @@ def test_yaml_secrets_of_another_teams_database_are_masked():
     assert masked.count("\n") == REAL_DATABASE_YAML.count("\n")
 
 
+def test_a_monitors_snmp_community_and_slack_webhook_are_masked():
+    masked = Masker().text(REAL_MONITOR_YAML)
+    assert "SECRET" not in masked and "WEBHOOK" not in masked and "  SlackWebhooksURL: ***\n" in masked
+    assert '    Community: ***\n    ContainsString: ""\n' in masked and "  NotifySlackEnabled: true\n" in masked
+
+
 def test_yaml_keeps_what_is_no_string_and_masks_string_items_of_a_secret_list():
     text = "Password: null\nToken: 12\nPassword:\n- ListSECRET1\n- 'ListSECRET2'\nName: x\n"
     assert Masker().text(text) == "Password: null\nToken: 12\nPassword:\n- ***\n- ***\nName: x\n"
@@ -118,18 +124,22 @@ def test_json_output_and_parameters_use_the_same_keys():
                 "KeySECRET1",
                 "KeySECRET2"
             ],
+            "Community": "SnmpCommSECRET7",
+            "SlackNotifyWebhooksURL": "https://hooks.slack.com/services/T0/B0/MgwSECRET9",
             "UserPassword": "DbPassSECRET1",
             "Tags": ["a"]
         }""")
     masked = Masker().text(text)
     assert "SECRET" not in masked and '"Tags": ["a"]' in masked and '"UserPassword": "***"' in masked
-    assert sorted(flag_secrets(["--parameters", text])) == sorted(["DbPassSECRET1", "KeySECRET1", "KeySECRET2"])
+    webhook = "https://hooks.slack.com/services/T0/B0/MgwSECRET9"
+    expected = ["DbPassSECRET1", "KeySECRET1", "KeySECRET2", "SnmpCommSECRET7", webhook]
+    assert sorted(flag_secrets(["--parameters", text])) == sorted(expected)
 
 
 @pytest.mark.parametrize(
     "name",
     ["UserPassword", "ReplicaPassword", "PreSharedSecret", "PrivateKey", "private_key", "access_token_secret",
-     "OriginGuardToken", "Passphrase", "pass_phrase"],
+     "OriginGuardToken", "Passphrase", "pass_phrase", "SlackWebhooksURL", "IncomingWebhooksURL", "Community"],
 )  # fmt: skip
 def test_secret_key_names(name):
     assert is_secret_key(name)
@@ -151,3 +161,5 @@ def test_one_rule_for_flags_and_the_fields_they_set():
         if f.takes_value and f.field and is_secret_flag(f.name) != is_secret_key(f.field.split(".")[-1])
     }
     assert differ == {("--key", "Key")}
+    webhooks = {"--slack-webhooks-url", "--traffic-config-slack-notify-webhooks-url"}
+    assert {"--health-check-community", *webhooks} <= secret_flags()

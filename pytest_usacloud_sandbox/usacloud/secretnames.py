@@ -1,8 +1,9 @@
 """Which names carry a secret: one rule for flag names, JSON and YAML keys and table column heads.
 
 A name carries a secret when, lowercased and without ``-``/``_``, it contains one of SECRET_WORDS:
-``--replica-user-password``, usacloud's Go field names (``UserPassword``, ``PreSharedSecret``), a
-profile's ``access_token_secret``, the ``Password`` column of ``ftp-open``. A flag carries one only
+``--replica-user-password``, ``--slack-webhooks-url``, usacloud's Go field names (``UserPassword``,
+``PreSharedSecret``, ``SlackWebhooksURL``, ``Community``), a profile's ``access_token_secret``, the
+``Password`` column of ``ftp-open``. A flag carries one only
 if it takes a value (the command table says which).
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import re
 
-SECRET_WORDS = ("password", "passwd", "passcode", "passphrase", "secret", "token", "privatekey")
+#: A Slack incoming-webhook URL is a bearer credential (anyone holding it posts to the channel), an
+#: SNMP community a password.
+SECRET_WORDS = ("password", "passwd", "passcode", "passphrase", "secret", "token", "privatekey", "community", "webhook")
 #: Whole names that carry a secret without such a word: the service principal's key ID.
 _SECRET_NAMES = frozenset({"serviceprincipalkeyid"})
 #: Flags only: ``--key`` is a private key (``server ssh``, the web accelerator's certificates); a key
