@@ -49,46 +49,52 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-def _continues(lines: list[str], at: int, column: int) -> bool:
-    """Whether line ``at`` belongs to a value at ``column``: more indented, or blank before such a line."""
-    for line in lines[at:]:
-        if line.strip():
-            return _indent(line) > column
-    return False
+def _next_indents(lines: list[str]) -> list[int]:
+    """For each line, the indentation of the first non-blank line from there on (-1: none)."""
+    indents, following = [0] * (len(lines) + 1), -1
+    indents[-1] = -1
+    for at in range(len(lines) - 1, -1, -1):
+        if lines[at].strip():
+            following = _indent(lines[at])
+        indents[at] = following
+    return indents
 
 
 def mask_yaml(text: str) -> str:
     """Values under secret YAML keys, and the string items of a list under one, replaced by ``***``
-    (a value's continuation lines and a literal block's lines are dropped with it)."""
+    (a value's continuation lines and a literal block's lines, blank ones inside too, go with it)."""
     lines = text.split("\n")
+    ahead = _next_indents(lines)  # a line belongs to a value at column c when ahead[line] > c
     out: list[str] = []
     hide: int | None = None  # lines more indented than this column continue a masked value
     items: int | None = None  # the column of a secret key with no value: its `- x` items are secrets
     for at, line in enumerate(lines):
         if hide is not None:
-            if _continues(lines, at, hide):
+            if ahead[at] > hide:
                 continue
             hide = None
-        if items is not None and not (_indent(line) > items or line[items:].startswith("-") or not line.strip()):
+        indent = _indent(line)
+        ended = indent < items or (indent == items and not line.startswith("-", indent)) if items is not None else False
+        if ended and line.strip():
             items = None
         key = _YAML_KEY.fullmatch(line)
         if key is not None:
-            value = key.group("value") or ""
+            value, column = key.group("value") or "", len(key.group("lead"))
             if not is_secret_key(key.group("key")):
                 out.append(line)
             elif not value:
                 out.append(line)
-                items = len(key.group("lead"))
-            elif _YAML_NOT_STRING.fullmatch(value) and not _continues(lines, at + 1, len(key.group("lead"))):
+                items = column
+            elif _YAML_NOT_STRING.fullmatch(value) and not ahead[at + 1] > column:
                 out.append(line)
             else:
                 out.append(line[: key.start("value")] + MASK + key.group("end"))
-                hide = len(key.group("lead"))
+                hide = column
             continue
         item = _YAML_ITEM.fullmatch(line) if items is not None else None
         if item is not None and item.group("value"):
             out.append(item.group("lead") + MASK + item.group("end"))
-            hide = _indent(line)
+            hide = indent
             continue
         out.append(line)
     return "\n".join(out)
