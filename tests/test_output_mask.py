@@ -104,6 +104,9 @@ def test_a_monitors_snmp_community_and_slack_webhook_are_masked():
 def test_yaml_keeps_what_is_no_string_and_masks_string_items_of_a_secret_list():
     text = "Password: null\nToken: 12\nPassword:\n- ListSECRET1\n- 'ListSECRET2'\nName: x\n"
     assert Masker().text(text) == "Password: null\nToken: 12\nPassword:\n- ***\n- ***\nName: x\n"
+    # the list ends at the next key as indented as its own: another key's items are kept
+    nested = "  SecretKeys:\n  - KeySECRET1\n  Routes:\n  - 10.0.0.0/8\n"
+    assert Masker().text(nested) == "  SecretKeys:\n  - ***\n  Routes:\n  - 10.0.0.0/8\n"
     # a secret's lines are dropped up to the next line as indented as its key, blank lines inside kept out
     assert Masker().text("  Secret: |\n    a\n\n    b\n\n  Next: 1\n") == "  Secret: ***\n\n  Next: 1\n"
 
