@@ -75,7 +75,7 @@ def _flag_value_pattern() -> re.Pattern:
 _MIN_SECRET_LEN = 4
 _KEY_FILE_BYTES = 64 * 1024  # a PEM private key is a few KB
 _ENV_VALUE = re.compile(r"(?<![\w])(" + "|".join(SECRET_ENV) + r")(=)('[^']*'|\"[^\"]*\"|[^\s'\";|&)]+)")
-_AUTH_HEADER = re.compile(r"(?im)^(\s*authorization:\s*).*$")
+_AUTH_HEADER = re.compile(r"(?im)^([ \t]*authorization:[ \t]*).*$")  # [ \t]: \s would rescan blank lines
 #: HTTP credentials wherever a trace prints them (`map[Authorization:[Basic dG9r...]]`, `Bearer ...`)
 _AUTH_SCHEME = re.compile(r"(?i)\b(basic|bearer)(\s+)[A-Za-z0-9+/._~-]{8,}=*")
 #: a URL's user information, wherever the URL starts in the text (a value with a leading blank)
