@@ -45,6 +45,107 @@ FAKE_PEM = (
     "-----END PRIVATE KEY-----\n"
 )
 FAKE_PEM_LINES = tuple(line for line in FAKE_PEM.splitlines() if "PRIVATE KEY" not in line)
+#: usacloud 1.22.8's own output (fake mode), its secret values renamed: another team's database
+#: (`database list -o yaml`), a monitor with an SNMP community and a Slack webhook
+#: (`simple-monitor create ... -o yaml`) and an FTP password in a table (`archive ftp-open`).
+REAL_DATABASE_YAML = (
+    "- Availability: available\n"
+    "  BackupSetting: null\n"
+    "  Backupv2Setting: null\n"
+    "  Class: database\n"
+    "  CommonSetting:\n"
+    "    DefaultUser: teamb\n"
+    "    ReplicaPassword: TeamB-Rep-SECRET-1177\n"
+    '    ReplicaUser: ""\n'
+    "    ServicePort: 0\n"
+    "    SourceNetwork: null\n"
+    "    UserPassword: TeamB-DB-SECRET-8842\n"
+    "    WebUI: false\n"
+    "  Conf:\n"
+    "    DatabaseName: postgres\n"
+    '    DatabaseRevision: "1"\n'
+    '    DatabaseVersion: "1"\n'
+    '    DefaultUser: ""\n'
+    '    UserPassword: ""\n'
+    '  CreatedAt: "2026-12-07T18:31:39.32309052Z"\n'
+    "  DefaultRoute: 192.168.0.1\n"
+    '  Description: ""\n'
+    "  Disk: null\n"
+    "  ID: 100000000011\n"
+    "  IPAddresses:\n"
+    "  - 192.168.0.11\n"
+    "  IconID: 0\n"
+    '  InstanceHostInfoURL: ""\n'
+    "  InstanceHostName: sac-tk1v-svXXX\n"
+    "  InstanceStatus: up\n"
+    '  InstanceStatusChangedAt: "2026-12-07T18:31:39.399654499Z"\n'
+    "  InterfaceSettings: []\n"
+    "  Interfaces: []\n"
+    '  ModifiedAt: "0001-01-01T00:00:00Z"\n'
+    "  MonitoringSuite:\n"
+    "    Enabled: false\n"
+    "  Name: team-b-db\n"
+    "  NetworkMaskLen: 24\n"
+    "  PlanID: 10\n"
+    "  ReplicationSetting: null\n"
+    '  SettingsHash: ""\n'
+    "  SwitchID: 100000000005\n"
+    "  Tags: []\n"
+    "  Zone: tk1v\n"
+    "  ZoneID: 0\n"
+    "\n"
+)
+REAL_MONITOR_YAML = (
+    "- Availability: available\n"
+    "  Class: simplemon\n"
+    '  CreatedAt: "2026-12-07T18:32:57.867014494Z"\n'
+    "  DelayLoop: 60\n"
+    '  Description: ""\n'
+    "  Enabled: true\n"
+    "  HealthCheck:\n"
+    '    BasicAuthPassword: ""\n'
+    '    BasicAuthUsername: ""\n'
+    "    Community: SnmpCommunitySECRET\n"
+    '    ContainsString: ""\n'
+    '    ExpectedData: ""\n'
+    '    FTPS: ""\n'
+    "    HTTP2: false\n"
+    '    Host: ""\n'
+    "    OID: 1.3.6.1.2.1.1.3.0\n"
+    '    Path: ""\n'
+    "    Port: 0\n"
+    "    Protocol: snmp\n"
+    '    QName: ""\n'
+    "    RemainingDays: 0\n"
+    "    SNI: false\n"
+    "    SNMPVersion: 2c\n"
+    "    Status: 0\n"
+    "    VerifySNI: false\n"
+    "  ID: 100000000014\n"
+    "  IconID: 0\n"
+    "  MaxCheckAttempts: 3\n"
+    '  ModifiedAt: "0001-01-01T00:00:00Z"\n'
+    "  MonitoringSuiteLog: null\n"
+    "  Name: 192.0.2.1\n"
+    "  NotifyEmailEnabled: false\n"
+    "  NotifyEmailHTML: false\n"
+    "  NotifyInterval: 7200\n"
+    "  NotifySlackEnabled: true\n"
+    "  RetryInterval: 10\n"
+    "  SettingsHash: settingshash\n"
+    "  SlackWebhooksURL: https://hooks.slack.com/services/T0/B0/xyzWEBHOOKsecret123\n"
+    "  Tags: []\n"
+    "  Target: 192.0.2.1\n"
+    "  Timeout: 0\n"
+    "\n"
+)
+REAL_FTP_TABLE = (
+    "+------+--------------+-------------------------+-----------+---------------------+----------------------------+\n"
+    "| Zone |      ID      |        HostName         | IPAddress |        User         |          Password          |\n"
+    "+------+--------------+-------------------------+-----------+---------------------+----------------------------+\n"
+    "| tk1v | 113101599865 | sac-tk1v-ftp.example.jp | 192.0.2.1 | archive113101599865 | FtpPassword-SECRET-4242xyz |\n"
+    "+------+--------------+-------------------------+-----------+---------------------+----------------------------+\n"
+)
 #: The project's facts about the real usacloud (transcripts, command tree, corpus): ``../shared``
 #: beside the repository. Absent in a user's clone, where the tests that need it skip.
 SHARED_DIR = TESTS_DIR.parent.parent / "shared"

@@ -7,7 +7,7 @@ import base64
 import json
 from pathlib import Path
 
-from standin_tools import FAKE_PEM
+from standin_tools import FAKE_PEM, REAL_DATABASE_YAML, REAL_FTP_TABLE
 
 from pytest_usacloud_sandbox.usacloud.mask import SECRET_ENV
 
@@ -186,3 +186,74 @@ def test_a_credential_after_a_single_dash_flag_is_masked_everywhere(e2e):
     written = result.stdout.str() + result.stderr.str() + junit.read_text() + report.read_text()
     assert "-token ***" in written
     assert "LEAK" not in written
+
+
+def test_secrets_in_usacloud_yaml_and_table_output_are_masked_in_both_modes(e2e):
+    """Another team's database passwords in `-o yaml`, an FTP password in a table: the report keeps
+    every command's output, the terminal and JUnit a failed one's (commands mode) and the script's
+    (shell mode)."""
+    e2e.rules(
+        [
+            {"match": "database list", "stdout": REAL_DATABASE_YAML},
+            {"match": "archive ftp-open", "stdout": REAL_FTP_TABLE, "exit": 1},
+        ]
+    )
+    lines = "usacloud database list -o yaml\nusacloud archive ftp-open -y 113101599865\n"
+    e2e.script("output.usacloud", lines)
+    e2e.shell_script("output-shell.usacloud", lines)
+    junit, report = e2e.tmp / "junit.xml", e2e.tmp / "report.json"
+    result = e2e.run(f"--junitxml={junit}", f"--usacloud-report={report}", "-vv", "-rA")
+    result.assert_outcomes(failed=2)
+    terminal, junit_text, report_text = result.stdout.str() + result.stderr.str(), junit.read_text(), report.read_text()
+    masked_row = "| archive113101599865 | ***                        |"
+    assert terminal.count(masked_row) >= 3 and junit_text.count(masked_row) >= 3  # both tails, bash's stdout
+    assert "UserPassword: ***" in report_text
+    for text in (terminal, junit_text, report_text):
+        assert "SECRET" not in text
+
+
+def test_slack_webhooks_and_snmp_communities_are_masked_and_reach_usacloud_intact(e2e):
+    """A Slack incoming-webhook URL is a bearer credential, an SNMP community a password: masked in
+    the line, the words, usacloud's output and `--parameters`, never in what usacloud gets."""
+    hook, hook2, hook3 = (
+        f"https://hooks.slack.com/services/T0SECRET/B{n}SECRET/xyzWEBHOOKsecret{n}" for n in (1, 2, 3)
+    )
+    snmp = "--health-check-protocol snmp --health-check-snmp-version 2c --health-check-oid 1.3.6.1.2.1.1.3.0"
+    e2e.script(
+        "monitor.usacloud",
+        f"""
+        usacloud simple-monitor create -y --target 192.0.2.1 {snmp} --health-check-community SnmpCommunitySECRET \\
+          --notify-slack-enabled --slack-webhooks-url {hook} -o yaml
+        usacloud mobile-gateway create -y --name mgw --traffic-config-slack-notify-webhooks-url {hook2} --bogus
+        """,
+    )
+    parameters = {
+        "Target": "192.0.2.2",
+        "NotifySlackEnabled": True,
+        "SlackWebhooksURL": hook3,
+        "HealthCheck": {
+            "Protocol": "snmp",
+            "Community": "ParamCommunitySECRET",
+            "SNMPVersion": "2c",
+            "OID": "1.3.6.1.2.1.1.3.0",
+        },
+    }
+    e2e.shell_script(
+        "monitor-shell.usacloud",
+        f"""
+        usacloud simple-monitor create -y --parameters '{json.dumps(parameters)}' -o yaml
+        exit 1
+        """,
+    )
+    junit, report = e2e.tmp / "junit.xml", e2e.tmp / "report.json"
+    result = e2e.run(
+        f"--junitxml={junit}", f"--usacloud-report={report}", "--usacloud-allow-global-writes", "-vv", "-rA"
+    )
+    result.assert_outcomes(failed=2)
+    terminal, junit_text, report_text = result.stdout.str() + result.stderr.str(), junit.read_text(), report.read_text()
+    for text in (terminal, junit_text, report_text):
+        assert "SECRET" not in text and "WEBHOOK" not in text
+    assert "--traffic-config-slack-notify-webhooks-url *** --bogus" in terminal
+    argvs = [" ".join(a) for a in e2e.argvs()]
+    assert any("--health-check-community SnmpCommunitySECRET" in a and hook in a for a in argvs)
+    assert any(hook3 in a and "ParamCommunitySECRET" in a for a in argvs)

@@ -503,3 +503,32 @@ def test_a_profile_planted_by_a_shell_script_would_trace_every_call_and_cannot_b
     text = seen.read_text()
     assert "mkdir refused" in text and "write refused" in text and "current refused" in text
     assert "Authorization" not in text and BASIC not in text and "TRACE" not in text
+
+
+@pytest.mark.parametrize("mode", ["commands", "shell"])
+def test_secrets_usacloud_prints_are_masked_by_their_key_in_tables_and_yaml(real, mode):
+    """`archive ftp-open` prints the FTP password usacloud's API made (never in the script) in a table
+    and in YAML; a monitor's SNMP community and Slack webhook come back in its YAML."""
+    head = SHELL if mode == "shell" else ""
+    archive = "113101599865"  # the fake driver's RancherOS archive
+    real.script(
+        "output.usacloud",
+        head
+        + f"usacloud archive ftp-open -y {archive}\nusacloud archive ftp-close -y {archive}\n"
+        + f"usacloud archive ftp-open -y {archive} -o yaml\n"
+        + "usacloud simple-monitor create -y --target 192.0.2.1 --health-check-protocol snmp"
+        + " --health-check-community SnmpCommunitySECRET --health-check-snmp-version 2c"
+        + " --health-check-oid 1.3.6.1.2.1.1.3.0 --notify-slack-enabled"
+        + " --slack-webhooks-url https://hooks.slack.com/services/T0/B0/xyzWEBHOOKsecret -o yaml\n"
+        + "usacloud server read nosuch\n",
+    )
+    junit = real.tmp / "junit.xml"
+    out = real.run("--usacloud-fake", "--usacloud-allow-global-writes", "-v", f"--junitxml={junit}")
+    assert out.ret == 1, out.text
+    report = json.dumps(out.report, ensure_ascii=False)
+    if mode == "commands":
+        tails = [c["stdout_tail"] for c in commands_of(out, "output")]
+        assert "| ***  " in tails[0] and "  Password: ***\n" in tails[2] and "  Community: ***\n" in tails[3]
+    for where, text in {"terminal": out.text, "junit": junit.read_text(), "report": report}.items():
+        for secret in ("password-is-not-a-password", "SnmpCommunitySECRET", "WEBHOOK"):
+            assert secret not in text, f"{secret!r} in the {where}"

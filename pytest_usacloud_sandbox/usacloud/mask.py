@@ -1,9 +1,9 @@
 """Secrets: find them (environment, inline prefixes, credential flags, profiles) and mask them in every text we show.
 
 Which flags carry a secret comes from the command table: a flag that takes a value and whose name
-says password, passcode, pass-phrase, secret or token (plus ``--key``, a private key, and
-``--service-principal-key-id``). A boolean such as ``--change-password`` carries none: the word after
-it is not masked. The table is read lazily: shell mode needs SECRET_ENV before any flag scan.
+says so (secretnames, the same rule as for the keys of JSON, YAML and tables, outputmask). A boolean
+such as ``--change-password`` carries none: the word after it is not masked. The table is read
+lazily: shell mode needs SECRET_ENV before any flag scan.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-MASK = "***"
+from .outputmask import MASK, mask_output, yaml_secrets
+from .secretnames import is_secret_flag, is_secret_key
 
 #: The credentials usacloud 1.22.8 reads from its environment: the API key (usacloud's own config and
 #: saclient-go), and the service principal's ID, key ID and private key (a PEM, or the path of a PEM
@@ -37,21 +38,12 @@ CREDENTIALS = (
 #: for the profile and tracing only) are treated alike: never in bash's environment, always masked.
 SECRET_ENV = tuple(prefix + name for prefix in ("SAKURACLOUD_", "SAKURA_", "USACLOUD_") for name in CREDENTIALS)
 
-_SECRET_WORD = re.compile(r"(?:^|-)(?:password|passcode|pass-code|pass-phrase|secret|token)(?:$|-)")
-_SECRET_WHOLE = frozenset({"key", "private-key", "service-principal-key-id"})
-
 
 def long_name(name: str) -> str:
     """A flag name as ``--NAME`` however many dashes it was written with (``-token`` is ``--token``):
     Go's flag package takes one dash, and a credential written so is still a credential."""
     body = name.lstrip("-")
     return f"--{body}" if body and body != name else name
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a flag named ``name`` (``--edit-disk-password``) would carry a secret if it takes a value."""
-    body = name.lstrip("-")
-    return body in _SECRET_WHOLE or bool(_SECRET_WORD.search(body))
 
 
 @functools.cache
@@ -62,7 +54,7 @@ def secret_flags() -> frozenset[str]:
     return frozenset(
         name
         for names, takes_value in commands.flag_names()
-        if takes_value and any(is_secret_name(n) for n in names)
+        if takes_value and any(is_secret_flag(n) for n in names)
         for name in names
         if name.startswith("--")
     )
@@ -82,17 +74,8 @@ def _flag_value_pattern() -> re.Pattern:
 # whatever their length.
 _MIN_SECRET_LEN = 4
 _KEY_FILE_BYTES = 64 * 1024  # a PEM private key is a few KB
-_SECRET_KEY = re.compile(r"(?i)(password|secret|token|passcode|pass_?phrase|private_?key)")
 _ENV_VALUE = re.compile(r"(?<![\w])(" + "|".join(SECRET_ENV) + r")(=)('[^']*'|\"[^\"]*\"|[^\s'\";|&)]+)")
-_SECRET_JSON_KEY = r"[A-Za-z_]*(?:password|secret|token|passcode|privatekey)[A-Za-z_]*"
-#: a secret JSON value as written: `"Password": "x"`, and inside a double-quoted shell word
-#: (`"[{\"Password\":\"x\"}]"`)
-_JSON_SECRET = re.compile(rf'(?i)("{_SECRET_JSON_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"')
-_ESCAPED_JSON_SECRET = re.compile(rf'(?i)(\\"{_SECRET_JSON_KEY}\\"\s*:\s*)\\"(?:[^"\\]|\\[^"])*\\"')
-_YAML_SECRET = re.compile(
-    r"(?im)^\s*(?:access_token|access_token_secret|private_key|[a-z_]*(?:password|secret|token))\s*:\s*(.+?)\s*$"
-)
-_AUTH_HEADER = re.compile(r"(?im)^(\s*authorization:\s*).*$")
+_AUTH_HEADER = re.compile(r"(?im)^([ \t]*authorization:[ \t]*).*$")  # [ \t]: \s would rescan blank lines
 #: HTTP credentials wherever a trace prints them (`map[Authorization:[Basic dG9r...]]`, `Bearer ...`)
 _AUTH_SCHEME = re.compile(r"(?i)\b(basic|bearer)(\s+)[A-Za-z0-9+/._~-]{8,}=*")
 #: a URL's user information, wherever the URL starts in the text (a value with a leading blank)
@@ -126,10 +109,14 @@ def json_secrets(text: str) -> list[str]:
         item = stack.pop()
         if isinstance(item, dict):
             for key, value in item.items():
-                if isinstance(value, str) and _SECRET_KEY.search(str(key)):
-                    found.append(value)
-                else:
+                if not is_secret_key(str(key)):
                     stack.append(value)
+                elif isinstance(value, str):
+                    found.append(value)
+                elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                    found.extend(value)
+                else:
+                    stack.append(value)  # an object under a secret key: its own keys decide
         elif isinstance(item, list):
             stack.extend(item)
     return found
@@ -174,7 +161,7 @@ def profile_secrets(env: Mapping[str, str]) -> list[str]:
             except OSError:
                 continue
             found += json_secrets(text)
-            found += [m.group(1).strip("'\"") for m in _YAML_SECRET.finditer(text)]
+            found += yaml_secrets(text)
     return found
 
 
@@ -226,7 +213,7 @@ def flag_secrets(words: Sequence[str]) -> list[str]:
 def _secret_use(use) -> bool:
     """A flag use (commands.FlagUse) whose value is a secret: known flags by the table, unknown by name."""
     if use.flag is not None:
-        return use.flag.takes_value and any(is_secret_name(n) for n in use.flag.names)
+        return use.flag.takes_value and any(is_secret_flag(n) for n in use.flag.names)
     return use.name in secret_flags()
 
 
@@ -270,11 +257,11 @@ class Masker:
             if secret in text:
                 text = text.replace(secret, MASK)
         # whatever their length: values after credential flags, credential assignments
-        # (`SAKURACLOUD_ACCESS_TOKEN_SECRET=... usacloud`), under secret JSON keys, auth headers
+        # (`SAKURACLOUD_ACCESS_TOKEN_SECRET=... usacloud`), under secret keys of JSON and YAML and in
+        # secret table columns (usacloud's output), auth headers
         text = _flag_value_pattern().sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         text = _ENV_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
-        text = _JSON_SECRET.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
-        text = _ESCAPED_JSON_SECRET.sub(lambda m: f'{m.group(1)}\\"{MASK}\\"', text)
+        text = mask_output(text)
         text = _AUTH_SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
         return _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
 
