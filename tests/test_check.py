@@ -502,3 +502,11 @@ def test_resolve_and_check_fuzz():
         assert len(inv.positionals) <= max(0, len(words) - 1)
         for f in check_command(words):
             assert f.severity in ("error", "warning") and f.code in SEVERITY
+
+
+def test_example_and_skeleton_skip_validation_only_when_true():
+    for info in ("--example", "--generate-skeleton=true", "--skeleton"):
+        assert check_command(["usacloud", "switch", "create", "-y", info]) == []
+    for info in ("--example=false", "--generate-skeleton=0", "--example --example=f"):
+        codes = [f.code for f in check_command(["usacloud", "switch", "create", "-y", *info.split()])]
+        assert codes == ["missing-required"], info

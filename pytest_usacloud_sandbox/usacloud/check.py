@@ -254,7 +254,7 @@ class Checker:
         if self.inv.subcommand is None:
             ParameterCheck(self).run()
             return self.findings
-        if any(self.used(name) for name in INFO_FLAGS):
+        if any((self.last(name).value or "true") in GO_TRUE for name in INFO_FLAGS if self.used(name)):
             return self.findings  # --generate-skeleton / --example print and exit before validating
         ParameterCheck(self).run()
         self.check_subcommand()
