@@ -234,3 +234,104 @@ def test_every_subcommand_with_its_own_validate_is_accounted_for():
     assert len(marked) == 19
     assert marked == set(CUSTOM) | NOTHING_OFFLINE
     assert not set(CUSTOM) & NOTHING_OFFLINE
+
+
+# -- the service layer's own refusals (usacloud/servicevalidate.py) -----------------------------------
+def errors_of(command: str, base_dir=None) -> list[tuple[str, str]]:
+    findings = check_command(shlex.split(f"usacloud {command}"), base_dir)
+    return [(f.code, f.message.split(" — ")[0]) for f in findings if f.severity == "error"]
+
+
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        ("archive create -y --name a", "SourceDiskID or SourceArchiveID is required"),
+        ("archive create -y --name a --size 20 --no-wait", "SourceDiskID or SourceArchiveID is required"),
+        ("archive create -y --name a --source-archive-id abc", "SourceDiskID or SourceArchiveID is required"),
+        ("archive create -y --name a --source-file f --size 20 --no-wait", "NoWait=true is not supported when up"),
+        ("internet create -y --name i --enable-ipv6 --no-wait", "NoWait=true is not supported when EnableIPv6=true"),
+        ("mobile-gateway create -y --name m --private-interface-ip-address 192.168.0.1", "switch id is required"),
+        (
+            "mobile-gateway create -y --name m --private-interface-ip-address 192.168.0.1"
+            " --private-interface-switch-id 1",
+            "ip address is required when specified private interface",
+        ),
+        ("mobile-gateway create -y --name m --no-wait --dns1 192.0.2.1 --dns2 192.0.2.2", "NoWait=true is not"),
+        ("mobile-gateway create -y --name m --no-wait --traffic-config-traffic-quota-in-mb 9", "NoWait=true is not"),
+        (
+            "server create -y --name s --network-interfaces"
+            """ '[{"Upstream": "disconnected"}, {"upstream": "shared"}]'""",
+            "upstream=shared is not supported for additional NICs",
+        ),
+        ("server create -y --name s --no-wait --disk-size 20", "NoWait=true is not supported if the disks contain"),
+        ("""server create -y --name s --no-wait --disks '[{"SizeGB": 20}]'""", "NoWait=true is not supported if"),
+        ("server create -y --name s --no-wait --boot-after-create", "NoWait=true is not supported with BootAfter"),
+        ("vpc-router create -y --name v --public-network-interface-switch-id 1 --no-wait", "NoWait=true is not"),
+        ("vpc-router create-standard -y --name v --no-wait", "NoWait=true is not supported with AdditionalNIC"),
+    ],
+)
+def test_what_the_service_refuses_after_usacloud_s_own_checks_passed(tmp_path, command, line):
+    (tmp_path / "f").write_bytes(b"\0")
+    ((code, message),) = errors_of(command, tmp_path)
+    assert message.startswith(line) and not message.startswith("validation error")
+    assert code in ("service-refused", "missing-required")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "archive create -y --name a --source-disk-id 1",
+        "archive create -y --name a --source-file f --size 20",
+        "internet create -y --name i --enable-ipv6",
+        "internet create -y --name i --enable-ipv6=false --no-wait",
+        "mobile-gateway create -y --name m --private-interface-ip-address 192.168.0.1 --private-interface-switch-id 1"
+        " --private-interface-network-mask-len 24",
+        "mobile-gateway create -y --name m --no-wait --internet-connection-enabled",
+        """server create -y --name s --network-interfaces '[{"Upstream": "shared"}, {"Upstream": "disconnected"}]'""",
+        "server create -y --name s --no-wait --disk-size 20 --disk-no-wait",
+        """server create -y --name s --no-wait --disks '[{"SizeGB": 20, "NoWait": true}]'""",
+        "server create -y --name s --no-wait",
+        "vpc-router create-standard -y --name v",
+    ],
+)
+def test_the_same_commands_made_whole_pass(tmp_path, command):
+    (tmp_path / "f").write_bytes(b"\0")
+    assert errors_of(command, tmp_path) == []
+
+
+def test_a_command_that_only_prints_its_example_is_no_service_refusal(tmp_path):
+    """usacloud prints the example and exits before its service runs: a no-op, not the source rule."""
+    assert [
+        f.code for f in check_command(["usacloud", "archive", "create", "-y", "--name", "a", "--example=true"])
+    ] == ["no-op"]
+
+
+def test_the_service_runs_only_once_usacloud_s_own_checks_passed():
+    """usacloud stops at its own errors: the service's refusal is not reported beside them."""
+    assert errors_of("archive create -y --name a --description " + "x" * 513) == [
+        ("bad-value", "validation error: --description: max=512")
+    ]
+    conflict = "--source-file & --source-archive-id & --source-disk-id: only one of them can be specified"
+    assert [m for _, m in errors_of("archive create -y --name a --source-archive-id 1 --source-disk-id 2")] == [
+        f"validation error: {conflict}"
+    ]
+
+
+def test_the_database_quirk_is_told_in_one_line_with_what_to_add():
+    command = "database create -y --name d --switch-id 1 --ip-address 192.168.0.10 --netmask 24 --plan 10g"
+    command += " --database-type mariadb --username u --password p --enable-backup --backup-weekdays mon"
+    (finding,) = [f for f in check_command(shlex.split(f"usacloud {command}")) if f.severity == "error"]
+    assert finding.message.startswith("1 error occurred: * ReplicaUserPassword: required_with=EnableReplication — ")
+    assert finding.fix == "--replica-user-password"
+    assert errors_of(command + " --replica-user-password r") == []
+
+
+def test_the_service_reads_parameters_and_json_list_files(tmp_path):
+    (tmp_path / "nics.json").write_text('[{"Upstream": "disconnected"}, {"Upstream": "shared"}]')
+    assert errors_of("server create -y --name s --network-interfaces nics.json", tmp_path) == [
+        ("service-refused", "upstream=shared is not supported for additional NICs")
+    ]
+    params = '{"Name": "s", "Zone": "tk1v", "NoWait": true, "BootAfterCreate": true}'
+    assert errors_of(f"server create -y --parameters '{params}'", tmp_path) == [
+        ("service-refused", "NoWait=true is not supported with BootAfterCreate=true")
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 
@@ -349,3 +350,68 @@ def test_trace_prints_the_request_with_its_basic_credentials_outside_fake_mode(e
     assert r.stderr.startswith("[TRACE] ")
     r = run_standin("--trace zone list -q", dict(env, SAKURACLOUD_FAKE_MODE="1"))  # transcript trace-fake
     assert (r.returncode, r.stderr) == (0, "")
+
+
+DATABASE = "database create -y --name d --switch-id 123456789012 --ip-address 192.168.0.10 --netmask 24"
+DATABASE += " --database-type mariadb --plan 10g --username u --password p --enable-backup --backup-weekdays mon"
+MGW = "mobile-gateway create -y --name m --private-interface-ip-address 192.168.0.1"
+#: What the real usacloud 1.22.8's service layer printed (fake mode), and the same command made whole.
+SERVICE_REFUSALS = [
+    ("archive create -y --name a", "SourceDiskID or SourceArchiveID is required", "--source-archive-id 1"),
+    (
+        "archive create -y --name a --source-file f.img --size 20 --no-wait",
+        "NoWait=true is not supported when uploading files and creating archives",
+        "--no-wait=false",
+    ),
+    (
+        "internet create -y --name i --enable-ipv6 --no-wait",
+        "NoWait=true is not supported when EnableIPv6=true",
+        "--enable-ipv6=false",
+    ),
+    (
+        DATABASE,
+        "1 error occurred:\n\t* ReplicaUserPassword: required_with=EnableReplication\n\n",
+        "--replica-user-password r",
+    ),
+    (MGW, "switch id is required when specified private interface", None),
+    (f"{MGW} --private-interface-switch-id 1", "ip address is required when specified private interface", None),
+    (
+        f"{MGW} --private-interface-switch-id 1 --private-interface-network-mask-len 24 --no-wait",
+        "NoWait=true is not supported with PrivateInterface/StaticRoutes/SIMRoutes/DNS/SIMs/TrafficConfig",
+        "--no-wait=false",
+    ),
+    (
+        """server create -y --name s --network-interfaces '[{"Upstream": "disconnected"}, {"Upstream": "shared"}]'""",
+        "upstream=shared is not supported for additional NICs",
+        None,
+    ),
+    (
+        "server create -y --name s --no-wait --disk-size 20 --disk-os-type ubuntu",
+        "NoWait=true is not supported if the disks contain NoWait=false",
+        "--disk-no-wait",
+    ),
+    (
+        "server create -y --name s --no-wait --boot-after-create",
+        "NoWait=true is not supported with BootAfterCreate=true",
+        "--boot-after-create=false",
+    ),
+    (
+        "vpc-router create-standard -y --name v --no-wait",
+        "NoWait=true is not supported with AdditionalNICSettings and RouterSetting",
+        "--no-wait=false",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "error", "mend"), SERVICE_REFUSALS, ids=[c[1][:40] for c in SERVICE_REFUSALS])
+def test_the_service_layers_refusal_is_the_real_ones_and_changes_nothing(env, tmp_path, command, error, mend):
+    (tmp_path / "f.img").write_bytes(b"\0" * 1024)
+    listing = [command.split()[0], "list", "-q"]
+    before = run_standin(listing, env).stdout
+    r = run_standin(shlex.split(command), env, cwd=tmp_path)
+    assert (r.returncode, r.stdout, r.stderr) == (1, "", "\n" + error + "\n")
+    assert run_standin(listing, env).stdout == before
+    if mend is not None:
+        r = run_standin([*shlex.split(command), *shlex.split(mend), "-q"], env, cwd=tmp_path)
+        assert (r.returncode, r.stderr) == (0, "")
+        assert r.stdout.strip().isdigit()

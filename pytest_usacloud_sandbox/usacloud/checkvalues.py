@@ -3,8 +3,9 @@
 usacloud (pkg/core/command.go) reads ``--parameters`` (a bad one is printed and usacloud exits 0
 having done nothing), then validates the parameter struct: every field's ``validate`` tag
 (:mod:`validate`; the zone is checked here with the sandbox's zones in mind) and then, only if
-those passed, the subcommand's own Validate function (:mod:`customvalidate`). Every failure is
-reported at once, as usacloud prints it after ``validation error:``, with what to do about it.
+those passed, the subcommand's own Validate function (:mod:`customvalidate`), and last what
+its service refuses before calling the API (:mod:`servicevalidate`). Every failure is reported at
+once, as usacloud prints it (after ``validation error:`` for its own rules), with what to do about it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .customize import json_list_errors
 from .fields import STRUCT_TAGS, Field, Fields
 from .finding import ERROR, did_you_mean, first
 from .params import Parameters, read_parameters
+from .servicevalidate import service_error
 from .validate import Context, FieldError, Value, validate
 from .values import suggest
 from .versions import DEPRECATED_FLAGS
@@ -91,9 +93,15 @@ class ParameterCheck:
             self.check_rules(sub, fields, params)
         if self.errors() == errors_before:  # the subcommand's own checks run once the rules pass
             command = custom.Command(self.inv, fields, params, self.ck.base_dir, self.ck.home)
-            for error in custom.custom_errors(res, sub.name, command) or json_list_errors(command):
+            word = self.inv.subcommand_word or res
+            errors = custom.custom_errors(res, sub.name, command) or json_list_errors(command)
+            for error in errors:
                 line = f"validation error: {error.line}" if error.framed else error.line
-                self.ck.error(error.code, self.inv.subcommand_word or res, f"{line} — {error.message}", error.fix)
+                self.ck.error(error.code, word, f"{line} — {error.message}", error.fix)
+            refused = None if errors else service_error(res, sub.name, command)
+            if refused is not None:  # the service's own check, once usacloud's passed
+                line = " ".join(refused.line.split())
+                self.ck.error(refused.code, word, f"{line} — {refused.message}", refused.fix)
 
     def errors(self) -> int:
         return sum(1 for f in self.ck.findings if f.severity == ERROR)

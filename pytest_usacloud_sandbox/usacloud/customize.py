@@ -66,18 +66,36 @@ def json_list_errors(cmd: Command) -> list[CustomError]:
     return []
 
 
-def _json_list_problem(cmd: Command, value: str, go_type: str) -> str | None:
-    """Go's complaint decoding ``value`` (util.MarshalJSONFromPathOrContent) into a list, or None."""
+def path_or_content(cmd: Command, value: str) -> str | None:
+    """The text util.MarshalJSONFromPathOrContent reads for ``value``: a file's content where one
+    exists, else the value itself; None when it names a file that cannot be looked at here."""
     expanded = expand_home(value, cmd.home)
     if expanded is None:
-        return "got invalid pathOrContent"
-    text = expanded
+        return None
     if cmd.base_dir is not None:
         try:
-            text = Path(cmd.base_dir, expanded).read_text("utf-8", errors="replace")
+            return Path(cmd.base_dir, expanded).read_text("utf-8", errors="replace")
         except (OSError, ValueError):
-            pass
-    elif not expanded.lstrip().startswith(("[", "{")):
+            return expanded
+    return expanded if expanded.lstrip().startswith(("[", "{")) else None
+
+
+def json_list(cmd: Command, value: str) -> list:
+    """The JSON list ``value`` (a file or the text) holds; empty when it cannot be read or decoded."""
+    text = path_or_content(cmd, value)
+    try:
+        data = decode_json(text) if text is not None else None
+    except (ValueError, RecursionError):
+        return []
+    return data if isinstance(data, list) and not isinstance(data, JSONObject) else []
+
+
+def _json_list_problem(cmd: Command, value: str, go_type: str) -> str | None:
+    """Go's complaint decoding ``value`` (util.MarshalJSONFromPathOrContent) into a list, or None."""
+    if expand_home(value, cmd.home) is None:
+        return "got invalid pathOrContent"
+    text = path_or_content(cmd, value)
+    if text is None:
         return None  # perhaps a file: it cannot be looked at here
     try:
         data = decode_json(text)

@@ -1520,6 +1520,9 @@ def run_command(res, sub, fl, args):
             targets = resolve_targets(store, res, zones, args, sub.sel == "s", match_mode(fl) == "exact")
         if not confirm(sub, fl, [t["ID"] for t in targets]):
             return 0
+        refused = sibling("standin_service").refusal(res.name, sub.name, values) if sub.sel == "-" else None
+        if refused is not None:  # the service's own check, before any API call
+            fail(refused)
         if sub.sel == "-":
             check_token(fl, fake)
         catalog_ids = {r["ID"] for z in zones for r in sibling("standin_catalog").catalogue(res.name, z)}
