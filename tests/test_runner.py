@@ -146,6 +146,7 @@ def test_two_owners_do_not_share_children(tmp_path):
     thread = threading.Thread(target=lambda: runner.run_command(argv, ENV, timeout=120, children=mine))
     thread.start()
     _pids(pidfile)  # running, and in its group
+    wait_until(lambda: len(mine), 30, "the run registering its child")  # the child may write first
     assert (len(mine), len(other)) == (1, 0)
     assert other.terminate_all() == 0
     assert mine.terminate_all() == 1
